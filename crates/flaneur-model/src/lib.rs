@@ -1,0 +1,32 @@
+//! Domain types shared by every layer of Flâneur: identifiers, pictures, sequences, upload sets,
+//! visibility and background jobs. No I/O lives here; storage and HTTP shapes are built from
+//! these types by the crates above.
+
+mod id;
+mod job;
+mod picture;
+mod sequence;
+mod upload;
+mod visibility;
+
+pub use id::{AccountId, JobId, PictureId, SequenceId, UploadSetId};
+pub use job::{Job, JobKind};
+pub use picture::{Crop, NewPicture, Picture, PictureStatus, Projection, TileGrid};
+pub use sequence::{Sequence, SequenceStatus};
+pub use upload::{
+    DispatchSettings, FileRejection, ItemsStatus, NewUploadSet, RejectionReason, SortMethod,
+    UploadFile, UploadSet,
+};
+pub use visibility::Visibility;
+
+/// A value that could not be parsed from its text form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} '{value}', expected one of: {expected}")]
+pub struct ParseEnumError {
+    /// What was being parsed (`visibility`, `sort method`, ...).
+    pub kind: &'static str,
+    /// The text that did not match.
+    pub value: String,
+    /// The accepted values, comma separated.
+    pub expected: &'static str,
+}
