@@ -1,0 +1,128 @@
+//! Puts a picture's metadata together: walks the JPEG header, parses EXIF and XMP, asks each
+//! module for its values and decides what is missing.
+
+use std::collections::BTreeMap;
+
+use exif::Tag;
+
+use crate::error::{MissingField, ReadError};
+use crate::fields::ExifFields;
+use crate::metadata::PictureMetadata;
+use crate::segment::{self, Walk};
+use crate::xmp::Xmp;
+use crate::{camera, gps, pano, time};
+
+/// Reads a picture's metadata from its bytes: the whole file, or any prefix that contains
+/// every segment before the first SOS marker. Pixels are never decoded.
+///
+/// # Errors
+/// - [`ReadError::NotJpeg`] when the bytes are not a JPEG;
+/// - [`ReadError::Truncated`] when they end before the first scan;
+/// - [`ReadError::Malformed`] when the header structure is broken or has no frame size;
+/// - [`ReadError::InvalidValue`] for coordinates out of range or inconsistent GPano crops;
+/// - [`ReadError::MissingFields`] when position or capture time are missing.
+pub fn read(bytes: &[u8]) -> Result<PictureMetadata, ReadError> {
+    // 1. The header gives the frame size and the raw EXIF and XMP payloads.
+    let header = match segment::walk(bytes) {
+        Walk::Header(header) => header,
+        Walk::NeedMore if bytes.len() < 3 => return Err(ReadError::NotJpeg),
+        Walk::NeedMore => return Err(ReadError::Truncated),
+        Walk::NotJpeg => return Err(ReadError::NotJpeg),
+        Walk::Malformed(reason) => return Err(ReadError::Malformed { reason }),
+    };
+    let Some((width, height)) = header.size.filter(|&(w, h)| w > 0 && h > 0) else {
+        return Err(ReadError::Malformed {
+            reason: "no frame header with a size before the image data".to_owned(),
+        });
+    };
+
+    // 2. Parse what is there; damage in either becomes warnings, not failures.
+    let mut warnings = Vec::new();
+    let exif = header
+        .exif
+        .and_then(|tiff| ExifFields::parse(tiff, &mut warnings));
+    let exif = exif.as_ref();
+    let xmp = header
+        .xmp
+        .map(|packet| Xmp::parse(packet, &mut warnings))
+        .unwrap_or_default();
+
+    // 3. Mandatory values. Both are looked at before failing so that the error names every
+    // missing one, datetime first as the reference server lists them.
+    let position = gps::position(exif, &xmp, &mut warnings)?;
+    let ts_gps = time::gps_time(exif, &xmp, &mut warnings);
+    let camera_time = time::camera_time(exif, &xmp, &mut warnings);
+    let capture = time::choose(ts_gps, camera_time, &mut warnings);
+    let mut missing = Vec::new();
+    if capture.is_none() {
+        missing.push(MissingField::Datetime);
+    }
+    if position.is_none() {
+        missing.push(MissingField::Location);
+    }
+    let (Some((lat, lon)), Some(capture)) = (position, capture) else {
+        return Err(ReadError::MissingFields { fields: missing });
+    };
+
+    // 4. Everything else is optional.
+    let (projection, crop) = pano::projection(&xmp)?;
+    let heading = gps::heading(exif, &xmp);
+    let make = camera::make(exif);
+    let model = camera::model(exif, make.as_deref());
+    let orientation = orientation(exif, &mut warnings);
+    let pose = |camera_key: &str, gpano_key: &str| {
+        xmp.number(camera_key).or_else(|| xmp.number(gpano_key))
+    };
+
+    let mut tags = BTreeMap::new();
+    if let Some(exif) = exif {
+        exif.dump(&mut tags);
+    }
+    tags.extend(xmp.props().iter().map(|(k, v)| (k.clone(), v.clone())));
+
+    Ok(PictureMetadata {
+        lat,
+        lon,
+        captured_at: capture.at,
+        utc_offset_secs: camera_time
+            .and_then(|c| c.offset)
+            .map(|o| o.local_minus_utc()),
+        ts_gps,
+        ts_camera: capture.ts_camera,
+        camera_local_time: camera_time.map(|c| c.local),
+        heading_deg: heading.map(|(deg, _)| deg),
+        heading_source: heading.map(|(_, source)| source),
+        make,
+        model,
+        width,
+        height,
+        orientation,
+        projection,
+        crop,
+        focal_length_mm: camera::focal_length_mm(exif),
+        field_of_view_deg: camera::field_of_view_deg(exif, projection, crop.as_ref()),
+        altitude_m: gps::altitude(exif),
+        pitch_deg: pose("Xmp.Camera.Pitch", "Xmp.GPano.PosePitchDegrees"),
+        roll_deg: pose("Xmp.Camera.Roll", "Xmp.GPano.PoseRollDegrees"),
+        yaw_deg: pose("Xmp.Camera.Yaw", "Xmp.GPano.PoseHeadingDegrees"),
+        gps_accuracy_m: gps::accuracy(exif, &xmp),
+        artist: exif.and_then(|e| e.text(Tag::Artist)),
+        copyright: exif.and_then(|e| e.text(Tag::Copyright)),
+        tags,
+        warnings,
+    })
+}
+
+/// EXIF orientation 1..=8; anything else counts as 1 (upright), with a warning.
+fn orientation(exif: Option<&ExifFields>, warnings: &mut Vec<String>) -> u16 {
+    let Some(value) = exif.and_then(|e| e.uint(Tag::Orientation)) else {
+        return 1;
+    };
+    match u16::try_from(value) {
+        Ok(orientation @ 1..=8) => orientation,
+        _ => {
+            warnings.push(format!("orientation {value} is not in 1..=8, taken as 1"));
+            1
+        }
+    }
+}
