@@ -112,12 +112,12 @@ impl ExifFields {
         Some(reals)
     }
 
-    /// The first value of a numeric field as a real.
+    /// The first value of a numeric field as a real; `None` when absent, empty or not numeric.
     pub(crate) fn real(&self, tag: Tag) -> Option<Result<f64, ZeroDenominator>> {
-        Some(
-            self.reals(tag)?
-                .and_then(|v| v.first().copied().ok_or(ZeroDenominator)),
-        )
+        match self.reals(tag)? {
+            Ok(values) => values.first().copied().map(Ok),
+            Err(err) => Some(Err(err)),
+        }
     }
 
     /// Writes every field worth showing into `tags`, under exiv2-style keys.
@@ -147,16 +147,12 @@ impl ExifFields {
     }
 }
 
-fn ratio(num: i64, den: i64) -> Result<f64, ZeroDenominator> {
-    if den == 0 {
+/// A rational's value; its 32-bit parts convert to `f64` exactly.
+fn ratio(num: f64, den: f64) -> Result<f64, ZeroDenominator> {
+    if den == 0.0 {
         return Err(ZeroDenominator);
     }
-    // i64 from 32-bit parts converts to f64 exactly.
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "values come from 32-bit integers"
-    )]
-    Ok(num as f64 / den as f64)
+    Ok(num / den)
 }
 
 /// The exiv2 name of a tag worth dumping; `None` for blobs and tags neither library knows.
@@ -288,7 +284,7 @@ mod tests {
 
     #[test]
     fn refuses_zero_denominators() {
-        assert_eq!(ratio(0, 0), Err(ZeroDenominator));
-        assert_eq!(ratio(34_000, 1000), Ok(34.0));
+        assert_eq!(ratio(0.0, 0.0), Err(ZeroDenominator));
+        assert_eq!(ratio(34_000.0, 1000.0), Ok(34.0));
     }
 }

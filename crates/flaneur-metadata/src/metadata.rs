@@ -17,6 +17,7 @@ pub enum HeadingSource {
     /// EXIF `GPSTrack`: where the camera was moving.
     GpsTrack,
     /// XMP `GPano:PoseHeadingDegrees`: the panorama's centre direction.
+    #[serde(rename = "gpano_pose_heading")]
     GPanoPoseHeading,
 }
 

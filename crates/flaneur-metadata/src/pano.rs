@@ -49,8 +49,7 @@ fn crop(xmp: &Xmp) -> Result<Option<Crop>, ReadError> {
         let number = crate::xmp::parse_number(text)
             .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
             .ok_or_else(|| invalid(format!("{key} is {text:?}, not a pixel count")))?;
-        #[expect(clippy::cast_possible_truncation, reason = "integral and in range")]
-        #[expect(clippy::cast_sign_loss, reason = "checked non-negative")]
+        // Integral and within u32, checked above.
         Ok(Some(number as u32))
     };
     let keys = [FULL_WIDTH, FULL_HEIGHT, WIDTH, HEIGHT, LEFT, TOP];

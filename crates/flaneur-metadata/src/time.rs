@@ -188,7 +188,6 @@ fn time_from_parts(parts: &[f64]) -> Option<NaiveTime> {
         return None;
     }
     // Round to the microsecond: rationals like 1/3 s have no exact decimal form.
-    #[expect(clippy::cast_possible_truncation, reason = "range checked above")]
     let micros = (total * 1e6).round() as i64;
     let since_midnight = TimeDelta::microseconds(micros);
     Some(NaiveTime::MIN.overflowing_add_signed(since_midnight).0)

@@ -1,0 +1,334 @@
+//! Small JPEGs built here, with just the tags a rule needs: references, 0/0 rationals, clock
+//! choices, XMP placement, orientation.
+
+use exif::experimental::Writer;
+use exif::{Field, In, Rational, Tag, Value};
+use flaneur_metadata::{HeadingSource, MissingField, PictureMetadata, ReadError};
+use flaneur_model::Projection;
+
+/// A JPEG with the given EXIF fields (no EXIF segment when there are none), optional XMP
+/// placed before the EXIF (as GoPro does), a 64×32 frame header and a scan header, without
+/// pixel data.
+fn jpeg(fields: &[Field], xmp: Option<&str>) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8];
+    if let Some(xmp) = xmp {
+        let payload = [b"http://ns.adobe.com/xap/1.0/\0", xmp.as_bytes()].concat();
+        push_segment(&mut out, 0xE1, &payload);
+    }
+    if !fields.is_empty() {
+        let mut writer = Writer::new();
+        for field in fields {
+            writer.push_field(field);
+        }
+        let mut tiff = std::io::Cursor::new(Vec::new());
+        let written = writer.write(&mut tiff, false);
+        written.expect("test exif is writable");
+        push_segment(
+            &mut out,
+            0xE1,
+            &[b"Exif\0\0", tiff.get_ref().as_slice()].concat(),
+        );
+    }
+    let frame = [8, 0, 32, 0, 64, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+    push_segment(&mut out, 0xC0, &frame);
+    push_segment(&mut out, 0xDA, &[3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0]);
+    out
+}
+
+fn push_segment(out: &mut Vec<u8>, code: u8, payload: &[u8]) {
+    let len = u16::try_from(payload.len() + 2).expect("test segments are small");
+    out.extend_from_slice(&[0xFF, code]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload);
+}
+
+fn field(tag: Tag, value: Value) -> Field {
+    Field {
+        tag,
+        ifd_num: In::PRIMARY,
+        value,
+    }
+}
+
+fn ascii(tag: Tag, text: &str) -> Field {
+    field(tag, Value::Ascii(vec![text.as_bytes().to_vec()]))
+}
+
+fn rationals(tag: Tag, parts: &[(u32, u32)]) -> Field {
+    field(
+        tag,
+        Value::Rational(parts.iter().map(|&p| Rational::from(p)).collect()),
+    )
+}
+
+/// Position 48°30'N 1°15'W and a GPS clock at 2022-10-19 07:56:34 UTC.
+fn gps_fields() -> Vec<Field> {
+    vec![
+        rationals(Tag::GPSLatitude, &[(48, 1), (30, 1), (0, 1)]),
+        ascii(Tag::GPSLatitudeRef, "N"),
+        rationals(Tag::GPSLongitude, &[(1, 1), (15, 1), (0, 1)]),
+        ascii(Tag::GPSLongitudeRef, "W"),
+        ascii(Tag::GPSDateStamp, "2022:10:19"),
+        rationals(Tag::GPSTimeStamp, &[(7, 1), (56, 1), (34_000, 1000)]),
+    ]
+}
+
+fn read(fields: &[Field], xmp: Option<&str>) -> Result<PictureMetadata, ReadError> {
+    flaneur_metadata::read(&jpeg(fields, xmp))
+}
+
+fn with(mut fields: Vec<Field>, extra: Vec<Field>) -> Vec<Field> {
+    let replaced: Vec<Tag> = extra.iter().map(|f| f.tag).collect();
+    fields.retain(|f| !replaced.contains(&f.tag));
+    fields.extend(extra);
+    fields
+}
+
+fn without(mut fields: Vec<Field>, tags: &[Tag]) -> Vec<Field> {
+    fields.retain(|f| !tags.contains(&f.tag));
+    fields
+}
+
+fn utc(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .expect("valid test instant")
+        .to_utc()
+}
+
+#[test]
+fn reads_a_minimal_picture() {
+    let picture = read(&gps_fields(), None).expect("minimal picture reads");
+    assert_eq!((picture.lat, picture.lon), (48.5, -1.25));
+    assert_eq!(picture.captured_at, utc("2022-10-19T07:56:34Z"));
+    assert_eq!((picture.width, picture.height), (64, 32));
+    assert_eq!(picture.orientation, 1);
+    assert!(picture.warnings.is_empty(), "{:?}", picture.warnings);
+}
+
+#[test]
+fn assumes_north_and_east_when_references_are_missing() {
+    let fields = without(gps_fields(), &[Tag::GPSLatitudeRef, Tag::GPSLongitudeRef]);
+    let picture = read(&fields, None).expect("reads without refs");
+    assert_eq!((picture.lat, picture.lon), (48.5, 1.25));
+    assert_eq!(picture.warnings.len(), 2, "{:?}", picture.warnings);
+}
+
+#[test]
+fn takes_zero_denominators_as_missing() {
+    let fields = with(
+        gps_fields(),
+        vec![rationals(Tag::GPSLatitude, &[(0, 0), (0, 0), (0, 0)])],
+    );
+    let err = read(&fields, None).expect_err("0/0 latitude");
+    assert_eq!(
+        err,
+        ReadError::MissingFields {
+            fields: vec![MissingField::Location]
+        }
+    );
+
+    let fields = with(
+        gps_fields(),
+        vec![rationals(Tag::GPSTimeStamp, &[(0, 0), (0, 0), (0, 0)])],
+    );
+    let err = read(&fields, None).expect_err("0/0 time and no camera time");
+    assert_eq!(err.missing_fields(), [MissingField::Datetime]);
+}
+
+#[test]
+fn takes_null_island_as_missing_and_refuses_out_of_range() {
+    let zero = [(0, 1), (0, 1), (0, 1)];
+    let fields = with(
+        gps_fields(),
+        vec![
+            rationals(Tag::GPSLatitude, &zero),
+            rationals(Tag::GPSLongitude, &zero),
+        ],
+    );
+    assert_eq!(
+        read(&fields, None).expect_err("(0, 0)").missing_fields(),
+        [MissingField::Location]
+    );
+
+    let fields = with(
+        gps_fields(),
+        vec![rationals(Tag::GPSLongitude, &[(181, 1)])],
+    );
+    let err = read(&fields, None).expect_err("longitude 181");
+    assert!(
+        matches!(
+            err,
+            ReadError::InvalidValue {
+                field: "longitude",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), "invalid_value");
+}
+
+#[test]
+fn keeps_gps_sub_seconds() {
+    let fields = with(
+        gps_fields(),
+        vec![rationals(
+            Tag::GPSTimeStamp,
+            &[(7, 1), (56, 1), (3425, 100)],
+        )],
+    );
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.captured_at, utc("2022-10-19T07:56:34.25Z"));
+}
+
+#[test]
+fn prefers_a_finer_camera_clock_only_with_its_own_offset() {
+    let camera = vec![
+        ascii(Tag::DateTimeOriginal, "2022:10:19 09:56:35"),
+        ascii(Tag::SubSecTimeOriginal, "125"),
+    ];
+    // OffsetTime belongs to DateTime, not to DateTimeOriginal: GPS keeps winning.
+    let fields = with(
+        gps_fields(),
+        [camera.clone(), vec![ascii(Tag::OffsetTime, "+02:00")]].concat(),
+    );
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.captured_at, utc("2022-10-19T07:56:34Z"));
+    assert_eq!(picture.utc_offset_secs, None);
+
+    let offset = vec![ascii(Tag::OffsetTimeOriginal, "+02:00")];
+    let fields = with(gps_fields(), [camera, offset].concat());
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.captured_at, utc("2022-10-19T07:56:35.125Z"));
+    assert_eq!(picture.utc_offset_secs, Some(7200));
+    assert_eq!(picture.ts_gps, Some(utc("2022-10-19T07:56:34Z")));
+}
+
+#[test]
+fn falls_back_to_the_camera_clock_without_gps_time() {
+    let fields = [
+        without(gps_fields(), &[Tag::GPSDateStamp, Tag::GPSTimeStamp]),
+        vec![
+            ascii(Tag::DateTimeOriginal, "2022:10:19 09:56:35"),
+            ascii(Tag::OffsetTimeOriginal, "+02:00"),
+        ],
+    ]
+    .concat();
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.captured_at, utc("2022-10-19T07:56:35Z"));
+    assert!(picture.warnings.is_empty(), "{:?}", picture.warnings);
+}
+
+#[test]
+fn picks_headings_in_order_and_wraps_a_full_turn() {
+    let fields = with(
+        gps_fields(),
+        vec![
+            rationals(Tag::GPSImgDirection, &[(360, 1)]),
+            rationals(Tag::GPSTrack, &[(90, 1)]),
+        ],
+    );
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.heading_deg, Some(0.0));
+    assert_eq!(picture.heading_source, Some(HeadingSource::GpsImgDirection));
+
+    let fields = with(
+        gps_fields(),
+        vec![rationals(Tag::GPSImgDirection, &[(1, 0)])],
+    );
+    let fields = with(fields, vec![rationals(Tag::GPSTrack, &[(90, 1)])]);
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.heading_deg, Some(90.0));
+    assert_eq!(picture.heading_source, Some(HeadingSource::GpsTrack));
+}
+
+#[test]
+fn swaps_display_size_for_quarter_turns() {
+    let fields = with(
+        gps_fields(),
+        vec![field(Tag::Orientation, Value::Short(vec![6]))],
+    );
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.orientation, 6);
+    assert_eq!(picture.display_size(), (32, 64));
+}
+
+#[test]
+fn keeps_the_first_string_of_the_model_and_drops_the_make() {
+    let fields = with(
+        gps_fields(),
+        vec![
+            ascii(Tag::Make, "GoPro"),
+            field(
+                Tag::Model,
+                Value::Ascii(vec![b"GoPro Max".to_vec(), b"junk".to_vec()]),
+            ),
+        ],
+    );
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.make.as_deref(), Some("GoPro"));
+    assert_eq!(picture.model.as_deref(), Some("Max"));
+    assert_eq!(
+        picture.tags.get("Exif.Image.Model").map(String::as_str),
+        Some("GoPro Max")
+    );
+}
+
+const PANO_XMP: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/">
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:GPano="http://ns.google.com/photos/1.0/panorama/"
+  xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="45,30.0N"
+  exif:GPSLongitude="5,15.0E" exif:DateTimeOriginal="2024-05-01T10:00:00.5+02:00">
+<GPano:ProjectionType>equirectangular</GPano:ProjectionType>
+<GPano:PoseHeadingDegrees>45.5</GPano:PoseHeadingDegrees>
+<GPano:CroppedAreaImageWidthPixels>64</GPano:CroppedAreaImageWidthPixels>
+<GPano:CroppedAreaImageHeightPixels>32</GPano:CroppedAreaImageHeightPixels>
+</rdf:Description></rdf:RDF></x:xmpmeta>"#;
+
+#[test]
+fn reads_xmp_before_exif_with_position_time_and_pano() {
+    let picture = read(&[ascii(Tag::Make, "Ricoh")], Some(PANO_XMP)).expect("xmp only reads");
+    assert_eq!((picture.lat, picture.lon), (45.5, 5.25));
+    assert_eq!(picture.captured_at, utc("2024-05-01T08:00:00.5Z"));
+    assert_eq!(picture.utc_offset_secs, Some(7200));
+    assert_eq!(picture.projection, Projection::Equirectangular);
+    assert_eq!(picture.heading_deg, Some(45.5));
+    assert_eq!(
+        picture.heading_source,
+        Some(HeadingSource::GPanoPoseHeading)
+    );
+    let crop = picture.crop.expect("crop inferred from the cropped size");
+    assert_eq!(
+        (crop.full_width, crop.full_height, crop.left, crop.top),
+        (64, 32, 0, 0)
+    );
+    assert_eq!(picture.field_of_view_deg, Some(360.0));
+    assert_eq!(
+        picture
+            .tags
+            .get("Xmp.GPano.PoseHeadingDegrees")
+            .map(String::as_str),
+        Some("45.5")
+    );
+}
+
+#[test]
+fn refuses_partial_gpano_crops() {
+    let xmp = PANO_XMP
+        .replace("<GPano:CroppedAreaImageHeightPixels>32", "<GPano:Other>32")
+        .replace("</GPano:CroppedAreaImageHeightPixels>", "</GPano:Other>");
+    let err = read(&gps_fields(), Some(&xmp)).expect_err("crop without height");
+    assert!(
+        matches!(err, ReadError::InvalidValue { field: "crop", .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn reads_a_jpeg_without_position_or_time_as_missing_both() {
+    let both = [MissingField::Datetime, MissingField::Location];
+    let err = read(&[], None).expect_err("no exif at all");
+    assert_eq!(err.missing_fields(), both);
+    let err = read(&[ascii(Tag::Make, "Sony")], None).expect_err("exif without gps or date");
+    assert_eq!(err.missing_fields(), both);
+}
