@@ -136,9 +136,17 @@ impl TileGrid {
     pub fn for_size(width: u32, height: u32) -> TileGrid {
         let ideal = (width / 512) & !1;
         let ideal = ideal.clamp(4, 64);
-        let cols = [64, 32, 16, 8, 4].into_iter().find(|c| *c <= ideal).unwrap_or(4);
+        let cols = [64, 32, 16, 8, 4]
+            .into_iter()
+            .find(|c| *c <= ideal)
+            .unwrap_or(4);
         let rows = cols / 2;
-        TileGrid { cols, rows, tile_width: width / cols, tile_height: height / rows }
+        TileGrid {
+            cols,
+            rows,
+            tile_width: width / cols,
+            tile_height: height / rows,
+        }
     }
 
     /// Whether `(col, row)` names a tile of this grid.
@@ -184,8 +192,48 @@ pub struct NewPicture {
     pub size_bytes: u64,
     /// Whether the contributor said faces and plates are already blurred.
     pub is_blurred: bool,
-    /// The rest of what the metadata reader found, as the item's properties use it.
-    pub details: serde_json::Value,
+    /// The rest of what the metadata reader found.
+    pub details: PictureDetails,
+}
+
+/// What the metadata reader found beyond position, time and heading, kept for the item's
+/// properties.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PictureDetails {
+    /// Camera maker.
+    pub make: Option<String>,
+    /// Camera model, without the maker's name repeated.
+    pub model: Option<String>,
+    /// Focal length in millimetres.
+    pub focal_length_mm: Option<f64>,
+    /// Horizontal field of view in degrees (360 for a full panorama).
+    pub field_of_view_deg: Option<f64>,
+    /// Where a cropped panorama sits in its sphere.
+    pub crop: Option<Crop>,
+    /// Altitude in metres above sea level.
+    pub altitude_m: Option<f64>,
+    /// Camera pitch in degrees.
+    pub pitch_deg: Option<f64>,
+    /// Camera roll in degrees.
+    pub roll_deg: Option<f64>,
+    /// Camera yaw in degrees.
+    pub yaw_deg: Option<f64>,
+    /// Estimated position error in metres.
+    pub gps_accuracy_m: Option<f64>,
+    /// Author named in the file.
+    pub artist: Option<String>,
+    /// Copyright notice in the file.
+    pub copyright: Option<String>,
+    /// Capture instant according to the GPS.
+    pub captured_at_gps: Option<DateTime<Utc>>,
+    /// Capture instant according to the camera clock.
+    pub captured_at_camera: Option<DateTime<Utc>>,
+    /// Which tag the heading came from.
+    pub heading_source: Option<String>,
+    /// Doubts the reader had (missing heading, assumed time zone...).
+    pub warnings: Vec<String>,
+    /// Every tag of the file, keyed as `Exif.Image.Make`, `Xmp.GPano.ProjectionType`...
+    pub exif: std::collections::BTreeMap<String, String>,
 }
 
 /// A picture as stored in the catalog.
@@ -229,7 +277,10 @@ mod tests {
     #[test]
     fn tile_grid_matches_reference_examples() {
         let g = TileGrid::for_size(5760, 2880);
-        assert_eq!((g.cols, g.rows, g.tile_width, g.tile_height), (8, 4, 720, 720));
+        assert_eq!(
+            (g.cols, g.rows, g.tile_width, g.tile_height),
+            (8, 4, 720, 720)
+        );
         let g = TileGrid::for_size(8192, 4096);
         assert_eq!((g.cols, g.rows, g.tile_width), (16, 8, 512));
         let g = TileGrid::for_size(11008, 5504);

@@ -41,14 +41,18 @@ impl FromStr for SequenceStatus {
     type Err = ParseEnumError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [SequenceStatus::WaitingForProcess, SequenceStatus::Ready, SequenceStatus::Deleted]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| ParseEnumError {
-                kind: "sequence status",
-                value: s.to_owned(),
-                expected: "waiting-for-process, ready, deleted",
-            })
+        [
+            SequenceStatus::WaitingForProcess,
+            SequenceStatus::Ready,
+            SequenceStatus::Deleted,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+        .ok_or_else(|| ParseEnumError {
+            kind: "sequence status",
+            value: s.to_owned(),
+            expected: "waiting-for-process, ready, deleted",
+        })
     }
 }
 

@@ -65,11 +65,14 @@ impl FromStr for SortMethod {
     type Err = ParseEnumError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SortMethod::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| ParseEnumError {
-            kind: "sort method",
-            value: s.to_owned(),
-            expected: "filename-asc, filename-desc, time-asc, time-desc",
-        })
+        SortMethod::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| ParseEnumError {
+                kind: "sort method",
+                value: s.to_owned(),
+                expected: "filename-asc, filename-desc, time-asc, time-desc",
+            })
     }
 }
 
@@ -168,7 +171,9 @@ impl UploadSet {
             split_distance_m: s.split_distance_m.unwrap_or(defaults.split_distance_m),
             split_time_secs: s.split_time_secs.unwrap_or(defaults.split_time_secs),
             no_deduplication: s.no_deduplication.unwrap_or(defaults.no_deduplication),
-            duplicate_distance_m: s.duplicate_distance_m.unwrap_or(defaults.duplicate_distance_m),
+            duplicate_distance_m: s
+                .duplicate_distance_m
+                .unwrap_or(defaults.duplicate_distance_m),
             duplicate_rotation_deg: s
                 .duplicate_rotation_deg
                 .unwrap_or(defaults.duplicate_rotation_deg),

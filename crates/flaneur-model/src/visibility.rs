@@ -22,8 +22,11 @@ pub enum Visibility {
 
 impl Visibility {
     /// Every value, in the order the configuration route lists them.
-    pub const ALL: [Visibility; 3] =
-        [Visibility::Anyone, Visibility::LoggedOnly, Visibility::OwnerOnly];
+    pub const ALL: [Visibility; 3] = [
+        Visibility::Anyone,
+        Visibility::LoggedOnly,
+        Visibility::OwnerOnly,
+    ];
 
     /// The wire and database name.
     pub fn as_str(&self) -> &'static str {
@@ -45,10 +48,13 @@ impl FromStr for Visibility {
     type Err = ParseEnumError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Visibility::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| ParseEnumError {
-            kind: "visibility",
-            value: s.to_owned(),
-            expected: "anyone, logged-only, owner-only",
-        })
+        Visibility::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| ParseEnumError {
+                kind: "visibility",
+                value: s.to_owned(),
+                expected: "anyone, logged-only, owner-only",
+            })
     }
 }

@@ -1,1 +1,25 @@
-//! placeholder
+//! The two storage seams of Flâneur and their implementations.
+//!
+//! - [`Catalog`]: metadata (accounts, upload sets, files, pictures, sequences), search and the
+//!   durable job queue. [`SqliteCatalog`] is the embedded implementation.
+//! - [`BlobStore`]: picture files and their derivatives, by key. [`FsBlobStore`] keeps them in a
+//!   local folder.
+//!
+//! Nothing above this crate names a driver type: services hold `Arc<dyn Catalog>` and
+//! `Arc<dyn BlobStore>`.
+
+mod area;
+pub mod blob;
+mod catalog;
+mod error;
+mod sqlite;
+
+pub use area::Area;
+pub use blob::{BlobBody, BlobMeta, BlobStore, FsBlobStore, blob_keys};
+pub use catalog::{
+    Catalog, DispatchPlan, Extent, InsertOutcome, Page, PictureQuery, PlannedDuplicate,
+    PlannedPicture, PlannedSequence, RankQuery, SequenceCursor, SequenceQuery, SequenceSummary,
+    TimeRange,
+};
+pub use error::{Error, Result};
+pub use sqlite::SqliteCatalog;

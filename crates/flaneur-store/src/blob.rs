@@ -1,0 +1,105 @@
+//! The blob store seam: picture originals and derivatives, addressed by key.
+
+mod fs;
+
+use std::ops::Range;
+use std::path::Path;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+
+pub use fs::FsBlobStore;
+
+use crate::Result;
+
+/// Size and age of a stored blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobMeta {
+    /// Size in bytes.
+    pub size_bytes: u64,
+    /// Last write.
+    pub modified: DateTime<Utc>,
+}
+
+/// A blob being read, whole or in part.
+pub struct BlobBody {
+    /// The whole blob's size and age.
+    pub meta: BlobMeta,
+    /// The byte range being streamed.
+    pub range: Range<u64>,
+    /// The bytes of `range`.
+    pub stream: BoxStream<'static, std::io::Result<Bytes>>,
+}
+
+/// Storage for picture files.
+///
+/// Keys are relative paths made of `/`-separated segments (see [`blob_keys`]).
+///
+/// # Errors
+/// Methods fail with [`crate::Error::InvalidKey`] for malformed keys and [`crate::Error::Io`]
+/// when the storage cannot be read or written.
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Moves a fully written local file into the store under `key`, durably: once this
+    /// returns, the blob survives a crash. The local file is gone afterwards.
+    async fn put_file(&self, key: &str, staged: &Path) -> Result<()>;
+
+    /// Stores bytes under `key`, replacing any previous blob.
+    async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<()>;
+
+    /// Reads a blob, or the part of it within `range` (clamped to its size). `None` when the
+    /// key does not exist.
+    async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<Option<BlobBody>>;
+
+    /// Reads a whole blob into memory.
+    async fn get_bytes(&self, key: &str) -> Result<Option<Bytes>>;
+
+    /// Size and age of a blob.
+    async fn stat(&self, key: &str) -> Result<Option<BlobMeta>>;
+
+    /// Removes a blob; removing a missing one is not an error.
+    async fn delete(&self, key: &str) -> Result<()>;
+
+    /// Removes every blob whose key starts with `prefix/`.
+    async fn delete_prefix(&self, prefix: &str) -> Result<()>;
+}
+
+/// Where each file of a picture lives. The layout spreads pictures over nested folders by the
+/// first bytes of their id, as Panoramax instances do, so no folder grows too large.
+pub mod blob_keys {
+    use flaneur_model::PictureId;
+
+    fn spread(id: PictureId) -> String {
+        let s = id.to_string();
+        format!(
+            "{}/{}/{}/{}/{}",
+            &s[0..2],
+            &s[2..4],
+            &s[4..6],
+            &s[6..8],
+            &s[9..]
+        )
+    }
+
+    /// The original file, served untouched as `hd.jpg`.
+    pub fn original(id: PictureId) -> String {
+        format!("permanent/{}.jpg", spread(id))
+    }
+
+    /// The folder of a picture's derivatives.
+    pub fn derivatives(id: PictureId) -> String {
+        format!("derivates/{}", spread(id))
+    }
+
+    /// One derivative (`sd.jpg`, `thumb.jpg`).
+    pub fn derivative(id: PictureId, name: &str) -> String {
+        format!("{}/{name}", derivatives(id))
+    }
+
+    /// One tile of a 360° picture.
+    pub fn tile(id: PictureId, col: u32, row: u32) -> String {
+        format!("{}/tiles/{col}_{row}.jpg", derivatives(id))
+    }
+}

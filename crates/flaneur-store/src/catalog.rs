@@ -1,0 +1,290 @@
+//! The catalog seam: every metadata read and write the services need, and the job queue.
+//!
+//! Implementations keep each method atomic: a method either applies all of its writes or none.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use flaneur_model::{
+    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureId,
+    PictureStatus, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
+};
+
+use crate::{Area, Result};
+
+/// What became of a picture handed to [`Catalog::insert_picture`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertOutcome {
+    /// Stored, its file recorded and its `prepare` job queued.
+    Inserted,
+    /// Another accepted file of the upload set already has this name.
+    NameTaken {
+        /// The picture made from that other file.
+        existing: Option<PictureId>,
+    },
+    /// The picture id is already used.
+    IdTaken,
+}
+
+/// A sequence of an upload set, with how far its pictures got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceSummary {
+    /// The sequence.
+    pub sequence: Sequence,
+    /// Its pictures' processing state (`rejected` is always 0).
+    pub items_status: ItemsStatus,
+}
+
+/// A picture placed in a planned sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedPicture {
+    /// The picture.
+    pub id: PictureId,
+    /// Its heading after dispatch.
+    pub heading_deg: Option<f64>,
+    /// Whether that heading was computed from the track.
+    pub heading_computed: bool,
+}
+
+/// A sequence that dispatch decided to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedSequence {
+    /// Its title.
+    pub title: String,
+    /// Sort applied, in collection form (`+gpsdate`).
+    pub sorted_by: String,
+    /// Pictures in rank order.
+    pub pictures: Vec<PlannedPicture>,
+    /// Length of the track in kilometres.
+    pub length_km: f64,
+}
+
+/// A picture that dispatch dropped as a near-duplicate of another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedDuplicate {
+    /// The dropped picture.
+    pub id: PictureId,
+    /// What it duplicates and by how much (`duplicate_of`, `distance`, `angle`).
+    pub details: serde_json::Value,
+}
+
+/// The whole outcome of dispatching an upload set.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DispatchPlan {
+    /// Sequences to create (or to reuse when a previous dispatch made them).
+    pub sequences: Vec<PlannedSequence>,
+    /// Pictures to drop.
+    pub duplicates: Vec<PlannedDuplicate>,
+}
+
+/// An inclusive interval of instants; either end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TimeRange {
+    /// Lower bound.
+    pub start: Option<DateTime<Utc>>,
+    /// Upper bound.
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// Position in the `(created, id)` order of sequences, for keyset paging.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SequenceCursor {
+    /// `created_at` of the sequence at the edge of the page.
+    pub created_at: DateTime<Utc>,
+    /// Its id.
+    pub id: SequenceId,
+}
+
+/// A listing of sequences.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SequenceQuery {
+    /// Page size.
+    pub limit: usize,
+    /// Start strictly after this position (next page).
+    pub after: Option<SequenceCursor>,
+    /// End strictly before this position (previous page).
+    pub before: Option<SequenceCursor>,
+    /// Only sequences whose bbox intersects `[min lon, min lat, max lon, max lat]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Only sequences whose capture interval intersects this one.
+    pub datetime: TimeRange,
+}
+
+/// One page of a keyset listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The rows, in listing order.
+    pub rows: Vec<T>,
+    /// Whether rows exist after the last one.
+    pub has_next: bool,
+    /// Whether rows exist before the first one.
+    pub has_prev: bool,
+}
+
+/// A slice of a sequence's pictures by rank.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RankQuery {
+    /// Only ranks strictly greater than this.
+    pub after_rank: Option<i64>,
+    /// At most this many pictures.
+    pub limit: Option<usize>,
+    /// Include pictures that are not `ready` (the owner's view).
+    pub include_unready: bool,
+}
+
+/// A picture search. Results are ordered by most recently updated first, then id.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PictureQuery {
+    /// Only pictures inside `[min lon, min lat, max lon, max lat]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Only pictures inside this area.
+    pub intersects: Option<Area>,
+    /// Only pictures captured in this interval.
+    pub datetime: TimeRange,
+    /// Only these pictures.
+    pub ids: Vec<PictureId>,
+    /// Only pictures of these sequences.
+    pub collections: Vec<SequenceId>,
+    /// Page size.
+    pub limit: usize,
+    /// Continue after this `(updated_at, id)` position.
+    pub after: Option<(DateTime<Utc>, PictureId)>,
+}
+
+/// Space and time covered by the published pictures.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Extent {
+    /// `[min lon, min lat, max lon, max lat]`, `None` when there are no pictures.
+    pub bbox: Option<[f64; 4]>,
+    /// Earliest and latest capture instants.
+    pub interval: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// Metadata storage, search and job queue.
+///
+/// # Errors
+/// Every method fails with [`crate::Error`] when the database cannot be reached or returns
+/// something this version did not write.
+#[async_trait]
+pub trait Catalog: Send + Sync + 'static {
+    // --- accounts -----------------------------------------------------------------------------
+
+    /// The account anonymous uploads belong to, created on first use.
+    async fn default_account(&self) -> Result<(AccountId, String)>;
+
+    /// The display name of an account.
+    async fn account_name(&self, id: AccountId) -> Result<Option<String>>;
+
+    // --- upload sets --------------------------------------------------------------------------
+
+    /// Stores a new upload set.
+    async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet>;
+
+    /// One upload set.
+    async fn upload_set(&self, id: UploadSetId) -> Result<Option<UploadSet>>;
+
+    /// Every file received in an upload set, in arrival order.
+    async fn upload_set_files(&self, id: UploadSetId) -> Result<Vec<UploadFile>>;
+
+    /// Processing state of the pictures of an upload set, rejected files counted.
+    async fn upload_set_items_status(&self, id: UploadSetId) -> Result<ItemsStatus>;
+
+    /// The live sequences made from an upload set, in creation order.
+    async fn upload_set_sequences(&self, id: UploadSetId) -> Result<Vec<SequenceSummary>>;
+
+    /// Marks an upload set completed and queues its dispatch. Returns the updated set, or
+    /// `None` when it does not exist.
+    async fn complete_upload_set(&self, id: UploadSetId) -> Result<Option<UploadSet>>;
+
+    /// Deletes an upload set: its pictures are removed (their files by queued `delete_files`
+    /// jobs) and its sequences become tombstones. Returns `false` when it did not exist.
+    async fn delete_upload_set(&self, id: UploadSetId) -> Result<bool>;
+
+    // --- files and pictures -------------------------------------------------------------------
+
+    /// Pictures (with their upload set) whose original has this MD5.
+    async fn pictures_by_md5(&self, md5: &str) -> Result<Vec<(PictureId, Option<UploadSetId>)>>;
+
+    /// Records a refused file. A previously refused file of the same name is replaced; an
+    /// accepted one is never overwritten. Counts toward the upload set's expected file count.
+    async fn record_rejection(&self, file: UploadFile) -> Result<()>;
+
+    /// Stores an accepted picture with its file row and queues its `prepare` job, in one
+    /// transaction. Counts toward the upload set's expected file count.
+    async fn insert_picture(&self, picture: NewPicture, file: UploadFile) -> Result<InsertOutcome>;
+
+    /// One picture with its sequence and rank.
+    async fn picture(&self, id: PictureId) -> Result<Option<Picture>>;
+
+    /// Every picture of an upload set that is not being deleted.
+    async fn upload_set_pictures(&self, id: UploadSetId) -> Result<Vec<Picture>>;
+
+    /// Moves a picture to another processing state, with the error that caused it if any.
+    async fn set_picture_status(
+        &self,
+        id: PictureId,
+        status: PictureStatus,
+        error: Option<&str>,
+    ) -> Result<()>;
+
+    /// Deletes a picture's row, once its files are gone.
+    async fn remove_picture(&self, id: PictureId) -> Result<()>;
+
+    /// Writes the outcome of a dispatch: sequences with ranks and headings, dropped duplicates
+    /// (rejected as `capture_duplicate` and their files queued for deletion), and marks the
+    /// upload set dispatched. Sequences of an earlier dispatch are reused when they hold the
+    /// same pictures, and tombstoned when no longer needed. Returns the sequence ids in plan
+    /// order.
+    async fn apply_dispatch(&self, id: UploadSetId, plan: DispatchPlan) -> Result<Vec<SequenceId>>;
+
+    // --- sequences ----------------------------------------------------------------------------
+
+    /// One sequence, deleted ones included.
+    async fn sequence(&self, id: SequenceId) -> Result<Option<Sequence>>;
+
+    /// Live sequences in `(created, id)` order, one page.
+    async fn list_sequences(&self, query: &SequenceQuery) -> Result<Page<Sequence>>;
+
+    /// Pictures of a sequence in rank order.
+    async fn sequence_pictures(&self, id: SequenceId, query: RankQuery) -> Result<Vec<Picture>>;
+
+    /// Lowest and highest rank of the ready pictures of a sequence.
+    async fn sequence_rank_bounds(&self, id: SequenceId) -> Result<Option<(i64, i64)>>;
+
+    /// Processing state of a sequence's pictures.
+    async fn sequence_items_status(&self, id: SequenceId) -> Result<ItemsStatus>;
+
+    /// The ready pictures just before and just after a rank in a sequence.
+    async fn sequence_neighbours(
+        &self,
+        id: SequenceId,
+        rank: i64,
+    ) -> Result<(Option<Picture>, Option<Picture>)>;
+
+    // --- search -------------------------------------------------------------------------------
+
+    /// Ready pictures of ready sequences matching a query, one page.
+    async fn search_pictures(&self, query: &PictureQuery) -> Result<Vec<Picture>>;
+
+    /// Space and time covered by ready pictures.
+    async fn extent(&self) -> Result<Extent>;
+
+    // --- jobs ---------------------------------------------------------------------------------
+
+    /// Queues a job, or moves an already queued one of the same kind and target to now.
+    async fn enqueue_job(&self, kind: JobKind, target: &str) -> Result<()>;
+
+    /// Claims the next runnable job for `lease`; the job is offered again if the lease runs
+    /// out before [`Catalog::finish_job`] or [`Catalog::retry_job`].
+    async fn claim_job(&self, lease: Duration) -> Result<Option<Job>>;
+
+    /// Removes a job that succeeded or failed for good.
+    async fn finish_job(&self, id: i64) -> Result<()>;
+
+    /// Releases a job to be run again after `delay`, recording why it failed.
+    async fn retry_job(&self, id: i64, error: &str, delay: Duration) -> Result<()>;
+
+    /// Number of queued jobs, claimed ones included.
+    async fn pending_jobs(&self) -> Result<i64>;
+}

@@ -1,0 +1,67 @@
+//! Errors of the storage layer.
+
+use std::path::PathBuf;
+
+/// What can go wrong in a catalog or blob store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database driver failed (connection, SQL, constraint).
+    #[error("catalog query failed during {operation}")]
+    Database {
+        /// What the catalog was doing.
+        operation: &'static str,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Schema migrations could not be applied.
+    #[error("catalog migration failed")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be decoded: the database holds something this version did not
+    /// write.
+    #[error("corrupt catalog row in {table}: {reason}")]
+    Corrupt {
+        /// The table of the row.
+        table: &'static str,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A blob could not be read or written.
+    #[error("blob store i/o failed on {path}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A blob key was malformed (empty, absolute, or climbing out of the store).
+    #[error("invalid blob key '{0}'")]
+    InvalidKey(String),
+    /// The upload set, picture or sequence named in a write does not exist.
+    #[error("{kind} {id} does not exist")]
+    NotFound {
+        /// What was looked up.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+}
+
+impl Error {
+    /// Wraps a driver error with the operation it interrupted.
+    pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+        move |source| Error::Database { operation, source }
+    }
+
+    /// A row that cannot be decoded.
+    pub(crate) fn corrupt(table: &'static str, reason: impl ToString) -> Error {
+        Error::Corrupt {
+            table,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Result of storage operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,228 @@
+//! The embedded catalog: one SQLite file in WAL mode, an R*Tree for space, and the job queue
+//! in a table.
+//!
+//! Writes go through a pool of exactly one connection, so that they are serialised inside the
+//! process and never fail with SQLite's "database is locked" when two transactions try to
+//! upgrade to writers at once. Reads use a separate pool and run concurrently thanks to WAL.
+
+mod codec;
+mod job;
+mod migrate;
+mod picture;
+mod search;
+mod sequence;
+mod upload;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use flaneur_model::{
+    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureId,
+    PictureStatus, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use tracing::info;
+
+use crate::catalog::{
+    DispatchPlan, Extent, InsertOutcome, Page, PictureQuery, RankQuery, SequenceQuery,
+    SequenceSummary,
+};
+use crate::{Catalog, Error, Result};
+
+/// How long a connection waits for another process holding the write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The catalog in an SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteCatalog {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    default_account: (AccountId, String),
+}
+
+impl SqliteCatalog {
+    /// Opens (creating if needed) the catalog file and brings its schema up to date.
+    ///
+    /// # Errors
+    /// Fails when the file cannot be opened or a migration fails.
+    pub async fn open(path: &Path) -> Result<SqliteCatalog> {
+        // FULL synchronous mode: a transaction that returned is on disk, so an upload that got
+        // its 202 survives a power cut too, not only a crash of the process.
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(Error::db("parse sqlite options"))?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(Error::db("open catalog"))?;
+        let applied = migrate::run(&writer).await?;
+        if applied > 0 {
+            info!(path = %path.display(), migrations = applied, "catalog schema migrated");
+        }
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(Error::db("open catalog for reading"))?;
+
+        let default_account = upload::ensure_default_account(&writer).await?;
+        Ok(SqliteCatalog {
+            writer,
+            reader,
+            default_account,
+        })
+    }
+
+    /// Closes both pools, waiting for running statements.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+#[async_trait]
+impl Catalog for SqliteCatalog {
+    async fn default_account(&self) -> Result<(AccountId, String)> {
+        Ok(self.default_account.clone())
+    }
+
+    async fn account_name(&self, id: AccountId) -> Result<Option<String>> {
+        upload::account_name(&self.reader, id).await
+    }
+
+    async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {
+        upload::create_upload_set(&self.writer, spec).await
+    }
+
+    async fn upload_set(&self, id: UploadSetId) -> Result<Option<UploadSet>> {
+        upload::upload_set(&self.reader, id).await
+    }
+
+    async fn upload_set_files(&self, id: UploadSetId) -> Result<Vec<UploadFile>> {
+        upload::upload_set_files(&self.reader, id).await
+    }
+
+    async fn upload_set_items_status(&self, id: UploadSetId) -> Result<ItemsStatus> {
+        upload::upload_set_items_status(&self.reader, id).await
+    }
+
+    async fn upload_set_sequences(&self, id: UploadSetId) -> Result<Vec<SequenceSummary>> {
+        sequence::upload_set_sequences(&self.reader, id).await
+    }
+
+    async fn complete_upload_set(&self, id: UploadSetId) -> Result<Option<UploadSet>> {
+        upload::complete_upload_set(&self.writer, id).await
+    }
+
+    async fn delete_upload_set(&self, id: UploadSetId) -> Result<bool> {
+        upload::delete_upload_set(&self.writer, id).await
+    }
+
+    async fn pictures_by_md5(&self, md5: &str) -> Result<Vec<(PictureId, Option<UploadSetId>)>> {
+        picture::pictures_by_md5(&self.reader, md5).await
+    }
+
+    async fn record_rejection(&self, file: UploadFile) -> Result<()> {
+        upload::record_rejection(&self.writer, file).await
+    }
+
+    async fn insert_picture(&self, picture: NewPicture, file: UploadFile) -> Result<InsertOutcome> {
+        upload::insert_picture(&self.writer, picture, file).await
+    }
+
+    async fn picture(&self, id: PictureId) -> Result<Option<Picture>> {
+        picture::picture(&self.reader, id).await
+    }
+
+    async fn upload_set_pictures(&self, id: UploadSetId) -> Result<Vec<Picture>> {
+        picture::upload_set_pictures(&self.reader, id).await
+    }
+
+    async fn set_picture_status(
+        &self,
+        id: PictureId,
+        status: PictureStatus,
+        error: Option<&str>,
+    ) -> Result<()> {
+        picture::set_picture_status(&self.writer, id, status, error).await
+    }
+
+    async fn remove_picture(&self, id: PictureId) -> Result<()> {
+        picture::remove_picture(&self.writer, id).await
+    }
+
+    async fn apply_dispatch(&self, id: UploadSetId, plan: DispatchPlan) -> Result<Vec<SequenceId>> {
+        sequence::apply_dispatch(&self.writer, id, plan).await
+    }
+
+    async fn sequence(&self, id: SequenceId) -> Result<Option<Sequence>> {
+        sequence::sequence(&self.reader, id).await
+    }
+
+    async fn list_sequences(&self, query: &SequenceQuery) -> Result<Page<Sequence>> {
+        sequence::list_sequences(&self.reader, query).await
+    }
+
+    async fn sequence_pictures(&self, id: SequenceId, query: RankQuery) -> Result<Vec<Picture>> {
+        picture::sequence_pictures(&self.reader, id, query).await
+    }
+
+    async fn sequence_rank_bounds(&self, id: SequenceId) -> Result<Option<(i64, i64)>> {
+        picture::sequence_rank_bounds(&self.reader, id).await
+    }
+
+    async fn sequence_items_status(&self, id: SequenceId) -> Result<ItemsStatus> {
+        sequence::sequence_items_status(&self.reader, id).await
+    }
+
+    async fn sequence_neighbours(
+        &self,
+        id: SequenceId,
+        rank: i64,
+    ) -> Result<(Option<Picture>, Option<Picture>)> {
+        picture::sequence_neighbours(&self.reader, id, rank).await
+    }
+
+    async fn search_pictures(&self, query: &PictureQuery) -> Result<Vec<Picture>> {
+        search::search_pictures(&self.reader, query).await
+    }
+
+    async fn extent(&self) -> Result<Extent> {
+        search::extent(&self.reader).await
+    }
+
+    async fn enqueue_job(&self, kind: JobKind, target: &str) -> Result<()> {
+        let mut conn = self
+            .writer
+            .acquire()
+            .await
+            .map_err(Error::db("enqueue job"))?;
+        job::enqueue(&mut conn, kind, target).await
+    }
+
+    async fn claim_job(&self, lease: Duration) -> Result<Option<Job>> {
+        job::claim(&self.writer, lease).await
+    }
+
+    async fn finish_job(&self, id: i64) -> Result<()> {
+        job::finish(&self.writer, id).await
+    }
+
+    async fn retry_job(&self, id: i64, error: &str, delay: Duration) -> Result<()> {
+        job::retry(&self.writer, id, error, delay).await
+    }
+
+    async fn pending_jobs(&self) -> Result<i64> {
+        job::pending(&self.reader).await
+    }
+}

@@ -1,0 +1,111 @@
+//! Conversions between catalog rows and domain types.
+
+use chrono::{DateTime, TimeZone, Utc};
+use flaneur_model::{NewPicture, Picture, Sequence};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::{Error, Result};
+
+/// Instants are stored as microseconds since the epoch: exact, compact and ordered.
+pub(super) fn to_micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// The inverse of [`to_micros`].
+pub(super) fn from_micros(us: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(us)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Reads a text column and parses it.
+pub(super) fn parse_col<T: std::str::FromStr>(
+    row: &SqliteRow,
+    table: &'static str,
+    col: &str,
+) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: String = row.try_get(col).map_err(|e| Error::corrupt(table, e))?;
+    text.parse()
+        .map_err(|e: T::Err| Error::corrupt(table, format!("{col}: {e}")))
+}
+
+fn get<'r, T>(row: &'r SqliteRow, table: &'static str, col: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(col)
+        .map_err(|e| Error::corrupt(table, format!("{col}: {e}")))
+}
+
+/// The columns [`picture_from_row`] reads, for `SELECT` lists (`p` = pictures,
+/// `sp` = sequence_pictures).
+pub(super) const PICTURE_COLUMNS: &str = "p.doc, p.status, p.heading_deg, p.heading_computed, \
+     p.created_at, p.updated_at, p.process_error, p.visibility, sp.sequence_id, sp.rank";
+
+/// Decodes a picture row selected with [`PICTURE_COLUMNS`].
+pub(super) fn picture_from_row(row: &SqliteRow) -> Result<Picture> {
+    let doc: String = get(row, "pictures", "doc")?;
+    let mut base: NewPicture =
+        serde_json::from_str(&doc).map_err(|e| Error::corrupt("pictures", e))?;
+    base.heading_deg = get(row, "pictures", "heading_deg")?;
+    base.visibility = parse_col(row, "pictures", "visibility")?;
+
+    let sequence_id: Option<String> = get(row, "pictures", "sequence_id")?;
+    let sequence_id = match sequence_id {
+        Some(s) => Some(
+            s.parse()
+                .map_err(|e| Error::corrupt("sequence_pictures", e))?,
+        ),
+        None => None,
+    };
+    Ok(Picture {
+        base,
+        status: parse_col(row, "pictures", "status")?,
+        heading_computed: get::<i64>(row, "pictures", "heading_computed")? != 0,
+        sequence_id,
+        rank: get(row, "pictures", "rank")?,
+        created_at: from_micros(get(row, "pictures", "created_at")?),
+        updated_at: from_micros(get(row, "pictures", "updated_at")?),
+        process_error: get(row, "pictures", "process_error")?,
+    })
+}
+
+/// Decodes a `SELECT * FROM sequences` row.
+pub(super) fn sequence_from_row(row: &SqliteRow) -> Result<Sequence> {
+    let t = "sequences";
+    let upload_set_id: Option<String> = get(row, t, "upload_set_id")?;
+    let bbox = match (
+        get::<Option<f64>>(row, t, "min_lon")?,
+        get::<Option<f64>>(row, t, "min_lat")?,
+        get::<Option<f64>>(row, t, "max_lon")?,
+        get::<Option<f64>>(row, t, "max_lat")?,
+    ) {
+        (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
+        _ => None,
+    };
+    Ok(Sequence {
+        id: parse_col(row, t, "id")?,
+        upload_set_id: match upload_set_id {
+            Some(s) => Some(s.parse().map_err(|e| Error::corrupt(t, e))?),
+            None => None,
+        },
+        account_id: parse_col(row, t, "account_id")?,
+        title: get(row, t, "title")?,
+        status: parse_col(row, t, "status")?,
+        visibility: parse_col(row, t, "visibility")?,
+        sorted_by: get(row, t, "sorted_by")?,
+        user_agent: get(row, t, "user_agent")?,
+        relative_heading_deg: get(row, t, "relative_heading_deg")?,
+        created_at: from_micros(get(row, t, "created_at")?),
+        updated_at: from_micros(get(row, t, "updated_at")?),
+        nb_pictures: get(row, t, "nb_pictures")?,
+        min_captured_at: get::<Option<i64>>(row, t, "min_captured_at")?.map(from_micros),
+        max_captured_at: get::<Option<i64>>(row, t, "max_captured_at")?.map(from_micros),
+        bbox,
+        length_km: get(row, t, "length_km")?,
+    })
+}

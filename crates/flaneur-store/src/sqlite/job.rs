@@ -1,0 +1,114 @@
+//! The job queue table: enqueue, claim with a lease, finish, retry.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use flaneur_model::{Job, JobKind};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use super::codec::{parse_col, to_micros};
+use crate::{Error, Result};
+
+/// Queues a job inside the caller's transaction. A pending job of the same kind and target
+/// is moved to now; one a worker holds is marked to run again once that worker is done.
+pub(super) async fn enqueue(
+    conn: &mut SqliteConnection,
+    kind: JobKind,
+    target: &str,
+) -> Result<()> {
+    let now = to_micros(Utc::now());
+    sqlx::query(
+        "INSERT INTO jobs (kind, target, created_at, run_after) VALUES (?1, ?2, ?3, ?3)
+         ON CONFLICT (kind, target) DO UPDATE SET
+             run_after = excluded.run_after,
+             attempts = 0,
+             last_error = NULL,
+             requeued = CASE WHEN lease_until IS NOT NULL AND lease_until > ?3
+                             THEN 1 ELSE requeued END",
+    )
+    .bind(kind.as_str())
+    .bind(target)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("enqueue job"))?;
+    Ok(())
+}
+
+pub(super) async fn claim(pool: &SqlitePool, lease: Duration) -> Result<Option<Job>> {
+    let now = to_micros(Utc::now());
+    let lease_us = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX / 2);
+
+    // Dispatch jobs go first: they are cheap and publish sequences, while prepare jobs are
+    // many and slow. Among equals, the fewest attempts then the oldest.
+    let row = sqlx::query(
+        "UPDATE jobs SET lease_until = ?1 + ?2, attempts = attempts + 1
+         WHERE id = (
+             SELECT id FROM jobs
+             WHERE run_after <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
+             ORDER BY kind = 'dispatch' DESC, attempts, run_after, id
+             LIMIT 1)
+         RETURNING id, kind, target, attempts",
+    )
+    .bind(now)
+    .bind(lease_us)
+    .fetch_optional(pool)
+    .await
+    .map_err(Error::db("claim job"))?;
+
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(Job {
+        id: row.try_get("id").map_err(|e| Error::corrupt("jobs", e))?,
+        kind: parse_col(&row, "jobs", "kind")?,
+        target: row
+            .try_get("target")
+            .map_err(|e| Error::corrupt("jobs", e))?,
+        attempt: row
+            .try_get("attempts")
+            .map_err(|e| Error::corrupt("jobs", e))?,
+    }))
+}
+
+pub(super) async fn finish(pool: &SqlitePool, id: i64) -> Result<()> {
+    let mut tx = pool.begin().await.map_err(Error::db("finish job"))?;
+    let requeued: Option<i64> = sqlx::query_scalar("SELECT requeued FROM jobs WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::db("finish job"))?;
+    let sql = match requeued {
+        Some(1) => {
+            "UPDATE jobs SET requeued = 0, lease_until = NULL, attempts = 0, last_error = NULL
+             WHERE id = ?"
+        }
+        _ => "DELETE FROM jobs WHERE id = ?",
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("finish job"))?;
+    tx.commit().await.map_err(Error::db("finish job"))
+}
+
+pub(super) async fn retry(pool: &SqlitePool, id: i64, error: &str, delay: Duration) -> Result<()> {
+    let delay_us = i64::try_from(delay.as_micros()).unwrap_or(i64::MAX / 2);
+    sqlx::query(
+        "UPDATE jobs SET lease_until = NULL, run_after = ?, last_error = ?, requeued = 0
+         WHERE id = ?",
+    )
+    .bind(to_micros(Utc::now()).saturating_add(delay_us))
+    .bind(error)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map_err(Error::db("retry job"))?;
+    Ok(())
+}
+
+pub(super) async fn pending(pool: &SqlitePool) -> Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM jobs")
+        .fetch_one(pool)
+        .await
+        .map_err(Error::db("count jobs"))
+}

@@ -1,0 +1,398 @@
+//! Sequences: writing a dispatch, reading and listing them.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use flaneur_model::{
+    FileRejection, ItemsStatus, JobKind, RejectionReason, Sequence, SequenceId, UploadSetId,
+};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use super::codec::{sequence_from_row, to_micros};
+use super::job;
+use crate::catalog::{DispatchPlan, Page, SequenceQuery, SequenceSummary};
+use crate::{Error, Result};
+
+/// Folds `(status, count)` rows of pictures into the Panoramax status counters.
+pub(super) fn items_status_from_counts(rows: &[(String, i64)]) -> ItemsStatus {
+    let mut s = ItemsStatus::default();
+    for (status, n) in rows {
+        match status.as_str() {
+            "ready" => s.prepared += n,
+            "preparing" => s.preparing += n,
+            "broken" => s.broken += n,
+            "waiting-for-process" => s.not_processed += n,
+            // Duplicates awaiting removal are counted as rejected files instead.
+            _ => {}
+        }
+    }
+    s
+}
+
+pub(super) async fn sequence_items_status(
+    pool: &SqlitePool,
+    id: SequenceId,
+) -> Result<ItemsStatus> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT p.status, count(*) FROM sequence_pictures sp
+         JOIN pictures p ON p.id = sp.picture_id
+         WHERE sp.sequence_id = ? GROUP BY p.status",
+    )
+    .bind(id.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(Error::db("count sequence pictures"))?;
+    Ok(items_status_from_counts(&rows))
+}
+
+pub(super) async fn sequence(pool: &SqlitePool, id: SequenceId) -> Result<Option<Sequence>> {
+    let row = sqlx::query("SELECT * FROM sequences WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(Error::db("read sequence"))?;
+    row.as_ref().map(sequence_from_row).transpose()
+}
+
+pub(super) async fn upload_set_sequences(
+    pool: &SqlitePool,
+    id: UploadSetId,
+) -> Result<Vec<SequenceSummary>> {
+    let rows = sqlx::query(
+        "SELECT * FROM sequences WHERE upload_set_id = ? AND status != 'deleted'
+         ORDER BY created_at, id",
+    )
+    .bind(id.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(Error::db("list upload set sequences"))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let sequence = sequence_from_row(row)?;
+        let items_status = sequence_items_status(pool, sequence.id).await?;
+        out.push(SequenceSummary {
+            sequence,
+            items_status,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) async fn list_sequences(
+    pool: &SqlitePool,
+    query: &SequenceQuery,
+) -> Result<Page<Sequence>> {
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX - 1);
+    let backwards = query.before.is_some() && query.after.is_none();
+
+    let mut sql = filtered_sequences(query);
+    if let Some(after) = &query.after {
+        sql.push(" AND (created_at, id) > (")
+            .push_bind(to_micros(after.created_at))
+            .push(", ")
+            .push_bind(after.id.to_string())
+            .push(")");
+    }
+    if let Some(before) = &query.before {
+        sql.push(" AND (created_at, id) < (")
+            .push_bind(to_micros(before.created_at))
+            .push(", ")
+            .push_bind(before.id.to_string())
+            .push(")");
+    }
+    let order = if backwards { "DESC" } else { "ASC" };
+    sql.push(format!(" ORDER BY created_at {order}, id {order} LIMIT "))
+        .push_bind(limit + 1);
+    let rows = sql
+        .build()
+        .fetch_all(pool)
+        .await
+        .map_err(Error::db("list sequences"))?;
+
+    let mut sequences = rows
+        .iter()
+        .map(sequence_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    let more = sequences.len() > query.limit;
+    sequences.truncate(query.limit);
+    if backwards {
+        sequences.reverse();
+    }
+
+    // The other side of the page is checked with one indexed probe, so the links are exact
+    // whatever the filters.
+    let (has_prev, has_next) = match (sequences.first(), sequences.last()) {
+        (Some(first), Some(last)) => {
+            let prev = exists_beyond(pool, query, first, "<").await?;
+            let next = if backwards {
+                exists_beyond(pool, query, last, ">").await?
+            } else {
+                more
+            };
+            (if backwards { more || prev } else { prev }, next)
+        }
+        _ => (false, false),
+    };
+    Ok(Page {
+        rows: sequences,
+        has_next,
+        has_prev,
+    })
+}
+
+/// `SELECT * FROM sequences WHERE <visible and matching the filters>`.
+fn filtered_sequences(query: &SequenceQuery) -> QueryBuilder<Sqlite> {
+    let mut sql = QueryBuilder::new(
+        "SELECT * FROM sequences WHERE status = 'ready' AND visibility = 'anyone'",
+    );
+    if let Some([min_lon, min_lat, max_lon, max_lat]) = query.bbox {
+        sql.push(" AND min_lon <= ")
+            .push_bind(max_lon)
+            .push(" AND max_lon >= ")
+            .push_bind(min_lon)
+            .push(" AND min_lat <= ")
+            .push_bind(max_lat)
+            .push(" AND max_lat >= ")
+            .push_bind(min_lat);
+    }
+    if let Some(start) = query.datetime.start {
+        sql.push(" AND max_captured_at >= ")
+            .push_bind(to_micros(start));
+    }
+    if let Some(end) = query.datetime.end {
+        sql.push(" AND min_captured_at <= ")
+            .push_bind(to_micros(end));
+    }
+    sql
+}
+
+async fn exists_beyond(
+    pool: &SqlitePool,
+    query: &SequenceQuery,
+    edge: &Sequence,
+    op: &str,
+) -> Result<bool> {
+    let mut sql = filtered_sequences(query);
+    sql.push(format!(" AND (created_at, id) {op} ("))
+        .push_bind(to_micros(edge.created_at))
+        .push(", ")
+        .push_bind(edge.id.to_string())
+        .push(") LIMIT 1");
+    let row = sql
+        .build()
+        .fetch_optional(pool)
+        .await
+        .map_err(Error::db("probe sequences"))?;
+    Ok(row.is_some())
+}
+
+pub(super) async fn apply_dispatch(
+    pool: &SqlitePool,
+    upload_set: UploadSetId,
+    plan: DispatchPlan,
+) -> Result<Vec<SequenceId>> {
+    let set_text = upload_set.to_string();
+    let now = to_micros(Utc::now());
+    let mut tx = pool.begin().await.map_err(Error::db("apply dispatch"))?;
+
+    // 1. What an earlier dispatch made: sequence of each picture.
+    let previous: Vec<(String, String)> = sqlx::query_as(
+        "SELECT sp.picture_id, sp.sequence_id FROM sequence_pictures sp
+         JOIN sequences s ON s.id = sp.sequence_id
+         WHERE s.upload_set_id = ? AND s.status != 'deleted'",
+    )
+    .bind(&set_text)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(Error::db("read previous dispatch"))?;
+    let previous: HashMap<String, String> = previous.into_iter().collect();
+    let mut old_sequences: HashSet<String> = previous.values().cloned().collect();
+
+    let spec: (String, String) =
+        sqlx::query_as("SELECT account_id, spec FROM upload_sets WHERE id = ?")
+            .bind(&set_text)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::db("read upload set"))?
+            .ok_or_else(|| Error::NotFound {
+                kind: "upload set",
+                id: set_text.clone(),
+            })?;
+    let (account_id, spec) = spec;
+    let spec: flaneur_model::NewUploadSet =
+        serde_json::from_str(&spec).map_err(|e| Error::corrupt("upload_sets", e))?;
+
+    // 2. Each planned sequence reuses an earlier one holding one of its pictures, or is new.
+    let mut ids = Vec::with_capacity(plan.sequences.len());
+    for planned in &plan.sequences {
+        let reused = planned
+            .pictures
+            .iter()
+            .filter_map(|p| previous.get(&p.id.to_string()))
+            .find(|s| old_sequences.contains(*s))
+            .cloned();
+        let id = match &reused {
+            Some(s) => {
+                old_sequences.remove(s);
+                s.parse().map_err(|e| Error::corrupt("sequences", e))?
+            }
+            None => SequenceId::new(),
+        };
+        let id_text = id.to_string();
+
+        sqlx::query(
+            "INSERT INTO sequences (id, upload_set_id, account_id, title, status, visibility,
+                 sorted_by, user_agent, relative_heading_deg, created_at, updated_at, length_km)
+             VALUES (?, ?, ?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = 'ready',
+                 sorted_by = excluded.sorted_by, updated_at = excluded.updated_at,
+                 length_km = excluded.length_km",
+        )
+        .bind(&id_text)
+        .bind(&set_text)
+        .bind(&account_id)
+        .bind(&planned.title)
+        .bind(spec.visibility.as_str())
+        .bind(&planned.sorted_by)
+        .bind(&spec.user_agent)
+        .bind(spec.relative_heading_deg)
+        .bind(now)
+        .bind(now)
+        .bind(planned.length_km)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("write sequence"))?;
+
+        sqlx::query("DELETE FROM sequence_pictures WHERE sequence_id = ?")
+            .bind(&id_text)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("clear sequence ranks"))?;
+        for (rank, picture) in (1_i64..).zip(&planned.pictures) {
+            let pic_text = picture.id.to_string();
+            // A picture moving from another sequence of this set leaves it first.
+            sqlx::query("DELETE FROM sequence_pictures WHERE picture_id = ?")
+                .bind(&pic_text)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db("move picture"))?;
+            sqlx::query(
+                "INSERT INTO sequence_pictures (sequence_id, rank, picture_id) VALUES (?, ?, ?)",
+            )
+            .bind(&id_text)
+            .bind(rank)
+            .bind(&pic_text)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("write sequence rank"))?;
+            sqlx::query(
+                "UPDATE pictures SET heading_deg = ?, heading_computed = ?, updated_at = ?
+                 WHERE id = ?",
+            )
+            .bind(picture.heading_deg)
+            .bind(i64::from(picture.heading_computed))
+            .bind(now)
+            .bind(&pic_text)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("write picture heading"))?;
+        }
+        refresh_sequence_figures(&mut tx, &id_text).await?;
+        ids.push(id);
+    }
+
+    // 3. Earlier sequences no longer needed become tombstones.
+    for old in old_sequences {
+        sqlx::query("DELETE FROM sequence_pictures WHERE sequence_id = ?")
+            .bind(&old)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("clear old sequence"))?;
+        sqlx::query(
+            "UPDATE sequences SET status = 'deleted', nb_pictures = 0, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(now)
+        .bind(&old)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("tombstone old sequence"))?;
+    }
+
+    // 4. Duplicates: refused as such on their file, their files removed by a job.
+    for dup in &plan.duplicates {
+        let pic_text = dup.id.to_string();
+        let rejection = FileRejection {
+            reason: RejectionReason::CaptureDuplicate,
+            message: "The picture is too similar to another one (nearby and taken almost at the \
+                      same time)"
+                .to_owned(),
+            details: Some(dup.details.clone()),
+        };
+        sqlx::query(
+            "UPDATE files SET rejection_reason = ?, rejection_message = ?, rejection_details = ?
+             WHERE upload_set_id = ? AND picture_id = ?",
+        )
+        .bind(rejection.reason.as_str())
+        .bind(&rejection.message)
+        .bind(rejection.details.as_ref().map(|d| d.to_string()))
+        .bind(&set_text)
+        .bind(&pic_text)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("reject duplicate"))?;
+        sqlx::query("DELETE FROM sequence_pictures WHERE picture_id = ?")
+            .bind(&pic_text)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("unlink duplicate"))?;
+        sqlx::query(
+            "UPDATE pictures SET status = 'waiting-for-delete', updated_at = ? WHERE id = ?",
+        )
+        .bind(now)
+        .bind(&pic_text)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("mark duplicate"))?;
+        sqlx::query("DELETE FROM jobs WHERE kind = 'prepare' AND target = ?")
+            .bind(&pic_text)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("cancel duplicate processing"))?;
+        job::enqueue(&mut tx, JobKind::DeleteFiles, &pic_text).await?;
+    }
+
+    sqlx::query("UPDATE upload_sets SET dispatched = 1 WHERE id = ?")
+        .bind(&set_text)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("mark dispatched"))?;
+    tx.commit().await.map_err(Error::db("apply dispatch"))?;
+    Ok(ids)
+}
+
+/// Recomputes a sequence's count, time span and bbox from its pictures.
+async fn refresh_sequence_figures(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE sequences SET
+             nb_pictures = (SELECT count(*) FROM sequence_pictures WHERE sequence_id = ?1),
+             min_captured_at = (SELECT min(p.captured_at) FROM sequence_pictures sp
+                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
+             max_captured_at = (SELECT max(p.captured_at) FROM sequence_pictures sp
+                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
+             min_lon = (SELECT min(p.lon) FROM sequence_pictures sp
+                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
+             min_lat = (SELECT min(p.lat) FROM sequence_pictures sp
+                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
+             max_lon = (SELECT max(p.lon) FROM sequence_pictures sp
+                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
+             max_lat = (SELECT max(p.lat) FROM sequence_pictures sp
+                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1)
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("refresh sequence figures"))?;
+    Ok(())
+}

@@ -1,0 +1,434 @@
+//! Accounts, upload sets and their files, including the insertion of accepted pictures.
+
+use chrono::Utc;
+use flaneur_model::{
+    AccountId, FileRejection, ItemsStatus, JobKind, NewPicture, NewUploadSet, RejectionReason,
+    UploadFile, UploadSet, UploadSetId,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use super::codec::{from_micros, parse_col, to_micros};
+use super::job;
+use crate::catalog::InsertOutcome;
+use crate::{Error, Result};
+
+/// Name of the account that owns anonymous uploads, as on Panoramax instances.
+const DEFAULT_ACCOUNT_NAME: &str = "Default account";
+
+pub(super) async fn ensure_default_account(pool: &SqlitePool) -> Result<(AccountId, String)> {
+    let existing: Option<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM accounts WHERE is_default = 1")
+            .fetch_optional(pool)
+            .await
+            .map_err(Error::db("read default account"))?;
+    if let Some((id, name)) = existing {
+        let id = id.parse().map_err(|e| Error::corrupt("accounts", e))?;
+        return Ok((id, name));
+    }
+    let id = AccountId::new();
+    sqlx::query("INSERT INTO accounts (id, name, is_default, created_at) VALUES (?, ?, 1, ?)")
+        .bind(id.to_string())
+        .bind(DEFAULT_ACCOUNT_NAME)
+        .bind(to_micros(Utc::now()))
+        .execute(pool)
+        .await
+        .map_err(Error::db("create default account"))?;
+    Ok((id, DEFAULT_ACCOUNT_NAME.to_owned()))
+}
+
+pub(super) async fn account_name(pool: &SqlitePool, id: AccountId) -> Result<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM accounts WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(Error::db("read account"))
+}
+
+fn upload_set_from_row(row: &SqliteRow) -> Result<UploadSet> {
+    let t = "upload_sets";
+    let spec: String = row.try_get("spec").map_err(|e| Error::corrupt(t, e))?;
+    let completed: i64 = row.try_get("completed").map_err(|e| Error::corrupt(t, e))?;
+    let dispatched: i64 = row
+        .try_get("dispatched")
+        .map_err(|e| Error::corrupt(t, e))?;
+    Ok(UploadSet {
+        id: parse_col(row, t, "id")?,
+        spec: serde_json::from_str(&spec).map_err(|e| Error::corrupt(t, e))?,
+        created_at: from_micros(
+            row.try_get("created_at")
+                .map_err(|e| Error::corrupt(t, e))?,
+        ),
+        completed: completed != 0,
+        dispatched: dispatched != 0,
+    })
+}
+
+pub(super) async fn create_upload_set(pool: &SqlitePool, spec: NewUploadSet) -> Result<UploadSet> {
+    let set = UploadSet {
+        id: UploadSetId::new(),
+        spec,
+        created_at: Utc::now(),
+        completed: false,
+        dispatched: false,
+    };
+    let spec_json = serde_json::to_string(&set.spec).map_err(|e| Error::corrupt("spec", e))?;
+    sqlx::query(
+        "INSERT INTO upload_sets (id, account_id, title, created_at, spec) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(set.id.to_string())
+    .bind(set.spec.account_id.to_string())
+    .bind(&set.spec.title)
+    .bind(to_micros(set.created_at))
+    .bind(spec_json)
+    .execute(pool)
+    .await
+    .map_err(Error::db("create upload set"))?;
+    Ok(set)
+}
+
+pub(super) async fn upload_set(pool: &SqlitePool, id: UploadSetId) -> Result<Option<UploadSet>> {
+    let row = sqlx::query("SELECT * FROM upload_sets WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(Error::db("read upload set"))?;
+    row.as_ref().map(upload_set_from_row).transpose()
+}
+
+fn file_from_row(row: &SqliteRow) -> Result<UploadFile> {
+    let t = "files";
+    let get_err = |e: sqlx::Error| Error::corrupt(t, e);
+    let picture_id: Option<String> = row.try_get("picture_id").map_err(get_err)?;
+    let reason: Option<String> = row.try_get("rejection_reason").map_err(get_err)?;
+    let rejection = match reason {
+        Some(reason) => {
+            let details: Option<String> = row.try_get("rejection_details").map_err(get_err)?;
+            Some(FileRejection {
+                reason: reason.parse().map_err(|e| Error::corrupt(t, e))?,
+                message: row.try_get("rejection_message").map_err(get_err)?,
+                details: match details {
+                    Some(d) => Some(serde_json::from_str(&d).map_err(|e| Error::corrupt(t, e))?),
+                    None => None,
+                },
+            })
+        }
+        None => None,
+    };
+    let size: Option<i64> = row.try_get("size_bytes").map_err(get_err)?;
+    Ok(UploadFile {
+        upload_set_id: parse_col(row, t, "upload_set_id")?,
+        file_name: row.try_get("file_name").map_err(get_err)?,
+        size_bytes: size.and_then(|s| u64::try_from(s).ok()),
+        content_md5: row.try_get("content_md5").map_err(get_err)?,
+        picture_id: match picture_id {
+            Some(p) => Some(p.parse().map_err(|e| Error::corrupt(t, e))?),
+            None => None,
+        },
+        inserted_at: from_micros(row.try_get("inserted_at").map_err(get_err)?),
+        rejection,
+    })
+}
+
+pub(super) async fn upload_set_files(
+    pool: &SqlitePool,
+    id: UploadSetId,
+) -> Result<Vec<UploadFile>> {
+    let rows = sqlx::query("SELECT * FROM files WHERE upload_set_id = ? ORDER BY inserted_at")
+        .bind(id.to_string())
+        .fetch_all(pool)
+        .await
+        .map_err(Error::db("list upload set files"))?;
+    rows.iter().map(file_from_row).collect()
+}
+
+pub(super) async fn upload_set_items_status(
+    pool: &SqlitePool,
+    id: UploadSetId,
+) -> Result<ItemsStatus> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, count(*) FROM pictures WHERE upload_set_id = ? GROUP BY status",
+    )
+    .bind(id.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(Error::db("count upload set pictures"))?;
+    let mut status = super::sequence::items_status_from_counts(&rows);
+    status.rejected = sqlx::query_scalar(
+        "SELECT count(*) FROM files WHERE upload_set_id = ? AND rejection_reason IS NOT NULL",
+    )
+    .bind(id.to_string())
+    .fetch_one(pool)
+    .await
+    .map_err(Error::db("count rejected files"))?;
+    Ok(status)
+}
+
+pub(super) async fn complete_upload_set(
+    pool: &SqlitePool,
+    id: UploadSetId,
+) -> Result<Option<UploadSet>> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(Error::db("complete upload set"))?;
+    let done = sqlx::query("UPDATE upload_sets SET completed = 1 WHERE id = ?")
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("complete upload set"))?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    job::enqueue(&mut tx, JobKind::Dispatch, &id.to_string()).await?;
+    let row = sqlx::query("SELECT * FROM upload_sets WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::db("complete upload set"))?;
+    let set = upload_set_from_row(&row)?;
+    tx.commit()
+        .await
+        .map_err(Error::db("complete upload set"))?;
+    Ok(Some(set))
+}
+
+pub(super) async fn delete_upload_set(pool: &SqlitePool, id: UploadSetId) -> Result<bool> {
+    let id_text = id.to_string();
+    let mut tx = pool.begin().await.map_err(Error::db("delete upload set"))?;
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM upload_sets WHERE id = ?")
+        .bind(&id_text)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::db("delete upload set"))?;
+    if exists.is_none() {
+        return Ok(false);
+    }
+
+    // 1. Sequences become tombstones, so harvesters learn they are gone.
+    sqlx::query(
+        "UPDATE sequences SET status = 'deleted', updated_at = ?, nb_pictures = 0
+         WHERE upload_set_id = ?",
+    )
+    .bind(to_micros(Utc::now()))
+    .bind(&id_text)
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db("delete upload set sequences"))?;
+
+    // 2. Each picture's files are removed by a job; the rows go now, with their space index
+    //    entries and pending processing jobs.
+    let pictures: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM pictures WHERE upload_set_id = ?")
+            .bind(&id_text)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Error::db("delete upload set pictures"))?;
+    for picture in &pictures {
+        job::enqueue(&mut tx, JobKind::DeleteFiles, picture).await?;
+        sqlx::query("DELETE FROM jobs WHERE kind = 'prepare' AND target = ?")
+            .bind(picture)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("delete upload set jobs"))?;
+        delete_picture_row(&mut tx, picture).await?;
+    }
+
+    // 3. The set itself; its file rows go with it.
+    sqlx::query("DELETE FROM jobs WHERE kind = 'dispatch' AND target = ?")
+        .bind(&id_text)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("delete upload set jobs"))?;
+    sqlx::query("DELETE FROM upload_sets WHERE id = ?")
+        .bind(&id_text)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("delete upload set"))?;
+    tx.commit().await.map_err(Error::db("delete upload set"))?;
+    Ok(true)
+}
+
+/// Deletes a picture row and its space index entry.
+pub(super) async fn delete_picture_row(conn: &mut SqliteConnection, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM pictures_rtree WHERE id = (SELECT rowid FROM pictures WHERE id = ?)")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("delete picture index"))?;
+    sqlx::query("DELETE FROM pictures WHERE id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("delete picture"))?;
+    Ok(())
+}
+
+/// Inserts or replaces a file row.
+async fn upsert_file(conn: &mut SqliteConnection, file: &UploadFile) -> Result<()> {
+    let (reason, message, details) = match &file.rejection {
+        Some(r) => (
+            Some(r.reason.as_str()),
+            Some(r.message.as_str()),
+            r.details.as_ref().map(|d| d.to_string()),
+        ),
+        None => (None, None, None),
+    };
+    sqlx::query(
+        "INSERT OR REPLACE INTO files (upload_set_id, file_name, size_bytes, content_md5,
+             picture_id, inserted_at, rejection_reason, rejection_message, rejection_details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(file.upload_set_id.to_string())
+    .bind(&file.file_name)
+    .bind(file.size_bytes.and_then(|s| i64::try_from(s).ok()))
+    .bind(&file.content_md5)
+    .bind(file.picture_id.map(|p| p.to_string()))
+    .bind(to_micros(file.inserted_at))
+    .bind(reason)
+    .bind(message)
+    .bind(details)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("record file"))?;
+    Ok(())
+}
+
+/// After a new file: an upload set with an expected file count completes when that many files
+/// arrived (refused ones included), and a completed set that gets one more file reopens, as on
+/// Panoramax instances. Completion queues the dispatch.
+async fn update_completion(conn: &mut SqliteConnection, id: UploadSetId) -> Result<()> {
+    let id_text = id.to_string();
+    let (completed, estimated): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT completed, json_extract(spec, '$.estimated_nb_files') FROM upload_sets
+         WHERE id = ?",
+    )
+    .bind(&id_text)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::db("read upload set completion"))?;
+    let received: i64 = sqlx::query_scalar("SELECT count(*) FROM files WHERE upload_set_id = ?")
+        .bind(&id_text)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(Error::db("count files"))?;
+
+    let now_complete = completed == 0 && estimated.is_some_and(|e| received >= e);
+    sqlx::query("UPDATE upload_sets SET completed = ? WHERE id = ?")
+        .bind(i64::from(now_complete))
+        .bind(&id_text)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("update upload set completion"))?;
+    if now_complete {
+        job::enqueue(conn, JobKind::Dispatch, &id_text).await?;
+    }
+    Ok(())
+}
+
+/// The file row of that name in that set, when it holds an accepted picture.
+async fn accepted_file_picture(
+    conn: &mut SqliteConnection,
+    file: &UploadFile,
+) -> Result<Option<Option<String>>> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT picture_id FROM files
+         WHERE upload_set_id = ? AND file_name = ? AND rejection_reason IS NULL",
+    )
+    .bind(file.upload_set_id.to_string())
+    .bind(&file.file_name)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::db("look up file name"))?;
+    Ok(row.map(|(p,)| p))
+}
+
+pub(super) async fn record_rejection(pool: &SqlitePool, file: UploadFile) -> Result<()> {
+    let mut tx = pool.begin().await.map_err(Error::db("record rejection"))?;
+    // A refusal never hides an accepted file of the same name.
+    if accepted_file_picture(&mut tx, &file).await?.is_some() {
+        return Ok(());
+    }
+    upsert_file(&mut tx, &file).await?;
+    update_completion(&mut tx, file.upload_set_id).await?;
+    tx.commit().await.map_err(Error::db("record rejection"))
+}
+
+pub(super) async fn insert_picture(
+    pool: &SqlitePool,
+    picture: NewPicture,
+    file: UploadFile,
+) -> Result<InsertOutcome> {
+    let mut tx = pool.begin().await.map_err(Error::db("insert picture"))?;
+
+    // 1. Refuse what would overwrite: an accepted file of the same name, a taken id.
+    if let Some(existing) = accepted_file_picture(&mut tx, &file).await? {
+        let existing = existing.and_then(|p| p.parse().ok());
+        return Ok(InsertOutcome::NameTaken { existing });
+    }
+    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM pictures WHERE id = ?")
+        .bind(picture.id.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::db("look up picture id"))?;
+    if taken.is_some() {
+        let mut rejected = file;
+        rejected.rejection = Some(FileRejection {
+            reason: RejectionReason::IdConflict,
+            message: "A picture with the same ID already exists".to_owned(),
+            details: None,
+        });
+        upsert_file(&mut tx, &rejected).await?;
+        update_completion(&mut tx, rejected.upload_set_id).await?;
+        tx.commit().await.map_err(Error::db("insert picture"))?;
+        return Ok(InsertOutcome::IdTaken);
+    }
+
+    // 2. The picture row and its point in the space index.
+    let now = to_micros(Utc::now());
+    let doc = serde_json::to_string(&picture).map_err(|e| Error::corrupt("pictures", e))?;
+    let rowid: i64 = sqlx::query_scalar(
+        "INSERT INTO pictures (id, upload_set_id, account_id, status, visibility, captured_at,
+             lon, lat, heading_deg, projection, content_md5, file_name, created_at, updated_at,
+             doc)
+         VALUES (?, ?, ?, 'waiting-for-process', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         RETURNING rowid",
+    )
+    .bind(picture.id.to_string())
+    .bind(picture.upload_set_id.to_string())
+    .bind(picture.account_id.to_string())
+    .bind(picture.visibility.as_str())
+    .bind(to_micros(picture.captured_at))
+    .bind(picture.lon)
+    .bind(picture.lat)
+    .bind(picture.heading_deg)
+    .bind(picture.projection.as_str())
+    .bind(&picture.content_md5)
+    .bind(&picture.file_name)
+    .bind(now)
+    .bind(now)
+    .bind(doc)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(Error::db("insert picture"))?;
+    sqlx::query(
+        "INSERT INTO pictures_rtree (id, min_lon, max_lon, min_lat, max_lat)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(rowid)
+    .bind(picture.lon)
+    .bind(picture.lon)
+    .bind(picture.lat)
+    .bind(picture.lat)
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db("index picture"))?;
+
+    // 3. The file row, the processing job and the set's completion, in the same transaction:
+    //    a picture is never stored without the job that publishes it.
+    upsert_file(&mut tx, &file).await?;
+    job::enqueue(&mut tx, JobKind::Prepare, &picture.id.to_string()).await?;
+    update_completion(&mut tx, file.upload_set_id).await?;
+    tx.commit().await.map_err(Error::db("insert picture"))?;
+    Ok(InsertOutcome::Inserted)
+}
