@@ -1,1 +1,63 @@
-//! placeholder
+//! Flâneur's services: everything the API and the command line do, without HTTP.
+//!
+//! - [`ingest`]: receiving a file into an upload set, from the streamed body to the stored
+//!   picture or the tracked rejection.
+//! - [`upload_set`]: creating, completing, reading and deleting upload sets.
+//! - [`dispatch`]: turning a completed upload set into sequences.
+//! - [`prepare`]: making a picture's derivatives.
+//! - [`worker`]: the loop that runs queued jobs.
+//! - [`read`]: what readers may see: sequences, pictures, search and picture files.
+
+pub mod dispatch;
+mod error;
+pub mod ingest;
+pub mod prepare;
+pub mod read;
+pub mod upload_set;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use flaneur_model::DispatchSettings;
+use flaneur_store::{BlobStore, Catalog};
+use tokio::sync::Notify;
+
+pub use error::{Error, IngestError, Result};
+
+/// The shared state of an instance's services.
+#[derive(Clone)]
+pub struct Services {
+    /// Metadata storage.
+    pub catalog: Arc<dyn Catalog>,
+    /// Picture storage.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Local folder where uploads are written while they arrive.
+    pub staging_dir: PathBuf,
+    /// Dispatch parameters used when an upload set leaves them open.
+    pub dispatch_defaults: DispatchSettings,
+    /// Woken whenever a job is queued, so idle workers start at once.
+    pub jobs_queued: Arc<Notify>,
+}
+
+impl Services {
+    /// Services over a catalog and a blob store, staging uploads in `staging_dir`.
+    pub fn new(
+        catalog: Arc<dyn Catalog>,
+        blobs: Arc<dyn BlobStore>,
+        staging_dir: PathBuf,
+    ) -> Services {
+        Services {
+            catalog,
+            blobs,
+            staging_dir,
+            dispatch_defaults: DispatchSettings::default(),
+            jobs_queued: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Wakes the workers after something queued a job.
+    pub(crate) fn wake_workers(&self) {
+        self.jobs_queued.notify_waiters();
+    }
+}

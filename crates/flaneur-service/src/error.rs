@@ -1,0 +1,124 @@
+//! Service errors: each variant says what went wrong in terms a client can act on; the API
+//! maps them to HTTP statuses in one place.
+
+use flaneur_model::{PictureId, UploadSetId};
+
+/// Why a file sent to an upload set was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The request had no `file` part.
+    #[error("no file was sent")]
+    NoFile,
+    /// The file name does not end in `.jpg` or `.jpeg`.
+    #[error("file '{file_name}' is not named as a JPEG")]
+    NotJpegName {
+        /// The name sent.
+        file_name: String,
+    },
+    /// A form field could not be understood.
+    #[error("invalid parameter {field}: {reason}")]
+    BadParameter {
+        /// The field.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The same bytes are already in this upload set.
+    #[error("picture already in this upload set as {existing}")]
+    DuplicateInSet {
+        /// The picture made of them.
+        existing: PictureId,
+    },
+    /// The same bytes were sent in another upload set.
+    #[error("picture already sent in another upload set")]
+    DuplicateElsewhere {
+        /// `(picture, upload set)` pairs holding them.
+        existing: Vec<(PictureId, Option<UploadSetId>)>,
+    },
+    /// Position or time missing or unusable.
+    #[error("invalid picture metadata: {error}")]
+    InvalidMetadata {
+        /// The reader's explanation.
+        error: String,
+        /// `location` and/or `datetime` when those are missing.
+        missing_fields: Vec<&'static str>,
+        /// The reader's stable error code.
+        kind: &'static str,
+    },
+    /// The bytes are not a JPEG picture.
+    #[error("file is not a readable JPEG: {reason}")]
+    NotAnImage {
+        /// What the reader found.
+        reason: String,
+    },
+    /// Another accepted file of this upload set has this name.
+    #[error("another picture named '{file_name}' is already in this upload set")]
+    NameTaken {
+        /// The name.
+        file_name: String,
+        /// The picture holding it.
+        existing: Option<PictureId>,
+    },
+    /// The pre-assigned picture id is already used.
+    #[error("picture id {0} is already used")]
+    IdConflict(PictureId),
+    /// The body could not be read from the client.
+    #[error("upload interrupted while reading the body")]
+    BodyRead(#[source] std::io::Error),
+}
+
+/// What can go wrong in a service call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file was refused.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// No such upload set.
+    #[error("upload set {0} does not exist")]
+    UploadSetNotFound(String),
+    /// No such visible sequence.
+    #[error("collection {0} does not exist")]
+    CollectionNotFound(String),
+    /// No such visible picture.
+    #[error("item {0} does not exist")]
+    ItemNotFound(String),
+    /// The picture exists but its file is not available (still processing).
+    #[error("picture {0} is not available (currently in processing)")]
+    PictureNotReady(PictureId),
+    /// A request parameter is wrong.
+    #[error("{message}")]
+    InvalidParameter {
+        /// What is wrong and how to fix it.
+        message: String,
+        /// Structured context.
+        details: Option<serde_json::Value>,
+    },
+    /// The upload set request body is wrong.
+    #[error("invalid upload set: {0}")]
+    InvalidUploadSet(serde_json::Value),
+    /// Storage failed.
+    #[error("storage failed")]
+    Store(#[from] flaneur_store::Error),
+    /// Local staging i/o failed.
+    #[error("staging file i/o failed")]
+    Staging(#[source] std::io::Error),
+    /// Image processing failed for good.
+    #[error("image processing failed")]
+    Imaging(#[from] flaneur_imaging::ImagingError),
+    /// A blocking task panicked or was cancelled.
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+impl Error {
+    /// A 400 for a bad parameter.
+    pub fn invalid(message: impl Into<String>) -> Error {
+        Error::InvalidParameter {
+            message: message.into(),
+            details: None,
+        }
+    }
+}
+
+/// Result of service calls.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,392 @@
+//! Receiving a file into an upload set.
+//!
+//! A file arrives in two steps because the multipart form may carry its other fields after the
+//! file: [`stage`] streams the body to a local staging file while hashing it and keeping only
+//! the JPEG header in memory; [`Services::add_file`] then checks it against the catalog, reads
+//! its metadata and stores it. The picture bytes are never held in memory whole.
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use flaneur_metadata::{HeaderScan, PictureMetadata, ReadError};
+use flaneur_model::{
+    FileRejection, NewPicture, PictureDetails, PictureId, RejectionReason, UploadFile, UploadSetId,
+};
+use flaneur_store::{InsertOutcome, blob_keys};
+use futures::{Stream, StreamExt};
+use md5::{Digest, Md5};
+use tokio::io::AsyncWriteExt;
+use tracing::{debug, info};
+
+use crate::{Error, IngestError, Result, Services};
+
+/// How much of the start of a file is kept to read its metadata. JPEG headers are made of
+/// segments of at most 64 KiB; real cameras write a few of them.
+const HEADER_CAP_BYTES: usize = 4 << 20;
+
+/// A file written to the staging folder, removed on drop unless stored.
+#[derive(Debug)]
+pub struct StagedFile {
+    path: Option<PathBuf>,
+    /// The start of the file, up to the end of its JPEG header when found.
+    header: Vec<u8>,
+    header_complete: bool,
+    /// MD5 of the whole body, lowercase hex.
+    pub md5: String,
+    /// Size of the whole body.
+    pub size_bytes: u64,
+}
+
+impl StagedFile {
+    fn path(&self) -> Option<&PathBuf> {
+        self.path.as_ref()
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        // A file that was not moved into the blob store is abandoned: remove it so the staging
+        // folder does not fill with refused uploads. Startup also empties the folder.
+        if let Some(path) = self.path.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Streams a body into a new staging file, hashing it on the way.
+///
+/// # Errors
+/// [`IngestError::BodyRead`] when the client's body fails, [`Error::Staging`] when the local
+/// file cannot be written.
+pub async fn stage<S, E>(staging_dir: &std::path::Path, mut body: S) -> Result<StagedFile>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    tokio::fs::create_dir_all(staging_dir)
+        .await
+        .map_err(Error::Staging)?;
+    let path = staging_dir.join(format!("{}.upload", uuid::Uuid::new_v4()));
+    let mut staged = StagedFile {
+        path: Some(path.clone()),
+        header: Vec::new(),
+        header_complete: false,
+        md5: String::new(),
+        size_bytes: 0,
+    };
+    let mut file = tokio::fs::File::create(&path)
+        .await
+        .map_err(Error::Staging)?;
+    let mut hasher = Md5::new();
+
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            IngestError::BodyRead(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e))
+        })?;
+        hasher.update(&chunk);
+        staged.size_bytes += chunk.len() as u64;
+        if !staged.header_complete && staged.header.len() < HEADER_CAP_BYTES {
+            staged.header.extend_from_slice(&chunk);
+            match flaneur_metadata::header_end(&staged.header) {
+                HeaderScan::Complete(end) => {
+                    staged.header.truncate(end);
+                    staged.header_complete = true;
+                }
+                HeaderScan::NotJpeg => staged.header_complete = true,
+                HeaderScan::NeedMore => {}
+            }
+        }
+        file.write_all(&chunk).await.map_err(Error::Staging)?;
+    }
+
+    // The 202 promises durability: the bytes reach the disk before the catalog row exists.
+    file.sync_all().await.map_err(Error::Staging)?;
+    staged.md5 = hex::encode(hasher.finalize());
+    Ok(staged)
+}
+
+/// Values given by the client in place of what the file says.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Overrides {
+    /// Longitude and latitude, given together.
+    pub position: Option<(f64, f64)>,
+    /// Capture instant.
+    pub captured_at: Option<DateTime<Utc>>,
+}
+
+/// Everything the client said about a file besides its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct FileOptions {
+    /// Name of the file.
+    pub file_name: String,
+    /// Faces and plates already blurred by the contributor.
+    pub is_blurred: bool,
+    /// Replacement position and time.
+    pub overrides: Overrides,
+    /// Id to give the picture.
+    pub picture_id: Option<PictureId>,
+}
+
+/// Whether a file name is one of a JPEG picture.
+pub fn has_jpeg_name(file_name: &str) -> bool {
+    let lower = file_name.to_ascii_lowercase();
+    lower.ends_with(".jpg") || lower.ends_with(".jpeg")
+}
+
+impl Services {
+    /// Records that a file was refused for its name, before its body was read.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be written.
+    pub async fn reject_file_name(&self, set: UploadSetId, file_name: &str) -> Result<()> {
+        let rejection = FileRejection {
+            reason: RejectionReason::InvalidFile,
+            message: "Picture file is either missing or in an unsupported format (should be jpg)"
+                .to_owned(),
+            details: None,
+        };
+        self.catalog
+            .record_rejection(rejected_file(set, file_name, None, rejection))
+            .await?;
+        self.wake_workers();
+        Ok(())
+    }
+
+    /// Checks a staged file and stores it as a picture of the upload set.
+    ///
+    /// Refusals that clients must be able to list later (bad metadata, duplicates of past
+    /// uploads, unreadable files) are recorded on the upload set before the error returns.
+    ///
+    /// # Errors
+    /// [`Error::Ingest`] says why the file was refused; other variants are storage failures.
+    pub async fn add_file(
+        &self,
+        set: UploadSetId,
+        staged: StagedFile,
+        options: FileOptions,
+    ) -> Result<UploadFile> {
+        let upload_set = self
+            .catalog
+            .upload_set(set)
+            .await?
+            .ok_or_else(|| Error::UploadSetNotFound(set.to_string()))?;
+
+        // 1. The same bytes already here or in a past upload.
+        let same = self.catalog.pictures_by_md5(&staged.md5).await?;
+        if let Some((existing, _)) = same.iter().find(|(_, s)| *s == Some(set)) {
+            return Err(IngestError::DuplicateInSet {
+                existing: *existing,
+            }
+            .into());
+        }
+        if !same.is_empty() {
+            let rejection = FileRejection {
+                reason: RejectionReason::FileDuplicate,
+                message: "The same picture has already been sent in a past upload".to_owned(),
+                details: None,
+            };
+            self.record(set, &options.file_name, Some(&staged), rejection)
+                .await?;
+            return Err(IngestError::DuplicateElsewhere { existing: same }.into());
+        }
+
+        // 2. Metadata, from the header kept in memory or, for unusual files whose header did
+        //    not fit, from the staged file.
+        let read = match staged.header_complete {
+            true => flaneur_metadata::read(&staged.header),
+            false => match staged.path() {
+                Some(path) => {
+                    let bytes = tokio::fs::read(path).await.map_err(Error::Staging)?;
+                    flaneur_metadata::read(&bytes)
+                }
+                None => flaneur_metadata::read(&staged.header),
+            },
+        };
+        let meta = match read {
+            Ok(meta) => meta,
+            Err(err) => {
+                let (rejection, error) = rejection_for(&err);
+                debug!(file = %options.file_name, error = %err, "file refused by metadata reader");
+                self.record(set, &options.file_name, Some(&staged), rejection)
+                    .await?;
+                return Err(error.into());
+            }
+        };
+
+        // 3. The picture row, built from the metadata and the client's overrides.
+        let picture_id = options.picture_id.unwrap_or_default();
+        let picture = new_picture(picture_id, &upload_set, &staged, &options, meta);
+        let file = UploadFile {
+            upload_set_id: set,
+            file_name: options.file_name.clone(),
+            size_bytes: Some(staged.size_bytes),
+            content_md5: Some(staged.md5.clone()),
+            picture_id: Some(picture_id),
+            inserted_at: Utc::now(),
+            rejection: None,
+        };
+
+        // 4. Bytes into the blob store, then the catalog row. If the row cannot be written the
+        //    blob is removed again, so a refused file leaves nothing behind.
+        let key = blob_keys::original(picture_id);
+        let mut staged = staged;
+        let Some(path) = staged.path.take() else {
+            return Err(Error::Staging(std::io::Error::other(
+                "staged file already consumed",
+            )));
+        };
+        self.blobs.put_file(&key, &path).await?;
+        let outcome = match self.catalog.insert_picture(picture, file.clone()).await {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                let _ = self.blobs.delete(&key).await;
+                return Err(err.into());
+            }
+        };
+        match outcome {
+            InsertOutcome::Inserted => {}
+            InsertOutcome::NameTaken { existing } => {
+                self.blobs.delete(&key).await?;
+                let file_name = options.file_name;
+                return Err(IngestError::NameTaken {
+                    file_name,
+                    existing,
+                }
+                .into());
+            }
+            InsertOutcome::IdTaken => {
+                self.blobs.delete(&key).await?;
+                return Err(IngestError::IdConflict(picture_id).into());
+            }
+        }
+        info!(picture.id = %picture_id, upload_set.id = %set, size = staged.size_bytes,
+              "picture accepted");
+        self.wake_workers();
+        Ok(file)
+    }
+
+    async fn record(
+        &self,
+        set: UploadSetId,
+        file_name: &str,
+        staged: Option<&StagedFile>,
+        rejection: FileRejection,
+    ) -> Result<()> {
+        self.catalog
+            .record_rejection(rejected_file(set, file_name, staged, rejection))
+            .await?;
+        // Refused files count toward the expected number, so this may complete the set.
+        self.wake_workers();
+        Ok(())
+    }
+}
+
+fn rejected_file(
+    set: UploadSetId,
+    file_name: &str,
+    staged: Option<&StagedFile>,
+    rejection: FileRejection,
+) -> UploadFile {
+    UploadFile {
+        upload_set_id: set,
+        file_name: file_name.to_owned(),
+        size_bytes: staged.map(|s| s.size_bytes),
+        content_md5: staged.map(|s| s.md5.clone()),
+        picture_id: None,
+        inserted_at: Utc::now(),
+        rejection: Some(rejection),
+    }
+}
+
+/// The tracked rejection and the error returned for a metadata reader failure.
+fn rejection_for(err: &ReadError) -> (FileRejection, IngestError) {
+    let message = err.message();
+    match err {
+        ReadError::MissingFields { fields } => {
+            let missing: Vec<&'static str> = fields.iter().map(|f| f.as_str()).collect();
+            let rejection = FileRejection {
+                reason: RejectionReason::InvalidMetadata,
+                message: message.clone(),
+                details: Some(serde_json::json!({ "missing_fields": missing })),
+            };
+            let error = IngestError::InvalidMetadata {
+                error: message,
+                missing_fields: missing,
+                kind: err.kind(),
+            };
+            (rejection, error)
+        }
+        ReadError::NotJpeg | ReadError::Truncated | ReadError::Malformed { .. } => {
+            let rejection = FileRejection {
+                reason: RejectionReason::InvalidFile,
+                message: "The sent file is not a valid JPEG".to_owned(),
+                details: Some(serde_json::json!({ "error": message })),
+            };
+            (rejection, IngestError::NotAnImage { reason: message })
+        }
+        ReadError::InvalidValue { .. } => {
+            let rejection = FileRejection {
+                reason: RejectionReason::InvalidMetadata,
+                message: message.clone(),
+                details: Some(serde_json::json!({ "error": message })),
+            };
+            let error = IngestError::InvalidMetadata {
+                error: message,
+                missing_fields: vec![],
+                kind: err.kind(),
+            };
+            (rejection, error)
+        }
+    }
+}
+
+fn new_picture(
+    id: PictureId,
+    set: &flaneur_model::UploadSet,
+    staged: &StagedFile,
+    options: &FileOptions,
+    meta: PictureMetadata,
+) -> NewPicture {
+    let (lon, lat) = options.overrides.position.unwrap_or((meta.lon, meta.lat));
+    let captured_at = options.overrides.captured_at.unwrap_or(meta.captured_at);
+    let (width, height) = meta.display_size();
+    NewPicture {
+        id,
+        upload_set_id: set.id,
+        account_id: set.spec.account_id,
+        visibility: set.spec.visibility,
+        captured_at,
+        utc_offset_secs: meta.utc_offset_secs,
+        lon,
+        lat,
+        heading_deg: meta.heading_deg,
+        projection: meta.projection,
+        width,
+        height,
+        orientation: meta.orientation,
+        content_md5: staged.md5.clone(),
+        file_name: options.file_name.clone(),
+        size_bytes: staged.size_bytes,
+        is_blurred: options.is_blurred,
+        details: PictureDetails {
+            make: meta.make,
+            model: meta.model,
+            focal_length_mm: meta.focal_length_mm,
+            field_of_view_deg: meta.field_of_view_deg,
+            crop: meta.crop,
+            altitude_m: meta.altitude_m,
+            pitch_deg: meta.pitch_deg,
+            roll_deg: meta.roll_deg,
+            yaw_deg: meta.yaw_deg,
+            gps_accuracy_m: meta.gps_accuracy_m,
+            artist: meta.artist,
+            copyright: meta.copyright,
+            captured_at_gps: meta.ts_gps,
+            captured_at_camera: meta.ts_camera,
+            heading_source: meta.heading_source.map(|h| format!("{h:?}")),
+            warnings: meta.warnings,
+            exif: meta.tags,
+        },
+    }
+}

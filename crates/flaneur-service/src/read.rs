@@ -1,0 +1,184 @@
+//! What readers may see. Every read goes through here, so visibility is decided in one place:
+//! anonymous readers see published sequences and ready pictures whose visibility is `anyone`.
+
+use std::ops::Range;
+
+use flaneur_model::{
+    Picture, PictureId, PictureStatus, Sequence, SequenceId, SequenceStatus, Visibility,
+};
+use flaneur_store::{BlobBody, Extent, Page, PictureQuery, RankQuery, SequenceQuery, blob_keys};
+
+use crate::{Error, Result, Services};
+
+/// A file of a picture that clients can fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asset {
+    /// The original, untouched.
+    Hd,
+    /// The 2048 px wide copy.
+    Sd,
+    /// The thumbnail.
+    Thumb,
+    /// One tile of a 360° picture.
+    Tile {
+        /// Column, from the left.
+        col: u32,
+        /// Row, from the top.
+        row: u32,
+    },
+}
+
+/// A picture with its ready neighbours in its sequence.
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    /// The picture.
+    pub picture: Picture,
+    /// The ready picture before it.
+    pub prev: Option<Picture>,
+    /// The ready picture after it.
+    pub next: Option<Picture>,
+}
+
+fn sequence_is_visible(s: &Sequence) -> bool {
+    s.status == SequenceStatus::Ready && s.visibility == Visibility::Anyone
+}
+
+fn picture_is_visible(p: &Picture) -> bool {
+    p.base.visibility == Visibility::Anyone && p.sequence_id.is_some()
+}
+
+impl Services {
+    /// Space and time covered by published pictures.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn extent(&self) -> Result<Extent> {
+        Ok(self.catalog.extent().await?)
+    }
+
+    /// A visible sequence.
+    ///
+    /// # Errors
+    /// [`Error::CollectionNotFound`] when it does not exist or may not be seen.
+    pub async fn collection(&self, id: SequenceId) -> Result<Sequence> {
+        match self.catalog.sequence(id).await? {
+            Some(s) if sequence_is_visible(&s) => Ok(s),
+            _ => Err(Error::CollectionNotFound(id.to_string())),
+        }
+    }
+
+    /// A page of visible sequences.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn collections(&self, query: &SequenceQuery) -> Result<Page<Sequence>> {
+        Ok(self.catalog.list_sequences(query).await?)
+    }
+
+    /// Ready pictures of a visible sequence, in rank order.
+    ///
+    /// # Errors
+    /// [`Error::CollectionNotFound`] when the sequence cannot be seen.
+    pub async fn collection_items(
+        &self,
+        id: SequenceId,
+        after_rank: Option<i64>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Picture>> {
+        self.collection(id).await?;
+        let query = RankQuery {
+            after_rank,
+            limit,
+            include_unready: false,
+        };
+        let pictures = self.catalog.sequence_pictures(id, query).await?;
+        Ok(pictures.into_iter().filter(picture_is_visible).collect())
+    }
+
+    /// Lowest and highest rank of a sequence's ready pictures.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn collection_rank_bounds(&self, id: SequenceId) -> Result<Option<(i64, i64)>> {
+        Ok(self.catalog.sequence_rank_bounds(id).await?)
+    }
+
+    /// A picture with its neighbours, whatever its processing state, if it may be seen.
+    ///
+    /// # Errors
+    /// [`Error::ItemNotFound`] when it does not exist or may not be seen.
+    pub async fn item(&self, id: PictureId) -> Result<ItemView> {
+        let not_found = || Error::ItemNotFound(id.to_string());
+        let picture = self.catalog.picture(id).await?.ok_or_else(not_found)?;
+        if !picture_is_visible(&picture) || picture.status == PictureStatus::WaitingForDelete {
+            return Err(not_found());
+        }
+        let (Some(seq), Some(rank)) = (picture.sequence_id, picture.rank) else {
+            return Err(not_found());
+        };
+        let sequence = self.catalog.sequence(seq).await?.ok_or_else(not_found)?;
+        if !sequence_is_visible(&sequence) {
+            return Err(not_found());
+        }
+        let (prev, next) = self.catalog.sequence_neighbours(seq, rank).await?;
+        let prev = prev.filter(picture_is_visible);
+        let next = next.filter(picture_is_visible);
+        Ok(ItemView {
+            picture,
+            prev,
+            next,
+        })
+    }
+
+    /// Ready, visible pictures matching a search.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn search(&self, query: &PictureQuery) -> Result<Vec<Picture>> {
+        Ok(self.catalog.search_pictures(query).await?)
+    }
+
+    /// Opens one file of a visible, ready picture.
+    ///
+    /// # Errors
+    /// [`Error::ItemNotFound`] when the picture or the tile does not exist or may not be
+    /// seen; [`Error::PictureNotReady`] while it is being processed.
+    pub async fn picture_file(
+        &self,
+        id: PictureId,
+        asset: Asset,
+        range: Option<Range<u64>>,
+    ) -> Result<BlobBody> {
+        let view = self.item(id).await?;
+        let picture = view.picture;
+        if picture.status != PictureStatus::Ready {
+            return Err(Error::PictureNotReady(id));
+        }
+        let key = match asset {
+            Asset::Hd => blob_keys::original(id),
+            Asset::Thumb => blob_keys::derivative(id, "thumb.jpg"),
+            Asset::Sd => {
+                // Pictures at most 2048 px wide and upright have no SD copy: the original is
+                // already that size, and keeping a second copy would only cost storage.
+                let sd = blob_keys::derivative(id, "sd.jpg");
+                match self.blobs.stat(&sd).await? {
+                    Some(_) => sd,
+                    None => blob_keys::original(id),
+                }
+            }
+            Asset::Tile { col, row } => {
+                let grid = picture
+                    .tile_grid()
+                    .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
+                if !grid.contains(col, row) {
+                    return Err(Error::ItemNotFound(id.to_string()));
+                }
+                blob_keys::tile(id, col, row)
+            }
+        };
+        self.blobs
+            .get(&key, range)
+            .await?
+            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
+    }
+}

@@ -1,0 +1,104 @@
+//! Upload sets: creation, status, completion and deletion.
+
+use flaneur_model::{ItemsStatus, NewUploadSet, UploadFile, UploadSet, UploadSetId};
+use flaneur_store::SequenceSummary;
+use tracing::info;
+
+use crate::{Error, Result, Services};
+
+/// An upload set with what came of it, as clients poll it.
+#[derive(Debug, Clone)]
+pub struct UploadSetView {
+    /// The set.
+    pub set: UploadSet,
+    /// Its pictures' processing state, refused files counted.
+    pub items_status: ItemsStatus,
+    /// Sequences made from it.
+    pub sequences: Vec<SequenceSummary>,
+    /// Number of accepted pictures.
+    pub nb_items: i64,
+}
+
+impl UploadSetView {
+    /// Dispatched, and every sequence published with all its pictures processed.
+    pub fn is_ready(&self) -> bool {
+        self.set.dispatched
+            && self.sequences.iter().all(|s| {
+                s.sequence.status == flaneur_model::SequenceStatus::Ready
+                    && s.items_status.not_processed == 0
+                    && s.items_status.preparing == 0
+            })
+    }
+}
+
+impl Services {
+    /// Stores a new upload set.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be written.
+    pub async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {
+        let set = self.catalog.create_upload_set(spec).await?;
+        info!(upload_set.id = %set.id, "upload set created");
+        Ok(set)
+    }
+
+    /// An upload set and its progress.
+    ///
+    /// # Errors
+    /// [`Error::UploadSetNotFound`] when it does not exist.
+    pub async fn upload_set(&self, id: UploadSetId) -> Result<UploadSetView> {
+        let set = self
+            .catalog
+            .upload_set(id)
+            .await?
+            .ok_or_else(|| Error::UploadSetNotFound(id.to_string()))?;
+        let items_status = self.catalog.upload_set_items_status(id).await?;
+        let sequences = self.catalog.upload_set_sequences(id).await?;
+        let nb_items = items_status.prepared
+            + items_status.preparing
+            + items_status.broken
+            + items_status.not_processed;
+        Ok(UploadSetView {
+            set,
+            items_status,
+            sequences,
+            nb_items,
+        })
+    }
+
+    /// Every file received in an upload set.
+    ///
+    /// # Errors
+    /// [`Error::UploadSetNotFound`] when it does not exist.
+    pub async fn upload_set_files(&self, id: UploadSetId) -> Result<Vec<UploadFile>> {
+        if self.catalog.upload_set(id).await?.is_none() {
+            return Err(Error::UploadSetNotFound(id.to_string()));
+        }
+        Ok(self.catalog.upload_set_files(id).await?)
+    }
+
+    /// Declares that every file was sent; the dispatch runs in the background.
+    ///
+    /// # Errors
+    /// [`Error::UploadSetNotFound`] when it does not exist.
+    pub async fn complete_upload_set(&self, id: UploadSetId) -> Result<UploadSetView> {
+        if self.catalog.complete_upload_set(id).await?.is_none() {
+            return Err(Error::UploadSetNotFound(id.to_string()));
+        }
+        self.wake_workers();
+        self.upload_set(id).await
+    }
+
+    /// Deletes an upload set, its pictures and their files; its sequences become tombstones.
+    ///
+    /// # Errors
+    /// [`Error::UploadSetNotFound`] when it does not exist.
+    pub async fn delete_upload_set(&self, id: UploadSetId) -> Result<()> {
+        if !self.catalog.delete_upload_set(id).await? {
+            return Err(Error::UploadSetNotFound(id.to_string()));
+        }
+        info!(upload_set.id = %id, "upload set deleted");
+        self.wake_workers();
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! The job loop: claims queued jobs from the catalog and runs them, until told to stop.
+//!
+//! Jobs are durable: a job claimed by a worker that dies is offered again when its lease runs
+//! out, and a stopping worker finishes the job it holds before returning.
+
+use std::time::Duration;
+
+use flaneur_model::{Job, JobKind, PictureId, UploadSetId};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, error, info_span, warn};
+
+use crate::prepare::is_permanent;
+use crate::{Error, Result, Services};
+
+/// How long a claimed job stays reserved for its worker.
+const LEASE: Duration = Duration::from_secs(600);
+/// How often an idle worker looks for jobs queued by other processes.
+const IDLE_POLL: Duration = Duration::from_secs(2);
+/// Attempts before a failing job is given up.
+const MAX_ATTEMPTS: i64 = 5;
+
+/// Runs jobs until `stop` is cancelled. The job in hand when that happens is finished first.
+pub async fn run(services: Services, worker: usize, stop: CancellationToken) {
+    loop {
+        if stop.is_cancelled() {
+            return;
+        }
+        let job = match services.catalog.claim_job(LEASE).await {
+            Ok(job) => job,
+            Err(err) => {
+                error!(worker, error = %err, "cannot claim jobs; retrying");
+                None
+            }
+        };
+        let Some(job) = job else {
+            // Idle: wait for a local wake-up, a poll tick (jobs from other processes) or stop.
+            let queued = services.jobs_queued.notified();
+            tokio::select! {
+                () = queued => {}
+                () = tokio::time::sleep(IDLE_POLL) => {}
+                () = stop.cancelled() => return,
+            }
+            continue;
+        };
+        let span = info_span!("job", job.id = job.id, job.kind = %job.kind,
+                              job.target = %job.target, job.attempt = job.attempt);
+        run_one(&services, job).instrument(span).await;
+    }
+}
+
+async fn run_one(services: &Services, job: Job) {
+    let outcome = execute(services, &job).await;
+    let bookkeeping = match outcome {
+        Ok(()) => services.catalog.finish_job(job.id).await,
+        Err(err) if is_permanent(&err) || job.attempt >= MAX_ATTEMPTS => {
+            error!(error = %err, "job failed for good");
+            give_up(services, &job, &err).await;
+            services.catalog.finish_job(job.id).await
+        }
+        Err(err) => {
+            // Back off 5 s, 20 s, 45 s...: storage hiccups get time to pass.
+            let delay = Duration::from_secs(5 * u64::try_from(job.attempt.pow(2)).unwrap_or(1));
+            warn!(error = %err, retry_in_secs = delay.as_secs(), "job failed; will retry");
+            services
+                .catalog
+                .retry_job(job.id, &err.to_string(), delay)
+                .await
+        }
+    };
+    if let Err(err) = bookkeeping {
+        // The lease will expire and the job will run again; nothing is lost.
+        error!(error = %err, "cannot record job outcome");
+    }
+}
+
+async fn execute(services: &Services, job: &Job) -> Result<()> {
+    match job.kind {
+        JobKind::Prepare => {
+            let outcome = services.prepare(picture_id(job)?).await?;
+            debug!(?outcome, "prepare done");
+            Ok(())
+        }
+        JobKind::Dispatch => {
+            let id: UploadSetId = job.target.parse().map_err(|_| bad_target(job))?;
+            match services.dispatch(id).await {
+                // Deleted since it was queued: nothing left to dispatch.
+                Err(Error::UploadSetNotFound(_)) => Ok(()),
+                other => other,
+            }
+        }
+        JobKind::DeleteFiles => services.delete_files(picture_id(job)?).await,
+    }
+}
+
+async fn give_up(services: &Services, job: &Job, err: &Error) {
+    if job.kind != JobKind::Prepare {
+        return;
+    }
+    if let Ok(id) = picture_id(job)
+        && let Err(e) = services.mark_broken(id, &err.to_string()).await
+    {
+        error!(error = %e, "cannot mark picture broken");
+    }
+}
+
+fn picture_id(job: &Job) -> Result<PictureId> {
+    job.target.parse().map_err(|_| bad_target(job))
+}
+
+fn bad_target(job: &Job) -> Error {
+    Error::invalid(format!(
+        "job {} has an invalid target '{}'",
+        job.id, job.target
+    ))
+}
