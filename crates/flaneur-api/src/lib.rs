@@ -1,1 +1,72 @@
-//! placeholder
+//! Flâneur's HTTP API: the routes of a Panoramax instance (STAC API, upload sets, picture
+//! files) over the services. Handlers parse the request, call one service function and shape
+//! the answer; the JSON shapes live in [`stac`] and the error mapping in [`error`].
+
+mod error;
+mod params;
+mod routes;
+pub mod stac;
+mod url;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use flaneur_service::Services;
+use tower::Layer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
+use tower_http::trace::TraceLayer;
+
+pub use error::{ApiError, ApiResult};
+
+/// Facts about the instance shown by the landing page and the configuration route.
+#[derive(Debug, Clone)]
+pub struct InstanceInfo {
+    /// Display name.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// SPDX id of the pictures' licence.
+    pub license_id: String,
+    /// URL of the licence text.
+    pub license_url: String,
+    /// Contact address.
+    pub email: String,
+}
+
+impl Default for InstanceInfo {
+    fn default() -> Self {
+        InstanceInfo {
+            name: "Flâneur".to_owned(),
+            description: "Street-level pictures, shared as a commons".to_owned(),
+            license_id: "CC-BY-SA-4.0".to_owned(),
+            license_url: "https://spdx.org/licenses/CC-BY-SA-4.0.html".to_owned(),
+            email: "contact@example.invalid".to_owned(),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The services.
+    pub services: Services,
+    /// The instance's description.
+    pub info: Arc<InstanceInfo>,
+}
+
+/// Largest picture accepted by the upload route, in bytes.
+pub const MAX_UPLOAD_BYTES: usize = 512 << 20;
+
+/// The whole API as a service, trailing slashes ignored as on Panoramax instances.
+pub fn app(state: AppState) -> NormalizePath<Router> {
+    let router = routes::router()
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(CorsLayer::very_permissive())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    NormalizePathLayer::trim_trailing_slash().layer(router)
+}

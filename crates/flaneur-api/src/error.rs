@@ -1,0 +1,156 @@
+//! The one place where errors become HTTP answers.
+//!
+//! Every answer is JSON `{"message", "status_code", ...}` as on Panoramax instances, with the
+//! extra keys their clients read (`details`, `existing_item`, `upload_sets`). A 5xx never
+//! carries internal text: the full error goes to the log with the request id, and the body
+//! carries that id.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use flaneur_service::{Error, IngestError};
+use serde_json::{Value, json};
+use tracing::error;
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: Value,
+}
+
+impl ApiError {
+    /// An answer with a status and a message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        let message: String = message.into();
+        ApiError {
+            status,
+            body: json!({ "message": message, "status_code": status.as_u16() }),
+        }
+    }
+
+    /// A 400 with a message.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// Adds a key to the body.
+    pub fn with(mut self, key: &str, value: Value) -> ApiError {
+        if let Some(obj) = self.body.as_object_mut() {
+            obj.insert(key.to_owned(), value);
+        }
+        self
+    }
+
+    fn internal(err: &dyn std::error::Error) -> ApiError {
+        let request_id = uuid::Uuid::new_v4();
+        let mut chain = err.to_string();
+        let mut source = err.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        error!(request_id = %request_id, error = %chain, "request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error; the instance's operators can find it in the logs with this request id",
+        )
+        .with("request_id", json!(request_id))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> ApiError {
+        match err {
+            Error::Ingest(e) => ingest_error(e),
+            Error::UploadSetNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "UploadSet doesn't exist")
+            }
+            Error::CollectionNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "Collection doesn't exist")
+            }
+            Error::ItemNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "Item doesn't exist"),
+            Error::PictureNotReady(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "Picture is not available (currently in processing)",
+            ),
+            Error::InvalidParameter { message, details } => match details {
+                Some(d) => ApiError::bad_request(message).with("details", d),
+                None => ApiError::bad_request(message),
+            },
+            Error::InvalidUploadSet(details) => {
+                ApiError::bad_request("Impossible to create an UploadSet").with("details", details)
+            }
+            Error::Store(ref e) => ApiError::internal(e),
+            Error::Staging(ref e) => ApiError::internal(e),
+            Error::Imaging(ref e) => ApiError::internal(e),
+            Error::Task(_) => ApiError::internal(&err),
+        }
+    }
+}
+
+fn ingest_error(err: IngestError) -> ApiError {
+    match err {
+        IngestError::NoFile => ApiError::bad_request("No file was sent"),
+        IngestError::NotJpegName { .. } => ApiError::bad_request(
+            "Picture file is either missing or in an unsupported format (should be jpg)",
+        ),
+        IngestError::BadParameter { field, reason } => {
+            ApiError::bad_request("Impossible to parse parameters")
+                .with("details", json!([{ "fields": [field], "error": reason }]))
+        }
+        IngestError::DuplicateInSet { existing } => ApiError::new(
+            StatusCode::CONFLICT,
+            "The item has already been added to this upload set",
+        )
+        .with("existing_item", json!({ "id": existing })),
+        IngestError::DuplicateElsewhere { existing } => {
+            let sets: Vec<Value> = existing
+                .iter()
+                .map(|(pic, set)| json!({ "existing_item_id": pic, "upload_set_id": set }))
+                .collect();
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "The same picture has already been sent in a past upload",
+            )
+            .with("upload_sets", json!(sets))
+        }
+        IngestError::InvalidMetadata {
+            error,
+            missing_fields,
+            kind,
+        } => {
+            let mut details = json!({ "error": error, "kind": kind });
+            if !missing_fields.is_empty() {
+                details["missing_fields"] = json!(missing_fields);
+            }
+            ApiError::bad_request("Impossible to parse picture metadata").with("details", details)
+        }
+        IngestError::NotAnImage { reason } => ApiError::bad_request(
+            "Impossible to open file as image. The only supported image format is jpg.",
+        )
+        .with("details", json!({ "error": reason })),
+        IngestError::NameTaken { existing, .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            "A different picture with the same name has already been added to this uploadset",
+        )
+        .with("existing_item", json!({ "id": existing })),
+        IngestError::IdConflict(_) => ApiError::new(
+            StatusCode::CONFLICT,
+            "A picture with the same ID already exists",
+        ),
+        IngestError::BodyRead(_) => ApiError::bad_request(
+            "The upload was interrupted before the whole file arrived; send it again",
+        ),
+    }
+}
+
+/// Result of handlers.
+pub type ApiResult<T> = std::result::Result<T, ApiError>;

@@ -1,0 +1,234 @@
+//! Parsing of query parameters and search bodies, with the reference server's 400 messages.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use flaneur_model::{PictureId, SequenceId};
+use flaneur_store::{Area, TimeRange};
+use serde_json::{Value, json};
+
+use crate::ApiError;
+
+/// Query parameters by name (the last value wins when repeated).
+pub type Params = HashMap<String, String>;
+
+/// Reads `limit` within `1..=max`.
+pub fn limit(value: Option<&str>, max: usize, message: &str) -> Result<Option<usize>, ApiError> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match v.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(ApiError::bad_request(message)),
+    }
+}
+
+/// Reads a bbox given as `minx,miny,maxx,maxy` (or its JSON array form).
+pub fn bbox_text(value: &str) -> Result<[f64; 4], ApiError> {
+    let cleaned = value.trim().trim_start_matches('[').trim_end_matches(']');
+    let numbers: Result<Vec<f64>, _> = cleaned
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect();
+    match numbers {
+        Ok(n) if n.len() == 4 => bbox_checked([n[0], n[1], n[2], n[3]]),
+        _ => Err(bad_bbox()),
+    }
+}
+
+/// Reads a bbox given as a JSON array.
+pub fn bbox_json(value: &Value) -> Result<[f64; 4], ApiError> {
+    let numbers: Option<Vec<f64>> = value
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect());
+    match numbers {
+        Some(n) if n.len() == 4 && value.as_array().is_some_and(|a| a.len() == 4) => {
+            bbox_checked([n[0], n[1], n[2], n[3]])
+        }
+        _ => Err(bad_bbox()),
+    }
+}
+
+fn bbox_checked(b: [f64; 4]) -> Result<[f64; 4], ApiError> {
+    let finite = b.iter().all(|v| v.is_finite());
+    let in_range = (-180.0..=180.0).contains(&b[0])
+        && (-180.0..=180.0).contains(&b[2])
+        && (-90.0..=90.0).contains(&b[1])
+        && (-90.0..=90.0).contains(&b[3]);
+    if !finite || !in_range || b[0] > b[2] || b[1] > b[3] {
+        return Err(ApiError::bad_request(
+            "Parameter bbox must be in format [minX, minY, maxX, maxY], with longitudes in \
+             -180..180, latitudes in -90..90 and min values not above max values",
+        ));
+    }
+    Ok(b)
+}
+
+fn bad_bbox() -> ApiError {
+    ApiError::bad_request("Parameter bbox must be in format [minX, minY, maxX, maxY]")
+}
+
+/// Reads a STAC `datetime`: one instant, or an interval `start/end` whose ends may be open
+/// (`..` or empty). A bare date stands for that whole UTC day.
+pub fn datetime(value: &str) -> Result<TimeRange, ApiError> {
+    let bad = |what: &str| {
+        ApiError::bad_request("Invalid `datetime` argument").with(
+            "details",
+            json!({ "error": format!(
+                "Unknown string format: {what}; expected an RFC 3339 instant such as \
+                 2021-07-29T09:16:54Z, a date, or an interval start/end with .. for an open end"
+            )}),
+        )
+    };
+    let value = value.trim();
+    if let Some((start, end)) = value.split_once('/') {
+        let start = open_end(start)
+            .map(|s| instant(s, false).ok_or_else(|| bad(s)))
+            .transpose()?;
+        let end = open_end(end)
+            .map(|e| instant(e, true).ok_or_else(|| bad(e)))
+            .transpose()?;
+        if start.is_none() && end.is_none() {
+            return Err(bad(value));
+        }
+        if let (Some(s), Some(e)) = (start, end)
+            && s > e
+        {
+            return Err(bad(value));
+        }
+        return Ok(TimeRange { start, end });
+    }
+    let start = instant(value, false).ok_or_else(|| bad(value))?;
+    let end = instant(value, true).ok_or_else(|| bad(value))?;
+    Ok(TimeRange {
+        start: Some(start),
+        end: Some(end),
+    })
+}
+
+fn open_end(s: &str) -> Option<&str> {
+    let s = s.trim();
+    (!s.is_empty() && s != "..").then_some(s)
+}
+
+/// An RFC 3339 instant, or a date taken as the start (or end) of that UTC day.
+fn instant(s: &str, end_of_day: bool) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    let time = if end_of_day {
+        date.and_hms_micro_opt(23, 59, 59, 999_999)?
+    } else {
+        date.and_hms_opt(0, 0, 0)?
+    };
+    Some(time.and_utc())
+}
+
+/// Reads a list of ids given as `a,b`, or as a JSON array.
+pub fn id_list_text<T: std::str::FromStr>(value: &str, name: &str) -> Result<Vec<T>, ApiError> {
+    let trimmed = value.trim();
+    let items: Vec<String> = if trimmed.starts_with('[') {
+        serde_json::from_str(trimmed).map_err(|_| bad_ids(name))?
+    } else {
+        trimmed
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    items
+        .iter()
+        .map(|s| s.parse().map_err(|_| bad_ids(name)))
+        .collect()
+}
+
+/// Reads a list of ids given as a JSON array.
+pub fn id_list_json<T: std::str::FromStr>(value: &Value, name: &str) -> Result<Vec<T>, ApiError> {
+    let Some(items) = value.as_array() else {
+        return Err(bad_ids(name));
+    };
+    items
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| bad_ids(name))
+        })
+        .collect()
+}
+
+fn bad_ids(name: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "Parameter {name} should be a list of UUIDs, comma separated or as a JSON array"
+    ))
+}
+
+/// Reads a GeoJSON Polygon or MultiPolygon as a search area.
+pub fn area(value: &Value) -> Result<Area, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "Parameter intersects should be a GeoJSON geometry of type Polygon or MultiPolygon",
+        )
+    };
+    let kind = value.get("type").and_then(Value::as_str).ok_or_else(bad)?;
+    let coords = value.get("coordinates").ok_or_else(bad)?;
+    let polygons: Vec<Vec<Vec<[f64; 2]>>> = match kind {
+        "Polygon" => vec![serde_json::from_value(coords.clone()).map_err(|_| bad())?],
+        "MultiPolygon" => serde_json::from_value(coords.clone()).map_err(|_| bad())?,
+        _ => return Err(bad()),
+    };
+    if polygons.is_empty()
+        || polygons
+            .iter()
+            .any(|p| p.first().is_none_or(|r| r.len() < 4))
+    {
+        return Err(bad());
+    }
+    Ok(Area { polygons })
+}
+
+/// Reads an id in a path, answering 404 with the right message when it is not a UUID.
+pub fn path_id<T: std::str::FromStr>(value: &str, not_found: &str) -> Result<T, ApiError> {
+    value
+        .parse()
+        .map_err(|_| ApiError::new(axum::http::StatusCode::NOT_FOUND, not_found))
+}
+
+/// A sequence id from the path.
+pub fn sequence_id(value: &str) -> Result<SequenceId, ApiError> {
+    path_id(value, "Collection doesn't exist")
+}
+
+/// A picture id from the path.
+pub fn picture_id(value: &str) -> Result<PictureId, ApiError> {
+    path_id(value, "Item doesn't exist")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_datetime_forms() {
+        let r = datetime("2021-07-29T00:00:00Z/2021-07-30T00:00:00Z").ok();
+        assert!(r.is_some_and(|r| r.start.is_some() && r.end.is_some()));
+        let r = datetime("../2021-07-30T00:00:00Z").ok();
+        assert!(r.is_some_and(|r| r.start.is_none() && r.end.is_some()));
+        let r = datetime("2021-07-29").ok();
+        assert!(r.is_some_and(|r| r.start < r.end));
+        assert!(datetime("yesterday").is_err());
+        assert!(datetime("../..").is_err());
+    }
+
+    #[test]
+    fn parses_bbox_and_ids() {
+        assert!(bbox_text("1,2,3,4").is_ok());
+        assert!(bbox_text("1,2,3").is_err());
+        assert!(bbox_text("3,2,1,4").is_err());
+        let ids: Vec<PictureId> =
+            id_list_text("[\"ad2a4048-b27c-4f86-8d27-451c4cb1601e\"]", "ids").unwrap_or_default();
+        assert_eq!(ids.len(), 1);
+        assert!(id_list_text::<PictureId>("nope", "ids").is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! Sequences as STAC collections: the paginated list and single collections.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Utc};
+use flaneur_model::SequenceId;
+use flaneur_store::{RankQuery, SequenceCursor, SequenceQuery};
+use serde_json::{Value, json};
+
+use crate::params::{self, Params};
+use crate::url::BaseUrl;
+use crate::{ApiError, ApiResult, AppState, stac};
+
+/// Default and largest page sizes, as on Panoramax instances.
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+/// Encodes a page position as `<created micros>_<id>`: opaque to clients, which only follow
+/// the links.
+fn cursor_text(c: &SequenceCursor) -> String {
+    format!("{}_{}", c.created_at.timestamp_micros(), c.id)
+}
+
+fn parse_cursor(text: &str) -> Result<SequenceCursor, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "Parameter page is not one this instance produced; follow the links of a previous \
+             page instead of building it",
+        )
+    };
+    let (micros, id) = text.split_once('_').ok_or_else(bad)?;
+    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    let created_at = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?;
+    let id: SequenceId = id.parse().map_err(|_| bad())?;
+    Ok(SequenceCursor { created_at, id })
+}
+
+/// `GET /api/collections`: visible sequences, oldest first, with keyset pagination.
+pub async fn list(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
+    let limit = params::limit(
+        params.get("limit").map(String::as_str),
+        MAX_LIMIT,
+        "limit parameter should be an integer between 1 and 1000",
+    )?
+    .unwrap_or(DEFAULT_LIMIT);
+    let mut query = SequenceQuery {
+        limit,
+        ..SequenceQuery::default()
+    };
+    if let Some(b) = params.get("bbox") {
+        query.bbox = Some(params::bbox_text(b)?);
+    }
+    if let Some(d) = params.get("datetime") {
+        query.datetime = params::datetime(d)?;
+    }
+    if let Some(p) = params.get("page") {
+        match p.split_once(':') {
+            Some(("after", c)) => query.after = Some(parse_cursor(c)?),
+            Some(("before", c)) => query.before = Some(parse_cursor(c)?),
+            _ => {
+                return Err(parse_cursor("")
+                    .err()
+                    .unwrap_or_else(|| ApiError::bad_request(p)));
+            }
+        }
+    }
+
+    let page = state.services.collections(&query).await?;
+    let mut collections = Vec::with_capacity(page.rows.len());
+    for s in &page.rows {
+        let producer = producer_name(&state, s.account_id).await?;
+        collections.push(stac::collection(&base, &state.info, s, &producer, None));
+    }
+
+    // Links keep the caller's filters and change only the page position.
+    let keep: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k.as_str() != "page")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let href = |page: Option<String>| {
+        let mut pairs = keep.clone();
+        if let Some(p) = page {
+            pairs.push(("page".to_owned(), p));
+        }
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        if query.is_empty() {
+            base.api("/collections")
+        } else {
+            format!("{}?{}", base.api("/collections"), query.join("&"))
+        }
+    };
+    let mut links = vec![
+        stac::link(
+            "root",
+            Some("application/json"),
+            base.api("/"),
+            Some("Instance catalog"),
+        ),
+        stac::link(
+            "parent",
+            Some("application/json"),
+            base.api("/"),
+            Some("Instance catalog"),
+        ),
+        stac::link(
+            "self",
+            Some("application/json"),
+            href(params.get("page").cloned()),
+            None,
+        ),
+    ];
+    if page.has_prev {
+        links.push(stac::link(
+            "first",
+            Some("application/json"),
+            href(None),
+            None,
+        ));
+    }
+    if let (true, Some(first)) = (page.has_prev, page.rows.first()) {
+        let c = SequenceCursor {
+            created_at: first.created_at,
+            id: first.id,
+        };
+        links.push(stac::link(
+            "prev",
+            Some("application/json"),
+            href(Some(format!("before:{}", cursor_text(&c)))),
+            None,
+        ));
+    }
+    if let (true, Some(last)) = (page.has_next, page.rows.last()) {
+        let c = SequenceCursor {
+            created_at: last.created_at,
+            id: last.id,
+        };
+        links.push(stac::link(
+            "next",
+            Some("application/json"),
+            href(Some(format!("after:{}", cursor_text(&c)))),
+            None,
+        ));
+    }
+    Ok(Json(json!({ "collections": collections, "links": links })))
+}
+
+/// Percent-encodes a query value.
+pub fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The display name of an account.
+pub async fn producer_name(state: &AppState, id: flaneur_model::AccountId) -> ApiResult<String> {
+    let name = state
+        .services
+        .catalog
+        .account_name(id)
+        .await
+        .map_err(flaneur_service::Error::from)?;
+    Ok(name.unwrap_or_else(|| "Unknown account".to_owned()))
+}
+
+/// `GET /api/collections/{id}`.
+pub async fn one(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = params::sequence_id(&id)?;
+    let sequence = state.services.collection(id).await?;
+    let pictures = state
+        .services
+        .catalog
+        .sequence_pictures(id, RankQuery::default())
+        .await
+        .map_err(flaneur_service::Error::from)?;
+    let producer = producer_name(&state, sequence.account_id).await?;
+    let summaries = stac::summaries(&pictures);
+    Ok(Json(stac::collection(
+        &base,
+        &state.info,
+        &sequence,
+        &producer,
+        Some(summaries),
+    )))
+}

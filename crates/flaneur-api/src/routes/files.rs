@@ -1,0 +1,208 @@
+//! Picture files: `hd.jpg`, `sd.jpg`, `thumb.jpg` and 360° tiles, streamed from the blob
+//! store with ETag, Range and cache headers.
+
+use std::ops::Range;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+    LAST_MODIFIED, RANGE,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use flaneur_model::PictureId;
+use flaneur_service::read::Asset;
+
+use crate::params;
+use crate::{ApiError, ApiResult, AppState};
+
+/// Files of published pictures rarely change; a day of caching spares the instance.
+const CACHE: &str = "public, max-age=86400";
+
+fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "Item doesn't exist")
+}
+
+/// `GET /api/pictures/{id}/{hd,sd,thumb}.jpg`.
+pub async fn picture(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = params::picture_id(&id)?;
+    let asset = match file.as_str() {
+        "hd.jpg" => Asset::Hd,
+        "sd.jpg" => Asset::Sd,
+        "thumb.jpg" => Asset::Thumb,
+        _ => return Err(not_found()),
+    };
+    serve(&state, id, asset, &headers).await
+}
+
+/// `GET /api/pictures/{id}/tiled/{col}_{row}.jpg`.
+pub async fn tile(
+    State(state): State<AppState>,
+    Path((id, tile)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = params::picture_id(&id)?;
+    let (col, row) = tile
+        .strip_suffix(".jpg")
+        .and_then(|t| t.split_once('_'))
+        .and_then(|(c, r)| Some((c.parse::<u32>().ok()?, r.parse::<u32>().ok()?)))
+        .ok_or_else(not_found)?;
+    serve(&state, id, Asset::Tile { col, row }, &headers).await
+}
+
+async fn serve(
+    state: &AppState,
+    id: PictureId,
+    asset: Asset,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let range_header = headers.get(RANGE).and_then(|v| v.to_str().ok());
+    let wanted = range_header.map(parse_range);
+
+    // The first open tells the size, needed to resolve suffix ranges (`bytes=-500`).
+    let body = state.services.picture_file(id, asset, None).await?;
+    let size = body.meta.size_bytes;
+    let etag = format!(
+        "\"{}-{:?}-{}-{}\"",
+        id,
+        asset,
+        size,
+        body.meta.modified.timestamp_micros()
+    )
+    .replace([' ', '{', '}', ':', ','], "");
+    let mut response_headers = HeaderMap::new();
+    response_headers.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(CACHE));
+    response_headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        response_headers.insert(ETAG, v);
+    }
+    let modified = body
+        .meta
+        .modified
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(v) = HeaderValue::from_str(&modified) {
+        response_headers.insert(LAST_MODIFIED, v);
+    }
+
+    let matches = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, response_headers).into_response());
+    }
+
+    let range = match wanted {
+        None => None,
+        Some(Ok(spec)) => match spec.resolve(size) {
+            Some(r) => Some(r),
+            None => {
+                let mut h = response_headers;
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    h.insert(CONTENT_RANGE, v);
+                }
+                return Ok((StatusCode::RANGE_NOT_SATISFIABLE, h).into_response());
+            }
+        },
+        // A Range header we do not understand is ignored, as HTTP allows.
+        Some(Err(())) => None,
+    };
+
+    let Some(range) = range else {
+        response_headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
+        return Ok((
+            StatusCode::OK,
+            response_headers,
+            Body::from_stream(body.stream),
+        )
+            .into_response());
+    };
+    drop(body);
+    let part = state
+        .services
+        .picture_file(id, asset, Some(range.clone()))
+        .await?;
+    response_headers.insert(CONTENT_LENGTH, HeaderValue::from(range.end - range.start));
+    let content_range = format!("bytes {}-{}/{size}", range.start, range.end - 1);
+    if let Ok(v) = HeaderValue::from_str(&content_range) {
+        response_headers.insert(CONTENT_RANGE, v);
+    }
+    Ok((
+        StatusCode::PARTIAL_CONTENT,
+        response_headers,
+        Body::from_stream(part.stream),
+    )
+        .into_response())
+}
+
+/// One byte range of a `Range: bytes=...` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RangeSpec {
+    /// `bytes=a-b` or `bytes=a-`.
+    From { start: u64, end: Option<u64> },
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+impl RangeSpec {
+    /// The byte range within a blob of `size` bytes, or `None` when it cannot be satisfied.
+    fn resolve(self, size: u64) -> Option<Range<u64>> {
+        match self {
+            RangeSpec::From { start, end } => {
+                if start >= size {
+                    return None;
+                }
+                let end = end.map_or(size, |e| e.saturating_add(1).min(size));
+                (start < end).then_some(start..end)
+            }
+            RangeSpec::Suffix(n) => (n > 0 && size > 0).then(|| size.saturating_sub(n)..size),
+        }
+    }
+}
+
+/// Parses a single-range `Range` header; several ranges are not supported (served whole).
+fn parse_range(value: &str) -> Result<RangeSpec, ()> {
+    let spec = value.trim().strip_prefix("bytes=").ok_or(())?;
+    if spec.contains(',') {
+        return Err(());
+    }
+    let (start, end) = spec.split_once('-').ok_or(())?;
+    let (start, end) = (start.trim(), end.trim());
+    if start.is_empty() {
+        return end.parse().map(RangeSpec::Suffix).map_err(|_| ());
+    }
+    let start: u64 = start.parse().map_err(|_| ())?;
+    let end = if end.is_empty() {
+        None
+    } else {
+        Some(end.parse::<u64>().map_err(|_| ())?)
+    };
+    if end.is_some_and(|e| e < start) {
+        return Err(());
+    }
+    Ok(RangeSpec::From { start, end })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_ranges() {
+        let r = |s: &str| parse_range(s).ok().and_then(|r| r.resolve(1000));
+        assert_eq!(r("bytes=0-99"), Some(0..100));
+        assert_eq!(r("bytes=900-"), Some(900..1000));
+        assert_eq!(r("bytes=-100"), Some(900..1000));
+        assert_eq!(r("bytes=990-2000"), Some(990..1000));
+        assert_eq!(r("bytes=1000-"), None);
+        assert!(parse_range("bytes=5-1").is_err());
+        assert!(parse_range("items=1-2").is_err());
+    }
+}

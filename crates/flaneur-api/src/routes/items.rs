@@ -1,0 +1,176 @@
+//! Pictures as STAC items: a sequence's items in rank order, and single items.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use flaneur_model::Picture;
+use serde_json::{Value, json};
+
+use super::collections::producer_name;
+use crate::params::{self, Params};
+use crate::url::BaseUrl;
+use crate::{ApiError, ApiResult, AppState, stac};
+
+const MAX_LIMIT: usize = 10_000;
+
+/// A GeoJSON answer with its media type.
+pub fn geojson(body: Value) -> Response {
+    ([(CONTENT_TYPE, "application/geo+json")], Json(body)).into_response()
+}
+
+/// Item JSON for a list of pictures (no neighbour links, as in lists on Panoramax instances).
+pub async fn features(
+    state: &AppState,
+    base: &BaseUrl,
+    pictures: &[Picture],
+) -> ApiResult<Vec<Value>> {
+    let mut out = Vec::with_capacity(pictures.len());
+    let mut names: Vec<(flaneur_model::AccountId, String)> = Vec::new();
+    for p in pictures {
+        let name = match names.iter().find(|(id, _)| *id == p.base.account_id) {
+            Some((_, n)) => n.clone(),
+            None => {
+                let n = producer_name(state, p.base.account_id).await?;
+                names.push((p.base.account_id, n.clone()));
+                n
+            }
+        };
+        out.push(stac::item(base, &state.info, p, &name, (None, None)));
+    }
+    Ok(out)
+}
+
+/// `GET /api/collections/{id}/items`: the whole sequence, or a page of it with `limit` and
+/// `startAfterRank`.
+pub async fn list(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+) -> ApiResult<Response> {
+    let id = params::sequence_id(&id)?;
+    let limit = params::limit(
+        params.get("limit").map(String::as_str),
+        MAX_LIMIT,
+        "limit parameter should be an integer between 1 and 10000",
+    )?;
+    let after = match params.get("startAfterRank").filter(|v| !v.is_empty()) {
+        Some(v) => match v.parse::<i64>() {
+            Ok(r) if r >= 1 => Some(r),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "startAfterRank parameter should be a positive integer",
+                ));
+            }
+        },
+        None => None,
+    };
+
+    let pictures = state.services.collection_items(id, after, limit).await?;
+    let features = features(&state, &base, &pictures).await?;
+
+    let coll = base.api(&format!("/collections/{id}"));
+    let items = format!("{coll}/items");
+    let mut links = vec![
+        stac::link(
+            "root",
+            Some("application/json"),
+            base.api("/"),
+            Some("Instance catalog"),
+        ),
+        stac::link("parent", Some("application/json"), coll, None),
+    ];
+    let self_href = match (limit, after) {
+        (Some(l), Some(a)) => format!("{items}?limit={l}&startAfterRank={a}"),
+        (Some(l), None) => format!("{items}?limit={l}"),
+        (None, Some(a)) => format!("{items}?startAfterRank={a}"),
+        (None, None) => items.clone(),
+    };
+    links.push(stac::link(
+        "self",
+        Some("application/geo+json"),
+        self_href,
+        None,
+    ));
+
+    // Paging links only when the caller pages, as on Panoramax instances.
+    if let (Some(l), Some((min_rank, max_rank))) =
+        (limit, state.services.collection_rank_bounds(id).await?)
+    {
+        let l64 = i64::try_from(l).unwrap_or(i64::MAX);
+        let first_rank = pictures.first().and_then(|p| p.rank);
+        let last_rank = pictures.last().and_then(|p| p.rank);
+        let page = |after: Option<i64>| match after {
+            Some(a) => format!("{items}?limit={l}&startAfterRank={a}"),
+            None => format!("{items}?limit={l}"),
+        };
+        if first_rank.is_some_and(|r| r > min_rank) {
+            links.push(stac::link(
+                "first",
+                Some("application/geo+json"),
+                page(None),
+                None,
+            ));
+            let prev_after = first_rank.map(|r| r - l64 - 1).filter(|a| *a >= 1);
+            links.push(stac::link(
+                "prev",
+                Some("application/geo+json"),
+                page(prev_after),
+                None,
+            ));
+        }
+        if let Some(last) = last_rank.filter(|r| *r < max_rank) {
+            links.push(stac::link(
+                "next",
+                Some("application/geo+json"),
+                page(Some(last)),
+                None,
+            ));
+            let last_after = (max_rank - l64).max(0);
+            let last_page = if last_after >= 1 {
+                Some(last_after)
+            } else {
+                None
+            };
+            links.push(stac::link(
+                "last",
+                Some("application/geo+json"),
+                page(last_page),
+                None,
+            ));
+        }
+    }
+    Ok(geojson(
+        json!({ "type": "FeatureCollection", "features": features, "links": links }),
+    ))
+}
+
+/// `GET /api/collections/{id}/items/{item}`: the collection part is ignored, as on Panoramax
+/// instances, so a picture moved to another sequence is still found.
+pub async fn one_in_collection(
+    state: State<AppState>,
+    base: BaseUrl,
+    Path((_, item)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    one(state, base, Path(item)).await
+}
+
+/// `GET /api/pictures/{id}`: one picture with its `prev`/`next` links.
+pub async fn one(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = params::picture_id(&id)?;
+    let view = state.services.item(id).await?;
+    let producer = producer_name(&state, view.picture.base.account_id).await?;
+    let item = stac::item(
+        &base,
+        &state.info,
+        &view.picture,
+        &producer,
+        (view.prev.as_ref(), view.next.as_ref()),
+    );
+    Ok(geojson(item))
+}

@@ -1,0 +1,457 @@
+//! Upload sets: create, read, add files, list files, complete, delete.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION, USER_AGENT};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::DateTime;
+use flaneur_model::{NewUploadSet, SortMethod, UploadSetId, Visibility};
+use flaneur_service::ingest::{self, FileOptions, Overrides, StagedFile};
+use flaneur_service::{Error, IngestError};
+use futures::TryStreamExt;
+use serde_json::{Map, Value, json};
+
+use crate::params;
+use crate::url::BaseUrl;
+use crate::{ApiError, ApiResult, AppState, stac};
+
+fn set_id(text: &str) -> Result<UploadSetId, ApiError> {
+    params::path_id(text, "UploadSet doesn't exist")
+}
+
+/// `POST /api/upload_sets`: creates an upload set from a JSON body.
+pub async fn create(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let parsed: Option<Map<String, Value>> = if is_json {
+        serde_json::from_slice(&body).ok()
+    } else {
+        None
+    };
+    let Some(fields) = parsed else {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Parameter for creating an UploadSet should be a valid JSON",
+        ));
+    };
+
+    let (account_id, _) = state
+        .services
+        .catalog
+        .default_account()
+        .await
+        .map_err(Error::from)?;
+    let user_agent = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let spec = upload_set_spec(&fields, account_id, user_agent)?;
+    let set = state.services.create_upload_set(spec).await?;
+    let view = state.services.upload_set(set.id).await?;
+    let location = base.api(&format!("/upload_sets/{}", set.id));
+    Ok(([(LOCATION, location)], Json(stac::upload_set(&base, &view))).into_response())
+}
+
+/// Checks every field of an upload set request, reporting all problems at once in the
+/// Panoramax `details` list form.
+fn upload_set_spec(
+    fields: &Map<String, Value>,
+    account_id: flaneur_model::AccountId,
+    user_agent: Option<String>,
+) -> Result<NewUploadSet, ApiError> {
+    let mut problems: Vec<Value> = Vec::new();
+    let mut problem = |field: &str, error: &str, input: Option<&Value>| {
+        problems.push(json!({ "fields": [field], "error": error, "input": input }));
+    };
+    let get = |k: &str| fields.get(k).filter(|v| !v.is_null());
+
+    let title = match get("title") {
+        Some(Value::String(t)) if !t.trim().is_empty() && t.chars().count() <= 250 => t.clone(),
+        Some(v) => {
+            problem(
+                "title",
+                "Title should be a non-empty string of at most 250 characters",
+                Some(v),
+            );
+            String::new()
+        }
+        None => {
+            problem(
+                "title",
+                "Field required",
+                Some(&Value::Object(fields.clone())),
+            );
+            String::new()
+        }
+    };
+    let mut int = |k: &str, min: i64| match get(k) {
+        None => None,
+        Some(v) => match v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        {
+            Some(n) if n >= min => Some(n),
+            _ => {
+                problem(
+                    k,
+                    &format!("Input should be a valid integer of at least {min}"),
+                    Some(v),
+                );
+                None
+            }
+        },
+    };
+    let estimated_nb_files = int("estimated_nb_files", 0);
+    let mut number = |k: &str, range: std::ops::RangeInclusive<f64>| match get(k) {
+        None => None,
+        Some(v) => match v
+            .as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        {
+            Some(n) if range.contains(&n) => Some(n),
+            _ => {
+                let msg = format!(
+                    "Input should be a number between {} and {}",
+                    range.start(),
+                    range.end()
+                );
+                problem(k, &msg, Some(v));
+                None
+            }
+        },
+    };
+    let split_distance_m = number("split_distance", 0.0..=f64::MAX);
+    let duplicate_distance_m = number("duplicate_distance", 0.0..=f64::MAX);
+    let duplicate_rotation_deg = number("duplicate_rotation", 0.0..=180.0);
+    let relative_heading_deg = number("relative_heading", -180.0..=180.0);
+    let split_time_secs = match get("split_time") {
+        None => None,
+        Some(v) => match v
+            .as_f64()
+            .filter(|n| *n >= 0.0)
+            .or_else(|| v.as_str().and_then(iso_duration_secs))
+        {
+            Some(n) => Some(n),
+            None => {
+                problem(
+                    "split_time",
+                    "Input should be a number of seconds or an ISO 8601 \
+                         duration such as PT5M",
+                    Some(v),
+                );
+                None
+            }
+        },
+    };
+    let mut boolean = |k: &str| match get(k) {
+        None => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(v) => {
+            problem(k, "Input should be a valid boolean", Some(v));
+            None
+        }
+    };
+    let no_split = boolean("no_split");
+    let no_deduplication = boolean("no_deduplication");
+    let sort_method = match get("sort_method") {
+        None => None,
+        Some(v) => match v.as_str().map(str::parse::<SortMethod>) {
+            Some(Ok(m)) => Some(m),
+            _ => {
+                problem(
+                    "sort_method",
+                    "Input should be 'filename-asc', 'filename-desc', \
+                         'time-asc' or 'time-desc'",
+                    Some(v),
+                );
+                None
+            }
+        },
+    };
+    let visibility = match get("visibility") {
+        None => Visibility::Anyone,
+        Some(v) => match v.as_str().map(str::parse::<Visibility>) {
+            Some(Ok(vis)) => vis,
+            _ => {
+                problem(
+                    "visibility",
+                    "Input should be 'anyone', 'logged-only' or 'owner-only'",
+                    Some(v),
+                );
+                Visibility::Anyone
+            }
+        },
+    };
+    let semantics = match get("semantics") {
+        None => json!([]),
+        Some(v @ Value::Array(_)) => v.clone(),
+        Some(v) => {
+            problem(
+                "semantics",
+                "Input should be a list of {key, value} tags",
+                Some(v),
+            );
+            json!([])
+        }
+    };
+    let metadata = get("metadata").cloned();
+
+    if !problems.is_empty() {
+        return Err(Error::InvalidUploadSet(json!(problems)).into());
+    }
+    Ok(NewUploadSet {
+        title,
+        account_id,
+        estimated_nb_files,
+        sort_method,
+        no_split,
+        split_distance_m,
+        split_time_secs,
+        no_deduplication,
+        duplicate_distance_m,
+        duplicate_rotation_deg,
+        relative_heading_deg,
+        visibility,
+        metadata,
+        semantics,
+        user_agent,
+    })
+}
+
+/// Seconds of an ISO 8601 duration made of days, hours, minutes and seconds (`PT5M`,
+/// `P1DT2H`, `PT1.5S`).
+fn iso_duration_secs(text: &str) -> Option<f64> {
+    let rest = text.strip_prefix('P')?;
+    let (date, time) = rest.split_once('T').unwrap_or((rest, ""));
+    let mut total = 0.0;
+    let mut take = |part: &str, units: &[(char, f64)]| -> Option<()> {
+        let mut number = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+                continue;
+            }
+            let factor = units.iter().find(|(u, _)| *u == c)?.1;
+            total += number.parse::<f64>().ok()? * factor;
+            number.clear();
+        }
+        number.is_empty().then_some(())
+    };
+    take(date, &[('D', 86_400.0), ('W', 604_800.0)])?;
+    take(time, &[('H', 3600.0), ('M', 60.0), ('S', 1.0)])?;
+    Some(total)
+}
+
+/// `GET /api/upload_sets/{id}`.
+pub async fn one(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let view = state.services.upload_set(set_id(&id)?).await?;
+    Ok(Json(stac::upload_set(&base, &view)))
+}
+
+/// `DELETE /api/upload_sets/{id}`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.services.delete_upload_set(set_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/upload_sets/{id}/complete`.
+pub async fn complete(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let view = state.services.complete_upload_set(set_id(&id)?).await?;
+    Ok(Json(stac::upload_set(&base, &view)))
+}
+
+/// `GET /api/upload_sets/{id}/files`: accepted and refused files.
+pub async fn files(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let files = state.services.upload_set_files(set_id(&id)?).await?;
+    let files: Vec<Value> = files.iter().map(|f| stac::upload_file(&base, f)).collect();
+    Ok(Json(json!({ "files": files })))
+}
+
+/// `POST /api/upload_sets/{id}/files`: one picture as multipart field `file`, with optional
+/// `isBlurred`, `override_longitude`, `override_latitude`, `override_capture_time` and
+/// `picture_id`.
+pub async fn add_file(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+    request: Request,
+) -> ApiResult<Response> {
+    let set = set_id(&id)?;
+    // The set is checked before the body is read, so a wrong URL costs no upload.
+    state.services.upload_set(set).await?;
+
+    let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content type should be multipart/form-data",
+        )
+    })?;
+
+    // 1. Read the form. The file part is streamed to staging as it comes; the other fields
+    //    are small and may come before or after it.
+    let mut staged: Option<StagedFile> = None;
+    let mut file_name: Option<String> = None;
+    let mut form: Vec<(String, String)> = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(ApiError::bad_request(format!(
+                    "The multipart body could not be read ({e}); send the picture again"
+                )));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let fname = field.file_name().unwrap_or_default().to_owned();
+            if ingest::has_jpeg_name(&fname) {
+                let body = field.map_err(std::io::Error::other);
+                staged = Some(ingest::stage(&state.services.staging_dir, Box::pin(body)).await?);
+            }
+            file_name = Some(fname);
+            continue;
+        }
+        let value = field.text().await.map_err(|e| {
+            ApiError::bad_request(format!("Form field {name} could not be read: {e}"))
+        })?;
+        form.push((name, value));
+    }
+
+    // 2. Refusals in the order Panoramax clients expect.
+    let Some(file_name) = file_name else {
+        return Err(IngestError::NoFile.into_api());
+    };
+    let Some(staged) = staged else {
+        state.services.reject_file_name(set, &file_name).await?;
+        return Err(IngestError::NotJpegName { file_name }.into_api());
+    };
+    let options = file_options(file_name, &form)?;
+
+    // 3. Store it.
+    let file = state.services.add_file(set, staged, options).await?;
+    Ok((StatusCode::ACCEPTED, Json(stac::upload_file(&base, &file))).into_response())
+}
+
+trait IntoApi {
+    fn into_api(self) -> ApiError;
+}
+
+impl IntoApi for IngestError {
+    fn into_api(self) -> ApiError {
+        Error::from(self).into()
+    }
+}
+
+fn file_options(file_name: String, form: &[(String, String)]) -> Result<FileOptions, ApiError> {
+    let get = |k: &str| {
+        form.iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim())
+    };
+    let bad = |field: &str, reason: &str| {
+        IngestError::BadParameter {
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        }
+        .into_api()
+    };
+
+    let is_blurred = match get("isBlurred").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(bad("isBlurred", "should be true or false")),
+    };
+    let coordinate = |k: &str, max: f64| -> Result<Option<f64>, ApiError> {
+        match get(k).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => match v.parse::<f64>() {
+                Ok(n) if n.is_finite() && n.abs() <= max => Ok(Some(n)),
+                _ => Err(bad(
+                    k,
+                    &format!("should be a number between -{max} and {max}"),
+                )),
+            },
+        }
+    };
+    let lon = coordinate("override_longitude", 180.0)?;
+    let lat = coordinate("override_latitude", 90.0)?;
+    let position = match (lon, lat) {
+        (Some(lon), Some(lat)) => Some((lon, lat)),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::bad_request(
+                "Longitude and latitude must be overridden together: send both \
+                 override_longitude and override_latitude, or neither",
+            ));
+        }
+    };
+    let captured_at = match get("override_capture_time").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            DateTime::parse_from_rfc3339(v)
+                .map_err(|_| {
+                    bad(
+                        "override_capture_time",
+                        "should be an RFC 3339 instant with its offset, like \
+                         2021-07-29T11:16:54+02:00",
+                    )
+                })?
+                .to_utc(),
+        ),
+    };
+    let picture_id = match get("picture_id").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| bad("picture_id", "should be a UUID"))?,
+        ),
+    };
+    Ok(FileOptions {
+        file_name,
+        is_blurred,
+        overrides: Overrides {
+            position,
+            captured_at,
+        },
+        picture_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_iso_durations() {
+        assert_eq!(iso_duration_secs("PT5M"), Some(300.0));
+        assert_eq!(iso_duration_secs("P1DT1H"), Some(90_000.0));
+        assert_eq!(iso_duration_secs("PT1.5S"), Some(1.5));
+        assert_eq!(iso_duration_secs("5 minutes"), None);
+    }
+}
