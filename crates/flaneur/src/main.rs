@@ -1,1 +1,55 @@
-fn main() {}
+//! `flaneur`: the server and its command-line tools.
+//!
+//! Exit codes: 0 success, 1 a failed operation, 2 misuse (bad arguments or configuration).
+
+mod inspect;
+mod serve;
+mod upload;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Flâneur: street-level pictures, shared as a commons (a Panoramax-compatible instance).
+#[derive(Debug, Parser)]
+#[command(name = "flaneur", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the instance: HTTP API and picture workers.
+    Serve(serve::ServeArgs),
+    /// Uploads a folder of pictures to an instance.
+    Upload(upload::UploadArgs),
+    /// Shows what the metadata reader finds in pictures.
+    Inspect(inspect::InspectArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => return fail(&anyhow::Error::from(err)),
+    };
+    let outcome = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Upload(args) => runtime.block_on(upload::run(args)),
+        Command::Inspect(args) => inspect::run(&args, &mut std::io::stdout().lock()),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) => fail(&err),
+    }
+}
+
+#[expect(
+    clippy::print_stderr,
+    reason = "the CLI reports its failure to the user"
+)]
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {err:#}");
+    ExitCode::FAILURE
+}

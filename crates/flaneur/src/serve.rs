@@ -1,0 +1,157 @@
+//! `flaneur serve`: opens the embedded storage in a data folder, starts the picture workers
+//! and serves the API until Ctrl-C or SIGTERM.
+//!
+//! Shutdown is graceful: the listener stops accepting, in-flight requests (uploads included)
+//! run to their end, and each worker finishes the job it holds.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use flaneur_api::{AppState, InstanceInfo};
+use flaneur_service::Services;
+use flaneur_store::{FsBlobStore, SqliteCatalog};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// Options of `flaneur serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "FLANEUR_LISTEN", default_value = "127.0.0.1:5000")]
+    listen: SocketAddr,
+    /// Folder holding the catalog (SQLite) and the pictures.
+    #[arg(long, env = "FLANEUR_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Number of picture workers inside this process (0: none; jobs wait for another process).
+    #[arg(long, env = "FLANEUR_WORKERS")]
+    workers: Option<usize>,
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "FLANEUR_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A second initialisation (tests running several servers in one process) is harmless.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Runs the instance until a shutdown signal.
+///
+/// # Errors
+/// Fails when the data folder, catalog or listening address cannot be opened.
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logs(args.log_format);
+
+    // 1. Storage in the data folder.
+    let data_dir = args.data_dir;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
+    let catalog_path = data_dir.join("catalog.sqlite");
+    let catalog = SqliteCatalog::open(&catalog_path)
+        .await
+        .with_context(|| format!("cannot open catalog {}", catalog_path.display()))?;
+    let pictures_dir = data_dir.join("pictures");
+    let blobs = FsBlobStore::open(&pictures_dir)
+        .await
+        .with_context(|| format!("cannot open picture folder {}", pictures_dir.display()))?;
+
+    // Uploads cut short by a crash left partial files here; none of them was acknowledged.
+    let staging_dir = data_dir.join("staging");
+    let _ = std::fs::remove_dir_all(&staging_dir);
+    std::fs::create_dir_all(&staging_dir)
+        .with_context(|| format!("cannot create staging folder {}", staging_dir.display()))?;
+
+    let services = Services::new(Arc::new(catalog.clone()), Arc::new(blobs), staging_dir);
+
+    // 2. Workers.
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let stop = CancellationToken::new();
+    let mut worker_tasks = Vec::with_capacity(workers);
+    for n in 0..workers {
+        worker_tasks.push(tokio::spawn(flaneur_service::worker::run(
+            services.clone(),
+            n,
+            stop.clone(),
+        )));
+    }
+
+    // 3. HTTP.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    info!(
+        listen = %local,
+        catalog = %catalog_path.display(),
+        pictures = %pictures_dir.display(),
+        workers,
+        "flaneur is serving; API at http://{local}/api"
+    );
+    let state = AppState {
+        services,
+        info: Arc::new(InstanceInfo::default()),
+    };
+    let app =
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(flaneur_api::app(state));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("http server failed")?;
+
+    // 4. Workers finish the job they hold, then the catalog is closed cleanly.
+    info!("stopping workers");
+    stop.cancel();
+    for task in worker_tasks {
+        if let Err(err) = task.await {
+            warn!(error = %err, "worker ended abnormally");
+        }
+    }
+    catalog.close().await;
+    info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    info!("shutdown requested; finishing in-flight requests");
+}
