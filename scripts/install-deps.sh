@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what building and testing Flâneur needs on Debian: cmake and nasm (the JPEG codec
+# is built from source with SIMD), and, with --test, a Python virtual environment holding the
+# Panoramax command-line uploader used by the compatibility tests.
+#
+# Prints nothing to stdout but, with --test, the path of the panoramax_cli executable.
+set -euo pipefail
+
+with_test=false
+[ "${1:-}" = "--test" ] && with_test=true
+
+missing=()
+command -v cmake >/dev/null || missing+=(cmake)
+command -v nasm >/dev/null || missing+=(nasm)
+command -v cc >/dev/null || missing+=(gcc)
+if $with_test; then
+  python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing ${missing[*]}" >&2
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "cargo is missing: install Rust (https://rustup.rs) and run this again" >&2
+  exit 2
+fi
+
+if $with_test; then
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/venv-panoramax-cli-1.4.1"
+  if [ ! -x "$venv/bin/panoramax_cli" ]; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet panoramax-cli==1.4.1 >&2
+  fi
+  echo "$venv/bin/panoramax_cli"
+fi
