@@ -1,0 +1,285 @@
+//! The catalog contract: upload sets, files, pictures, dispatch, listings, search and jobs.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use flaneur_model::{
+    JobKind, NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus, Projection,
+    UploadFile, UploadSetId, Visibility,
+};
+use flaneur_store::{
+    Catalog, DispatchPlan, InsertOutcome, PictureQuery, PlannedPicture, PlannedSequence,
+    SequenceQuery, SqliteCatalog,
+};
+
+fn spec(catalog_account: flaneur_model::AccountId, estimated: Option<i64>) -> NewUploadSet {
+    NewUploadSet {
+        title: "walk".to_owned(),
+        account_id: catalog_account,
+        estimated_nb_files: estimated,
+        sort_method: None,
+        no_split: None,
+        split_distance_m: None,
+        split_time_secs: None,
+        no_deduplication: None,
+        duplicate_distance_m: None,
+        duplicate_rotation_deg: None,
+        relative_heading_deg: None,
+        visibility: Visibility::Anyone,
+        metadata: None,
+        semantics: serde_json::json!([]),
+        user_agent: Some("test".to_owned()),
+    }
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_600_000_000 + secs, 0)
+        .single()
+        .expect("valid instant")
+}
+
+fn picture(
+    set: UploadSetId,
+    n: i64,
+    account: flaneur_model::AccountId,
+) -> (NewPicture, UploadFile) {
+    let id = PictureId::new();
+    let name = format!("{n}.jpg");
+    let p = NewPicture {
+        id,
+        upload_set_id: set,
+        account_id: account,
+        visibility: Visibility::Anyone,
+        captured_at: at(n),
+        utc_offset_secs: Some(3600),
+        lon: 2.0 + n as f64 * 0.0001,
+        lat: 48.0,
+        heading_deg: Some(90.0),
+        projection: Projection::Flat,
+        width: 100,
+        height: 50,
+        orientation: 1,
+        content_md5: format!("md5-{n}"),
+        file_name: name.clone(),
+        size_bytes: 1000,
+        is_blurred: false,
+        details: PictureDetails::default(),
+    };
+    let f = UploadFile {
+        upload_set_id: set,
+        file_name: name,
+        size_bytes: Some(1000),
+        content_md5: Some(format!("md5-{n}")),
+        picture_id: Some(id),
+        inserted_at: at(n),
+        rejection: None,
+    };
+    (p, f)
+}
+
+async fn contract(catalog: &dyn Catalog) {
+    let (account, name) = catalog.default_account().await.expect("default account");
+    assert_eq!(
+        catalog.account_name(account).await.expect("name"),
+        Some(name)
+    );
+
+    // 1. Files count toward the expected number; reaching it completes and queues dispatch.
+    let set = catalog
+        .create_upload_set(spec(account, Some(3)))
+        .await
+        .expect("create")
+        .id;
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let (p, f) = picture(set, n, account);
+        ids.push(p.id);
+        assert_eq!(
+            catalog.insert_picture(p, f).await.expect("insert"),
+            InsertOutcome::Inserted
+        );
+    }
+    let stored = catalog
+        .upload_set(set)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert!(stored.completed, "three of three files complete the set");
+    assert_eq!(
+        catalog.pictures_by_md5("md5-2").await.expect("md5"),
+        vec![(ids[1], Some(set))]
+    );
+
+    // 2. A second accepted file of the same name is refused without overwriting.
+    let (mut p, f) = picture(set, 1, account);
+    p.content_md5 = "other".to_owned();
+    let outcome = catalog.insert_picture(p, f).await.expect("insert");
+    assert_eq!(
+        outcome,
+        InsertOutcome::NameTaken {
+            existing: Some(ids[0])
+        }
+    );
+
+    // 3. Jobs: prepare jobs and the dispatch job are claimed once each, under a lease.
+    let mut claimed = Vec::new();
+    while let Some(job) = catalog
+        .claim_job(Duration::from_secs(60))
+        .await
+        .expect("claim")
+    {
+        claimed.push((job.kind, job.target.clone()));
+        catalog.finish_job(job.id).await.expect("finish");
+    }
+    assert_eq!(
+        claimed.first().map(|c| c.0),
+        Some(JobKind::Dispatch),
+        "dispatch goes first"
+    );
+    assert_eq!(
+        claimed.iter().filter(|c| c.0 == JobKind::Prepare).count(),
+        3
+    );
+    assert_eq!(catalog.pending_jobs().await.expect("pending"), 0);
+
+    // An expired lease hands the job out again; a retried job waits for its delay.
+    catalog
+        .enqueue_job(JobKind::Prepare, &ids[0].to_string())
+        .await
+        .expect("enqueue");
+    let job = catalog
+        .claim_job(Duration::ZERO)
+        .await
+        .expect("claim")
+        .expect("a job");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let again = catalog
+        .claim_job(Duration::from_secs(60))
+        .await
+        .expect("claim")
+        .expect("again");
+    assert_eq!((again.id, again.attempt), (job.id, 2));
+    catalog
+        .retry_job(again.id, "boom", Duration::from_secs(3600))
+        .await
+        .expect("retry");
+    assert!(
+        catalog
+            .claim_job(Duration::from_secs(60))
+            .await
+            .expect("claim")
+            .is_none()
+    );
+
+    // 4. Dispatch writes a sequence with ranks and figures; pictures become searchable
+    //    once ready.
+    let plan = DispatchPlan {
+        sequences: vec![PlannedSequence {
+            title: "walk".to_owned(),
+            sorted_by: "+gpsdate".to_owned(),
+            pictures: ids
+                .iter()
+                .map(|id| PlannedPicture {
+                    id: *id,
+                    heading_deg: Some(90.0),
+                    heading_computed: false,
+                })
+                .collect(),
+            length_km: 0.015,
+        }],
+        duplicates: vec![],
+    };
+    let seqs = catalog.apply_dispatch(set, plan).await.expect("dispatch");
+    assert_eq!(seqs.len(), 1);
+    let seq = catalog
+        .sequence(seqs[0])
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (seq.nb_pictures, seq.min_captured_at, seq.max_captured_at),
+        (3, Some(at(1)), Some(at(3)))
+    );
+    for id in &ids {
+        catalog
+            .set_picture_status(*id, PictureStatus::Ready, None)
+            .await
+            .expect("ready");
+    }
+    let found = catalog
+        .search_pictures(&PictureQuery {
+            bbox: Some([1.9, 47.9, 2.00025, 48.1]),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    let mut found: Vec<PictureId> = found.iter().map(|p| p.base.id).collect();
+    found.sort();
+    let mut expected = vec![ids[0], ids[1]];
+    expected.sort();
+    assert_eq!(found, expected);
+    let pic = catalog
+        .picture(ids[1])
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!((pic.sequence_id, pic.rank), (Some(seqs[0]), Some(2)));
+    let (prev, next) = catalog
+        .sequence_neighbours(seqs[0], 2)
+        .await
+        .expect("neighbours");
+    assert_eq!(prev.map(|p| p.base.id), Some(ids[0]));
+    assert_eq!(next.map(|p| p.base.id), Some(ids[2]));
+
+    // 5. Listing pages by keyset.
+    let page = catalog
+        .list_sequences(&SequenceQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(page.rows.len(), 1);
+    assert!(!page.has_next && !page.has_prev);
+
+    // 6. Deleting the set leaves a tombstone and queues file removal.
+    assert!(catalog.delete_upload_set(set).await.expect("delete"));
+    let seq = catalog
+        .sequence(seqs[0])
+        .await
+        .expect("read")
+        .expect("tombstone kept");
+    assert_eq!(seq.status, flaneur_model::SequenceStatus::Deleted);
+    assert!(catalog.picture(ids[0]).await.expect("read").is_none());
+    assert!(catalog.pending_jobs().await.expect("pending") >= 3);
+}
+
+#[tokio::test]
+async fn sqlite_catalog_keeps_the_catalog_contract() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
+        .await
+        .expect("open");
+    contract(&catalog).await;
+}
+
+#[tokio::test]
+async fn sqlite_catalog_survives_reopening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("catalog.sqlite");
+    let catalog = SqliteCatalog::open(&path).await.expect("open");
+    let (account, _) = catalog.default_account().await.expect("account");
+    let set = catalog
+        .create_upload_set(spec(account, None))
+        .await
+        .expect("create")
+        .id;
+    catalog.close().await;
+    let reopened = SqliteCatalog::open(&path).await.expect("reopen");
+    assert!(reopened.upload_set(set).await.expect("read").is_some());
+    assert_eq!(
+        reopened.default_account().await.expect("account").0,
+        account
+    );
+}

@@ -1,0 +1,5 @@
+//! Contract tests of the storage seams, run against every implementation: each behaviour is
+//! written once against the traits, then instantiated per backend.
+
+mod blob;
+mod catalog;
