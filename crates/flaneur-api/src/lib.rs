@@ -1,6 +1,6 @@
 //! Flâneur's HTTP API: the routes of a Panoramax instance (STAC API, upload sets, picture
 //! files) over the services. Handlers parse the request, call one service function and shape
-//! the answer; the JSON shapes live in [`stac`] and the error mapping in [`error`].
+//! the answer; the JSON shapes live in [`stac`] and the error mapping in the `error` module.
 
 mod error;
 mod params;
@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use axum::http::header::{ACCEPT_RANGES, CONTENT_RANGE, ETAG, LOCATION};
 use flaneur_service::Services;
 use tower::Layer;
 use tower_http::compression::CompressionLayer;
@@ -57,6 +59,10 @@ pub struct AppState {
     pub info: Arc<InstanceInfo>,
 }
 
+/// Response headers browser code may read across origins: where a created upload set lives,
+/// and what the picture routes say about the bytes.
+const EXPOSED_HEADERS: [HeaderName; 4] = [LOCATION, ETAG, CONTENT_RANGE, ACCEPT_RANGES];
+
 /// Largest picture accepted by the upload route, in bytes.
 pub const MAX_UPLOAD_BYTES: usize = 512 << 20;
 
@@ -65,7 +71,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
     let router = routes::router()
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .layer(CompressionLayer::new())
-        .layer(CorsLayer::very_permissive())
+        .layer(CorsLayer::very_permissive().expose_headers(EXPOSED_HEADERS))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     NormalizePathLayer::trim_trailing_slash().layer(router)

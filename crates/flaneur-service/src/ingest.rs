@@ -320,7 +320,9 @@ fn rejection_for(err: &ReadError) -> (FileRejection, IngestError) {
         ReadError::NotJpeg | ReadError::Truncated | ReadError::Malformed { .. } => {
             let rejection = FileRejection {
                 reason: RejectionReason::InvalidFile,
-                message: "The sent file is not a valid JPEG".to_owned(),
+                message: "Impossible to open file as image. The only supported image format is \
+                          jpg."
+                    .to_owned(),
                 details: Some(serde_json::json!({ "error": message })),
             };
             (rejection, IngestError::NotAnImage { reason: message })
