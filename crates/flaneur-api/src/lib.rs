@@ -36,6 +36,10 @@ pub struct InstanceInfo {
     pub license_url: String,
     /// Contact address.
     pub email: String,
+    /// Address of the instance's logo; the built-in one when `None`.
+    pub logo_url: Option<String>,
+    /// Main colour of the instance's pages, as CSS.
+    pub color: String,
 }
 
 impl Default for InstanceInfo {
@@ -46,6 +50,8 @@ impl Default for InstanceInfo {
             license_id: "CC-BY-SA-4.0".to_owned(),
             license_url: "https://spdx.org/licenses/CC-BY-SA-4.0.html".to_owned(),
             email: "contact@example.invalid".to_owned(),
+            logo_url: None,
+            color: "#3d5a80".to_owned(),
         }
     }
 }

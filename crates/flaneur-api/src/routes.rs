@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/api", get(catalog::landing))
         .route("/api/conformance", get(catalog::conformance))
         .route("/api/configuration", get(catalog::configuration))
+        .route("/static/logo.svg", get(catalog::logo))
         .route("/api/collections", get(collections::list))
         .route("/api/collections/{id}", get(collections::one))
         .route("/api/collections/{id}/items", get(items::list))

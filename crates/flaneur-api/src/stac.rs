@@ -2,7 +2,7 @@
 //! and file objects. Keys and types follow a Panoramax instance so its clients work unchanged;
 //! absent values are omitted rather than `null`, as they do.
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, Utc};
 use flaneur_model::{Picture, Projection, Sequence, UploadFile};
 use flaneur_service::upload_set::UploadSetView;
 use serde_json::{Map, Value, json};
@@ -99,13 +99,23 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
 }
 
 /// The configuration route `/api/configuration`.
-pub fn configuration(info: &InstanceInfo, defaults: &flaneur_model::DispatchSettings) -> Value {
+pub fn configuration(
+    base: &BaseUrl,
+    info: &InstanceInfo,
+    defaults: &flaneur_model::DispatchSettings,
+) -> Value {
+    let logo_url = info
+        .logo_url
+        .clone()
+        .unwrap_or_else(|| format!("{}/static/logo.svg", base.0));
     let label = |s: &str| json!({ "label": s, "langs": { "en": s } });
     json!({
         "name": label(&info.name),
         "description": label(&info.description),
         "geo_coverage": label("Worldwide\nThe picture can be sent from anywhere in the world."),
         "email": info.email,
+        "logo": logo_url,
+        "color": info.color,
         "auth": { "enabled": false },
         "license": { "id": info.license_id, "url": info.license_url },
         "version": PANORAMAX_API_VERSION,
@@ -210,6 +220,7 @@ pub fn collection(
         "geovisio:sorted-by": s.sorted_by,
         "geovisio:upload-software": upload_software(s.user_agent.as_deref()),
         "geovisio:length_km": s.length_km.map(|l| (l * 1000.0).round() / 1000.0),
+        "quality:horizontal_accuracy": s.gps_accuracy_m.map(|a| (a * 10.0).round() / 10.0),
         "quality:horizontal_accuracy_type": "95% confidence interval",
         "providers": [{ "name": producer, "roles": ["producer"], "id": s.account_id }],
         "extent": { "spatial": { "bbox": [bbox] }, "temporal": { "interval": interval } },
@@ -252,15 +263,18 @@ fn pixel_density(p: &Picture) -> Option<i64> {
     Some((f64::from(p.base.width) / fov).round() as i64)
 }
 
-/// The local time of the capture, in the zone of the place when known.
-fn datetimetz(p: &Picture) -> Option<String> {
-    let offset = FixedOffset::east_opt(p.base.utc_offset_secs?)?;
-    Some(
-        p.base
-            .captured_at
-            .with_timezone(&offset)
-            .to_rfc3339_opts(SecondsFormat::AutoSi, false),
-    )
+/// The local time of the capture, in the zone of the place when known, else in UTC (as
+/// Panoramax instances do when they cannot tell the zone).
+fn datetimetz(p: &Picture) -> String {
+    let offset = p
+        .base
+        .utc_offset_secs
+        .and_then(FixedOffset::east_opt)
+        .unwrap_or(Utc.fix());
+    p.base
+        .captured_at
+        .with_timezone(&offset)
+        .to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
 /// A neighbour link (`prev`, `next`) carrying the id and position the viewer reads.

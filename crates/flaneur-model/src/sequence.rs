@@ -91,4 +91,6 @@ pub struct Sequence {
     pub bbox: Option<[f64; 4]>,
     /// Length of the track in kilometres.
     pub length_km: Option<f64>,
+    /// Position error of its pictures (90th percentile), in metres.
+    pub gps_accuracy_m: Option<f64>,
 }

@@ -209,6 +209,22 @@ pub fn headings(pictures: &[Picture], relative_heading_deg: Option<f64>) -> Vec<
         .collect()
 }
 
+/// The 90th percentile of the pictures' position errors (nearest rank), when any is known: the
+/// error most of the sequence stays within.
+pub fn accuracy_p90(pictures: &[Picture]) -> Option<f64> {
+    let mut known: Vec<f64> = pictures
+        .iter()
+        .filter_map(|p| p.base.details.gps_accuracy_m)
+        .filter(|a| a.is_finite())
+        .collect();
+    if known.is_empty() {
+        return None;
+    }
+    known.sort_by(f64::total_cmp);
+    let rank = (0.9 * known.len() as f64).ceil() as usize;
+    known.get(rank.saturating_sub(1)).copied()
+}
+
 /// The whole dispatch of an upload set's pictures.
 pub fn plan(
     mut pictures: Vec<Picture>,
@@ -249,6 +265,7 @@ pub fn plan(
             sorted_by: settings.sort_method.as_collection_sort().to_owned(),
             pictures: headings(&group, relative_heading_deg),
             length_km: length_m / 1000.0,
+            gps_accuracy_m: accuracy_p90(&group),
         });
     }
     plan

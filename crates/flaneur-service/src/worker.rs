@@ -12,8 +12,10 @@ use tracing::{Instrument, debug, error, info_span, warn};
 use crate::prepare::is_permanent;
 use crate::{Error, Result, Services};
 
-/// How long a claimed job stays reserved for its worker.
-const LEASE: Duration = Duration::from_secs(600);
+/// How long a claimed job stays reserved for its worker without news from it. The worker
+/// renews the lease every third of it while the job runs, so a job of a dead worker is taken
+/// up by another within this delay, and a long job is never taken over.
+const LEASE: Duration = Duration::from_secs(60);
 /// How often an idle worker looks for jobs queued by other processes.
 const IDLE_POLL: Duration = Duration::from_secs(2);
 /// Attempts before a failing job is given up.
@@ -49,7 +51,22 @@ pub async fn run(services: Services, worker: usize, stop: CancellationToken) {
 }
 
 async fn run_one(services: &Services, job: Job) {
-    let outcome = execute(services, &job).await;
+    let outcome = {
+        let work = execute(services, &job);
+        tokio::pin!(work);
+        let mut heartbeat = tokio::time::interval(LEASE / 3);
+        heartbeat.tick().await;
+        loop {
+            tokio::select! {
+                outcome = &mut work => break outcome,
+                _ = heartbeat.tick() => {
+                    if let Err(err) = services.catalog.renew_job(job.id, LEASE).await {
+                        warn!(error = %err, "cannot renew job lease");
+                    }
+                }
+            }
+        }
+    };
     let bookkeeping = match outcome {
         Ok(()) => services.catalog.finish_job(job.id).await,
         Err(err) if is_permanent(&err) || job.attempt >= MAX_ATTEMPTS => {

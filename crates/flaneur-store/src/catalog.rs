@@ -58,6 +58,8 @@ pub struct PlannedSequence {
     pub pictures: Vec<PlannedPicture>,
     /// Length of the track in kilometres.
     pub length_km: f64,
+    /// Position error of its pictures (90th percentile), in metres.
+    pub gps_accuracy_m: Option<f64>,
 }
 
 /// A picture that dispatch dropped as a near-duplicate of another.
@@ -278,6 +280,14 @@ pub trait Catalog: Send + Sync + 'static {
     /// Claims the next runnable job for `lease`; the job is offered again if the lease runs
     /// out before [`Catalog::finish_job`] or [`Catalog::retry_job`].
     async fn claim_job(&self, lease: Duration) -> Result<Option<Job>>;
+
+    /// Extends the lease of a job still running, so long jobs are not taken over.
+    async fn renew_job(&self, id: i64, lease: Duration) -> Result<()>;
+
+    /// Frees every claimed job. Only for a catalog no other process uses: at startup, the
+    /// jobs held by the previous run of a crashed process are taken up at once instead of
+    /// when their leases run out.
+    async fn release_all_jobs(&self) -> Result<u64>;
 
     /// Removes a job that succeeded or failed for good.
     async fn finish_job(&self, id: i64) -> Result<()>;

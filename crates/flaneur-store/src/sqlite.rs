@@ -214,6 +214,14 @@ impl Catalog for SqliteCatalog {
         job::claim(&self.writer, lease).await
     }
 
+    async fn renew_job(&self, id: i64, lease: Duration) -> Result<()> {
+        job::renew(&self.writer, id, lease).await
+    }
+
+    async fn release_all_jobs(&self) -> Result<u64> {
+        job::release_all(&self.writer).await
+    }
+
     async fn finish_job(&self, id: i64) -> Result<()> {
         job::finish(&self.writer, id).await
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use flaneur_api::{AppState, InstanceInfo};
 use flaneur_service::Services;
-use flaneur_store::{FsBlobStore, SqliteCatalog};
+use flaneur_store::{Catalog, FsBlobStore, SqliteCatalog};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -75,6 +75,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&staging_dir);
     std::fs::create_dir_all(&staging_dir)
         .with_context(|| format!("cannot create staging folder {}", staging_dir.display()))?;
+
+    // The embedded catalog belongs to this process alone: jobs still claimed were held by a
+    // previous run that crashed, and can start again now.
+    let released = catalog
+        .release_all_jobs()
+        .await
+        .context("cannot release stale jobs")?;
+    if released > 0 {
+        info!(
+            jobs = released,
+            "jobs interrupted by the previous run are queued again"
+        );
+    }
 
     let services = Services::new(Arc::new(catalog.clone()), Arc::new(blobs), staging_dir);
 

@@ -19,9 +19,29 @@ pub async fn conformance() -> Json<Value> {
 }
 
 /// `GET /api/configuration`: instance description and upload defaults.
-pub async fn configuration(State(state): State<AppState>) -> Json<Value> {
+pub async fn configuration(State(state): State<AppState>, base: BaseUrl) -> Json<Value> {
     Json(stac::configuration(
+        &base,
         &state.info,
         &state.services.dispatch_defaults,
     ))
+}
+
+/// The built-in logo: a picture frame on a street, in the instance colour.
+const LOGO_SVG: &str = concat!(
+    r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">"##,
+    r##"<rect x="4" y="10" width="56" height="44" rx="6" fill="#3d5a80"/>"##,
+    r##"<path d="M8 50 L28 26 L36 36 L44 28 L56 50 Z" fill="#e0fbfc"/>"##,
+    r##"<circle cx="46" cy="20" r="5" fill="#ee6c4d"/></svg>"##
+);
+
+/// `GET /static/logo.svg`.
+pub async fn logo() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        LOGO_SVG,
+    )
 }

@@ -286,9 +286,12 @@ pub async fn files(
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let files = state.services.upload_set_files(set_id(&id)?).await?;
+    let id = set_id(&id)?;
+    let files = state.services.upload_set_files(id).await?;
     let files: Vec<Value> = files.iter().map(|f| stac::upload_file(&base, f)).collect();
-    Ok(Json(json!({ "files": files })))
+    let href = base.api(&format!("/upload_sets/{id}/files"));
+    let links = [stac::link("self", Some("application/json"), href, None)];
+    Ok(Json(json!({ "files": files, "links": links })))
 }
 
 /// `POST /api/upload_sets/{id}/files`: one picture as multipart field `file`, with optional

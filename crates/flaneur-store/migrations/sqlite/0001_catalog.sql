@@ -77,7 +77,9 @@ CREATE TABLE sequences (
     min_captured_at INTEGER,
     max_captured_at INTEGER,
     min_lon REAL, min_lat REAL, max_lon REAL, max_lat REAL,
-    length_km REAL
+    length_km REAL,
+    -- 90th percentile of the pictures' position error, in metres.
+    gps_accuracy_m REAL
 );
 CREATE INDEX sequences_created ON sequences(created_at, id);
 CREATE INDEX sequences_upload_set ON sequences(upload_set_id);

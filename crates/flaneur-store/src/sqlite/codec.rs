@@ -107,5 +107,6 @@ pub(super) fn sequence_from_row(row: &SqliteRow) -> Result<Sequence> {
         max_captured_at: get::<Option<i64>>(row, t, "max_captured_at")?.map(from_micros),
         bbox,
         length_km: get(row, t, "length_km")?,
+        gps_accuracy_m: get(row, t, "gps_accuracy_m")?,
     })
 }

@@ -69,6 +69,25 @@ pub(super) async fn claim(pool: &SqlitePool, lease: Duration) -> Result<Option<J
     }))
 }
 
+pub(super) async fn renew(pool: &SqlitePool, id: i64, lease: Duration) -> Result<()> {
+    let lease_us = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX / 2);
+    sqlx::query("UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_until IS NOT NULL")
+        .bind(to_micros(Utc::now()).saturating_add(lease_us))
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(Error::db("renew job lease"))?;
+    Ok(())
+}
+
+pub(super) async fn release_all(pool: &SqlitePool) -> Result<u64> {
+    let done = sqlx::query("UPDATE jobs SET lease_until = NULL WHERE lease_until IS NOT NULL")
+        .execute(pool)
+        .await
+        .map_err(Error::db("release job leases"))?;
+    Ok(done.rows_affected())
+}
+
 pub(super) async fn finish(pool: &SqlitePool, id: i64) -> Result<()> {
     let mut tx = pool.begin().await.map_err(Error::db("finish job"))?;
     let requeued: Option<i64> = sqlx::query_scalar("SELECT requeued FROM jobs WHERE id = ?")

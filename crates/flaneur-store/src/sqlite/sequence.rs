@@ -242,11 +242,12 @@ pub(super) async fn apply_dispatch(
 
         sqlx::query(
             "INSERT INTO sequences (id, upload_set_id, account_id, title, status, visibility,
-                 sorted_by, user_agent, relative_heading_deg, created_at, updated_at, length_km)
-             VALUES (?, ?, ?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?)
+                 sorted_by, user_agent, relative_heading_deg, created_at, updated_at, length_km,
+                 gps_accuracy_m)
+             VALUES (?, ?, ?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = 'ready',
                  sorted_by = excluded.sorted_by, updated_at = excluded.updated_at,
-                 length_km = excluded.length_km",
+                 length_km = excluded.length_km, gps_accuracy_m = excluded.gps_accuracy_m",
         )
         .bind(&id_text)
         .bind(&set_text)
@@ -259,6 +260,7 @@ pub(super) async fn apply_dispatch(
         .bind(now)
         .bind(now)
         .bind(planned.length_km)
+        .bind(planned.gps_accuracy_m)
         .execute(&mut *tx)
         .await
         .map_err(Error::db("write sequence"))?;

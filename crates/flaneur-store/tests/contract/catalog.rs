@@ -186,6 +186,7 @@ async fn contract(catalog: &dyn Catalog) {
                 })
                 .collect(),
             length_km: 0.015,
+            gps_accuracy_m: Some(4.0),
         }],
         duplicates: vec![],
     };
