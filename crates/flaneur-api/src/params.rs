@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
 use chrono::{DateTime, NaiveDate, Utc};
 use flaneur_model::{PictureId, SequenceId};
 use flaneur_store::{Area, TimeRange};
@@ -11,6 +13,14 @@ use crate::ApiError;
 
 /// Query parameters by name (the last value wins when repeated).
 pub type Params = HashMap<String, String>;
+
+/// Whether a request body is declared as JSON.
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
 
 /// Reads `limit` within `1..=max`.
 pub fn limit(value: Option<&str>, max: usize, message: &str) -> Result<Option<usize>, ApiError> {

@@ -48,6 +48,42 @@ pub fn link(rel: &str, kind: Option<&str>, href: String, title: Option<&str>) ->
     Value::Object(l)
 }
 
+/// The `root` link every document carries.
+pub fn root_link(base: &BaseUrl) -> Value {
+    link(
+        "root",
+        Some("application/json"),
+        base.api("/"),
+        Some("Instance catalog"),
+    )
+}
+
+/// `href` with query pairs appended, values percent-encoded.
+pub fn with_query(href: String, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return href;
+    }
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    format!("{href}?{}", query.join("&"))
+}
+
+/// Percent-encodes a query value.
+pub fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 fn license_link(info: &InstanceInfo) -> Value {
     let title = format!("License for this object ({})", info.license_id);
     link("license", None, info.license_url.clone(), Some(&title))
@@ -174,12 +210,7 @@ pub fn collection(
             base.api("/"),
             Some("Instance catalog"),
         ),
-        link(
-            "root",
-            Some("application/json"),
-            base.api("/"),
-            Some("Instance catalog"),
-        ),
+        root_link(base),
         link(
             "self",
             Some("application/json"),
@@ -397,12 +428,7 @@ pub fn item(
     item["properties"] = compact(properties);
 
     let mut links = vec![
-        link(
-            "root",
-            Some("application/json"),
-            base.api("/"),
-            Some("Instance catalog"),
-        ),
+        root_link(base),
         link(
             "parent",
             Some("application/json"),

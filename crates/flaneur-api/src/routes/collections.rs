@@ -87,23 +87,10 @@ pub async fn list(
         if let Some(p) = page {
             pairs.push(("page".to_owned(), p));
         }
-        let query: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        if query.is_empty() {
-            base.api("/collections")
-        } else {
-            format!("{}?{}", base.api("/collections"), query.join("&"))
-        }
+        stac::with_query(base.api("/collections"), &pairs)
     };
     let mut links = vec![
-        stac::link(
-            "root",
-            Some("application/json"),
-            base.api("/"),
-            Some("Instance catalog"),
-        ),
+        stac::root_link(&base),
         stac::link(
             "parent",
             Some("application/json"),
@@ -150,20 +137,6 @@ pub async fn list(
         ));
     }
     Ok(Json(json!({ "collections": collections, "links": links })))
-}
-
-/// Percent-encodes a query value.
-pub fn encode(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for b in v.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// The display name of an account.

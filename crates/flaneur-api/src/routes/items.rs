@@ -73,12 +73,7 @@ pub async fn list(
     let coll = base.api(&format!("/collections/{id}"));
     let items = format!("{coll}/items");
     let mut links = vec![
-        stac::link(
-            "root",
-            Some("application/json"),
-            base.api("/"),
-            Some("Instance catalog"),
-        ),
+        stac::root_link(&base),
         stac::link("parent", Some("application/json"), coll, None),
     ];
     let self_href = match (limit, after) {

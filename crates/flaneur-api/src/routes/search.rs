@@ -3,14 +3,12 @@
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use flaneur_model::PictureId;
 use flaneur_store::PictureQuery;
 use serde_json::{Value, json};
 
-use super::collections::encode;
 use super::items::{features, geojson};
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
@@ -71,10 +69,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+    let is_json = params::is_json(&headers);
     if !is_json {
         return Err(ApiError::new(
             axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -134,12 +129,7 @@ async fn run(
     let features = features(&state, &base, &pictures).await?;
 
     let mut links = vec![
-        stac::link(
-            "root",
-            Some("application/json"),
-            base.api("/"),
-            Some("Instance catalog"),
-        ),
+        stac::root_link(&base),
         stac::link(
             "self",
             Some("application/geo+json"),
@@ -154,11 +144,7 @@ async fn run(
             "page".to_owned(),
             format!("{}_{}", last.updated_at.timestamp_micros(), last.base.id),
         ));
-        let q: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        let href = format!("{}?{}", base.api("/search"), q.join("&"));
+        let href = stac::with_query(base.api("/search"), &pairs);
         links.push(stac::link("next", Some("application/geo+json"), href, None));
     }
     Ok(geojson(
