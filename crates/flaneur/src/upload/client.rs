@@ -1,0 +1,560 @@
+//! The HTTP side of `flaneur upload`: where the instance's API lives, the requests made to it
+//! with their retries, and how its answers are read (upload sets, the answer to each file, the
+//! error bodies of a Panoramax instance). Nothing here writes to the user: the command in the
+//! parent module decides what to show and in which order the calls are made.
+
+use std::fmt;
+use std::future::Future;
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::multipart::{Form, Part};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use serde::{Deserialize, Serialize};
+
+use super::{FileOutcome, UsageError};
+
+const USER_AGENT: &str = concat!("flaneur/", env!("CARGO_PKG_VERSION"));
+
+/// Attempts per request: the first one plus three retries, as the reference uploader does.
+const MAX_ATTEMPTS: u32 = 4;
+
+/// Delay before the first retry; doubled for each further one (0.5 s, 1 s, 2 s).
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+
+/// The HTTP client every call of one upload goes through.
+pub(super) fn build_client() -> reqwest::Result<Client> {
+    Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(15))
+        .read_timeout(Duration::from_secs(60))
+        .build()
+}
+
+/// Where the instance's API lives: an `http://` URL ending in `/api`, without trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiUrl(String);
+
+impl ApiUrl {
+    /// Accepts an instance address with or without `/api` and with or without a trailing `/`.
+    ///
+    /// # Errors
+    /// A [`UsageError`] when the text is not an `http://` URL.
+    pub fn parse(input: &str) -> Result<ApiUrl, UsageError> {
+        let mut url = reqwest::Url::parse(input.trim()).map_err(|err| {
+            UsageError(format!(
+                "--api '{input}' is not a URL ({err}); e.g. http://127.0.0.1:5000"
+            ))
+        })?;
+        match url.scheme() {
+            "http" => {}
+            // TODO: https instances cannot be reached — the binary is built without TLS to keep
+            // its build small; until a TLS backend is enabled, only http:// works.
+            "https" => {
+                return Err(UsageError(format!(
+                    "--api '{input}': this build of flaneur has no TLS support, so https:// \
+                     instances cannot be reached yet; use an http:// address"
+                )));
+            }
+            other => {
+                return Err(UsageError(format!(
+                    "--api '{input}': unsupported scheme '{other}', expected http://HOST[:PORT]"
+                )));
+            }
+        }
+        url.set_query(None);
+        url.set_fragment(None);
+
+        let path = url.path().trim_end_matches('/').to_owned();
+        let path = if path.ends_with("/api") {
+            path
+        } else {
+            format!("{path}/api")
+        };
+        url.set_path(&path);
+        Ok(ApiUrl(url.as_str().trim_end_matches('/').to_owned()))
+    }
+
+    /// The URL of a route below the API root (`""` for the root itself).
+    pub fn at(&self, route: &str) -> String {
+        if route.is_empty() {
+            self.0.clone()
+        } else {
+            format!("{}/{route}", self.0)
+        }
+    }
+}
+
+impl fmt::Display for ApiUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The part of the server's upload-set JSON this client uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UploadSet {
+    /// Its id.
+    pub id: String,
+    /// Whether the server considers all files received.
+    #[serde(default)]
+    pub completed: bool,
+    /// Whether its pictures are in sequences and prepared.
+    #[serde(default)]
+    pub ready: bool,
+    /// Counts of pictures per processing state.
+    #[serde(default)]
+    pub items_status: Option<ItemsStatus>,
+    /// The sequences made from it.
+    #[serde(default)]
+    pub associated_collections: Vec<AssociatedCollection>,
+    #[serde(default)]
+    links: Vec<Link>,
+}
+
+/// Counts of an upload set's pictures per processing state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ItemsStatus {
+    /// Ready to be seen.
+    pub prepared: u64,
+    /// Being processed.
+    pub preparing: u64,
+    /// Processing failed.
+    pub broken: u64,
+    /// Refused at upload or dropped as duplicates.
+    pub rejected: u64,
+    /// Waiting to be processed.
+    pub not_processed: u64,
+}
+
+/// A sequence made from an upload set.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AssociatedCollection {
+    /// The collection's id.
+    pub id: String,
+    /// Its title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// How many pictures it holds.
+    #[serde(default)]
+    pub nb_items: Option<u64>,
+    #[serde(default)]
+    links: Vec<Link>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Link {
+    rel: String,
+    href: String,
+}
+
+fn self_link(links: &[Link]) -> Option<&str> {
+    links
+        .iter()
+        .find(|link| link.rel == "self")
+        .map(|link| link.href.as_str())
+}
+
+impl UploadSet {
+    /// Its URL on the instance, when the server gave one.
+    pub fn self_url(&self) -> Option<&str> {
+        self_link(&self.links)
+    }
+}
+
+impl AssociatedCollection {
+    /// Its URL on the instance, when the server gave one.
+    pub fn self_url(&self) -> Option<&str> {
+        self_link(&self.links)
+    }
+}
+
+/// Checks that `api` answers like a STAC catalog, as every Panoramax instance's root does.
+pub(super) async fn check_api(client: &Client, api: &ApiUrl) -> anyhow::Result<()> {
+    let response = send_with_retry(|| async { Ok(client.get(api.at(""))) })
+        .await
+        .map_err(|err| err.context(format!("cannot reach the instance at {api}")))?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    let root: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    let is_stac = root
+        .as_ref()
+        .is_some_and(|root| root.get("stac_version").is_some());
+    if !status.is_success() || !is_stac {
+        return Err(UsageError(format!(
+            "{api} is not a Panoramax API (HTTP {status} without a STAC catalog); \
+             check --api"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Creates an upload set from `body`, the JSON the instance expects.
+pub(super) async fn create_upload_set(
+    client: &Client,
+    api: &ApiUrl,
+    body: &impl Serialize,
+) -> anyhow::Result<UploadSet> {
+    let response = send_with_retry(|| async { Ok(client.post(api.at("upload_sets")).json(body)) })
+        .await
+        .map_err(|err| err.context("cannot create the upload set"))?;
+    read_json(response, "cannot create the upload set").await
+}
+
+/// Reads the upload set at `set_url` as it is now.
+pub(super) async fn get_upload_set(client: &Client, set_url: &str) -> anyhow::Result<UploadSet> {
+    let response = send_with_retry(|| async { Ok(client.get(set_url)) })
+        .await
+        .map_err(|err| err.context("cannot read the upload set"))?;
+    read_json(response, "cannot read the upload set").await
+}
+/// Tells the server that every file of the upload set at `set_url` was sent.
+pub(super) async fn complete_upload_set(
+    client: &Client,
+    set_url: &str,
+) -> anyhow::Result<UploadSet> {
+    let complete_url = format!("{set_url}/complete");
+    let response = send_with_retry(|| async { Ok(client.post(&complete_url)) })
+        .await
+        .map_err(|err| err.context("cannot complete the upload set"))?;
+    read_json(response, "cannot complete the upload set").await
+}
+
+/// Decodes a successful JSON answer, or turns an error answer into an error naming `what`.
+async fn read_json<T: serde::de::DeserializeOwned>(
+    response: Response,
+    what: &str,
+) -> anyhow::Result<T> {
+    let status = response.status();
+    let body = response.bytes().await?;
+    if !status.is_success() {
+        let reason = describe_error_body(&body).unwrap_or_default();
+        let hint = match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                " (this instance wants an account; flaneur upload does not log in yet)"
+            }
+            _ => "",
+        };
+        anyhow::bail!("{what}: HTTP {status}{hint} {reason}");
+    }
+    serde_json::from_slice(&body)
+        .map_err(|err| anyhow::anyhow!("{what}: unexpected answer ({err})"))
+}
+
+/// Sends one file as the `file` part of a multipart form, streamed from disk.
+pub(super) async fn send_file(
+    client: &Client,
+    files_url: &str,
+    path: &Path,
+    file_name: &str,
+    is_blurred: bool,
+) -> FileOutcome {
+    // The request is rebuilt from the file for each attempt: a streamed body cannot be replayed.
+    let result = send_with_retry(|| async {
+        let file = tokio::fs::File::open(path).await?;
+        let size_bytes = file.metadata().await?.len();
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
+        let part = Part::stream_with_length(body, size_bytes)
+            .file_name(file_name.to_owned())
+            .mime_str("image/jpeg")?;
+        let form = Form::new()
+            .part("file", part)
+            .text("isBlurred", if is_blurred { "true" } else { "false" });
+        Ok(client.post(files_url).multipart(form))
+    })
+    .await;
+
+    let response = match result {
+        Ok(response) => response,
+        Err(err) => {
+            return FileOutcome::Failed {
+                reason: format!("{err:#}"),
+            };
+        }
+    };
+    let status = response.status();
+    match response.bytes().await {
+        Ok(body) => classify_file_answer(status, &body),
+        Err(err) => FileOutcome::Failed {
+            reason: format!("HTTP {status}, unreadable answer: {err}"),
+        },
+    }
+}
+
+/// Reads the server's answer to one file, following the reference uploader: 409 means the
+/// server already has these bytes, 400 is a refusal of this picture, anything else a failure.
+fn classify_file_answer(status: StatusCode, body: &[u8]) -> FileOutcome {
+    if status.is_success() {
+        let answer: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        let picture_id = answer
+            .as_ref()
+            .and_then(|answer| answer.get("picture_id"))
+            .and_then(|id| id.as_str())
+            .map(str::to_owned);
+        return FileOutcome::Sent { picture_id };
+    }
+    let reason = describe_error_body(body);
+    match status {
+        StatusCode::CONFLICT => FileOutcome::Skipped {
+            reason: reason.unwrap_or_else(|| "already on the server".to_owned()),
+        },
+        StatusCode::BAD_REQUEST => FileOutcome::Rejected {
+            reason: reason.unwrap_or_else(|| "refused by the server (HTTP 400)".to_owned()),
+        },
+        _ => FileOutcome::Failed {
+            reason: match reason {
+                Some(reason) => format!("HTTP {status}: {reason}"),
+                None => format!("HTTP {status}"),
+            },
+        },
+    }
+}
+
+/// Turns a Panoramax error body into one line: `message`, then `details.error` when present (or
+/// the errors of a `details` list). A body that is not JSON gives its first line of text.
+fn describe_error_body(body: &[u8]) -> Option<String> {
+    let Ok(answer) = serde_json::from_slice::<serde_json::Value>(body) else {
+        let text = String::from_utf8_lossy(body);
+        let first_line = text.lines().map(str::trim).find(|line| !line.is_empty())?;
+        return Some(first_line.chars().take(200).collect());
+    };
+
+    let message = answer.get("message").and_then(|m| m.as_str()).map(one_line);
+    let details = answer.get("details");
+    let detail_errors: Vec<String> = match details {
+        Some(serde_json::Value::Array(list)) => list.iter().filter_map(detail_error).collect(),
+        Some(details) => detail_error(details).into_iter().collect(),
+        None => Vec::new(),
+    };
+    // Rejections listed by `/files` repeat the message as the detail; say it once.
+    let detail_errors: Vec<String> = detail_errors
+        .into_iter()
+        .filter(|detail| Some(detail) != message.as_ref())
+        .collect();
+
+    match (message, detail_errors.is_empty()) {
+        (Some(message), true) => Some(message),
+        (Some(message), false) => Some(format!("{message}: {}", detail_errors.join("; "))),
+        (None, false) => Some(detail_errors.join("; ")),
+        (None, true) => None,
+    }
+}
+
+/// The `error` of one `details` entry, with its `fields` when it names some.
+fn detail_error(detail: &serde_json::Value) -> Option<String> {
+    let error = one_line(detail.get("error")?.as_str()?);
+    let fields: Vec<&str> = detail
+        .get("fields")
+        .and_then(|fields| fields.as_array())
+        .map(|fields| fields.iter().filter_map(|field| field.as_str()).collect())
+        .unwrap_or_default();
+    if fields.is_empty() {
+        Some(error)
+    } else {
+        Some(format!("{} ({error})", fields.join(", ")))
+    }
+}
+
+/// Joins the lines of a multi-line server message (GeoVisio lists missing metadata as
+/// `\n\t- ` bullets) into one line of `; `-separated parts.
+fn one_line(text: &str) -> String {
+    let mut parts = text
+        .lines()
+        .map(|line| line.trim().trim_start_matches("- ").trim())
+        .filter(|line| !line.is_empty());
+    let Some(first) = parts.next() else {
+        return String::new();
+    };
+    let rest: Vec<&str> = parts.collect();
+    if rest.is_empty() {
+        first.to_owned()
+    } else {
+        format!("{first} {}", rest.join("; "))
+    }
+}
+
+/// Sends a request, retrying network failures and gateway errors (502, 503, 504) with
+/// exponential backoff. `make_request` builds a fresh request for each attempt; its own errors
+/// (e.g. a file that cannot be opened) are not retried.
+async fn send_with_retry<F, Fut>(mut make_request: F) -> anyhow::Result<Response>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<RequestBuilder>>,
+{
+    let mut attempt = 1;
+    loop {
+        let result = make_request().await?.send().await;
+        let is_transient = match &result {
+            Ok(response) => is_transient_status(response.status()),
+            Err(err) => !err.is_builder(),
+        };
+        if !is_transient || attempt >= MAX_ATTEMPTS {
+            return Ok(result?);
+        }
+        let delay = FIRST_BACKOFF * 2u32.pow(attempt - 1);
+        match &result {
+            Ok(response) => tracing::debug!(attempt, status = %response.status(), "retrying"),
+            Err(err) => tracing::debug!(attempt, error = %err, "retrying"),
+        }
+        tokio::time::sleep(delay).await;
+        attempt += 1;
+    }
+}
+
+fn is_transient_status(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Error bodies below have the shapes GeoVisio 2.15.1 answers with.
+    fn json_bytes(value: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(&value).expect("a JSON value serialises")
+    }
+
+    #[test]
+    fn normalises_api_urls_with_or_without_api_and_slash() {
+        for input in [
+            "http://127.0.0.1:5000",
+            "http://127.0.0.1:5000/",
+            "http://127.0.0.1:5000/api",
+            "http://127.0.0.1:5000/api/",
+            " http://127.0.0.1:5000/api?x=1#top ",
+        ] {
+            let api = ApiUrl::parse(input).expect("a valid address");
+            assert_eq!(api.at(""), "http://127.0.0.1:5000/api", "{input}");
+            assert_eq!(
+                api.at("upload_sets"),
+                "http://127.0.0.1:5000/api/upload_sets"
+            );
+        }
+        let api = ApiUrl::parse("http://host/panoramax").expect("a valid address");
+        assert_eq!(api.at(""), "http://host/panoramax/api");
+    }
+
+    #[test]
+    fn refuses_https_and_non_urls_with_a_clear_message() {
+        let err = ApiUrl::parse("https://panoramax.example/api").expect_err("no TLS");
+        assert!(err.to_string().contains("no TLS support"), "{err}");
+        let err = ApiUrl::parse("127.0.0.1:5000").expect_err("no scheme");
+        assert!(err.to_string().contains("http://"), "{err}");
+        assert!(ApiUrl::parse("panoramax").is_err());
+    }
+
+    #[test]
+    fn describes_a_missing_metadata_rejection_on_one_line() {
+        // The answer to a picture without EXIF.
+        let body = json_bytes(serde_json::json!({
+            "details": {
+                "error": "The picture is missing mandatory metadata:\n\t\
+                          - No GPS coordinates or broken coordinates in picture EXIF tags\n\t\
+                          - No valid date in picture EXIF tags",
+                "missing_fields": ["datetime", "location"]
+            },
+            "message": "Impossible to parse picture metadata",
+            "status_code": 400
+        }));
+        assert_eq!(
+            describe_error_body(&body).as_deref(),
+            Some(
+                "Impossible to parse picture metadata: The picture is missing mandatory \
+                 metadata: No GPS coordinates or broken coordinates in picture EXIF tags; \
+                 No valid date in picture EXIF tags"
+            )
+        );
+    }
+
+    #[test]
+    fn describes_error_bodies_without_details_or_with_a_details_list() {
+        let png = json_bytes(serde_json::json!({
+            "message": "Picture file is either missing or in an unsupported format (should be jpg)",
+            "status_code": 400
+        }));
+        assert_eq!(
+            describe_error_body(&png).as_deref(),
+            Some("Picture file is either missing or in an unsupported format (should be jpg)")
+        );
+
+        let params = json_bytes(serde_json::json!({
+            "details": [
+                {"error": "Field required", "fields": ["title"]},
+                {
+                    "error": "Input should be a valid integer",
+                    "fields": ["estimated_nb_files"],
+                    "input": "many"
+                }
+            ],
+            "message": "Impossible to create an UploadSet",
+            "status_code": 400
+        }));
+        assert_eq!(
+            describe_error_body(&params).as_deref(),
+            Some(
+                "Impossible to create an UploadSet: title (Field required); \
+                 estimated_nb_files (Input should be a valid integer)"
+            )
+        );
+
+        assert_eq!(
+            describe_error_body(b"<html>\n<title>502 Bad Gateway</title>").as_deref(),
+            Some("<html>")
+        );
+        assert_eq!(describe_error_body(b""), None);
+        assert_eq!(describe_error_body(b"{}"), None);
+    }
+
+    #[test]
+    fn classifies_file_answers_like_the_reference_uploader() {
+        let accepted =
+            br#"{"picture_id": "ad2a4048-b27c-4f86-8d27-451c4cb1601e", "file_name": "1.jpg"}"#;
+        assert_eq!(
+            classify_file_answer(StatusCode::ACCEPTED, accepted),
+            FileOutcome::Sent {
+                picture_id: Some("ad2a4048-b27c-4f86-8d27-451c4cb1601e".into())
+            }
+        );
+
+        let same_set = json_bytes(serde_json::json!({
+            "existing_item": {"id": "ad2a"},
+            "message": "The item has already been added to this upload set",
+            "status_code": 409
+        }));
+        assert_eq!(
+            classify_file_answer(StatusCode::CONFLICT, &same_set),
+            FileOutcome::Skipped {
+                reason: "The item has already been added to this upload set".into()
+            }
+        );
+
+        let no_gps = json_bytes(serde_json::json!({
+            "details": {
+                "error": "No GPS coordinates or broken coordinates in picture EXIF tags",
+                "missing_fields": ["location"]
+            },
+            "message": "Impossible to parse picture metadata",
+            "status_code": 400
+        }));
+        assert_eq!(
+            classify_file_answer(StatusCode::BAD_REQUEST, &no_gps),
+            FileOutcome::Rejected {
+                reason: "Impossible to parse picture metadata: \
+                         No GPS coordinates or broken coordinates in picture EXIF tags"
+                    .into()
+            }
+        );
+
+        assert_eq!(
+            classify_file_answer(StatusCode::INTERNAL_SERVER_ERROR, b""),
+            FileOutcome::Failed {
+                reason: "HTTP 500 Internal Server Error".into()
+            }
+        );
+    }
+}
