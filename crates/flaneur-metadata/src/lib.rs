@@ -4,15 +4,27 @@
 //! [`read`] takes the file's bytes (or just its header, see [`header_end`]) and gives a
 //! [`PictureMetadata`] with warnings, or a [`ReadError`] naming what is missing or broken. The
 //! rules follow the Panoramax reference reader (geopic-tag-reader) for common cameras.
-//! Camera-table lookups (sensor widths, 360° models) and time-zone lookups from the position
-//! are left to the callers: see [`PictureMetadata::apply_zone_offset`].
+//!
+//! Two bundled data sets fill in what tags leave out, with no network access:
+//! - the reference reader's camera table (geopic-tag-reader 1.11.0, MIT), for sensor widths,
+//!   default focal lengths and fields of view, GPS accuracy and which models shoot 360°;
+//! - time-zone boundaries (tzf-rs lite data from timezone-boundary-builder, © OpenStreetMap
+//!   contributors, ODbL) and the IANA rules (chrono-tz), to read a camera clock that has no
+//!   offset tag in the zone of the position, and to give GPS instants their local offset.
+//!
+//! One rule differs from the reference reader on purpose: a 2:1 picture without panorama
+//! tags is a 360° sphere only when the camera table knows its camera shoots spheres. The
+//! reference also takes 2:1 pictures from unknown cameras as spheres, which turns flat
+//! pictures cropped to 2:1 into broken spheres; here they stay flat, with a warning.
 //!
 //! ```
 //! let err = flaneur_metadata::read(b"not a picture").unwrap_err();
 //! assert_eq!(err.kind(), "not_jpeg");
 //! ```
 
+mod accuracy;
 mod camera;
+mod camera_table;
 mod error;
 mod fields;
 mod gps;
@@ -22,6 +34,7 @@ mod reader;
 mod segment;
 mod time;
 mod xmp;
+mod zone;
 
 pub use error::{MissingField, ReadError};
 pub use metadata::{HeadingSource, PictureMetadata};

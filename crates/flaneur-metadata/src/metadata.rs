@@ -30,11 +30,18 @@ pub struct PictureMetadata {
     pub lon: f64,
     /// The best capture instant, with sub-seconds when a clock gives them.
     pub captured_at: DateTime<Utc>,
-    /// Offset of local time at the capture, in seconds east of UTC, when a tag gives it.
+    /// Offset of local time at the capture, in seconds east of UTC: the camera clock's when
+    /// it gave the instant, else that of `time_zone` at the instant, else the camera's tag.
     pub utc_offset_secs: Option<i32>,
+    /// IANA name of the time zone at the position (`Europe/Paris`; `Etc/GMT+2` at sea), from
+    /// the bundled boundaries; `None` when none is known there.
+    pub time_zone: Option<String>,
+    /// Offset the camera clock was read with, in seconds east of UTC: from its offset tag,
+    /// else from `time_zone` at that reading; `None` when neither is known.
+    pub camera_utc_offset_secs: Option<i32>,
     /// The GPS clock.
     pub ts_gps: Option<DateTime<Utc>>,
-    /// The camera clock in UTC; when the camera gives no offset, its reading taken as UTC.
+    /// The camera clock in UTC; when no offset is known for it, its reading taken as UTC.
     pub ts_camera: Option<DateTime<Utc>>,
     /// The camera clock as shown by the camera (local time, no zone).
     pub camera_local_time: Option<NaiveDateTime>,
@@ -56,8 +63,10 @@ pub struct PictureMetadata {
     pub projection: Projection,
     /// Where a panorama sits in its sphere, in the GPano tags' pixel space.
     pub crop: Option<Crop>,
-    /// Focal length in millimetres.
+    /// Focal length in millimetres, from the tags or, when they lack it, the camera table.
     pub focal_length_mm: Option<f64>,
+    /// Sensor width in millimetres, from the camera table.
+    pub sensor_width_mm: Option<f64>,
     /// Horizontal field of view in degrees (360 for full spheres).
     pub field_of_view_deg: Option<f64>,
     /// Altitude in metres above sea level.
@@ -68,7 +77,9 @@ pub struct PictureMetadata {
     pub roll_deg: Option<f64>,
     /// Camera yaw, degrees.
     pub yaw_deg: Option<f64>,
-    /// Horizontal accuracy of the position in metres, when tags give or imply it.
+    /// Horizontal accuracy of the position in metres: from the GPS tags, else the camera
+    /// table, else the usual figure for the maker's kind of device (survey rig, action
+    /// camera, phone).
     pub gps_accuracy_m: Option<f64>,
     /// Author, from EXIF `Artist`.
     pub artist: Option<String>,
@@ -91,12 +102,14 @@ impl PictureMetadata {
         }
     }
 
-    /// Places an offsetless camera clock in the time zone found for the position, and picks
-    /// the capture instant again with it.
+    /// Places the capture in a time zone the caller knows when the reader found none for
+    /// the position: reads an offsetless camera clock with that offset, picks the capture
+    /// instant again, and sets `utc_offset_secs`.
     ///
-    /// Does nothing when a tag already gave the offset or the offset is out of range.
+    /// Does nothing when the camera clock already has an offset (from a tag or from the time
+    /// zone of the position), when a time zone was found, or when the offset is out of range.
     pub fn apply_zone_offset(&mut self, utc_offset_secs: i32) {
-        if self.utc_offset_secs.is_some() {
+        if self.camera_utc_offset_secs.is_some() || self.time_zone.is_some() {
             return;
         }
         let Some(offset) = FixedOffset::east_opt(utc_offset_secs) else {
@@ -113,6 +126,9 @@ impl PictureMetadata {
         self.captured_at = capture.at;
         self.ts_camera = capture.ts_camera;
         self.utc_offset_secs = Some(utc_offset_secs);
+        if self.camera_local_time.is_some() {
+            self.camera_utc_offset_secs = Some(utc_offset_secs);
+        }
         self.warnings.retain(|w| w != time::CAMERA_TIME_AS_UTC);
     }
 }

@@ -1,8 +1,17 @@
-//! Whether a picture is a 360° panorama and which part of the sphere it covers, from the
-//! XMP GPano tags (Google's photo-sphere namespace, written by phones, GoPro, DJI...).
+//! Whether a picture is a 360° panorama and which part of the sphere it covers: from the
+//! XMP GPano tags (Google's photo-sphere namespace, written by phones, GoPro, DJI...), else
+//! from the camera table and the picture's 2:1 shape.
+//!
+//! A 2:1 shape alone does not make a sphere. The reference reader takes any 2:1 picture from
+//! a camera missing from its table as equirectangular, and flat pictures cropped to 2:1 then
+//! show as broken spheres. Here a picture without GPano tags is a sphere only when the table
+//! knows its camera shoots spheres; a 2:1 picture from an unknown camera stays flat, with a
+//! warning. The cost is that spheres from unknown cameras that write no GPano tags show flat:
+//! still viewable, where a flat picture wrapped on a sphere is not.
 
 use flaneur_model::{Crop, Projection};
 
+use crate::camera_table::CameraSpec;
 use crate::error::ReadError;
 use crate::xmp::Xmp;
 
@@ -13,7 +22,14 @@ const HEIGHT: &str = "Xmp.GPano.CroppedAreaImageHeightPixels";
 const LEFT: &str = "Xmp.GPano.CroppedAreaLeftPixels";
 const TOP: &str = "Xmp.GPano.CroppedAreaTopPixels";
 
+/// Warning given when the shape alone would have made a sphere in the reference reader.
+pub(crate) const TWO_TO_ONE_READ_AS_FLAT: &str = "picture is 2:1 without panorama tags and \
+     its camera is not known to shoot 360°: read as flat";
+
 /// The projection and, for panoramas with GPano crop tags, the crop.
+///
+/// Without a GPano projection type, a picture of `size` (stored width and height) is
+/// equirectangular when `camera` shoots spheres and the picture is 2:1, as full spheres are.
 ///
 /// The crop is given in the GPano pixel space, as the tags say it: a downscaled sphere (d1.jpg
 /// is 1024 pixels wide, its tags say 8704) keeps its tag values, as the reference server
@@ -21,8 +37,15 @@ const TOP: &str = "Xmp.GPano.CroppedAreaTopPixels";
 ///
 /// # Errors
 /// [`ReadError::InvalidValue`] (field `crop`) when crop tags are partial or inconsistent.
-pub(crate) fn projection(xmp: &Xmp) -> Result<(Projection, Option<Crop>), ReadError> {
-    let kind = xmp.get("Xmp.GPano.ProjectionType").unwrap_or_default();
+pub(crate) fn projection(
+    xmp: &Xmp,
+    size: (u32, u32),
+    camera: Option<&CameraSpec>,
+    warnings: &mut Vec<String>,
+) -> Result<(Projection, Option<Crop>), ReadError> {
+    let Some(kind) = xmp.get("Xmp.GPano.ProjectionType") else {
+        return Ok((projection_from_camera(size, camera, warnings), None));
+    };
     if kind.eq_ignore_ascii_case("equirectangular") {
         return Ok((Projection::Equirectangular, crop(xmp)?));
     }
@@ -32,9 +55,28 @@ pub(crate) fn projection(xmp: &Xmp) -> Result<(Projection, Option<Crop>), ReadEr
     {
         return Ok((Projection::Equirectangular, Some(crop)));
     }
-    // TODO: pictures with no GPano tags but a 2:1 ratio from a known 360° camera are flat
-    // here — the camera table that tells which cameras shoot 360° is not wired in yet.
     Ok((Projection::Flat, None))
+}
+
+/// The projection of a picture without GPano projection type: see the module docs for why
+/// the shape needs a known 360° camera.
+fn projection_from_camera(
+    (width, height): (u32, u32),
+    camera: Option<&CameraSpec>,
+    warnings: &mut Vec<String>,
+) -> Projection {
+    let is_two_to_one = u64::from(width) == 2 * u64::from(height);
+    match camera {
+        Some(camera) if camera.is_360 && is_two_to_one => Projection::Equirectangular,
+        // A known flat camera, or a known 360° camera's flat shot (a cropped frame).
+        Some(_) => Projection::Flat,
+        None => {
+            if is_two_to_one {
+                warnings.push(TWO_TO_ONE_READ_AS_FLAT.to_owned());
+            }
+            Projection::Flat
+        }
+    }
 }
 
 /// The crop from the six GPano crop tags; `None` when none is present.
@@ -105,6 +147,20 @@ fn invalid(reason: String) -> ReadError {
 mod tests {
     use super::*;
 
+    fn projection(xmp: &Xmp) -> Result<(Projection, Option<Crop>), ReadError> {
+        super::projection(xmp, (64, 48), None, &mut Vec::new())
+    }
+
+    fn sphere_camera(is_360: bool) -> CameraSpec {
+        CameraSpec {
+            sensor_width_mm: None,
+            is_360,
+            gps_accuracy_m: None,
+            focal_length_mm: None,
+            field_of_view_deg: None,
+        }
+    }
+
     fn xmp(attributes: &str) -> Xmp {
         let packet = format!(
             "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF \
@@ -158,5 +214,30 @@ mod tests {
     #[test]
     fn is_flat_without_gpano() {
         assert_eq!(projection(&Xmp::default()), Ok((Projection::Flat, None)));
+    }
+
+    #[test]
+    fn takes_two_to_one_pictures_of_known_360_cameras_as_spheres() {
+        let mut warnings = Vec::new();
+        let sphere = sphere_camera(true);
+        let flat = sphere_camera(false);
+        let shape = |size, camera| projection_from_camera(size, camera, &mut Vec::new());
+        assert_eq!(
+            shape((5760, 2880), Some(&sphere)),
+            Projection::Equirectangular
+        );
+        assert_eq!(shape((4000, 3000), Some(&sphere)), Projection::Flat);
+        assert_eq!(shape((5760, 2880), Some(&flat)), Projection::Flat);
+        let unknown = projection_from_camera((5760, 2880), None, &mut warnings);
+        assert_eq!(unknown, Projection::Flat);
+        assert_eq!(warnings, [TWO_TO_ONE_READ_AS_FLAT]);
+    }
+
+    #[test]
+    fn lets_gpano_tags_decide_before_the_camera() {
+        let sphere = sphere_camera(true);
+        let flat = xmp("GPano:ProjectionType=\"flat\"");
+        let got = super::projection(&flat, (64, 32), Some(&sphere), &mut Vec::new());
+        assert_eq!(got, Ok((Projection::Flat, None)));
     }
 }

@@ -1,16 +1,19 @@
 //! Puts a picture's metadata together: walks the JPEG header, parses EXIF and XMP, asks each
-//! module for its values and decides what is missing.
+//! module for its values, places the clocks in the time zone of the position and decides what
+//! is missing.
 
 use std::collections::BTreeMap;
 
+use chrono_tz::Tz;
 use exif::Tag;
 
 use crate::error::{MissingField, ReadError};
 use crate::fields::ExifFields;
 use crate::metadata::PictureMetadata;
 use crate::segment::{self, Walk};
+use crate::time::{CameraTime, Capture};
 use crate::xmp::Xmp;
-use crate::{camera, gps, pano, time};
+use crate::{accuracy, camera, camera_table, gps, pano, time, zone};
 
 /// Reads a picture's metadata from its bytes: the whole file, or any prefix that contains
 /// every segment before the first SOS marker. Pixels are never decoded.
@@ -48,10 +51,14 @@ pub fn read(bytes: &[u8]) -> Result<PictureMetadata, ReadError> {
         .unwrap_or_default();
 
     // 3. Mandatory values. Both are looked at before failing so that the error names every
-    // missing one, datetime first as the reference server lists them.
+    // missing one, datetime first as the reference server lists them. The time zone comes
+    // before the choice of clock: it can give the camera clock the offset that lets it win.
     let position = gps::position(exif, &xmp, &mut warnings)?;
+    let time_zone = position.and_then(|(lat, lon)| zone::at(lat, lon));
     let ts_gps = time::gps_time(exif, &xmp, &mut warnings);
-    let camera_time = time::camera_time(exif, &xmp, &mut warnings);
+    let camera_as_tagged = time::camera_time(exif, &xmp, &mut warnings);
+    let camera_time =
+        camera_as_tagged.map(|camera| place_in_zone(camera, time_zone, &mut warnings));
     let capture = time::choose(ts_gps, camera_time, &mut warnings);
     let mut missing = Vec::new();
     if capture.is_none() {
@@ -64,11 +71,17 @@ pub fn read(bytes: &[u8]) -> Result<PictureMetadata, ReadError> {
         return Err(ReadError::MissingFields { fields: missing });
     };
 
-    // 4. Everything else is optional.
-    let (projection, crop) = pano::projection(&xmp)?;
-    let heading = gps::heading(exif, &xmp);
+    // 4. Everything else is optional. The camera table fills in what the tags lack.
     let make = camera::make(exif);
     let model = camera::model(exif, make.as_deref());
+    let spec = make
+        .as_deref()
+        .zip(model.as_deref())
+        .and_then(|(make, model)| camera_table::find(make, model));
+    let (projection, crop) = pano::projection(&xmp, (width, height), spec, &mut warnings)?;
+    let focal_length_mm = camera::focal_length_mm(exif, spec);
+    let heading = gps::heading(exif, &xmp);
+    let gps_accuracy_m = accuracy::horizontal_m(gps::accuracy(exif, &xmp), spec, make.as_deref());
     let orientation = orientation(exif, &mut warnings);
     let pose = |camera_key: &str, gpano_key: &str| {
         xmp.number(camera_key).or_else(|| xmp.number(gpano_key))
@@ -84,7 +97,9 @@ pub fn read(bytes: &[u8]) -> Result<PictureMetadata, ReadError> {
         lat,
         lon,
         captured_at: capture.at,
-        utc_offset_secs: camera_time
+        utc_offset_secs: utc_offset_secs(&capture, camera_time, camera_as_tagged, time_zone),
+        time_zone: time_zone.map(|zone| zone.name().to_owned()),
+        camera_utc_offset_secs: camera_time
             .and_then(|c| c.offset)
             .map(|o| o.local_minus_utc()),
         ts_gps,
@@ -99,18 +114,65 @@ pub fn read(bytes: &[u8]) -> Result<PictureMetadata, ReadError> {
         orientation,
         projection,
         crop,
-        focal_length_mm: camera::focal_length_mm(exif),
-        field_of_view_deg: camera::field_of_view_deg(exif, projection, crop.as_ref()),
+        focal_length_mm,
+        sensor_width_mm: spec.and_then(|s| s.sensor_width_mm),
+        field_of_view_deg: camera::field_of_view_deg(
+            exif,
+            projection,
+            crop.as_ref(),
+            focal_length_mm,
+            spec,
+        ),
         altitude_m: gps::altitude(exif),
         pitch_deg: pose("Xmp.Camera.Pitch", "Xmp.GPano.PosePitchDegrees"),
         roll_deg: pose("Xmp.Camera.Roll", "Xmp.GPano.PoseRollDegrees"),
         yaw_deg: pose("Xmp.Camera.Yaw", "Xmp.GPano.PoseHeadingDegrees"),
-        gps_accuracy_m: gps::accuracy(exif, &xmp),
+        gps_accuracy_m,
         artist: exif.and_then(|e| e.text(Tag::Artist)),
         copyright: exif.and_then(|e| e.text(Tag::Copyright)),
         tags,
         warnings,
     })
+}
+
+/// The camera clock with an offset: its tag's, else that of the position's time zone at
+/// that reading, as the reference reader does; unchanged when neither is known.
+fn place_in_zone(
+    camera: CameraTime,
+    time_zone: Option<Tz>,
+    warnings: &mut Vec<String>,
+) -> CameraTime {
+    let (None, Some(zone)) = (camera.offset, time_zone) else {
+        return camera;
+    };
+    if zone::is_nautical(zone) {
+        warnings.push(format!(
+            "camera time has no time zone and the position is at sea: read in {}",
+            zone.name()
+        ));
+    }
+    CameraTime {
+        offset: Some(zone::offset_of_local(zone, camera.local)),
+        ..camera
+    }
+}
+
+/// The offset to show the capture instant in local time: the camera clock's when it gave the
+/// instant, else the zone's at the instant, else the camera's offset tag (which the reading of
+/// a nearby moment still tells better than nothing).
+fn utc_offset_secs(
+    capture: &Capture,
+    camera: Option<CameraTime>,
+    camera_as_tagged: Option<CameraTime>,
+    time_zone: Option<Tz>,
+) -> Option<i32> {
+    let camera_offset = camera
+        .and_then(|c| c.offset)
+        .filter(|_| capture.is_camera_time)
+        .map(|o| o.local_minus_utc());
+    let zone_offset = || Some(zone::offset_at(time_zone?, capture.at));
+    let tag_offset = || Some(camera_as_tagged?.offset?.local_minus_utc());
+    camera_offset.or_else(zone_offset).or_else(tag_offset)
 }
 
 /// EXIF orientation 1..=8; anything else counts as 1 (upright), with a warning.

@@ -31,6 +31,8 @@ pub(crate) struct Capture {
     pub at: DateTime<Utc>,
     /// The camera reading as UTC (exact with an offset, naive reading as UTC without).
     pub ts_camera: Option<DateTime<Utc>>,
+    /// The camera clock gave `at`, rather than the GPS.
+    pub is_camera_time: bool,
 }
 
 /// The GPS date and time, in UTC: EXIF `GPSDateStamp` + `GPSTimeStamp`, else XMP
@@ -124,8 +126,9 @@ pub(crate) fn camera_time(
 /// Picks the capture instant from the GPS and camera clocks.
 ///
 /// GPS time wins, except when the camera time is finer (it has sub-seconds and the GPS time
-/// has none) and can be placed in UTC (it has an offset). Without that offset a finer camera
-/// clock is no help: GoPro Max clocks run two hours off their GPS with no offset tag.
+/// has none) and can be placed in UTC (it has an offset, from a tag or from the time zone of
+/// the position). Without that offset a finer camera clock is no help: its reading could be
+/// hours off.
 /// `None` when neither clock is known.
 pub(crate) fn choose(
     gps: Option<DateTime<Utc>>,
@@ -133,24 +136,28 @@ pub(crate) fn choose(
     warnings: &mut Vec<String>,
 ) -> Option<Capture> {
     let ts_camera = camera.map(camera_as_utc);
-    let at = match (gps, camera) {
+    let (at, is_camera_time) = match (gps, camera) {
         (None, None) => return None,
-        (Some(gps), None) => gps,
+        (Some(gps), None) => (gps, false),
         (Some(gps), Some(camera)) => {
             let camera_is_finer = has_subsec(camera.local.time()) && !has_subsec(gps.time());
             match (camera_is_finer, camera.offset) {
-                (true, Some(_)) => camera_as_utc(camera),
-                _ => gps,
+                (true, Some(_)) => (camera_as_utc(camera), true),
+                _ => (gps, false),
             }
         }
         (None, Some(camera)) => {
             if camera.offset.is_none() {
                 warnings.push(CAMERA_TIME_AS_UTC.to_owned());
             }
-            camera_as_utc(camera)
+            (camera_as_utc(camera), true)
         }
     };
-    Some(Capture { at, ts_camera })
+    Some(Capture {
+        at,
+        ts_camera,
+        is_camera_time,
+    })
 }
 
 /// The camera reading in UTC: exact with an offset, the naive reading taken as UTC without.

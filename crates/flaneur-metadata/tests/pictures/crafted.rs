@@ -1,5 +1,5 @@
 //! Small JPEGs built here, with just the tags a rule needs: references, 0/0 rationals, clock
-//! choices, XMP placement, orientation.
+//! choices and time zones, XMP placement, orientation, camera-table defaults.
 
 use exif::experimental::Writer;
 use exif::{Field, In, Rational, Tag, Value};
@@ -7,9 +7,14 @@ use flaneur_metadata::{HeadingSource, MissingField, PictureMetadata, ReadError};
 use flaneur_model::Projection;
 
 /// A JPEG with the given EXIF fields (no EXIF segment when there are none), optional XMP
-/// placed before the EXIF (as GoPro does), a 64×32 frame header and a scan header, without
+/// placed before the EXIF (as GoPro does), a 64×48 frame header and a scan header, without
 /// pixel data.
 fn jpeg(fields: &[Field], xmp: Option<&str>) -> Vec<u8> {
+    jpeg_sized(fields, xmp, (64, 48))
+}
+
+/// [`jpeg`] with another frame size (width, height).
+fn jpeg_sized(fields: &[Field], xmp: Option<&str>, (width, height): (u8, u8)) -> Vec<u8> {
     let mut out = vec![0xFF, 0xD8];
     if let Some(xmp) = xmp {
         let payload = [b"http://ns.adobe.com/xap/1.0/\0", xmp.as_bytes()].concat();
@@ -29,7 +34,9 @@ fn jpeg(fields: &[Field], xmp: Option<&str>) -> Vec<u8> {
             &[b"Exif\0\0", tiff.get_ref().as_slice()].concat(),
         );
     }
-    let frame = [8, 0, 32, 0, 64, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+    let frame = [
+        8, 0, height, 0, width, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1,
+    ];
     push_segment(&mut out, 0xC0, &frame);
     push_segment(&mut out, 0xDA, &[3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0]);
     out
@@ -100,7 +107,7 @@ fn reads_a_minimal_picture() {
     let picture = read(&gps_fields(), None).expect("minimal picture reads");
     assert_eq!((picture.lat, picture.lon), (48.5, -1.25));
     assert_eq!(picture.captured_at, utc("2022-10-19T07:56:34Z"));
-    assert_eq!((picture.width, picture.height), (64, 32));
+    assert_eq!((picture.width, picture.height), (64, 48));
     assert_eq!(picture.orientation, 1);
     assert!(picture.warnings.is_empty(), "{:?}", picture.warnings);
 }
@@ -182,26 +189,64 @@ fn keeps_gps_sub_seconds() {
 }
 
 #[test]
-fn prefers_a_finer_camera_clock_only_with_its_own_offset() {
+fn prefers_a_finer_camera_clock_with_its_own_offset() {
     let camera = vec![
         ascii(Tag::DateTimeOriginal, "2022:10:19 09:56:35"),
         ascii(Tag::SubSecTimeOriginal, "125"),
     ];
-    // OffsetTime belongs to DateTime, not to DateTimeOriginal: GPS keeps winning.
-    let fields = with(
-        gps_fields(),
-        [camera.clone(), vec![ascii(Tag::OffsetTime, "+02:00")]].concat(),
-    );
-    let picture = read(&fields, None).expect("reads");
-    assert_eq!(picture.captured_at, utc("2022-10-19T07:56:34Z"));
-    assert_eq!(picture.utc_offset_secs, None);
-
-    let offset = vec![ascii(Tag::OffsetTimeOriginal, "+02:00")];
+    let offset = vec![ascii(Tag::OffsetTimeOriginal, "+03:00")];
     let fields = with(gps_fields(), [camera, offset].concat());
     let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.captured_at, utc("2022-10-19T06:56:35.125Z"));
+    assert_eq!(picture.utc_offset_secs, Some(10_800));
+    assert_eq!(picture.camera_utc_offset_secs, Some(10_800));
+    assert_eq!(picture.ts_gps, Some(utc("2022-10-19T07:56:34Z")));
+}
+
+#[test]
+fn reads_an_offsetless_camera_clock_in_the_zone_of_the_position() {
+    let camera = vec![
+        ascii(Tag::DateTimeOriginal, "2022:10:19 09:56:35"),
+        ascii(Tag::SubSecTimeOriginal, "125"),
+    ];
+    // OffsetTime belongs to DateTime, not to DateTimeOriginal: the zone (Paris, summer
+    // time) places the finer camera clock, which then wins over the GPS.
+    let fields = with(
+        gps_fields(),
+        [camera, vec![ascii(Tag::OffsetTime, "+05:00")]].concat(),
+    );
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.time_zone.as_deref(), Some("Europe/Paris"));
     assert_eq!(picture.captured_at, utc("2022-10-19T07:56:35.125Z"));
     assert_eq!(picture.utc_offset_secs, Some(7200));
-    assert_eq!(picture.ts_gps, Some(utc("2022-10-19T07:56:34Z")));
+    assert_eq!(picture.camera_utc_offset_secs, Some(7200));
+
+    // Without camera clock, the GPS instant still gets the local offset.
+    let picture = read(&gps_fields(), None).expect("reads");
+    assert_eq!(picture.captured_at, utc("2022-10-19T07:56:34Z"));
+    assert_eq!(picture.utc_offset_secs, Some(7200));
+    assert_eq!(picture.camera_utc_offset_secs, None);
+}
+
+#[test]
+fn reads_a_camera_clock_at_sea_in_the_nautical_zone_with_a_warning() {
+    // 40°N 30°W, mid-Atlantic: nautical zone Etc/GMT+2, two hours behind UTC.
+    let fields = vec![
+        rationals(Tag::GPSLatitude, &[(40, 1), (0, 1), (0, 1)]),
+        ascii(Tag::GPSLatitudeRef, "N"),
+        rationals(Tag::GPSLongitude, &[(30, 1), (0, 1), (0, 1)]),
+        ascii(Tag::GPSLongitudeRef, "W"),
+        ascii(Tag::DateTimeOriginal, "2022:10:19 05:56:35"),
+    ];
+    let picture = read(&fields, None).expect("reads");
+    assert_eq!(picture.time_zone.as_deref(), Some("Etc/GMT+2"));
+    assert_eq!(picture.captured_at, utc("2022-10-19T07:56:35Z"));
+    assert_eq!(picture.utc_offset_secs, Some(-7200));
+    assert!(
+        picture.warnings.iter().any(|w| w.contains("at sea")),
+        "{:?}",
+        picture.warnings
+    );
 }
 
 #[test]
@@ -250,7 +295,7 @@ fn swaps_display_size_for_quarter_turns() {
     );
     let picture = read(&fields, None).expect("reads");
     assert_eq!(picture.orientation, 6);
-    assert_eq!(picture.display_size(), (32, 64));
+    assert_eq!(picture.display_size(), (48, 64));
 }
 
 #[test]
@@ -321,6 +366,57 @@ fn refuses_partial_gpano_crops() {
     assert!(
         matches!(err, ReadError::InvalidValue { field: "crop", .. }),
         "{err:?}"
+    );
+}
+
+#[test]
+fn fills_in_focal_field_of_view_and_accuracy_from_the_camera_table() {
+    // Google Pixel 8: the table gives a focal length and a field of view; phones get 5 m.
+    let pixel = vec![ascii(Tag::Make, "Google"), ascii(Tag::Model, "Pixel 8")];
+    let picture = read(&with(gps_fields(), pixel), None).expect("reads");
+    assert_eq!(picture.focal_length_mm, Some(6.9));
+    assert_eq!(picture.field_of_view_deg, Some(70.7));
+    assert_eq!(picture.gps_accuracy_m, Some(5.0));
+
+    // Olympus SP-720UZ: sensor width from the table, focal length from the tags.
+    let olympus = vec![
+        ascii(Tag::Make, "OLYMPUS IMAGING CORP."),
+        ascii(Tag::Model, "SP-720UZ"),
+        rationals(Tag::FocalLength, &[(466, 100)]),
+    ];
+    let picture = read(&with(gps_fields(), olympus), None).expect("reads");
+    assert_eq!(picture.sensor_width_mm, Some(6.16));
+    let fov = picture
+        .field_of_view_deg
+        .expect("fov from sensor and focal");
+    assert!((fov - 66.92).abs() < 0.01, "{fov}");
+    assert_eq!(
+        picture.gps_accuracy_m, None,
+        "olympus is no known kind of device"
+    );
+}
+
+#[test]
+fn takes_two_to_one_pictures_as_spheres_only_for_known_360_cameras() {
+    let max = vec![ascii(Tag::Make, "GoPro"), ascii(Tag::Model, "GoPro Max")];
+    let bytes = jpeg_sized(&with(gps_fields(), max.clone()), None, (64, 32));
+    let picture = flaneur_metadata::read(&bytes).expect("reads");
+    assert_eq!(picture.projection, Projection::Equirectangular);
+    assert_eq!(picture.field_of_view_deg, Some(360.0));
+    assert_eq!(picture.crop, None);
+    assert_eq!(picture.gps_accuracy_m, Some(4.0));
+
+    // The same camera in another shape, and an unknown camera in 2:1, are flat.
+    let picture = read(&with(gps_fields(), max), None).expect("reads");
+    assert_eq!(picture.projection, Projection::Flat);
+    let unknown = vec![ascii(Tag::Make, "Nobody"), ascii(Tag::Model, "Sphere 1")];
+    let bytes = jpeg_sized(&with(gps_fields(), unknown), None, (64, 32));
+    let picture = flaneur_metadata::read(&bytes).expect("reads");
+    assert_eq!(picture.projection, Projection::Flat);
+    assert!(
+        picture.warnings.iter().any(|w| w.contains("2:1")),
+        "{:?}",
+        picture.warnings
     );
 }
 

@@ -1,5 +1,8 @@
 //! Each test file's expected reading. Positions, headings, sizes, makes and models are
-//! exiftool's; instants apply this crate's rules to exiftool's GPS and camera times.
+//! exiftool's; instants apply this crate's rules to exiftool's GPS and camera times, with the
+//! time zone of the position for camera clocks that have no offset tag. Fields of view,
+//! focal lengths, accuracies and local offsets of 1.jpg and e*.jpg are the reference server's
+//! (its recorded item responses).
 
 use chrono::{DateTime, Utc};
 use flaneur_metadata::{HeadingSource, MissingField, PictureMetadata, ReadError};
@@ -20,6 +23,7 @@ struct Picture {
     lon: f64,
     at: &'static str,
     utc_offset_secs: Option<i32>,
+    time_zone: &'static str,
     heading: Option<(f64, HeadingSource)>,
     make: &'static str,
     model: &'static str,
@@ -37,7 +41,8 @@ fn gopro(lat: f64, lon: f64, at: &'static str, heading: f64) -> Expect {
         lat,
         lon,
         at,
-        utc_offset_secs: None,
+        utc_offset_secs: Some(7200),
+        time_zone: "Europe/Paris",
         heading: Some((heading, GpsImgDirection)),
         make: "GoPro",
         model: "Max",
@@ -52,7 +57,8 @@ fn sony(lat: f64, lon: f64, at: &'static str, track: f64, size: (u32, u32)) -> E
         lat,
         lon,
         at,
-        utc_offset_secs: None,
+        utc_offset_secs: Some(7200),
+        time_zone: "Europe/Paris",
         heading: Some((track, GpsTrack)),
         make: "SONY",
         model: "FDR-X1000V",
@@ -67,7 +73,8 @@ fn olympus(lat: f64, lon: f64, at: &'static str, heading: f64) -> Expect {
         lat,
         lon,
         at,
-        utc_offset_secs: None,
+        utc_offset_secs: Some(7200),
+        time_zone: "Europe/Paris",
         heading: Some((heading, GpsImgDirection)),
         make: "OLYMPUS IMAGING CORP.",
         model: "SP-720UZ",
@@ -106,7 +113,8 @@ fn expectation(name: &str) -> Expect {
         )
     };
     match name {
-        // GoPro Max: camera clock two hours off with no offset tag; GPS time wins.
+        // GoPro Max: no offset tag, no sub-seconds; GPS time wins and gets the zone's offset
+        // (the reference server shows it as 11:16:54+02:00).
         "1.jpg" | "1_blurred.jpg" => gopro(
             49.006_889_619_883_3,
             1.919_185_441_799_17,
@@ -137,24 +145,25 @@ fn expectation(name: &str) -> Expect {
             "2021-07-29T09:17:02Z",
             356.461_475_4,
         ),
-        // No GPS time: the offsetless camera clock is read as UTC.
+        // No GPS time: the offsetless camera clock is read in the zone (Paris, summer time).
         "b1.jpg" => olympus(
             48.139_852_239_480_6,
             -1.949_973_106_008_33,
-            "2015-04-25T15:37:48Z",
+            "2015-04-25T13:37:48Z",
             155.407_254_7,
         ),
         "b2.jpg" => olympus(
             48.139_392_791_997_2,
             -1.949_124_581_908_33,
-            "2015-04-25T15:36:17Z",
+            "2015-04-25T13:36:17Z",
             179.0,
         ),
         "c1.jpg" => Expect::Picture(Picture {
             lat: 48.857_796_420_35,
             lon: 2.339_278_304_763_89,
-            at: "2015-05-04T13:08:52Z",
-            utc_offset_secs: None,
+            at: "2015-05-04T11:08:52Z",
+            utc_offset_secs: Some(7200),
+            time_zone: "Europe/Paris",
             heading: Some((302.0, GpsImgDirection)),
             make: "Canon",
             model: "EOS 6D0",
@@ -168,6 +177,7 @@ fn expectation(name: &str) -> Expect {
             lon: 7.748_305_555_555_56,
             at: "2023-12-18T13:32:47.497Z",
             utc_offset_secs: Some(3600),
+            time_zone: "Europe/Paris",
             heading: Some((144.0, GPanoPoseHeading)),
             make: "Google",
             model: "Pixel 6a",
@@ -180,6 +190,7 @@ fn expectation(name: &str) -> Expect {
             lon: -1.526_091_666_666_67,
             at: "2020-09-13T14:45:41.767Z",
             utc_offset_secs: Some(3600),
+            time_zone: "Europe/London",
             heading: Some((67.0, GPanoPoseHeading)),
             make: "Google",
             model: "Pixel 3",
@@ -211,12 +222,14 @@ fn expectation(name: &str) -> Expect {
             271.14,
             (128, 72),
         ),
-        // Camera clock has microseconds but no offset: GPS wins.
+        // Camera clock has microseconds and the GPS none; the zone gives the camera its
+        // offset, so the camera wins, as in the reference reader.
         "focal_zero.jpg" => Expect::Picture(Picture {
             lat: 48.0912,
             lon: 0.513_529,
-            at: "2023-08-27T16:22:14Z",
-            utc_offset_secs: None,
+            at: "2023-08-27T16:22:15.057946Z",
+            utc_offset_secs: Some(7200),
+            time_zone: "Europe/Paris",
             heading: Some((51.7, GpsImgDirection)),
             make: "OnePlus",
             model: "A5000",
@@ -224,12 +237,13 @@ fn expectation(name: &str) -> Expect {
             projection: Projection::Flat,
             crop: None,
         }),
-        // GPS has a time but no date: the camera clock is read as UTC.
+        // GPS has a time but no date: the camera clock is read in the zone.
         "xpcomment.jpg" => Expect::Picture(Picture {
             lat: 48.533_407_333_333_3,
             lon: 7.692_298_083_333_33,
-            at: "2024-04-04T11:30:06Z",
-            utc_offset_secs: None,
+            at: "2024-04-04T09:30:06Z",
+            utc_offset_secs: Some(7200),
+            time_zone: "Europe/Paris",
             heading: None,
             make: "DJI",
             model: "FC3582",
@@ -273,6 +287,11 @@ fn check_picture(name: &str, got: &PictureMetadata, want: &Picture) {
     assert_eq!(
         got.utc_offset_secs, want.utc_offset_secs,
         "{name}: utc offset"
+    );
+    assert_eq!(
+        got.time_zone.as_deref(),
+        Some(want.time_zone),
+        "{name}: time zone"
     );
     match (got.heading_deg.zip(got.heading_source), want.heading) {
         (Some((deg, source)), Some((want_deg, want_source))) => {
@@ -374,32 +393,78 @@ fn keeps_sub_seconds_offsets_and_both_clocks() {
     assert_eq!(crop.altitude_m, Some(194.5));
 
     let focal = flaneur_metadata::read(&testdata::bytes("focal_zero.jpg")).expect("reads");
+    assert_eq!(focal.ts_gps, Some(instant("2023-08-27T16:22:14Z")));
     assert_eq!(
         focal.ts_camera,
-        Some(instant("2023-08-27T18:22:15.057946Z"))
+        Some(instant("2023-08-27T16:22:15.057946Z"))
     );
     assert_eq!(focal.focal_length_mm, None);
     assert_eq!(focal.field_of_view_deg, None);
 }
 
 #[test]
-fn later_time_zone_lookup_reworks_offsetless_clocks() {
-    let mut b1 = flaneur_metadata::read(&testdata::bytes("b1.jpg")).expect("b1 reads");
+fn reads_offsetless_clocks_in_the_zone_of_the_position() {
+    let b1 = flaneur_metadata::read(&testdata::bytes("b1.jpg")).expect("b1 reads");
+    assert_eq!(b1.time_zone.as_deref(), Some("Europe/Paris"));
+    assert_eq!(b1.captured_at, instant("2015-04-25T13:37:48Z"));
+    assert_eq!(b1.camera_utc_offset_secs, Some(7200));
     assert!(
-        b1.warnings.iter().any(|w| w.contains("read as utc")),
+        b1.warnings.iter().all(|w| !w.contains("read as utc")),
         "{:?}",
         b1.warnings
     );
-    b1.apply_zone_offset(7200);
-    assert_eq!(b1.captured_at, instant("2015-04-25T13:37:48Z"));
-    assert_eq!(b1.utc_offset_secs, Some(7200));
-    assert!(b1.warnings.iter().all(|w| !w.contains("read as utc")));
 
-    // With a GPS clock, a zone only changes the camera reading.
-    let mut e1 = flaneur_metadata::read(&testdata::bytes("e1.jpg")).expect("e1 reads");
-    e1.apply_zone_offset(7200);
+    // With a GPS clock, the zone changes the camera reading and the local offset only.
+    let e1 = flaneur_metadata::read(&testdata::bytes("e1.jpg")).expect("e1 reads");
     assert_eq!(e1.captured_at, instant("2022-10-19T07:56:34Z"));
     assert_eq!(e1.ts_camera, Some(instant("2022-10-19T06:56:34Z")));
+    assert_eq!(e1.utc_offset_secs, Some(7200));
+}
+
+#[test]
+fn caller_zone_applies_only_where_the_reader_found_none() {
+    let mut b1 = flaneur_metadata::read(&testdata::bytes("b1.jpg")).expect("b1 reads");
+    let as_read = b1.clone();
+    b1.apply_zone_offset(3600);
+    assert_eq!(b1, as_read);
+
+    // As if the position had no zone: the caller's offset places the camera clock.
+    b1.time_zone = None;
+    b1.camera_utc_offset_secs = None;
+    b1.apply_zone_offset(3600);
+    assert_eq!(b1.captured_at, instant("2015-04-25T14:37:48Z"));
+    assert_eq!(b1.utc_offset_secs, Some(3600));
+    assert_eq!(b1.camera_utc_offset_secs, Some(3600));
+}
+
+/// Rounds as the reference server's item properties do: one decimal for accuracies.
+fn one_decimal(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+#[test]
+fn matches_the_reference_server_on_gopro_and_sony() {
+    // Recorded responses of the reference server for 1.jpg (`item.json`): field_of_view 360,
+    // focal_length 3.0, quality:horizontal_accuracy 4.0, datetimetz +02:00.
+    let gopro = flaneur_metadata::read(&testdata::bytes("1.jpg")).expect("1 reads");
+    assert_eq!(gopro.field_of_view_deg, Some(360.0));
+    assert_eq!(gopro.focal_length_mm, Some(3.0));
+    assert_eq!(gopro.gps_accuracy_m, Some(4.0));
+    assert_eq!(gopro.utc_offset_secs, Some(7200));
+
+    // For e1.jpg to e5.jpg (`item_flat.json`, `collection_flat_items.json`): field_of_view
+    // 96, focal_length 2.8, quality:horizontal_accuracy 3.4, datetimetz +02:00.
+    for name in ["e1.jpg", "e2.jpg", "e3.jpg", "e4.jpg", "e5.jpg"] {
+        let sony = flaneur_metadata::read(&testdata::bytes(name)).expect("sony reads");
+        let fov = sony
+            .field_of_view_deg
+            .expect("fov from the table's sensor width");
+        assert_eq!(fov.round(), 96.0, "{name}: {fov}");
+        assert_eq!(sony.focal_length_mm, Some(2.8), "{name}");
+        let accuracy = sony.gps_accuracy_m.expect("accuracy from dop");
+        assert_eq!(one_decimal(accuracy), 3.4, "{name}");
+        assert_eq!(sony.utc_offset_secs, Some(7200), "{name}");
+    }
 }
 
 #[test]
