@@ -16,8 +16,8 @@ use tzf_rs::EmbeddedFinder;
 /// The boundary finder, built on first use.
 ///
 /// `EmbeddedFinder` reads the bundled bytes in place: it opens in about 4 ms and a lookup
-/// takes about 0.4 µs. `DefaultFinder` answers in about 0.2 µs but spends 200 ms and tens of
-/// megabytes expanding the polygons first, which a reader called once per upload never wins
+/// takes about 0.4 µs. `DefaultFinder` answers in about 0.2 µs but spends 200 ms and more
+/// memory expanding the polygons first, which a reader called once per upload never wins
 /// back. `None` when the bundled data does not load, which only a broken build can cause.
 static FINDER: LazyLock<Option<EmbeddedFinder>> =
     LazyLock::new(|| EmbeddedFinder::from_tzb(tzf_dist::load_lite_tzb()).ok());
