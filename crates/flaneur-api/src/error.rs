@@ -77,6 +77,10 @@ impl From<Error> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "Collection doesn't exist")
             }
             Error::ItemNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "Item doesn't exist"),
+            Error::PictureBroken(_) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "Picture could not be processed (its file is damaged), so it is not served",
+            ),
             Error::PictureNotReady(_) => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "Picture is not available (currently in processing)",
@@ -145,6 +149,14 @@ fn ingest_error(err: IngestError) -> ApiError {
         IngestError::IdConflict(_) => ApiError::new(
             StatusCode::CONFLICT,
             "A picture with the same ID already exists",
+        ),
+        IngestError::BodyRead(e) if e.kind() == std::io::ErrorKind::FileTooLarge => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "The picture is larger than this instance accepts ({} MiB); send a smaller \
+                     file",
+                crate::MAX_UPLOAD_BYTES >> 20
+            ),
         ),
         IngestError::BodyRead(_) => ApiError::bad_request(
             "The upload was interrupted before the whole file arrived; send it again",

@@ -69,13 +69,16 @@ pub struct AppState {
 /// and what the picture routes say about the bytes.
 const EXPOSED_HEADERS: [HeaderName; 4] = [LOCATION, ETAG, CONTENT_RANGE, ACCEPT_RANGES];
 
+/// Largest request body of every route but the picture upload: JSON bodies are small.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
 /// Largest picture accepted by the upload route, in bytes.
 pub const MAX_UPLOAD_BYTES: usize = 512 << 20;
 
 /// The whole API as a service, trailing slashes ignored as on Panoramax instances.
 pub fn app(state: AppState) -> NormalizePath<Router> {
     let router = routes::router()
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(CorsLayer::very_permissive().expose_headers(EXPOSED_HEADERS))
         .layer(TraceLayer::new_for_http())

@@ -135,6 +135,15 @@ fn instant(s: &str, end_of_day: bool) -> Option<DateTime<Utc>> {
     Some(time.and_utc())
 }
 
+/// Most ids one search may name; longer lists are refused rather than slowing the catalog.
+pub const MAX_IDS: usize = 1000;
+
+fn too_many_ids(name: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "Parameter {name} names more than {MAX_IDS} ids; split the request"
+    ))
+}
+
 /// Reads a list of ids given as `a,b`, or as a JSON array.
 pub fn id_list_text<T: std::str::FromStr>(value: &str, name: &str) -> Result<Vec<T>, ApiError> {
     let trimmed = value.trim();
@@ -147,6 +156,9 @@ pub fn id_list_text<T: std::str::FromStr>(value: &str, name: &str) -> Result<Vec
             .filter(|s| !s.is_empty())
             .collect()
     };
+    if items.len() > MAX_IDS {
+        return Err(too_many_ids(name));
+    }
     items
         .iter()
         .map(|s| s.parse().map_err(|_| bad_ids(name)))
@@ -158,6 +170,9 @@ pub fn id_list_json<T: std::str::FromStr>(value: &Value, name: &str) -> Result<V
     let Some(items) = value.as_array() else {
         return Err(bad_ids(name));
     };
+    if items.len() > MAX_IDS {
+        return Err(too_many_ids(name));
+    }
     items
         .iter()
         .map(|v| {

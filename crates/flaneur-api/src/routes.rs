@@ -8,6 +8,7 @@ mod search;
 mod upload_sets;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
@@ -24,6 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/collections/{id}", get(collections::one))
         .route("/api/collections/{id}/items", get(items::list))
         .route(
+            "/api/collections/{id}/thumb.jpg",
+            get(files::collection_thumb),
+        )
+        .route(
             "/api/collections/{id}/items/{item}",
             get(items::one_in_collection),
         )
@@ -38,13 +43,23 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/upload_sets/{id}/files",
-            get(upload_sets::files).post(upload_sets::add_file),
+            get(upload_sets::files)
+                .post(upload_sets::add_file)
+                .layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
         )
         .route(
             "/api/upload_sets/{id}/complete",
             post(upload_sets::complete),
         )
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This route does not accept this HTTP method; the API description lists what it does",
+    )
 }
 
 async fn not_found() -> ApiError {

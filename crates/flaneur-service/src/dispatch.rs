@@ -116,9 +116,14 @@ pub fn deduplicate(
     if settings.no_deduplication || settings.duplicate_distance_m <= 0.0 {
         return (pictures, Vec::new());
     }
+    // Cells are squares of about `duplicate_distance_m`. Longitudes are scaled by the cosine
+    // of one latitude for the whole sequence (its first picture): with each picture's own
+    // latitude, two pictures a metre apart far from Greenwich could land cells apart.
     let cell_deg = (settings.duplicate_distance_m / 111_320.0).max(1e-9);
+    let lon_scale = pictures
+        .first()
+        .map_or(1.0, |p| p.base.lat.to_radians().cos().max(0.01));
     let cell_of = |p: &Picture| {
-        let lon_scale = p.base.lat.to_radians().cos().max(0.01);
         (
             (p.base.lon * lon_scale / cell_deg).floor() as i64,
             (p.base.lat / cell_deg).floor() as i64,
@@ -425,6 +430,26 @@ mod tests {
             serde_json::json!(a_id)
         );
         assert_eq!(plan.sequences[0].pictures.len(), 2);
+    }
+
+    #[test]
+    fn finds_duplicates_far_from_greenwich() {
+        let s = DispatchSettings::default();
+        // About 0.9 m apart north-south at 151° E, 45° S, looking the same way.
+        let mut dropped = 0;
+        for i in 0..50 {
+            let lat = -45.0 + f64::from(i) * 0.0001;
+            let a = picture("a.jpg", t0(), 151.2, lat, Some(10.0));
+            let b = picture(
+                "b.jpg",
+                t0() + Duration::seconds(1),
+                151.2,
+                lat + 0.000008,
+                Some(10.0),
+            );
+            dropped += plan(vec![a, b], &s, "t", None).duplicates.len();
+        }
+        assert_eq!(dropped, 50);
     }
 
     #[test]

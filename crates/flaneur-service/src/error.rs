@@ -82,6 +82,9 @@ pub enum Error {
     /// No such visible picture.
     #[error("item {0} does not exist")]
     ItemNotFound(String),
+    /// The picture could not be processed: its file is damaged.
+    #[error("picture {0} could not be processed")]
+    PictureBroken(PictureId),
     /// The picture exists but its file is not available (still processing).
     #[error("picture {0} is not available (currently in processing)")]
     PictureNotReady(PictureId),

@@ -17,13 +17,37 @@ use flaneur_store::{InsertOutcome, blob_keys};
 use futures::{Stream, StreamExt};
 use md5::{Digest, Md5};
 use tokio::io::AsyncWriteExt;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::{Error, IngestError, Result, Services};
+
+mod end_marker;
+
+use end_marker::EndMarkerScan;
 
 /// How much of the start of a file is kept to read its metadata. JPEG headers are made of
 /// segments of at most 64 KiB; real cameras write a few of them.
 const HEADER_CAP_BYTES: usize = 4 << 20;
+
+/// How much of a file is read when its header did not fit in [`HEADER_CAP_BYTES`]: enough
+/// for any header a camera writes, bounded so a hostile file cannot take the memory.
+const HEADER_FALLBACK_BYTES: u64 = 64 << 20;
+
+/// Reads at most `limit` bytes from the start of a file.
+async fn read_prefix(path: &std::path::Path, limit: u64) -> Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let file = tokio::fs::File::open(path).await.map_err(Error::Staging)?;
+    let mut bytes = Vec::new();
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(Error::Staging)?;
+    Ok(bytes)
+}
+
+/// What a file that is not a readable JPEG is refused with, as on Panoramax instances.
+const INVALID_FILE_MESSAGE: &str =
+    "Impossible to open file as image. The only supported image format is jpg.";
 
 /// A file written to the staging folder, removed on drop unless stored.
 #[derive(Debug)]
@@ -32,6 +56,9 @@ pub struct StagedFile {
     /// The start of the file, up to the end of its JPEG header when found.
     header: Vec<u8>,
     header_complete: bool,
+    /// Looks for the end of the picture in the data after the header, when the header was
+    /// found while streaming.
+    end: Option<EndMarkerScan>,
     /// MD5 of the whole body, lowercase hex.
     pub md5: String,
     /// Size of the whole body.
@@ -72,6 +99,7 @@ where
         path: Some(path.clone()),
         header: Vec::new(),
         header_complete: false,
+        end: None,
         md5: String::new(),
         size_bytes: 0,
     };
@@ -82,14 +110,28 @@ where
 
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| {
-            IngestError::BodyRead(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e))
+            // An i/o error keeps its kind (the API marks an over-large body as such); any other
+            // failure of the client's body is an interrupted upload.
+            let boxed: Box<dyn std::error::Error + Send + Sync> = e.into();
+            let io = match boxed.downcast::<std::io::Error>() {
+                Ok(io) => *io,
+                Err(other) => std::io::Error::new(std::io::ErrorKind::UnexpectedEof, other),
+            };
+            IngestError::BodyRead(io)
         })?;
         hasher.update(&chunk);
         staged.size_bytes += chunk.len() as u64;
-        if !staged.header_complete && staged.header.len() < HEADER_CAP_BYTES {
+        if let Some(end) = &mut staged.end {
+            end.feed(&chunk);
+        } else if staged.header_complete {
+            // Not a JPEG: the reader will say so; nothing to scan.
+        } else if staged.header.len() < HEADER_CAP_BYTES {
             staged.header.extend_from_slice(&chunk);
             match flaneur_metadata::header_end(&staged.header) {
                 HeaderScan::Complete(end) => {
+                    let mut scan = EndMarkerScan::default();
+                    scan.feed(&staged.header[end..]);
+                    staged.end = Some(scan);
                     staged.header.truncate(end);
                     staged.header_complete = true;
                 }
@@ -172,7 +214,8 @@ impl Services {
             .await?
             .ok_or_else(|| Error::UploadSetNotFound(set.to_string()))?;
 
-        // 1. The same bytes already here or in a past upload.
+        // 1. The same bytes already here or in a past upload. This early look spares the work
+        //    below for most repeated files; the catalog checks again when it inserts.
         let same = self.catalog.pictures_by_md5(&staged.md5).await?;
         if let Some((existing, _)) = same.iter().find(|(_, s)| *s == Some(set)) {
             return Err(IngestError::DuplicateInSet {
@@ -197,7 +240,7 @@ impl Services {
             true => flaneur_metadata::read(&staged.header),
             false => match staged.path() {
                 Some(path) => {
-                    let bytes = tokio::fs::read(path).await.map_err(Error::Staging)?;
+                    let bytes = read_prefix(path, HEADER_FALLBACK_BYTES).await?;
                     flaneur_metadata::read(&bytes)
                 }
                 None => flaneur_metadata::read(&staged.header),
@@ -214,6 +257,22 @@ impl Services {
             }
         };
 
+        // A picture cut short would only fail when its derivatives are made; refuse it now,
+        // while the contributor can still send it again.
+        if staged.end.as_ref().is_some_and(|e| !e.is_found()) {
+            let reason = "the picture data stops before the JPEG end marker: the file was cut \
+                          short, send the whole file again"
+                .to_owned();
+            let rejection = FileRejection {
+                reason: RejectionReason::InvalidFile,
+                message: INVALID_FILE_MESSAGE.to_owned(),
+                details: Some(serde_json::json!({ "error": reason })),
+            };
+            self.record(set, &options.file_name, Some(&staged), rejection)
+                .await?;
+            return Err(IngestError::NotAnImage { reason }.into());
+        }
+
         // 3. The picture row, built from the metadata and the client's overrides.
         let picture_id = options.picture_id.unwrap_or_default();
         let picture = new_picture(picture_id, &upload_set, &staged, &options, meta);
@@ -227,8 +286,10 @@ impl Services {
             rejection: None,
         };
 
-        // 4. Bytes into the blob store, then the catalog row. If the row cannot be written the
-        //    blob is removed again, so a refused file leaves nothing behind.
+        // 4. Bytes into the blob store, then the catalog row. The store never replaces a
+        //    blob, so a pre-assigned id that is taken cannot destroy another picture's file.
+        //    If the row is then refused or cannot be written, the blob this request wrote is
+        //    removed again, so a refused file leaves nothing behind.
         let key = blob_keys::original(picture_id);
         let mut staged = staged;
         let Some(path) = staged.path.take() else {
@@ -236,34 +297,62 @@ impl Services {
                 "staged file already consumed",
             )));
         };
-        self.blobs.put_file(&key, &path).await?;
+        match self.blobs.put_file(&key, &path).await {
+            Ok(()) => {}
+            Err(flaneur_store::Error::AlreadyExists(_)) => {
+                staged.path = Some(path);
+                let rejection = FileRejection {
+                    reason: RejectionReason::IdConflict,
+                    message: "A picture with the same ID already exists".to_owned(),
+                    details: None,
+                };
+                self.record(set, &options.file_name, Some(&staged), rejection)
+                    .await?;
+                return Err(IngestError::IdConflict(picture_id).into());
+            }
+            Err(err) => {
+                staged.path = Some(path);
+                return Err(err.into());
+            }
+        }
         let outcome = match self.catalog.insert_picture(picture, file.clone()).await {
             Ok(outcome) => outcome,
             Err(err) => {
-                let _ = self.blobs.delete(&key).await;
+                self.discard(&key).await;
                 return Err(err.into());
             }
         };
-        match outcome {
-            InsertOutcome::Inserted => {}
+        let refusal = match outcome {
+            InsertOutcome::Inserted => None,
             InsertOutcome::NameTaken { existing } => {
-                self.blobs.delete(&key).await?;
                 let file_name = options.file_name;
-                return Err(IngestError::NameTaken {
+                Some(IngestError::NameTaken {
                     file_name,
                     existing,
-                }
-                .into());
+                })
             }
-            InsertOutcome::IdTaken => {
-                self.blobs.delete(&key).await?;
-                return Err(IngestError::IdConflict(picture_id).into());
+            InsertOutcome::SameBytes { existing } => Some(IngestError::DuplicateInSet { existing }),
+            InsertOutcome::SameBytesElsewhere { existing } => {
+                Some(IngestError::DuplicateElsewhere { existing })
             }
+            InsertOutcome::IdTaken => Some(IngestError::IdConflict(picture_id)),
+        };
+        if let Some(refusal) = refusal {
+            self.discard(&key).await;
+            return Err(refusal.into());
         }
         info!(picture.id = %picture_id, upload_set.id = %set, size = staged.size_bytes,
               "picture accepted");
         self.wake_workers();
         Ok(file)
+    }
+
+    /// Removes a blob this request wrote but the catalog refused. A failure leaves an
+    /// orphan file, not a wrong answer: it is logged with its key for the operator.
+    async fn discard(&self, key: &str) {
+        if let Err(err) = self.blobs.delete(key).await {
+            warn!(blob.key = key, error = %err, "cannot remove refused upload; file left behind");
+        }
     }
 
     async fn record(
@@ -320,9 +409,7 @@ fn rejection_for(err: &ReadError) -> (FileRejection, IngestError) {
         ReadError::NotJpeg | ReadError::Truncated | ReadError::Malformed { .. } => {
             let rejection = FileRejection {
                 reason: RejectionReason::InvalidFile,
-                message: "Impossible to open file as image. The only supported image format is \
-                          jpg."
-                    .to_owned(),
+                message: INVALID_FILE_MESSAGE.to_owned(),
                 details: Some(serde_json::json!({ "error": message })),
             };
             (rejection, IngestError::NotAnImage { reason: message })

@@ -28,12 +28,20 @@ impl Services {
         let Some(picture) = self.catalog.picture(id).await? else {
             return Ok(Prepared::Skipped);
         };
-        if picture.status == PictureStatus::WaitingForDelete {
+        // A picture dropped by dispatch meanwhile is not worth the work.
+        let startable = [
+            PictureStatus::WaitingForProcess,
+            PictureStatus::Preparing,
+            PictureStatus::Broken,
+            PictureStatus::Ready,
+        ];
+        let catalog = &self.catalog;
+        if !catalog
+            .transition_picture(id, &startable, PictureStatus::Preparing, None)
+            .await?
+        {
             return Ok(Prepared::Skipped);
         }
-        self.catalog
-            .set_picture_status(id, PictureStatus::Preparing, None)
-            .await?;
 
         // 1. The original, once in memory for the decoder.
         let original = self
@@ -73,9 +81,17 @@ impl Services {
             .put_bytes(&blob_keys::derivative(id, "thumb.jpg"), thumb)
             .await?;
 
-        self.catalog
-            .set_picture_status(id, PictureStatus::Ready, None)
+        // Publish only if nothing dropped the picture while its derivatives were made; if
+        // something did, its delete job may already have run, so the new files go here.
+        let published = catalog
+            .transition_picture(id, &[PictureStatus::Preparing], PictureStatus::Ready, None)
             .await?;
+        if !published {
+            self.blobs
+                .delete_prefix(&blob_keys::derivatives(id))
+                .await?;
+            return Ok(Prepared::Skipped);
+        }
         info!(picture.id = %id, derivative_bytes = bytes_written, "picture prepared");
         Ok(Prepared::Ready)
     }
@@ -85,8 +101,9 @@ impl Services {
     /// # Errors
     /// Fails when the catalog cannot be written.
     pub async fn mark_broken(&self, id: PictureId, reason: &str) -> Result<()> {
+        let from = [PictureStatus::WaitingForProcess, PictureStatus::Preparing];
         self.catalog
-            .set_picture_status(id, PictureStatus::Broken, Some(reason))
+            .transition_picture(id, &from, PictureStatus::Broken, Some(reason))
             .await?;
         Ok(())
     }

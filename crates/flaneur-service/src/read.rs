@@ -151,8 +151,12 @@ impl Services {
     ) -> Result<BlobBody> {
         let view = self.item(id).await?;
         let picture = view.picture;
-        if picture.status != PictureStatus::Ready {
-            return Err(Error::PictureNotReady(id));
+        match picture.status {
+            PictureStatus::Ready => {}
+            PictureStatus::Broken => return Err(Error::PictureBroken(id)),
+            PictureStatus::WaitingForProcess
+            | PictureStatus::Preparing
+            | PictureStatus::WaitingForDelete => return Err(Error::PictureNotReady(id)),
         }
         let key = match asset {
             Asset::Hd => blob_keys::original(id),

@@ -60,7 +60,7 @@ async fn run_one(services: &Services, job: Job) {
             tokio::select! {
                 outcome = &mut work => break outcome,
                 _ = heartbeat.tick() => {
-                    if let Err(err) = services.catalog.renew_job(job.id, LEASE).await {
+                    if let Err(err) = services.catalog.renew_job(&job, LEASE).await {
                         warn!(error = %err, "cannot renew job lease");
                     }
                 }
@@ -68,11 +68,11 @@ async fn run_one(services: &Services, job: Job) {
         }
     };
     let bookkeeping = match outcome {
-        Ok(()) => services.catalog.finish_job(job.id).await,
+        Ok(()) => services.catalog.finish_job(&job).await,
         Err(err) if is_permanent(&err) || job.attempt >= MAX_ATTEMPTS => {
             error!(error = %err, "job failed for good");
             give_up(services, &job, &err).await;
-            services.catalog.finish_job(job.id).await
+            services.catalog.finish_job(&job).await
         }
         Err(err) => {
             // Back off 5 s, 20 s, 45 s...: storage hiccups get time to pass.
@@ -80,7 +80,7 @@ async fn run_one(services: &Services, job: Job) {
             warn!(error = %err, retry_in_secs = delay.as_secs(), "job failed; will retry");
             services
                 .catalog
-                .retry_job(job.id, &err.to_string(), delay)
+                .retry_job(&job, &err.to_string(), delay)
                 .await
         }
     };

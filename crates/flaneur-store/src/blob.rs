@@ -43,7 +43,8 @@ pub struct BlobBody {
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
     /// Moves a fully written local file into the store under `key`, durably: once this
-    /// returns, the blob survives a crash. The local file is gone afterwards.
+    /// returns, the blob survives a crash. The local file is gone afterwards. Fails with
+    /// [`crate::Error::AlreadyExists`] (and keeps the local file) when the key is taken.
     async fn put_file(&self, key: &str, staged: &Path) -> Result<()>;
 
     /// Stores bytes under `key`, replacing any previous blob.

@@ -25,6 +25,17 @@ pub enum InsertOutcome {
     },
     /// The picture id is already used.
     IdTaken,
+    /// The same bytes are already a picture of this upload set (possibly sent at the same
+    /// time by a concurrent upload).
+    SameBytes {
+        /// The picture made from the other upload.
+        existing: PictureId,
+    },
+    /// The same bytes are a picture of other upload sets; the file was recorded as refused.
+    SameBytesElsewhere {
+        /// `(picture, upload set)` pairs holding them.
+        existing: Vec<(PictureId, Option<UploadSetId>)>,
+    },
 }
 
 /// A sequence of an upload set, with how far its pictures got.
@@ -213,7 +224,8 @@ pub trait Catalog: Send + Sync + 'static {
     async fn record_rejection(&self, file: UploadFile) -> Result<()>;
 
     /// Stores an accepted picture with its file row and queues its `prepare` job, in one
-    /// transaction. Counts toward the upload set's expected file count.
+    /// transaction, unless its bytes, file name or id are already taken (see
+    /// [`InsertOutcome`]). Counts toward the upload set's expected file count.
     async fn insert_picture(&self, picture: NewPicture, file: UploadFile) -> Result<InsertOutcome>;
 
     /// One picture with its sequence and rank.
@@ -229,6 +241,17 @@ pub trait Catalog: Send + Sync + 'static {
         status: PictureStatus,
         error: Option<&str>,
     ) -> Result<()>;
+
+    /// Moves a picture to `to` only if its status is one of `from`, atomically; returns whether
+    /// it moved. Lets a worker publish a picture without undoing a concurrent decision to drop
+    /// it.
+    async fn transition_picture(
+        &self,
+        id: PictureId,
+        from: &[PictureStatus],
+        to: PictureStatus,
+        error: Option<&str>,
+    ) -> Result<bool>;
 
     /// Deletes a picture's row, once its files are gone.
     async fn remove_picture(&self, id: PictureId) -> Result<()>;
@@ -282,7 +305,11 @@ pub trait Catalog: Send + Sync + 'static {
     async fn claim_job(&self, lease: Duration) -> Result<Option<Job>>;
 
     /// Extends the lease of a job still running, so long jobs are not taken over.
-    async fn renew_job(&self, id: i64, lease: Duration) -> Result<()>;
+    ///
+    /// This and [`Catalog::finish_job`] and [`Catalog::retry_job`] act only while `job` is
+    /// the current claim (same attempt): a worker whose lease ran out and whose job was
+    /// claimed again cannot finish or re-arm it under the new holder.
+    async fn renew_job(&self, job: &Job, lease: Duration) -> Result<()>;
 
     /// Frees every claimed job. Only for a catalog no other process uses: at startup, the
     /// jobs held by the previous run of a crashed process are taken up at once instead of
@@ -290,10 +317,10 @@ pub trait Catalog: Send + Sync + 'static {
     async fn release_all_jobs(&self) -> Result<u64>;
 
     /// Removes a job that succeeded or failed for good.
-    async fn finish_job(&self, id: i64) -> Result<()>;
+    async fn finish_job(&self, job: &Job) -> Result<()>;
 
     /// Releases a job to be run again after `delay`, recording why it failed.
-    async fn retry_job(&self, id: i64, error: &str, delay: Duration) -> Result<()>;
+    async fn retry_job(&self, job: &Job, error: &str, delay: Duration) -> Result<()>;
 
     /// Number of queued jobs, claimed ones included.
     async fn pending_jobs(&self) -> Result<i64>;

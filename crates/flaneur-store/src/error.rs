@@ -35,6 +35,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A blob already exists under this key; blobs are never silently replaced.
+    #[error("a blob already exists under key '{0}'")]
+    AlreadyExists(String),
     /// A blob key was malformed (empty, absolute, or climbing out of the store).
     #[error("invalid blob key '{0}'")]
     InvalidKey(String),

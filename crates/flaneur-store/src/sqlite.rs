@@ -157,6 +157,16 @@ impl Catalog for SqliteCatalog {
         picture::set_picture_status(&self.writer, id, status, error).await
     }
 
+    async fn transition_picture(
+        &self,
+        id: PictureId,
+        from: &[PictureStatus],
+        to: PictureStatus,
+        error: Option<&str>,
+    ) -> Result<bool> {
+        picture::transition_picture(&self.writer, id, from, to, error).await
+    }
+
     async fn remove_picture(&self, id: PictureId) -> Result<()> {
         picture::remove_picture(&self.writer, id).await
     }
@@ -214,20 +224,20 @@ impl Catalog for SqliteCatalog {
         job::claim(&self.writer, lease).await
     }
 
-    async fn renew_job(&self, id: i64, lease: Duration) -> Result<()> {
-        job::renew(&self.writer, id, lease).await
+    async fn renew_job(&self, claimed: &Job, lease: Duration) -> Result<()> {
+        job::renew(&self.writer, claimed, lease).await
     }
 
     async fn release_all_jobs(&self) -> Result<u64> {
         job::release_all(&self.writer).await
     }
 
-    async fn finish_job(&self, id: i64) -> Result<()> {
-        job::finish(&self.writer, id).await
+    async fn finish_job(&self, claimed: &Job) -> Result<()> {
+        job::finish(&self.writer, claimed).await
     }
 
-    async fn retry_job(&self, id: i64, error: &str, delay: Duration) -> Result<()> {
-        job::retry(&self.writer, id, error, delay).await
+    async fn retry_job(&self, claimed: &Job, error: &str, delay: Duration) -> Result<()> {
+        job::retry(&self.writer, claimed, error, delay).await
     }
 
     async fn pending_jobs(&self) -> Result<i64> {

@@ -61,6 +61,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let data_dir = args.data_dir;
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
+    // One process per data folder: the embedded catalog, the staging folder and the jobs it
+    // holds are this process's alone. The lock goes with the process, even on a crash.
+    let lock_path = data_dir.join(".lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        anyhow::bail!(
+            "another flaneur process is using the data folder {}; stop it or give this one \
+             another --data-dir",
+            data_dir.display()
+        );
+    }
+
     let catalog_path = data_dir.join("catalog.sqlite");
     let catalog = SqliteCatalog::open(&catalog_path)
         .await
@@ -141,6 +158,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     catalog.close().await;
+    drop(lock);
     info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

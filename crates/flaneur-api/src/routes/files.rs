@@ -6,8 +6,8 @@ use std::ops::Range;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header::{
-    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
-    LAST_MODIFIED, RANGE,
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED, RANGE,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -38,6 +38,23 @@ pub async fn picture(
         _ => return Err(not_found()),
     };
     serve(&state, id, asset, &headers).await
+}
+
+/// `GET /api/collections/{id}/thumb.jpg`: the thumbnail of the sequence's first picture.
+pub async fn collection_thumb(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = params::sequence_id(&id)?;
+    let first = state.services.collection_items(id, None, Some(1)).await?;
+    let Some(picture) = first.first() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "This sequence has no published picture yet, so no thumbnail",
+        ));
+    };
+    serve(&state, picture.base.id, Asset::Thumb, &headers).await
 }
 
 /// `GET /api/pictures/{id}/tiled/{col}_{row}.jpg`.
@@ -91,24 +108,30 @@ async fn serve(
         response_headers.insert(LAST_MODIFIED, v);
     }
 
-    let matches = headers
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
+    if is_not_modified(headers, &etag, body.meta.modified) {
         return Ok((StatusCode::NOT_MODIFIED, response_headers).into_response());
     }
 
-    let range = match wanted {
+    // A range applies only to the version the client has (If-Range); otherwise the whole
+    // file is sent, so a resumed download never mixes two versions.
+    let range_applies = headers
+        .get(IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == etag || v.trim() == modified);
+    let range = match wanted.filter(|_| range_applies) {
         None => None,
         Some(Ok(spec)) => match spec.resolve(size) {
             Some(r) => Some(r),
             None => {
-                let mut h = response_headers;
+                let mut error = ApiError::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    format!("Range outside the file, which has {size} bytes"),
+                )
+                .into_response();
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
-                    h.insert(CONTENT_RANGE, v);
+                    error.headers_mut().insert(CONTENT_RANGE, v);
                 }
-                return Ok((StatusCode::RANGE_NOT_SATISFIABLE, h).into_response());
+                return Ok(error);
             }
         },
         // A Range header we do not understand is ignored, as HTTP allows.
@@ -141,6 +164,30 @@ async fn serve(
     )
         .into_response())
 }
+
+/// Whether the client's cached copy is current: `If-None-Match` (weak comparison) decides
+/// when present, else `If-Modified-Since`.
+fn is_not_modified(
+    headers: &HeaderMap,
+    etag: &str,
+    modified: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    if let Some(tags) = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return tags.split(',').map(str::trim).any(|t| {
+            let t = t.strip_prefix("W/").unwrap_or(t);
+            t == etag || t == "*"
+        });
+    }
+    let since = headers
+        .get(IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| chrono::NaiveDateTime::parse_from_str(v.trim(), HTTP_DATE).ok());
+    // HTTP dates have whole seconds: compare at that precision.
+    since.is_some_and(|since| modified.timestamp() <= since.and_utc().timestamp())
+}
+
+/// The date format of HTTP headers (IMF-fixdate).
+const HTTP_DATE: &str = "%a, %d %b %Y %H:%M:%S GMT";
 
 /// One byte range of a `Range: bytes=...` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

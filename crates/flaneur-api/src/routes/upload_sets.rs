@@ -320,6 +320,10 @@ pub async fn add_file(
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                let too_large = std::io::Error::new(std::io::ErrorKind::FileTooLarge, e);
+                return Err(IngestError::BodyRead(too_large).into_api());
+            }
             Err(e) => {
                 return Err(ApiError::bad_request(format!(
                     "The multipart body could not be read ({e}); send the picture again"
@@ -328,18 +332,27 @@ pub async fn add_file(
         };
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
+            if file_name.is_some() {
+                return Err(ApiError::bad_request(
+                    "Only one file per request: send each picture in its own request",
+                ));
+            }
             let fname = field.file_name().unwrap_or_default().to_owned();
             if ingest::has_jpeg_name(&fname) {
-                let body = field.map_err(std::io::Error::other);
+                let body = field.map_err(|e| {
+                    let kind = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        std::io::ErrorKind::FileTooLarge
+                    } else {
+                        std::io::ErrorKind::UnexpectedEof
+                    };
+                    std::io::Error::new(kind, e)
+                });
                 staged = Some(ingest::stage(&state.services.staging_dir, Box::pin(body)).await?);
             }
             file_name = Some(fname);
             continue;
         }
-        let value = field.text().await.map_err(|e| {
-            ApiError::bad_request(format!("Form field {name} could not be read: {e}"))
-        })?;
-        form.push((name, value));
+        form.push((name.clone(), small_field(field, &name).await?));
     }
 
     // 2. Refusals in the order Panoramax clients expect.
@@ -355,6 +368,32 @@ pub async fn add_file(
     // 3. Store it.
     let file = state.services.add_file(set, staged, options).await?;
     Ok((StatusCode::ACCEPTED, Json(stac::upload_file(&base, &file))).into_response())
+}
+
+/// Longest value accepted for a form field other than the file.
+const MAX_FIELD_BYTES: usize = 64 << 10;
+
+/// Reads a small form field, refusing one that would hold megabytes in memory.
+async fn small_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    name: &str,
+) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("Form field {name} could not be read: {e}")))?
+    {
+        if bytes.len() + chunk.len() > MAX_FIELD_BYTES {
+            return Err(ApiError::bad_request(format!(
+                "Form field {name} is longer than {} KiB; only the file may be large",
+                MAX_FIELD_BYTES >> 10
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request(format!("Form field {name} is not UTF-8 text")))
 }
 
 trait IntoApi {

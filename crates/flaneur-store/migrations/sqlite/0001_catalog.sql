@@ -107,4 +107,5 @@ CREATE TABLE jobs (
     requeued INTEGER NOT NULL DEFAULT 0,
     UNIQUE (kind, target)
 );
-CREATE INDEX jobs_ready ON jobs(run_after);
+CREATE INDEX jobs_ready ON jobs(run_after, id);
+CREATE INDEX jobs_kind_ready ON jobs(kind, run_after, id);

@@ -58,6 +58,20 @@ impl FsBlobStore {
         }
         Ok(())
     }
+
+    /// Syncs every folder from the blob's up to the root, so that folders created for it
+    /// survive a crash too.
+    async fn sync_dirs(&self, path: &Path) -> Result<()> {
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            sync_dir(d).await?;
+            if d == self.root {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -67,10 +81,24 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Flushes a folder's entry list, so that a rename into it survives a crash.
+/// Flushes a folder's entry list, so that a new name in it survives a crash.
 async fn sync_dir(dir: &Path) -> Result<()> {
     let file = tokio::fs::File::open(dir).await.map_err(io_err(dir))?;
     file.sync_all().await.map_err(io_err(dir))
+}
+
+/// Copies a file into a new one that must not exist yet, and syncs it.
+async fn copy_new(from: PathBuf, to: PathBuf) -> std::io::Result<()> {
+    let task = tokio::task::spawn_blocking(move || {
+        let mut src = std::fs::File::open(&from)?;
+        let mut dst = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&to)?;
+        std::io::copy(&mut src, &mut dst)?;
+        dst.sync_all()
+    });
+    task.await.map_err(std::io::Error::other)?
 }
 
 fn meta_of(m: &std::fs::Metadata) -> BlobMeta {
@@ -90,36 +118,47 @@ impl BlobStore for FsBlobStore {
         let path = self.path_of(key)?;
         Self::ensure_parent(&path).await?;
 
-        // The staged file was synced by its writer; a rename within one file system is atomic,
-        // and syncing the folder makes the new name durable. Across file systems the rename
-        // fails and the bytes are copied instead.
-        if tokio::fs::rename(staged, &path).await.is_err() {
-            tokio::fs::copy(staged, &path)
-                .await
-                .map_err(io_err(&path))?;
-            let copied = tokio::fs::File::open(&path).await.map_err(io_err(&path))?;
-            copied.sync_all().await.map_err(io_err(&path))?;
-            tokio::fs::remove_file(staged)
-                .await
-                .map_err(io_err(staged))?;
+        // The staged file was synced by its writer. A hard link gives it its final name
+        // atomically and fails when the name is taken, so an existing blob is never replaced;
+        // across file systems the bytes are copied into a new file instead.
+        let linked = match tokio::fs::hard_link(staged, &path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                copy_new(staged.to_owned(), path.clone()).await
+            }
+            other => other,
+        };
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::AlreadyExists(key.to_owned()));
+            }
+            Err(source) => return Err(Error::Io { path, source }),
         }
-        match path.parent() {
-            Some(parent) => sync_dir(parent).await,
-            None => Ok(()),
-        }
+        tokio::fs::remove_file(staged)
+            .await
+            .map_err(io_err(staged))?;
+        self.sync_dirs(&path).await
     }
 
     async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<()> {
         let path = self.path_of(key)?;
         Self::ensure_parent(&path).await?;
 
-        // Write beside the target then rename, so readers never see half a file.
-        let tmp = path.with_extension("partial");
-        let mut file = tokio::fs::File::create(&tmp).await.map_err(io_err(&tmp))?;
-        file.write_all(&bytes).await.map_err(io_err(&tmp))?;
-        file.sync_data().await.map_err(io_err(&tmp))?;
-        drop(file);
-        tokio::fs::rename(&tmp, &path).await.map_err(io_err(&path))
+        // Write beside the target under a name of its own, then rename, so that readers never
+        // see half a file and two writers never share a temporary file.
+        let tmp = path.with_extension(format!("{}.partial", uuid::Uuid::new_v4().simple()));
+        let written = async {
+            let mut file = tokio::fs::File::create(&tmp).await.map_err(io_err(&tmp))?;
+            file.write_all(&bytes).await.map_err(io_err(&tmp))?;
+            file.sync_data().await.map_err(io_err(&tmp))?;
+            drop(file);
+            tokio::fs::rename(&tmp, &path).await.map_err(io_err(&path))
+        }
+        .await;
+        if written.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        written
     }
 
     async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<Option<BlobBody>> {

@@ -21,8 +21,9 @@ pub(super) async fn enqueue(
         "INSERT INTO jobs (kind, target, created_at, run_after) VALUES (?1, ?2, ?3, ?3)
          ON CONFLICT (kind, target) DO UPDATE SET
              run_after = excluded.run_after,
-             attempts = 0,
              last_error = NULL,
+             attempts = CASE WHEN lease_until IS NOT NULL AND lease_until > ?3
+                             THEN attempts ELSE 0 END,
              requeued = CASE WHEN lease_until IS NOT NULL AND lease_until > ?3
                              THEN 1 ELSE requeued END",
     )
@@ -40,21 +41,30 @@ pub(super) async fn claim(pool: &SqlitePool, lease: Duration) -> Result<Option<J
     let lease_us = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX / 2);
 
     // Dispatch jobs go first: they are cheap and publish sequences, while prepare jobs are
-    // many and slow. Among equals, the fewest attempts then the oldest.
-    let row = sqlx::query(
-        "UPDATE jobs SET lease_until = ?1 + ?2, attempts = attempts + 1
-         WHERE id = (
-             SELECT id FROM jobs
-             WHERE run_after <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
-             ORDER BY kind = 'dispatch' DESC, attempts, run_after, id
-             LIMIT 1)
-         RETURNING id, kind, target, attempts",
-    )
-    .bind(now)
-    .bind(lease_us)
-    .fetch_optional(pool)
-    .await
-    .map_err(Error::db("claim job"))?;
+    // many and slow. Each step walks the `run_after` order through an index, so claiming
+    // costs the same with one job queued or fifty thousand.
+    let mut row = None;
+    for kind_filter in ["kind = 'dispatch'", "1 = 1"] {
+        let sql = format!(
+            "UPDATE jobs SET lease_until = ?1 + ?2, attempts = attempts + 1
+             WHERE id = (
+                 SELECT id FROM jobs
+                 WHERE {kind_filter} AND run_after <= ?1
+                   AND (lease_until IS NULL OR lease_until < ?1)
+                 ORDER BY run_after, id
+                 LIMIT 1)
+             RETURNING id, kind, target, attempts"
+        );
+        row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(lease_us)
+            .fetch_optional(pool)
+            .await
+            .map_err(Error::db("claim job"))?;
+        if row.is_some() {
+            break;
+        }
+    }
 
     let Some(row) = row else { return Ok(None) };
     Ok(Some(Job {
@@ -69,14 +79,17 @@ pub(super) async fn claim(pool: &SqlitePool, lease: Duration) -> Result<Option<J
     }))
 }
 
-pub(super) async fn renew(pool: &SqlitePool, id: i64, lease: Duration) -> Result<()> {
+pub(super) async fn renew(pool: &SqlitePool, job: &Job, lease: Duration) -> Result<()> {
     let lease_us = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX / 2);
-    sqlx::query("UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_until IS NOT NULL")
-        .bind(to_micros(Utc::now()).saturating_add(lease_us))
-        .bind(id)
-        .execute(pool)
-        .await
-        .map_err(Error::db("renew job lease"))?;
+    sqlx::query(
+        "UPDATE jobs SET lease_until = ? WHERE id = ? AND attempts = ? AND lease_until IS NOT NULL",
+    )
+    .bind(to_micros(Utc::now()).saturating_add(lease_us))
+    .bind(job.id)
+    .bind(job.attempt)
+    .execute(pool)
+    .await
+    .map_err(Error::db("renew job lease"))?;
     Ok(())
 }
 
@@ -88,37 +101,47 @@ pub(super) async fn release_all(pool: &SqlitePool) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
-pub(super) async fn finish(pool: &SqlitePool, id: i64) -> Result<()> {
+pub(super) async fn finish(pool: &SqlitePool, job: &Job) -> Result<()> {
     let mut tx = pool.begin().await.map_err(Error::db("finish job"))?;
-    let requeued: Option<i64> = sqlx::query_scalar("SELECT requeued FROM jobs WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(Error::db("finish job"))?;
+    let requeued: Option<i64> =
+        sqlx::query_scalar("SELECT requeued FROM jobs WHERE id = ? AND attempts = ?")
+            .bind(job.id)
+            .bind(job.attempt)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::db("finish job"))?;
     let sql = match requeued {
+        // Another holder claimed it since: it is theirs to finish.
+        None => return Ok(()),
         Some(1) => {
             "UPDATE jobs SET requeued = 0, lease_until = NULL, attempts = 0, last_error = NULL
              WHERE id = ?"
         }
-        _ => "DELETE FROM jobs WHERE id = ?",
+        Some(_) => "DELETE FROM jobs WHERE id = ?",
     };
     sqlx::query(sql)
-        .bind(id)
+        .bind(job.id)
         .execute(&mut *tx)
         .await
         .map_err(Error::db("finish job"))?;
     tx.commit().await.map_err(Error::db("finish job"))
 }
 
-pub(super) async fn retry(pool: &SqlitePool, id: i64, error: &str, delay: Duration) -> Result<()> {
+pub(super) async fn retry(
+    pool: &SqlitePool,
+    job: &Job,
+    error: &str,
+    delay: Duration,
+) -> Result<()> {
     let delay_us = i64::try_from(delay.as_micros()).unwrap_or(i64::MAX / 2);
     sqlx::query(
         "UPDATE jobs SET lease_until = NULL, run_after = ?, last_error = ?, requeued = 0
-         WHERE id = ?",
+         WHERE id = ? AND attempts = ?",
     )
     .bind(to_micros(Utc::now()).saturating_add(delay_us))
     .bind(error)
-    .bind(id)
+    .bind(job.id)
+    .bind(job.attempt)
     .execute(pool)
     .await
     .map_err(Error::db("retry job"))?;

@@ -82,6 +82,35 @@ pub(super) async fn set_picture_status(
     Ok(())
 }
 
+pub(super) async fn transition_picture(
+    pool: &SqlitePool,
+    id: PictureId,
+    from: &[PictureStatus],
+    to: PictureStatus,
+    error: Option<&str>,
+) -> Result<bool> {
+    let mut sql = sqlx::QueryBuilder::new("UPDATE pictures SET status = ");
+    sql.push_bind(to.as_str())
+        .push(", process_error = ")
+        .push_bind(error.map(str::to_owned))
+        .push(", updated_at = ")
+        .push_bind(to_micros(Utc::now()))
+        .push(" WHERE id = ")
+        .push_bind(id.to_string())
+        .push(" AND status IN (");
+    let mut list = sql.separated(", ");
+    for status in from {
+        list.push_bind(status.as_str());
+    }
+    sql.push(")");
+    let done = sql
+        .build()
+        .execute(pool)
+        .await
+        .map_err(Error::db("change picture status"))?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub(super) async fn remove_picture(pool: &SqlitePool, id: PictureId) -> Result<()> {
     let mut tx = pool.begin().await.map_err(Error::db("remove picture"))?;
     delete_picture_row(&mut tx, &id.to_string()).await?;

@@ -364,11 +364,25 @@ pub(super) async fn apply_dispatch(
         job::enqueue(&mut tx, JobKind::DeleteFiles, &pic_text).await?;
     }
 
-    sqlx::query("UPDATE upload_sets SET dispatched = 1 WHERE id = ?")
-        .bind(&set_text)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("mark dispatched"))?;
+    // 5. The set is dispatched only if no picture arrived after the plan was made; otherwise
+    //    it is planned again, with the newcomers.
+    let planned: usize = plan.sequences.iter().map(|s| s.pictures.len()).sum();
+    let live: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pictures WHERE upload_set_id = ? AND status != 'waiting-for-delete'",
+    )
+    .bind(&set_text)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(Error::db("count dispatched pictures"))?;
+    if usize::try_from(live).ok() == Some(planned) {
+        sqlx::query("UPDATE upload_sets SET dispatched = 1 WHERE id = ?")
+            .bind(&set_text)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("mark dispatched"))?;
+    } else {
+        job::enqueue(&mut tx, JobKind::Dispatch, &set_text).await?;
+    }
     tx.commit().await.map_err(Error::db("apply dispatch"))?;
     Ok(ids)
 }

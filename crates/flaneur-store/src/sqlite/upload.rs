@@ -172,7 +172,7 @@ pub(super) async fn complete_upload_set(
         .begin()
         .await
         .map_err(Error::db("complete upload set"))?;
-    let done = sqlx::query("UPDATE upload_sets SET completed = 1 WHERE id = ?")
+    let done = sqlx::query("UPDATE upload_sets SET completed = 1, dispatched = 0 WHERE id = ?")
         .bind(id.to_string())
         .execute(&mut *tx)
         .await
@@ -313,7 +313,9 @@ async fn update_completion(conn: &mut SqliteConnection, id: UploadSetId) -> Resu
         .await
         .map_err(Error::db("count files"))?;
 
-    let now_complete = completed == 0 && estimated.is_some_and(|e| received >= e);
+    // Exactly the expected count, as on Panoramax instances: a client that sends more files
+    // than it announced completes the set itself.
+    let now_complete = completed == 0 && estimated.is_some_and(|e| received == e);
     sqlx::query("UPDATE upload_sets SET completed = ? WHERE id = ?")
         .bind(i64::from(now_complete))
         .bind(&id_text)
@@ -324,6 +326,19 @@ async fn update_completion(conn: &mut SqliteConnection, id: UploadSetId) -> Resu
         job::enqueue(conn, JobKind::Dispatch, &id_text).await?;
     }
     Ok(())
+}
+
+/// Records a refused file inside a transaction. The file row never names a picture: the one
+/// it would name belongs to someone else.
+async fn reject_in(
+    conn: &mut SqliteConnection,
+    mut file: UploadFile,
+    rejection: FileRejection,
+) -> Result<()> {
+    file.picture_id = None;
+    file.rejection = Some(rejection);
+    upsert_file(conn, &file).await?;
+    update_completion(conn, file.upload_set_id).await
 }
 
 /// The file row of that name in that set, when it holds an accepted picture.
@@ -361,7 +376,43 @@ pub(super) async fn insert_picture(
 ) -> Result<InsertOutcome> {
     let mut tx = pool.begin().await.map_err(Error::db("insert picture"))?;
 
-    // 1. Refuse what would overwrite: an accepted file of the same name, a taken id.
+    // 1. Refuse what would repeat or overwrite, inside the transaction so that concurrent
+    //    uploads of the same bytes cannot both pass: the same bytes already here or in another
+    //    upload set, an accepted file of the same name, a taken id.
+    let same: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT id, upload_set_id FROM pictures
+         WHERE content_md5 = ? AND status != 'waiting-for-delete'",
+    )
+    .bind(&picture.content_md5)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(Error::db("look up picture checksum"))?;
+    let set_text = picture.upload_set_id.to_string();
+    if let Some((existing, _)) = same.iter().find(|(_, s)| s.as_deref() == Some(&set_text)) {
+        let existing = existing
+            .parse()
+            .map_err(|e| Error::corrupt("pictures", e))?;
+        return Ok(InsertOutcome::SameBytes { existing });
+    }
+    if !same.is_empty() {
+        let mut existing = Vec::with_capacity(same.len());
+        for (id, set) in &same {
+            let id = id.parse().map_err(|e| Error::corrupt("pictures", e))?;
+            let set = match set {
+                Some(s) => Some(s.parse().map_err(|e| Error::corrupt("pictures", e))?),
+                None => None,
+            };
+            existing.push((id, set));
+        }
+        let rejection = FileRejection {
+            reason: RejectionReason::FileDuplicate,
+            message: "The same picture has already been sent in a past upload".to_owned(),
+            details: None,
+        };
+        reject_in(&mut tx, file, rejection).await?;
+        tx.commit().await.map_err(Error::db("insert picture"))?;
+        return Ok(InsertOutcome::SameBytesElsewhere { existing });
+    }
     if let Some(existing) = accepted_file_picture(&mut tx, &file).await? {
         let existing = existing.and_then(|p| p.parse().ok());
         return Ok(InsertOutcome::NameTaken { existing });
@@ -372,14 +423,12 @@ pub(super) async fn insert_picture(
         .await
         .map_err(Error::db("look up picture id"))?;
     if taken.is_some() {
-        let mut rejected = file;
-        rejected.rejection = Some(FileRejection {
+        let rejection = FileRejection {
             reason: RejectionReason::IdConflict,
             message: "A picture with the same ID already exists".to_owned(),
             details: None,
-        });
-        upsert_file(&mut tx, &rejected).await?;
-        update_completion(&mut tx, rejected.upload_set_id).await?;
+        };
+        reject_in(&mut tx, file, rejection).await?;
         tx.commit().await.map_err(Error::db("insert picture"))?;
         return Ok(InsertOutcome::IdTaken);
     }
@@ -428,6 +477,12 @@ pub(super) async fn insert_picture(
     //    a picture is never stored without the job that publishes it.
     upsert_file(&mut tx, &file).await?;
     job::enqueue(&mut tx, JobKind::Prepare, &picture.id.to_string()).await?;
+    // A set already dispatched is not any more: this picture is in no sequence yet.
+    sqlx::query("UPDATE upload_sets SET dispatched = 0 WHERE id = ?")
+        .bind(file.upload_set_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("insert picture"))?;
     update_completion(&mut tx, file.upload_set_id).await?;
     tx.commit().await.map_err(Error::db("insert picture"))?;
     Ok(InsertOutcome::Inserted)

@@ -44,6 +44,16 @@ async fn contract(store: &dyn BlobStore, scratch: &std::path::Path) {
         Some(&b"staged bytes"[..])
     );
 
+    // An existing blob is never replaced by a staged file.
+    std::fs::write(&staged, b"intruder").expect("write staged");
+    let taken = store.put_file("x/y.jpg", &staged).await;
+    assert!(matches!(taken, Err(Error::AlreadyExists(_))), "{taken:?}");
+    assert_eq!(
+        store.get_bytes("x/y.jpg").await.expect("get").as_deref(),
+        Some(&b"staged bytes"[..])
+    );
+    assert!(staged.exists(), "a refused file stays where it was");
+
     // Missing keys read as absent; deleting twice is fine; prefixes go whole.
     assert!(
         store

@@ -129,7 +129,7 @@ async fn contract(catalog: &dyn Catalog) {
         .expect("claim")
     {
         claimed.push((job.kind, job.target.clone()));
-        catalog.finish_job(job.id).await.expect("finish");
+        catalog.finish_job(&job).await.expect("finish");
     }
     assert_eq!(
         claimed.first().map(|c| c.0),
@@ -160,7 +160,7 @@ async fn contract(catalog: &dyn Catalog) {
         .expect("again");
     assert_eq!((again.id, again.attempt), (job.id, 2));
     catalog
-        .retry_job(again.id, "boom", Duration::from_secs(3600))
+        .retry_job(&again, "boom", Duration::from_secs(3600))
         .await
         .expect("retry");
     assert!(
