@@ -1,0 +1,70 @@
+//! The HTTP API of `flaneur serve`, tested as a black box against the real binary, the shared
+//! real pictures (`scripts/fetch-testdata.sh`) and GeoVisio 2.15.1's recorded responses.
+
+mod panoramax_cli;
+mod read;
+mod restart;
+mod server;
+mod shapes;
+mod upload;
+
+use std::path::PathBuf;
+
+/// The shared real pictures, where `scripts/fetch-testdata.sh` puts them.
+pub fn pictures_dir() -> PathBuf {
+    let root = std::env::var_os("FLANEUR_TESTDATA")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from);
+            let cache =
+                cache.or_else(|| Some(PathBuf::from(std::env::var_os("HOME")?).join(".cache")));
+            cache.map(|cache| cache.join("flaneur/testdata"))
+        });
+    let dir = root.map(|root| root.join("pictures")).unwrap_or_default();
+    assert!(
+        dir.join("1.jpg").is_file() && dir.join("cli-fixtures/e1.jpg").is_file(),
+        "test pictures not found in '{}': run scripts/fetch-testdata.sh",
+        dir.display()
+    );
+    dir
+}
+
+/// Paths of named pictures of the shared test data.
+pub fn pictures(names: &[&str]) -> Vec<PathBuf> {
+    let dir = pictures_dir();
+    names.iter().map(|name| dir.join(name)).collect()
+}
+
+/// The five 360° GoPro Max pictures, in capture order.
+pub const GOPRO: [&str; 5] = ["1.jpg", "2.jpg", "3.jpg", "4.jpg", "5.jpg"];
+/// The five flat Sony pictures, in capture order.
+pub const SONY: [&str; 5] = ["e1.jpg", "e2.jpg", "e3.jpg", "e4.jpg", "e5.jpg"];
+
+/// Width and height of a JPEG, read from its first start-of-frame marker.
+pub fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(
+        bytes.starts_with(&[0xFF, 0xD8]),
+        "not a JPEG (no SOI marker)"
+    );
+    let mut at = 2;
+    while at + 4 <= bytes.len() {
+        assert_eq!(bytes[at], 0xFF, "JPEG marker expected at byte {at}");
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            // Fill byte before a marker.
+            at += 1;
+            continue;
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+            let sof = &bytes[at + 4..at + 2 + length];
+            let height = u16::from_be_bytes([sof[1], sof[2]]);
+            let width = u16::from_be_bytes([sof[3], sof[4]]);
+            return (u32::from(width), u32::from(height));
+        }
+        assert!(marker != 0xDA, "JPEG scan starts before any SOF marker");
+        at += 2 + length;
+    }
+    panic!("no SOF marker in the JPEG");
+}
