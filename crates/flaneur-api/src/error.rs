@@ -77,6 +77,22 @@ impl From<Error> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "Collection doesn't exist")
             }
             Error::ItemNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "Item doesn't exist"),
+            Error::TileNotFound {
+                col,
+                row,
+                grid: Some((cols, rows)),
+                ..
+            } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "Tile {col}_{row} does not exist: this picture has {cols} columns and {rows} \
+                     rows of tiles, numbered from 0_0 at the top left"
+                ),
+            ),
+            Error::TileNotFound { grid: None, .. } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "This picture is not a 360° picture, so it has no tiles; use sd.jpg or hd.jpg",
+            ),
             Error::PictureBroken(_) => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "Picture could not be processed (its file is damaged), so it is not served",

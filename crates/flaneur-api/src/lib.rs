@@ -63,6 +63,9 @@ pub struct AppState {
     pub services: Services,
     /// The instance's description.
     pub info: Arc<InstanceInfo>,
+    /// Whether `X-Forwarded-Proto` and `X-Forwarded-Host` come from a reverse proxy of the
+    /// operator and say how clients reach the instance.
+    pub trust_forwarded_headers: bool,
 }
 
 /// Response headers browser code may read across origins: where a created upload set lives,

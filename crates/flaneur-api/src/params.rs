@@ -104,7 +104,10 @@ pub fn datetime(value: &str) -> Result<TimeRange, ApiError> {
         if let (Some(s), Some(e)) = (start, end)
             && s > e
         {
-            return Err(bad(value));
+            return Err(ApiError::bad_request("Invalid `datetime` argument").with(
+                "details",
+                json!({ "error": "the interval ends before it starts: put the earlier instant first" }),
+            ));
         }
         return Ok(TimeRange { start, end });
     }

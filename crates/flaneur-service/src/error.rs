@@ -82,6 +82,18 @@ pub enum Error {
     /// No such visible picture.
     #[error("item {0} does not exist")]
     ItemNotFound(String),
+    /// The picture has no such tile.
+    #[error("picture {id} has no tile {col}_{row}")]
+    TileNotFound {
+        /// The picture.
+        id: PictureId,
+        /// Column asked for.
+        col: u32,
+        /// Row asked for.
+        row: u32,
+        /// `(columns, rows)` of its grid; `None` for a flat picture, which has no tiles.
+        grid: Option<(u32, u32)>,
+    },
     /// The picture could not be processed: its file is damaged.
     #[error("picture {0} could not be processed")]
     PictureBroken(PictureId),

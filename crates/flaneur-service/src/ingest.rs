@@ -286,6 +286,9 @@ impl Services {
             rejection: None,
         };
 
+        // TODO: a crash between the blob write and the catalog commit leaves an original no
+        // row names — the upload was not acknowledged, so nothing is lost, but the file stays
+        // until a sweep of unreferenced blobs exists.
         // 4. Bytes into the blob store, then the catalog row. The store never replaces a
         //    blob, so a pre-assigned id that is taken cannot destroy another picture's file.
         //    If the row is then refused or cannot be written, the blob this request wrote is

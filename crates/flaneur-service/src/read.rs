@@ -108,18 +108,10 @@ impl Services {
     /// # Errors
     /// [`Error::ItemNotFound`] when it does not exist or may not be seen.
     pub async fn item(&self, id: PictureId) -> Result<ItemView> {
-        let not_found = || Error::ItemNotFound(id.to_string());
-        let picture = self.catalog.picture(id).await?.ok_or_else(not_found)?;
-        if !picture_is_visible(&picture) || picture.status == PictureStatus::WaitingForDelete {
-            return Err(not_found());
-        }
+        let picture = self.visible_picture(id).await?;
         let (Some(seq), Some(rank)) = (picture.sequence_id, picture.rank) else {
-            return Err(not_found());
+            return Err(Error::ItemNotFound(id.to_string()));
         };
-        let sequence = self.catalog.sequence(seq).await?.ok_or_else(not_found)?;
-        if !sequence_is_visible(&sequence) {
-            return Err(not_found());
-        }
         let (prev, next) = self.catalog.sequence_neighbours(seq, rank).await?;
         let prev = prev.filter(picture_is_visible);
         let next = next.filter(picture_is_visible);
@@ -128,6 +120,21 @@ impl Services {
             prev,
             next,
         })
+    }
+
+    /// A picture, whatever its processing state, if it and its sequence may be seen.
+    async fn visible_picture(&self, id: PictureId) -> Result<Picture> {
+        let not_found = || Error::ItemNotFound(id.to_string());
+        let picture = self.catalog.picture(id).await?.ok_or_else(not_found)?;
+        if !picture_is_visible(&picture) || picture.status == PictureStatus::WaitingForDelete {
+            return Err(not_found());
+        }
+        let seq = picture.sequence_id.ok_or_else(not_found)?;
+        let sequence = self.catalog.sequence(seq).await?.ok_or_else(not_found)?;
+        if !sequence_is_visible(&sequence) {
+            return Err(not_found());
+        }
+        Ok(picture)
     }
 
     /// Ready, visible pictures matching a search.
@@ -149,8 +156,7 @@ impl Services {
         asset: Asset,
         range: Option<Range<u64>>,
     ) -> Result<BlobBody> {
-        let view = self.item(id).await?;
-        let picture = view.picture;
+        let picture = self.visible_picture(id).await?;
         match picture.status {
             PictureStatus::Ready => {}
             PictureStatus::Broken => return Err(Error::PictureBroken(id)),
@@ -171,11 +177,10 @@ impl Services {
                 }
             }
             Asset::Tile { col, row } => {
-                let grid = picture
-                    .tile_grid()
-                    .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
-                if !grid.contains(col, row) {
-                    return Err(Error::ItemNotFound(id.to_string()));
+                let grid = picture.tile_grid();
+                if !grid.is_some_and(|g| g.contains(col, row)) {
+                    let grid = grid.map(|g| (g.cols, g.rows));
+                    return Err(Error::TileNotFound { id, col, row, grid });
                 }
                 blob_keys::tile(id, col, row)
             }

@@ -42,6 +42,17 @@ impl Services {
         Ok(set)
     }
 
+    /// An upload set, without its progress.
+    ///
+    /// # Errors
+    /// [`Error::UploadSetNotFound`] when it does not exist.
+    pub async fn upload_set_spec(&self, id: UploadSetId) -> Result<UploadSet> {
+        self.catalog
+            .upload_set(id)
+            .await?
+            .ok_or_else(|| Error::UploadSetNotFound(id.to_string()))
+    }
+
     /// An upload set and its progress.
     ///
     /// # Errors

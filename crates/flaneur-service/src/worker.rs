@@ -70,18 +70,15 @@ async fn run_one(services: &Services, job: Job) {
     let bookkeeping = match outcome {
         Ok(()) => services.catalog.finish_job(&job).await,
         Err(err) if is_permanent(&err) || job.attempt >= MAX_ATTEMPTS => {
-            error!(error = %err, "job failed for good");
+            error!(error = %chain(&err), "job failed for good");
             give_up(services, &job, &err).await;
             services.catalog.finish_job(&job).await
         }
         Err(err) => {
             // Back off 5 s, 20 s, 45 s...: storage hiccups get time to pass.
             let delay = Duration::from_secs(5 * u64::try_from(job.attempt.pow(2)).unwrap_or(1));
-            warn!(error = %err, retry_in_secs = delay.as_secs(), "job failed; will retry");
-            services
-                .catalog
-                .retry_job(&job, &err.to_string(), delay)
-                .await
+            warn!(error = %chain(&err), retry_in_secs = delay.as_secs(), "job failed; will retry");
+            services.catalog.retry_job(&job, &chain(&err), delay).await
         }
     };
     if let Err(err) = bookkeeping {
@@ -118,6 +115,18 @@ async fn give_up(services: &Services, job: &Job, err: &Error) {
     {
         error!(error = %e, "cannot mark picture broken");
     }
+}
+
+/// An error with its causes, for the operator: `storage failed: blob store i/o failed on ...`.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 fn picture_id(job: &Job) -> Result<PictureId> {

@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// Number of picture workers inside this process (0: none; jobs wait for another process).
     #[arg(long, env = "FLANEUR_WORKERS")]
     workers: Option<usize>,
+    /// Build links from the X-Forwarded-Proto and X-Forwarded-Host headers: set it when a
+    /// reverse proxy of yours sets them, never when clients reach the server directly.
+    #[arg(long, env = "FLANEUR_TRUST_FORWARDED_HEADERS")]
+    trust_forwarded_headers: bool,
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "FLANEUR_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
@@ -42,7 +46,11 @@ enum LogFormat {
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours only for a person watching a terminal, not in files or log collectors.
+    let is_terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(is_terminal);
     // A second initialisation (tests running several servers in one process) is harmless.
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -141,6 +149,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let state = AppState {
         services,
         info: Arc::new(InstanceInfo::default()),
+        trust_forwarded_headers: args.trust_forwarded_headers,
     };
     let app =
         axum::ServiceExt::<axum::extract::Request>::into_make_service(flaneur_api::app(state));

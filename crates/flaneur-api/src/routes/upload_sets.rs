@@ -29,17 +29,17 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Response> {
     let is_json = params::is_json(&headers);
-    let parsed: Option<Map<String, Value>> = if is_json {
-        serde_json::from_slice(&body).ok()
-    } else {
-        None
-    };
-    let Some(fields) = parsed else {
+    if !is_json {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Parameter for creating an UploadSet should be a valid JSON",
         ));
-    };
+    }
+    let fields: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "Parameters for creating an UploadSet are not a valid JSON object: {e}"
+        ))
+    })?;
 
     let (account_id, _) = state
         .services
@@ -67,6 +67,15 @@ fn upload_set_spec(
 ) -> Result<NewUploadSet, ApiError> {
     let mut problems: Vec<Value> = Vec::new();
     let mut problem = |field: &str, error: &str, input: Option<&Value>| {
+        // Long inputs are echoed cut short: the client has them already.
+        let input = match input {
+            Some(Value::String(s)) if s.chars().count() > 100 => Some(json!(format!(
+                "{}…",
+                s.chars().take(100).collect::<String>()
+            ))),
+            Some(Value::Object(_)) => Some(json!("(the request body)")),
+            other => other.cloned(),
+        };
         problems.push(json!({ "fields": [field], "error": error, "input": input }));
     };
     let get = |k: &str| fields.get(k).filter(|v| !v.is_null());
@@ -116,11 +125,15 @@ fn upload_set_spec(
         {
             Some(n) if range.contains(&n) => Some(n),
             _ => {
-                let msg = format!(
-                    "Input should be a number between {} and {}",
-                    range.start(),
-                    range.end()
-                );
+                let msg = if *range.end() == f64::MAX {
+                    format!("Input should be a number of at least {}", range.start())
+                } else {
+                    format!(
+                        "Input should be a number between {} and {}",
+                        range.start(),
+                        range.end()
+                    )
+                };
                 problem(k, &msg, Some(v));
                 None
             }
@@ -302,7 +315,7 @@ pub async fn add_file(
 ) -> ApiResult<Response> {
     let set = set_id(&id)?;
     // The set is checked before the body is read, so a wrong URL costs no upload.
-    state.services.upload_set(set).await?;
+    state.services.upload_set_spec(set).await?;
 
     let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| {
         ApiError::new(
