@@ -137,6 +137,8 @@ pub enum FileOutcome {
     Skipped {
         /// The server's explanation.
         reason: String,
+        /// The earlier upload set holding them, when it is another one.
+        earlier_upload_set: Option<String>,
     },
     /// The server refused the picture (HTTP 400), e.g. for missing GPS coordinates.
     Rejected {
@@ -251,11 +253,20 @@ pub async fn upload(
         upload_set = client::complete_upload_set(&client, &set_url).await?;
     }
 
-    // 6. Optionally wait for the server to make sequences and prepare the pictures.
+    // 6. Earlier upload sets that hold skipped pictures and were never completed were cut
+    //    short (the same folder sent before and interrupted): complete them too, so that
+    //    sending a folder again always ends with all of it published.
+    let resumed = complete_interrupted_sets(&client, &api, &reports, &upload_set.id, out).await?;
+
+    // 7. Optionally wait for the server to make sequences and prepare the pictures.
     let counts = Counts::of(&reports);
     if args.wait && counts.sent + counts.skipped == 0 {
         emit(out, "no picture was accepted, nothing to wait for\n");
     } else if args.wait {
+        for earlier_url in &resumed {
+            let earlier = wait_until_ready(&client, earlier_url, args.wait_timeout, out).await?;
+            emit(out, &format_collections(&earlier));
+        }
         upload_set = wait_until_ready(&client, &set_url, args.wait_timeout, out).await?;
         emit(out, &format_collections(&upload_set));
     }
@@ -393,6 +404,48 @@ async fn send_files(
 
 /// Polls the upload set until the server says it is ready, writing its progress whenever it
 /// changes.
+/// Completes the other upload sets that skipped pictures belong to, when they never were;
+/// returns their URLs.
+async fn complete_interrupted_sets(
+    client: &Client,
+    api: &client::ApiUrl,
+    reports: &[FileReport],
+    current: &str,
+    out: &mut (impl Write + Send),
+) -> anyhow::Result<Vec<String>> {
+    let mut earlier: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            FileOutcome::Skipped {
+                earlier_upload_set: Some(set),
+                ..
+            } => Some(set.as_str()),
+            _ => None,
+        })
+        .filter(|set| *set != current)
+        .collect();
+    earlier.sort_unstable();
+    earlier.dedup();
+
+    let mut resumed = Vec::new();
+    for set in earlier {
+        let url = api.at(&format!("upload_sets/{set}"));
+        let Ok(found) = client::get_upload_set(client, &url).await else {
+            continue;
+        };
+        if found.completed {
+            continue;
+        }
+        client::complete_upload_set(client, &url).await?;
+        emit(
+            out,
+            &format!("completed upload set {set}, left unfinished by an earlier upload\n"),
+        );
+        resumed.push(url);
+    }
+    Ok(resumed)
+}
+
 async fn wait_until_ready(
     client: &Client,
     set_url: &str,
@@ -643,6 +696,7 @@ mod tests {
                 "2.jpg",
                 FileOutcome::Skipped {
                     reason: "already".into(),
+                    earlier_upload_set: None,
                 },
             ),
             file(
@@ -681,6 +735,7 @@ mod tests {
                     "2.jpg",
                     FileOutcome::Skipped {
                         reason: String::new(),
+                        earlier_upload_set: None,
                     },
                 ),
             ],
@@ -909,7 +964,8 @@ mod tests {
                 (
                     "2_dup.jpg",
                     &FileOutcome::Skipped {
-                        reason: "The item has already been added to this upload set".into()
+                        reason: "The item has already been added to this upload set".into(),
+                        earlier_upload_set: None,
                     }
                 ),
                 (

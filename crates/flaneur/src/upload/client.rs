@@ -299,6 +299,7 @@ fn classify_file_answer(status: StatusCode, body: &[u8]) -> FileOutcome {
     match status {
         StatusCode::CONFLICT => FileOutcome::Skipped {
             reason: reason.unwrap_or_else(|| "already on the server".to_owned()),
+            earlier_upload_set: earlier_upload_set(body),
         },
         StatusCode::BAD_REQUEST => FileOutcome::Rejected {
             reason: reason.unwrap_or_else(|| "refused by the server (HTTP 400)".to_owned()),
@@ -310,6 +311,14 @@ fn classify_file_answer(status: StatusCode, body: &[u8]) -> FileOutcome {
             },
         },
     }
+}
+
+/// The upload set that already holds a picture, from a 409 "sent in a past upload" answer.
+fn earlier_upload_set(body: &[u8]) -> Option<String> {
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let sets = answer.get("upload_sets")?.as_array()?;
+    sets.iter()
+        .find_map(|s| s.get("upload_set_id")?.as_str().map(str::to_owned))
 }
 
 /// Turns a Panoramax error body into one line: `message`, then `details.error` when present (or
@@ -529,7 +538,21 @@ mod tests {
         assert_eq!(
             classify_file_answer(StatusCode::CONFLICT, &same_set),
             FileOutcome::Skipped {
-                reason: "The item has already been added to this upload set".into()
+                reason: "The item has already been added to this upload set".into(),
+                earlier_upload_set: None,
+            }
+        );
+
+        let past_upload = json_bytes(serde_json::json!({
+            "message": "The same picture has already been sent in a past upload",
+            "status_code": 409,
+            "upload_sets": [{"existing_item_id": "a84a", "upload_set_id": "c5b0"}]
+        }));
+        assert_eq!(
+            classify_file_answer(StatusCode::CONFLICT, &past_upload),
+            FileOutcome::Skipped {
+                reason: "The same picture has already been sent in a past upload".into(),
+                earlier_upload_set: Some("c5b0".into()),
             }
         );
 
