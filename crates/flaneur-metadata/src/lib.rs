@@ -33,6 +33,7 @@ mod pano;
 mod reader;
 mod segment;
 mod time;
+mod writer;
 mod xmp;
 mod zone;
 
@@ -40,6 +41,7 @@ pub use error::{MissingField, ReadError};
 pub use metadata::{HeadingSource, PictureMetadata};
 pub use reader::read;
 pub use segment::{HeaderScan, header_end};
+pub use writer::{RewrittenJpeg, TagOverrides, WriteError, write_overrides};
 
 /// Result of this crate's fallible functions.
 pub type Result<T, E = ReadError> = std::result::Result<T, E>;
