@@ -25,6 +25,7 @@
 mod accuracy;
 mod camera;
 mod camera_table;
+mod direction;
 mod error;
 mod fields;
 mod gps;
@@ -33,15 +34,13 @@ mod pano;
 mod reader;
 mod segment;
 mod time;
-mod writer;
 mod xmp;
 mod zone;
 
 pub use error::{MissingField, ReadError};
-pub use metadata::{HeadingSource, PictureMetadata};
+pub use metadata::{HeadingSource, MAX_PIXELS, PictureMetadata};
 pub use reader::read;
 pub use segment::{HeaderScan, header_end};
-pub use writer::{RewrittenJpeg, TagOverrides, WriteError, write_overrides};
 
 /// Result of this crate's fallible functions.
 pub type Result<T, E = ReadError> = std::result::Result<T, E>;

@@ -19,7 +19,19 @@ pub enum HeadingSource {
     /// XMP `GPano:PoseHeadingDegrees`: the panorama's centre direction.
     #[serde(rename = "gpano_pose_heading")]
     GPanoPoseHeading,
+    /// DJI XMP `drone-dji:GimbalYawDegree`: where the drone's camera gimbal pointed.
+    DroneGimbalYaw,
+    /// DJI XMP `drone-dji:FlightYawDegree`: where the drone's nose pointed.
+    DroneFlightYaw,
 }
+
+/// Largest picture, in pixels, that the server should decode: 150 megapixels, enough for a
+/// 16384×8192 panorama (134 MP). The same figure as `flaneur_imaging::MAX_PIXELS`, which this
+/// crate cannot name (it sits below the imaging crate); change both together.
+///
+/// A frame header announces up to 65535×65535 pixels in a few bytes, so check
+/// [`PictureMetadata::fits_pixel_budget`] before any decoding.
+pub const MAX_PIXELS: u64 = 150_000_000;
 
 /// A picture's metadata, read from its JPEG header.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -93,6 +105,17 @@ pub struct PictureMetadata {
 }
 
 impl PictureMetadata {
+    /// Pixels in the frame, as the header announces them: what decoding would allocate for,
+    /// times the bytes per pixel.
+    pub fn pixel_count(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+
+    /// Whether the picture is small enough to decode: at most [`MAX_PIXELS`].
+    pub fn fits_pixel_budget(&self) -> bool {
+        self.pixel_count() <= MAX_PIXELS
+    }
+
     /// Width and height as displayed: swapped for orientations 5 to 8 (quarter turns).
     pub fn display_size(&self) -> (u32, u32) {
         if (5..=8).contains(&self.orientation) {

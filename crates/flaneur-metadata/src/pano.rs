@@ -8,6 +8,12 @@
 //! knows its camera shoots spheres; a 2:1 picture from an unknown camera stays flat, with a
 //! warning. The cost is that spheres from unknown cameras that write no GPano tags show flat:
 //! still viewable, where a flat picture wrapped on a sphere is not.
+//!
+//! A partial panorama, cropped left and right as well as top and bottom (a 90° sweep from a
+//! phone), stays equirectangular with its crop, not flat: the reference viewer places it on
+//! the sphere by its `visible_area`, its field of view is 360° × cropped width / full width,
+//! and shown flat its horizon would bend. Only a cylindrical panorama without crop tags, whose
+//! place on the sphere is unknown, is flat.
 
 use flaneur_model::{Crop, Projection};
 
@@ -128,7 +134,10 @@ fn crop(xmp: &Xmp) -> Result<Option<Crop>, ReadError> {
         left,
         top,
     };
-    if width == 0 || height == 0 || width > full_width || top.saturating_add(height) > full_height {
+    // A crop past the right edge would wrap across the seam: GPano does not say it may, the
+    // viewer cannot show it, and its `visible_area` would have a negative margin.
+    let past_right = left.saturating_add(width) > full_width;
+    if width == 0 || height == 0 || past_right || top.saturating_add(height) > full_height {
         return Err(invalid(format!(
             "GPano crop {crop:?} does not fit in its panorama"
         )));
@@ -183,6 +192,26 @@ mod tests {
         assert_eq!(projection, Projection::Equirectangular);
         let crop = crop.expect("crop tags present");
         assert_eq!(crop.visible_area(), [0, 2538, 0, 2792]);
+    }
+
+    #[test]
+    fn reads_a_partial_sphere_and_refuses_one_past_the_seam() {
+        let partial = "GPano:ProjectionType=\"equirectangular\" \
+             GPano:FullPanoWidthPixels=\"8192\" GPano:FullPanoHeightPixels=\"4096\" \
+             GPano:CroppedAreaImageWidthPixels=\"2048\" \
+             GPano:CroppedAreaImageHeightPixels=\"1024\" GPano:CroppedAreaTopPixels=\"1536\"";
+        let at = |left: u32| {
+            projection(&xmp(&format!(
+                "{partial} GPano:CroppedAreaLeftPixels=\"{left}\""
+            )))
+        };
+        let crop = at(6144).expect("fits").1.expect("crop");
+        assert_eq!(crop.visible_area(), [6144, 1536, 0, 1536]);
+        assert!(matches!(
+            at(6145),
+            Err(ReadError::InvalidValue { field: "crop", .. })
+        ));
+        assert!(at(u32::MAX).is_err());
     }
 
     #[test]

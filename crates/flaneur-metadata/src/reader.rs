@@ -13,7 +13,7 @@ use crate::metadata::PictureMetadata;
 use crate::segment::{self, Walk};
 use crate::time::{CameraTime, Capture};
 use crate::xmp::Xmp;
-use crate::{accuracy, camera, camera_table, gps, pano, time, zone};
+use crate::{accuracy, camera, camera_table, direction, gps, pano, time, zone};
 
 /// Reads a picture's metadata from its bytes: the whole file, or any prefix that contains
 /// every segment before the first SOS marker. Pixels are never decoded.
@@ -80,7 +80,7 @@ pub fn read(bytes: &[u8]) -> Result<PictureMetadata, ReadError> {
         .and_then(|(make, model)| camera_table::find(make, model));
     let (projection, crop) = pano::projection(&xmp, (width, height), spec, &mut warnings)?;
     let focal_length_mm = camera::focal_length_mm(exif, spec);
-    let heading = gps::heading(exif, &xmp);
+    let heading = direction::heading(exif, &xmp, &mut warnings);
     let gps_accuracy_m = accuracy::horizontal_m(gps::accuracy(exif, &xmp), spec, make.as_deref());
     let orientation = orientation(exif, &mut warnings);
     let pose = |camera_key: &str, gpano_key: &str| {

@@ -11,12 +11,13 @@ const RDF_NS: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 
 /// Prefixes of the namespaces we read values from. Writers may pick other prefixes for the
 /// same namespace; the key uses these so that look-ups do not depend on the writer.
-const KNOWN_PREFIXES: [(&str, &str); 5] = [
+const KNOWN_PREFIXES: [(&str, &str); 6] = [
     ("http://ns.google.com/photos/1.0/panorama/", "GPano"),
     ("http://ns.adobe.com/exif/1.0/", "exif"),
     ("http://ns.adobe.com/tiff/1.0/", "tiff"),
     ("http://ns.adobe.com/xap/1.0/", "xmp"),
     ("http://pix4d.com/camera/1.0/", "Camera"),
+    ("http://www.dji.com/drone-dji/1.0/", "drone-dji"),
 ];
 
 /// An XMP segment is at most 64 kB; this bounds the tree far above any real packet.

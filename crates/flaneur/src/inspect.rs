@@ -343,6 +343,8 @@ fn tag_name(source: HeadingSource) -> &'static str {
         HeadingSource::GpsImgDirection => "GPSImgDirection",
         HeadingSource::GpsTrack => "GPSTrack",
         HeadingSource::GPanoPoseHeading => "GPano:PoseHeadingDegrees",
+        HeadingSource::DroneGimbalYaw => "drone-dji:GimbalYawDegree",
+        HeadingSource::DroneFlightYaw => "drone-dji:FlightYawDegree",
     }
 }
 

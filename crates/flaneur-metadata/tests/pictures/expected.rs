@@ -244,7 +244,8 @@ fn expectation(name: &str) -> Expect {
             at: "2024-04-04T09:30:06Z",
             utc_offset_secs: Some(7200),
             time_zone: "Europe/Paris",
-            heading: None,
+            // No GPS direction: XMP drone-dji:GimbalYawDegree -123.1, normalised.
+            heading: Some((236.9, HeadingSource::DroneGimbalYaw)),
             make: "DJI",
             model: "FC3582",
             size: (128, 64),
