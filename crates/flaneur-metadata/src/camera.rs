@@ -27,7 +27,7 @@ pub(crate) fn model(exif: Option<&ExifFields>, make: Option<&str>) -> Option<Str
 }
 
 /// `model` without `make` in front (ignoring case), or all of `model` if nothing would remain.
-fn strip_make<'a>(model: &'a str, make: &str) -> &'a str {
+pub(crate) fn strip_make<'a>(model: &'a str, make: &str) -> &'a str {
     model
         .get(..make.len())
         .filter(|prefix| prefix.eq_ignore_ascii_case(make))

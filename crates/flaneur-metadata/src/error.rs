@@ -58,6 +58,13 @@ pub enum ReadError {
         /// The missing values, never empty.
         fields: Vec<MissingField>,
     },
+    /// Every clock the picture has is clearly broken (never set, in the future, a GPS week
+    /// rollover behind the other). Counts as a missing `datetime` for clients.
+    #[error("picture has no plausible capture time: {reason}")]
+    ImplausibleTime {
+        /// Which clocks were refused and why.
+        reason: String,
+    },
     /// A value is present but unusable: coordinates out of range, partial GPano crop...
     #[error("picture has an invalid {field}: {reason}")]
     InvalidValue {
@@ -77,6 +84,7 @@ impl ReadError {
             ReadError::Malformed { .. } => "malformed_jpeg",
             ReadError::MissingFields { .. } => "missing_fields",
             ReadError::InvalidValue { .. } => "invalid_value",
+            ReadError::ImplausibleTime { .. } => "implausible_time",
         }
     }
 
@@ -99,15 +107,19 @@ impl ReadError {
                     text
                 }
             },
+            ReadError::ImplausibleTime { reason } => {
+                format!("{} ({reason})", MissingField::Datetime.message())
+            }
             ReadError::NotJpeg => "The sent file is not a valid JPEG".to_owned(),
             other => capitalize(&other.to_string()),
         }
     }
 
-    /// The missing fields, empty for other errors.
+    /// The missing fields (`datetime` for an implausible time), empty for other errors.
     pub fn missing_fields(&self) -> &[MissingField] {
         match self {
             ReadError::MissingFields { fields } => fields,
+            ReadError::ImplausibleTime { .. } => &[MissingField::Datetime],
             _ => &[],
         }
     }

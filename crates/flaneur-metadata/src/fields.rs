@@ -112,6 +112,28 @@ impl ExifFields {
         Some(reals)
     }
 
+    /// The values of a numeric field as reals, each `None` when its denominator is zero, so
+    /// that a caller can accept `0/0` in a part that does not matter (GPS seconds).
+    pub(crate) fn parts(&self, tag: Tag) -> Option<Vec<Option<f64>>> {
+        let max = 8;
+        let part = |num: f64, den: f64| ratio(num, den).ok();
+        match &self.field(tag)?.value {
+            Value::Rational(v) => Some(
+                v.iter()
+                    .take(max)
+                    .map(|r| part(r.num.into(), r.denom.into()))
+                    .collect(),
+            ),
+            Value::SRational(v) => Some(
+                v.iter()
+                    .take(max)
+                    .map(|r| part(r.num.into(), r.denom.into()))
+                    .collect(),
+            ),
+            _ => Some(self.reals(tag)?.ok()?.into_iter().map(Some).collect()),
+        }
+    }
+
     /// The first value of a numeric field as a real; `None` when absent, empty or not numeric.
     pub(crate) fn real(&self, tag: Tag) -> Option<Result<f64, ZeroDenominator>> {
         match self.reals(tag)? {

@@ -5,7 +5,8 @@
 use exif::Tag;
 
 use crate::error::ReadError;
-use crate::fields::{ExifFields, ZeroDenominator};
+use crate::fields::ExifFields;
+use crate::mapillary::Mapillary;
 use crate::metadata::HeadingSource;
 use crate::xmp::Xmp;
 
@@ -38,13 +39,19 @@ const LONGITUDE: Axis = Axis {
     max: 180.0,
 };
 
-/// The position as `(lat, lon)` in WGS84 degrees; `Ok(None)` when absent, broken or (0, 0).
+/// The position as `(lat, lon)` in WGS84 degrees, from the EXIF GPS tags, else XMP
+/// `exif:GPS*`, else Mapillary's `MAPLatitude`/`MAPLongitude`; `Ok(None)` when absent, broken
+/// or (0, 0).
+///
+/// (0, 0) counts as missing, as in the reference reader, so that the error keeps the
+/// reference's shape (missing `location`); the warning says why.
 ///
 /// # Errors
 /// [`ReadError::InvalidValue`] when a coordinate is outside the WGS84 range.
 pub(crate) fn position(
     exif: Option<&ExifFields>,
     xmp: &Xmp,
+    mapillary: Option<&Mapillary>,
     warnings: &mut Vec<String>,
 ) -> Result<Option<(f64, f64)>, ReadError> {
     let from_exif = exif.and_then(|exif| {
@@ -57,7 +64,8 @@ pub(crate) fn position(
         let lon = parse_xmp_coordinate(xmp.get("Xmp.exif.GPSLongitude")?, LONGITUDE)?;
         Some((lat, lon))
     };
-    let Some((lat, lon)) = from_exif.or_else(from_xmp) else {
+    let from_mapillary = || mapillary?.position();
+    let Some((lat, lon)) = from_exif.or_else(from_xmp).or_else(from_mapillary) else {
         return Ok(None);
     };
 
@@ -77,15 +85,25 @@ pub(crate) fn position(
     Ok(Some((lat, lon)))
 }
 
-/// One signed coordinate from EXIF degrees/minutes/seconds and its N/S or E/W reference.
+/// One signed coordinate from EXIF degrees/minutes/seconds (rationals or signed rationals,
+/// or decimal degrees in the first one) and its N/S or E/W reference.
+///
+/// A `0/0` minute or second counts as 0 with a warning (some cameras write it for "unknown"
+/// beside whole degrees); a `0/0` degree loses the coordinate.
 fn exif_coordinate(exif: &ExifFields, axis: Axis, warnings: &mut Vec<String>) -> Option<f64> {
-    let degrees = match exif.reals(axis.value)? {
-        Ok(parts) => dms_to_degrees(&parts)?,
-        Err(ZeroDenominator) => {
-            warnings.push(format!("gps {} has a zero denominator, ignored", axis.name));
-            return None;
-        }
+    let parts = exif.parts(axis.value)?;
+    let Some(Some(_)) = parts.first() else {
+        warnings.push(format!("gps {} has a zero denominator, ignored", axis.name));
+        return None;
     };
+    if parts.iter().take(3).any(Option::is_none) {
+        warnings.push(format!(
+            "gps {} has a 0/0 minute or second, read as 0",
+            axis.name
+        ));
+    }
+    let parts: Vec<f64> = parts.iter().take(3).map(|p| p.unwrap_or(0.0)).collect();
+    let degrees = dms_to_degrees(&parts)?;
     let reference = exif.text(axis.reference);
     Some(apply_reference(
         degrees,
@@ -95,17 +113,26 @@ fn exif_coordinate(exif: &ExifFields, axis: Axis, warnings: &mut Vec<String>) ->
     ))
 }
 
-/// Degrees from one to three parts (degrees, minutes, seconds).
+/// Degrees from one to three parts (degrees, minutes, seconds). A negative part (signed
+/// rationals) makes the whole value negative: `-48° 30'` is -48.5, not -47.5.
 fn dms_to_degrees(parts: &[f64]) -> Option<f64> {
     let (first, rest) = parts.split_first()?;
     let minutes = rest.first().copied().unwrap_or(0.0);
     let seconds = rest.get(1).copied().unwrap_or(0.0);
-    let degrees = first + minutes / 60.0 + seconds / 3600.0;
+    let is_negative = parts.iter().any(|p| p.is_sign_negative() && *p != 0.0);
+    let magnitude = first.abs() + minutes.abs() / 60.0 + seconds.abs() / 3600.0;
+    let degrees = if is_negative { -magnitude } else { magnitude };
     degrees.is_finite().then_some(degrees)
 }
 
-/// Signs a coordinate by its reference letter; a missing or unknown one counts as N or E,
-/// as the reference reader does, with a warning.
+/// Signs a coordinate by its reference letter.
+///
+/// - A missing or unknown letter counts as N or E, as the reference reader does, with a
+///   warning; a negative value then stays negative (its sign was written on purpose).
+/// - A negative value is never flipped back: with S or W it is read as south or west once
+///   (exiftool and the reference reader would flip it twice, to the north or east), and with
+///   N or E the two disagree and the sign wins, with a warning, since writers of signed values
+///   often leave the letter at its default.
 fn apply_reference(
     degrees: f64,
     reference: Option<&str>,
@@ -115,13 +142,27 @@ fn apply_reference(
     let letter = reference
         .and_then(|r| r.chars().next())
         .map(|c| c.to_ascii_uppercase());
+    let magnitude = degrees.abs();
+    let is_negative = degrees < 0.0;
     match letter {
-        Some(c) if c == axis.positive => degrees,
-        Some(c) if c == axis.negative => -degrees,
-        _ => {
+        Some(c) if c == axis.negative => -magnitude,
+        Some(c) if c == axis.positive && is_negative => {
             warnings.push(format!(
-                "gps {} reference is missing or unknown, assumed {}",
-                axis.name, axis.positive
+                "gps {} is negative with reference {}: read as {}",
+                axis.name, axis.positive, axis.negative
+            ));
+            degrees
+        }
+        Some(c) if c == axis.positive => degrees,
+        _ => {
+            let assumed = if is_negative {
+                axis.negative
+            } else {
+                axis.positive
+            };
+            warnings.push(format!(
+                "gps {} reference is missing or unknown, assumed {assumed}",
+                axis.name
             ));
             degrees
         }
@@ -154,15 +195,22 @@ pub(crate) fn altitude(exif: Option<&ExifFields>) -> Option<f64> {
     Some(if below_sea { -metres } else { metres })
 }
 
-/// The direction the camera faced: `GPSImgDirection`, else the direction of travel
-/// (`GPSTrack`), else the panorama's `PoseHeadingDegrees`.
+/// The direction the camera faced: `GPSImgDirection`, else Mapillary's compass
+/// (`MAPCompassHeading.TrueHeading`), else the direction of travel (`GPSTrack`), else the
+/// panorama's `PoseHeadingDegrees`.
+///
+/// Mapillary's JSON is parsed here again rather than passed in: it is small, and only read
+/// when `GPSImgDirection` is missing.
 pub(crate) fn heading(exif: Option<&ExifFields>, xmp: &Xmp) -> Option<(f64, HeadingSource)> {
     let exif_tag = |tag| exif.and_then(|e| e.real(tag)).and_then(Result::ok);
+    let image_direction = exif_tag(Tag::GPSImgDirection);
+    let compass = image_direction
+        .is_none()
+        .then(|| Mapillary::from_exif(exif)?.true_heading)
+        .flatten();
     let candidates = [
-        (
-            exif_tag(Tag::GPSImgDirection),
-            HeadingSource::GpsImgDirection,
-        ),
+        (image_direction, HeadingSource::GpsImgDirection),
+        (compass, HeadingSource::MapillaryCompass),
         (exif_tag(Tag::GPSTrack), HeadingSource::GpsTrack),
         (
             xmp.number("Xmp.GPano.PoseHeadingDegrees"),
@@ -256,6 +304,28 @@ mod tests {
     }
 
     #[test]
+    fn never_flips_a_negative_value_back() {
+        let mut warnings = Vec::new();
+        let signed = dms_to_degrees(&[-48.0, 30.0, 0.0]).expect("three parts");
+        assert_eq!(signed, -48.5);
+        assert_eq!(
+            apply_reference(signed, Some("S"), LATITUDE, &mut warnings),
+            -48.5
+        );
+        assert!(warnings.is_empty());
+        assert_eq!(
+            apply_reference(signed, Some("N"), LATITUDE, &mut warnings),
+            -48.5
+        );
+        assert_eq!(
+            apply_reference(signed, None, LATITUDE, &mut warnings),
+            -48.5
+        );
+        assert_eq!(warnings.len(), 2);
+        assert!(warnings[1].contains("assumed S"), "{warnings:?}");
+    }
+
+    #[test]
     fn reads_xmp_coordinates() {
         let lat = parse_xmp_coordinate("48,9.30398N", LATITUDE).expect("degrees and minutes");
         assert!((lat - (48.0 + 9.30398 / 60.0)).abs() < 1e-12);
@@ -286,9 +356,9 @@ mod tests {
             Xmp::parse(packet.as_bytes(), &mut Vec::new())
         };
         let mut warnings = Vec::new();
-        let zero = position(None, &xmp_of("0,0N", "0,0E"), &mut warnings);
+        let zero = position(None, &xmp_of("0,0N", "0,0E"), None, &mut warnings);
         assert_eq!(zero, Ok(None));
-        let far = position(None, &xmp_of("91,0N", "0,0E"), &mut warnings);
+        let far = position(None, &xmp_of("91,0N", "0,0E"), None, &mut warnings);
         assert!(matches!(
             far,
             Err(ReadError::InvalidValue {
@@ -296,7 +366,7 @@ mod tests {
                 ..
             })
         ));
-        let ok = position(None, &xmp_of("48,30N", "1,30W"), &mut warnings);
+        let ok = position(None, &xmp_of("48,30N", "1,30W"), None, &mut warnings);
         assert_eq!(ok, Ok(Some((48.5, -1.5))));
     }
 }

@@ -29,6 +29,7 @@ mod direction;
 mod error;
 mod fields;
 mod gps;
+mod mapillary;
 mod metadata;
 mod pano;
 mod reader;
@@ -39,8 +40,9 @@ mod zone;
 
 pub use error::{MissingField, ReadError};
 pub use metadata::{HeadingSource, MAX_PIXELS, PictureMetadata};
-pub use reader::read;
+pub use reader::{read, read_with};
 pub use segment::{HeaderScan, header_end};
+pub use time::ReadOptions;
 
 /// Result of this crate's fallible functions.
 pub type Result<T, E = ReadError> = std::result::Result<T, E>;

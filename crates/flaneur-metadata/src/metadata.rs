@@ -19,6 +19,8 @@ pub enum HeadingSource {
     /// XMP `GPano:PoseHeadingDegrees`: the panorama's centre direction.
     #[serde(rename = "gpano_pose_heading")]
     GPanoPoseHeading,
+    /// `MAPCompassHeading.TrueHeading` in Mapillary's JSON `ImageDescription`.
+    MapillaryCompass,
     /// DJI XMP `drone-dji:GimbalYawDegree`: where the drone's camera gimbal pointed.
     DroneGimbalYaw,
     /// DJI XMP `drone-dji:FlightYawDegree`: where the drone's nose pointed.

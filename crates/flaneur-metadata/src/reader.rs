@@ -9,9 +9,10 @@ use exif::Tag;
 
 use crate::error::{MissingField, ReadError};
 use crate::fields::ExifFields;
+use crate::mapillary::Mapillary;
 use crate::metadata::PictureMetadata;
 use crate::segment::{self, Walk};
-use crate::time::{CameraTime, Capture};
+use crate::time::{CameraTime, Capture, Clocks, ReadOptions};
 use crate::xmp::Xmp;
 use crate::{accuracy, camera, camera_table, direction, gps, pano, time, zone};
 
@@ -23,8 +24,17 @@ use crate::{accuracy, camera, camera_table, direction, gps, pano, time, zone};
 /// - [`ReadError::Truncated`] when they end before the first scan;
 /// - [`ReadError::Malformed`] when the header structure is broken or has no frame size;
 /// - [`ReadError::InvalidValue`] for coordinates out of range or inconsistent GPano crops;
-/// - [`ReadError::MissingFields`] when position or capture time are missing.
+/// - [`ReadError::MissingFields`] when position or capture time are missing;
+/// - [`ReadError::ImplausibleTime`] when the position is known but every clock is broken.
 pub fn read(bytes: &[u8]) -> Result<PictureMetadata, ReadError> {
+    read_with(bytes, &ReadOptions::default())
+}
+
+/// [`read`] with options: `now`, against which future clock readings are refused.
+///
+/// # Errors
+/// As [`read`].
+pub fn read_with(bytes: &[u8], options: &ReadOptions) -> Result<PictureMetadata, ReadError> {
     // 1. The header gives the frame size and the raw EXIF and XMP payloads.
     let header = match segment::walk(bytes) {
         Walk::Header(header) => header,
@@ -53,13 +63,29 @@ pub fn read(bytes: &[u8]) -> Result<PictureMetadata, ReadError> {
     // 3. Mandatory values. Both are looked at before failing so that the error names every
     // missing one, datetime first as the reference server lists them. The time zone comes
     // before the choice of clock: it can give the camera clock the offset that lets it win.
-    let position = gps::position(exif, &xmp, &mut warnings)?;
+    // A broken clock is dropped before the choice, so that it cannot win over a good one.
+    let mapillary = Mapillary::from_exif(exif);
+    let mapillary = mapillary.as_ref();
+    let position = gps::position(exif, &xmp, mapillary, &mut warnings)?;
     let time_zone = position.and_then(|(lat, lon)| zone::at(lat, lon));
-    let ts_gps = time::gps_time(exif, &xmp, &mut warnings);
-    let camera_as_tagged = time::camera_time(exif, &xmp, &mut warnings);
+    let ts_gps = time::gps_time(exif, &xmp, mapillary, &mut warnings);
+    let camera_as_tagged = time::camera_time(exif, &xmp, mapillary, &mut warnings);
     let camera_time =
         camera_as_tagged.map(|camera| place_in_zone(camera, time_zone, &mut warnings));
+    let clocks = Clocks {
+        gps: ts_gps,
+        camera: camera_time,
+    };
+    let (clocks, implausible) = match time::drop_implausible(clocks, options.now, &mut warnings) {
+        Ok(clocks) => (clocks, None),
+        Err(reason) => (Clocks::default(), Some(reason)),
+    };
+    let (ts_gps, camera_time) = (clocks.gps, clocks.camera);
+    let camera_as_tagged = camera_as_tagged.filter(|_| camera_time.is_some());
     let capture = time::choose(ts_gps, camera_time, &mut warnings);
+    if let (None, Some(_), Some(reason)) = (&capture, position, implausible) {
+        return Err(ReadError::ImplausibleTime { reason });
+    }
     let mut missing = Vec::new();
     if capture.is_none() {
         missing.push(MissingField::Datetime);
@@ -72,8 +98,8 @@ pub fn read(bytes: &[u8]) -> Result<PictureMetadata, ReadError> {
     };
 
     // 4. Everything else is optional. The camera table fills in what the tags lack.
-    let make = camera::make(exif);
-    let model = camera::model(exif, make.as_deref());
+    let make = camera::make(exif).or_else(|| mapillary?.make.clone());
+    let model = camera::model(exif, make.as_deref()).or_else(|| mapillary?.model(make.as_deref()));
     let spec = make
         .as_deref()
         .zip(model.as_deref())

@@ -2,10 +2,13 @@
 //! (local time, with an offset tag only on recent cameras). This module reads both, keeps
 //! sub-seconds, and picks the instant to trust.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc,
+};
 use exif::{Context, Tag};
 
 use crate::fields::{ExifFields, ZeroDenominator};
+use crate::mapillary::Mapillary;
 use crate::xmp::Xmp;
 
 /// Warning given when the camera clock is read as UTC for lack of anything better.
@@ -36,17 +39,27 @@ pub(crate) struct Capture {
 }
 
 /// The GPS date and time, in UTC: EXIF `GPSDateStamp` + `GPSTimeStamp`, else XMP
-/// `exif:GPSTimeStamp`.
+/// `exif:GPSTimeStamp`, else Mapillary's `MAPGpsTime`.
+///
+/// The date stamp is the UTC date, which is the camera's next (or previous) day in the
+/// evening west of Greenwich (or the morning east of it): it is read as it is, never moved
+/// to the camera's local date.
 pub(crate) fn gps_time(
     exif: Option<&ExifFields>,
     xmp: &Xmp,
+    mapillary: Option<&Mapillary>,
     warnings: &mut Vec<String>,
 ) -> Option<DateTime<Utc>> {
     if let Some(at) = exif.and_then(|exif| exif_gps_time(exif, warnings)) {
         return Some(at.and_utc());
     }
-    let (local, offset) = parse_iso(xmp.get("Xmp.exif.GPSTimeStamp")?, None)?;
-    Some(camera_as_utc(CameraTime { local, offset }))
+    let from_xmp = xmp
+        .get("Xmp.exif.GPSTimeStamp")
+        .and_then(|text| parse_iso(text, None));
+    if let Some((local, offset)) = from_xmp {
+        return Some(camera_as_utc(CameraTime { local, offset }));
+    }
+    mapillary?.gps_time
 }
 
 fn exif_gps_time(exif: &ExifFields, warnings: &mut Vec<String>) -> Option<NaiveDateTime> {
@@ -69,10 +82,12 @@ fn exif_gps_time(exif: &ExifFields, warnings: &mut Vec<String>) -> Option<NaiveD
 }
 
 /// The camera clock: first usable of `DateTimeOriginal` (EXIF IFD, then IFD0),
-/// `DateTime`, XMP `GPano:SourceImageCreateTime` and `exif:DateTimeOriginal`.
+/// `DateTime`, XMP `GPano:SourceImageCreateTime` and `exif:DateTimeOriginal`, then
+/// Mapillary's `MAPCaptureTime` (UTC, as Mapillary's tools write it).
 pub(crate) fn camera_time(
     exif: Option<&ExifFields>,
     xmp: &Xmp,
+    mapillary: Option<&Mapillary>,
     warnings: &mut Vec<String>,
 ) -> Option<CameraTime> {
     if let Some(exif) = exif {
@@ -120,7 +135,128 @@ pub(crate) fn camera_time(
             None => warnings.push(format!("camera date {text:?} is unreadable")),
         }
     }
-    None
+    let at = mapillary?.capture_time?;
+    Some(CameraTime {
+        local: at.naive_utc(),
+        offset: FixedOffset::east_opt(0),
+    })
+}
+
+/// How [`read_with`](crate::read_with) reads a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The present instant: a clock reading later than this (by more than a day, the most
+    /// an offsetless camera clock read as UTC can be ahead) is taken as broken.
+    pub now: DateTime<Utc>,
+}
+
+impl Default for ReadOptions {
+    /// Options with `now` the current system time.
+    fn default() -> Self {
+        Self { now: Utc::now() }
+    }
+}
+
+/// Digital cameras with clocks appeared around then; an earlier reading (often 1970, the
+/// Unix epoch, or 1980, the GPS epoch) is a clock that was never set.
+const FIRST_PLAUSIBLE_YEAR: i32 = 1990;
+
+/// The GPS week number wraps every 1024 weeks; a receiver that misses the wrap reports
+/// dates exactly that long before the true one.
+const GPS_WEEK_ROLLOVER: TimeDelta = TimeDelta::days(7 * 1024);
+
+/// How far the clocks may be from exactly one rollover apart: a camera clock without its
+/// time zone can be up to a day off.
+const ROLLOVER_SLACK: TimeDelta = TimeDelta::days(1);
+
+/// How far in the future a reading may be: an offsetless camera clock read as UTC in the
+/// zones east of Greenwich is up to 14 hours ahead.
+const FUTURE_SLACK: TimeDelta = TimeDelta::days(1);
+
+/// The two clocks once the clearly broken ones are dropped.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub(crate) struct Clocks {
+    /// The GPS clock, UTC.
+    pub gps: Option<DateTime<Utc>>,
+    /// The camera clock, placed in its zone when one is known.
+    pub camera: Option<CameraTime>,
+}
+
+/// One clock's reading in UTC while [`drop_implausible`] judges it.
+#[derive(Clone, Copy)]
+struct Reading {
+    name: &'static str,
+    at: DateTime<Utc>,
+    is_kept: bool,
+}
+
+/// Drops each clock that is clearly broken — before 1990, in the future relative to `now`,
+/// or exactly one GPS week rollover (1024 weeks) before the other clock — with a warning
+/// naming it, so that a plausible clock wins over a broken one.
+///
+/// # Errors
+/// Why no clock is left, when every clock present was broken. Absent clocks are no error
+/// here: the caller reports them as missing.
+pub(crate) fn drop_implausible(
+    clocks: Clocks,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> Result<Clocks, String> {
+    let reading = |name, at| Reading {
+        name,
+        at,
+        is_kept: true,
+    };
+    let mut gps = clocks.gps.map(|at| reading("gps time", at));
+    let mut camera = clocks
+        .camera
+        .map(|c| reading("camera time", camera_as_utc(c)));
+    let mut reasons = Vec::new();
+
+    // 1. Each clock on its own.
+    for clock in gps.iter_mut().chain(camera.iter_mut()) {
+        let why = if clock.at.year() < FIRST_PLAUSIBLE_YEAR {
+            format!("is before {FIRST_PLAUSIBLE_YEAR}")
+        } else if clock.at > now + FUTURE_SLACK {
+            format!("is after the time of reading ({})", now.to_rfc3339())
+        } else {
+            continue;
+        };
+        clock.is_kept = false;
+        reasons.push(format!("{} {} {why}", clock.name, clock.at.to_rfc3339()));
+    }
+
+    // 2. The two against each other: the earlier one missed a GPS week rollover. Both are
+    // plausible on their own, and either may be the broken one (cameras set their clock
+    // from the GPS too).
+    if let (Some(g), Some(c)) = (gps.as_mut(), camera.as_mut())
+        && g.is_kept
+        && c.is_kept
+    {
+        let (earlier, later) = if g.at < c.at { (g, c) } else { (c, g) };
+        if (later.at - earlier.at - GPS_WEEK_ROLLOVER).abs() <= ROLLOVER_SLACK {
+            earlier.is_kept = false;
+            reasons.push(format!(
+                "{} {} is 1024 weeks (a gps week rollover) before the {}",
+                earlier.name,
+                earlier.at.to_rfc3339(),
+                later.name
+            ));
+        }
+    }
+
+    let is_kept = |clock: Option<Reading>| clock.is_some_and(|c| c.is_kept);
+    let kept = Clocks {
+        gps: clocks.gps.filter(|_| is_kept(gps)),
+        camera: clocks.camera.filter(|_| is_kept(camera)),
+    };
+    if kept.gps.is_none() && kept.camera.is_none() && !reasons.is_empty() {
+        return Err(reasons.join("; "));
+    }
+    for reason in reasons {
+        warnings.push(format!("{reason}: discarded"));
+    }
+    Ok(kept)
 }
 
 /// Picks the capture instant from the GPS and camera clocks.
@@ -362,6 +498,62 @@ mod tests {
         assert_eq!(capture.at, utc("2015-05-04T13:08:52Z"));
         assert_eq!(warnings, [CAMERA_TIME_AS_UTC]);
         assert_eq!(choose(None, None, &mut warnings), None);
+    }
+
+    #[test]
+    fn drops_clocks_that_are_clearly_broken() {
+        let now = utc("2025-01-01T00:00:00Z");
+        let good = utc("2024-04-04T09:30:06Z");
+        let cam = |text: &str| Some(camera(text, Some("+00:00")));
+        let cases = [
+            // (gps, camera, kept gps, kept camera)
+            (Some(good), cam("1970:01:01 00:00:00"), true, false),
+            (
+                Some(utc("1989-12-31T23:59:59Z")),
+                cam("2024:04:04 09:30:06"),
+                false,
+                true,
+            ),
+            (
+                Some(utc("2004-08-19T09:30:06Z")),
+                cam("2024:04:04 09:30:06"),
+                false,
+                true,
+            ),
+            (Some(good), cam("2004:08:19 09:30:06"), true, false),
+            (Some(good), cam("2025:01:02 12:00:00"), true, false),
+            // A day ahead at most is a clock read in the wrong zone, not a broken one.
+            (Some(good), cam("2025:01:01 13:00:00"), true, true),
+            // 1024 weeks and three days apart: no rollover.
+            (
+                Some(utc("2004-08-16T09:30:06Z")),
+                cam("2024:04:04 09:30:06"),
+                true,
+                true,
+            ),
+        ];
+        for (gps, camera, kept_gps, kept_camera) in cases {
+            let mut warnings = Vec::new();
+            let clocks = Clocks { gps, camera };
+            let kept = drop_implausible(clocks, now, &mut warnings).expect("one clock left");
+            assert_eq!(kept.gps.is_some(), kept_gps, "{clocks:?}");
+            assert_eq!(kept.camera.is_some(), kept_camera, "{clocks:?}");
+            assert_eq!(warnings.len(), usize::from(!(kept_gps && kept_camera)));
+        }
+    }
+
+    #[test]
+    fn names_every_broken_clock_when_none_is_left() {
+        let clocks = Clocks {
+            gps: Some(utc("1980-01-06T00:00:00Z")),
+            camera: Some(camera("2030:01:01 00:00:00", None)),
+        };
+        let now = utc("2025-01-01T00:00:00Z");
+        let reason = drop_implausible(clocks, now, &mut Vec::new()).expect_err("both broken");
+        assert!(reason.contains("gps time 1980"), "{reason}");
+        assert!(reason.contains("camera time 2030"), "{reason}");
+        let none = drop_implausible(Clocks::default(), now, &mut Vec::new());
+        assert_eq!(none, Ok(Clocks::default()));
     }
 
     #[test]

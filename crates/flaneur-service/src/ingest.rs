@@ -395,7 +395,8 @@ fn rejected_file(
 fn rejection_for(err: &ReadError) -> (FileRejection, IngestError) {
     let message = err.message();
     match err {
-        ReadError::MissingFields { fields } => {
+        ReadError::MissingFields { .. } | ReadError::ImplausibleTime { .. } => {
+            let fields = err.missing_fields();
             let missing: Vec<&'static str> = fields.iter().map(|f| f.as_str()).collect();
             let rejection = FileRejection {
                 reason: RejectionReason::InvalidMetadata,

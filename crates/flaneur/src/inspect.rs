@@ -343,6 +343,7 @@ fn tag_name(source: HeadingSource) -> &'static str {
         HeadingSource::GpsImgDirection => "GPSImgDirection",
         HeadingSource::GpsTrack => "GPSTrack",
         HeadingSource::GPanoPoseHeading => "GPano:PoseHeadingDegrees",
+        HeadingSource::MapillaryCompass => "MAPCompassHeading.TrueHeading",
         HeadingSource::DroneGimbalYaw => "drone-dji:GimbalYawDegree",
         HeadingSource::DroneFlightYaw => "drone-dji:FlightYawDegree",
     }
