@@ -35,6 +35,7 @@ mod pano;
 mod reader;
 mod segment;
 mod time;
+mod writer;
 mod xmp;
 mod zone;
 
@@ -43,6 +44,7 @@ pub use metadata::{HeadingSource, MAX_PIXELS, PictureMetadata};
 pub use reader::{read, read_with};
 pub use segment::{HeaderScan, header_end};
 pub use time::ReadOptions;
+pub use writer::{RewrittenJpeg, TagOverrides, WriteError, write_overrides};
 
 /// Result of this crate's fallible functions.
 pub type Result<T, E = ReadError> = std::result::Result<T, E>;

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use flaneur_metadata::{HeaderScan, PictureMetadata, ReadError};
+use flaneur_metadata::{
+    HeaderScan, PictureMetadata, ReadError, TagOverrides, WriteError, write_overrides,
+};
 use flaneur_model::{
     FileRejection, NewPicture, PictureDetails, PictureId, RejectionReason, UploadFile, UploadSetId,
 };
@@ -43,6 +45,25 @@ async fn read_prefix(path: &std::path::Path, limit: u64) -> Result<Vec<u8>> {
         .await
         .map_err(Error::Staging)?;
     Ok(bytes)
+}
+
+/// What of the client's overrides goes into the file's EXIF, if anything. XMP keys other than
+/// the projection (kept in the catalog) are not written yet; the heading is a number, written
+/// as such rather than as a text tag.
+fn tag_overrides(o: &Overrides) -> Option<TagOverrides> {
+    let raw: Vec<(String, String)> = o
+        .raw_tags
+        .iter()
+        .filter(|(k, _)| k.starts_with("Exif.") && k != "Exif.GPSInfo.GPSImgDirection")
+        .cloned()
+        .collect();
+    let tags = TagOverrides {
+        position: o.position,
+        captured_at: o.captured_at,
+        heading_deg: o.heading_deg,
+        raw,
+    };
+    (!tags.is_empty()).then_some(tags)
 }
 
 /// What a file that is not a readable JPEG is refused with, as on Panoramax instances.
@@ -149,12 +170,18 @@ where
 }
 
 /// Values given by the client in place of what the file says.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overrides {
     /// Longitude and latitude, given together.
     pub position: Option<(f64, f64)>,
-    /// Capture instant.
-    pub captured_at: Option<DateTime<Utc>>,
+    /// Capture instant, with the offset of the local time the client gave.
+    pub captured_at: Option<DateTime<chrono::FixedOffset>>,
+    /// Direction of the camera, degrees clockwise from north.
+    pub heading_deg: Option<f64>,
+    /// Kind of picture, when the file's tags do not say it is a 360° one.
+    pub projection: Option<flaneur_model::Projection>,
+    /// Other tags given as `Exif.*` / `Xmp.*` keys with their values.
+    pub raw_tags: Vec<(String, String)>,
 }
 
 /// Everything the client said about a file besides its bytes.
@@ -234,7 +261,28 @@ impl Services {
             return Err(IngestError::DuplicateElsewhere { existing: same }.into());
         }
 
-        // 2. Metadata, from the header kept in memory or, for unusual files whose header did
+        // 2. Values the client gives go into the file itself, as on Panoramax instances: the
+        //    stored original then says what the catalog says, and a file that lacked its
+        //    position or time becomes readable.
+        let mut staged = staged;
+        let mut write_warnings = Vec::new();
+        if let Some(tags) = tag_overrides(&options.overrides) {
+            match self.rewrite_staged(&mut staged, &tags).await? {
+                Ok(warnings) => write_warnings = warnings,
+                Err(err) => {
+                    let (field, reason) = match &err {
+                        WriteError::UnsupportedKey { key, .. }
+                        | WriteError::InvalidRawValue { key, .. } => {
+                            (format!("override_{key}"), err.to_string())
+                        }
+                        _ => ("override".to_owned(), err.to_string()),
+                    };
+                    return Err(IngestError::BadParameter { field, reason }.into());
+                }
+            }
+        }
+
+        // 3. Metadata, from the header kept in memory or, for unusual files whose header did
         //    not fit, from the staged file.
         let read = match staged.header_complete {
             true => flaneur_metadata::read(&staged.header),
@@ -247,7 +295,10 @@ impl Services {
             },
         };
         let meta = match read {
-            Ok(meta) => meta,
+            Ok(mut meta) => {
+                meta.warnings.extend(write_warnings);
+                meta
+            }
             Err(err) => {
                 let (rejection, error) = rejection_for(&err);
                 debug!(file = %options.file_name, error = %err, "file refused by metadata reader");
@@ -273,7 +324,7 @@ impl Services {
             return Err(IngestError::NotAnImage { reason }.into());
         }
 
-        // 3. The picture row, built from the metadata and the client's overrides.
+        // 4. The picture row, built from the metadata and the client's overrides.
         let picture_id = options.picture_id.unwrap_or_default();
         let picture = new_picture(picture_id, &upload_set, &staged, &options, meta);
         let file = UploadFile {
@@ -289,12 +340,11 @@ impl Services {
         // TODO: a crash between the blob write and the catalog commit leaves an original no
         // row names — the upload was not acknowledged, so nothing is lost, but the file stays
         // until a sweep of unreferenced blobs exists.
-        // 4. Bytes into the blob store, then the catalog row. The store never replaces a
+        // 5. Bytes into the blob store, then the catalog row. The store never replaces a
         //    blob, so a pre-assigned id that is taken cannot destroy another picture's file.
         //    If the row is then refused or cannot be written, the blob this request wrote is
         //    removed again, so a refused file leaves nothing behind.
         let key = blob_keys::original(picture_id);
-        let mut staged = staged;
         let Some(path) = staged.path.take() else {
             return Err(Error::Staging(std::io::Error::other(
                 "staged file already consumed",
@@ -348,6 +398,53 @@ impl Services {
               "picture accepted");
         self.wake_workers();
         Ok(file)
+    }
+
+    /// Writes overrides into a staged file and keeps its new header for reading. The file is
+    /// held in memory once, for the rewrite; its MD5 stays the one of the bytes received, so
+    /// sending the same file again is still recognised.
+    async fn rewrite_staged(
+        &self,
+        staged: &mut StagedFile,
+        tags: &TagOverrides,
+    ) -> Result<std::result::Result<Vec<String>, WriteError>> {
+        let Some(path) = staged.path.clone() else {
+            return Err(Error::Staging(std::io::Error::other(
+                "staged file already consumed",
+            )));
+        };
+        let bytes = tokio::fs::read(&path).await.map_err(Error::Staging)?;
+        let tags = tags.clone();
+        let written = tokio::task::spawn_blocking(move || write_overrides(&bytes, &tags))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?;
+        let rewritten = match written {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+
+        // The new file replaces the staged one atomically, synced like the original was.
+        let tmp = path.with_extension("rewritten");
+        let mut file = tokio::fs::File::create(&tmp)
+            .await
+            .map_err(Error::Staging)?;
+        file.write_all(&rewritten.bytes)
+            .await
+            .map_err(Error::Staging)?;
+        file.sync_all().await.map_err(Error::Staging)?;
+        drop(file);
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .map_err(Error::Staging)?;
+
+        if let HeaderScan::Complete(end) = flaneur_metadata::header_end(&rewritten.bytes) {
+            staged.header = rewritten.bytes[..end].to_vec();
+            staged.header_complete = true;
+        } else {
+            staged.header = rewritten.bytes;
+            staged.header_complete = true;
+        }
+        Ok(Ok(rewritten.warnings))
     }
 
     /// Removes a blob this request wrote but the catalog refused. A failure leaves an
@@ -442,7 +539,10 @@ fn new_picture(
     meta: PictureMetadata,
 ) -> NewPicture {
     let (lon, lat) = options.overrides.position.unwrap_or((meta.lon, meta.lat));
-    let captured_at = options.overrides.captured_at.unwrap_or(meta.captured_at);
+    let captured_at = options
+        .overrides
+        .captured_at
+        .map_or(meta.captured_at, |t| t.to_utc());
     let (width, height) = meta.display_size();
     NewPicture {
         id,
@@ -453,8 +553,8 @@ fn new_picture(
         utc_offset_secs: meta.utc_offset_secs,
         lon,
         lat,
-        heading_deg: meta.heading_deg,
-        projection: meta.projection,
+        heading_deg: options.overrides.heading_deg.or(meta.heading_deg),
+        projection: options.overrides.projection.unwrap_or(meta.projection),
         width,
         height,
         orientation: meta.orientation,

@@ -11,6 +11,7 @@
 //! Only `http://` instances can be reached: the binary is built without TLS.
 
 mod client;
+mod sidecar;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -213,6 +214,19 @@ pub async fn upload(
         let dir = args.dir.display();
         return Err(UsageError(format!("no .jpg or .jpeg file in the folder {dir}")).into());
     }
+    let sidecar = sidecar::read(&args.dir)
+        .map_err(UsageError)?
+        .unwrap_or_default();
+    if !sidecar.is_empty() {
+        let n = sidecar.len();
+        emit(
+            out,
+            &format!(
+                "using {} for the values of {n} pictures\n",
+                sidecar::FILE_NAME
+            ),
+        );
+    }
     let title = args
         .title
         .clone()
@@ -242,7 +256,7 @@ pub async fn upload(
 
     // 4. Send the files, a few at a time.
     let files_url = api.at(&format!("upload_sets/{}/files", upload_set.id));
-    let reports = send_files(&client, &files_url, &files, args).await;
+    let reports = send_files(&client, &files_url, &files, &sidecar, args).await;
     emit(out, &format_summary(&reports));
 
     // 5. Complete the set unless reaching the declared count already did. The count is often
@@ -370,6 +384,7 @@ async fn send_files(
     client: &Client,
     files_url: &str,
     files: &[PathBuf],
+    sidecar: &sidecar::Overrides,
     args: &UploadArgs,
 ) -> Vec<FileReport> {
     let bar = ProgressBar::new(files.len() as u64);
@@ -385,8 +400,10 @@ async fn send_files(
                     || path.display().to_string(),
                     |n| n.to_string_lossy().into(),
                 );
+                let extra = sidecar.get(&file_name).map_or(&[][..], Vec::as_slice);
                 let outcome =
-                    client::send_file(client, files_url, path, &file_name, args.is_blurred).await;
+                    client::send_file(client, files_url, path, &file_name, args.is_blurred, extra)
+                        .await;
                 if let FileOutcome::Rejected { reason } | FileOutcome::Failed { reason } = &outcome
                 {
                     bar.println(format!("{file_name}: {reason}"));

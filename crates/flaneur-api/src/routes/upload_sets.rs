@@ -465,17 +465,13 @@ fn file_options(file_name: String, form: &[(String, String)]) -> Result<FileOpti
     };
     let captured_at = match get("override_capture_time").filter(|v| !v.is_empty()) {
         None => None,
-        Some(v) => Some(
-            DateTime::parse_from_rfc3339(v)
-                .map_err(|_| {
-                    bad(
-                        "override_capture_time",
-                        "should be an RFC 3339 instant with its offset, like \
+        Some(v) => Some(DateTime::parse_from_rfc3339(v).map_err(|_| {
+            bad(
+                "override_capture_time",
+                "should be an RFC 3339 instant with its offset, like \
                          2021-07-29T11:16:54+02:00",
-                    )
-                })?
-                .to_utc(),
-        ),
+            )
+        })?),
     };
     let picture_id = match get("picture_id").filter(|v| !v.is_empty()) {
         None => None,
@@ -484,12 +480,53 @@ fn file_options(file_name: String, form: &[(String, String)]) -> Result<FileOpti
                 .map_err(|_| bad("picture_id", "should be a UUID"))?,
         ),
     };
+    // Tags given by key, as the Panoramax uploader sends its sidecar columns. The heading and
+    // the 360° projection also count as values of the picture; every tag is kept for the file.
+    let raw_tags: Vec<(String, String)> = form
+        .iter()
+        .filter_map(|(name, value)| {
+            let key = name.strip_prefix("override_")?;
+            (key.starts_with("Exif.") || key.starts_with("Xmp."))
+                .then(|| (key.to_owned(), value.trim().to_owned()))
+        })
+        .collect();
+    let tag = |key: &str| {
+        raw_tags
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let heading_deg = match tag("Exif.GPSInfo.GPSImgDirection") {
+        None => None,
+        Some(v) => match v.parse::<f64>() {
+            Ok(h) if (0.0..=360.0).contains(&h) => Some(h % 360.0),
+            _ => {
+                let field = "override_Exif.GPSInfo.GPSImgDirection";
+                return Err(bad(field, "should be a heading in degrees, from 0 to 360"));
+            }
+        },
+    };
+    let projection = match tag("Xmp.GPano.ProjectionType") {
+        None => None,
+        Some("equirectangular") => Some(flaneur_model::Projection::Equirectangular),
+        Some(_) => {
+            let field = "override_Xmp.GPano.ProjectionType";
+            return Err(bad(
+                field,
+                "only equirectangular (a 360° picture) can be given",
+            ));
+        }
+    };
     Ok(FileOptions {
         file_name,
         is_blurred,
         overrides: Overrides {
             position,
             captured_at,
+            heading_deg,
+            projection,
+            raw_tags,
         },
         picture_id,
     })

@@ -250,6 +250,7 @@ pub(super) async fn send_file(
     path: &Path,
     file_name: &str,
     is_blurred: bool,
+    extra_fields: &[(String, String)],
 ) -> FileOutcome {
     // The request is rebuilt from the file for each attempt: a streamed body cannot be replayed.
     let result = send_with_retry(|| async {
@@ -259,9 +260,12 @@ pub(super) async fn send_file(
         let part = Part::stream_with_length(body, size_bytes)
             .file_name(file_name.to_owned())
             .mime_str("image/jpeg")?;
-        let form = Form::new()
+        let mut form = Form::new()
             .part("file", part)
             .text("isBlurred", if is_blurred { "true" } else { "false" });
+        for (name, value) in extra_fields {
+            form = form.text(name.clone(), value.clone());
+        }
         Ok(client.post(files_url).multipart(form))
     })
     .await;
