@@ -107,3 +107,28 @@ fn flaneur_upload_sends_the_panoramax_csv_sidecar() {
     );
     assert_eq!(features[0]["properties"]["view:azimuth"], json!(90));
 }
+
+#[test]
+fn a_picture_over_the_pixel_budget_is_refused_before_any_decoding() {
+    let server = Server::start();
+    let set = server.create_upload_set("huge", None);
+    // A small file whose frame header claims 65535×65535 pixels, given a position and a time.
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../flaneur-metadata/tests/data/hostile/sof-65535x65535.jpg");
+    let form = multipart::Form::new()
+        .part("file", file_part(&file))
+        .text("override_longitude", "2.35")
+        .text("override_latitude", "48.85")
+        .text("override_capture_time", "2024-05-01T10:00:00+02:00");
+    let (status, body) = server.post_form(&set, form);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let reason = body["details"]["error"].as_str().unwrap_or_default();
+    assert!(reason.contains("65535×65535"), "{body}");
+
+    let (_, files) = server.get_json(&format!("/upload_sets/{set}/files"));
+    assert_eq!(
+        files["files"][0]["rejected"]["reason"],
+        json!("invalid_file"),
+        "{files}"
+    );
+}
