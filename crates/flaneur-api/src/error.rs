@@ -118,7 +118,10 @@ impl From<Error> for ApiError {
 
 fn ingest_error(err: IngestError) -> ApiError {
     match err {
-        IngestError::NoFile => ApiError::bad_request("No file was sent"),
+        IngestError::NoFile => ApiError::bad_request("No file was sent").with(
+            "details",
+            json!({ "error": "send the picture as a multipart/form-data field named file" }),
+        ),
         IngestError::NotJpegName { .. } => ApiError::bad_request(
             "Picture file is either missing or in an unsupported format (should be jpg)",
         ),

@@ -14,6 +14,29 @@ use crate::ApiError;
 /// Query parameters by name (the last value wins when repeated).
 pub type Params = HashMap<String, String>;
 
+/// A request body, or a JSON error saying why it could not be read (too large, cut short).
+pub fn body(
+    read: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::body::Bytes, ApiError> {
+    read.map_err(|rejection| {
+        let status = rejection.status();
+        if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                format!(
+                    "The request body is larger than the {} KiB this route accepts",
+                    crate::MAX_BODY_BYTES >> 10
+                ),
+            )
+        } else {
+            ApiError::new(
+                status,
+                format!("The request body could not be read: {rejection}"),
+            )
+        }
+    })
+}
+
 /// Whether a request body is declared as JSON.
 pub fn is_json(headers: &HeaderMap) -> bool {
     headers

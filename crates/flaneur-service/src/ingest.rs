@@ -583,7 +583,12 @@ fn new_picture(
             make: meta.make,
             model: meta.model,
             focal_length_mm: meta.focal_length_mm,
-            field_of_view_deg: meta.field_of_view_deg,
+            // A picture the client says is 360° covers the whole horizon, whatever the file
+            // said of its lens.
+            field_of_view_deg: match options.overrides.projection {
+                Some(flaneur_model::Projection::Equirectangular) => Some(360.0),
+                _ => meta.field_of_view_deg,
+            },
             crop: meta.crop,
             altitude_m: meta.altitude_m,
             pitch_deg: meta.pitch_deg,

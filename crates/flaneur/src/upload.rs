@@ -218,6 +218,20 @@ pub async fn upload(
         .map_err(UsageError)?
         .unwrap_or_default();
     if !sidecar.is_empty() {
+        for name in sidecar.keys() {
+            if !files
+                .iter()
+                .any(|f| f.file_name().is_some_and(|n| n.to_string_lossy() == *name))
+            {
+                emit(
+                    out,
+                    &format!(
+                        "warning: {} names {name}, which is not in the folder\n",
+                        sidecar::FILE_NAME
+                    ),
+                );
+            }
+        }
         let n = sidecar.len();
         emit(
             out,
@@ -270,7 +284,8 @@ pub async fn upload(
     // 6. Earlier upload sets that hold skipped pictures and were never completed were cut
     //    short (the same folder sent before and interrupted): complete them too, so that
     //    sending a folder again always ends with all of it published.
-    let resumed = complete_interrupted_sets(&client, &api, &reports, &upload_set.id, out).await?;
+    let resumed =
+        complete_interrupted_sets(&client, &api, &reports, &upload_set.id, &title, out).await?;
 
     // 7. Optionally wait for the server to make sequences and prepare the pictures.
     let counts = Counts::of(&reports);
@@ -421,13 +436,14 @@ async fn send_files(
 
 /// Polls the upload set until the server says it is ready, writing its progress whenever it
 /// changes.
-/// Completes the other upload sets that skipped pictures belong to, when they never were;
-/// returns their URLs.
+/// Completes the other upload sets of the same title that skipped pictures belong to, when
+/// they never were; returns their URLs.
 async fn complete_interrupted_sets(
     client: &Client,
     api: &client::ApiUrl,
     reports: &[FileReport],
     current: &str,
+    title: &str,
     out: &mut (impl Write + Send),
 ) -> anyhow::Result<Vec<String>> {
     let mut earlier: Vec<&str> = reports
@@ -450,7 +466,9 @@ async fn complete_interrupted_sets(
         let Ok(found) = client::get_upload_set(client, &url).await else {
             continue;
         };
-        if found.completed {
+        // Only an earlier upload of this same folder (same title) is finished here: an open
+        // set of another client holding the same picture is theirs to complete.
+        if found.completed || found.title.as_deref() != Some(title) {
             continue;
         }
         client::complete_upload_set(client, &url).await?;

@@ -1,6 +1,7 @@
 //! `GET` and `POST /api/search`: STAC item search with keyset paging.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -67,8 +68,9 @@ pub async fn post(
     State(state): State<AppState>,
     base: BaseUrl,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    let body = params::body(body)?;
     let is_json = params::is_json(&headers);
     if !is_json {
         return Err(ApiError::new(

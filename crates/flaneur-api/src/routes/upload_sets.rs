@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::header::{LOCATION, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
@@ -26,8 +27,9 @@ pub async fn create(
     State(state): State<AppState>,
     base: BaseUrl,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    let body = params::body(body)?;
     let is_json = params::is_json(&headers);
     if !is_json {
         return Err(ApiError::new(
@@ -473,6 +475,13 @@ fn file_options(file_name: String, form: &[(String, String)]) -> Result<FileOpti
             )
         })?),
     };
+    // chrono keeps a leap second as a 60th second, which many clients refuse to parse back.
+    if captured_at.is_some_and(|t| chrono::Timelike::nanosecond(&t) >= 1_000_000_000) {
+        return Err(bad(
+            "override_capture_time",
+            "leap seconds (:60) are not accepted; give the instant as :59.999 or the next second",
+        ));
+    }
     let picture_id = match get("picture_id").filter(|v| !v.is_empty()) {
         None => None,
         Some(v) => Some(

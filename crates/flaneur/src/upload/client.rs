@@ -96,6 +96,9 @@ impl fmt::Display for ApiUrl {
 pub struct UploadSet {
     /// Its id.
     pub id: String,
+    /// Its title.
+    #[serde(default)]
+    pub title: Option<String>,
     /// Whether the server considers all files received.
     #[serde(default)]
     pub completed: bool,

@@ -38,6 +38,8 @@ pub fn read(dir: &Path) -> Result<Option<Overrides>, String> {
 /// # Errors
 /// A message naming the line and column of the first value that cannot be used.
 pub fn parse(text: &str) -> Result<Overrides, String> {
+    // Spreadsheets often save "CSV UTF-8" with a byte-order mark before the header.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
         .enumerate()
@@ -51,7 +53,11 @@ pub fn parse(text: &str) -> Result<Overrides, String> {
         .unwrap_or(',');
     let columns: Vec<&str> = header.split(separator).map(str::trim).collect();
     let Some(file_col) = columns.iter().position(|c| *c == "file") else {
-        return Err("the header has no 'file' column naming each picture".to_owned());
+        return Err(
+            "the header has no 'file' column naming each picture (columns are separated by \
+             commas, semicolons or tabs)"
+                .to_owned(),
+        );
     };
 
     let mut overrides = Overrides::new();
@@ -110,7 +116,11 @@ pub fn parse(text: &str) -> Result<Overrides, String> {
             (None, None) => {}
             _ => return Err(format!("line {line_no}: give both lon and lat, or neither")),
         }
-        overrides.insert((*file).to_owned(), fields);
+        if overrides.insert((*file).to_owned(), fields).is_some() {
+            return Err(format!(
+                "line {line_no}: {file} already has a line; keep one per picture"
+            ));
+        }
     }
     Ok(overrides)
 }
@@ -160,6 +170,14 @@ mod tests {
                 ("override_Xmp.xmp.Rating".to_owned(), "1".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn accepts_a_byte_order_mark_and_refuses_duplicate_lines() {
+        let o = parse("\u{feff}file,lat,lon\ne1.jpg,48.8,2.3\n").expect("BOM accepted");
+        assert!(o.contains_key("e1.jpg"));
+        let err = parse("file,lat,lon\ne1.jpg,48.8,2.3\ne1.jpg,48,2\n").expect_err("duplicate");
+        assert!(err.contains("already has a line"), "{err}");
     }
 
     #[test]
