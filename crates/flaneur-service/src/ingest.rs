@@ -310,27 +310,24 @@ impl Services {
 
         // A picture too large to decode, or cut short, would only fail when its derivatives
         // are made; refuse it now, while the contributor can still do something about it.
-        if !meta.fits_pixel_budget() {
-            let reason = format!(
+        let unusable = if !meta.fits_pixel_budget() {
+            Some(format!(
                 "the picture is {}×{} pixels, more than the {} megapixels this instance can \
                  process; send a smaller version",
                 meta.width,
                 meta.height,
                 flaneur_metadata::MAX_PIXELS / 1_000_000
-            );
-            let rejection = FileRejection {
-                reason: RejectionReason::InvalidFile,
-                message: INVALID_FILE_MESSAGE.to_owned(),
-                details: Some(serde_json::json!({ "error": reason })),
-            };
-            self.record(set, &options.file_name, Some(&staged), rejection)
-                .await?;
-            return Err(IngestError::NotAnImage { reason }.into());
-        }
-        if staged.end.as_ref().is_some_and(|e| !e.is_found()) {
-            let reason = "the picture data stops before the JPEG end marker: the file was cut \
-                          short, send the whole file again"
-                .to_owned();
+            ))
+        } else if staged.end.as_ref().is_some_and(|e| !e.is_found()) {
+            Some(
+                "the picture data stops before the JPEG end marker: the file was cut short, \
+                 send the whole file again"
+                    .to_owned(),
+            )
+        } else {
+            None
+        };
+        if let Some(reason) = unusable {
             let rejection = FileRejection {
                 reason: RejectionReason::InvalidFile,
                 message: INVALID_FILE_MESSAGE.to_owned(),

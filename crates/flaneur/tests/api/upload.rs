@@ -359,3 +359,21 @@ fn upload_set_creation_errors_match_geovisio() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(body["message"].is_string(), "{body}");
 }
+
+#[test]
+fn a_picture_cut_short_is_refused_when_it_arrives() {
+    let server = Server::start();
+    let set = server.create_upload_set("cut", None);
+    let whole = std::fs::read(pictures_dir().join("e1.jpg")).expect("read e1.jpg");
+    let cut = whole[..whole.len() * 3 / 5].to_vec();
+    let (status, body) = server.upload_bytes(&set, "cut.jpg", cut);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let reason = body["details"]["error"].as_str().unwrap_or_default();
+    assert!(reason.contains("cut short"), "{body}");
+    let (_, files) = server.get_json(&format!("/upload_sets/{set}/files"));
+    assert_eq!(
+        files["files"][0]["rejected"]["reason"],
+        json!("invalid_file"),
+        "{files}"
+    );
+}
