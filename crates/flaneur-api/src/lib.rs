@@ -6,6 +6,7 @@ mod error;
 mod params;
 mod routes;
 pub mod stac;
+mod style;
 mod url;
 
 use std::sync::Arc;

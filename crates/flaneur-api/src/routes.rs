@@ -4,6 +4,7 @@ mod catalog;
 mod collections;
 mod files;
 mod items;
+mod map;
 mod search;
 mod upload_sets;
 
@@ -36,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/search", get(search::get).post(search::post))
         .route("/api/pictures/{id}/{file}", get(files::picture))
         .route("/api/pictures/{id}/tiled/{tile}", get(files::tile))
+        .route("/api/map/style.json", get(map::style))
+        .route("/api/map/{z}/{x}/{y_fmt}", get(map::tile))
         .route("/api/upload_sets", post(upload_sets::create))
         .route(
             "/api/upload_sets/{id}",

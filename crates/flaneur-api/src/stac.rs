@@ -129,6 +129,10 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
                  Some("Thumbnail URL for a given sequence")),
             link("item-preview", Some("image/jpeg"), api("/pictures/{id}/thumb.jpg"),
                  Some("Thumbnail URL for a given picture")),
+            link("xyz", Some("application/vnd.mapbox-vector-tile"), api("/map/{z}/{x}/{y}.mvt"),
+                 Some("Pictures and sequences vector tiles")),
+            link("xyz-style", Some("application/json"), api("/map/style.json"),
+                 Some("MapLibre Style JSON")),
             license_link(info),
         ],
     })

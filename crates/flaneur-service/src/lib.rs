@@ -7,12 +7,14 @@
 //! - [`prepare`]: making a picture's derivatives.
 //! - [`worker`]: the loop that runs queued jobs.
 //! - [`read`]: what readers may see: sequences, pictures, search and picture files.
+//! - [`tile`]: map vector tiles of the published pictures.
 
 pub mod dispatch;
 mod error;
 pub mod ingest;
 pub mod prepare;
 pub mod read;
+pub mod tile;
 pub mod upload_set;
 pub mod worker;
 

@@ -39,11 +39,13 @@ pub struct ItemView {
     pub next: Option<Picture>,
 }
 
-fn sequence_is_visible(s: &Sequence) -> bool {
+/// Whether anonymous readers may see a sequence.
+pub(crate) fn sequence_is_visible(s: &Sequence) -> bool {
     s.status == SequenceStatus::Ready && s.visibility == Visibility::Anyone
 }
 
-fn picture_is_visible(p: &Picture) -> bool {
+/// Whether anonymous readers may see a picture (its sequence aside).
+pub(crate) fn picture_is_visible(p: &Picture) -> bool {
     p.base.visibility == Visibility::Anyone && p.sequence_id.is_some()
 }
 

@@ -174,6 +174,28 @@ pub struct Extent {
     pub interval: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
+/// A published sequence with its ready, visible pictures in rank order, to draw on a map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceTrack {
+    /// The sequence.
+    pub sequence: Sequence,
+    /// Its pictures, by rank.
+    pub pictures: Vec<Picture>,
+}
+
+/// The published pictures snapped to one point of the 0.1° map grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GridCell {
+    /// Longitude of the grid point.
+    pub lon: f64,
+    /// Latitude of the grid point.
+    pub lat: f64,
+    /// Pictures counted there.
+    pub nb_pictures: i64,
+    /// How many of them are 360° pictures.
+    pub nb_360_pictures: i64,
+}
+
 /// Metadata storage, search and job queue.
 ///
 /// # Errors
@@ -294,6 +316,21 @@ pub trait Catalog: Send + Sync + 'static {
 
     /// Space and time covered by ready pictures.
     async fn extent(&self) -> Result<Extent>;
+
+    // --- map ----------------------------------------------------------------------------------
+
+    /// Published sequences whose bbox intersects `[min lon, min lat, max lon, max lat]`, each
+    /// with all its ready, visible pictures (also those outside the bbox, so lines can be
+    /// clipped at the edge rather than stop short of it).
+    async fn sequence_tracks(&self, bbox: [f64; 4]) -> Result<Vec<SequenceTrack>>;
+
+    /// Every ready, visible picture of a published sequence, counted per point of the 0.1°
+    /// grid. Only non-empty cells are returned.
+    async fn picture_grid(&self) -> Result<Vec<GridCell>>;
+
+    /// A token that changes whenever a picture or a sequence is added, changed or removed:
+    /// what map tiles are computed from.
+    async fn data_version(&self) -> Result<String>;
 
     // --- jobs ---------------------------------------------------------------------------------
 

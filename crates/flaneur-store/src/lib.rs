@@ -17,9 +17,9 @@ mod sqlite;
 pub use area::Area;
 pub use blob::{BlobBody, BlobMeta, BlobStore, FsBlobStore, blob_keys};
 pub use catalog::{
-    Catalog, DispatchPlan, Extent, InsertOutcome, Page, PictureQuery, PlannedDuplicate,
+    Catalog, DispatchPlan, Extent, GridCell, InsertOutcome, Page, PictureQuery, PlannedDuplicate,
     PlannedPicture, PlannedSequence, RankQuery, SequenceCursor, SequenceQuery, SequenceSummary,
-    TimeRange,
+    SequenceTrack, TimeRange,
 };
 pub use error::{Error, Result};
 pub use sqlite::SqliteCatalog;

@@ -7,6 +7,7 @@
 
 mod codec;
 mod job;
+mod map;
 mod migrate;
 mod picture;
 mod search;
@@ -28,8 +29,8 @@ use sqlx::sqlite::{
 use tracing::info;
 
 use crate::catalog::{
-    DispatchPlan, Extent, InsertOutcome, Page, PictureQuery, RankQuery, SequenceQuery,
-    SequenceSummary,
+    DispatchPlan, Extent, GridCell, InsertOutcome, Page, PictureQuery, RankQuery, SequenceQuery,
+    SequenceSummary, SequenceTrack,
 };
 use crate::{Catalog, Error, Result};
 
@@ -209,6 +210,18 @@ impl Catalog for SqliteCatalog {
 
     async fn extent(&self) -> Result<Extent> {
         search::extent(&self.reader).await
+    }
+
+    async fn sequence_tracks(&self, bbox: [f64; 4]) -> Result<Vec<SequenceTrack>> {
+        map::sequence_tracks(&self.reader, bbox).await
+    }
+
+    async fn picture_grid(&self) -> Result<Vec<GridCell>> {
+        map::picture_grid(&self.reader).await
+    }
+
+    async fn data_version(&self) -> Result<String> {
+        map::data_version(&self.reader).await
     }
 
     async fn enqueue_job(&self, kind: JobKind, target: &str) -> Result<()> {

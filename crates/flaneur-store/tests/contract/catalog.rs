@@ -244,8 +244,36 @@ async fn contract(catalog: &dyn Catalog) {
     assert_eq!(page.rows.len(), 1);
     assert!(!page.has_next && !page.has_prev);
 
-    // 6. Deleting the set leaves a tombstone and queues file removal.
+    // 6. What maps are drawn from: tracks in a bbox with their pictures by rank, the grid,
+    //    and a version that changes with the catalog.
+    let tracks = catalog
+        .sequence_tracks([1.99, 47.99, 2.01, 48.01])
+        .await
+        .expect("tracks");
+    assert_eq!(tracks.len(), 1);
+    assert_eq!(tracks[0].sequence.id, seqs[0]);
+    let ranked: Vec<PictureId> = tracks[0].pictures.iter().map(|p| p.base.id).collect();
+    assert_eq!(ranked, ids);
+    let far = catalog
+        .sequence_tracks([10.0, 10.0, 11.0, 11.0])
+        .await
+        .expect("tracks");
+    assert!(far.is_empty());
+    let grid = catalog.picture_grid().await.expect("grid");
+    assert_eq!(grid.len(), 1, "{grid:?}");
+    assert_eq!((grid[0].nb_pictures, grid[0].nb_360_pictures), (3, 0));
+    assert!((grid[0].lon - 2.0).abs() < 1e-9 && (grid[0].lat - 48.0).abs() < 1e-9);
+    let version = catalog.data_version().await.expect("version");
+
+    // 7. Deleting the set leaves a tombstone and queues file removal.
     assert!(catalog.delete_upload_set(set).await.expect("delete"));
+    assert_ne!(catalog.data_version().await.expect("version"), version);
+    assert!(catalog.picture_grid().await.expect("grid").is_empty());
+    let tracks = catalog
+        .sequence_tracks([1.99, 47.99, 2.01, 48.01])
+        .await
+        .expect("tracks");
+    assert!(tracks.is_empty());
     let seq = catalog
         .sequence(seqs[0])
         .await

@@ -8,6 +8,7 @@ mod read;
 mod restart;
 mod server;
 mod shapes;
+mod tiles;
 mod upload;
 
 use std::path::PathBuf;

@@ -1,0 +1,82 @@
+//! Map vector tiles and their style (panoramax-api.md §6).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use flaneur_service::tile::geometry::{MAX_ZOOM, TileId};
+use serde_json::Value;
+
+use crate::url::BaseUrl;
+use crate::{ApiError, ApiResult, AppState, style};
+
+/// The media type of vector tiles.
+const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+/// Tiles change as pictures are published: caches may keep them a minute, then revalidate.
+const CACHE: &str = "public, max-age=60";
+
+/// The tile addressed by `z`, `x` and `{y}.{format}`, or the answer GeoVisio gives: 404 for
+/// a tile outside the pyramid, 400 for a format other than `mvt` or `pbf`.
+fn parse_tile(z: &str, x: &str, y_fmt: &str) -> Result<TileId, ApiError> {
+    let no_tile = || ApiError::new(StatusCode::NOT_FOUND, "X or Y parameter is out of bounds");
+    let (y, format) = y_fmt.split_once('.').unwrap_or((y_fmt, ""));
+    let z: u8 = z.parse().ok().filter(|z| *z <= MAX_ZOOM).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("Z parameter is out of bounds (should be 0-{MAX_ZOOM})"),
+        )
+    })?;
+    let (x, y): (u32, u32) = match (x.parse(), y.parse()) {
+        (Ok(x), Ok(y)) => (x, y),
+        _ => return Err(no_tile()),
+    };
+    let tile = TileId::new(z, x, y).ok_or_else(no_tile)?;
+    if format != "mvt" && format != "pbf" {
+        return Err(ApiError::bad_request(
+            "Tile format is invalid, should be either pbf or mvt",
+        ));
+    }
+    Ok(tile)
+}
+
+/// `GET /api/map/{z}/{x}/{y}.mvt` (or `.pbf`): the published pictures in a vector tile.
+pub async fn tile(
+    State(state): State<AppState>,
+    Path((z, x, y_fmt)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let tile = parse_tile(&z, &x, &y_fmt)?;
+
+    // The ETag names the tile and the state of the catalog it was drawn from, so a client
+    // holding it is answered without drawing the tile again.
+    let version = state.services.map_version().await?;
+    let etag = format!("\"{}-{}-{}-{version}\"", tile.z, tile.x, tile.y);
+    let mut response_headers = HeaderMap::new();
+    response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(CACHE));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        response_headers.insert(ETAG, v);
+    }
+    let cached = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',').map(str::trim).any(|t| {
+                let t = t.strip_prefix("W/").unwrap_or(t);
+                t == etag || t == "*"
+            })
+        });
+    if cached {
+        return Ok((StatusCode::NOT_MODIFIED, response_headers).into_response());
+    }
+
+    let body = state.services.map_tile(tile).await?;
+    response_headers.insert(CONTENT_TYPE, HeaderValue::from_static(MVT));
+    Ok((response_headers, body).into_response())
+}
+
+/// `GET /api/map/style.json`: the MapLibre style of the tiles.
+pub async fn style(State(state): State<AppState>, base: BaseUrl) -> Json<Value> {
+    Json(style::map_style(&base, &state.info))
+}

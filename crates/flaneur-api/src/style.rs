@@ -1,0 +1,114 @@
+//! The MapLibre style of the map tiles (`/api/map/style.json`), as the Panoramax viewer merges
+//! it into its map (panoramax-api.md §6 and §10): one vector source and a layer per tile layer,
+//! with the colours and zoom ramps of Panoramax instances.
+
+use flaneur_service::tile::{GRID_FIELDS, PICTURE_FIELDS, SEQUENCE_FIELDS, geometry::MAX_ZOOM};
+use serde_json::{Value, json};
+
+use crate::InstanceInfo;
+use crate::url::BaseUrl;
+
+/// Name of the vector source, which prefixes the layer ids.
+const SOURCE: &str = "geovisio";
+
+/// The colour of sequences and pictures.
+const ORANGE: &str = "#FF6F00";
+
+/// `["interpolate", ["linear"], input, stop, output, ...]`.
+fn ramp(input: Value, stops: &[(f64, Value)]) -> Value {
+    let mut expr = vec![json!("interpolate"), json!(["linear"]), input];
+    for (stop, output) in stops {
+        // Whole stops are written as integers, as Panoramax instances do.
+        let stop = if stop.fract() == 0.0 {
+            json!(*stop as i64)
+        } else {
+            json!(stop)
+        };
+        expr.push(stop);
+        expr.push(output.clone());
+    }
+    Value::Array(expr)
+}
+
+fn by_zoom(stops: &[(f64, Value)]) -> Value {
+    ramp(json!(["zoom"]), stops)
+}
+
+/// A grid circle radius: none for empty cells, `radius` otherwise.
+fn grid_radius(radius: Value) -> Value {
+    json!(["match", ["get", "coef"], 0, 0, radius])
+}
+
+/// The style document for tiles served under `base`.
+pub fn map_style(base: &BaseUrl, info: &InstanceInfo) -> Value {
+    let sequences = json!({
+        "id": format!("{SOURCE}_sequences"),
+        "type": "line",
+        "source": SOURCE,
+        "source-layer": "sequences",
+        "layout": { "line-cap": "square" },
+        "paint": {
+            "line-color": ORANGE,
+            "line-width": by_zoom(&[
+                (0.0, json!(0.5)), (10.0, json!(2)), (14.0, json!(4)), (16.0, json!(5)),
+                (22.0, json!(3)),
+            ]),
+            "line-opacity": by_zoom(&[(6.25, json!(0)), (7.0, json!(1))]),
+        },
+    });
+    let pictures = json!({
+        "id": format!("{SOURCE}_pictures"),
+        "type": "circle",
+        "source": SOURCE,
+        "source-layer": "pictures",
+        "paint": {
+            "circle-color": ORANGE,
+            "circle-radius": by_zoom(&[(15.0, json!(4.5)), (17.0, json!(8)), (22.0, json!(12))]),
+            "circle-opacity": by_zoom(&[(15.0, json!(0)), (16.0, json!(1))]),
+            "circle-stroke-color": "#ffffff",
+            "circle-stroke-width": by_zoom(&[(17.0, json!(0)), (20.0, json!(2))]),
+        },
+    });
+    let grid = json!({
+        "id": format!("{SOURCE}_grid"),
+        "type": "circle",
+        "source": SOURCE,
+        "source-layer": "grid",
+        "layout": { "circle-sort-key": ["get", "coef"] },
+        "paint": {
+            "circle-color": ramp(json!(["get", "coef"]), &[
+                (0.0, json!("#FFA726")), (0.5, json!("#E65100")), (1.0, json!("#3E2723")),
+            ]),
+            "circle-radius": by_zoom(&[
+                (1.0, grid_radius(json!(1))),
+                (4.0, grid_radius(json!(6))),
+                (5.0, grid_radius(json!(2.5))),
+                (6.0, grid_radius(json!(4))),
+                (7.0, grid_radius(json!(7))),
+            ]),
+            "circle-opacity": by_zoom(&[
+                (4.0, json!(0.5)), (5.0, json!(1)), (6.75, json!(1)), (7.0, json!(0)),
+            ]),
+        },
+    });
+    json!({
+        "version": 8,
+        "name": info.name,
+        "metadata": {
+            "panoramax:fields": {
+                "sequences": SEQUENCE_FIELDS,
+                "pictures": PICTURE_FIELDS,
+                "grid": GRID_FIELDS,
+            }
+        },
+        "sources": {
+            SOURCE: {
+                "type": "vector",
+                "tiles": [base.api("/map/{z}/{x}/{y}.mvt")],
+                "minzoom": 0,
+                "maxzoom": MAX_ZOOM,
+            }
+        },
+        "layers": [sequences, pictures, grid],
+    })
+}

@@ -1,0 +1,320 @@
+//! Map vector tiles and their style (panoramax-api.md §6): the real pictures uploaded, tiles
+//! fetched over their positions and decoded, compared with GeoVisio 2.15.1's recorded ones.
+
+use std::collections::BTreeSet;
+use std::f64::consts::PI;
+
+use flaneur_service::tile::mvt::{self, Geometry, Layer, Value as MvtValue};
+use reqwest::StatusCode;
+use reqwest::header;
+use serde_json::{Value, json};
+
+use crate::server::Server;
+use crate::{GOPRO, SONY, pictures};
+
+/// Where the GoPro and the Sony pictures were taken, roughly.
+const GOPRO_AT: (f64, f64) = (1.9192, 49.0069);
+const SONY_AT: (f64, f64) = (-1.6846, 48.1551);
+
+macro_rules! sample {
+    ($name:literal) => {
+        include_bytes!(concat!("../fixtures/geovisio-2.15.1/", $name))
+    };
+}
+
+fn sample_json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).expect("sample is JSON")
+}
+
+/// The `z/x/y` path of the tile holding a position, by the slippy-map formulas.
+fn tile_path(z: u32, (lon, lat): (f64, f64)) -> String {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let lat = lat.to_radians();
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * n).floor();
+    format!("/map/{z}/{x}/{y}.mvt")
+}
+
+fn layer<'a>(layers: &'a [Layer], name: &str) -> &'a Layer {
+    layers
+        .iter()
+        .find(|l| l.name == name)
+        .unwrap_or_else(|| panic!("no {name} layer in {layers:?}"))
+}
+
+/// A property as JSON, to compare with the recorded decoded tiles.
+fn json_of(value: &MvtValue) -> Value {
+    match value {
+        MvtValue::Str(s) => json!(s),
+        MvtValue::Int(i) => json!(i),
+        MvtValue::Double(d) => json!(d),
+        MvtValue::Bool(b) => json!(b),
+    }
+}
+
+fn properties(feature: &mvt::Feature) -> serde_json::Map<String, Value> {
+    feature
+        .properties
+        .iter()
+        .map(|(k, v)| (k.clone(), json_of(v)))
+        .collect()
+}
+
+fn keys(object: &serde_json::Map<String, Value>) -> BTreeSet<String> {
+    object.keys().cloned().collect()
+}
+
+fn fetch_tile(server: &Server, path: &str) -> Vec<Layer> {
+    let response = server.get_url(&server.url(path));
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    let kind = response.headers()[header::CONTENT_TYPE].clone();
+    assert_eq!(kind, "application/vnd.mapbox-vector-tile", "GET {path}");
+    let bytes = response.bytes().expect("tile body");
+    mvt::decode(&bytes).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// Our decoder reads what PostGIS wrote as the recorder's decoder did (it counted y upwards).
+#[test]
+fn recorded_geovisio_tiles_decode_to_their_recorded_content() {
+    for (bytes, decoded) in [
+        (
+            &sample!("tile_z12.mvt")[..],
+            &sample!("tile_z12.decoded.json")[..],
+        ),
+        (
+            &sample!("tile_z15.mvt")[..],
+            &sample!("tile_z15.decoded.json")[..],
+        ),
+    ] {
+        let layers = mvt::decode(bytes).expect("recorded tile decodes");
+        let expected = sample_json(decoded);
+        assert_eq!(layers.len(), expected.as_object().expect("layers").len());
+        for l in &layers {
+            let features = expected[&l.name]["features"].as_array().expect("features");
+            assert_eq!(l.features.len(), features.len(), "{}", l.name);
+            for (ours, theirs) in l.features.iter().zip(features) {
+                assert_eq!(json!(properties(ours)), theirs["properties"]);
+                let flip = |p: &[i32; 2]| json!([p[0], 4096 - p[1]]);
+                let coordinates = match &ours.geometry {
+                    Geometry::Points(points) => flip(&points[0]),
+                    Geometry::Lines(lines) => json!(lines[0].iter().map(flip).collect::<Vec<_>>()),
+                };
+                assert_eq!(coordinates, theirs["geometry"]["coordinates"], "{}", l.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn tiles_show_the_published_pictures_by_zoom() {
+    let server = Server::start();
+    let empty = server.get_url(&server.url(&tile_path(15, GOPRO_AT)));
+    let etag_before = empty.headers()[header::ETAG].clone();
+    assert!(
+        empty.bytes().expect("body").is_empty(),
+        "no layer before any upload"
+    );
+
+    let mut collections = Vec::new();
+    for (title, names) in [("gopro", &GOPRO), ("sony", &SONY)] {
+        let set = server.create_upload_set(title, Some(names.len()));
+        server.upload_all(&set, &pictures(names));
+        let set_json = server.wait_ready(&set);
+        let id = set_json["associated_collections"][0]["id"]
+            .as_str()
+            .expect("collection id")
+            .to_owned();
+        collections.push(id);
+    }
+    let (gopro, sony) = (&collections[0], &collections[1]);
+
+    // z5: only the grid, one cell per place, each the median of the catalog (0.5).
+    let layers = fetch_tile(&server, &tile_path(5, GOPRO_AT));
+    assert_eq!(layers.len(), 1, "{layers:?}");
+    let grid = layer(&layers, "grid");
+    assert_eq!(grid.features.len(), 1, "{grid:?}");
+    let cell = properties(&grid.features[0]);
+    let recorded = sample_json(sample!("tile_z5.decoded.json"));
+    let mut expected = recorded["grid"]["features"][0]["properties"].clone();
+    let expected = expected.as_object_mut().expect("grid properties");
+    expected.retain(|k, _| !k.starts_with("logged_"));
+    assert_eq!(&cell, expected, "GoPro cell");
+    let layers = fetch_tile(&server, &tile_path(5, SONY_AT));
+    let cell = properties(&layer(&layers, "grid").features[0]);
+    assert_eq!(cell["nb_pictures"], json!(5));
+    assert_eq!(cell["nb_flat_pictures"], json!(5));
+    assert_eq!(cell["nb_360_pictures"], json!(0));
+    assert_eq!(cell["coef_flat_pictures"], json!(0.5));
+    assert_eq!(cell["coef_360_pictures"], json!(0.0));
+
+    // z6: the grid, and sequences without properties (these tracks, shorter than a tile unit
+    // there, collapse to a point and are dropped as PostGIS does).
+    let layers = fetch_tile(&server, &tile_path(6, GOPRO_AT));
+    assert!(layers.iter().any(|l| l.name == "grid"), "{layers:?}");
+    for l in layers.iter().filter(|l| l.name == "sequences") {
+        assert!(l.features.iter().all(|f| f.properties.is_empty()), "{l:?}");
+    }
+
+    // z12: the sequence as a line with the recorded fields.
+    let recorded = sample_json(sample!("tile_z12.decoded.json"));
+    let recorded_fields = &recorded["sequences"]["features"][0]["properties"];
+    for (at, id, kind) in [
+        (GOPRO_AT, gopro, "equirectangular"),
+        (SONY_AT, sony, "flat"),
+    ] {
+        let layers = fetch_tile(&server, &tile_path(12, at));
+        let names: Vec<_> = layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["sequences"]);
+        let line = &layer(&layers, "sequences").features[0];
+        let fields = properties(line);
+        assert_eq!(
+            keys(&fields),
+            keys(recorded_fields.as_object().expect("fields"))
+        );
+        assert_eq!(fields["id"], json!(id));
+        assert_eq!(fields["type"], json!(kind));
+        let Geometry::Lines(lines) = &line.geometry else {
+            panic!("sequence is not a line: {line:?}");
+        };
+        assert!(lines.iter().all(|l| l.len() >= 2), "{lines:?}");
+        let inside = |p: &[i32; 2]| p.iter().all(|v| (0..4096).contains(v));
+        assert!(lines.iter().flatten().all(inside), "{lines:?}");
+    }
+    let gopro_fields =
+        properties(&layer(&fetch_tile(&server, &tile_path(12, GOPRO_AT)), "sequences").features[0]);
+    for key in ["model", "type", "date", "gps_accuracy", "h_pixel_density"] {
+        assert_eq!(gopro_fields[key], recorded_fields[key], "{key}");
+    }
+
+    // z15: every GoPro picture with its sequence, and the recorded fields.
+    let layers = fetch_tile(&server, &tile_path(15, GOPRO_AT));
+    let points = layer(&layers, "pictures");
+    let items: BTreeSet<String> = server
+        .collection_items(gopro)
+        .iter()
+        .map(|i| i["id"].as_str().expect("item id").to_owned())
+        .collect();
+    let shown: BTreeSet<String> = points
+        .features
+        .iter()
+        .map(|f| properties(f)["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(shown, items);
+    let recorded = sample_json(sample!("tile_z15.decoded.json"));
+    let recorded_point = &recorded["pictures"]["features"][0]["properties"];
+    let first = properties(&points.features[0]);
+    assert_eq!(
+        keys(&first),
+        keys(recorded_point.as_object().expect("fields"))
+    );
+    assert_eq!(first["sequences"], json!(format!("[\"{gopro}\"]")));
+    assert_eq!(first["first_sequence"], json!(gopro));
+    assert_eq!(first["type"], json!("equirectangular"));
+    let recorded_ts: BTreeSet<_> = recorded["pictures"]["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["properties"]["ts"].to_string())
+        .collect();
+    let ts: BTreeSet<_> = points
+        .features
+        .iter()
+        .map(|f| properties(f)["ts"].to_string())
+        .collect();
+    assert_eq!(ts, recorded_ts);
+
+    // The same tile as .pbf; caching headers and revalidation.
+    let url = server.url(&tile_path(15, GOPRO_AT).replace(".mvt", ".pbf"));
+    let response = server.get_url(&url);
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        "public, max-age=60"
+    );
+    let etag = response.headers()[header::ETAG].clone();
+    assert_ne!(etag, etag_before, "the ETag follows the catalog");
+    let again = server
+        .client()
+        .get(&url)
+        .header(header::IF_NONE_MATCH, etag.clone())
+        .send()
+        .expect("conditional GET");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let other = server
+        .client()
+        .get(server.url(&tile_path(15, SONY_AT)))
+        .header(header::IF_NONE_MATCH, etag)
+        .send()
+        .expect("conditional GET");
+    assert_eq!(other.status(), StatusCode::OK, "an ETag names one tile");
+}
+
+#[test]
+fn tiles_outside_the_pyramid_or_in_other_formats_are_refused_as_geovisio_does() {
+    let server = Server::start();
+    let (status, body) = server.get_json("/map/16/0/0.mvt");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, sample_json(sample!("err_tile_zoom_16.json")));
+    let (status, body) = server.get_json("/map/1/0/0.png");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, sample_json(sample!("err_tile_bad_format.json")));
+    for path in [
+        "/map/3/8/0.mvt",
+        "/map/3/0/8.pbf",
+        "/map/a/0/0.mvt",
+        "/map/2/0/x.mvt",
+    ] {
+        let (status, body) = server.get_json(path);
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(body["status_code"], json!(404), "{path}: {body}");
+    }
+    let empty = server.get_url(&server.url("/map/0/0/0.pbf"));
+    assert_eq!(empty.status(), StatusCode::OK);
+}
+
+#[test]
+fn the_style_and_the_landing_page_point_to_the_tiles() {
+    let server = Server::start();
+    let style = server.get_ok("/map/style.json");
+    let recorded = sample_json(sample!("map_style.json"));
+    assert_eq!(style["version"], json!(8));
+    assert_eq!(style["layers"], recorded["layers"]);
+    let tiles = server.url("/map/{z}/{x}/{y}.mvt");
+    let mut source = recorded["sources"]["geovisio"].clone();
+    source["tiles"] = json!([tiles]);
+    assert_eq!(style["sources"], json!({ "geovisio": source }));
+    for layer in ["sequences", "pictures", "grid"] {
+        let ours = style["metadata"]["panoramax:fields"][layer]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {layer} fields: {style}"));
+        let theirs = recorded["metadata"]["panoramax:fields"][layer]
+            .as_array()
+            .expect("recorded fields");
+        // GeoVisio's `logged_coef*` exist only on instances with closed registration.
+        for field in theirs
+            .iter()
+            .filter(|f| !f.as_str().unwrap_or("").starts_with("logged"))
+        {
+            assert!(ours.contains(field), "{layer}: {field} missing in {ours:?}");
+        }
+    }
+
+    let landing = server.get_ok("");
+    let links = landing["links"].as_array().expect("links");
+    let find = |rel: &str| {
+        links
+            .iter()
+            .find(|l| l["rel"] == json!(rel))
+            .unwrap_or_else(|| panic!("no {rel} link: {landing}"))
+    };
+    assert_eq!(
+        find("xyz")["type"],
+        json!("application/vnd.mapbox-vector-tile")
+    );
+    assert_eq!(find("xyz")["href"], json!(tiles));
+    assert_eq!(find("xyz-style")["type"], json!("application/json"));
+    assert_eq!(
+        find("xyz-style")["href"],
+        json!(server.url("/map/style.json"))
+    );
+}
