@@ -32,6 +32,21 @@ pub struct ServeArgs {
     /// reverse proxy of yours sets them, never when clients reach the server directly.
     #[arg(long, env = "FLANEUR_TRUST_FORWARDED_HEADERS")]
     trust_forwarded_headers: bool,
+    /// Name of the instance, shown by clients such as the Panoramax viewer.
+    #[arg(long, env = "FLANEUR_INSTANCE_NAME")]
+    instance_name: Option<String>,
+    /// One sentence saying what the instance holds.
+    #[arg(long, env = "FLANEUR_INSTANCE_DESCRIPTION")]
+    instance_description: Option<String>,
+    /// Address where people can reach the instance's operators.
+    #[arg(long, env = "FLANEUR_CONTACT_EMAIL")]
+    contact_email: Option<String>,
+    /// SPDX id of the licence pictures are published under.
+    #[arg(long, env = "FLANEUR_LICENSE_ID")]
+    license_id: Option<String>,
+    /// Address of that licence's text.
+    #[arg(long, env = "FLANEUR_LICENSE_URL")]
+    license_url: Option<String>,
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "FLANEUR_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
@@ -66,6 +81,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logs(args.log_format);
 
     // 1. Storage in the data folder.
+    let info = instance_info(&args);
     let data_dir = args.data_dir;
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
@@ -148,7 +164,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     let state = AppState {
         services,
-        info: Arc::new(InstanceInfo::default()),
+        info: Arc::new(info),
         trust_forwarded_headers: args.trust_forwarded_headers,
     };
     let app =
@@ -170,6 +186,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     drop(lock);
     info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The instance's description: built-in defaults, with what the operator set.
+fn instance_info(args: &ServeArgs) -> InstanceInfo {
+    let mut info = InstanceInfo::default();
+    let set = |field: &mut String, value: &Option<String>| {
+        if let Some(v) = value.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            *field = v.to_owned();
+        }
+    };
+    set(&mut info.name, &args.instance_name);
+    set(&mut info.description, &args.instance_description);
+    set(&mut info.email, &args.contact_email);
+    set(&mut info.license_id, &args.license_id);
+    set(&mut info.license_url, &args.license_url);
+    info
 }
 
 async fn shutdown_signal() {

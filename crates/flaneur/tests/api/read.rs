@@ -262,3 +262,29 @@ fn reads_allow_any_origin() {
         "Access-Control-Allow-Origin: {allowed}"
     );
 }
+
+#[test]
+fn the_operator_names_and_licenses_the_instance() {
+    let server = Server::start_with_env(&[
+        ("FLANEUR_INSTANCE_NAME", "Pictures of Rennes"),
+        ("FLANEUR_CONTACT_EMAIL", "photos@rennes.example"),
+        ("FLANEUR_LICENSE_ID", "etalab-2.0"),
+    ]);
+    let landing = server.get_ok("/");
+    assert_eq!(landing["title"], json!("Pictures of Rennes"), "{landing}");
+    assert_eq!(
+        landing["contacts"][0]["emails"][0]["value"],
+        json!("photos@rennes.example")
+    );
+    let configuration = server.get_ok("/configuration");
+    assert_eq!(
+        configuration["name"]["label"],
+        json!("Pictures of Rennes"),
+        "{configuration}"
+    );
+    assert_eq!(
+        configuration["license"]["id"],
+        json!("etalab-2.0"),
+        "{configuration}"
+    );
+}

@@ -37,8 +37,20 @@ impl Server {
         server
     }
 
+    /// Starts a server on its own fresh data folder, with extra environment variables.
+    pub fn start_with_env(envs: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temporary data folder");
+        let mut server = Self::launch(dir.path(), envs);
+        server._own_dir = Some(dir);
+        server
+    }
+
     /// Starts a server on `data_dir`, which the caller keeps alive (to restart on it).
     pub fn start_in(data_dir: &Path) -> Self {
+        Self::launch(data_dir, &[])
+    }
+
+    fn launch(data_dir: &Path, envs: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flaneur"))
             .arg("serve")
             .arg("--listen")
@@ -51,6 +63,7 @@ impl Server {
             .arg("json")
             .env("RUST_LOG", "info,sqlx=warn")
             .env("NO_COLOR", "1")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
