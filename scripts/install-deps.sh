@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Flâneur needs on Debian: cmake and nasm (the JPEG codec
-# is built from source with SIMD), and, with --test, a Python virtual environment holding the
-# Panoramax command-line uploader used by the compatibility tests.
+# is built from source with SIMD), and, with --test, exiftool and a Python virtual environment
+# holding the Panoramax command-line uploader used by the compatibility tests.
 #
 # Prints nothing to stdout but, with --test, the path of the panoramax_cli executable.
 set -euo pipefail
@@ -15,6 +15,8 @@ command -v nasm >/dev/null || missing+=(nasm)
 command -v cc >/dev/null || missing+=(gcc)
 if $with_test; then
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+  # The EXIF writer's tests check what it writes against exiftool's reading.
+  command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
