@@ -14,11 +14,14 @@ use crate::ApiError;
 /// Query parameters by name (the last value wins when repeated).
 pub type Params = HashMap<String, String>;
 
-/// A request body, or a JSON error saying why it could not be read (too large, cut short).
-pub fn body(
+/// A JSON request body: 415 with `not_json` when it is not declared as JSON, and a JSON error
+/// saying why it could not be read (too large, cut short).
+pub fn json_body(
+    headers: &HeaderMap,
     read: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    not_json: &str,
 ) -> Result<axum::body::Bytes, ApiError> {
-    read.map_err(|rejection| {
+    let body = read.map_err(|rejection| {
         let status = rejection.status();
         if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -34,15 +37,18 @@ pub fn body(
                 format!("The request body could not be read: {rejection}"),
             )
         }
-    })
-}
-
-/// Whether a request body is declared as JSON.
-pub fn is_json(headers: &HeaderMap) -> bool {
-    headers
+    })?;
+    let is_json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            not_json,
+        ));
+    }
+    Ok(body)
 }
 
 /// Reads `limit` within `1..=max`.

@@ -71,8 +71,9 @@ pub async fn list(
 
     let page = state.services.collections(&query).await?;
     let mut collections = Vec::with_capacity(page.rows.len());
+    let mut names = ProducerNames::default();
     for s in &page.rows {
-        let producer = producer_name(&state, s.account_id).await?;
+        let producer = names.get(&state, s.account_id).await?;
         collections.push(stac::collection(&base, &state.info, s, &producer, None));
     }
 
@@ -148,6 +149,26 @@ pub async fn producer_name(state: &AppState, id: flaneur_model::AccountId) -> Ap
         .await
         .map_err(flaneur_service::Error::from)?;
     Ok(name.unwrap_or_else(|| "Unknown account".to_owned()))
+}
+
+/// Account names looked up once per listing: a page usually holds one or two producers.
+#[derive(Default)]
+pub struct ProducerNames(Vec<(flaneur_model::AccountId, String)>);
+
+impl ProducerNames {
+    /// The display name of an account, from this listing's earlier lookups when possible.
+    pub async fn get(
+        &mut self,
+        state: &AppState,
+        id: flaneur_model::AccountId,
+    ) -> ApiResult<String> {
+        if let Some((_, name)) = self.0.iter().find(|(known, _)| *known == id) {
+            return Ok(name.clone());
+        }
+        let name = producer_name(state, id).await?;
+        self.0.push((id, name.clone()));
+        Ok(name)
+    }
 }
 
 /// `GET /api/collections/{id}`.

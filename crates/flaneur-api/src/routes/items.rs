@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use flaneur_model::Picture;
 use serde_json::{Value, json};
 
-use super::collections::producer_name;
+use super::collections::{ProducerNames, producer_name};
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, stac};
@@ -26,16 +26,9 @@ pub async fn features(
     pictures: &[Picture],
 ) -> ApiResult<Vec<Value>> {
     let mut out = Vec::with_capacity(pictures.len());
-    let mut names: Vec<(flaneur_model::AccountId, String)> = Vec::new();
+    let mut names = ProducerNames::default();
     for p in pictures {
-        let name = match names.iter().find(|(id, _)| *id == p.base.account_id) {
-            Some((_, n)) => n.clone(),
-            None => {
-                let n = producer_name(state, p.base.account_id).await?;
-                names.push((p.base.account_id, n.clone()));
-                n
-            }
-        };
+        let name = names.get(state, p.base.account_id).await?;
         out.push(stac::item(base, &state.info, p, &name, (None, None)));
     }
     Ok(out)

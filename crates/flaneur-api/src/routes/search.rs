@@ -70,14 +70,11 @@ pub async fn post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let body = params::body(body)?;
-    let is_json = params::is_json(&headers);
-    if !is_json {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Search parameters should be sent as JSON with Content-Type: application/json",
-        ));
-    }
+    let body = params::json_body(
+        &headers,
+        body,
+        "Search parameters should be sent as JSON with Content-Type: application/json",
+    )?;
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("Search body is not valid JSON: {e}")))?;
     let limit = match body.get("limit") {

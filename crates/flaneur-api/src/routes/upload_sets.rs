@@ -29,14 +29,11 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let body = params::body(body)?;
-    let is_json = params::is_json(&headers);
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Parameter for creating an UploadSet should be a valid JSON",
-        ));
-    }
+    let body = params::json_body(
+        &headers,
+        body,
+        "Parameter for creating an UploadSet should be a valid JSON",
+    )?;
     let fields: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "Parameters for creating an UploadSet are not a valid JSON object: {e}"
