@@ -1,0 +1,93 @@
+//! What the server refuses on purpose: a second process on one data folder, links pointed at
+//! another site, bodies too large for their route, methods a route does not take, leap seconds.
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use reqwest::blocking::multipart;
+use serde_json::json;
+
+use crate::server::{Server, json_of};
+
+#[test]
+fn a_second_server_on_the_same_data_folder_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _first = Server::start_in(dir.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_flaneur"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run a second flaneur serve");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("another flaneur process"), "{stderr}");
+}
+
+#[test]
+fn forwarded_headers_count_only_when_the_operator_trusts_them() {
+    let host = |server: &Server| {
+        let response = server
+            .client()
+            .get(server.url("/"))
+            .header("X-Forwarded-Host", "pictures.example.org")
+            .header("X-Forwarded-Proto", "https")
+            .send()
+            .expect("GET /api");
+        let (_, landing) = json_of(response);
+        landing["links"][0]["href"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let plain = Server::start();
+    assert!(
+        host(&plain).starts_with("http://127.0.0.1:"),
+        "{}",
+        host(&plain)
+    );
+    let proxied = Server::start_with_env(&[("FLANEUR_TRUST_FORWARDED_HEADERS", "true")]);
+    assert!(
+        host(&proxied).starts_with("https://pictures.example.org/api"),
+        "{}",
+        host(&proxied)
+    );
+}
+
+#[test]
+fn oversize_json_bodies_and_wrong_methods_get_json_errors() {
+    let server = Server::start();
+    let big = json!({ "title": "x".repeat(2 << 20) });
+    let (status, body) = server.post_json("/upload_sets", &big);
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains("KiB")),
+        "{body}"
+    );
+
+    let response = server
+        .client()
+        .delete(server.url("/collections"))
+        .send()
+        .expect("DELETE");
+    let (status, body) = json_of(response);
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(body["message"].is_string(), "{body}");
+}
+
+#[test]
+fn a_leap_second_capture_time_is_refused() {
+    let server = Server::start();
+    let set = server.create_upload_set("leap", None);
+    let file = crate::pictures_dir().join("e1.jpg");
+    let bytes = std::fs::read(&file).expect("read e1.jpg");
+    let form = multipart::Form::new()
+        .part("file", multipart::Part::bytes(bytes).file_name("e1.jpg"))
+        .text("override_capture_time", "2016-12-31T23:59:60Z");
+    let (status, body) = server.post_form(&set, form);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        body["details"][0]["fields"][0],
+        json!("override_capture_time"),
+        "{body}"
+    );
+}
