@@ -6,11 +6,18 @@ use crate::{Error, Result};
 
 /// `(version, name, SQL)` of every migration, oldest first. Never edit one that shipped: add
 /// a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "catalog",
-    include_str!("../../migrations/sqlite/0001_catalog.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "catalog",
+        include_str!("../../migrations/sqlite/0001_catalog.sql"),
+    ),
+    (
+        2,
+        "map",
+        include_str!("../../migrations/sqlite/0002_map.sql"),
+    ),
+];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.
 pub(super) async fn run(pool: &SqlitePool) -> Result<usize> {
