@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use chrono::{DateTime, NaiveDate, Utc};
-use flaneur_model::{PictureId, SequenceId};
+use flaneur_model::{AccountId, PictureId, SequenceId};
 use flaneur_store::{Area, TimeRange};
 use serde_json::{Value, json};
 
@@ -255,6 +255,11 @@ pub fn path_id<T: std::str::FromStr>(value: &str, not_found: &str) -> Result<T, 
 /// A sequence id from the path.
 pub fn sequence_id(value: &str) -> Result<SequenceId, ApiError> {
     path_id(value, "Collection doesn't exist")
+}
+
+/// An account id from the path.
+pub fn account_id(value: &str) -> Result<AccountId, ApiError> {
+    path_id(value, "User doesn't exist")
 }
 
 /// A picture id from the path.

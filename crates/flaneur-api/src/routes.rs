@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/pictures/{id}/tiled/{tile}", get(files::tile))
         .route("/api/map/style.json", get(map::style))
         .route("/api/map/{z}/{x}/{y_fmt}", get(map::tile))
+        .route("/api/users/{id}/map/style.json", get(map::user_style))
+        .route("/api/users/{id}/map/{z}/{x}/{y_fmt}", get(map::user_tile))
         .route("/api/upload_sets", post(upload_sets::create))
         .route(
             "/api/upload_sets/{id}",

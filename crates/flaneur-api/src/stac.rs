@@ -133,6 +133,11 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
                  Some("Pictures and sequences vector tiles")),
             link("xyz-style", Some("application/json"), api("/map/style.json"),
                  Some("MapLibre Style JSON")),
+            link("user-xyz", Some("application/vnd.mapbox-vector-tile"),
+                 api("/users/{userId}/map/{z}/{x}/{y}.mvt"),
+                 Some("Pictures and sequences vector tiles for a given user")),
+            link("user-xyz-style", Some("application/json"), api("/users/{userId}/map/style.json"),
+                 Some("MapLibre Style JSON")),
             license_link(info),
         ],
     })

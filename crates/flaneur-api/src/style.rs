@@ -1,14 +1,18 @@
-//! The MapLibre style of the map tiles (`/api/map/style.json`), as the Panoramax viewer merges
-//! it into its map (panoramax-api.md §6 and §10): one vector source and a layer per tile layer,
-//! with the colours and zoom ramps of Panoramax instances.
+//! The MapLibre styles of the map tiles (`/api/map/style.json` and
+//! `/api/users/{id}/map/style.json`), as the Panoramax viewer merges them into its map
+//! (panoramax-api.md §6 and §10): one vector source and a layer per tile layer, with the
+//! colours and zoom ramps of Panoramax instances.
 
-use flaneur_service::tile::{GRID_FIELDS, PICTURE_FIELDS, SEQUENCE_FIELDS, geometry::MAX_ZOOM};
+use flaneur_service::tile::{
+    GRID_FIELDS, MapKind, PICTURE_FIELDS, SEQUENCE_FIELDS, geometry::MAX_ZOOM,
+};
 use serde_json::{Value, json};
 
 use crate::InstanceInfo;
 use crate::url::BaseUrl;
 
-/// Name of the vector source, which prefixes the layer ids.
+/// Name of the general vector source, which prefixes the layer ids; a user's is
+/// `geovisio_<id>`.
 const SOURCE: &str = "geovisio";
 
 /// The colour of sequences and pictures.
@@ -39,12 +43,24 @@ fn grid_radius(radius: Value) -> Value {
     json!(["match", ["get", "coef"], 0, 0, radius])
 }
 
-/// The style document for tiles served under `base`.
-pub fn map_style(base: &BaseUrl, info: &InstanceInfo) -> Value {
+/// The style document of a map's tiles served under `base`.
+pub fn map_style(base: &BaseUrl, info: &InstanceInfo, kind: MapKind) -> Value {
+    let (source, tiles) = match kind {
+        MapKind::General => (SOURCE.to_owned(), base.api("/map/{z}/{x}/{y}.mvt")),
+        MapKind::User(id) => (
+            format!("{SOURCE}_{id}"),
+            base.api(&format!("/users/{id}/map/{{z}}/{{x}}/{{y}}.mvt")),
+        ),
+    };
+    // A user's tiles have lines at every zoom, so they need not fade in.
+    let line_opacity = match kind {
+        MapKind::General => by_zoom(&[(6.25, json!(0)), (7.0, json!(1))]),
+        MapKind::User(_) => json!(1),
+    };
     let sequences = json!({
-        "id": format!("{SOURCE}_sequences"),
+        "id": format!("{source}_sequences"),
         "type": "line",
-        "source": SOURCE,
+        "source": source,
         "source-layer": "sequences",
         "layout": { "line-cap": "square" },
         "paint": {
@@ -53,13 +69,13 @@ pub fn map_style(base: &BaseUrl, info: &InstanceInfo) -> Value {
                 (0.0, json!(0.5)), (10.0, json!(2)), (14.0, json!(4)), (16.0, json!(5)),
                 (22.0, json!(3)),
             ]),
-            "line-opacity": by_zoom(&[(6.25, json!(0)), (7.0, json!(1))]),
+            "line-opacity": line_opacity,
         },
     });
     let pictures = json!({
-        "id": format!("{SOURCE}_pictures"),
+        "id": format!("{source}_pictures"),
         "type": "circle",
-        "source": SOURCE,
+        "source": source,
         "source-layer": "pictures",
         "paint": {
             "circle-color": ORANGE,
@@ -70,9 +86,9 @@ pub fn map_style(base: &BaseUrl, info: &InstanceInfo) -> Value {
         },
     });
     let grid = json!({
-        "id": format!("{SOURCE}_grid"),
+        "id": format!("{source}_grid"),
         "type": "circle",
-        "source": SOURCE,
+        "source": source,
         "source-layer": "grid",
         "layout": { "circle-sort-key": ["get", "coef"] },
         "paint": {
@@ -91,24 +107,24 @@ pub fn map_style(base: &BaseUrl, info: &InstanceInfo) -> Value {
             ]),
         },
     });
+    let mut fields = json!({ "sequences": SEQUENCE_FIELDS, "pictures": PICTURE_FIELDS });
+    let mut layers = vec![sequences, pictures];
+    if kind == MapKind::General {
+        fields["grid"] = json!(GRID_FIELDS);
+        layers.push(grid);
+    }
     json!({
         "version": 8,
         "name": info.name,
-        "metadata": {
-            "panoramax:fields": {
-                "sequences": SEQUENCE_FIELDS,
-                "pictures": PICTURE_FIELDS,
-                "grid": GRID_FIELDS,
-            }
-        },
+        "metadata": { "panoramax:fields": fields },
         "sources": {
-            SOURCE: {
+            source: {
                 "type": "vector",
-                "tiles": [base.api("/map/{z}/{x}/{y}.mvt")],
+                "tiles": [tiles],
                 "minzoom": 0,
                 "maxzoom": MAX_ZOOM,
             }
         },
-        "layers": [sequences, pictures, grid],
+        "layers": layers,
     })
 }

@@ -11,7 +11,10 @@ mod visibility;
 
 pub use id::{AccountId, JobId, PictureId, SequenceId, UploadSetId};
 pub use job::{Job, JobKind};
-pub use picture::{Crop, NewPicture, Picture, PictureDetails, PictureStatus, Projection, TileGrid};
+pub use picture::{
+    Crop, NewPicture, Picture, PictureDetails, PictureStatus, Projection, TileGrid, camera_model,
+    h_pixel_density,
+};
 pub use sequence::{Sequence, SequenceStatus};
 pub use upload::{
     DispatchSettings, FileRejection, ItemsStatus, NewUploadSet, RejectionReason, SortMethod,

@@ -85,6 +85,21 @@ impl Projection {
     }
 }
 
+impl FromStr for Projection {
+    type Err = ParseEnumError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Projection::Flat, Projection::Equirectangular]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| ParseEnumError {
+                kind: "projection",
+                value: s.to_owned(),
+                expected: "flat, equirectangular",
+            })
+    }
+}
+
 /// Where a cropped panorama sits inside its full 360°×180° sphere, in pixels (XMP GPano).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Crop {
@@ -256,6 +271,36 @@ pub struct Picture {
     pub updated_at: DateTime<Utc>,
     /// Why processing failed, when it did.
     pub process_error: Option<String>,
+}
+
+impl NewPicture {
+    /// The camera as Panoramax names it: `make model`, without repeating a make the model
+    /// already starts with.
+    pub fn camera_model(&self) -> Option<String> {
+        camera_model(self.details.make.as_deref(), self.details.model.as_deref())
+    }
+
+    /// Pixels per degree of horizontal field of view, when the field of view is known.
+    pub fn h_pixel_density(&self) -> Option<i64> {
+        h_pixel_density(self.width, self.details.field_of_view_deg)
+    }
+}
+
+/// See [`NewPicture::camera_model`]; for callers holding the two tags only.
+pub fn camera_model(make: Option<&str>, model: Option<&str>) -> Option<String> {
+    match (make, model) {
+        (Some(make), Some(model)) if model.to_lowercase().starts_with(&make.to_lowercase()) => {
+            Some(model.to_owned())
+        }
+        (Some(make), Some(model)) => Some(format!("{make} {model}")),
+        (make, model) => make.or(model).map(str::to_owned),
+    }
+}
+
+/// See [`NewPicture::h_pixel_density`]; for callers holding the two values only.
+pub fn h_pixel_density(width: u32, field_of_view_deg: Option<f64>) -> Option<i64> {
+    let fov = field_of_view_deg.filter(|f| *f > 0.0)?;
+    Some((f64::from(width) / fov).round() as i64)
 }
 
 impl Picture {

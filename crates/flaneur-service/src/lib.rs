@@ -40,6 +40,8 @@ pub struct Services {
     pub dispatch_defaults: DispatchSettings,
     /// Woken whenever a job is queued, so idle workers start at once.
     pub jobs_queued: Arc<Notify>,
+    /// Map tiles kept in memory and the grid of the current data version.
+    pub map: Arc<tile::MapState>,
 }
 
 impl Services {
@@ -55,6 +57,7 @@ impl Services {
             staging_dir,
             dispatch_defaults: DispatchSettings::default(),
             jobs_queued: Arc::new(Notify::new()),
+            map: Arc::new(tile::MapState::default()),
         }
     }
 

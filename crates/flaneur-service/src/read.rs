@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use flaneur_model::{
-    Picture, PictureId, PictureStatus, Sequence, SequenceId, SequenceStatus, Visibility,
+    AccountId, Picture, PictureId, PictureStatus, Sequence, SequenceId, SequenceStatus, Visibility,
 };
 use flaneur_store::{BlobBody, Extent, Page, PictureQuery, RankQuery, SequenceQuery, blob_keys};
 
@@ -37,6 +37,27 @@ pub struct ItemView {
     pub prev: Option<Picture>,
     /// The ready picture after it.
     pub next: Option<Picture>,
+}
+
+/// Who reads, which decides what non-public data they may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reader {
+    /// Nobody logged in: only what is visible to anyone.
+    Anonymous,
+    /// A logged-in account: also `logged-only` data, and its own `owner-only` data.
+    Account(AccountId),
+}
+
+impl Reader {
+    /// Whether this reader may see data of `owner` shown to `visibility`.
+    pub fn may_see(self, visibility: Visibility, owner: AccountId) -> bool {
+        match (visibility, self) {
+            (Visibility::Anyone, _) => true,
+            (Visibility::LoggedOnly, Reader::Account(_)) => true,
+            (Visibility::OwnerOnly, Reader::Account(me)) => me == owner,
+            (_, Reader::Anonymous) => false,
+        }
+    }
 }
 
 /// Whether anonymous readers may see a sequence.

@@ -3,25 +3,29 @@
 //!
 //! - [`geometry`]: Web-Mercator tile math and clipping.
 //! - [`mvt`]: the vector tile encoding.
+//! - [`cache`]: encoded tiles kept per data version.
 //!
-//! Tiles are computed from the catalog at request time, so the map never lags behind it.
+//! Tiles are drawn from what the catalog keeps current with every write (the grid, sequence
+//! lines, the pictures' space index), so the map never lags behind the catalog and no tile
+//! reads more than its own area. Drawn tiles are kept until the catalog's data version moves.
 
+pub mod cache;
 pub mod geometry;
 pub mod mvt;
 
-use flaneur_model::{Picture, PictureStatus};
-use flaneur_store::{GridCell, SequenceTrack};
+use std::sync::{Arc, Mutex};
 
-use self::geometry::{MAX_ZOOM, TileId, distance_m};
+use bytes::Bytes;
+use flaneur_model::{AccountId, Visibility};
+use flaneur_store::{GridCell, MapPicture, MapQuery, MapSequence};
+
+use self::geometry::{MAX_ZOOM, TileId};
 use self::mvt::{Feature, Geometry, Layer, Value};
-use crate::read::{picture_is_visible, sequence_is_visible};
+use crate::read::Reader;
 use crate::{Result, Services};
 
 /// Deepest zoom with the `grid` layer, and first with `sequences` (without properties there).
 pub const ZOOM_GRID_SEQUENCES: u8 = 6;
-
-/// A sequence's line is broken between two consecutive pictures farther apart than this.
-pub const MAX_GAP_M: f64 = 75.0;
 
 /// Fields of each layer, announced by the style so the viewer knows what it may filter on.
 pub const SEQUENCE_FIELDS: [&str; 7] = [
@@ -56,6 +60,59 @@ pub const GRID_FIELDS: [&str; 6] = [
     "coef_flat_pictures",
 ];
 
+/// Which map a tile belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MapKind {
+    /// Everyone's pictures, with the grid at low zooms.
+    General,
+    /// One account's pictures: sequences at every zoom, no grid.
+    User(AccountId),
+}
+
+/// The grid with the spreads its coefficients are computed from, for one data version.
+#[derive(Debug, Default)]
+pub struct Grid {
+    cells: Vec<GridCell>,
+    all: (f64, i64),
+    pano: (f64, i64),
+    flat: (f64, i64),
+}
+
+impl Grid {
+    fn new(cells: Vec<GridCell>) -> Grid {
+        Grid {
+            all: spread(cells.iter().map(|c| c.nb_pictures)),
+            pano: spread(cells.iter().map(|c| c.nb_360_pictures)),
+            flat: spread(cells.iter().map(flat_count)),
+            cells,
+        }
+    }
+}
+
+/// Map state shared by every request: encoded tiles and the grid of the current version.
+#[derive(Debug)]
+pub struct MapState {
+    /// Encoded tiles.
+    pub tiles: cache::TileCache,
+    grid: Mutex<Option<(String, Arc<Grid>)>>,
+}
+
+impl MapState {
+    /// Map state keeping at most `cache_bytes` of encoded tiles (0: none).
+    pub fn new(cache_bytes: usize) -> MapState {
+        MapState {
+            tiles: cache::TileCache::new(cache_bytes),
+            grid: Mutex::new(None),
+        }
+    }
+}
+
+impl Default for MapState {
+    fn default() -> MapState {
+        MapState::new(cache::DEFAULT_BUDGET_MIB << 20)
+    }
+}
+
 impl Services {
     /// A token that changes whenever what tiles show may have changed, for their ETags.
     ///
@@ -65,120 +122,132 @@ impl Services {
         Ok(self.catalog.data_version().await?)
     }
 
-    /// The vector tile of published pictures at a tile address.
+    /// The vector tile at a tile address of a map, for anonymous readers, drawn from the
+    /// catalog at `version` (see [`Services::map_version`]) or taken from the tile cache.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
-    pub async fn map_tile(&self, tile: TileId) -> Result<Vec<u8>> {
+    pub async fn map_tile(&self, kind: MapKind, tile: TileId, version: &str) -> Result<Bytes> {
+        // Every reader of these tiles is anonymous for now, so one cached tile fits all.
+        if let Some(body) = self.map.tiles.get(version, kind, tile) {
+            return Ok(body);
+        }
+        let body = Bytes::from(
+            self.draw_tile(kind, tile, Reader::Anonymous, version)
+                .await?,
+        );
+
+        // A write during the drawing may show in the tile: keep it only if the version did not
+        // move, so the cache never holds a tile under a version it does not match.
+        if self.map.tiles.is_enabled() && self.map_version().await? == version {
+            self.map.tiles.put(version, kind, tile, body.clone());
+        }
+        Ok(body)
+    }
+
+    /// Draws a tile of a map as `reader` may see it.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn draw_tile(
+        &self,
+        kind: MapKind,
+        tile: TileId,
+        reader: Reader,
+        version: &str,
+    ) -> Result<Vec<u8>> {
+        let (account, first_sequence_zoom) = match kind {
+            MapKind::General => (None, ZOOM_GRID_SEQUENCES),
+            MapKind::User(account) => (Some(account), 0),
+        };
         let mut layers = Vec::new();
-        if tile.z >= ZOOM_GRID_SEQUENCES {
-            let tracks = self
-                .catalog
-                .sequence_tracks(tile.bbox_with_buffer())
-                .await?;
-            let tracks: Vec<SequenceTrack> = tracks
-                .into_iter()
-                .filter(|t| sequence_is_visible(&t.sequence))
-                .map(|mut t| {
-                    t.pictures
-                        .retain(|p| picture_is_visible(p) && p.status == PictureStatus::Ready);
-                    t
-                })
-                .collect();
-            layers.push(sequences_layer(tile, &tracks));
+        if tile.z >= first_sequence_zoom {
+            // Up to the first sequence zoom lines are many and small: simplified lines, and
+            // on the general map geometry only, as Panoramax draws them.
+            let query = MapQuery {
+                bbox: tile.bbox_with_buffer(),
+                account,
+                simplified: tile.z <= ZOOM_GRID_SEQUENCES,
+            };
+            let with_properties = kind != MapKind::General || tile.z > ZOOM_GRID_SEQUENCES;
+            let sequences = self.catalog.map_sequences(&query).await?;
+            layers.push(sequences_layer(tile, &sequences, reader, with_properties));
             if tile.z == MAX_ZOOM {
-                layers.push(pictures_layer(tile, &tracks));
+                let pictures = self.catalog.map_pictures(&query).await?;
+                layers.push(pictures_layer(tile, &pictures, reader));
             }
         }
-        if tile.z <= ZOOM_GRID_SEQUENCES {
-            // TODO: the grid is aggregated over the whole catalog on every low-zoom request,
-            // which is fine for thousands of pictures, not millions: keep it in a table updated
-            // by the writes to pictures and sequences instead.
-            let cells = self.catalog.picture_grid().await?;
-            layers.push(grid_layer(tile, &cells));
+        if kind == MapKind::General && tile.z <= ZOOM_GRID_SEQUENCES {
+            let grid = self.map_grid(version).await?;
+            layers.push(grid_layer(tile, &grid));
         }
         Ok(mvt::encode(&layers))
     }
-}
 
-/// `make model` as Panoramax shows it, without repeating a make the model already starts with.
-fn camera_model(p: &Picture) -> Option<String> {
-    let d = &p.base.details;
-    match (d.make.as_deref(), d.model.as_deref()) {
-        (Some(make), Some(model)) if model.to_lowercase().starts_with(&make.to_lowercase()) => {
-            Some(model.to_owned())
-        }
-        (Some(make), Some(model)) => Some(format!("{make} {model}")),
-        (make, model) => make.or(model).map(str::to_owned),
-    }
-}
-
-/// Pixels per degree of horizontal field of view.
-fn pixel_density(p: &Picture) -> Option<i64> {
-    let fov = p.base.details.field_of_view_deg.filter(|f| *f > 0.0)?;
-    Some((f64::from(p.base.width) / fov).round() as i64)
-}
-
-fn projection_name(p: &Picture) -> &'static str {
-    p.base.projection.as_str()
-}
-
-/// A track's positions, cut where consecutive pictures are more than [`MAX_GAP_M`] apart.
-fn track_parts(pictures: &[Picture]) -> Vec<Vec<[f64; 2]>> {
-    let points: Vec<[f64; 2]> = pictures.iter().map(|p| [p.base.lon, p.base.lat]).collect();
-    track_points_parts(&points)
-}
-
-/// [`track_parts`] over `(lon, lat)` positions.
-fn track_points_parts(points: &[[f64; 2]]) -> Vec<Vec<[f64; 2]>> {
-    let mut parts: Vec<Vec<[f64; 2]>> = Vec::new();
-    let mut current: Vec<[f64; 2]> = Vec::new();
-    for &here in points {
-        if current
-            .last()
-            .is_some_and(|&last| distance_m(last, here) > MAX_GAP_M)
+    /// The grid and its coefficients, computed once per data version.
+    async fn map_grid(&self, version: &str) -> Result<Arc<Grid>> {
+        let lock = || {
+            self.map
+                .grid
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((v, grid)) = lock().as_ref()
+            && v == version
         {
-            parts.push(std::mem::take(&mut current));
+            return Ok(Arc::clone(grid));
         }
-        current.push(here);
+        let grid = Arc::new(Grid::new(self.catalog.picture_grid().await?));
+        *lock() = Some((version.to_owned(), Arc::clone(&grid)));
+        Ok(grid)
     }
-    parts.push(current);
-    parts
 }
 
-fn sequences_layer(tile: TileId, tracks: &[SequenceTrack]) -> Layer {
+/// Adds the properties that have a value, in order.
+fn properties(fields: Vec<(&str, Option<Value>)>) -> Vec<(String, Value)> {
+    fields
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_owned(), value?)))
+        .collect()
+}
+
+/// `Some(true)` when the data is not public: the `hidden` field, absent otherwise.
+fn hidden(visibilities: &[Visibility]) -> Option<Value> {
+    visibilities
+        .iter()
+        .any(|v| *v != Visibility::Anyone)
+        .then_some(Value::Bool(true))
+}
+
+fn sequences_layer(
+    tile: TileId,
+    sequences: &[MapSequence],
+    reader: Reader,
+    with_properties: bool,
+) -> Layer {
     let mut features = Vec::new();
-    for track in tracks {
-        let lines: Vec<Vec<[i32; 2]>> = track_parts(&track.pictures)
-            .iter()
-            .flat_map(|part| tile.lines(part))
-            .collect();
+    for s in sequences {
+        if !reader.may_see(s.visibility, s.account_id) {
+            continue;
+        }
+        let lines: Vec<Vec<[i32; 2]>> = s.lines.iter().flat_map(|l| tile.lines(l)).collect();
         if lines.is_empty() {
             continue;
         }
-
-        // At the first sequence zoom lines are many and small: geometry only, as Panoramax.
-        let mut properties = Vec::new();
-        if tile.z > ZOOM_GRID_SEQUENCES {
-            let s = &track.sequence;
-            let first = track.pictures.first();
-            let mut put = |key: &str, value: Option<Value>| {
-                if let Some(v) = value {
-                    properties.push((key.to_owned(), v));
-                }
-            };
-            put("id", Some(Value::Str(s.id.to_string())));
-            put("account_id", Some(Value::Str(s.account_id.to_string())));
-            put("model", first.and_then(camera_model).map(Value::Str));
-            put("type", first.map(|p| Value::Str(projection_name(p).into())));
-            let date = s.min_captured_at.map(|t| t.format("%Y-%m-%d").to_string());
-            put("date", date.map(Value::Str));
-            put("gps_accuracy", s.gps_accuracy_m.map(Value::Double));
-            put(
-                "h_pixel_density",
-                first.and_then(pixel_density).map(Value::Int),
-            );
-        }
+        let properties = if with_properties {
+            properties(vec![
+                ("id", Some(Value::Str(s.id.to_string()))),
+                ("account_id", Some(Value::Str(s.account_id.to_string()))),
+                ("hidden", hidden(&[s.visibility])),
+                ("model", s.model.clone().map(Value::Str)),
+                ("type", s.projection.map(|p| Value::Str(p.as_str().into()))),
+                ("date", s.capture_date.clone().map(Value::Str)),
+                ("gps_accuracy", s.gps_accuracy_m.map(Value::Double)),
+                ("h_pixel_density", s.h_pixel_density.map(Value::Int)),
+            ])
+        } else {
+            Vec::new()
+        };
         features.push(Feature {
             geometry: Geometry::Lines(lines),
             properties,
@@ -190,51 +259,48 @@ fn sequences_layer(tile: TileId, tracks: &[SequenceTrack]) -> Layer {
     }
 }
 
-fn pictures_layer(tile: TileId, tracks: &[SequenceTrack]) -> Layer {
+fn pictures_layer(tile: TileId, pictures: &[MapPicture], reader: Reader) -> Layer {
     let mut features = Vec::new();
-    for track in tracks {
-        let sequence = track.sequence.id.to_string();
-        for p in &track.pictures {
-            let Some(point) = tile.point(p.base.lon, p.base.lat) else {
-                continue;
-            };
-            let mut properties = Vec::new();
-            let mut put = |key: &str, value: Option<Value>| {
-                if let Some(v) = value {
-                    properties.push((key.to_owned(), v));
-                }
-            };
-            put("id", Some(Value::Str(p.base.id.to_string())));
-            let ts = p.base.captured_at.format("%Y-%m-%d %H:%M:%S%.f+00");
-            put("ts", Some(Value::Str(ts.to_string())));
-            put(
+    for p in pictures {
+        let seen = reader.may_see(p.visibility, p.account_id)
+            && reader.may_see(p.sequence_visibility, p.account_id);
+        let Some(point) = tile.point(p.lon, p.lat).filter(|_| seen) else {
+            continue;
+        };
+        let sequence = p.sequence_id.to_string();
+        let ts = p.captured_at.format("%Y-%m-%d %H:%M:%S%.f+00").to_string();
+        let properties = properties(vec![
+            ("id", Some(Value::Str(p.id.to_string()))),
+            ("ts", Some(Value::Str(ts))),
+            (
                 "heading",
-                p.base.heading_deg.map(|h| Value::Int(h.round() as i64)),
-            );
-            put(
-                "account_id",
-                Some(Value::Str(p.base.account_id.to_string())),
-            );
-            put("type", Some(Value::Str(projection_name(p).into())));
-            put("model", camera_model(p).map(Value::Str));
-            put(
-                "gps_accuracy",
-                p.base.details.gps_accuracy_m.map(Value::Double),
-            );
-            put("h_pixel_density", pixel_density(p).map(Value::Int));
-            let list = serde_json::json!([sequence]).to_string();
-            put("sequences", Some(Value::Str(list)));
-            put("first_sequence", Some(Value::Str(sequence.clone())));
-            features.push(Feature {
-                geometry: Geometry::Points(vec![point]),
-                properties,
-            });
-        }
+                p.heading_deg.map(|h| Value::Int(h.round() as i64)),
+            ),
+            ("account_id", Some(Value::Str(p.account_id.to_string()))),
+            ("hidden", hidden(&[p.visibility, p.sequence_visibility])),
+            ("type", Some(Value::Str(p.projection.as_str().into()))),
+            ("model", p.model.clone().map(Value::Str)),
+            ("gps_accuracy", p.gps_accuracy_m.map(Value::Double)),
+            ("h_pixel_density", p.h_pixel_density.map(Value::Int)),
+            (
+                "sequences",
+                Some(Value::Str(serde_json::json!([sequence]).to_string())),
+            ),
+            ("first_sequence", Some(Value::Str(sequence))),
+        ]);
+        features.push(Feature {
+            geometry: Geometry::Points(vec![point]),
+            properties,
+        });
     }
     Layer {
         name: "pictures".into(),
         features,
     }
+}
+
+fn flat_count(c: &GridCell) -> i64 {
+    c.nb_pictures - c.nb_360_pictures
 }
 
 /// How dense a cell is among all non-empty cells, in `[0, 1]` by steps of 0.1: up to the
@@ -268,33 +334,29 @@ fn spread(counts: impl Iterator<Item = i64>) -> (f64, i64) {
     (median, max)
 }
 
-fn grid_layer(tile: TileId, cells: &[GridCell]) -> Layer {
+fn grid_layer(tile: TileId, grid: &Grid) -> Layer {
     // Coefficients compare a cell with every cell of the catalog, not only this tile's.
-    let flat = |c: &GridCell| c.nb_pictures - c.nb_360_pictures;
-    let all = spread(cells.iter().map(|c| c.nb_pictures));
-    let pano = spread(cells.iter().map(|c| c.nb_360_pictures));
-    let plain = spread(cells.iter().map(flat));
-
     let mut features = Vec::new();
-    for c in cells {
+    for c in &grid.cells {
         let Some(point) = tile.point(c.lon, c.lat) else {
             continue;
         };
+        let flat = flat_count(c);
         let properties = vec![
             ("nb_pictures".into(), Value::Int(c.nb_pictures)),
             ("nb_360_pictures".into(), Value::Int(c.nb_360_pictures)),
-            ("nb_flat_pictures".into(), Value::Int(flat(c))),
+            ("nb_flat_pictures".into(), Value::Int(flat)),
             (
                 "coef".into(),
-                Value::Double(coef(c.nb_pictures, all.0, all.1)),
+                Value::Double(coef(c.nb_pictures, grid.all.0, grid.all.1)),
             ),
             (
                 "coef_360_pictures".into(),
-                Value::Double(coef(c.nb_360_pictures, pano.0, pano.1)),
+                Value::Double(coef(c.nb_360_pictures, grid.pano.0, grid.pano.1)),
             ),
             (
                 "coef_flat_pictures".into(),
-                Value::Double(coef(flat(c), plain.0, plain.1)),
+                Value::Double(coef(flat, grid.flat.0, grid.flat.1)),
             ),
         ];
         features.push(Feature {
@@ -311,16 +373,6 @@ fn grid_layer(tile: TileId, cells: &[GridCell]) -> Layer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tracks_break_where_pictures_are_far_apart() {
-        // 0.0005° of latitude is about 56 m, 0.001° about 111 m.
-        let lats = [48.0, 48.0005, 48.001, 48.002, 48.0025];
-        let parts = track_points_parts(&lats.map(|lat| [2.0, lat]));
-        let sizes: Vec<usize> = parts.iter().map(Vec::len).collect();
-        assert_eq!(sizes, [3, 2]);
-        assert_eq!(track_points_parts(&[]), vec![Vec::<[f64; 2]>::new()]);
-    }
 
     #[test]
     fn coefficients_follow_the_median_and_the_maximum() {

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureId,
-    PictureStatus, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
+    PictureStatus, Projection, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
+    Visibility,
 };
 
 use crate::{Area, Result};
@@ -174,13 +175,70 @@ pub struct Extent {
     pub interval: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
-/// A published sequence with its ready, visible pictures in rank order, to draw on a map.
+/// What a map read covers.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MapQuery {
+    /// `[min lon, min lat, max lon, max lat]`.
+    pub bbox: [f64; 4],
+    /// Only what this account owns.
+    pub account: Option<AccountId>,
+    /// Sequences: the lines simplified for low zooms instead of the full ones.
+    pub simplified: bool,
+}
+
+/// A ready sequence as the map draws it, whatever its visibility: readers decide who sees it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SequenceTrack {
+pub struct MapSequence {
     /// The sequence.
-    pub sequence: Sequence,
-    /// Its pictures, by rank.
-    pub pictures: Vec<Picture>,
+    pub id: SequenceId,
+    /// Its owner.
+    pub account_id: AccountId,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// Its line in parts, through its ready pictures whose visibility is no narrower than the
+    /// sequence's, broken at gaps (see [`crate::track`]).
+    pub lines: Vec<Vec<[f64; 2]>>,
+    /// Camera of its first drawn picture.
+    pub model: Option<String>,
+    /// Projection of its first drawn picture.
+    pub projection: Option<Projection>,
+    /// Day of its earliest drawn picture, `YYYY-MM-DD`.
+    pub capture_date: Option<String>,
+    /// Position error of its pictures (90th percentile), in metres.
+    pub gps_accuracy_m: Option<f64>,
+    /// Pixels per degree of field of view of its first drawn picture.
+    pub h_pixel_density: Option<i64>,
+}
+
+/// A ready picture of a ready sequence as the map draws it, whatever their visibility.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapPicture {
+    /// The picture.
+    pub id: PictureId,
+    /// Its owner.
+    pub account_id: AccountId,
+    /// Its sequence.
+    pub sequence_id: SequenceId,
+    /// Who may see the picture.
+    pub visibility: Visibility,
+    /// Who may see its sequence.
+    pub sequence_visibility: Visibility,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Capture instant.
+    pub captured_at: DateTime<Utc>,
+    /// Heading, in degrees.
+    pub heading_deg: Option<f64>,
+    /// Projection.
+    pub projection: Projection,
+    /// Camera, as [`flaneur_model::camera_model`] names it.
+    pub model: Option<String>,
+    /// Position error, in metres.
+    pub gps_accuracy_m: Option<f64>,
+    /// Pixels per degree of horizontal field of view.
+    pub h_pixel_density: Option<i64>,
 }
 
 /// The published pictures snapped to one point of the 0.1° map grid.
@@ -319,17 +377,20 @@ pub trait Catalog: Send + Sync + 'static {
 
     // --- map ----------------------------------------------------------------------------------
 
-    /// Published sequences whose bbox intersects `[min lon, min lat, max lon, max lat]`, each
-    /// with all its ready, visible pictures (also those outside the bbox, so lines can be
-    /// clipped at the edge rather than stop short of it).
-    async fn sequence_tracks(&self, bbox: [f64; 4]) -> Result<Vec<SequenceTrack>>;
+    /// Ready sequences whose line crosses the query's bbox, in `(created, id)` order. Lines
+    /// are stored, not drawn from the pictures at each read.
+    async fn map_sequences(&self, query: &MapQuery) -> Result<Vec<MapSequence>>;
+
+    /// Ready pictures of ready sequences inside the query's bbox, found through the pictures'
+    /// space index.
+    async fn map_pictures(&self, query: &MapQuery) -> Result<Vec<MapPicture>>;
 
     /// Every ready, visible picture of a published sequence, counted per point of the 0.1°
     /// grid. Only non-empty cells are returned.
     async fn picture_grid(&self) -> Result<Vec<GridCell>>;
 
-    /// A token that changes whenever a picture or a sequence is added, changed or removed:
-    /// what map tiles are computed from.
+    /// A token that changes whenever an account, a picture, a sequence or a rank is added,
+    /// changed or removed: what map tiles and reads are computed from. Cheap to read.
     async fn data_version(&self) -> Result<String>;
 
     // --- jobs ---------------------------------------------------------------------------------

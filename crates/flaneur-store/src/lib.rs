@@ -13,13 +13,14 @@ pub mod blob;
 mod catalog;
 mod error;
 mod sqlite;
+pub mod track;
 
 pub use area::Area;
 pub use blob::{BlobBody, BlobMeta, BlobStore, FsBlobStore, blob_keys};
 pub use catalog::{
-    Catalog, DispatchPlan, Extent, GridCell, InsertOutcome, Page, PictureQuery, PlannedDuplicate,
-    PlannedPicture, PlannedSequence, RankQuery, SequenceCursor, SequenceQuery, SequenceSummary,
-    SequenceTrack, TimeRange,
+    Catalog, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture, MapQuery, MapSequence,
+    Page, PictureQuery, PlannedDuplicate, PlannedPicture, PlannedSequence, RankQuery,
+    SequenceCursor, SequenceQuery, SequenceSummary, TimeRange,
 };
 pub use error::{Error, Result};
 pub use sqlite::SqliteCatalog;

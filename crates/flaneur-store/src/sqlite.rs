@@ -12,6 +12,7 @@ mod migrate;
 mod picture;
 mod search;
 mod sequence;
+mod sequence_line;
 mod upload;
 
 use std::path::Path;
@@ -29,8 +30,8 @@ use sqlx::sqlite::{
 use tracing::info;
 
 use crate::catalog::{
-    DispatchPlan, Extent, GridCell, InsertOutcome, Page, PictureQuery, RankQuery, SequenceQuery,
-    SequenceSummary, SequenceTrack,
+    DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture, MapQuery, MapSequence, Page,
+    PictureQuery, RankQuery, SequenceQuery, SequenceSummary,
 };
 use crate::{Catalog, Error, Result};
 
@@ -212,8 +213,13 @@ impl Catalog for SqliteCatalog {
         search::extent(&self.reader).await
     }
 
-    async fn sequence_tracks(&self, bbox: [f64; 4]) -> Result<Vec<SequenceTrack>> {
-        map::sequence_tracks(&self.reader, bbox).await
+    async fn map_sequences(&self, query: &MapQuery) -> Result<Vec<MapSequence>> {
+        sequence_line::redraw_stale_sequences(&self.reader, &self.writer).await?;
+        map::map_sequences(&self.reader, query).await
+    }
+
+    async fn map_pictures(&self, query: &MapQuery) -> Result<Vec<MapPicture>> {
+        map::map_pictures(&self.reader, query).await
     }
 
     async fn picture_grid(&self) -> Result<Vec<GridCell>> {

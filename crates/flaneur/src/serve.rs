@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use flaneur_api::{AppState, InstanceInfo};
 use flaneur_service::Services;
+use flaneur_service::tile::MapState;
 use flaneur_store::{Catalog, FsBlobStore, SqliteCatalog};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -47,6 +48,9 @@ pub struct ServeArgs {
     /// Address of that licence's text.
     #[arg(long, env = "FLANEUR_LICENSE_URL")]
     license_url: Option<String>,
+    /// Memory for map tiles kept between requests, in MiB; 0 draws every tile afresh.
+    #[arg(long, env = "FLANEUR_TILE_CACHE_MB", default_value_t = 64)]
+    tile_cache_mb: usize,
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "FLANEUR_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
@@ -130,7 +134,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let services = Services::new(Arc::new(catalog.clone()), Arc::new(blobs), staging_dir);
+    let mut services = Services::new(Arc::new(catalog.clone()), Arc::new(blobs), staging_dir);
+    let tile_cache_bytes = args.tile_cache_mb.saturating_mul(1 << 20);
+    services.map = Arc::new(MapState::new(tile_cache_bytes));
 
     // 2. Workers.
     let workers = args.workers.unwrap_or_else(|| {
@@ -160,6 +166,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         catalog = %catalog_path.display(),
         pictures = %pictures_dir.display(),
         workers,
+        tile_cache_mb = args.tile_cache_mb,
         "flaneur is serving; API at http://{local}/api"
     );
     let state = AppState {

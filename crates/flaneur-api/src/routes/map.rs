@@ -1,15 +1,16 @@
-//! Map vector tiles and their style (panoramax-api.md §6).
+//! Map vector tiles and their styles, general and per user (panoramax-api.md §6).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use flaneur_service::tile::MapKind;
 use flaneur_service::tile::geometry::{MAX_ZOOM, TileId};
 use serde_json::Value;
 
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, style};
+use crate::{ApiError, ApiResult, AppState, params, style};
 
 /// The media type of vector tiles.
 const MVT: &str = "application/vnd.mapbox-vector-tile";
@@ -48,11 +49,36 @@ pub async fn tile(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let tile = parse_tile(&z, &x, &y_fmt)?;
+    tile_response(&state, MapKind::General, tile, &headers).await
+}
 
-    // The ETag names the tile and the state of the catalog it was drawn from, so a client
-    // holding it is answered without drawing the tile again.
+/// `GET /api/users/{id}/map/{z}/{x}/{y}.mvt` (or `.pbf`): one account's published pictures.
+/// An id that names no account gives empty tiles; one that is no id at all, a 404.
+pub async fn user_tile(
+    State(state): State<AppState>,
+    Path((id, z, x, y_fmt)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let account = params::account_id(&id)?;
+    let tile = parse_tile(&z, &x, &y_fmt)?;
+    tile_response(&state, MapKind::User(account), tile, &headers).await
+}
+
+/// A tile with its ETag and cache headers, or 304 when the client holds it already.
+async fn tile_response(
+    state: &AppState,
+    kind: MapKind,
+    tile: TileId,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    // The ETag names the map, the tile and the state of the catalog it was drawn from, so a
+    // client holding it is answered without drawing the tile again.
     let version = state.services.map_version().await?;
-    let etag = format!("\"{}-{}-{}-{version}\"", tile.z, tile.x, tile.y);
+    let map = match kind {
+        MapKind::General => String::new(),
+        MapKind::User(id) => format!("{id}-"),
+    };
+    let etag = format!("\"{map}{}-{}-{}-{version}\"", tile.z, tile.x, tile.y);
     let mut response_headers = HeaderMap::new();
     response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(CACHE));
     if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -71,12 +97,26 @@ pub async fn tile(
         return Ok((StatusCode::NOT_MODIFIED, response_headers).into_response());
     }
 
-    let body = state.services.map_tile(tile).await?;
+    let body = state.services.map_tile(kind, tile, &version).await?;
     response_headers.insert(CONTENT_TYPE, HeaderValue::from_static(MVT));
     Ok((response_headers, body).into_response())
 }
 
 /// `GET /api/map/style.json`: the MapLibre style of the tiles.
 pub async fn style(State(state): State<AppState>, base: BaseUrl) -> Json<Value> {
-    Json(style::map_style(&base, &state.info))
+    Json(style::map_style(&base, &state.info, MapKind::General))
+}
+
+/// `GET /api/users/{id}/map/style.json`: the MapLibre style of one account's tiles.
+pub async fn user_style(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let account = params::account_id(&id)?;
+    Ok(Json(style::map_style(
+        &base,
+        &state.info,
+        MapKind::User(account),
+    )))
 }

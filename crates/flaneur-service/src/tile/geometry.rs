@@ -13,7 +13,7 @@ pub const MAX_ZOOM: u8 = 15;
 pub const BUFFER: i32 = 256;
 
 /// The address of a tile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TileId {
     /// Zoom level.
     pub z: u8,
@@ -170,16 +170,6 @@ fn clip_segment(a: [f64; 2], b: [f64; 2], lo: f64, hi: f64) -> Option<([f64; 2],
     Some((at(t0), at(t1)))
 }
 
-/// Distance between two `(lon, lat)` positions on the sphere, in metres.
-pub fn distance_m(a: [f64; 2], b: [f64; 2]) -> f64 {
-    const EARTH_RADIUS_M: f64 = 6_371_008.8;
-    let (lat1, lat2) = (a[1].to_radians(), b[1].to_radians());
-    let dlat = lat2 - lat1;
-    let dlon = (b[0] - a[0]).to_radians();
-    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * h.sqrt().asin()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,11 +252,5 @@ mod tests {
         // A track entirely outside gives nothing; one collapsing to a point gives nothing.
         assert!(tile.lines(&[at(-1000.0), at(-900.0)]).is_empty());
         assert!(tile.lines(&[at(10.0), at(10.1)]).is_empty());
-    }
-
-    #[test]
-    fn distances_are_in_metres() {
-        let d = distance_m([1.9192, 49.0069], [1.9192, 49.0079]);
-        assert!((d - 111.2).abs() < 0.5, "{d}");
     }
 }

@@ -33,7 +33,7 @@ where
         .map_err(|e: T::Err| Error::corrupt(table, format!("{col}: {e}")))
 }
 
-fn get<'r, T>(row: &'r SqliteRow, table: &'static str, col: &str) -> Result<T>
+pub(super) fn get<'r, T>(row: &'r SqliteRow, table: &'static str, col: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
 {

@@ -1,80 +1,135 @@
-//! What map tiles are drawn from: sequence tracks in a bbox, the picture grid, and the data
-//! version that tile ETags carry.
+//! What map tiles are drawn from: stored sequence lines and pictures in a bbox (both through
+//! their R*Tree), the picture grid, and the data version that tile ETags carry. Triggers of the
+//! `map` and `map_sequences` migrations keep all of them current.
 
-use std::collections::HashMap;
-
-use flaneur_model::SequenceId;
+use flaneur_model::{AccountId, camera_model, h_pixel_density};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::codec::{PICTURE_COLUMNS, picture_from_row, sequence_from_row};
-use crate::catalog::{GridCell, SequenceTrack};
+use super::codec::{from_micros, get, parse_col};
+use crate::catalog::{GridCell, MapPicture, MapQuery, MapSequence};
+use crate::track::decode_lines;
 use crate::{Error, Result};
 
 /// Size of a grid cell, in degrees.
 const GRID_STEP_DEG: f64 = 0.1;
 
-pub(super) async fn sequence_tracks(
-    pool: &SqlitePool,
-    bbox: [f64; 4],
-) -> Result<Vec<SequenceTrack>> {
-    let [min_lon, min_lat, max_lon, max_lat] = bbox;
-
-    // 1. The published sequences whose bbox columns intersect the tile's.
-    let rows = sqlx::query(
-        "SELECT * FROM sequences
-         WHERE status = 'ready' AND visibility = 'anyone'
-           AND min_lon <= ? AND max_lon >= ? AND min_lat <= ? AND max_lat >= ?
-         ORDER BY created_at, id",
-    )
-    .bind(max_lon)
-    .bind(min_lon)
-    .bind(max_lat)
-    .bind(min_lat)
-    .fetch_all(pool)
-    .await
-    .map_err(Error::db("list sequences of a tile"))?;
-    let mut tracks = rows
-        .iter()
-        .map(|row| {
-            Ok(SequenceTrack {
-                sequence: sequence_from_row(row)?,
-                pictures: Vec::new(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if tracks.is_empty() {
-        return Ok(tracks);
+/// `AND <col> = ?` when the query is limited to one account.
+fn push_account(sql: &mut QueryBuilder<Sqlite>, col: &str, account: Option<AccountId>) {
+    if let Some(account) = account {
+        sql.push(format!(" AND {col} = "));
+        sql.push_bind(account.to_string());
     }
+}
 
-    // 2. All their ready, visible pictures in one query, grouped back by sequence.
+pub(super) async fn map_sequences(pool: &SqlitePool, query: &MapQuery) -> Result<Vec<MapSequence>> {
+    let [min_lon, min_lat, max_lon, max_lat] = query.bbox;
+    let lines = if query.simplified {
+        "m.lines_simplified"
+    } else {
+        "m.lines"
+    };
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "SELECT {PICTURE_COLUMNS} FROM pictures p
-         JOIN sequence_pictures sp ON sp.picture_id = p.id
-         WHERE p.status = 'ready' AND p.visibility = 'anyone' AND sp.sequence_id IN ("
+        "SELECT s.id, s.account_id, s.visibility, s.gps_accuracy_m, {lines} AS lines,
+                m.model, m.projection, m.capture_date, m.h_pixel_density
+         FROM map_sequences_rtree r
+         JOIN map_sequences m ON m.id = r.id
+         JOIN sequences s ON s.id = m.sequence_id
+         WHERE s.status = 'ready' AND r.min_lon <= "
     ));
-    let mut list = sql.separated(", ");
-    for track in &tracks {
-        list.push_bind(track.sequence.id.to_string());
-    }
-    sql.push(") ORDER BY sp.sequence_id, sp.rank");
+    sql.push_bind(max_lon)
+        .push(" AND r.max_lon >= ")
+        .push_bind(min_lon)
+        .push(" AND r.min_lat <= ")
+        .push_bind(max_lat)
+        .push(" AND r.max_lat >= ")
+        .push_bind(min_lat);
+    push_account(&mut sql, "s.account_id", query.account);
+    sql.push(" ORDER BY s.created_at, s.id");
     let rows = sql
         .build()
         .fetch_all(pool)
         .await
-        .map_err(Error::db("list pictures of a tile's sequences"))?;
-    let index: HashMap<SequenceId, usize> = tracks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.sequence.id, i))
-        .collect();
-    for row in &rows {
-        let picture = picture_from_row(row)?;
-        let at = picture.sequence_id.and_then(|id| index.get(&id).copied());
-        if let Some(track) = at.and_then(|i| tracks.get_mut(i)) {
-            track.pictures.push(picture);
-        }
-    }
-    Ok(tracks)
+        .map_err(Error::db("list sequences of a tile"))?;
+    rows.iter().map(map_sequence_from_row).collect()
+}
+
+fn map_sequence_from_row(row: &SqliteRow) -> Result<MapSequence> {
+    let t = "map_sequences";
+    let bytes: Vec<u8> = get(row, t, "lines")?;
+    let projection: Option<String> = get(row, t, "projection")?;
+    Ok(MapSequence {
+        id: parse_col(row, t, "id")?,
+        account_id: parse_col(row, t, "account_id")?,
+        visibility: parse_col(row, t, "visibility")?,
+        lines: decode_lines(&bytes).ok_or_else(|| Error::corrupt(t, "lines: malformed"))?,
+        model: get(row, t, "model")?,
+        projection: match projection {
+            Some(p) => Some(p.parse().map_err(|e| Error::corrupt(t, e))?),
+            None => None,
+        },
+        capture_date: get(row, t, "capture_date")?,
+        gps_accuracy_m: get(row, t, "gps_accuracy_m")?,
+        h_pixel_density: get(row, t, "h_pixel_density")?,
+    })
+}
+
+pub(super) async fn map_pictures(pool: &SqlitePool, query: &MapQuery) -> Result<Vec<MapPicture>> {
+    let [min_lon, min_lat, max_lon, max_lat] = query.bbox;
+    // Only the fields the pictures layer shows are read out of the stored document: a whole
+    // document carries every EXIF tag of the file.
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT p.id, p.account_id, sp.sequence_id, p.visibility,
+                s.visibility AS sequence_visibility, p.lon, p.lat, p.captured_at, p.heading_deg,
+                p.projection, json_extract(p.doc, '$.details.make') AS make,
+                json_extract(p.doc, '$.details.model') AS model,
+                json_extract(p.doc, '$.details.gps_accuracy_m') AS gps_accuracy_m,
+                json_extract(p.doc, '$.details.field_of_view_deg') AS field_of_view_deg,
+                json_extract(p.doc, '$.width') AS width
+         FROM pictures_rtree r
+         JOIN pictures p ON p.rowid = r.id
+         JOIN sequence_pictures sp ON sp.picture_id = p.id
+         JOIN sequences s ON s.id = sp.sequence_id
+         WHERE p.status = 'ready' AND s.status = 'ready' AND r.min_lon <= ",
+    );
+    sql.push_bind(max_lon)
+        .push(" AND r.max_lon >= ")
+        .push_bind(min_lon)
+        .push(" AND r.min_lat <= ")
+        .push_bind(max_lat)
+        .push(" AND r.max_lat >= ")
+        .push_bind(min_lat);
+    push_account(&mut sql, "p.account_id", query.account);
+    sql.push(" ORDER BY s.created_at, s.id, sp.rank");
+    let rows = sql
+        .build()
+        .fetch_all(pool)
+        .await
+        .map_err(Error::db("list pictures of a tile"))?;
+    rows.iter().map(map_picture_from_row).collect()
+}
+
+fn map_picture_from_row(row: &SqliteRow) -> Result<MapPicture> {
+    let t = "pictures";
+    let make: Option<String> = get(row, t, "make")?;
+    let model: Option<String> = get(row, t, "model")?;
+    let width: Option<i64> = get(row, t, "width")?;
+    let width = width.and_then(|w| u32::try_from(w).ok()).unwrap_or(0);
+    Ok(MapPicture {
+        id: parse_col(row, t, "id")?,
+        account_id: parse_col(row, t, "account_id")?,
+        sequence_id: parse_col(row, t, "sequence_id")?,
+        visibility: parse_col(row, t, "visibility")?,
+        sequence_visibility: parse_col(row, t, "sequence_visibility")?,
+        lon: get(row, t, "lon")?,
+        lat: get(row, t, "lat")?,
+        captured_at: from_micros(get(row, t, "captured_at")?),
+        heading_deg: get(row, t, "heading_deg")?,
+        projection: parse_col(row, t, "projection")?,
+        model: camera_model(make.as_deref(), model.as_deref()),
+        gps_accuracy_m: get(row, t, "gps_accuracy_m")?,
+        h_pixel_density: h_pixel_density(width, get(row, t, "field_of_view_deg")?),
+    })
 }
 
 pub(super) async fn picture_grid(pool: &SqlitePool) -> Result<Vec<GridCell>> {
@@ -233,6 +288,31 @@ mod tests {
         .expect("grid")
     }
 
+    type StoredLine = (String, Vec<u8>, Vec<u8>, Option<String>, Option<String>);
+
+    /// The stored lines once the stale ones are redrawn.
+    async fn lines(catalog: &SqliteCatalog) -> Vec<StoredLine> {
+        super::super::sequence_line::redraw_stale_sequences(&catalog.reader, &catalog.writer)
+            .await
+            .expect("redraw");
+        sqlx::query_as(
+            "SELECT sequence_id, lines, lines_simplified, model, capture_date
+             FROM map_sequences ORDER BY sequence_id",
+        )
+        .fetch_all(&catalog.writer)
+        .await
+        .expect("lines")
+    }
+
+    /// The stored lines after redrawing every sequence, as they must always read.
+    async fn redrawn_lines(catalog: &SqliteCatalog) -> Vec<StoredLine> {
+        sqlx::query("INSERT OR IGNORE INTO map_sequences_stale SELECT id FROM sequences")
+            .execute(&catalog.writer)
+            .await
+            .expect("mark every line stale");
+        lines(catalog).await
+    }
+
     async fn random_plan(
         catalog: &SqliteCatalog,
         set: UploadSetId,
@@ -268,7 +348,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn grid_matches_a_full_recount_after_every_write() {
+    async fn grid_and_lines_match_a_full_recount_after_every_write() {
         let dir = tempfile::tempdir().expect("tempdir");
         let catalog = SqliteCatalog::open(&dir.path().join("catalog.db"))
             .await
@@ -373,6 +453,11 @@ mod tests {
             assert_eq!(
                 table(pool).await,
                 recount(pool).await,
+                "after step {step}, op {op}"
+            );
+            assert_eq!(
+                lines(&catalog).await,
+                redrawn_lines(&catalog).await,
                 "after step {step}, op {op}"
             );
         }

@@ -17,6 +17,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "map",
         include_str!("../../migrations/sqlite/0002_map.sql"),
     ),
+    (
+        3,
+        "map_sequences",
+        include_str!("../../migrations/sqlite/0003_map_sequences.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -8,7 +8,7 @@ use flaneur_model::{
     UploadFile, UploadSetId, Visibility,
 };
 use flaneur_store::{
-    Catalog, DispatchPlan, InsertOutcome, PictureQuery, PlannedPicture, PlannedSequence,
+    Catalog, DispatchPlan, InsertOutcome, MapQuery, PictureQuery, PlannedPicture, PlannedSequence,
     SequenceQuery, SqliteCatalog,
 };
 
@@ -244,21 +244,51 @@ async fn contract(catalog: &dyn Catalog) {
     assert_eq!(page.rows.len(), 1);
     assert!(!page.has_next && !page.has_prev);
 
-    // 6. What maps are drawn from: tracks in a bbox with their pictures by rank, the grid,
-    //    and a version that changes with the catalog.
-    let tracks = catalog
-        .sequence_tracks([1.99, 47.99, 2.01, 48.01])
-        .await
-        .expect("tracks");
-    assert_eq!(tracks.len(), 1);
-    assert_eq!(tracks[0].sequence.id, seqs[0]);
-    let ranked: Vec<PictureId> = tracks[0].pictures.iter().map(|p| p.base.id).collect();
+    // 6. What maps are drawn from: stored lines and pictures in a bbox, the grid, and a
+    //    version that changes with the catalog.
+    let near = MapQuery {
+        bbox: [1.99, 47.99, 2.01, 48.01],
+        ..MapQuery::default()
+    };
+    let lines = catalog.map_sequences(&near).await.expect("lines");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].id, seqs[0]);
+    assert_eq!(lines[0].lines.len(), 1, "pictures 11 m apart make one line");
+    assert_eq!(lines[0].lines[0].len(), 3);
+    assert_eq!(lines[0].capture_date.as_deref(), Some("2020-09-13"));
+    let pictures = catalog.map_pictures(&near).await.expect("pictures");
+    let ranked: Vec<PictureId> = pictures.iter().map(|p| p.id).collect();
     assert_eq!(ranked, ids);
-    let far = catalog
-        .sequence_tracks([10.0, 10.0, 11.0, 11.0])
-        .await
-        .expect("tracks");
-    assert!(far.is_empty());
+    let far = MapQuery {
+        bbox: [10.0, 10.0, 11.0, 11.0],
+        ..MapQuery::default()
+    };
+    assert!(catalog.map_sequences(&far).await.expect("lines").is_empty());
+    assert!(
+        catalog
+            .map_pictures(&far)
+            .await
+            .expect("pictures")
+            .is_empty()
+    );
+    let other = MapQuery {
+        account: Some(flaneur_model::AccountId::new()),
+        ..near
+    };
+    assert!(
+        catalog
+            .map_sequences(&other)
+            .await
+            .expect("lines")
+            .is_empty()
+    );
+    assert!(
+        catalog
+            .map_pictures(&other)
+            .await
+            .expect("pictures")
+            .is_empty()
+    );
     let grid = catalog.picture_grid().await.expect("grid");
     assert_eq!(grid.len(), 1, "{grid:?}");
     assert_eq!((grid[0].nb_pictures, grid[0].nb_360_pictures), (3, 0));
@@ -269,11 +299,20 @@ async fn contract(catalog: &dyn Catalog) {
     assert!(catalog.delete_upload_set(set).await.expect("delete"));
     assert_ne!(catalog.data_version().await.expect("version"), version);
     assert!(catalog.picture_grid().await.expect("grid").is_empty());
-    let tracks = catalog
-        .sequence_tracks([1.99, 47.99, 2.01, 48.01])
-        .await
-        .expect("tracks");
-    assert!(tracks.is_empty());
+    assert!(
+        catalog
+            .map_sequences(&near)
+            .await
+            .expect("lines")
+            .is_empty()
+    );
+    assert!(
+        catalog
+            .map_pictures(&near)
+            .await
+            .expect("pictures")
+            .is_empty()
+    );
     let seq = catalog
         .sequence(seqs[0])
         .await
