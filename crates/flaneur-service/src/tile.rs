@@ -388,4 +388,148 @@ mod tests {
         assert_eq!(coef(5, median, max), 0.5);
         assert_eq!(spread(std::iter::empty()), (0.0, 0));
     }
+
+    /// A catalog holding one owner-only sequence of three ready pictures, and its owner.
+    async fn hidden_walk(dir: &std::path::Path) -> (Services, AccountId) {
+        use chrono::{TimeZone, Utc};
+        use flaneur_model::{
+            NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus, Projection,
+            UploadFile,
+        };
+        use flaneur_store::{
+            Catalog, DispatchPlan, FsBlobStore, PlannedPicture, PlannedSequence, SqliteCatalog,
+        };
+
+        let catalog = SqliteCatalog::open(&dir.join("catalog.db"))
+            .await
+            .expect("catalog");
+        let blobs = FsBlobStore::open(dir.join("blobs")).await.expect("blobs");
+        let (account, _) = catalog.default_account().await.expect("account");
+        let set = catalog
+            .create_upload_set(NewUploadSet {
+                title: "hidden".to_owned(),
+                account_id: account,
+                estimated_nb_files: None,
+                sort_method: None,
+                no_split: None,
+                split_distance_m: None,
+                split_time_secs: None,
+                no_deduplication: None,
+                duplicate_distance_m: None,
+                duplicate_rotation_deg: None,
+                relative_heading_deg: None,
+                visibility: Visibility::OwnerOnly,
+                metadata: None,
+                semantics: serde_json::json!([]),
+                user_agent: None,
+            })
+            .await
+            .expect("set");
+        let mut planned = Vec::new();
+        for n in 0..3 {
+            let id = PictureId::new();
+            let at = Utc
+                .timestamp_opt(1_600_000_000 + n, 0)
+                .single()
+                .expect("instant");
+            let picture = NewPicture {
+                id,
+                upload_set_id: set.id,
+                account_id: account,
+                visibility: Visibility::OwnerOnly,
+                captured_at: at,
+                utc_offset_secs: None,
+                lon: 2.0,
+                lat: 48.0 + n as f64 * 0.0001,
+                heading_deg: None,
+                projection: Projection::Flat,
+                width: 100,
+                height: 50,
+                orientation: 1,
+                content_md5: id.to_string(),
+                file_name: format!("{n}.jpg"),
+                size_bytes: 1,
+                is_blurred: false,
+                details: PictureDetails::default(),
+            };
+            let file = UploadFile {
+                upload_set_id: set.id,
+                file_name: format!("{n}.jpg"),
+                size_bytes: Some(1),
+                content_md5: Some(id.to_string()),
+                picture_id: Some(id),
+                inserted_at: at,
+                rejection: None,
+            };
+            catalog.insert_picture(picture, file).await.expect("insert");
+            catalog
+                .set_picture_status(id, PictureStatus::Ready, None)
+                .await
+                .expect("ready");
+            planned.push(PlannedPicture {
+                id,
+                heading_deg: None,
+                heading_computed: false,
+            });
+        }
+        let plan = DispatchPlan {
+            sequences: vec![PlannedSequence {
+                title: "hidden".to_owned(),
+                sorted_by: "+gpsdate".to_owned(),
+                pictures: planned,
+                length_km: 0.0,
+                gps_accuracy_m: None,
+            }],
+            duplicates: Vec::new(),
+        };
+        catalog
+            .apply_dispatch(set.id, plan)
+            .await
+            .expect("dispatch");
+        let services = Services::new(Arc::new(catalog), Arc::new(blobs), dir.join("staging"));
+        (services, account)
+    }
+
+    #[tokio::test]
+    async fn non_public_data_is_drawn_hidden_for_whoever_may_see_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (services, owner) = hidden_walk(dir.path()).await;
+        let version = services.map_version().await.expect("version");
+        let tile = TileId::containing(15, 2.0, 48.0001);
+        let draw = |reader| {
+            let (services, version) = (&services, &version);
+            async move {
+                let bytes = services
+                    .draw_tile(MapKind::User(owner), tile, reader, version)
+                    .await
+                    .expect("tile");
+                mvt::decode(&bytes).expect("decodes")
+            }
+        };
+
+        // Anonymous readers see nothing of it, on the owner's map or the general one.
+        assert!(draw(Reader::Anonymous).await.is_empty());
+        let general = services
+            .map_tile(MapKind::General, tile, &version)
+            .await
+            .expect("tile");
+        assert!(general.is_empty());
+
+        // Its owner sees the line and the pictures, each marked hidden.
+        let layers = draw(Reader::Account(owner)).await;
+        let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["sequences", "pictures"]);
+        for layer in &layers {
+            assert!(!layer.features.is_empty(), "{layer:?}");
+            for feature in &layer.features {
+                let hidden = feature.properties.iter().find(|(k, _)| k == "hidden");
+                assert_eq!(
+                    hidden.map(|h| &h.1),
+                    Some(&Value::Bool(true)),
+                    "{feature:?}"
+                );
+            }
+        }
+        assert!(draw(Reader::Account(AccountId::new())).await.is_empty());
+    }
 }

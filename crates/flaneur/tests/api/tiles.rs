@@ -318,3 +318,134 @@ fn the_style_and_the_landing_page_point_to_the_tiles() {
         json!(server.url("/map/style.json"))
     );
 }
+
+/// The features of a layer, or none when the tile has no such layer.
+fn features<'a>(layers: &'a [Layer], name: &str) -> &'a [mvt::Feature] {
+    layers
+        .iter()
+        .find(|l| l.name == name)
+        .map_or(&[], |l| &l.features[..])
+}
+
+#[test]
+fn user_tiles_show_one_account_and_deletions_show_at_once() {
+    let server = Server::start();
+
+    // The Sony walk in two upload sets: one grid cell, two sequences.
+    let sony = pictures(&SONY);
+    let mut sets = Vec::new();
+    for (title, files) in [("first", &sony[..2]), ("rest", &sony[2..])] {
+        let set = server.create_upload_set(title, Some(files.len()));
+        server.upload_all(&set, files);
+        server.wait_ready(&set);
+        sets.push(set);
+    }
+    let grid_count = |server: &Server| {
+        let layers = fetch_tile(server, &tile_path(5, SONY_AT));
+        features(&layers, "grid")
+            .iter()
+            .map(|f| properties(f)["nb_pictures"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(grid_count(&server), [json!(5)]);
+    let layers = fetch_tile(&server, &tile_path(15, SONY_AT));
+    assert_eq!(features(&layers, "pictures").len(), 5);
+    let account = properties(&features(&layers, "pictures")[0])["account_id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+
+    // The account's tiles: sequences with their fields, pictures at z15, never a grid.
+    let user_path = |z: u32| format!("/users/{account}{}", tile_path(z, SONY_AT));
+    let layers = fetch_tile(&server, &user_path(12));
+    let names: Vec<_> = layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["sequences"]);
+    assert_eq!(features(&layers, "sequences").len(), 2);
+    let fields = properties(&features(&layers, "sequences")[0]);
+    assert_eq!(fields["account_id"], json!(account));
+    assert!(
+        !fields.contains_key("hidden"),
+        "public sequences: {fields:?}"
+    );
+    let layers = fetch_tile(&server, &user_path(15));
+    assert_eq!(features(&layers, "pictures").len(), 5);
+    assert!(features(&fetch_tile(&server, &user_path(5)), "grid").is_empty());
+
+    // Another account's tiles are empty; what is no account id is not found.
+    let stranger =
+        "/users/00000000-0000-4000-8000-000000000000".to_owned() + &tile_path(15, SONY_AT);
+    assert!(fetch_tile(&server, &stranger).is_empty());
+    let (status, _) = server.get_json(&format!("/users/nobody{}", tile_path(15, SONY_AT)));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = server.get_json(&format!("/users/{account}/map/16/0/0.mvt"));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, sample_json(sample!("err_tile_zoom_16.json")));
+
+    // Deleting a set shows at once: grid count, lines and points, and a new ETag, although
+    // the tiles were just drawn and kept.
+    let url = server.url(&tile_path(15, SONY_AT));
+    let etag = server.get_url(&url).headers()[header::ETAG].clone();
+    let response = server
+        .client()
+        .delete(server.url(&format!("/upload_sets/{}", sets[1])))
+        .send()
+        .expect("DELETE upload set");
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(grid_count(&server), [json!(2)]);
+    let layers = fetch_tile(&server, &tile_path(15, SONY_AT));
+    assert_eq!(features(&layers, "pictures").len(), 2);
+    assert_eq!(features(&layers, "sequences").len(), 1);
+    let layers = fetch_tile(&server, &user_path(12));
+    assert_eq!(features(&layers, "sequences").len(), 1);
+    assert_ne!(server.get_url(&url).headers()[header::ETAG], etag);
+}
+
+#[test]
+fn user_styles_and_landing_links_name_the_user_tiles() {
+    let server = Server::start();
+    let id = "5b1a8c0e-2f7e-4d0a-9b3c-0e8f6a4d2c11";
+    let style = server.get_ok(&format!("/users/{id}/map/style.json"));
+    let source = format!("geovisio_{id}");
+    let tiles = server.url(&format!("/users/{id}/map/{{z}}/{{x}}/{{y}}.mvt"));
+    assert_eq!(style["sources"][&source]["tiles"], json!([tiles]));
+    let ids: Vec<_> = style["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l["id"].as_str().expect("layer id").to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        [format!("{source}_sequences"), format!("{source}_pictures")]
+    );
+    assert!(
+        style["layers"]
+            .as_array()
+            .expect("layers")
+            .iter()
+            .all(|l| l["source"] == json!(source))
+    );
+    assert!(style["metadata"]["panoramax:fields"].get("grid").is_none());
+    let (status, _) = server.get_json("/users/nobody/map/style.json");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The landing links, as GeoVisio writes them (its host replaced by ours).
+    let landing = server.get_ok("");
+    let recorded = sample_json(sample!("landing.json"));
+    for rel in ["user-xyz", "user-xyz-style"] {
+        let find = |doc: &Value| {
+            doc["links"]
+                .as_array()
+                .expect("links")
+                .iter()
+                .find(|l| l["rel"] == json!(rel))
+                .cloned()
+                .unwrap_or_else(|| panic!("no {rel} link"))
+        };
+        let mut expected = find(&recorded);
+        let href = expected["href"].as_str().expect("href");
+        let path = href.split("/api").nth(1).expect("api path");
+        expected["href"] = json!(server.url(path));
+        assert_eq!(find(&landing), expected, "{rel}");
+    }
+}
