@@ -1,5 +1,5 @@
 //! Flâneur's HTTP API: the routes of a Panoramax instance (STAC API, upload sets, picture
-//! files) over the services. Handlers parse the request, call one service function and shape
+//! files) over the services, and the pages of the web front-end ([`web`]). Handlers parse the request, call one service function and shape
 //! the answer; the JSON shapes live in [`stac`] and the error mapping in the `error` module.
 
 mod error;
@@ -8,6 +8,7 @@ mod routes;
 pub mod stac;
 mod style;
 mod url;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ApiResult};
+pub use web::WebSettings;
 
 /// Facts about the instance shown by the landing page and the configuration route.
 #[derive(Debug, Clone)]
@@ -67,6 +69,8 @@ pub struct AppState {
     /// Whether `X-Forwarded-Proto` and `X-Forwarded-Host` come from a reverse proxy of the
     /// operator and say how clients reach the instance.
     pub trust_forwarded_headers: bool,
+    /// Where the web front-end's build is, and its settings.
+    pub web: Arc<WebSettings>,
 }
 
 /// Response headers browser code may read across origins: where a created upload set lives,

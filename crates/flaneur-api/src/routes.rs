@@ -9,15 +9,24 @@ mod search;
 mod upload_sets;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, web};
 
-/// Every route of the API.
+/// Every route of the API, and the web front-end's pages and assets.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let mut router = Router::new();
+    for (route, file) in web::PAGES {
+        router = router.route(
+            route,
+            get(move |state: State<AppState>| web::page(state, file)),
+        );
+    }
+    router
+        .route("/assets/{*path}", get(web::asset))
+        .route("/web/settings.json", get(web::settings))
         .route("/api", get(catalog::landing))
         .route("/api/conformance", get(catalog::conformance))
         .route("/api/configuration", get(catalog::configuration))

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use flaneur_api::{AppState, InstanceInfo};
+use flaneur_api::{AppState, InstanceInfo, WebSettings};
 use flaneur_service::Services;
 use flaneur_service::tile::MapState;
 use flaneur_store::{Catalog, FsBlobStore, SqliteCatalog};
@@ -51,6 +51,13 @@ pub struct ServeArgs {
     /// Memory for map tiles kept between requests, in MiB; 0 draws every tile afresh.
     #[arg(long, env = "FLANEUR_TILE_CACHE_MB", default_value_t = 64)]
     tile_cache_mb: usize,
+    /// Folder holding the built web front-end (`npm run build` in the repository's `web/`).
+    #[arg(long, env = "FLANEUR_WEB_DIR", default_value = "web/dist")]
+    web_dir: PathBuf,
+    /// Address of a MapLibre style for the web map's background, such as a vector tile
+    /// provider's; without it, the map shows land outlines served by this instance, offline.
+    #[arg(long, env = "FLANEUR_BASEMAP_STYLE")]
+    basemap_style: Option<String>,
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "FLANEUR_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
@@ -86,6 +93,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     // 1. Storage in the data folder.
     let info = instance_info(&args);
+    let web = WebSettings {
+        dir: args.web_dir.clone(),
+        basemap_style: args
+            .basemap_style
+            .clone()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
+    };
     let data_dir = args.data_dir;
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
@@ -169,10 +184,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tile_cache_mb = args.tile_cache_mb,
         "flaneur is serving; API at http://{local}/api"
     );
+    if !web.is_built() {
+        warn!(
+            web_dir = %web.dir.display(),
+            fix = "npm ci && npm run build in web/, or --web-dir",
+            "web front-end not built; its pages say so, the API works"
+        );
+    }
     let state = AppState {
         services,
         info: Arc::new(info),
         trust_forwarded_headers: args.trust_forwarded_headers,
+        web: Arc::new(web),
     };
     let app =
         axum::ServiceExt::<axum::extract::Request>::into_make_service(flaneur_api::app(state));

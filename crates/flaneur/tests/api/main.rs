@@ -11,6 +11,7 @@ mod server;
 mod shapes;
 mod tiles;
 mod upload;
+mod web;
 
 use std::path::PathBuf;
 
