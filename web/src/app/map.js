@@ -1,0 +1,50 @@
+// The map page: the Panoramax viewer (map of the instance's coverage and picture viewer) on
+// this server's API. `?sequence=<id>` opens the viewer on the first picture of a sequence.
+import { API, getJson, lang, loadSettings, setupPage, t } from "./common.js";
+import { offlineBasemap } from "./basemap.js";
+
+setupPage("map");
+const main = document.querySelector("main");
+
+try {
+  const settings = await loadSettings();
+  const attributes = {
+    id: "viewer",
+    endpoint: API,
+    lang,
+    "map-style": settings.basemap_style
+      || JSON.stringify(offlineBasemap(document.body.dataset.basemap)),
+  };
+
+  // A sequence asked for by the sequences page: the viewer starts on its first picture.
+  const params = new URLSearchParams(location.search);
+  const sequence = params.get("sequence");
+  if (sequence && !params.get("pic")) {
+    const page = await getJson(`${API}/collections/${encodeURIComponent(sequence)}/items?limit=1`);
+    const first = page.features?.[0];
+    if (first) {
+      attributes.sequence = sequence;
+      attributes.picture = first.id;
+    }
+  }
+
+  // The viewer reads its attributes when it is built, so it is parsed with all of them
+  // rather than created empty and set up afterwards.
+  const html = Object.entries(attributes)
+    .map(([name, value]) => `${name}="${escapeAttribute(value)}"`)
+    .join(" ");
+  main.innerHTML = `<pnx-viewer ${html}></pnx-viewer>`;
+} catch (err) {
+  const message = document.createElement("p");
+  message.className = "error";
+  message.textContent = `${t("error_loading")}: ${err.message}`;
+  main.append(message);
+}
+
+function escapeAttribute(text) {
+  return String(text)
+    .replaceAll("&", "&amp;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;");
+}
