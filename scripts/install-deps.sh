@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing Flâneur needs on Debian: cmake and nasm (the JPEG codec
-# is built from source with SIMD), and, with --test, exiftool and a Python virtual environment
-# holding the Panoramax command-line uploader used by the compatibility tests.
+# is built from source with SIMD), Node.js and npm (the web front-end is built from npm
+# packages), and, with --test, exiftool, Chromium (the browser test of the front-end) and a
+# Python virtual environment holding the Panoramax command-line uploader used by the
+# compatibility tests.
 #
 # Prints nothing to stdout but, with --test, the path of the panoramax_cli executable.
 set -euo pipefail
@@ -13,10 +15,13 @@ missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v nasm >/dev/null || missing+=(nasm)
 command -v cc >/dev/null || missing+=(gcc)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if $with_test; then
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   # The EXIF writer's tests check what it writes against exiftool's reading.
   command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
@@ -24,6 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+# Debian 12 ships Node.js 18, the oldest the front-end's build and test tools run on.
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'; then
+  echo "Node.js $(node --version) is too old for the web front-end: install 18 or later" >&2
+  exit 2
 fi
 
 if ! command -v cargo >/dev/null; then

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, and integration tests that start the real server and drive it
-# over HTTP with real pictures and the real Panoramax command-line uploader.
+# Runs every test: unit tests, integration tests that start the real server and drive it over
+# HTTP with real pictures and the real Panoramax command-line uploader, then the browser test
+# of the web front-end (Chromium on the map, the viewer and the upload page).
 #
 # It installs what it needs (build tools, the uploader in a virtual environment), fetches the
 # test pictures once into a cache, and keeps the build in a cache folder outside the clone.
-# Extra arguments go to `cargo test`.
+# Extra arguments go to `cargo test`. The browser test keeps its screenshots in
+# web/test-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +16,7 @@ export FLANEUR_PANORAMAX_CLI FLANEUR_TESTDATA
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/target}"
 
 cargo test --workspace "$@"
+
+# The browser test runs the debug binary the integration tests just built.
+scripts/build-web.sh
+FLANEUR_BIN="$CARGO_TARGET_DIR/debug/flaneur" npm --prefix web test

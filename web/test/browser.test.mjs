@@ -19,6 +19,10 @@ const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 // Generous limits: the test runs on small, loaded machines, where a debug build prepares
 // 360° pictures slowly and the browser renders WebGL in software.
 const SECOND = 1000;
+
+/** The five 360° GoPro Max pictures of the test data, in capture order, and two flat ones. */
+const GOPRO = ["1.jpg", "2.jpg", "3.jpg", "4.jpg", "5.jpg"];
+const SONY = ["e1.jpg", "e2.jpg"];
 const LIMITS = {
   start: 60 * SECOND,
   ready: 300 * SECOND,
@@ -56,8 +60,7 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
     startServer({ webDir: dist, startMs: LIMITS.start }));
   t.after(() => server.stop());
   const gopro = await step("upload the five 360° pictures through the API", LIMITS.ready, () =>
-    uploadAndWait(server.api, "gopro", ["1", "2", "3", "4", "5"].map((n) => join(pictures, `${n}.jpg`)),
-      LIMITS.ready));
+    uploadAndWait(server.api, "gopro", GOPRO.map((name) => join(pictures, name)), LIMITS.ready));
   const sequenceId = gopro.associated_collections[0].id;
   const items = await (await fetch(`${server.api}/collections/${sequenceId}/items`)).json();
   const [first, second] = items.features;
@@ -88,7 +91,9 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
   // (map tiles left behind by a zoom) are the page's choice, not failures of the server.
   const problems = [];
   const ours = (url) => url.startsWith(server.origin);
-  page.on("pageerror", (err) => problems.push(`page error on ${page.url()}: ${err.stack || err.message}`));
+  page.on("pageerror", (err) => {
+    problems.push(`page error on ${page.url()}: ${err.stack || err.message}`);
+  });
   page.on("requestfailed", (request) => {
     const reason = request.failure()?.errorText;
     if (ours(request.url()) && reason !== "net::ERR_ABORTED") {
@@ -97,7 +102,8 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
   });
   page.on("response", (response) => {
     if (ours(response.url()) && response.status() >= 400) {
-      problems.push(`error answer: ${response.status()} ${response.request().method()} ${response.url()}`);
+      const request = response.request();
+      problems.push(`error answer: ${response.status()} ${request.method()} ${response.url()}`);
     }
   });
 
@@ -163,7 +169,7 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
   // 4. Two flat pictures sent through the upload page become a sequence.
   await step("upload two flat pictures with the upload page", LIMITS.ready, async () => {
     await page.goto(`${server.origin}/upload`);
-    await page.locator("#pick-files").setInputFiles(["e1.jpg", "e2.jpg"].map((f) => join(pictures, f)));
+    await page.locator("#pick-files").setInputFiles(SONY.map((name) => join(pictures, name)));
     await page.locator("#title").fill("flat pair");
     await page.locator("#send").click();
     await page.locator("#outcome[data-state=ready]").waitFor({ timeout: LIMITS.ready });
@@ -182,6 +188,6 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
   }, page);
 
   console.log(`screenshots in ${output}`);
-  console.log(`outside services the viewer called (answered by the test): ${[...outside].join(", ")}`);
+  console.log(`outside services the viewer called, answered by the test: ${[...outside]}`);
   assert.deepEqual(problems, [], `problems seen in the browser:\n${problems.join("\n")}`);
 });

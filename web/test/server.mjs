@@ -56,7 +56,7 @@ export async function startServer({ webDir, startMs }) {
   const logs = [];
   const address = new Promise((resolveAddress, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`flaneur serve gave no address in ${startMs} ms:\n${logs.join("\n")}`)),
+      () => reject(new Error(`no address from flaneur serve in ${startMs} ms:\n${logs.join("\n")}`)),
       startMs,
     );
     child.on("exit", (code) => {

@@ -68,7 +68,8 @@ const TEXTS = {
     upload_network: "n'a pas pu être envoyée (erreur réseau)",
     upload_processing: (done, total) => `Traitement des photos : ${done} sur ${total} prêtes`,
     upload_done: "Toutes les photos sont publiées.",
-    upload_nothing_accepted: "Aucune photo n'a été acceptée : aucune séquence n'a été créée.",
+    upload_nothing_accepted:
+      "Aucune photo n'a été acceptée : aucune séquence n'a été créée.",
     upload_sequences: "Séquences issues de cet envoi",
     upload_sequence_ready: "prête",
     upload_sequence_preparing: "en préparation",

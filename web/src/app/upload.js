@@ -101,7 +101,9 @@ function sendFile(setId, { file, row }) {
         bar.value = event.loaded / event.total;
       }
     });
-    request.addEventListener("load", () => resolve({ status: request.status, body: request.response }));
+    request.addEventListener("load", () => {
+      resolve({ status: request.status, body: request.response });
+    });
     request.addEventListener("error", () => resolve({ status: 0, body: null }));
     request.send(form);
   });
