@@ -1,5 +1,6 @@
 // The map page: the Panoramax viewer (map of the instance's coverage and picture viewer) on
-// this server's API. `?sequence=<id>` opens the viewer on the first picture of a sequence.
+// this server's API. `?sequence=<id>` opens the viewer on the first picture of a sequence;
+// the viewer keeps its own state in the other parameters of the address.
 import { API, getJson, lang, loadSettings, setupPage, t } from "./common.js";
 import { offlineBasemap } from "./basemap.js";
 
@@ -16,16 +17,19 @@ try {
       || JSON.stringify(offlineBasemap(document.body.dataset.basemap)),
   };
 
-  // A sequence asked for by the sequences page: the viewer starts on its first picture.
+  // A sequence asked for by the sequences page: the viewer starts on its first picture,
+  // named in the address the way the viewer keeps its own state there (`pic`).
   const params = new URLSearchParams(location.search);
   const sequence = params.get("sequence");
-  if (sequence && !params.get("pic")) {
+  if (sequence) {
     const page = await getJson(`${API}/collections/${encodeURIComponent(sequence)}/items?limit=1`);
     const first = page.features?.[0];
-    if (first) {
-      attributes.sequence = sequence;
-      attributes.picture = first.id;
+    params.delete("sequence");
+    if (first && !params.has("pic")) {
+      params.set("pic", first.id);
+      params.set("focus", "pic");
     }
+    history.replaceState(null, "", `${location.pathname}?${params}`);
   }
 
   // The viewer reads its attributes when it is built, so it is parsed with all of them

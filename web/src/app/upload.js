@@ -125,7 +125,9 @@ function showFileOutcome({ row }, { status, body }) {
   }
   row.className = status === 409 ? "duplicate" : "rejected";
   const label = status === 409 ? t("upload_duplicate") : t("upload_rejected");
-  state.textContent = body?.message ? `${label}: ${body.message}` : `${label} (${status})`;
+  // The message says what went wrong; the details, when there are some, say why.
+  const reason = [body?.message, body?.details?.error].filter(Boolean).join(" — ");
+  state.textContent = reason ? `${label}: ${reason}` : `${label} (${status})`;
   return false;
 }
 
@@ -161,8 +163,15 @@ function showSequences(set) {
 /** Follows the upload set until its sequences are published, showing them as they come. */
 async function follow(setId) {
   for (;;) {
-    const response = await fetch(`${API}/upload_sets/${setId}`);
-    const set = await response.json();
+    let set;
+    try {
+      const response = await fetch(`${API}/upload_sets/${setId}`);
+      set = await response.json();
+    } catch {
+      // A lost answer (the server restarting, a network hiccup): look again later.
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      continue;
+    }
     const status = set.items_status || {};
     const total = (status.prepared || 0) + (status.preparing || 0) + (status.not_processed || 0)
       + (status.broken || 0);
