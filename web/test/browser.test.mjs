@@ -1,7 +1,7 @@
 // The front-end in a real browser (Debian's Chromium, driven by playwright-core) against the
 // real server: the map shows the coverage, a click opens a 360° picture in the viewer, the
-// viewer moves along the sequence, and the upload page turns two flat pictures into a
-// sequence. Any page error, failed request or error answer of our server fails the test.
+// viewer moves along the sequence, the upload page turns two flat pictures into a sequence,
+// and the sequences page lists both and opens one in the viewer. Any page error, failed request or error answer of our server fails the test.
 // Screenshots of each step are kept in web/test-output/ (printed at the end).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
@@ -131,11 +131,11 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
 
   // 2. A click on the first 360° picture opens it in the viewer.
   const shown = () => page.evaluate(() =>
-    document.querySelector("pnx-viewer").psv?.getPictureMetadata()?.id ?? null);
+    document.querySelector("pnx-viewer")?.psv?.getPictureMetadata()?.id ?? null);
   const waitShown = async (id, what) => {
     try {
       await page.waitForFunction((id) =>
-        document.querySelector("pnx-viewer").psv?.getPictureMetadata()?.id === id,
+        document.querySelector("pnx-viewer")?.psv?.getPictureMetadata()?.id === id,
       id, { timeout: LIMITS.step - 5 * SECOND });
     } catch {
       throw new Error(`the viewer shows ${await shown()}, not ${what} ${id}`);
@@ -185,6 +185,17 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
     await page.waitForFunction(() => [...document.querySelectorAll("#sequences img")]
       .every((img) => img.complete && img.naturalWidth > 0), null, { timeout: LIMITS.step });
     await page.screenshot({ path: join(output, "5-sequences.png"), fullPage: true });
+  }, page);
+
+  // 6. A sequence of the list opens in the viewer, here on a flat picture.
+  await step("open the flat sequence from the list", LIMITS.page, async () => {
+    const list = await (await fetch(`${server.api}/collections`)).json();
+    const flat = list.collections.find((c) => c.title === "flat pair");
+    assert.ok(flat, "the uploaded sequence is listed by the API");
+    const flatItems = await (await fetch(`${server.api}/collections/${flat.id}/items`)).json();
+    await page.locator(`#sequences a[href="/?sequence=${flat.id}"]`).click();
+    await waitShown(flatItems.features[0].id, "the first picture of the flat sequence");
+    await page.screenshot({ path: join(output, "6-flat-picture.png") });
   }, page);
 
   console.log(`screenshots in ${output}`);
