@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
-use tracing::warn;
+use tracing::debug;
 
 use crate::AppState;
 
@@ -69,11 +69,8 @@ pub async fn page(State(state): State<AppState>, file: &'static str) -> Response
         )
             .into_response(),
         Err(err) => {
-            warn!(
-                path = %path.display(),
-                error = %err,
-                "web page missing; build the front-end or set --web-dir"
-            );
+            // Said once at startup already: here it would repeat on every visit.
+            debug!(path = %path.display(), error = %err, "web page missing");
             not_built()
         }
     }
