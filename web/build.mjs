@@ -44,10 +44,108 @@ const rounded = (geojson) =>
   JSON.stringify(geojson, (key, value) =>
     typeof value === "number" && key !== "id" ? Math.round(value * 1e4) / 1e4 : value,
   );
+// The outlines are cut at the antimeridian for a globe, so a ring or line may step from 180°
+// to -180°: drawn on a flat map, that step crosses the whole world as a thin sliver. Lines
+// are split at such steps. Rings are first made continuous (continuing past 180°), then cut
+// into the pieces that fall in each copy of the world, shifted back into [-180°, 180°].
+// Steps along a pole, as the bottom of Antarctica's ring, are real edges and stay.
+const isJump = ([lon, lat], [previousLon, previousLat]) =>
+  Math.abs(lon - previousLon) > 180 && !(Math.abs(lat) > 89 && Math.abs(previousLat) > 89);
+
+function splitLine(points) {
+  const lines = [[points[0]]];
+  for (let i = 1; i < points.length; i++) {
+    if (isJump(points[i], points[i - 1])) {
+      lines.push([]);
+    }
+    lines.at(-1).push(points[i]);
+  }
+  return lines.filter((line) => line.length > 1);
+}
+
+function unwrapRing(points) {
+  let shift = 0;
+  return points.map(([lon, lat], i) => {
+    if (i > 0 && isJump([lon, lat], points[i - 1])) {
+      shift += lon > points[i - 1][0] ? -360 : 360;
+    }
+    return [lon + shift, lat];
+  });
+}
+
+/** The part of a ring on one side of the meridian `limit` (Sutherland–Hodgman). */
+function clipRing(ring, limit, keepEast) {
+  const inside = ([lon]) => (keepEast ? lon >= limit : lon <= limit);
+  const cut = ([lon1, lat1], [lon2, lat2]) =>
+    [limit, lat1 + ((lat2 - lat1) * (limit - lon1)) / (lon2 - lon1)];
+  const out = [];
+  ring.forEach((point, i) => {
+    const previous = ring[(i + ring.length - 1) % ring.length];
+    if (inside(point) !== inside(previous)) {
+      out.push(cut(previous, point));
+    }
+    if (inside(point)) {
+      out.push(point);
+    }
+  });
+  return out;
+}
+
+const area = (ring) =>
+  ring.reduce((sum, [x1, y1], i) => {
+    const [x2, y2] = ring[(i + 1) % ring.length];
+    return sum + x1 * y2 - x2 * y1;
+  }, 0) / 2;
+
+/** A polygon (outer ring, then holes) as the pieces of it in each copy of the world. */
+function polygonsInWorld(rings) {
+  // Rings come closed; clipping works on open ones and closes them again at the end.
+  const open = rings.map((ring) => unwrapRing(ring.slice(0, -1)));
+  const inWorld = (ring, shift) => {
+    const shifted = ring.map(([lon, lat]) => [lon + shift, lat]);
+    const clipped = clipRing(clipRing(shifted, -180, true), 180, false);
+    return clipped.length >= 3 && Math.abs(area(clipped)) > 1e-9 ? [...clipped, clipped[0]] : null;
+  };
+  const pieces = [];
+  for (const shift of [-360, 0, 360]) {
+    const outer = inWorld(open[0], shift);
+    if (outer) {
+      const holes = open.slice(1).map((hole) => inWorld(hole, shift)).filter(Boolean);
+      pieces.push([outer, ...holes]);
+    }
+  }
+  return pieces;
+}
+
+function forFlatMap(geojson) {
+  const geometry = (g) => {
+    switch (g.type) {
+      case "LineString":
+        return { type: "MultiLineString", coordinates: splitLine(g.coordinates) };
+      case "MultiLineString":
+        return { ...g, coordinates: g.coordinates.flatMap(splitLine) };
+      case "Polygon":
+        return { type: "MultiPolygon", coordinates: polygonsInWorld(g.coordinates) };
+      case "MultiPolygon":
+        return { ...g, coordinates: g.coordinates.flatMap(polygonsInWorld) };
+      default:
+        return g;
+    }
+  };
+  if (geojson.type === "FeatureCollection") {
+    return { ...geojson, features: geojson.features.map(forFlatMap) };
+  }
+  if (geojson.type === "Feature") {
+    return { ...geojson, geometry: geometry(geojson.geometry) };
+  }
+  return geometry(geojson);
+}
+
 const land = atlas("land-50m.json");
-writeFileSync(join(dist, basemapOut, "land.geojson"), rounded(feature(land, land.objects.land)));
+const landShapes = forFlatMap(feature(land, land.objects.land));
+writeFileSync(join(dist, basemapOut, "land.geojson"), rounded(landShapes));
 const countries = atlas("countries-50m.json");
-const borders = mesh(countries, countries.objects.countries, (a, b) => a !== b);
+const borders = forFlatMap(mesh(countries, countries.objects.countries, (a, b) => a !== b));
 writeFileSync(join(dist, basemapOut, "borders.geojson"), rounded(borders));
 
 // 3. The pages' own code, in a folder named after the hash of its files.

@@ -18,12 +18,11 @@ export function offlineBasemap(folder) {
     },
     layers: [
       { id: "sea", type: "background", paint: { "background-color": "#cfe0ea" } },
-      { id: "land", type: "fill", source: "land", paint: { "fill-color": "#f4f1e8" } },
       {
-        id: "land-outline",
-        type: "line",
+        id: "land",
+        type: "fill",
         source: "land",
-        paint: { "line-color": "#9fb8c6", "line-width": 1 },
+        paint: { "fill-color": "#f4f1e8", "fill-outline-color": "#9fb8c6" },
       },
       {
         id: "borders",
