@@ -54,12 +54,26 @@ impl SqliteCatalog {
     pub async fn open(path: &Path) -> Result<SqliteCatalog> {
         // FULL synchronous mode: a transaction that returned is on disk, so an upload that got
         // its 202 survives a power cut too, not only a crash of the process.
+        Self::open_with(path, SqliteSynchronous::Full).await
+    }
+
+    /// Like [`SqliteCatalog::open`], for bulk loads that can be started over (benchmarks,
+    /// imports): commits are not waited for on disk, so a crash of the machine may lose the
+    /// last ones or damage the file. Never for a catalog that serves uploads.
+    ///
+    /// # Errors
+    /// Fails when the file cannot be opened or a migration fails.
+    pub async fn open_for_bulk_load(path: &Path) -> Result<SqliteCatalog> {
+        Self::open_with(path, SqliteSynchronous::Off).await
+    }
+
+    async fn open_with(path: &Path, synchronous: SqliteSynchronous) -> Result<SqliteCatalog> {
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(Error::db("parse sqlite options"))?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let writer = SqlitePoolOptions::new()
