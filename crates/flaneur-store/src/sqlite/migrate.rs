@@ -65,3 +65,126 @@ pub(super) async fn run(pool: &SqlitePool) -> Result<usize> {
     }
     Ok(applied)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use chrono::Utc;
+    use flaneur_model::{AccountId, NewPicture, PictureDetails, PictureId, UploadSetId};
+    use sqlx::sqlite::SqliteConnectOptions;
+
+    use super::*;
+    use crate::catalog::MapQuery;
+    use crate::{Catalog, SqliteCatalog};
+
+    /// A catalog written by the first schema: one public sequence of three ready pictures.
+    async fn first_schema_catalog(path: &std::path::Path) {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .expect("options")
+            .filename(path)
+            .create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.expect("open");
+        sqlx::raw_sql(MIGRATIONS[0].2)
+            .execute(&pool)
+            .await
+            .expect("schema");
+        sqlx::raw_sql(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                 applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
+             INSERT INTO schema_migrations (version, name) VALUES (1, 'catalog');",
+        )
+        .execute(&pool)
+        .await
+        .expect("bookkeeping");
+        let account = AccountId::new();
+        let sequence = flaneur_model::SequenceId::new().to_string();
+        sqlx::query(
+            "INSERT INTO accounts (id, name, is_default, created_at) VALUES (?, 'a', 1, 0)",
+        )
+        .bind(account.to_string())
+        .execute(&pool)
+        .await
+        .expect("account");
+        sqlx::query(
+            "INSERT INTO sequences (id, account_id, title, status, visibility, sorted_by,
+                 created_at, updated_at)
+             VALUES (?, ?, 'walk', 'ready', 'anyone', '+gpsdate', 0, 0)",
+        )
+        .bind(&sequence)
+        .bind(account.to_string())
+        .execute(&pool)
+        .await
+        .expect("sequence");
+        for n in 0..3 {
+            let id = PictureId::new();
+            let doc = NewPicture {
+                id,
+                upload_set_id: UploadSetId::new(),
+                account_id: account,
+                visibility: flaneur_model::Visibility::Anyone,
+                captured_at: Utc::now(),
+                utc_offset_secs: None,
+                lon: 2.0,
+                lat: 48.0 + f64::from(n) * 0.0001,
+                heading_deg: None,
+                projection: flaneur_model::Projection::Flat,
+                width: 100,
+                height: 50,
+                orientation: 1,
+                content_md5: id.to_string(),
+                file_name: format!("{n}.jpg"),
+                size_bytes: 1,
+                is_blurred: false,
+                details: PictureDetails::default(),
+            };
+            sqlx::query(
+                "INSERT INTO pictures (id, account_id, status, visibility, captured_at, lon, lat,
+                     projection, content_md5, file_name, created_at, updated_at, doc)
+                 VALUES (?, ?, 'ready', 'anyone', 0, 2.0, ?, 'flat', ?, ?, 0, 0, ?)",
+            )
+            .bind(id.to_string())
+            .bind(account.to_string())
+            .bind(doc.lat)
+            .bind(id.to_string())
+            .bind(&doc.file_name)
+            .bind(serde_json::to_string(&doc).expect("doc"))
+            .execute(&pool)
+            .await
+            .expect("picture");
+            sqlx::query(
+                "INSERT INTO sequence_pictures (sequence_id, rank, picture_id) VALUES (?, ?, ?)",
+            )
+            .bind(&sequence)
+            .bind(n + 1)
+            .bind(id.to_string())
+            .execute(&pool)
+            .await
+            .expect("rank");
+        }
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn an_existing_catalog_gets_its_map_tables_filled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("catalog.sqlite");
+        first_schema_catalog(&path).await;
+
+        let catalog = SqliteCatalog::open(&path).await.expect("upgrade");
+        let grid = catalog.picture_grid().await.expect("grid");
+        assert_eq!(grid.len(), 1, "{grid:?}");
+        assert_eq!(grid[0].nb_pictures, 3);
+        let query = MapQuery {
+            bbox: [1.9, 47.9, 2.1, 48.1],
+            ..MapQuery::default()
+        };
+        let lines = catalog.map_sequences(&query).await.expect("lines");
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            lines[0].lines,
+            vec![vec![[2.0, 48.0], [2.0, 48.0001], [2.0, 48.0002]]]
+        );
+        assert!(!catalog.data_version().await.expect("version").is_empty());
+    }
+}
