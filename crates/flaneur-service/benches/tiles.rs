@@ -375,18 +375,20 @@ async fn main() {
     // 2. Cold: every tile drawn from the catalog. Cached: the same tiles, kept.
     println!("catalog: {}", built.trim());
     println!();
-    println!(
-        "| zoom | requests (distinct tiles) | bytes/tile | cold p50 ms | cold p95 ms | cached p50 ms | cached p95 ms |"
-    );
+    println!(concat!(
+        "| zoom | requests (distinct tiles) | bytes/tile ",
+        "| cold p50 ms | cold p95 ms | cached p50 ms | cached p95 ms |"
+    ));
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for z in ZOOMS {
         let (tiles, distinct) = tiles_with_data(total, z);
         let (cold50, cold95, size) = time_tiles(&services, &tiles, true).await;
         let _warm = time_tiles(&services, &tiles, false).await;
         let (hot50, hot95, _) = time_tiles(&services, &tiles, false).await;
+        let requests = tiles.len();
         println!(
-            "| {z} | {} ({distinct}) | {size} | {cold50:.2} | {cold95:.2} | {hot50:.3} | {hot95:.3} |",
-            tiles.len()
+            "| {z} | {requests} ({distinct}) | {size} \
+             | {cold50:.2} | {cold95:.2} | {hot50:.3} | {hot95:.3} |"
         );
     }
 }

@@ -449,3 +449,14 @@ fn user_styles_and_landing_links_name_the_user_tiles() {
         assert_eq!(find(&landing), expected, "{rel}");
     }
 }
+
+#[test]
+fn tiles_are_served_with_the_tile_cache_turned_off() {
+    let server = Server::start_with_env(&[("FLANEUR_TILE_CACHE_MB", "0")]);
+    let set = server.create_upload_set("sony", Some(SONY.len()));
+    server.upload_all(&set, &pictures(&SONY));
+    server.wait_ready(&set);
+    let first = fetch_tile(&server, &tile_path(15, SONY_AT));
+    assert_eq!(features(&first, "pictures").len(), 5);
+    assert_eq!(fetch_tile(&server, &tile_path(15, SONY_AT)), first);
+}
