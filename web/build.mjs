@@ -2,7 +2,7 @@
 //   dist/*.html                      the pages, revalidated by browsers on each visit
 //   dist/assets/app-<hash>/          this folder's src/app, named after its content
 //   dist/assets/viewer-<version>/    the Panoramax web viewer's own build, from node_modules
-//   dist/assets/basemap-<version>/   land and country outlines for the offline base map
+//   dist/assets/basemap-<hash>/      land and country outlines for the offline base map
 // Every folder under assets/ changes name when its content changes, so the server lets
 // browsers keep assets for good. Runs on Node 18 and later, with no bundler: the viewer ships
 // a ready build, and the pages' own code is plain ES modules.
@@ -20,6 +20,15 @@ const packageDir = (name) => dirname(require.resolve(`${name}/package.json`));
 const versionOf = (name) =>
   JSON.parse(readFileSync(join(packageDir(name), "package.json"), "utf8")).version;
 
+/** A short name for some content: the start of the SHA-256 of its parts. */
+function hashOf(parts) {
+  const hash = createHash("sha256");
+  for (const part of parts) {
+    hash.update(part);
+  }
+  return hash.digest("hex").slice(0, 12);
+}
+
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, "assets"), { recursive: true });
 
@@ -36,9 +45,6 @@ cpSync(join(packageDir("@panoramax/web-viewer"), "LICENSE"), join(dist, viewerOu
 
 // 2. The offline base map: Natural Earth's land and country borders at 1:50m, from TopoJSON
 // to the GeoJSON MapLibre reads, with coordinates rounded to about 10 m to halve the size.
-const atlasVersion = versionOf("world-atlas");
-const basemapOut = `assets/basemap-${atlasVersion}`;
-mkdirSync(join(dist, basemapOut));
 const atlas = (file) => JSON.parse(readFileSync(join(packageDir("world-atlas"), file), "utf8"));
 const rounded = (geojson) =>
   JSON.stringify(geojson, (key, value) =>
@@ -142,19 +148,23 @@ function forFlatMap(geojson) {
 }
 
 const land = atlas("land-50m.json");
-const landShapes = forFlatMap(feature(land, land.objects.land));
-writeFileSync(join(dist, basemapOut, "land.geojson"), rounded(landShapes));
 const countries = atlas("countries-50m.json");
-const borders = forFlatMap(mesh(countries, countries.objects.countries, (a, b) => a !== b));
-writeFileSync(join(dist, basemapOut, "borders.geojson"), rounded(borders));
+const basemapFiles = {
+  "land.geojson": rounded(forFlatMap(feature(land, land.objects.land))),
+  "borders.geojson": rounded(
+    forFlatMap(mesh(countries, countries.objects.countries, (a, b) => a !== b)),
+  ),
+};
+const basemapOut = `assets/basemap-${hashOf(Object.entries(basemapFiles).flat())}`;
+mkdirSync(join(dist, basemapOut));
+for (const [file, text] of Object.entries(basemapFiles)) {
+  writeFileSync(join(dist, basemapOut, file), text);
+}
 
 // 3. The pages' own code, in a folder named after the hash of its files.
 const appSrc = join(root, "src", "app");
-const hash = createHash("sha256");
-for (const file of readdirSync(appSrc).sort()) {
-  hash.update(file).update(readFileSync(join(appSrc, file)));
-}
-const appOut = `assets/app-${hash.digest("hex").slice(0, 12)}`;
+const appFiles = readdirSync(appSrc).sort();
+const appOut = `assets/app-${hashOf(appFiles.flatMap((f) => [f, readFileSync(join(appSrc, f))]))}`;
 cpSync(appSrc, join(dist, appOut), { recursive: true });
 
 // 4. The pages, pointed at this build's asset folders.
