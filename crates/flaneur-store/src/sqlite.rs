@@ -75,6 +75,8 @@ impl SqliteCatalog {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
             .foreign_keys(true)
+            // Rows a REPLACE removes fire their delete triggers, so the map's tables follow.
+            .pragma("recursive_triggers", "ON")
             .busy_timeout(BUSY_TIMEOUT);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)

@@ -380,7 +380,7 @@ mod tests {
                 .await
                 .expect("sequences");
             let sequence = dice.pick(&sequences);
-            let op = dice.below(10);
+            let op = dice.below(12);
             match (op, picture, sequence) {
                 // New upload sets with a few pictures, some of them ready at once.
                 (0, ..) | (_, None, _) => {
@@ -441,6 +441,47 @@ mod tests {
                         .execute(pool)
                         .await
                         .expect("change sequence");
+                }
+                // An upsert touching a sequence twice in one transaction: the second finds it
+                // marked stale already, under the upsert's own conflict clause.
+                (9, _, Some(s)) => {
+                    let mut tx = pool.begin().await.expect("begin");
+                    for _ in 0..2 {
+                        sqlx::query(
+                            "INSERT INTO sequences SELECT * FROM sequences WHERE id = ?1
+                             ON CONFLICT (id) DO UPDATE SET visibility = ?2",
+                        )
+                        .bind(&s)
+                        .bind(visibilities[dice.below(visibilities.len())])
+                        .execute(&mut *tx)
+                        .await
+                        .expect("upsert sequence");
+                    }
+                    tx.commit().await.expect("commit");
+                }
+                // A REPLACE moving a ranked picture onto another's rank: both rows it collides
+                // with go, as deletes.
+                (10, Some(p), _) => {
+                    let rank: Option<(String, i64)> = sqlx::query_as(
+                        "SELECT sequence_id, rank FROM sequence_pictures WHERE picture_id = ?",
+                    )
+                    .bind(p.to_string())
+                    .fetch_optional(pool)
+                    .await
+                    .expect("rank");
+                    if let Some((s, rank)) = rank {
+                        sqlx::query(
+                            "INSERT OR REPLACE INTO sequence_pictures (sequence_id, rank, picture_id)
+                             SELECT sequence_id, rank, ?2 FROM sequence_pictures
+                             WHERE sequence_id = ?1 AND rank < ?3 ORDER BY rank DESC LIMIT 1",
+                        )
+                        .bind(&s)
+                        .bind(p.to_string())
+                        .bind(rank)
+                        .execute(pool)
+                        .await
+                        .expect("replace rank");
+                    }
                 }
                 _ => {
                     let set = (dice.below(4) == 0).then(|| dice.pick(&sets)).flatten();

@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "map_sequences",
         include_str!("../../migrations/sqlite/0003_map_sequences.sql"),
     ),
+    (
+        4,
+        "map_triggers_under_conflict",
+        include_str!("../../migrations/sqlite/0004_map_triggers_under_conflict.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.
