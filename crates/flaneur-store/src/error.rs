@@ -49,6 +49,9 @@ pub enum Error {
         /// Its id.
         id: String,
     },
+    /// A task shared by several requests failed; each of them gets its error.
+    #[error(transparent)]
+    Shared(std::sync::Arc<Error>),
 }
 
 impl Error {

@@ -17,6 +17,7 @@ mod upload;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -44,6 +45,7 @@ pub struct SqliteCatalog {
     writer: SqlitePool,
     reader: SqlitePool,
     default_account: (AccountId, String),
+    lines: Arc<sequence_line::LineRedraws>,
 }
 
 impl SqliteCatalog {
@@ -94,10 +96,15 @@ impl SqliteCatalog {
             .map_err(Error::db("open catalog for reading"))?;
 
         let default_account = upload::ensure_default_account(&writer).await?;
+        // Lines marked stale by an upgrade (all of them) or by writes just before a stop are
+        // redrawn in the background rather than by the first map read.
+        let lines = Arc::new(sequence_line::LineRedraws::default());
+        lines.start(&reader, &writer);
         Ok(SqliteCatalog {
             writer,
             reader,
             default_account,
+            lines,
         })
     }
 
@@ -230,7 +237,7 @@ impl Catalog for SqliteCatalog {
     }
 
     async fn map_sequences(&self, query: &MapQuery) -> Result<Vec<MapSequence>> {
-        sequence_line::redraw_stale_sequences(&self.reader, &self.writer).await?;
+        self.lines.redraw(&self.reader, &self.writer).await?;
         map::map_sequences(&self.reader, query).await
     }
 

@@ -347,6 +347,65 @@ mod tests {
         }
     }
 
+    async fn stale_lines(pool: &SqlitePool) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM map_sequences_stale")
+            .fetch_one(pool)
+            .await
+            .expect("stale lines")
+    }
+
+    #[tokio::test]
+    async fn lines_are_redrawn_even_when_the_map_read_waiting_for_them_gives_up() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalog = SqliteCatalog::open(&dir.path().join("catalog.db"))
+            .await
+            .expect("open");
+        let (account, _) = catalog.default_account().await.expect("account");
+        let mut dice = Dice(7);
+        let set = catalog.create_upload_set(spec(account)).await.expect("set");
+        for _ in 0..3 {
+            let (p, f) = new_picture(set.id, account, &mut dice);
+            let id = p.id;
+            catalog.insert_picture(p, f).await.expect("insert");
+            catalog
+                .set_picture_status(id, PictureStatus::Ready, None)
+                .await
+                .expect("ready");
+        }
+        let plan = random_plan(&catalog, set.id, &mut dice).await;
+        catalog
+            .apply_dispatch(set.id, plan)
+            .await
+            .expect("dispatch");
+        let query = MapQuery {
+            bbox: [-180.0, -85.0, 180.0, 85.0],
+            account: None,
+            simplified: false,
+        };
+        assert!(stale_lines(&catalog.reader).await > 0);
+
+        // A long write holds the writer: the map read waiting for the redraw is given up.
+        let held = catalog.writer.acquire().await.expect("hold the writer");
+        let read = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            catalog.map_sequences(&query),
+        )
+        .await;
+        assert!(read.is_err(), "the read should wait for the writer");
+        drop(held);
+
+        // The redraw goes on without any reader waiting for it.
+        for _ in 0..100 {
+            if stale_lines(&catalog.reader).await == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(stale_lines(&catalog.reader).await, 0, "lines left stale");
+        let sequences = catalog.map_sequences(&query).await.expect("map read");
+        assert!(!sequences.is_empty());
+    }
+
     #[tokio::test]
     async fn grid_and_lines_match_a_full_recount_after_every_write() {
         let dir = tempfile::tempdir().expect("tempdir");

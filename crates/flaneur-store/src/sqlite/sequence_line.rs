@@ -1,11 +1,15 @@
 //! Stored sequence lines: redrawing the sequences that writes marked stale.
 //!
 //! Triggers of the `map_sequences` migration mark a sequence stale in the transaction of any
-//! write that may change its line; map reads call [`redraw_stale_sequences`] first, so they never
-//! see an outdated line, and a burst of writes to one sequence costs one redraw.
+//! write that may change its line; map reads wait for [`LineRedraws::redraw`] first, so they
+//! never see an outdated line, and a burst of writes to one sequence costs one redraw.
+
+use std::sync::{Arc, Mutex};
 
 use flaneur_model::{Projection, Visibility, camera_model, h_pixel_density};
 use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::watch;
+use tracing::warn;
 
 use super::codec::from_micros;
 use crate::track::{SIMPLIFY_DEG, encode_lines, simplify, split_at_gaps};
@@ -14,17 +18,86 @@ use crate::{Error, Result};
 /// Sequences redrawn per transaction, so a large upgrade does not hold the writer for long.
 const BATCH: i64 = 256;
 
+/// The outcome of a redraw, for every request waiting on it.
+type Outcome = Option<Result<usize, Arc<Error>>>;
+
+/// Redraws of stale lines, run one at a time in a task of their own that the map reads
+/// needing them wait for: a request given up (a viewer panning away) leaves the redraw to
+/// finish for the next one, and many requests at once share one redraw.
+#[derive(Debug, Default)]
+pub(crate) struct LineRedraws {
+    /// The redraw running or last run.
+    current: Mutex<Option<watch::Receiver<Outcome>>>,
+}
+
+impl LineRedraws {
+    /// Returns once every sequence marked stale before the call is redrawn; returns how many
+    /// the redraws waited for drew.
+    pub(crate) async fn redraw(&self, reader: &SqlitePool, writer: &SqlitePool) -> Result<usize> {
+        let mut redrawn = 0;
+        // A redraw already running may have listed the stale sequences before ours were
+        // marked: after waiting for it, one started later covers them.
+        for _ in 0..2 {
+            // Most map reads find nothing stale: they check on the reader and never wait for
+            // the writer.
+            if !any_stale(reader).await? {
+                break;
+            }
+            let mut outcome = self.join_or_start(reader, writer);
+            let done = outcome
+                .wait_for(Option::is_some)
+                .await
+                .map_err(|_| Error::corrupt("map_sequences", "a line redraw stopped unfinished"))?
+                .clone();
+            match done {
+                Some(Ok(n)) => redrawn += n,
+                Some(Err(e)) => return Err(Error::Shared(e)),
+                None => {}
+            }
+        }
+        Ok(redrawn)
+    }
+
+    /// Starts redrawing in the background unless a redraw is running, without waiting.
+    pub(crate) fn start(&self, reader: &SqlitePool, writer: &SqlitePool) {
+        drop(self.join_or_start(reader, writer));
+    }
+
+    fn join_or_start(&self, reader: &SqlitePool, writer: &SqlitePool) -> watch::Receiver<Outcome> {
+        let mut current = self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(running) = current.as_ref().filter(|r| r.borrow().is_none()) {
+            return running.clone();
+        }
+        let (done, outcome) = watch::channel(None);
+        let (reader, writer) = (reader.clone(), writer.clone());
+        tokio::spawn(async move {
+            let result = redraw_stale_sequences(&reader, &writer).await;
+            if let Err(e) = &result {
+                warn!(error = %e, "redrawing sequence lines failed");
+            }
+            done.send_replace(Some(result.map_err(Arc::new)));
+        });
+        *current = Some(outcome.clone());
+        outcome
+    }
+}
+
+async fn any_stale(reader: &SqlitePool) -> Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM map_sequences_stale)")
+        .fetch_one(reader)
+        .await
+        .map_err(Error::db("look for stale sequence lines"))
+}
+
 /// Redraws every stale sequence; returns how many were redrawn.
 pub(crate) async fn redraw_stale_sequences(
     reader: &SqlitePool,
     writer: &SqlitePool,
 ) -> Result<usize> {
-    // Most map reads find nothing stale: they check on the reader and never wait for the writer.
-    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM map_sequences_stale)")
-        .fetch_one(reader)
-        .await
-        .map_err(Error::db("look for stale sequence lines"))?;
-    if !any {
+    if !any_stale(reader).await? {
         return Ok(0);
     }
 
