@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use flaneur_model::{AccountId, Visibility};
-use flaneur_store::{GridCell, MapPicture, MapQuery, MapSequence};
+use flaneur_store::{DataVersion, GridCell, MapPicture, MapQuery, MapSequence};
 
 use self::geometry::{MAX_ZOOM, TileId};
 use self::mvt::{Feature, Geometry, Layer, Value};
@@ -94,7 +94,7 @@ impl Grid {
 pub struct MapState {
     /// Encoded tiles.
     pub tiles: cache::TileCache,
-    grid: Mutex<Option<(String, Arc<Grid>)>>,
+    grid: Mutex<Option<(DataVersion, Arc<Grid>)>>,
 }
 
 impl MapState {
@@ -118,7 +118,7 @@ impl Services {
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
-    pub async fn map_version(&self) -> Result<String> {
+    pub async fn map_version(&self) -> Result<DataVersion> {
         Ok(self.catalog.data_version().await?)
     }
 
@@ -127,7 +127,12 @@ impl Services {
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
-    pub async fn map_tile(&self, kind: MapKind, tile: TileId, version: &str) -> Result<Bytes> {
+    pub async fn map_tile(
+        &self,
+        kind: MapKind,
+        tile: TileId,
+        version: &DataVersion,
+    ) -> Result<Bytes> {
         // Every reader of these tiles is anonymous for now, so one cached tile fits all.
         if let Some(body) = self.map.tiles.get(version, kind, tile) {
             return Ok(body);
@@ -139,7 +144,7 @@ impl Services {
 
         // A write during the drawing may show in the tile: keep it only if the version did not
         // move, so the cache never holds a tile under a version it does not match.
-        if self.map.tiles.is_enabled() && self.map_version().await? == version {
+        if self.map.tiles.is_enabled() && self.map_version().await? == *version {
             self.map.tiles.put(version, kind, tile, body.clone());
         }
         Ok(body)
@@ -154,7 +159,7 @@ impl Services {
         kind: MapKind,
         tile: TileId,
         reader: Reader,
-        version: &str,
+        version: &DataVersion,
     ) -> Result<Vec<u8>> {
         let (account, first_sequence_zoom) = match kind {
             MapKind::General => (None, ZOOM_GRID_SEQUENCES),
@@ -185,7 +190,7 @@ impl Services {
     }
 
     /// The grid and its coefficients, computed once per data version.
-    async fn map_grid(&self, version: &str) -> Result<Arc<Grid>> {
+    async fn map_grid(&self, version: &DataVersion) -> Result<Arc<Grid>> {
         let lock = || {
             self.map
                 .grid
@@ -198,7 +203,7 @@ impl Services {
             return Ok(Arc::clone(grid));
         }
         let grid = Arc::new(Grid::new(self.catalog.picture_grid().await?));
-        *lock() = Some((version.to_owned(), Arc::clone(&grid)));
+        *lock() = Some((version.clone(), Arc::clone(&grid)));
         Ok(grid)
     }
 }

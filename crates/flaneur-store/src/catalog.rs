@@ -241,6 +241,29 @@ pub struct MapPicture {
     pub h_pixel_density: Option<i64>,
 }
 
+/// The state of what the map shows, in one catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DataVersion {
+    /// A random id drawn when the catalog was created, so that the versions of two catalogs
+    /// never read alike.
+    pub catalog: String,
+    /// Moves forward with every write that may change what the map shows.
+    pub counter: i64,
+}
+
+impl DataVersion {
+    /// Whether this version comes before `other` in the same catalog.
+    pub fn is_before(&self, other: &DataVersion) -> bool {
+        self.catalog == other.catalog && self.counter < other.counter
+    }
+}
+
+impl std::fmt::Display for DataVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.catalog, self.counter)
+    }
+}
+
 /// The published pictures snapped to one point of the 0.1° map grid.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GridCell {
@@ -389,9 +412,9 @@ pub trait Catalog: Send + Sync + 'static {
     /// grid. Only non-empty cells are returned.
     async fn picture_grid(&self) -> Result<Vec<GridCell>>;
 
-    /// A token that changes whenever an account, a picture, a sequence or a rank is added,
-    /// changed or removed: what map tiles and reads are computed from. Cheap to read.
-    async fn data_version(&self) -> Result<String>;
+    /// The version of what the map shows: it moves with every write that may change the grid,
+    /// a sequence line or a picture the map shows, and only with those. Cheap to read.
+    async fn data_version(&self) -> Result<DataVersion>;
 
     // --- jobs ---------------------------------------------------------------------------------
 

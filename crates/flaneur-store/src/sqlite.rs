@@ -31,8 +31,8 @@ use sqlx::sqlite::{
 use tracing::info;
 
 use crate::catalog::{
-    DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture, MapQuery, MapSequence, Page,
-    PictureQuery, RankQuery, SequenceQuery, SequenceSummary,
+    DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture, MapQuery, MapSequence,
+    Page, PictureQuery, RankQuery, SequenceQuery, SequenceSummary,
 };
 use crate::{Catalog, Error, Result};
 
@@ -249,7 +249,7 @@ impl Catalog for SqliteCatalog {
         map::picture_grid(&self.reader).await
     }
 
-    async fn data_version(&self) -> Result<String> {
+    async fn data_version(&self) -> Result<DataVersion> {
         map::data_version(&self.reader).await
     }
 

@@ -71,14 +71,21 @@ async fn tile_response(
     tile: TileId,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
-    // The ETag names the map, the tile and the state of the catalog it was drawn from, so a
-    // client holding it is answered without drawing the tile again.
+    // The ETag names the map, the tile, the catalog and its state the tile was drawn from,
+    // and the release that drew it, so a client holding it is answered without drawing the
+    // tile again, and never given a tile of another catalog or drawn otherwise.
     let version = state.services.map_version().await?;
     let map = match kind {
         MapKind::General => String::new(),
         MapKind::User(id) => format!("{id}-"),
     };
-    let etag = format!("\"{map}{}-{}-{}-{version}\"", tile.z, tile.x, tile.y);
+    let etag = format!(
+        "\"{map}{}-{}-{}-{version}-{}\"",
+        tile.z,
+        tile.x,
+        tile.y,
+        env!("CARGO_PKG_VERSION")
+    );
     let mut response_headers = HeaderMap::new();
     response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(CACHE));
     if let Ok(v) = HeaderValue::from_str(&etag) {

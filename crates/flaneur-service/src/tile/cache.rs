@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
+use flaneur_store::DataVersion;
 
 use super::MapKind;
 use super::geometry::TileId;
@@ -30,7 +31,7 @@ pub struct TileCache {
 
 #[derive(Debug, Default)]
 struct State {
-    version: String,
+    version: Option<DataVersion>,
     used_bytes: usize,
     clock: u64,
     entries: HashMap<Key, (Bytes, u64)>,
@@ -65,14 +66,14 @@ impl TileCache {
     }
 
     /// The tile drawn for `version`, if kept; marks it as just used.
-    pub fn get(&self, version: &str, kind: MapKind, tile: TileId) -> Option<Bytes> {
+    pub fn get(&self, version: &DataVersion, kind: MapKind, tile: TileId) -> Option<Bytes> {
         if !self.is_enabled() {
             return None;
         }
         let mut state = self.lock();
         // A request that read the version just before a write may still ask: it misses, and
         // only the next `put` of the newer version empties the cache.
-        if state.version != version {
+        if state.version.as_ref() != Some(version) {
             return None;
         }
         state.clock += 1;
@@ -86,7 +87,7 @@ impl TileCache {
 
     /// Keeps a tile drawn for `version`, dropping the least recently used ones to make room.
     /// A tile larger than the whole budget is not kept.
-    pub fn put(&self, version: &str, kind: MapKind, tile: TileId, body: Bytes) {
+    pub fn put(&self, version: &DataVersion, kind: MapKind, tile: TileId, body: Bytes) {
         let size = body.len() + ENTRY_OVERHEAD_BYTES;
         if size > self.budget_bytes {
             return;
@@ -114,10 +115,10 @@ impl TileCache {
 
 impl State {
     /// Empties the cache when the catalog moved to another version.
-    fn switch_to(&mut self, version: &str) {
-        if self.version != version {
+    fn switch_to(&mut self, version: &DataVersion) {
+        if self.version.as_ref() != Some(version) {
             *self = State {
-                version: version.to_owned(),
+                version: Some(version.clone()),
                 ..State::default()
             };
         }
@@ -132,6 +133,13 @@ mod tests {
         TileId::new(10, x, 0).expect("tile")
     }
 
+    fn v(counter: i64) -> DataVersion {
+        DataVersion {
+            catalog: "c".to_owned(),
+            counter,
+        }
+    }
+
     fn body(len: usize) -> Bytes {
         Bytes::from(vec![0; len])
     }
@@ -140,16 +148,16 @@ mod tests {
     fn least_recently_used_tiles_go_first_within_the_budget() {
         let cache = TileCache::new(3 * (100 + ENTRY_OVERHEAD_BYTES));
         for x in 0..3 {
-            cache.put("1", MapKind::General, tile(x), body(100));
+            cache.put(&v(1), MapKind::General, tile(x), body(100));
         }
-        assert!(cache.get("1", MapKind::General, tile(0)).is_some());
-        cache.put("1", MapKind::General, tile(3), body(100));
+        assert!(cache.get(&v(1), MapKind::General, tile(0)).is_some());
+        cache.put(&v(1), MapKind::General, tile(3), body(100));
         assert!(
-            cache.get("1", MapKind::General, tile(1)).is_none(),
+            cache.get(&v(1), MapKind::General, tile(1)).is_none(),
             "oldest dropped"
         );
         assert!(
-            cache.get("1", MapKind::General, tile(0)).is_some(),
+            cache.get(&v(1), MapKind::General, tile(0)).is_some(),
             "recently used kept"
         );
         assert_eq!(cache.used_bytes(), 3 * (100 + ENTRY_OVERHEAD_BYTES));
@@ -158,13 +166,13 @@ mod tests {
     #[test]
     fn another_version_or_kind_misses() {
         let cache = TileCache::new(1 << 20);
-        cache.put("1", MapKind::General, tile(0), body(10));
+        cache.put(&v(1), MapKind::General, tile(0), body(10));
         let user = MapKind::User(flaneur_model::AccountId::new());
-        assert!(cache.get("1", user, tile(0)).is_none());
-        assert!(cache.get("2", MapKind::General, tile(0)).is_none());
-        cache.put("2", MapKind::General, tile(1), body(10));
+        assert!(cache.get(&v(1), user, tile(0)).is_none());
+        assert!(cache.get(&v(2), MapKind::General, tile(0)).is_none());
+        cache.put(&v(2), MapKind::General, tile(1), body(10));
         assert!(
-            cache.get("1", MapKind::General, tile(0)).is_none(),
+            cache.get(&v(1), MapKind::General, tile(0)).is_none(),
             "emptied on change"
         );
         assert_eq!(cache.used_bytes(), 10 + ENTRY_OVERHEAD_BYTES);
@@ -173,8 +181,8 @@ mod tests {
     #[test]
     fn a_zero_budget_keeps_nothing() {
         let cache = TileCache::new(0);
-        cache.put("1", MapKind::General, tile(0), body(10));
-        assert!(cache.get("1", MapKind::General, tile(0)).is_none());
+        cache.put(&v(1), MapKind::General, tile(0), body(10));
+        assert!(cache.get(&v(1), MapKind::General, tile(0)).is_none());
         assert!(!cache.is_enabled());
     }
 }

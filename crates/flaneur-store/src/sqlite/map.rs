@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::codec::{from_micros, get, parse_col};
-use crate::catalog::{GridCell, MapPicture, MapQuery, MapSequence};
+use crate::catalog::{DataVersion, GridCell, MapPicture, MapQuery, MapSequence};
 use crate::track::decode_lines;
 use crate::{Error, Result};
 
@@ -152,13 +152,14 @@ pub(super) async fn picture_grid(pool: &SqlitePool) -> Result<Vec<GridCell>> {
         .collect())
 }
 
-pub(super) async fn data_version(pool: &SqlitePool) -> Result<String> {
-    // Bumped by triggers on every row written to accounts, pictures, sequences and ranks.
-    let version: i64 = sqlx::query_scalar("SELECT version FROM data_version")
-        .fetch_one(pool)
-        .await
-        .map_err(Error::db("read the catalog data version"))?;
-    Ok(version.to_string())
+pub(super) async fn data_version(pool: &SqlitePool) -> Result<DataVersion> {
+    // Bumped by the triggers of the `map_version` migration.
+    let (catalog, counter): (String, i64) =
+        sqlx::query_as("SELECT catalog_id, version FROM catalog_identity, data_version")
+            .fetch_one(pool)
+            .await
+            .map_err(Error::db("read the catalog data version"))?;
+    Ok(DataVersion { catalog, counter })
 }
 
 #[cfg(test)]
@@ -406,6 +407,59 @@ mod tests {
         assert!(!sequences.is_empty());
     }
 
+    /// Everything the map shows, for anyone or for its owner.
+    async fn map_shows(catalog: &SqliteCatalog) -> String {
+        let world = MapQuery {
+            bbox: [-180.0, -85.0, 180.0, 85.0],
+            account: None,
+            simplified: false,
+        };
+        let grid = catalog.picture_grid().await.expect("grid");
+        let sequences = catalog.map_sequences(&world).await.expect("sequences");
+        let pictures = catalog.map_pictures(&world).await.expect("pictures");
+        format!("{grid:?}\n{sequences:?}\n{pictures:?}")
+    }
+
+    #[tokio::test]
+    async fn the_version_stays_while_pictures_are_received_and_prepared() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalog = SqliteCatalog::open(&dir.path().join("catalog.db"))
+            .await
+            .expect("open");
+        let (account, _) = catalog.default_account().await.expect("account");
+        let mut dice = Dice(11);
+        let set = catalog.create_upload_set(spec(account)).await.expect("set");
+        let start = catalog.data_version().await.expect("version");
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let (p, f) = new_picture(set.id, account, &mut dice);
+            ids.push(p.id);
+            catalog.insert_picture(p, f).await.expect("insert");
+            for status in [PictureStatus::Preparing, PictureStatus::Ready] {
+                catalog
+                    .set_picture_status(ids[ids.len() - 1], status, None)
+                    .await
+                    .expect("status");
+            }
+        }
+        assert_eq!(catalog.data_version().await.expect("version"), start);
+
+        let plan = random_plan(&catalog, set.id, &mut dice).await;
+        catalog
+            .apply_dispatch(set.id, plan)
+            .await
+            .expect("dispatch");
+        let published = catalog.data_version().await.expect("version");
+        assert!(start.is_before(&published), "{start} then {published}");
+        sqlx::query("UPDATE pictures SET heading_deg = 90 WHERE id = ?")
+            .bind(ids[0].to_string())
+            .execute(&catalog.writer)
+            .await
+            .expect("turn a published picture");
+        let turned = catalog.data_version().await.expect("version");
+        assert!(published.is_before(&turned), "{published} then {turned}");
+    }
+
     #[tokio::test]
     async fn grid_and_lines_match_a_full_recount_after_every_write() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -426,6 +480,10 @@ mod tests {
         let visibilities = ["anyone", "anyone", "owner-only", "logged-only"];
         let sequence_statuses = ["ready", "ready", "deleted", "waiting-for-process"];
 
+        let mut shown = (
+            map_shows(&catalog).await,
+            catalog.data_version().await.expect("v"),
+        );
         for step in 0..400 {
             let pictures: Vec<String> = sqlx::query_scalar("SELECT id FROM pictures")
                 .fetch_all(pool)
@@ -560,6 +618,15 @@ mod tests {
                 redrawn_lines(&catalog).await,
                 "after step {step}, op {op}"
             );
+            // The version moves whenever the map shows something else.
+            let now = (
+                map_shows(&catalog).await,
+                catalog.data_version().await.expect("v"),
+            );
+            if now.0 != shown.0 {
+                assert!(shown.1.is_before(&now.1), "after step {step}, op {op}");
+            }
+            shown = now;
         }
         let counted: i64 = table(pool).await.iter().map(|c| c.2).sum();
         assert!(counted > 0, "the walk should end with pictures on the map");

@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "map_triggers_under_conflict",
         include_str!("../../migrations/sqlite/0004_map_triggers_under_conflict.sql"),
     ),
+    (
+        5,
+        "map_version",
+        include_str!("../../migrations/sqlite/0005_map_version.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.
@@ -190,6 +195,13 @@ mod tests {
             lines[0].lines,
             vec![vec![[2.0, 48.0], [2.0, 48.0001], [2.0, 48.0002]]]
         );
-        assert!(!catalog.data_version().await.expect("version").is_empty());
+        assert!(
+            !catalog
+                .data_version()
+                .await
+                .expect("version")
+                .catalog
+                .is_empty()
+        );
     }
 }

@@ -460,3 +460,22 @@ fn tiles_are_served_with_the_tile_cache_turned_off() {
     assert_eq!(features(&first, "pictures").len(), 5);
     assert_eq!(fetch_tile(&server, &tile_path(15, SONY_AT)), first);
 }
+
+#[test]
+fn tiles_of_two_catalogs_never_share_an_etag() {
+    let (first, second) = (Server::start(), Server::start());
+    let etag = |server: &Server| {
+        let response = server.get_url(&server.url("/map/0/0/0.mvt"));
+        assert_eq!(response.status(), StatusCode::OK);
+        response.headers()[header::ETAG]
+            .to_str()
+            .expect("ascii")
+            .to_owned()
+    };
+    let (a, b) = (etag(&first), etag(&second));
+    assert_ne!(a, b, "two empty catalogs, two ETags");
+    assert!(
+        a.contains(env!("CARGO_PKG_VERSION")),
+        "the release that drew it: {a}"
+    );
+}
