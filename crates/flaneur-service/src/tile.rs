@@ -137,14 +137,25 @@ impl Services {
         if let Some(body) = self.map.tiles.get(version, kind, tile) {
             return Ok(body);
         }
-        let body = Bytes::from(
-            self.draw_tile(kind, tile, Reader::Anonymous, version)
-                .await?,
-        );
-
+        let mut drawn = self
+            .draw_tile(kind, tile, Reader::Anonymous, version)
+            .await?;
+        // The cache counts the bytes of a tile: it holds no more than those.
+        drawn.shrink_to_fit();
+        let body = Bytes::from(drawn);
+        if !self.map.tiles.is_enabled() {
+            return Ok(body);
+        }
+        // Any id is drawn an (empty) map: keep only those of accounts, or anyone could fill
+        // the cache with tiles of made-up ids.
+        if let MapKind::User(account) = kind
+            && self.catalog.account_name(account).await?.is_none()
+        {
+            return Ok(body);
+        }
         // A write during the drawing may show in the tile: keep it only if the version did not
         // move, so the cache never holds a tile under a version it does not match.
-        if self.map.tiles.is_enabled() && self.map_version().await? == *version {
+        if self.map_version().await? == *version {
             self.map.tiles.put(version, kind, tile, body.clone());
         }
         Ok(body)
@@ -536,5 +547,27 @@ mod tests {
             }
         }
         assert!(draw(Reader::Account(AccountId::new())).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn tiles_of_unknown_accounts_are_not_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (services, owner) = hidden_walk(dir.path()).await;
+        let version = services.map_version().await.expect("version");
+        let tile = TileId::containing(15, 2.0, 48.0001);
+        let unknown = MapKind::User(AccountId::new());
+        services
+            .map_tile(unknown, tile, &version)
+            .await
+            .expect("tile");
+        assert_eq!(services.map.tiles.used_bytes(), 0);
+        services
+            .map_tile(MapKind::User(owner), tile, &version)
+            .await
+            .expect("tile");
+        assert!(
+            services.map.tiles.used_bytes() > 0,
+            "an account's tile is kept"
+        );
     }
 }

@@ -86,13 +86,17 @@ impl TileCache {
     }
 
     /// Keeps a tile drawn for `version`, dropping the least recently used ones to make room.
-    /// A tile larger than the whole budget is not kept.
+    /// A tile larger than the whole budget is not kept, nor one of a version older than the
+    /// cache's (a request that read the version before a write, finishing late).
     pub fn put(&self, version: &DataVersion, kind: MapKind, tile: TileId, body: Bytes) {
         let size = body.len() + ENTRY_OVERHEAD_BYTES;
         if size > self.budget_bytes {
             return;
         }
         let mut state = self.lock();
+        if state.version.as_ref().is_some_and(|v| version.is_before(v)) {
+            return;
+        }
         state.switch_to(version);
         state.clock += 1;
         let now = state.clock;
@@ -176,6 +180,24 @@ mod tests {
             "emptied on change"
         );
         assert_eq!(cache.used_bytes(), 10 + ENTRY_OVERHEAD_BYTES);
+    }
+
+    #[test]
+    fn a_late_tile_of_an_older_version_leaves_the_newer_ones() {
+        let cache = TileCache::new(1 << 20);
+        cache.put(&v(2), MapKind::General, tile(0), body(10));
+        cache.put(&v(1), MapKind::General, tile(1), body(10));
+        assert!(cache.get(&v(2), MapKind::General, tile(0)).is_some());
+        assert!(cache.get(&v(1), MapKind::General, tile(1)).is_none());
+        let other = DataVersion {
+            catalog: "d".to_owned(),
+            counter: 1,
+        };
+        cache.put(&other, MapKind::General, tile(1), body(10));
+        assert!(
+            cache.get(&other, MapKind::General, tile(1)).is_some(),
+            "another catalog takes over"
+        );
     }
 
     #[test]
