@@ -618,6 +618,16 @@ mod tests {
                 redrawn_lines(&catalog).await,
                 "after step {step}, op {op}"
             );
+            let misplaced: i64 = sqlx::query_scalar(
+                "SELECT (SELECT count(*) FROM pictures_rtree) - (SELECT count(*) FROM pictures p
+                     JOIN pictures_rtree r ON r.id = p.rowid
+                     WHERE abs(r.min_lon - p.lon) < 1e-4 AND abs(r.max_lat - p.lat) < 1e-4)
+                 + (SELECT count(*) FROM pictures) - (SELECT count(*) FROM pictures_rtree)",
+            )
+            .fetch_one(pool)
+            .await
+            .expect("space index");
+            assert_eq!(misplaced, 0, "space index after step {step}, op {op}");
             // The version moves whenever the map shows something else.
             let now = (
                 map_shows(&catalog).await,

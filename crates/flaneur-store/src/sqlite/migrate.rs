@@ -32,6 +32,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "map_version",
         include_str!("../../migrations/sqlite/0005_map_version.sql"),
     ),
+    (
+        6,
+        "pictures_rtree_triggers",
+        include_str!("../../migrations/sqlite/0006_pictures_rtree_triggers.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -249,13 +249,8 @@ pub(super) async fn delete_upload_set(pool: &SqlitePool, id: UploadSetId) -> Res
     Ok(true)
 }
 
-/// Deletes a picture row and its space index entry.
+/// Deletes a picture row (a trigger takes its space index entry).
 pub(super) async fn delete_picture_row(conn: &mut SqliteConnection, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM pictures_rtree WHERE id = (SELECT rowid FROM pictures WHERE id = ?)")
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::db("delete picture index"))?;
     sqlx::query("DELETE FROM pictures WHERE id = ?")
         .bind(id)
         .execute(&mut *conn)
@@ -433,15 +428,14 @@ pub(super) async fn insert_picture(
         return Ok(InsertOutcome::IdTaken);
     }
 
-    // 2. The picture row and its point in the space index.
+    // 2. The picture row (a trigger puts its point in the space index).
     let now = to_micros(Utc::now());
     let doc = serde_json::to_string(&picture).map_err(|e| Error::corrupt("pictures", e))?;
-    let rowid: i64 = sqlx::query_scalar(
+    sqlx::query(
         "INSERT INTO pictures (id, upload_set_id, account_id, status, visibility, captured_at,
              lon, lat, heading_deg, projection, content_md5, file_name, created_at, updated_at,
              doc)
-         VALUES (?, ?, ?, 'waiting-for-process', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         RETURNING rowid",
+         VALUES (?, ?, ?, 'waiting-for-process', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(picture.id.to_string())
     .bind(picture.upload_set_id.to_string())
@@ -457,21 +451,9 @@ pub(super) async fn insert_picture(
     .bind(now)
     .bind(now)
     .bind(doc)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(Error::db("insert picture"))?;
-    sqlx::query(
-        "INSERT INTO pictures_rtree (id, min_lon, max_lon, min_lat, max_lat)
-         VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(rowid)
-    .bind(picture.lon)
-    .bind(picture.lon)
-    .bind(picture.lat)
-    .bind(picture.lat)
     .execute(&mut *tx)
     .await
-    .map_err(Error::db("index picture"))?;
+    .map_err(Error::db("insert picture"))?;
 
     // 3. The file row, the processing job and the set's completion, in the same transaction:
     //    a picture is never stored without the job that publishes it.
