@@ -421,6 +421,65 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_sequence_that_cannot_be_read_leaves_the_others_drawn() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalog = SqliteCatalog::open(&dir.path().join("catalog.db"))
+            .await
+            .expect("open");
+        let (account, _) = catalog.default_account().await.expect("account");
+        let mut dice = Dice(13);
+        let mut first_pictures = Vec::new();
+        for n in 0..2 {
+            let set = catalog.create_upload_set(spec(account)).await.expect("set");
+            for _ in 0..2 {
+                let (p, f) = new_picture(set.id, account, &mut dice);
+                let id = p.id;
+                catalog.insert_picture(p, f).await.expect("insert");
+                catalog
+                    .set_picture_status(id, PictureStatus::Ready, None)
+                    .await
+                    .expect("ready");
+                if n == 0 {
+                    first_pictures.push(id);
+                }
+            }
+            let mut plan = random_plan(&catalog, set.id, &mut dice).await;
+            let pictures = plan.sequences.drain(..).flat_map(|s| s.pictures).collect();
+            plan.sequences.push(PlannedSequence {
+                title: format!("set {n}"),
+                sorted_by: "+gpsdate".to_owned(),
+                pictures,
+                length_km: 0.0,
+                gps_accuracy_m: None,
+            });
+            catalog
+                .apply_dispatch(set.id, plan)
+                .await
+                .expect("dispatch");
+        }
+        // A value this release does not know, written by another one or by hand.
+        sqlx::query("UPDATE pictures SET projection = 'cubemap' WHERE id = ?")
+            .bind(first_pictures[0].to_string())
+            .execute(&catalog.writer)
+            .await
+            .expect("corrupt a picture");
+        sqlx::query("UPDATE pictures SET projection = 'cubemap' WHERE id = ?")
+            .bind(first_pictures[1].to_string())
+            .execute(&catalog.writer)
+            .await
+            .expect("corrupt a picture");
+
+        let world = MapQuery {
+            bbox: [-180.0, -85.0, 180.0, 85.0],
+            account: None,
+            simplified: false,
+        };
+        let sequences = catalog.map_sequences(&world).await.expect("map read");
+        assert_eq!(sequences.len(), 1, "{sequences:?}");
+        assert_eq!(stale_lines(&catalog.reader).await, 0);
+    }
+
+    #[tokio::test]
     async fn the_version_stays_while_pictures_are_received_and_prepared() {
         let dir = tempfile::tempdir().expect("tempdir");
         let catalog = SqliteCatalog::open(&dir.path().join("catalog.db"))

@@ -114,7 +114,15 @@ pub(crate) async fn redraw_stale_sequences(
                 .await
                 .map_err(Error::db("list stale sequence lines"))?;
         for id in &batch {
-            redraw(&mut tx, id).await?;
+            match redraw(&mut tx, id).await {
+                Ok(()) => {}
+                // A row this release cannot read leaves its sequence off the map (its old line
+                // is gone already), not every line after it.
+                Err(e @ Error::Corrupt { .. }) => {
+                    warn!(sequence = %id, error = %e, "sequence line left undrawn");
+                }
+                Err(e) => return Err(e),
+            }
             sqlx::query("DELETE FROM map_sequences_stale WHERE sequence_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
@@ -154,7 +162,9 @@ type LinePoint = (
     Option<i64>,
 );
 
-/// Redraws one sequence's line from its ready pictures, or drops it when none is left.
+/// Redraws one sequence's line from its ready pictures, or drops it when none is left (or a
+/// row cannot be read: the old line is dropped first, and nothing is written after a read
+/// failed).
 async fn redraw(conn: &mut SqliteConnection, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM map_sequences WHERE sequence_id = ?")
         .bind(id)
