@@ -172,19 +172,13 @@ impl Services {
         reader: Reader,
         version: &DataVersion,
     ) -> Result<Vec<u8>> {
-        let (account, first_sequence_zoom) = match kind {
-            MapKind::General => (None, ZOOM_GRID_SEQUENCES),
-            MapKind::User(account) => (Some(account), 0),
+        let first_sequence_zoom = match kind {
+            MapKind::General => ZOOM_GRID_SEQUENCES,
+            MapKind::User(_) => 0,
         };
         let mut layers = Vec::new();
         if tile.z >= first_sequence_zoom {
-            // Up to the first sequence zoom lines are many and small: simplified lines, and
-            // on the general map geometry only, as Panoramax draws them.
-            let query = MapQuery {
-                bbox: tile.bbox_with_buffer(),
-                account,
-                simplified: tile.z <= ZOOM_GRID_SEQUENCES,
-            };
+            let query = map_query(kind, tile);
             let with_properties = kind != MapKind::General || tile.z > ZOOM_GRID_SEQUENCES;
             let sequences = self.catalog.map_sequences(&query).await?;
             layers.push(sequences_layer(tile, &sequences, reader, with_properties));
@@ -216,6 +210,21 @@ impl Services {
         let grid = Arc::new(Grid::new(self.catalog.picture_grid().await?));
         *lock() = Some((version.clone(), Arc::clone(&grid)));
         Ok(grid)
+    }
+}
+
+/// What a tile reads from the catalog. On the general map, lines at the first sequence zoom
+/// are many and small: simplified, and geometry only, as Panoramax draws them; a user's map
+/// draws whole lines at every zoom.
+fn map_query(kind: MapKind, tile: TileId) -> MapQuery {
+    let (account, simplified) = match kind {
+        MapKind::General => (None, tile.z <= ZOOM_GRID_SEQUENCES),
+        MapKind::User(account) => (Some(account), false),
+    };
+    MapQuery {
+        bbox: tile.bbox_with_buffer(),
+        account,
+        simplified,
     }
 }
 
@@ -547,6 +556,20 @@ mod tests {
             }
         }
         assert!(draw(Reader::Account(AccountId::new())).await.is_empty());
+    }
+
+    #[test]
+    fn only_the_general_map_draws_simplified_lines() {
+        let user = MapKind::User(AccountId::new());
+        for z in 0..=MAX_ZOOM {
+            let tile = TileId::new(z, 0, 0).expect("tile");
+            assert!(!map_query(user, tile).simplified, "z{z}");
+            assert_eq!(
+                map_query(MapKind::General, tile).simplified,
+                z <= ZOOM_GRID_SEQUENCES,
+                "z{z}"
+            );
+        }
     }
 
     #[tokio::test]
