@@ -18,28 +18,37 @@ const MVT: &str = "application/vnd.mapbox-vector-tile";
 /// Tiles change as pictures are published: caches may keep them a minute, then revalidate.
 const CACHE: &str = "public, max-age=60";
 
-/// The tile addressed by `z`, `x` and `{y}.{format}`, or the answer GeoVisio gives: 404 for
-/// a tile outside the pyramid, 400 for a format other than `mvt` or `pbf`.
+/// The tile addressed by `z`, `x` and `{y}.{format}`, or the answer GeoVisio gives, checked
+/// in its order: 404 for an address that is not numbers and an extension (no route of
+/// GeoVisio's matches it), then 400 for a format other than `mvt` or `pbf`, then 404 for a tile
+/// outside the pyramid.
 fn parse_tile(z: &str, x: &str, y_fmt: &str) -> Result<TileId, ApiError> {
-    let no_tile = || ApiError::new(StatusCode::NOT_FOUND, "X or Y parameter is out of bounds");
-    let (y, format) = y_fmt.split_once('.').unwrap_or((y_fmt, ""));
-    let z: u8 = z.parse().ok().filter(|z| *z <= MAX_ZOOM).ok_or_else(|| {
+    let no_route = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("Z parameter is out of bounds (should be 0-{MAX_ZOOM})"),
+            "No such route; the API's entry point is /api, which links to everything else",
         )
-    })?;
-    let (x, y): (u32, u32) = match (x.parse(), y.parse()) {
-        (Ok(x), Ok(y)) => (x, y),
-        _ => return Err(no_tile()),
     };
-    let tile = TileId::new(z, x, y).ok_or_else(no_tile)?;
+    let (y, format) = y_fmt.split_once('.').ok_or_else(no_route)?;
+    let (Ok(z), Ok(x), Ok(y)) = (z.parse::<u32>(), x.parse::<u32>(), y.parse::<u32>()) else {
+        return Err(no_route());
+    };
     if format != "mvt" && format != "pbf" {
         return Err(ApiError::bad_request(
             "Tile format is invalid, should be either pbf or mvt",
         ));
     }
-    Ok(tile)
+    let z = u8::try_from(z)
+        .ok()
+        .filter(|z| *z <= MAX_ZOOM)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("Z parameter is out of bounds (should be 0-{MAX_ZOOM})"),
+            )
+        })?;
+    TileId::new(z, x, y)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "X or Y parameter is out of bounds"))
 }
 
 /// `GET /api/map/{z}/{x}/{y}.mvt` (or `.pbf`): the published pictures in a vector tile.

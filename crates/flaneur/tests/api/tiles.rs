@@ -255,14 +255,18 @@ fn tiles_outside_the_pyramid_or_in_other_formats_are_refused_as_geovisio_does() 
     let (status, body) = server.get_json("/map/16/0/0.mvt");
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body, sample_json(sample!("err_tile_zoom_16.json")));
-    let (status, body) = server.get_json("/map/1/0/0.png");
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, sample_json(sample!("err_tile_bad_format.json")));
+    // The format is checked before the tile's bounds.
+    for path in ["/map/1/0/0.png", "/map/16/0/0.png"] {
+        let (status, body) = server.get_json(path);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body, sample_json(sample!("err_tile_bad_format.json")));
+    }
     for path in [
         "/map/3/8/0.mvt",
         "/map/3/0/8.pbf",
         "/map/a/0/0.mvt",
         "/map/2/0/x.mvt",
+        "/map/1/0/0",
     ] {
         let (status, body) = server.get_json(path);
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
