@@ -1,8 +1,10 @@
 //! Flâneur's HTTP API: the routes of a Panoramax instance (STAC API, upload sets, picture
-//! files) over the services, and the pages of the web front-end ([`web`]). Handlers parse the request, call one service function and shape
-//! the answer; the JSON shapes live in [`stac`] and the error mapping in the `error` module.
+//! files) over the services, and the pages of the web front-end ([`web`]). Handlers parse the
+//! request, call one service function and shape the answer; the JSON shapes live in [`stac`],
+//! the error mapping in the `error` module, and who may call from a browser in `origin`.
 
 mod error;
+mod origin;
 mod params;
 mod routes;
 pub mod stac;
@@ -19,7 +21,6 @@ use axum::http::header::{ACCEPT_RANGES, CONTENT_RANGE, ETAG, LOCATION};
 use flaneur_service::Services;
 use tower::Layer;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::CorsLayer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::trace::TraceLayer;
 
@@ -86,9 +87,13 @@ pub const MAX_UPLOAD_BYTES: usize = 512 << 20;
 /// The whole API as a service, trailing slashes ignored as on Panoramax instances.
 pub fn app(state: AppState) -> NormalizePath<Router> {
     let router = routes::router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin::refuse_cross_site_writes,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
-        .layer(CorsLayer::very_permissive().expose_headers(EXPOSED_HEADERS))
+        .layer(origin::cors(EXPOSED_HEADERS))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     NormalizePathLayer::trim_trailing_slash().layer(router)

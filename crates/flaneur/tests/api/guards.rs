@@ -1,5 +1,6 @@
 //! What the server refuses on purpose: a second process on one data folder, links pointed at
-//! another site, bodies too large for their route, methods a route does not take, leap seconds.
+//! another site, bodies too large for their route, methods a route does not take, leap seconds,
+//! and changes sent by the pages of other sites.
 
 use std::process::Command;
 
@@ -94,4 +95,78 @@ fn a_leap_second_capture_time_is_refused() {
         json!("override_capture_time"),
         "{body}"
     );
+}
+
+#[test]
+fn pages_of_other_sites_may_read_but_not_write() {
+    let server = Server::start();
+    let set = server.create_upload_set("kept", None);
+    let own_origin = server.url("").trim_end_matches("/api").to_owned();
+    let evil = "http://127.0.0.1:1";
+
+    // Reads are open to every site, without credentials.
+    let response = server
+        .client()
+        .get(server.url(""))
+        .header("Origin", evil)
+        .send()
+        .expect("GET /api");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+
+    // A browser asking before a DELETE gets no permission for it.
+    let preflight = server
+        .client()
+        .request(
+            reqwest::Method::OPTIONS,
+            server.url(&format!("/upload_sets/{set}")),
+        )
+        .header("Origin", evil)
+        .header("Access-Control-Request-Method", "DELETE")
+        .send()
+        .expect("OPTIONS");
+    let allowed = preflight
+        .headers()
+        .get("access-control-allow-methods")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!allowed.contains("DELETE"), "{allowed}");
+
+    // A DELETE sent anyway from another site's page changes nothing.
+    let delete = |origin: &str| {
+        server
+            .client()
+            .delete(server.url(&format!("/upload_sets/{set}")))
+            .header("Origin", origin)
+            .send()
+            .expect("DELETE")
+    };
+    let (status, body) = json_of(delete(evil));
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("another site")),
+        "{body}"
+    );
+    server.get_ok(&format!("/upload_sets/{set}"));
+
+    // Nor does a simple form post, which browsers send without asking first.
+    let form = multipart::Form::new().part(
+        "file",
+        multipart::Part::bytes(b"not a picture".to_vec()).file_name("x.jpg"),
+    );
+    let response = server
+        .client()
+        .post(server.url(&format!("/upload_sets/{set}/files")))
+        .header("Origin", "null")
+        .multipart(form)
+        .send()
+        .expect("POST a file");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The instance's own pages may.
+    let status = delete(&own_origin).status();
+    assert!(status.is_success(), "{status}");
 }
