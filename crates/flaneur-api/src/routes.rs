@@ -10,7 +10,7 @@ mod upload_sets;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 
 use crate::{ApiError, AppState, web};
@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
     for (route, file) in web::PAGES {
         router = router.route(
             route,
-            get(move |state: State<AppState>| web::page(state, file)),
+            get(move |state: State<AppState>, headers: HeaderMap| web::page(state, headers, file)),
         );
     }
     router
@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/conformance", get(catalog::conformance))
         .route("/api/configuration", get(catalog::configuration))
         .route("/static/logo.svg", get(catalog::logo))
+        // Browsers ask for it on their own, whatever the pages link to; SVG is read there too.
+        .route("/favicon.ico", get(catalog::logo))
         .route("/api/collections", get(collections::list))
         .route("/api/collections/{id}", get(collections::one))
         .route("/api/collections/{id}/items", get(items::list))

@@ -2,7 +2,7 @@
 //! the settings the pages read, and what it says when no build is there.
 
 use reqwest::StatusCode;
-use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE};
+use reqwest::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE};
 
 use crate::server::{Server, json_of};
 
@@ -52,9 +52,24 @@ fn pages_and_assets_come_from_the_build_with_their_cache_headers() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(header(&response, CONTENT_TYPE).contains("javascript"));
     assert!(header(&response, CACHE_CONTROL).contains("immutable"));
-    let missing = server.get_url(&format!("{origin}/assets/app-1/nothing.js"));
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert!(!header(&missing, CACHE_CONTROL).contains("immutable"));
+    // Missing files and folders are a JSON 404, never a redirect nor an empty answer.
+    for path in [
+        "/assets/app-1/nothing.js",
+        "/assets/app-1/",
+        "/assets/app-1",
+        "/assets/",
+    ] {
+        let missing = server.get_url(&format!("{origin}{path}"));
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND, "GET {path}");
+        assert!(!header(&missing, CACHE_CONTROL).contains("immutable"));
+        let (_, body) = json_of(missing);
+        assert_eq!(body["status_code"], 404, "GET {path}");
+    }
+
+    // Browsers ask for an icon at the root whatever the pages say: they get the logo.
+    let icon = server.get_url(&format!("{origin}/favicon.ico"));
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert!(header(&icon, CONTENT_TYPE).starts_with("image/"));
 
     // A page of the front-end missing from the build says how to build it.
     let sequences = server.get_url(&format!("{origin}/sequences"));
@@ -95,4 +110,57 @@ fn without_a_build_the_pages_say_how_to_make_one_and_the_api_works() {
     assert_eq!(status, StatusCode::OK);
     assert!(settings["basemap_style"].is_null());
     server.get_ok("");
+
+    // In French for a browser asking for French first, in English otherwise.
+    let french = server
+        .client()
+        .get(format!("{origin}/upload"))
+        .header(ACCEPT_LANGUAGE, "fr-FR,fr;q=0.9,en;q=0.8")
+        .send()
+        .expect("GET /upload in French");
+    assert_eq!(french.status(), StatusCode::NOT_FOUND);
+    let text = french.text().expect("body");
+    assert!(
+        text.contains("lang=\"fr\"") && text.contains("--web-dir"),
+        "{text}"
+    );
+    let german = server
+        .client()
+        .get(format!("{origin}/upload"))
+        .header(ACCEPT_LANGUAGE, "de-DE,de;q=0.9")
+        .send()
+        .expect("GET /upload in German");
+    assert!(german.text().expect("body").contains("lang=\"en\""));
+}
+
+#[cfg(unix)]
+#[test]
+fn assets_never_lead_out_of_the_web_folder() {
+    let build = fake_build();
+    let outside = tempfile::tempdir().expect("temp dir");
+    std::fs::write(outside.path().join("secret"), "not for the web").expect("write secret");
+    let assets = build.path().join("assets/app-1");
+    std::os::unix::fs::symlink(outside.path().join("secret"), assets.join("leak.js"))
+        .expect("file link");
+    std::os::unix::fs::symlink(outside.path(), assets.join("out")).expect("folder link");
+    // A link staying inside the build is fine.
+    std::os::unix::fs::symlink(assets.join("main.js"), assets.join("same.js")).expect("link");
+    let dir = build.path().to_str().expect("utf-8 temp path");
+    let server = Server::start_with_env(&[("FLANEUR_WEB_DIR", dir)]);
+    let origin = server.api.trim_end_matches("/api").to_owned();
+
+    for path in [
+        "/assets/app-1/leak.js",
+        "/assets/app-1/out/secret",
+        "/assets/app-1/%2e%2e/%2e%2e/index.html",
+    ] {
+        let response = server.get_url(&format!("{origin}{path}"));
+        let status = response.status();
+        let text = response.text().expect("body");
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}: {text}");
+        assert!(!text.contains("not for the web"), "GET {path}");
+    }
+    let inside = server.get_url(&format!("{origin}/assets/app-1/same.js"));
+    assert_eq!(inside.status(), StatusCode::OK);
+    assert_eq!(inside.text().expect("body"), "let a = 1;");
 }
