@@ -85,7 +85,8 @@ impl TileId {
 
     /// A track of `(lon, lat)` positions as lines in the tile's integer coordinates: clipped
     /// to the tile and its buffer, rounded, with repeated points dropped. A track leaving and
-    /// re-entering the tile gives several lines; lines shrunk to one point are dropped.
+    /// re-entering the tile gives several lines; a line shrunk to one point becomes a stub of
+    /// one unit, so that a short sequence still shows at low zooms.
     pub fn lines(&self, track: &[[f64; 2]]) -> Vec<Vec<[i32; 2]>> {
         let projected: Vec<[f64; 2]> = track.iter().map(|p| self.project(p[0], p[1])).collect();
         let lo = f64::from(-BUFFER);
@@ -120,7 +121,10 @@ fn round(p: [f64; 2]) -> [i32; 2] {
 }
 
 fn flush(lines: &mut Vec<Vec<[i32; 2]>>, current: &mut Vec<[i32; 2]>) {
-    let line = std::mem::take(current);
+    let mut line = std::mem::take(current);
+    if let [[x, y]] = line[..] {
+        line.push([x.saturating_add(1), y]);
+    }
     if line.len() >= 2 {
         lines.push(line);
     }
@@ -236,6 +240,19 @@ mod tests {
     }
 
     #[test]
+    fn a_short_track_stays_visible_when_zoomed_out() {
+        // Four metres are a hundredth of a unit at zoom 5: the line keeps a one-unit stub.
+        let tile = TileId::new(5, 16, 11).expect("tile");
+        let track = [[1.919, 49.007], [1.919_03, 49.007_02]];
+        let lines = tile.lines(&track);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let [a, b] = [lines[0][0], lines[0][1]];
+        assert_eq!((b[0] - a[0], b[1] - a[1]), (1, 0));
+        // A single position is no line at all.
+        assert!(tile.lines(&track[..1]).is_empty());
+    }
+
+    #[test]
     fn tracks_are_clipped_at_the_buffer_and_split_when_they_leave() {
         let tile = TileId::new(0, 0, 0).expect("tile");
         // In world units of zoom 0 one tile unit is 360/4096 degrees of longitude.
@@ -249,8 +266,7 @@ mod tests {
                 vec![[4352, 2048], [4000, 2048], [3000, 2048]],
             ]
         );
-        // A track entirely outside gives nothing; one collapsing to a point gives nothing.
+        // A track entirely outside gives nothing.
         assert!(tile.lines(&[at(-1000.0), at(-900.0)]).is_empty());
-        assert!(tile.lines(&[at(10.0), at(10.1)]).is_empty());
     }
 }
