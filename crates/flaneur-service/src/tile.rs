@@ -576,20 +576,27 @@ mod tests {
     async fn tiles_of_unknown_accounts_are_not_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (services, owner) = hidden_walk(dir.path()).await;
-        let version = services.map_version().await.expect("version");
         let tile = TileId::containing(15, 2.0, 48.0001);
+        // A first map read redraws the new lines, which moves the version.
+        let version = services.map_version().await.expect("version");
+        services
+            .map_tile(MapKind::General, tile, &version)
+            .await
+            .expect("tile");
+        let version = services.map_version().await.expect("version");
+        let kept = services.map.tiles.used_bytes();
         let unknown = MapKind::User(AccountId::new());
         services
             .map_tile(unknown, tile, &version)
             .await
             .expect("tile");
-        assert_eq!(services.map.tiles.used_bytes(), 0);
+        assert_eq!(services.map.tiles.used_bytes(), kept);
         services
             .map_tile(MapKind::User(owner), tile, &version)
             .await
             .expect("tile");
         assert!(
-            services.map.tiles.used_bytes() > 0,
+            services.map.tiles.used_bytes() > kept,
             "an account's tile is kept"
         );
     }

@@ -401,7 +401,9 @@ pub trait Catalog: Send + Sync + 'static {
     // --- map ----------------------------------------------------------------------------------
 
     /// Ready sequences whose line crosses the query's bbox, in `(created, id)` order. Lines
-    /// are stored, not drawn from the pictures at each read.
+    /// are stored, not drawn from the pictures at each read; lines a write just changed may
+    /// be read as they were for a moment when the catalog is busy, and the data version moves
+    /// again once they are current.
     async fn map_sequences(&self, query: &MapQuery) -> Result<Vec<MapSequence>>;
 
     /// Ready pictures of ready sequences inside the query's bbox, found through the pictures'
@@ -413,7 +415,8 @@ pub trait Catalog: Send + Sync + 'static {
     async fn picture_grid(&self) -> Result<Vec<GridCell>>;
 
     /// The version of what the map shows: it moves with every write that may change the grid,
-    /// a sequence line or a picture the map shows, and only with those. Cheap to read.
+    /// a sequence line or a picture the map shows (and when stored lines are redrawn), and only
+    /// with those. Cheap to read.
     async fn data_version(&self) -> Result<DataVersion>;
 
     // --- jobs ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ use flaneur_model::{
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::catalog::{
     DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture, MapQuery, MapSequence,
@@ -38,6 +38,12 @@ use crate::{Catalog, Error, Result};
 
 /// How long a connection waits for another process holding the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a map read waits for stale sequence lines to be redrawn before it reads the lines
+/// as stored: a long write holding the writer delays the redraw, and should neither hold up
+/// the map nor fail it. The redraw moves the data version when it lands, so what was drawn
+/// meanwhile is replaced then.
+const LINE_REDRAW_WAIT: Duration = Duration::from_secs(2);
 
 /// The catalog in an SQLite file.
 #[derive(Debug, Clone)]
@@ -237,7 +243,12 @@ impl Catalog for SqliteCatalog {
     }
 
     async fn map_sequences(&self, query: &MapQuery) -> Result<Vec<MapSequence>> {
-        self.lines.redraw(&self.reader, &self.writer).await?;
+        let redraw = self.lines.redraw(&self.reader, &self.writer);
+        match tokio::time::timeout(LINE_REDRAW_WAIT, redraw).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => warn!(error = %e, "map read from sequence lines not redrawn"),
+            Err(_) => info!("map read from sequence lines still being redrawn"),
+        }
         map::map_sequences(&self.reader, query).await
     }
 

@@ -356,7 +356,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn lines_are_redrawn_even_when_the_map_read_waiting_for_them_gives_up() {
+    async fn map_reads_neither_stop_the_redraw_nor_wait_long_for_the_writer() {
         let dir = tempfile::tempdir().expect("tempdir");
         let catalog = SqliteCatalog::open(&dir.path().join("catalog.db"))
             .await
@@ -385,14 +385,25 @@ mod tests {
         };
         assert!(stale_lines(&catalog.reader).await > 0);
 
-        // A long write holds the writer: the map read waiting for the redraw is given up.
+        // A long write holds the writer: a map read waiting for the redraw is given up, and
+        // another one is answered from the lines as stored, without the writer.
+        let before = catalog.data_version().await.expect("version");
         let held = catalog.writer.acquire().await.expect("hold the writer");
         let read = tokio::time::timeout(
             std::time::Duration::from_millis(200),
             catalog.map_sequences(&query),
         )
         .await;
-        assert!(read.is_err(), "the read should wait for the writer");
+        assert!(read.is_err(), "the read should wait for the redraw a while");
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            catalog.map_sequences(&query),
+        )
+        .await;
+        let drawn = read
+            .expect("answered while the writer is held")
+            .expect("map read");
+        assert!(drawn.is_empty(), "no line was drawn yet");
         drop(held);
 
         // The redraw goes on without any reader waiting for it.
@@ -405,6 +416,8 @@ mod tests {
         assert_eq!(stale_lines(&catalog.reader).await, 0, "lines left stale");
         let sequences = catalog.map_sequences(&query).await.expect("map read");
         assert!(!sequences.is_empty());
+        let after = catalog.data_version().await.expect("version");
+        assert!(before.is_before(&after), "the redraw moves the version");
     }
 
     /// Everything the map shows, for anyone or for its owner.

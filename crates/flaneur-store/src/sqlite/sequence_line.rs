@@ -1,8 +1,10 @@
 //! Stored sequence lines: redrawing the sequences that writes marked stale.
 //!
 //! Triggers of the `map_sequences` migration mark a sequence stale in the transaction of any
-//! write that may change its line; map reads wait for [`LineRedraws::redraw`] first, so they
-//! never see an outdated line, and a burst of writes to one sequence costs one redraw.
+//! write that may change its line; map reads wait for [`LineRedraws::redraw`] first (for a
+//! while: see the catalog's `map_sequences`), and a burst of writes to one sequence costs one
+//! redraw. Each redraw moves the data version, so a tile drawn from a line about to be
+//! redrawn is not kept past it.
 
 use std::sync::{Arc, Mutex};
 
@@ -129,6 +131,11 @@ pub(crate) async fn redraw_stale_sequences(
                 .await
                 .map_err(Error::db("clear a stale sequence line"))?;
         }
+        // Tiles drawn while these lines were stale go with the version they were drawn at.
+        sqlx::query("UPDATE data_version SET version = version + 1")
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("move the data version"))?;
         tx.commit()
             .await
             .map_err(Error::db("redraw sequence lines"))?;
