@@ -1,7 +1,9 @@
 // The front-end in a real browser (Debian's Chromium, driven by playwright-core) against the
 // real server: the map shows the coverage, a click opens a 360° picture in the viewer, the
-// viewer moves along the sequence, the upload page turns two flat pictures into a sequence,
-// and the sequences page lists both and opens one in the viewer. Any page error, failed request or error answer of our server fails the test.
+// viewer moves along the sequence, the upload page turns two flat pictures into a sequence
+// (after riding out a server that does not answer), and the sequences page lists both and
+// opens one in the viewer. Any page error, failed request or error answer of our server
+// fails the test.
 // Screenshots of each step are kept in web/test-output/ (printed at the end).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
@@ -88,24 +90,29 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
   });
 
   // Everything wrong on our side, collected for the end. Requests the page itself cancels
-  // (map tiles left behind by a zoom) are the page's choice, not failures of the server.
+  // (map tiles left behind by a zoom) are the page's choice, not failures of the server, and
+  // failures the test makes up on purpose (`injected`) are not the server's either.
   const problems = [];
-  const ours = (url) => url.startsWith(server.origin);
-  page.on("pageerror", (err) => {
-    problems.push(`page error on ${page.url()}: ${err.stack || err.message}`);
-  });
-  page.on("requestfailed", (request) => {
-    const reason = request.failure()?.errorText;
-    if (ours(request.url()) && reason !== "net::ERR_ABORTED") {
-      problems.push(`request failed: ${request.method()} ${request.url()} (${reason})`);
-    }
-  });
-  page.on("response", (response) => {
-    if (ours(response.url()) && response.status() >= 400) {
+  const injected = new Set();
+  const ours = (request) => request.url().startsWith(server.origin) && !injected.has(request);
+  const watch = (page) => {
+    page.on("pageerror", (err) => {
+      problems.push(`page error on ${page.url()}: ${err.stack || err.message}`);
+    });
+    page.on("requestfailed", (request) => {
+      const reason = request.failure()?.errorText;
+      if (ours(request) && reason !== "net::ERR_ABORTED") {
+        problems.push(`request failed: ${request.method()} ${request.url()} (${reason})`);
+      }
+    });
+    page.on("response", (response) => {
       const request = response.request();
-      problems.push(`error answer: ${response.status()} ${request.method()} ${response.url()}`);
-    }
-  });
+      if (ours(request) && response.status() >= 400) {
+        problems.push(`error answer: ${response.status()} ${request.method()} ${response.url()}`);
+      }
+    });
+  };
+  watch(page);
 
   // 1. The map page shows the coverage: at zoom 15 the pictures layer is drawn.
   await step("open the map page", LIMITS.page, async () => {
@@ -166,16 +173,52 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
     await page.screenshot({ path: join(output, "3-next-picture.png") });
   }, page);
 
-  // 4. Two flat pictures sent through the upload page become a sequence.
+  // 4. Two flat pictures sent through the upload page become a sequence, though the server
+  // is first unreachable, then failing: the page tries again for a while (a minute, which
+  // the test's own clock skips), then offers to send the failed pictures again.
   await step("upload two flat pictures with the upload page", LIMITS.ready, async () => {
-    await page.goto(`${server.origin}/upload`);
-    await page.locator("#pick-files").setInputFiles(SONY.map((name) => join(pictures, name)));
-    await page.locator("#title").fill("flat pair");
-    await page.locator("#send").click();
-    await page.locator("#outcome[data-state=ready]").waitFor({ timeout: LIMITS.ready });
-    assert.equal(await page.locator("#files li.accepted").count(), 2);
-    assert.ok(await page.locator("#outcome #sequences li[data-ready=true] a").count() >= 1);
-    await page.screenshot({ path: join(output, "4-upload.png"), fullPage: true });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 }, locale: "en-US",
+    });
+    t.after(() => context.close());
+    await context.clock.install();
+    const upload = await context.newPage();
+    upload.setDefaultTimeout(LIMITS.step);
+    watch(upload);
+    const files = `${server.api}/upload_sets/*/files`;
+    let sends = 0;
+    await upload.route(files, (route) => {
+      injected.add(route.request());
+      sends += 1;
+      return sends === 1 ? route.abort("connectionreset")
+        : route.fulfill({ status: 503, contentType: "application/json", body: "{}" });
+    });
+    await upload.goto(`${server.origin}/upload`);
+    await upload.locator("#pick-files").setInputFiles(SONY.map((name) => join(pictures, name)));
+    assert.match(await upload.locator("#title").inputValue(), /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    await upload.locator("#title").fill("flat pair");
+    await upload.locator("#send").click();
+    const retry = upload.locator("#retry-failed");
+    while (!(await retry.isVisible())) {
+      await upload.clock.fastForward(30 * SECOND);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(sends > 2, `the first picture was tried ${sends} times`);
+    assert.equal(await upload.locator("#files li.failed").count(), 2);
+    const summary = upload.locator("#summary");
+    assert.equal(await summary.textContent(), "0 of 2 sent, 0 refused, 2 not sent");
+    assert.equal(await upload.locator("#finish").isEnabled(), true);
+    assert.equal(await upload.locator("#clear").isEnabled(), true);
+    await upload.screenshot({ path: join(output, "4-upload-unsent.png"), fullPage: true });
+
+    // The server is back: the failed pictures go through.
+    await upload.unroute(files);
+    await retry.click();
+    await upload.locator("#outcome[data-state=ready]").waitFor({ timeout: LIMITS.ready });
+    assert.equal(await upload.locator("#files li.accepted").count(), 2);
+    assert.equal(await summary.textContent(), "2 of 2 sent, 0 refused");
+    assert.ok(await upload.locator("#outcome #sequences li[data-ready=true] a").count() >= 1);
+    await upload.screenshot({ path: join(output, "4-upload.png"), fullPage: true });
   }, page);
 
   // 5. The sequences page lists both sequences with their thumbnails.

@@ -1,6 +1,10 @@
 // What every page shares: the language chosen from the browser's, the translated texts, the
 // navigation bar and the server's settings for the pages.
 
+// French typography puts a no-break space before ':' (and a few other marks); the French texts
+// write it as NBSP so that a line never starts with the colon.
+const NBSP = "\u00a0";
+
 const TEXTS = {
   en: {
     nav_map: "Map",
@@ -29,6 +33,20 @@ const TEXTS = {
     upload_rejected: "refused",
     upload_duplicate: "already there",
     upload_network: "could not be sent (network error)",
+    upload_server_error: (status) => `could not be sent (server error ${status})`,
+    upload_not_tried: "not sent: the server stopped answering",
+    upload_retrying: (seconds) => `sending failed, trying again in ${seconds} s`,
+    upload_summary: (sent, total, refused, failed) =>
+      `${sent} of ${total} sent, ${refused} refused` + (failed ? `, ${failed} not sent` : ""),
+    upload_unsent: (n) =>
+      (n === 1 ? "1 picture could not be sent" : `${n} pictures could not be sent`) +
+      " (server unreachable or failing). Try them again, or finish the upload with the " +
+      "pictures received so far.",
+    upload_complete_failed:
+      "The server could not be told that the upload is finished. Try again when it is back.",
+    upload_retry_failed: "Send the failed pictures again",
+    upload_finish: "Finish with the received pictures",
+    upload_following_lost: "The server does not answer; still trying…",
     upload_processing: (done, total) => `Processing pictures: ${done} of ${total} ready`,
     upload_done: "All pictures are published.",
     upload_nothing_accepted: "No picture was accepted, so no sequence was made.",
@@ -66,10 +84,29 @@ const TEXTS = {
     upload_rejected: "refusée",
     upload_duplicate: "déjà présente",
     upload_network: "n'a pas pu être envoyée (erreur réseau)",
-    upload_processing: (done, total) => `Traitement des photos : ${done} sur ${total} prêtes`,
+    upload_server_error: (status) => `n'a pas pu être envoyée (erreur du serveur ${status})`,
+    upload_not_tried: `non envoyée${NBSP}: le serveur ne répondait plus`,
+    upload_retrying: (seconds) => `échec de l'envoi, nouvel essai dans ${seconds}${NBSP}s`,
+    upload_summary: (sent, total, refused, failed) =>
+      `${sent} sur ${total} envoyées, ${refused} refusées` +
+      (failed ? `, ${failed} non envoyées` : ""),
+    upload_unsent: (n) =>
+      (n <= 1
+        ? `${n} photo n'a pas pu être envoyée`
+        : `${n} photos n'ont pas pu être envoyées`) +
+      " (serveur injoignable ou en erreur). Renvoyez-les, ou terminez l'envoi avec les " +
+      "photos déjà reçues.",
+    upload_complete_failed:
+      "Le serveur n'a pas pu être averti de la fin de l'envoi. " +
+      "Réessayez quand il sera revenu.",
+    upload_retry_failed: "Renvoyer les photos en échec",
+    upload_finish: "Terminer avec les photos reçues",
+    upload_following_lost: "Le serveur ne répond pas, nouvelle tentative en cours…",
+    upload_processing: (done, total) =>
+      `Traitement des photos${NBSP}: ${done} sur ${total} prêtes`,
     upload_done: "Toutes les photos sont publiées.",
     upload_nothing_accepted:
-      "Aucune photo n'a été acceptée : aucune séquence n'a été créée.",
+      `Aucune photo n'a été acceptée${NBSP}: aucune séquence n'a été créée.`,
     upload_sequences: "Séquences issues de cet envoi",
     upload_sequence_ready: "prête",
     upload_sequence_preparing: "en préparation",
@@ -93,6 +130,11 @@ export const lang = (() => {
 export function t(key, ...values) {
   const text = TEXTS[lang][key] ?? TEXTS.en[key] ?? key;
   return typeof text === "function" ? text(...values) : text;
+}
+
+/** `label: value`, with the colon the page's language writes. */
+export function labelled(label, value) {
+  return lang === "fr" ? `${label}${NBSP}: ${value}` : `${label}: ${value}`;
 }
 
 /** The API's address on this server. */

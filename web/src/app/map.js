@@ -1,7 +1,7 @@
 // The map page: the Panoramax viewer (map of the instance's coverage and picture viewer) on
 // this server's API. `?sequence=<id>` opens the viewer on the first picture of a sequence;
 // the viewer keeps its own state in the other parameters of the address.
-import { API, getJson, lang, loadSettings, setupPage, t } from "./common.js";
+import { API, getJson, labelled, lang, loadSettings, setupPage, t } from "./common.js";
 import { offlineBasemap } from "./basemap.js";
 
 setupPage("map");
@@ -41,7 +41,7 @@ try {
 } catch (err) {
   const message = document.createElement("p");
   message.className = "error";
-  message.textContent = `${t("error_loading")}: ${err.message}`;
+  message.textContent = labelled(t("error_loading"), err.message);
   main.append(message);
 }
 

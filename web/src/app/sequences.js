@@ -1,6 +1,6 @@
 // The sequences page: every published sequence with its thumbnail, page by page following the
 // API's `next` links; each opens the map page's viewer on it.
-import { API, getJson, linkOf, setupPage, t } from "./common.js";
+import { API, getJson, labelled, linkOf, setupPage, t } from "./common.js";
 
 setupPage("sequences");
 const list = document.getElementById("sequences");
@@ -41,7 +41,7 @@ async function loadPage() {
     more.hidden = !next;
     status.textContent = list.children.length === 0 ? t("sequences_empty") : "";
   } catch (err) {
-    status.textContent = `${t("error_loading")}: ${err.message}`;
+    status.textContent = labelled(t("error_loading"), err.message);
     more.hidden = false;
   }
 }

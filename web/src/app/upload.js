@@ -1,7 +1,9 @@
 // The upload page: pictures picked or dropped (files or whole folders) go to a new upload set
 // through the API, one request per picture with its progress; each refusal shows the server's
 // reason, and once the set is complete the page follows it until its sequences are published.
-import { API, setupPage, t } from "./common.js";
+// Network and server errors are tried again for about a minute; what still fails can be sent
+// again, or the upload finished with what the server received.
+import { API, labelled, setupPage, t } from "./common.js";
 
 setupPage("upload");
 const drop = document.getElementById("drop");
@@ -13,6 +15,7 @@ const clear = document.getElementById("clear");
 const picked = document.getElementById("picked");
 const rows = document.getElementById("files");
 const outcome = document.getElementById("outcome");
+const summary = document.getElementById("summary");
 
 /** Pictures waiting to be sent: `{ file, row }` in the order they were picked. */
 let queue = [];
@@ -42,9 +45,17 @@ function addFiles(files, folder) {
     queue.push({ file, row });
   }
   if (!titleInput.value) {
-    titleInput.value = folder || new Date().toLocaleString(document.documentElement.lang);
+    titleInput.value = folder || defaultTitle();
   }
   showPicked();
+}
+
+/** A title naming the moment, the same in every language: "2026-12-04 20:12". */
+function defaultTitle() {
+  const now = new Date();
+  const two = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())} `
+    + `${two(now.getHours())}:${two(now.getMinutes())}`;
 }
 
 /** Every file under a dropped entry, folders read recursively. */
@@ -85,11 +96,40 @@ async function onDrop(event) {
   addFiles(files, folder);
 }
 
-/** Sends one picture, following its progress; resolves to `{ status, body }`. */
-function sendFile(setId, { file, row }) {
+/**
+ * How long to wait before each new try of a request that met a network error or a server
+ * error (5xx), in seconds: about a minute in all, enough for a server to restart.
+ */
+const RETRY_DELAYS_S = [1, 2, 4, 8, 15, 30];
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether an answer is worth trying again: no answer at all, or a server error. */
+const isTransient = (status) => status === 0 || status >= 500;
+
+/**
+ * Runs `attempt` (resolving to `{ status, body }`) until it gets an answer that is not
+ * transient or the delays run out; `waiting(seconds)` is told before each pause.
+ */
+async function withRetry(attempt, waiting = () => {}) {
+  let answer = await attempt();
+  for (const delay of RETRY_DELAYS_S) {
+    if (!isTransient(answer.status)) {
+      break;
+    }
+    waiting(delay);
+    await sleep(delay * 1000);
+    answer = await attempt();
+  }
+  return answer;
+}
+
+/** Sends one picture once, following its progress; resolves to `{ status, body }`. */
+function sendFileOnce(setId, { file, row }) {
   const bar = row.querySelector("progress");
   const state = row.querySelector(".state");
   state.textContent = t("upload_sending");
+  bar.value = 0;
   const form = new FormData();
   form.append("file", file, file.name);
   return new Promise((resolve) => {
@@ -109,39 +149,83 @@ function sendFile(setId, { file, row }) {
   });
 }
 
-function showFileOutcome({ row }, { status, body }) {
+/** Sends one picture, trying again while the server is unreachable or failing. */
+function sendFile(setId, entry) {
+  const state = entry.row.querySelector(".state");
+  return withRetry(
+    () => sendFileOnce(setId, entry),
+    (seconds) => {
+      state.textContent = t("upload_retrying", seconds);
+    },
+  );
+}
+
+/** Shows how the server answered a picture and records it as the entry's `outcome`. */
+function showFileOutcome(entry, { status, body }) {
+  const { row } = entry;
   const bar = row.querySelector("progress");
   const state = row.querySelector(".state");
   bar.value = 1;
   if (status === 202) {
-    row.className = "accepted";
+    entry.outcome = "accepted";
     state.textContent = t("upload_accepted");
-    return true;
+  } else if (isTransient(status)) {
+    entry.outcome = "failed";
+    state.textContent = status === 0 ? t("upload_network") : t("upload_server_error", status);
+  } else {
+    entry.outcome = status === 409 ? "duplicate" : "rejected";
+    const label = status === 409 ? t("upload_duplicate") : t("upload_rejected");
+    // The message says what went wrong; the details, when there are some, say why (often
+    // a list, one line each, which the page keeps).
+    const reason = [body?.message, body?.details?.error].filter(Boolean).join(" — ");
+    state.textContent = reason ? labelled(label, reason) : `${label} (${status})`;
   }
-  if (status === 0) {
-    row.className = "rejected";
-    state.textContent = t("upload_network");
-    return false;
+  row.className = entry.outcome;
+}
+
+/** Marks a picture left unsent because the server stopped answering. */
+function showUnsent(entry) {
+  entry.outcome = "failed";
+  entry.row.className = "failed";
+  entry.row.querySelector(".state").textContent = t("upload_not_tried");
+}
+
+/** The upload in progress or last made: its set and every picture sent to it. */
+let upload = null;
+
+/** Counts of the current upload's pictures by outcome, shown above the list. */
+function showSummary() {
+  if (!upload) {
+    summary.hidden = true;
+    return;
   }
-  row.className = status === 409 ? "duplicate" : "rejected";
-  const label = status === 409 ? t("upload_duplicate") : t("upload_rejected");
-  // The message says what went wrong; the details, when there are some, say why.
-  const reason = [body?.message, body?.details?.error].filter(Boolean).join(" — ");
-  state.textContent = reason ? `${label}: ${reason}` : `${label} (${status})`;
-  return false;
+  const count = (...outcomes) => upload.entries.filter((e) => outcomes.includes(e.outcome)).length;
+  const refused = count("rejected");
+  const failed = count("failed");
+  const sent = count("accepted", "duplicate", "rejected");
+  summary.textContent = t("upload_summary", sent, upload.entries.length, refused, failed);
+  summary.hidden = false;
 }
 
 async function postJson(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+  const answer = await withRetry(async () => {
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = await response.json().catch(() => null);
+      return { status: response.status, statusText: response.statusText, body: json };
+    } catch {
+      return { status: 0, body: null };
+    }
   });
-  const json = await response.json().catch(() => null);
-  if (!response.ok) {
-    throw new Error(json?.message || `${response.status} ${response.statusText}`);
+  if (answer.status < 200 || answer.status >= 300) {
+    const fallback = answer.status ? `${answer.status} ${answer.statusText}` : t("upload_network");
+    throw new Error(answer.body?.message || fallback);
   }
-  return json;
+  return answer.body;
 }
 
 function showSequences(set) {
@@ -160,75 +244,187 @@ function showSequences(set) {
   return list;
 }
 
-/** Follows the upload set until its sequences are published, showing them as they come. */
-async function follow(setId) {
-  for (;;) {
+/**
+ * Follows the upload set until its sequences are published, showing them as they come. Stops
+ * when another upload starts or the list is cleared (`run` is then no longer `upload`).
+ */
+async function follow(run) {
+  while (run === upload) {
     let set;
     try {
-      const response = await fetch(`${API}/upload_sets/${setId}`);
+      const response = await fetch(`${API}/upload_sets/${run.set.id}`);
       set = await response.json();
+      if (!response.ok) {
+        throw new Error(set?.message || String(response.status));
+      }
     } catch {
-      // A lost answer (the server restarting, a network hiccup): look again later.
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      // A lost answer (the server restarting, a network hiccup): say so, look again later.
+      if (run === upload) {
+        const lost = document.createElement("p");
+        lost.id = "progress";
+        lost.className = "error";
+        lost.textContent = t("upload_following_lost");
+        const shown = outcome.querySelector("#progress");
+        if (shown) {
+          shown.replaceWith(lost);
+        } else {
+          outcome.replaceChildren(lost);
+        }
+      }
+      await sleep(POLL_MS);
       continue;
+    }
+    if (run !== upload) {
+      return;
     }
     const status = set.items_status || {};
     const total = (status.prepared || 0) + (status.preparing || 0) + (status.not_processed || 0)
       + (status.broken || 0);
-    const summary = document.createElement("p");
-    summary.id = "progress";
+    const progress = document.createElement("p");
+    progress.id = "progress";
     if (set.ready) {
-      summary.textContent = t("upload_done");
+      progress.textContent = t("upload_done");
       outcome.dataset.state = "ready";
     } else {
-      summary.textContent = t("upload_processing", status.prepared || 0, total);
+      progress.textContent = t("upload_processing", status.prepared || 0, total);
     }
     const heading = document.createElement("h2");
     heading.textContent = t("upload_sequences");
-    outcome.replaceChildren(summary, heading, showSequences(set));
+    outcome.replaceChildren(progress, heading, showSequences(set));
     if (set.ready) {
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await sleep(POLL_MS);
   }
 }
 
-async function sendAll() {
-  send.disabled = true;
-  clear.disabled = true;
-  pickFiles.disabled = true;
-  pickFolder.disabled = true;
+/** Locks or unlocks the page's controls while pictures are being sent. */
+function setBusy(busy) {
+  pickFiles.disabled = busy;
+  pickFolder.disabled = busy;
+  for (const button of outcome.querySelectorAll("button")) {
+    button.disabled = busy;
+  }
+  if (busy) {
+    send.disabled = true;
+    clear.disabled = true;
+  } else {
+    showPicked();
+    clear.disabled = false;
+  }
+}
+
+/**
+ * Sends `entries` to the current upload's set, one after the other. When a picture still
+ * fails after every retry the server is taken as gone: the pictures after it are left unsent
+ * rather than each waiting a minute for it.
+ */
+async function sendEntries(run, entries) {
+  for (const [i, entry] of entries.entries()) {
+    const answer = await sendFile(run.set.id, entry);
+    showFileOutcome(entry, answer);
+    showSummary();
+    if (entry.outcome === "failed") {
+      entries.slice(i + 1).forEach(showUnsent);
+      showSummary();
+      return;
+    }
+  }
+}
+
+/** After a round of sending: finish the upload, or offer to retry what failed. */
+async function afterSending(run) {
+  const failed = run.entries.filter((e) => e.outcome === "failed");
+  if (failed.length === 0) {
+    await finish(run);
+    return;
+  }
+  const message = document.createElement("p");
+  message.textContent = t("upload_unsent", failed.length);
+  outcome.replaceChildren(message, retryButton(run), finishButton(run));
+  outcome.dataset.state = "unsent";
+  setBusy(false);
+}
+
+function retryButton(run) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.id = "retry-failed";
+  button.textContent = t("upload_retry_failed");
+  button.addEventListener("click", async () => {
+    setBusy(true);
+    const failed = run.entries.filter((e) => e.outcome === "failed");
+    for (const entry of failed) {
+      entry.row.removeAttribute("class");
+      entry.row.querySelector(".state").textContent = t("upload_waiting");
+    }
+    await sendEntries(run, failed);
+    await afterSending(run);
+  });
+  return button;
+}
+
+function finishButton(run) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.id = "finish";
+  button.textContent = t("upload_finish");
+  button.addEventListener("click", () => finish(run));
+  return button;
+}
+
+/** Completes the set, so that the server makes sequences of what it received. */
+async function finish(run) {
+  setBusy(true);
+  const received = run.entries.filter((e) => e.outcome === "accepted").length;
+  try {
+    await postJson(`${API}/upload_sets/${run.set.id}/complete`);
+  } catch (err) {
+    if (received > 0) {
+      const message = document.createElement("p");
+      message.className = "error";
+      message.textContent = labelled(t("upload_complete_failed"), err.message);
+      const retry = run.entries.some((e) => e.outcome === "failed") ? [retryButton(run)] : [];
+      outcome.replaceChildren(message, ...retry, finishButton(run));
+      outcome.dataset.state = "unfinished";
+      setBusy(false);
+      return;
+    }
+  }
+  setBusy(false);
+  if (received === 0) {
+    outcome.textContent = t("upload_nothing_accepted");
+    outcome.dataset.state = "empty";
+    return;
+  }
   outcome.replaceChildren();
   delete outcome.dataset.state;
-  const sending = queue;
+  await follow(run);
+}
+
+async function sendAll() {
+  setBusy(true);
+  outcome.replaceChildren();
+  delete outcome.dataset.state;
+  const entries = queue;
   queue = [];
 
   let set;
   try {
-    set = await postJson(`${API}/upload_sets`, { title: titleInput.value || "Upload" });
+    set = await postJson(`${API}/upload_sets`, { title: titleInput.value || defaultTitle() });
   } catch (err) {
-    outcome.textContent = `${t("upload_failed")}: ${err.message}`;
+    outcome.textContent = labelled(t("upload_failed"), err.message);
     outcome.dataset.state = "failed";
+    queue = entries;
+    setBusy(false);
     return;
   }
-
-  let accepted = 0;
-  for (const entry of sending) {
-    if (showFileOutcome(entry, await sendFile(set.id, entry))) {
-      accepted += 1;
-    }
-  }
-  await postJson(`${API}/upload_sets/${set.id}/complete`).catch(() => {});
-  if (accepted === 0) {
-    outcome.textContent = t("upload_nothing_accepted");
-    outcome.dataset.state = "empty";
-  } else {
-    await follow(set.id);
-  }
-  pickFiles.disabled = false;
-  pickFolder.disabled = false;
+  const run = { set, entries };
+  upload = run;
   titleInput.value = "";
-  showPicked();
+  showSummary();
+  await sendEntries(run, entries);
+  await afterSending(run);
 }
 
 drop.addEventListener("dragover", (event) => {
@@ -248,8 +444,11 @@ pickFolder.addEventListener("change", () => {
 });
 clear.addEventListener("click", () => {
   queue = [];
+  upload = null;
   rows.replaceChildren();
   outcome.replaceChildren();
+  delete outcome.dataset.state;
+  showSummary();
   showPicked();
 });
 send.addEventListener("click", sendAll);
