@@ -13,6 +13,7 @@ pub mod cache;
 pub mod geometry;
 pub mod mvt;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -95,7 +96,12 @@ pub struct MapState {
     /// Encoded tiles.
     pub tiles: cache::TileCache,
     grid: Mutex<Option<(DataVersion, Arc<Grid>)>>,
+    /// Tiles being drawn for the cache, each with the turn its requests take, so that many
+    /// asking at once for a tile not kept yet draw it once.
+    drawing: Arc<Mutex<HashMap<TileKey, Arc<tokio::sync::Mutex<()>>>>>,
 }
+
+type TileKey = (MapKind, TileId);
 
 impl MapState {
     /// Map state keeping at most `cache_bytes` of encoded tiles (0: none).
@@ -103,6 +109,41 @@ impl MapState {
         MapState {
             tiles: cache::TileCache::new(cache_bytes),
             grid: Mutex::new(None),
+            drawing: Arc::default(),
+        }
+    }
+
+    /// The turn to draw a tile, shared by the requests asking for it now.
+    fn drawing_turn(&self, key: TileKey) -> DrawingTurn {
+        let mut drawing = lock(&self.drawing);
+        let gate = Arc::clone(drawing.entry(key).or_default());
+        DrawingTurn {
+            drawing: Arc::clone(&self.drawing),
+            key,
+            gate,
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A request's hold on a tile's turn; the last one to leave (done or given up) forgets it.
+struct DrawingTurn {
+    drawing: Arc<Mutex<HashMap<TileKey, Arc<tokio::sync::Mutex<()>>>>>,
+    key: TileKey,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for DrawingTurn {
+    fn drop(&mut self) {
+        let mut drawing = lock(&self.drawing);
+        // Held by the table and this turn only: nobody else waits.
+        if Arc::strong_count(&self.gate) == 2 {
+            drawing.remove(&self.key);
         }
     }
 }
@@ -134,6 +175,20 @@ impl Services {
         version: &DataVersion,
     ) -> Result<Bytes> {
         // Every reader of these tiles is anonymous for now, so one cached tile fits all.
+        if let Some(body) = self.map.tiles.get(version, kind, tile) {
+            return Ok(body);
+        }
+        // Requests for the same tile draw it one after the other: the first keeps it, the
+        // others find it kept.
+        let turn = self
+            .map
+            .tiles
+            .is_enabled()
+            .then(|| self.map.drawing_turn((kind, tile)));
+        let _drawing = match &turn {
+            Some(turn) => Some(turn.gate.lock().await),
+            None => None,
+        };
         if let Some(body) = self.map.tiles.get(version, kind, tile) {
             return Ok(body);
         }
@@ -570,6 +625,30 @@ mod tests {
                 "z{z}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_tile_asked_for_many_times_at_once_is_kept_once_and_forgotten_after() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (services, _) = hidden_walk(dir.path()).await;
+        let tile = TileId::containing(15, 2.0, 48.0001);
+        let version = services.map_version().await.expect("version");
+        services
+            .map_tile(MapKind::General, tile, &version)
+            .await
+            .expect("tile");
+        let version = services.map_version().await.expect("version");
+        let asks = (0..8).map(|_| services.map_tile(MapKind::General, tile, &version));
+        let tiles = futures::future::join_all(asks).await;
+        assert!(tiles.iter().all(Result::is_ok));
+        assert!(
+            services
+                .map
+                .tiles
+                .get(&version, MapKind::General, tile)
+                .is_some()
+        );
+        assert!(lock(&services.map.drawing).is_empty(), "turns forgotten");
     }
 
     #[tokio::test]
