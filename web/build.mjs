@@ -2,7 +2,7 @@
 //   dist/*.html                      the pages, revalidated by browsers on each visit
 //   dist/assets/app-<hash>/          this folder's src/app, named after its content
 //   dist/assets/viewer-<version>/    the Panoramax web viewer's own build, from node_modules
-//   dist/assets/basemap-<hash>/      land and country outlines for the offline base map
+//   dist/assets/basemap-<hash>/      land, coasts and borders for the offline base map
 // Every folder under assets/ changes name when its content changes, so the server lets
 // browsers keep assets for good. Runs on Node 18 and later, with no bundler: the viewer ships
 // a ready build, and the pages' own code is plain ES modules.
@@ -97,6 +97,21 @@ function clipRing(ring, limit, keepEast) {
   return out;
 }
 
+/**
+ * A ring around a pole, as Antarctica's coast, ends a full turn from where it starts: on a
+ * flat map, closing it straight would cross the world. It is closed along the pole instead,
+ * which the map draws as its edge.
+ */
+function closeAroundPole(ring) {
+  const [first, last] = [ring[0], ring.at(-1)];
+  if (Math.abs(last[0] - first[0]) <= 180) {
+    return ring;
+  }
+  const pole = first[1] < 0 ? -90 : 90;
+  const end = first[0] + 360 * Math.round((last[0] - first[0]) / 360);
+  return [...ring, [end, first[1]], [end, pole], [first[0], pole]];
+}
+
 const area = (ring) =>
   ring.reduce((sum, [x1, y1], i) => {
     const [x2, y2] = ring[(i + 1) % ring.length];
@@ -106,7 +121,7 @@ const area = (ring) =>
 /** A polygon (outer ring, then holes) as the pieces of it in each copy of the world. */
 function polygonsInWorld(rings) {
   // Rings come closed; clipping works on open ones and closes them again at the end.
-  const open = rings.map((ring) => unwrapRing(ring.slice(0, -1)));
+  const open = rings.map((ring) => closeAroundPole(unwrapRing(ring.slice(0, -1))));
   const inWorld = (ring, shift) => {
     const shifted = ring.map(([lon, lat]) => [lon + shift, lat]);
     const clipped = clipRing(clipRing(shifted, -180, true), 180, false);
@@ -147,14 +162,38 @@ function forFlatMap(geojson) {
   return geometry(geojson);
 }
 
+/** Stops the build if a line of `geojson` still crosses the world, as a wrong cut would. */
+function checkNoCrossing(file, geojson) {
+  const walk = (coordinates) => {
+    if (typeof coordinates[0][0] !== "number") {
+      coordinates.forEach(walk);
+      return;
+    }
+    coordinates.slice(1).forEach((point, i) => {
+      if (isJump(point, coordinates[i])) {
+        throw new Error(`${file}: a line crosses the map from ${coordinates[i]} to ${point}`);
+      }
+    });
+  };
+  const geometries = geojson.type === "FeatureCollection"
+    ? geojson.features.map((feature) => feature.geometry)
+    : [geojson.geometry ?? geojson];
+  geometries.forEach((geometry) => walk(geometry.coordinates));
+}
+
 const land = atlas("land-50m.json");
 const countries = atlas("countries-50m.json");
 const basemapFiles = {
-  "land.geojson": rounded(forFlatMap(feature(land, land.objects.land))),
-  "borders.geojson": rounded(
-    forFlatMap(mesh(countries, countries.objects.countries, (a, b) => a !== b)),
-  ),
+  "land.geojson": forFlatMap(feature(land, land.objects.land)),
+  // Coasts are drawn as lines of their own: the land's outline would also draw the edges
+  // where land is cut at the antimeridian and at the poles.
+  "coasts.geojson": forFlatMap(mesh(land, land.objects.land)),
+  "borders.geojson": forFlatMap(mesh(countries, countries.objects.countries, (a, b) => a !== b)),
 };
+for (const [file, geojson] of Object.entries(basemapFiles)) {
+  checkNoCrossing(file, geojson);
+  basemapFiles[file] = rounded(geojson);
+}
 const basemapOut = `assets/basemap-${hashOf(Object.entries(basemapFiles).flat())}`;
 mkdirSync(join(dist, basemapOut));
 for (const [file, text] of Object.entries(basemapFiles)) {

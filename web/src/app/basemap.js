@@ -1,4 +1,4 @@
-// The map's background when no base-map style is configured: sea, land and country borders
+// The map's background when no base-map style is configured: sea, land, coasts and borders
 // from Natural Earth, served by this server with the pages, so the map works offline. It has
 // no labels, hence no fonts to fetch.
 
@@ -14,6 +14,7 @@ export function offlineBasemap(folder) {
         data: url("land.geojson"),
         attribution: "Natural Earth",
       },
+      coasts: { type: "geojson", data: url("coasts.geojson") },
       borders: { type: "geojson", data: url("borders.geojson") },
     },
     layers: [
@@ -22,7 +23,13 @@ export function offlineBasemap(folder) {
         id: "land",
         type: "fill",
         source: "land",
-        paint: { "fill-color": "#f4f1e8", "fill-outline-color": "#9fb8c6" },
+        paint: { "fill-color": "#f4f1e8" },
+      },
+      {
+        id: "coasts",
+        type: "line",
+        source: "coasts",
+        paint: { "line-color": "#9fb8c6", "line-width": 0.6 },
       },
       {
         id: "borders",
