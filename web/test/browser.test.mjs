@@ -237,6 +237,26 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
     await upload.screenshot({ path: join(output, "4-upload.png"), fullPage: true });
   }, page);
 
+  // 4b. In French, a refused file says why after a colon set off by a no-break space, and the
+  // set's default title is a date and time written the same in every language. The refusal
+  // is the server's expected answer here, so only page errors count.
+  await step("see a refusal on the French upload page", LIMITS.step, async () => {
+    const context = await browser.newContext({ locale: "fr-FR" });
+    t.after(() => context.close());
+    const french = await context.newPage();
+    french.on("pageerror", (err) => problems.push(`page error (French): ${err.message}`));
+    await french.goto(`${server.origin}/upload`);
+    await french.locator("#pick-files").setInputFiles({
+      name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not a picture"),
+    });
+    assert.match(await french.locator("#title").inputValue(), /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    await french.locator("#send").click();
+    await french.locator("#outcome[data-state=empty]").waitFor();
+    const refusal = await french.locator("#files li.rejected .state").textContent();
+    assert.match(refusal, /^refusée\u00a0: /);
+    assert.equal(await french.locator("#summary").textContent(), "1 sur 1 envoyée, 1 refusée");
+  }, page);
+
   // 5. The sequences page lists both sequences with their thumbnails.
   await step("list the sequences", LIMITS.step, async () => {
     await page.goto(`${server.origin}/sequences`);

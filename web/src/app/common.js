@@ -4,6 +4,8 @@
 // French typography puts a no-break space before ':' (and a few other marks); the French texts
 // write it as NBSP so that a line never starts with the colon.
 const NBSP = "\u00a0";
+/** The French plural's "s": none for 0 and 1. */
+const plural = (n) => (n > 1 ? "s" : "");
 
 const TEXTS = {
   en: {
@@ -88,8 +90,8 @@ const TEXTS = {
     upload_not_tried: `non envoyée${NBSP}: le serveur ne répondait plus`,
     upload_retrying: (seconds) => `échec de l'envoi, nouvel essai dans ${seconds}${NBSP}s`,
     upload_summary: (sent, total, refused, failed) =>
-      `${sent} sur ${total} envoyées, ${refused} refusées` +
-      (failed ? `, ${failed} non envoyées` : ""),
+      `${sent} sur ${total} envoyée${plural(sent)}, ${refused} refusée${plural(refused)}` +
+      (failed ? `, ${failed} non envoyée${plural(failed)}` : ""),
     upload_unsent: (n) =>
       (n <= 1
         ? `${n} photo n'a pas pu être envoyée`
