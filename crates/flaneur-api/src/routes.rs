@@ -30,12 +30,21 @@ pub fn router() -> Router<AppState> {
         .route("/api", get(catalog::landing))
         .route("/api/conformance", get(catalog::conformance))
         .route("/api/configuration", get(catalog::configuration))
+        .route("/api/queryables", get(catalog::queryables))
         .route("/static/logo.svg", get(catalog::logo))
         // Browsers ask for it on their own, whatever the pages link to; SVG is read there too.
         .route("/favicon.ico", get(catalog::logo))
         .route("/api/collections", get(collections::list))
+        .route(
+            "/api/collections/queryables",
+            get(catalog::collections_queryables),
+        )
         .route("/api/collections/{id}", get(collections::one))
         .route("/api/collections/{id}/items", get(items::list))
+        .route(
+            "/api/collections/{id}/geovisio_status",
+            get(collections::status),
+        )
         .route(
             "/api/collections/{id}/thumb.jpg",
             get(files::collection_thumb),

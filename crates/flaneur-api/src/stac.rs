@@ -10,6 +10,8 @@ use serde_json::{Map, Value, json};
 use crate::InstanceInfo;
 use crate::url::BaseUrl;
 
+pub mod queryables;
+
 /// STAC version of every document.
 pub const STAC_VERSION: &str = "1.0.0";
 
@@ -133,6 +135,8 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
                  Some("Pictures and sequences vector tiles")),
             link("xyz-style", Some("application/json"), api("/map/style.json"),
                  Some("MapLibre Style JSON")),
+            link(queryables::REL, Some(queryables::MEDIA_TYPE), api("/queryables"),
+                 Some("Queryables")),
             link("user-xyz", Some("application/vnd.mapbox-vector-tile"),
                  api("/users/{userId}/map/{z}/{x}/{y}.mvt"),
                  Some("Pictures and sequences vector tiles for a given user")),
@@ -268,6 +272,31 @@ pub fn collection(
         "stats:items": { "count": s.nb_pictures },
         "links": links,
     }))
+}
+
+/// The processing status of a sequence and of each of its pictures, in rank order.
+///
+/// The catalog keeps no separate processing instant or error count: `processed_at` is the
+/// last change of a picture that finished processing (ready or broken), and `nb_errors` is 1
+/// for a picture whose processing failed for good, 0 otherwise.
+pub fn collection_status(s: &Sequence, pictures: &[Picture]) -> Value {
+    use flaneur_model::PictureStatus;
+    let items: Vec<Value> = pictures
+        .iter()
+        .map(|p| {
+            let finished = matches!(p.status, PictureStatus::Ready | PictureStatus::Broken);
+            compact(json!({
+                "id": p.base.id,
+                "status": p.status.as_str(),
+                "processing_in_progress": p.status == PictureStatus::Preparing,
+                "process_error": p.process_error,
+                "nb_errors": i64::from(p.status == PictureStatus::Broken),
+                "processed_at": finished.then(|| ts(p.updated_at)),
+                "rank": p.rank,
+            }))
+        })
+        .collect();
+    json!({ "status": s.status.as_str(), "items": items })
 }
 
 /// Distinct camera descriptions over a sequence's pictures, for `summaries`.

@@ -118,6 +118,26 @@ impl Services {
         Ok(pictures.into_iter().filter(picture_is_visible).collect())
     }
 
+    /// A visible sequence with its visible pictures in rank order, whatever their processing
+    /// state: what its processing status reports. Pictures dropped as duplicates are left out,
+    /// as they are on their way out of the sequence.
+    ///
+    /// # Errors
+    /// [`Error::CollectionNotFound`] when the sequence cannot be seen.
+    pub async fn collection_status(&self, id: SequenceId) -> Result<(Sequence, Vec<Picture>)> {
+        let sequence = self.collection(id).await?;
+        let query = RankQuery {
+            include_unready: true,
+            ..RankQuery::default()
+        };
+        let pictures = self.catalog.sequence_pictures(id, query).await?;
+        let pictures = pictures
+            .into_iter()
+            .filter(|p| picture_is_visible(p) && p.status != PictureStatus::WaitingForDelete)
+            .collect();
+        Ok((sequence, pictures))
+    }
+
     /// Lowest and highest rank of a sequence's ready pictures.
     ///
     /// # Errors

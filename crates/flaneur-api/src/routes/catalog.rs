@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header::CACHE_CONTROL;
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use crate::url::BaseUrl;
@@ -27,6 +29,23 @@ pub async fn configuration(State(state): State<AppState>, base: BaseUrl) -> Json
     ))
 }
 
+/// `GET /api/queryables`: what item search can filter on.
+pub async fn queryables(base: BaseUrl) -> impl IntoResponse {
+    schema(stac::queryables::items(&base))
+}
+
+/// `GET /api/collections/queryables`: what the collection list can filter on.
+pub async fn collections_queryables(base: BaseUrl) -> impl IntoResponse {
+    schema(stac::queryables::collections(&base))
+}
+
+fn schema(body: Value) -> impl IntoResponse {
+    (
+        [(CACHE_CONTROL, stac::queryables::CACHE_CONTROL)],
+        Json(body),
+    )
+}
+
 /// The built-in logo: a picture frame on a street, in the instance colour.
 const LOGO_SVG: &str = concat!(
     r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">"##,
@@ -36,11 +55,11 @@ const LOGO_SVG: &str = concat!(
 );
 
 /// `GET /static/logo.svg`.
-pub async fn logo() -> impl axum::response::IntoResponse {
+pub async fn logo() -> impl IntoResponse {
     (
         [
             (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+            (CACHE_CONTROL, "public, max-age=86400"),
         ],
         LOGO_SVG,
     )

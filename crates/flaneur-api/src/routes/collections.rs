@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
-use flaneur_model::SequenceId;
-use flaneur_store::{RankQuery, SequenceCursor, SequenceQuery};
+use flaneur_model::{Sequence, SequenceId};
+use flaneur_store::{Page, RankQuery, SequenceCursor, SequenceQuery};
 use serde_json::{Value, json};
 
 use crate::params::{self, Params};
@@ -57,17 +57,7 @@ pub async fn list(
     if let Some(d) = params.get("datetime") {
         query.datetime = params::datetime(d)?;
     }
-    if let Some(p) = params.get("page") {
-        match p.split_once(':') {
-            Some(("after", c)) => query.after = Some(parse_cursor(c)?),
-            Some(("before", c)) => query.before = Some(parse_cursor(c)?),
-            _ => {
-                return Err(parse_cursor("")
-                    .err()
-                    .unwrap_or_else(|| ApiError::bad_request(p)));
-            }
-        }
-    }
+    set_page(&mut query, params.get("page"))?;
 
     let page = state.services.collections(&query).await?;
     let mut collections = Vec::with_capacity(page.rows.len());
@@ -104,7 +94,30 @@ pub async fn list(
             href(params.get("page").cloned()),
             None,
         ),
+        stac::link(
+            stac::queryables::REL,
+            Some(stac::queryables::MEDIA_TYPE),
+            base.api("/collections/queryables"),
+            Some("Queryables"),
+        ),
     ];
+    links.extend(page_links(&page, href));
+    Ok(Json(json!({ "collections": collections, "links": links })))
+}
+
+/// `first`, `prev` and `next` links of a page of sequences, those that lead somewhere;
+/// `href` makes the address of a page position (`None` for the first page).
+pub(super) fn page_links(
+    page: &Page<Sequence>,
+    href: impl Fn(Option<String>) -> String,
+) -> Vec<Value> {
+    let position = |s: &Sequence| {
+        cursor_text(&SequenceCursor {
+            created_at: s.created_at,
+            id: s.id,
+        })
+    };
+    let mut links = Vec::new();
     if page.has_prev {
         links.push(stac::link(
             "first",
@@ -114,30 +127,41 @@ pub async fn list(
         ));
     }
     if let (true, Some(first)) = (page.has_prev, page.rows.first()) {
-        let c = SequenceCursor {
-            created_at: first.created_at,
-            id: first.id,
-        };
+        let at = format!("before:{}", position(first));
         links.push(stac::link(
             "prev",
             Some("application/json"),
-            href(Some(format!("before:{}", cursor_text(&c)))),
+            href(Some(at)),
             None,
         ));
     }
     if let (true, Some(last)) = (page.has_next, page.rows.last()) {
-        let c = SequenceCursor {
-            created_at: last.created_at,
-            id: last.id,
-        };
+        let at = format!("after:{}", position(last));
         links.push(stac::link(
             "next",
             Some("application/json"),
-            href(Some(format!("after:{}", cursor_text(&c)))),
+            href(Some(at)),
             None,
         ));
     }
-    Ok(Json(json!({ "collections": collections, "links": links })))
+    links
+}
+
+/// Reads the `page` parameter of a listing of sequences into `query`.
+pub(super) fn set_page(query: &mut SequenceQuery, page: Option<&String>) -> Result<(), ApiError> {
+    let Some(p) = page else {
+        return Ok(());
+    };
+    match p.split_once(':') {
+        Some(("after", c)) => query.after = Some(parse_cursor(c)?),
+        Some(("before", c)) => query.before = Some(parse_cursor(c)?),
+        _ => {
+            return Err(parse_cursor("")
+                .err()
+                .unwrap_or_else(|| ApiError::bad_request(p)));
+        }
+    }
+    Ok(())
 }
 
 /// The display name of an account.
@@ -194,4 +218,14 @@ pub async fn one(
         &producer,
         Some(summaries),
     )))
+}
+
+/// `GET /api/collections/{id}/geovisio_status`: where the processing of each picture is.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = params::sequence_id(&id)?;
+    let (sequence, pictures) = state.services.collection_status(id).await?;
+    Ok(Json(stac::collection_status(&sequence, &pictures)))
 }
