@@ -76,6 +76,7 @@ impl From<Error> for ApiError {
             Error::CollectionNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "Collection doesn't exist")
             }
+            Error::UserNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "User doesn't exist"),
             Error::ItemNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "Item doesn't exist"),
             Error::TileNotFound {
                 col,

@@ -7,6 +7,7 @@ mod items;
 mod map;
 mod search;
 mod upload_sets;
+mod users;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -59,6 +60,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/pictures/{id}/tiled/{tile}", get(files::tile))
         .route("/api/map/style.json", get(map::style))
         .route("/api/map/{z}/{x}/{y_fmt}", get(map::tile))
+        .route("/api/users", get(users::list))
+        .route("/api/users/search", get(users::search))
+        .route("/api/users/{id}", get(users::one))
+        .route("/api/users/{id}/collection", get(users::collection))
+        .route("/api/users/{id}/catalog", get(users::catalog))
         .route("/api/users/{id}/map/style.json", get(map::user_style))
         .route("/api/users/{id}/map/{z}/{x}/{y_fmt}", get(map::user_tile))
         .route("/api/upload_sets", post(upload_sets::create))

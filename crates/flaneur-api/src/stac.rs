@@ -11,6 +11,7 @@ use crate::InstanceInfo;
 use crate::url::BaseUrl;
 
 pub mod queryables;
+pub mod user;
 
 /// STAC version of every document.
 pub const STAC_VERSION: &str = "1.0.0";
@@ -126,6 +127,10 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
             link("root", Some("application/json"), api("/"), Some("Instance catalog")),
             link("conformance", Some("application/json"), api("/conformance"), None),
             link("data", Some("application/json"), api("/collections"), None),
+            link("child", Some("application/json"), api("/users"), None),
+            link("users", Some("application/json"), api("/users"), Some("List of users")),
+            link("user-search", Some("application/json"), api("/users/search"),
+                 Some("Search users")),
             link("search", Some("application/geo+json"), api("/search"), None),
             link("collection-preview", Some("image/jpeg"), api("/collections/{id}/thumb.jpg"),
                  Some("Thumbnail URL for a given sequence")),

@@ -79,6 +79,9 @@ pub enum Error {
     /// No such visible sequence.
     #[error("collection {0} does not exist")]
     CollectionNotFound(String),
+    /// No such account.
+    #[error("user {0} does not exist")]
+    UserNotFound(String),
     /// No such visible picture.
     #[error("item {0} does not exist")]
     ItemNotFound(String),

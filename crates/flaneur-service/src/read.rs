@@ -6,9 +6,15 @@ use std::ops::Range;
 use flaneur_model::{
     AccountId, Picture, PictureId, PictureStatus, Sequence, SequenceId, SequenceStatus, Visibility,
 };
-use flaneur_store::{BlobBody, Extent, Page, PictureQuery, RankQuery, SequenceQuery, blob_keys};
+use flaneur_store::{
+    AccountSummary, BlobBody, Extent, Page, PictureQuery, RankQuery, SequenceCursor, SequenceQuery,
+    blob_keys,
+};
 
 use crate::{Error, Result, Services};
+
+/// Most accounts a listing of users returns, as on Panoramax instances.
+pub const MAX_USERS: usize = 1000;
 
 /// A file of a picture that clients can fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +102,84 @@ impl Services {
     /// Fails when the catalog cannot be read.
     pub async fn collections(&self, query: &SequenceQuery) -> Result<Page<Sequence>> {
         Ok(self.catalog.list_sequences(query).await?)
+    }
+
+    /// Every account with its display name, oldest first, at most `limit` of them.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn users(&self, limit: usize) -> Result<Vec<(AccountId, String)>> {
+        Ok(self.catalog.accounts(limit).await?)
+    }
+
+    /// The display name of an account.
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`] when no account has this id.
+    pub async fn user(&self, id: AccountId) -> Result<String> {
+        self.catalog
+            .account_name(id)
+            .await?
+            .ok_or_else(|| Error::UserNotFound(id.to_string()))
+    }
+
+    /// An account's name, what its published sequences cover, and one page of them; `query`'s
+    /// account is set to `id`.
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`] when no account has this id.
+    pub async fn user_collections(
+        &self,
+        id: AccountId,
+        query: &SequenceQuery,
+    ) -> Result<(String, AccountSummary, Page<Sequence>)> {
+        let name = self.user(id).await?;
+        let summary = self.catalog.account_summary(id).await?;
+        let query = SequenceQuery {
+            account: Some(id),
+            ..query.clone()
+        };
+        let page = self.catalog.list_sequences(&query).await?;
+        Ok((name, summary, page))
+    }
+
+    /// Accounts whose name contains `text`, ignoring case, oldest first, at most `limit`.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn search_users(&self, text: &str, limit: usize) -> Result<Vec<(AccountId, String)>> {
+        // Accounts are few on an instance without logins; matching in memory keeps the
+        // catalog free of a text index it would need only for this.
+        let text = text.to_lowercase();
+        let mut found = self.catalog.accounts(MAX_USERS).await?;
+        found.retain(|(_, name)| name.to_lowercase().contains(&text));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    /// Every published sequence of an account, oldest first.
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`] when no account has this id.
+    pub async fn user_all_collections(&self, id: AccountId) -> Result<Vec<Sequence>> {
+        self.user(id).await?;
+        let mut query = SequenceQuery {
+            account: Some(id),
+            limit: 1000,
+            ..SequenceQuery::default()
+        };
+        let mut all = Vec::new();
+        loop {
+            let page = self.catalog.list_sequences(&query).await?;
+            query.after = page.rows.last().map(|s| SequenceCursor {
+                created_at: s.created_at,
+                id: s.id,
+            });
+            all.extend(page.rows);
+            if !page.has_next || query.after.is_none() {
+                return Ok(all);
+            }
+        }
     }
 
     /// Ready pictures of a visible sequence, in rank order.

@@ -123,6 +123,11 @@ pub struct SequenceQuery {
     pub bbox: Option<[f64; 4]>,
     /// Only sequences whose capture interval intersects this one.
     pub datetime: TimeRange,
+    /// Only sequences of this account.
+    pub account: Option<AccountId>,
+    /// List in `(created, id)` descending order, newest first; `after` and `before` then
+    /// follow that order too.
+    pub newest_first: bool,
 }
 
 /// One page of a keyset listing.
@@ -173,6 +178,19 @@ pub struct Extent {
     pub bbox: Option<[f64; 4]>,
     /// Earliest and latest capture instants.
     pub interval: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// What the published sequences of one account cover.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AccountSummary {
+    /// How many there are.
+    pub nb_sequences: i64,
+    /// Their space and capture time.
+    pub extent: Extent,
+    /// When the first of them was created.
+    pub first_created_at: Option<DateTime<Utc>>,
+    /// When one of them last changed.
+    pub last_updated_at: Option<DateTime<Utc>>,
 }
 
 /// What a map read covers.
@@ -292,6 +310,9 @@ pub trait Catalog: Send + Sync + 'static {
     /// The display name of an account.
     async fn account_name(&self, id: AccountId) -> Result<Option<String>>;
 
+    /// Every account with its display name, oldest first, at most `limit` of them.
+    async fn accounts(&self, limit: usize) -> Result<Vec<(AccountId, String)>>;
+
     // --- upload sets --------------------------------------------------------------------------
 
     /// Stores a new upload set.
@@ -371,8 +392,11 @@ pub trait Catalog: Send + Sync + 'static {
     /// One sequence, deleted ones included.
     async fn sequence(&self, id: SequenceId) -> Result<Option<Sequence>>;
 
-    /// Live sequences in `(created, id)` order, one page.
+    /// Published sequences (ready, visible to anyone) in `(created, id)` order, one page.
     async fn list_sequences(&self, query: &SequenceQuery) -> Result<Page<Sequence>>;
+
+    /// What the published sequences of an account cover.
+    async fn account_summary(&self, id: AccountId) -> Result<AccountSummary>;
 
     /// Pictures of a sequence in rank order.
     async fn sequence_pictures(&self, id: SequenceId, query: RankQuery) -> Result<Vec<Picture>>;

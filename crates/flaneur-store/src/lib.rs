@@ -18,9 +18,9 @@ pub mod track;
 pub use area::Area;
 pub use blob::{BlobBody, BlobMeta, BlobStore, FsBlobStore, blob_keys};
 pub use catalog::{
-    Catalog, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture, MapQuery,
-    MapSequence, Page, PictureQuery, PlannedDuplicate, PlannedPicture, PlannedSequence, RankQuery,
-    SequenceCursor, SequenceQuery, SequenceSummary, TimeRange,
+    AccountSummary, Catalog, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
+    MapPicture, MapQuery, MapSequence, Page, PictureQuery, PlannedDuplicate, PlannedPicture,
+    PlannedSequence, RankQuery, SequenceCursor, SequenceQuery, SequenceSummary, TimeRange,
 };
 pub use error::{Error, Result};
 pub use sqlite::SqliteCatalog;

@@ -31,8 +31,8 @@ use sqlx::sqlite::{
 use tracing::{info, warn};
 
 use crate::catalog::{
-    DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture, MapQuery, MapSequence,
-    Page, PictureQuery, RankQuery, SequenceQuery, SequenceSummary,
+    AccountSummary, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture,
+    MapQuery, MapSequence, Page, PictureQuery, RankQuery, SequenceQuery, SequenceSummary,
 };
 use crate::{Catalog, Error, Result};
 
@@ -131,6 +131,10 @@ impl Catalog for SqliteCatalog {
         upload::account_name(&self.reader, id).await
     }
 
+    async fn accounts(&self, limit: usize) -> Result<Vec<(AccountId, String)>> {
+        upload::accounts(&self.reader, limit).await
+    }
+
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {
         upload::create_upload_set(&self.writer, spec).await
     }
@@ -212,6 +216,10 @@ impl Catalog for SqliteCatalog {
 
     async fn list_sequences(&self, query: &SequenceQuery) -> Result<Page<Sequence>> {
         sequence::list_sequences(&self.reader, query).await
+    }
+
+    async fn account_summary(&self, id: AccountId) -> Result<AccountSummary> {
+        sequence::account_summary(&self.reader, id).await
     }
 
     async fn sequence_pictures(&self, id: SequenceId, query: RankQuery) -> Result<Vec<Picture>> {

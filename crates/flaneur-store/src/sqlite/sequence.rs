@@ -4,13 +4,14 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use flaneur_model::{
-    FileRejection, ItemsStatus, JobKind, RejectionReason, Sequence, SequenceId, UploadSetId,
+    AccountId, FileRejection, ItemsStatus, JobKind, RejectionReason, Sequence, SequenceId,
+    UploadSetId,
 };
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::codec::{sequence_from_row, to_micros};
+use super::codec::{from_micros, sequence_from_row, to_micros};
 use super::job;
-use crate::catalog::{DispatchPlan, Page, SequenceQuery, SequenceSummary};
+use crate::catalog::{AccountSummary, DispatchPlan, Extent, Page, SequenceQuery, SequenceSummary};
 use crate::{Error, Result};
 
 /// Folds `(status, count)` rows of pictures into the Panoramax status counters.
@@ -84,23 +85,25 @@ pub(super) async fn list_sequences(
 ) -> Result<Page<Sequence>> {
     let limit = i64::try_from(query.limit).unwrap_or(i64::MAX - 1);
     let backwards = query.before.is_some() && query.after.is_none();
+    // Comparisons that move forward and backward in the listing order.
+    let (forward, backward) = if query.newest_first {
+        ("<", ">")
+    } else {
+        (">", "<")
+    };
 
     let mut sql = filtered_sequences(query);
     if let Some(after) = &query.after {
-        sql.push(" AND (created_at, id) > (")
-            .push_bind(to_micros(after.created_at))
-            .push(", ")
-            .push_bind(after.id.to_string())
-            .push(")");
+        push_position(&mut sql, forward, after.created_at, after.id);
     }
     if let Some(before) = &query.before {
-        sql.push(" AND (created_at, id) < (")
-            .push_bind(to_micros(before.created_at))
-            .push(", ")
-            .push_bind(before.id.to_string())
-            .push(")");
+        push_position(&mut sql, backward, before.created_at, before.id);
     }
-    let order = if backwards { "DESC" } else { "ASC" };
+    let order = if query.newest_first != backwards {
+        "DESC"
+    } else {
+        "ASC"
+    };
     sql.push(format!(" ORDER BY created_at {order}, id {order} LIMIT "))
         .push_bind(limit + 1);
     let rows = sql
@@ -123,9 +126,9 @@ pub(super) async fn list_sequences(
     // whatever the filters.
     let (has_prev, has_next) = match (sequences.first(), sequences.last()) {
         (Some(first), Some(last)) => {
-            let prev = exists_beyond(pool, query, first, "<").await?;
+            let prev = exists_beyond(pool, query, first, backward).await?;
             let next = if backwards {
-                exists_beyond(pool, query, last, ">").await?
+                exists_beyond(pool, query, last, forward).await?
             } else {
                 more
             };
@@ -140,11 +143,29 @@ pub(super) async fn list_sequences(
     })
 }
 
+/// ` AND (created_at, id) <op> (<created>, <id>)`: one side of a keyset position.
+fn push_position(
+    sql: &mut QueryBuilder<Sqlite>,
+    op: &str,
+    created_at: chrono::DateTime<Utc>,
+    id: SequenceId,
+) {
+    sql.push(format!(" AND (created_at, id) {op} ("))
+        .push_bind(to_micros(created_at))
+        .push(", ")
+        .push_bind(id.to_string())
+        .push(")");
+}
+
 /// `SELECT * FROM sequences WHERE <visible and matching the filters>`.
 fn filtered_sequences(query: &SequenceQuery) -> QueryBuilder<Sqlite> {
     let mut sql = QueryBuilder::new(
         "SELECT * FROM sequences WHERE status = 'ready' AND visibility = 'anyone'",
     );
+    if let Some(account) = query.account {
+        sql.push(" AND account_id = ")
+            .push_bind(account.to_string());
+    }
     if let Some([min_lon, min_lat, max_lon, max_lat]) = query.bbox {
         sql.push(" AND min_lon <= ")
             .push_bind(max_lon)
@@ -173,17 +194,53 @@ async fn exists_beyond(
     op: &str,
 ) -> Result<bool> {
     let mut sql = filtered_sequences(query);
-    sql.push(format!(" AND (created_at, id) {op} ("))
-        .push_bind(to_micros(edge.created_at))
-        .push(", ")
-        .push_bind(edge.id.to_string())
-        .push(") LIMIT 1");
+    push_position(&mut sql, op, edge.created_at, edge.id);
+    sql.push(" LIMIT 1");
     let row = sql
         .build()
         .fetch_optional(pool)
         .await
         .map_err(Error::db("probe sequences"))?;
     Ok(row.is_some())
+}
+
+pub(super) async fn account_summary(pool: &SqlitePool, id: AccountId) -> Result<AccountSummary> {
+    type Row = (
+        i64,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let row: Row = sqlx::query_as(
+        "SELECT count(*), min(min_lon), min(min_lat), max(max_lon), max(max_lat),
+                min(min_captured_at), max(max_captured_at), min(created_at), max(updated_at)
+         FROM sequences
+         WHERE status = 'ready' AND visibility = 'anyone' AND account_id = ?",
+    )
+    .bind(id.to_string())
+    .fetch_one(pool)
+    .await
+    .map_err(Error::db("summarize account sequences"))?;
+    let (nb_sequences, min_lon, min_lat, max_lon, max_lat, start, end, created, updated) = row;
+    let bbox = match (min_lon, min_lat, max_lon, max_lat) {
+        (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
+        _ => None,
+    };
+    let interval = match (start, end) {
+        (Some(a), Some(b)) => Some((from_micros(a), from_micros(b))),
+        _ => None,
+    };
+    Ok(AccountSummary {
+        nb_sequences,
+        extent: Extent { bbox, interval },
+        first_created_at: created.map(from_micros),
+        last_updated_at: updated.map(from_micros),
+    })
 }
 
 pub(super) async fn apply_dispatch(

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use flaneur_model::{
-    JobKind, NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus, Projection,
-    UploadFile, UploadSetId, Visibility,
+    AccountId, JobKind, NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus,
+    Projection, SequenceId, UploadFile, UploadSetId, Visibility,
 };
 use flaneur_store::{
     Catalog, DispatchPlan, InsertOutcome, MapQuery, PictureQuery, PlannedPicture, PlannedSequence,
@@ -243,6 +243,33 @@ async fn contract(catalog: &dyn Catalog) {
         .expect("list");
     assert_eq!(page.rows.len(), 1);
     assert!(!page.has_next && !page.has_prev);
+
+    // 5b. One account's sequences, newest first, and what they cover.
+    let owner = account;
+    let owner_name = catalog
+        .account_name(owner)
+        .await
+        .expect("name")
+        .expect("named");
+    for (account, expected) in [(owner, vec![seqs[0]]), (AccountId::new(), vec![])] {
+        let page = catalog
+            .list_sequences(&SequenceQuery {
+                limit: 10,
+                account: Some(account),
+                newest_first: true,
+                ..Default::default()
+            })
+            .await
+            .expect("list an account's sequences");
+        let ids: Vec<SequenceId> = page.rows.iter().map(|s| s.id).collect();
+        assert_eq!(ids, expected);
+    }
+    let summary = catalog.account_summary(owner).await.expect("summary");
+    assert_eq!(summary.nb_sequences, 1);
+    assert_eq!(summary.extent.interval, Some((at(1), at(3))));
+    assert!(summary.extent.bbox.is_some());
+    let accounts = catalog.accounts(10).await.expect("accounts");
+    assert_eq!(accounts, [(owner, owner_name)]);
 
     // 6. What maps are drawn from: stored lines and pictures in a bbox, the grid, and a
     //    version that changes with the catalog.

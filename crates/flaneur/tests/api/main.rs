@@ -13,6 +13,7 @@ mod shapes;
 mod status;
 mod tiles;
 mod upload;
+mod users;
 mod web;
 
 use std::path::PathBuf;

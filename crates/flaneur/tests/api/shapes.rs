@@ -210,6 +210,7 @@ fn responses_have_every_key_and_type_of_geovisio() {
 
     // With the pictures in, as when the sample was recorded.
     shapes.check("landing", &sample!("landing"), &server.get_ok(""));
+    shapes.check("users", &sample!("users"), &server.get_ok("/users"));
 
     // Rejected files, first of them a picture without coordinates as in the sample.
     let rejects = server.create_upload_set("rejects", None);

@@ -1,0 +1,214 @@
+//! Accounts: the list of users, a user's profile, their sequences (as a STAC collection, a
+//! deprecated catalog, or CSV) and the user search.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use flaneur_service::read::MAX_USERS;
+use flaneur_store::SequenceQuery;
+use serde_json::Value;
+
+use super::collections::{page_links, set_page};
+use crate::params::{self, Params};
+use crate::url::BaseUrl;
+use crate::{ApiError, ApiResult, AppState, stac};
+
+/// Default and largest page sizes of a user's sequences.
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+/// Default and largest number of accounts a user search returns.
+const DEFAULT_SEARCH_LIMIT: usize = 20;
+
+/// `GET /api/users`: every account.
+pub async fn list(State(state): State<AppState>, base: BaseUrl) -> ApiResult<Json<Value>> {
+    let accounts = state.services.users(MAX_USERS).await?;
+    Ok(Json(stac::user::users(&base, &accounts)))
+}
+
+/// `GET /api/users/{id}`: an account's public profile.
+pub async fn one(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = params::account_id(&id)?;
+    let name = state.services.user(id).await?;
+    Ok(Json(stac::user::user(&base, id, &name)))
+}
+
+/// `GET /api/users/search?q=`: accounts whose name contains `q`.
+pub async fn search(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
+    let Some(text) = params.get("q").map(|q| q.trim()).filter(|q| !q.is_empty()) else {
+        return Err(ApiError::bad_request(
+            "Parameter q is required: give part of the user name to look for",
+        ));
+    };
+    let limit = params::limit(
+        params.get("limit").map(String::as_str),
+        MAX_USERS,
+        "limit parameter should be an integer between 1 and 1000",
+    )?
+    .unwrap_or(DEFAULT_SEARCH_LIMIT);
+    let found = state.services.search_users(text, limit).await?;
+    Ok(Json(stac::user::user_search(&base, &found)))
+}
+
+/// `GET /api/users/{id}/collection`: the account's published sequences as one STAC
+/// collection, newest first by default, paginated; as CSV (every sequence, no paging) with
+/// `format=csv` or `Accept: text/csv`.
+pub async fn collection(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = params::account_id(&id)?;
+    if wants_csv(&params, &headers)? {
+        let sequences = state.services.user_all_collections(id).await?;
+        let csv = stac::user::user_csv(&sequences);
+        return Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
+    }
+
+    let query = listing(&params)?;
+    let (name, summary, page) = state.services.user_collections(id, &query).await?;
+    let path = format!("/users/{id}/collection");
+    let links = self_and_page_links(&base, &path, &params, &page);
+    Ok(Json(stac::user::user_collection(
+        &base,
+        &state.info,
+        (id, &name),
+        &summary,
+        &page.rows,
+        links,
+    ))
+    .into_response())
+}
+
+/// `GET /api/users/{id}/catalog`: the deprecated form of the user's sequences, a STAC
+/// catalog of `child` links.
+pub async fn catalog(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
+    let id = params::account_id(&id)?;
+    let query = listing(&params)?;
+    let (name, _, page) = state.services.user_collections(id, &query).await?;
+    let path = format!("/users/{id}/catalog");
+    let links = self_and_page_links(&base, &path, &params, &page);
+    Ok(Json(stac::user::user_catalog(
+        &base,
+        (id, &name),
+        &page.rows,
+        links,
+    )))
+}
+
+/// Whether the caller asked for CSV; any `format` other than `csv` or `json` is refused.
+fn wants_csv(params: &Params, headers: &HeaderMap) -> Result<bool, ApiError> {
+    match params.get("format").map(|f| f.trim()) {
+        Some("csv") => return Ok(true),
+        Some("json") => return Ok(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Parameter format '{other}' is not supported here: use csv or json"
+            )));
+        }
+        None => {}
+    }
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+    Ok(accept.is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/csv"))))
+}
+
+/// The page of sequences the parameters ask for.
+fn listing(params: &Params) -> Result<SequenceQuery, ApiError> {
+    if params.contains_key("filter") {
+        return Err(ApiError::bad_request(
+            "Parameter filter is not supported on this instance yet; use bbox to narrow the list",
+        ));
+    }
+    let limit = params::limit(
+        params.get("limit").map(String::as_str),
+        MAX_LIMIT,
+        "limit parameter should be an integer between 1 and 1000",
+    )?
+    .unwrap_or(DEFAULT_LIMIT);
+    let mut query = SequenceQuery {
+        limit,
+        newest_first: newest_first(params.get("sortby").map(String::as_str))?,
+        ..SequenceQuery::default()
+    };
+    if let Some(b) = params.get("bbox") {
+        query.bbox = Some(params::bbox_text(b)?);
+    }
+    set_page(&mut query, params.get("page"))?;
+    Ok(query)
+}
+
+/// Reads `sortby`: only the creation order is offered, newest first unless asked otherwise.
+/// A `+` left unencoded in a URL arrives as a space, hence the trim.
+fn newest_first(sortby: Option<&str>) -> Result<bool, ApiError> {
+    match sortby.map(str::trim) {
+        None | Some("" | "-created") => Ok(true),
+        Some("created" | "+created") => Ok(false),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "Parameter sortby '{other}' is not supported: a user's sequences are sorted by \
+             creation only, -created (newest first, the default) or +created"
+        ))),
+    }
+}
+
+/// The `self` link and the paging links of a listing at `path`, keeping the caller's other
+/// parameters.
+fn self_and_page_links(
+    base: &BaseUrl,
+    path: &str,
+    params: &Params,
+    page: &flaneur_store::Page<flaneur_model::Sequence>,
+) -> Vec<Value> {
+    let mut keep: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k.as_str() != "page")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    // Parameters in a stable order, so the same page always has the same address.
+    keep.sort();
+    let href = |page: Option<String>| {
+        let mut pairs = keep.clone();
+        if let Some(p) = page {
+            pairs.push(("page".to_owned(), p));
+        }
+        stac::with_query(base.api(path), &pairs)
+    };
+    let mut links = vec![stac::link(
+        "self",
+        Some("application/json"),
+        href(params.get("page").cloned()),
+        None,
+    )];
+    links.extend(page_links(page, href));
+    links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newest_first;
+
+    #[test]
+    fn sortby_accepts_only_the_creation_order() {
+        assert!(newest_first(None).is_ok_and(|n| n));
+        assert!(newest_first(Some("-created")).is_ok_and(|n| n));
+        assert!(newest_first(Some(" created")).is_ok_and(|n| !n));
+        assert!(newest_first(Some("+created")).is_ok_and(|n| !n));
+        assert!(newest_first(Some("-updated")).is_err());
+    }
+}
