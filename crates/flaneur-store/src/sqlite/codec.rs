@@ -2,12 +2,26 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use flaneur_model::{NewPicture, Picture, Sequence};
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
 
 use crate::{Error, Result};
 
 /// Instants are stored as microseconds since the epoch: exact, compact and ordered.
+/// Appends the condition that the box of columns `{prefix}min_lon`…`{prefix}max_lat` overlaps
+/// `[min_lon, min_lat, max_lon, max_lat]`, with the bounds bound as parameters.
+pub(super) fn push_bbox_overlap(sql: &mut QueryBuilder<Sqlite>, prefix: &str, bbox: [f64; 4]) {
+    let [min_lon, min_lat, max_lon, max_lat] = bbox;
+    sql.push(format!("{prefix}min_lon <= "))
+        .push_bind(max_lon)
+        .push(format!(" AND {prefix}max_lon >= "))
+        .push_bind(min_lon)
+        .push(format!(" AND {prefix}min_lat <= "))
+        .push_bind(max_lat)
+        .push(format!(" AND {prefix}max_lat >= "))
+        .push_bind(min_lat);
+}
+
 pub(super) fn to_micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }

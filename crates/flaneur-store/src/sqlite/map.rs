@@ -6,7 +6,7 @@ use flaneur_model::{AccountId, camera_model, h_pixel_density};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::codec::{from_micros, get, parse_col};
+use super::codec::{from_micros, get, parse_col, push_bbox_overlap};
 use crate::catalog::{DataVersion, GridCell, MapPicture, MapQuery, MapSequence};
 use crate::track::decode_lines;
 use crate::{Error, Result};
@@ -23,7 +23,6 @@ fn push_account(sql: &mut QueryBuilder<Sqlite>, col: &str, account: Option<Accou
 }
 
 pub(super) async fn map_sequences(pool: &SqlitePool, query: &MapQuery) -> Result<Vec<MapSequence>> {
-    let [min_lon, min_lat, max_lon, max_lat] = query.bbox;
     let lines = if query.simplified {
         "m.lines_simplified"
     } else {
@@ -35,15 +34,9 @@ pub(super) async fn map_sequences(pool: &SqlitePool, query: &MapQuery) -> Result
          FROM map_sequences_rtree r
          JOIN map_sequences m ON m.id = r.id
          JOIN sequences s ON s.id = m.sequence_id
-         WHERE s.status = 'ready' AND r.min_lon <= "
+         WHERE s.status = 'ready' AND "
     ));
-    sql.push_bind(max_lon)
-        .push(" AND r.max_lon >= ")
-        .push_bind(min_lon)
-        .push(" AND r.min_lat <= ")
-        .push_bind(max_lat)
-        .push(" AND r.max_lat >= ")
-        .push_bind(min_lat);
+    push_bbox_overlap(&mut sql, "r.", query.bbox);
     push_account(&mut sql, "s.account_id", query.account);
     sql.push(" ORDER BY s.created_at, s.id");
     let rows = sql
@@ -75,7 +68,6 @@ fn map_sequence_from_row(row: &SqliteRow) -> Result<MapSequence> {
 }
 
 pub(super) async fn map_pictures(pool: &SqlitePool, query: &MapQuery) -> Result<Vec<MapPicture>> {
-    let [min_lon, min_lat, max_lon, max_lat] = query.bbox;
     // Only the fields the pictures layer shows are read out of the stored document: a whole
     // document carries every EXIF tag of the file.
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -90,15 +82,9 @@ pub(super) async fn map_pictures(pool: &SqlitePool, query: &MapQuery) -> Result<
          JOIN pictures p ON p.rowid = r.id
          JOIN sequence_pictures sp ON sp.picture_id = p.id
          JOIN sequences s ON s.id = sp.sequence_id
-         WHERE p.status = 'ready' AND s.status = 'ready' AND r.min_lon <= ",
+         WHERE p.status = 'ready' AND s.status = 'ready' AND ",
     );
-    sql.push_bind(max_lon)
-        .push(" AND r.max_lon >= ")
-        .push_bind(min_lon)
-        .push(" AND r.min_lat <= ")
-        .push_bind(max_lat)
-        .push(" AND r.max_lat >= ")
-        .push_bind(min_lat);
+    push_bbox_overlap(&mut sql, "r.", query.bbox);
     push_account(&mut sql, "p.account_id", query.account);
     sql.push(" ORDER BY s.created_at, s.id, sp.rank");
     let rows = sql
