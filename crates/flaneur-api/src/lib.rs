@@ -4,6 +4,7 @@
 //! the error mapping in the `error` module, and who may call from a browser in `origin`.
 
 mod error;
+mod feed;
 mod origin;
 mod params;
 mod routes;

@@ -127,6 +127,7 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
             link("root", Some("application/json"), api("/"), Some("Instance catalog")),
             link("conformance", Some("application/json"), api("/conformance"), None),
             link("data", Some("application/json"), api("/collections"), None),
+            link("data", Some("application/rss+xml"), api("/collections?format=rss"), None),
             link("child", Some("application/json"), api("/users"), None),
             link("users", Some("application/json"), api("/users"), Some("List of users")),
             link("user-search", Some("application/json"), api("/users/search"),

@@ -2,6 +2,9 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use flaneur_model::{Sequence, SequenceId};
 use flaneur_store::{Page, RankQuery, SequenceCursor, SequenceQuery};
@@ -9,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, stac};
+use crate::{ApiError, ApiResult, AppState, feed, stac};
 
 /// Default and largest page sizes, as on Panoramax instances.
 const DEFAULT_LIMIT: usize = 100;
@@ -35,12 +38,15 @@ fn parse_cursor(text: &str) -> Result<SequenceCursor, ApiError> {
     Ok(SequenceCursor { created_at, id })
 }
 
-/// `GET /api/collections`: visible sequences, oldest first, with keyset pagination.
+/// `GET /api/collections`: visible sequences, oldest first, with keyset pagination; or, with
+/// `format=rss` or `Accept: application/rss+xml`, the newest of them as an RSS feed.
 pub async fn list(
     State(state): State<AppState>,
     base: BaseUrl,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let is_rss = wants_rss(&params, &headers)?;
     let limit = params::limit(
         params.get("limit").map(String::as_str),
         MAX_LIMIT,
@@ -49,6 +55,7 @@ pub async fn list(
     .unwrap_or(DEFAULT_LIMIT);
     let mut query = SequenceQuery {
         limit,
+        newest_first: is_rss,
         ..SequenceQuery::default()
     };
     if let Some(b) = params.get("bbox") {
@@ -60,12 +67,27 @@ pub async fn list(
     set_page(&mut query, params.get("page"))?;
 
     let page = state.services.collections(&query).await?;
-    let mut collections = Vec::with_capacity(page.rows.len());
+    let mut producers = Vec::with_capacity(page.rows.len());
     let mut names = ProducerNames::default();
     for s in &page.rows {
-        let producer = names.get(&state, s.account_id).await?;
-        collections.push(stac::collection(&base, &state.info, s, &producer, None));
+        producers.push(names.get(&state, s.account_id).await?);
     }
+    if is_rss {
+        let entries: Vec<feed::Entry> = page
+            .rows
+            .iter()
+            .zip(&producers)
+            .map(|(sequence, producer)| feed::Entry { sequence, producer })
+            .collect();
+        let body = feed::rss(&base, &state.info, &entries, Utc::now());
+        return Ok(([(CONTENT_TYPE, feed::MEDIA_TYPE)], body).into_response());
+    }
+    let collections: Vec<Value> = page
+        .rows
+        .iter()
+        .zip(&producers)
+        .map(|(s, producer)| stac::collection(&base, &state.info, s, producer, None))
+        .collect();
 
     // Links keep the caller's filters and change only the page position.
     let keep: Vec<(String, String)> = params
@@ -102,7 +124,27 @@ pub async fn list(
         ),
     ];
     links.extend(page_links(&page, href));
-    Ok(Json(json!({ "collections": collections, "links": links })))
+    Ok(Json(json!({ "collections": collections, "links": links })).into_response())
+}
+
+/// Whether the caller asked for the RSS feed; a `format` other than `rss` or `json` is
+/// refused.
+fn wants_rss(params: &Params, headers: &HeaderMap) -> Result<bool, ApiError> {
+    match params.get("format").map(|f| f.trim()) {
+        Some("rss") => return Ok(true),
+        Some("json") => return Ok(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Parameter format '{other}' is not supported here: use rss or json"
+            )));
+        }
+        None => {}
+    }
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+    Ok(accept.is_some_and(|a| {
+        a.split(',')
+            .any(|t| t.trim().starts_with("application/rss+xml"))
+    }))
 }
 
 /// `first`, `prev` and `next` links of a page of sequences, those that lead somewhere;
