@@ -37,6 +37,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pictures_rtree_triggers",
         include_str!("../../migrations/sqlite/0006_pictures_rtree_triggers.sql"),
     ),
+    (
+        7,
+        "sequences_by_account",
+        include_str!("../../migrations/sqlite/0007_sequences_by_account.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -163,9 +163,6 @@ fn filtered_sequences(query: &SequenceQuery) -> QueryBuilder<Sqlite> {
         "SELECT * FROM sequences WHERE status = 'ready' AND visibility = 'anyone'",
     );
     if let Some(account) = query.account {
-        // TODO: no index leads by account — one account's listing walks the creation index
-        // and skips the others' sequences; cheap while every upload belongs to the default
-        // account, worth an (account_id, created_at, id) index once logins bring many.
         sql.push(" AND account_id = ")
             .push_bind(account.to_string());
     }
