@@ -3,7 +3,7 @@
 use flaneur_model::Picture;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::codec::{PICTURE_COLUMNS, from_micros, picture_from_row, to_micros};
+use super::codec::{PICTURE_COLUMNS, from_micros, picture_from_row, push_bbox_overlap, to_micros};
 use crate::catalog::{Extent, PictureQuery};
 use crate::{Error, Result};
 
@@ -60,16 +60,10 @@ async fn fetch(pool: &SqlitePool, query: &PictureQuery, limit: usize) -> Result<
          WHERE p.status = 'ready' AND s.status = 'ready'
            AND p.visibility = 'anyone' AND s.visibility = 'anyone'"
     ));
-    if let Some([min_lon, min_lat, max_lon, max_lat]) = query.bbox {
-        sql.push(" AND p.rowid IN (SELECT id FROM pictures_rtree WHERE min_lon <= ")
-            .push_bind(max_lon)
-            .push(" AND max_lon >= ")
-            .push_bind(min_lon)
-            .push(" AND min_lat <= ")
-            .push_bind(max_lat)
-            .push(" AND max_lat >= ")
-            .push_bind(min_lat)
-            .push(")");
+    if let Some(bbox) = query.bbox {
+        sql.push(" AND p.rowid IN (SELECT id FROM pictures_rtree WHERE ");
+        push_bbox_overlap(&mut sql, "", bbox);
+        sql.push(")");
     }
     if let Some(start) = query.datetime.start {
         sql.push(" AND p.captured_at >= ")

@@ -9,7 +9,7 @@ use flaneur_model::{
 };
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::codec::{from_micros, sequence_from_row, to_micros};
+use super::codec::{from_micros, push_bbox_overlap, sequence_from_row, to_micros};
 use super::job;
 use crate::catalog::{AccountSummary, DispatchPlan, Extent, Page, SequenceQuery, SequenceSummary};
 use crate::{Error, Result};
@@ -166,15 +166,9 @@ fn filtered_sequences(query: &SequenceQuery) -> QueryBuilder<Sqlite> {
         sql.push(" AND account_id = ")
             .push_bind(account.to_string());
     }
-    if let Some([min_lon, min_lat, max_lon, max_lat]) = query.bbox {
-        sql.push(" AND min_lon <= ")
-            .push_bind(max_lon)
-            .push(" AND max_lon >= ")
-            .push_bind(min_lon)
-            .push(" AND min_lat <= ")
-            .push_bind(max_lat)
-            .push(" AND max_lat >= ")
-            .push_bind(min_lat);
+    if let Some(bbox) = query.bbox {
+        sql.push(" AND ");
+        push_bbox_overlap(&mut sql, "", bbox);
     }
     if let Some(start) = query.datetime.start {
         sql.push(" AND max_captured_at >= ")
