@@ -145,6 +145,30 @@ pub struct NewUploadSet {
     pub user_agent: Option<String>,
 }
 
+impl NewUploadSet {
+    /// An upload set of `account` named `title`, public, with every dispatch choice left to
+    /// the instance defaults and nothing else given.
+    pub fn titled(title: impl Into<String>, account_id: AccountId) -> NewUploadSet {
+        NewUploadSet {
+            title: title.into(),
+            account_id,
+            estimated_nb_files: None,
+            sort_method: None,
+            no_split: None,
+            split_distance_m: None,
+            split_time_secs: None,
+            no_deduplication: None,
+            duplicate_distance_m: None,
+            duplicate_rotation_deg: None,
+            relative_heading_deg: None,
+            visibility: Visibility::Anyone,
+            metadata: None,
+            semantics: serde_json::json!([]),
+            user_agent: None,
+        }
+    }
+}
+
 /// An upload set as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadSet {

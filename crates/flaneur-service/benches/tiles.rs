@@ -160,21 +160,8 @@ fn walks(total: usize) -> impl Iterator<Item = Walk> {
 
 fn upload_spec(account: AccountId) -> NewUploadSet {
     NewUploadSet {
-        title: "walk".to_owned(),
-        account_id: account,
-        estimated_nb_files: None,
-        sort_method: None,
-        no_split: None,
-        split_distance_m: None,
-        split_time_secs: None,
-        no_deduplication: None,
-        duplicate_distance_m: None,
-        duplicate_rotation_deg: None,
-        relative_heading_deg: None,
-        visibility: Visibility::Anyone,
-        metadata: None,
-        semantics: serde_json::json!([]),
         user_agent: Some("flaneur-bench".to_owned()),
+        ..NewUploadSet::titled("walk", account)
     }
 }
 

@@ -487,21 +487,8 @@ mod tests {
         let (account, _) = catalog.default_account().await.expect("account");
         let set = catalog
             .create_upload_set(NewUploadSet {
-                title: "hidden".to_owned(),
-                account_id: account,
-                estimated_nb_files: None,
-                sort_method: None,
-                no_split: None,
-                split_distance_m: None,
-                split_time_secs: None,
-                no_deduplication: None,
-                duplicate_distance_m: None,
-                duplicate_rotation_deg: None,
-                relative_heading_deg: None,
                 visibility: Visibility::OwnerOnly,
-                metadata: None,
-                semantics: serde_json::json!([]),
-                user_agent: None,
+                ..NewUploadSet::titled("hidden", account)
             })
             .await
             .expect("set");

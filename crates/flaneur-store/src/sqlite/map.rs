@@ -177,23 +177,7 @@ mod tests {
     }
 
     fn spec(account: flaneur_model::AccountId) -> NewUploadSet {
-        NewUploadSet {
-            title: "walk".to_owned(),
-            account_id: account,
-            estimated_nb_files: None,
-            sort_method: None,
-            no_split: None,
-            split_distance_m: None,
-            split_time_secs: None,
-            no_deduplication: None,
-            duplicate_distance_m: None,
-            duplicate_rotation_deg: None,
-            relative_heading_deg: None,
-            visibility: Visibility::Anyone,
-            metadata: None,
-            semantics: serde_json::json!([]),
-            user_agent: None,
-        }
+        NewUploadSet::titled("walk", account)
     }
 
     fn new_picture(

@@ -14,21 +14,9 @@ use flaneur_store::{
 
 fn spec(catalog_account: flaneur_model::AccountId, estimated: Option<i64>) -> NewUploadSet {
     NewUploadSet {
-        title: "walk".to_owned(),
-        account_id: catalog_account,
         estimated_nb_files: estimated,
-        sort_method: None,
-        no_split: None,
-        split_distance_m: None,
-        split_time_secs: None,
-        no_deduplication: None,
-        duplicate_distance_m: None,
-        duplicate_rotation_deg: None,
-        relative_heading_deg: None,
-        visibility: Visibility::Anyone,
-        metadata: None,
-        semantics: serde_json::json!([]),
         user_agent: Some("test".to_owned()),
+        ..NewUploadSet::titled("walk", catalog_account)
     }
 }
 
