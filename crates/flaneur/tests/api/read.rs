@@ -264,6 +264,32 @@ fn reads_allow_any_origin() {
 }
 
 #[test]
+fn any_encoding_means_one_every_client_reads() {
+    // Clients that accept `*` get plain or gzip bytes, never an encoding few of them decode.
+    let server = Server::start();
+    let encoding = |accepted: &str| {
+        let response = server
+            .client()
+            .get(server.url("/collections"))
+            .header(header::ACCEPT_ENCODING, accepted)
+            .send()
+            .expect("GET /collections");
+        assert_eq!(response.status(), StatusCode::OK);
+        response
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().expect("ASCII header").to_owned())
+    };
+    let any = encoding("*");
+    assert!(
+        any.is_none() || any.as_deref() == Some("gzip"),
+        "Accept-Encoding: * answered with {any:?}"
+    );
+    assert_eq!(encoding("gzip").as_deref(), Some("gzip"));
+    assert_eq!(encoding("zstd, br"), None);
+}
+
+#[test]
 fn the_operator_names_and_licenses_the_instance() {
     let server = Server::start_with_env(&[
         ("FLANEUR_INSTANCE_NAME", "Pictures of Rennes"),
