@@ -62,7 +62,24 @@ pub fn limit(value: Option<&str>, max: usize, message: &str) -> Result<Option<us
     }
 }
 
-/// Reads a bbox given as `minx,miny,maxx,maxy` (or its JSON array form).
+/// Reads `limit` of a STAC search: at least 1, and above `max` taken as `max` (STAC API
+/// servers answer the most they allow rather than refuse a larger page).
+pub fn limit_capped(
+    value: Option<&str>,
+    max: usize,
+    message: &str,
+) -> Result<Option<usize>, ApiError> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if !v.bytes().all(|b| b.is_ascii_digit()) || v.bytes().all(|b| b == b'0') {
+        return Err(ApiError::bad_request(message));
+    }
+    Ok(Some(v.parse::<usize>().map_or(max, |n| n.min(max))))
+}
+
+/// Reads a bbox given as `minx,miny,maxx,maxy` (or its JSON array form); a 3D bbox
+/// `minx,miny,minz,maxx,maxy,maxz` is read without its heights.
 pub fn bbox_text(value: &str) -> Result<[f64; 4], ApiError> {
     let cleaned = value.trim().trim_start_matches('[').trim_end_matches(']');
     let numbers: Result<Vec<f64>, _> = cleaned
@@ -70,20 +87,23 @@ pub fn bbox_text(value: &str) -> Result<[f64; 4], ApiError> {
         .map(|p| p.trim().parse::<f64>())
         .collect();
     match numbers {
-        Ok(n) if n.len() == 4 => bbox_checked([n[0], n[1], n[2], n[3]]),
+        Ok(n) => flat_bbox(&n),
         _ => Err(bad_bbox()),
     }
 }
 
-/// Reads a bbox given as a JSON array.
+/// Reads a bbox given as a JSON array of 4 numbers, or 6 for a 3D one.
 pub fn bbox_json(value: &Value) -> Result<[f64; 4], ApiError> {
     let numbers: Option<Vec<f64>> = value
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_f64).collect());
-    match numbers {
-        Some(n) if n.len() == 4 && value.as_array().is_some_and(|a| a.len() == 4) => {
-            bbox_checked([n[0], n[1], n[2], n[3]])
-        }
+        .and_then(|a| a.iter().map(Value::as_f64).collect());
+    flat_bbox(&numbers.ok_or_else(bad_bbox)?)
+}
+
+/// A 2D bbox out of 4 numbers, or out of 6 (`minx,miny,minz,maxx,maxy,maxz`).
+fn flat_bbox(n: &[f64]) -> Result<[f64; 4], ApiError> {
+    match *n {
+        [a, b, c, d] | [a, b, _, c, d, _] => bbox_checked([a, b, c, d]),
         _ => Err(bad_bbox()),
     }
 }
@@ -146,6 +166,25 @@ pub fn datetime(value: &str) -> Result<TimeRange, ApiError> {
         start: Some(start),
         end: Some(end),
     })
+}
+
+/// Reads a STAC search `datetime`, whose instants must be RFC 3339 date-times (a bare date is
+/// refused, as STAC API asks).
+pub fn datetime_rfc3339(value: &str) -> Result<TimeRange, ApiError> {
+    let ends = value.trim().split('/').filter_map(open_end);
+    if let Some(end) = ends
+        .into_iter()
+        .find(|e| DateTime::parse_from_rfc3339(e).is_err())
+    {
+        return Err(ApiError::bad_request("Invalid `datetime` argument").with(
+            "details",
+            json!({ "error": format!(
+                "Unknown string format: {end}; expected an RFC 3339 instant such as \
+                 2021-07-29T09:16:54Z, or an interval start/end with .. for an open end"
+            )}),
+        ));
+    }
+    datetime(value)
 }
 
 fn open_end(s: &str) -> Option<&str> {
@@ -221,28 +260,70 @@ fn bad_ids(name: &str) -> ApiError {
     ))
 }
 
-/// Reads a GeoJSON Polygon or MultiPolygon as a search area.
+/// Reads a GeoJSON geometry of any type as a search area: pictures match inside its polygons,
+/// or exactly on its lines and points.
 pub fn area(value: &Value) -> Result<Area, ApiError> {
-    let bad = || {
-        ApiError::bad_request(
-            "Parameter intersects should be a GeoJSON geometry of type Polygon or MultiPolygon",
-        )
-    };
-    let kind = value.get("type").and_then(Value::as_str).ok_or_else(bad)?;
-    let coords = value.get("coordinates").ok_or_else(bad)?;
-    let polygons: Vec<Vec<Vec<[f64; 2]>>> = match kind {
-        "Polygon" => vec![serde_json::from_value(coords.clone()).map_err(|_| bad())?],
-        "MultiPolygon" => serde_json::from_value(coords.clone()).map_err(|_| bad())?,
-        _ => return Err(bad()),
-    };
-    if polygons.is_empty()
-        || polygons
-            .iter()
-            .any(|p| p.first().is_none_or(|r| r.len() < 4))
-    {
-        return Err(bad());
+    let mut area = Area::default();
+    add_geometry(&mut area, value, 0).ok_or_else(|| {
+        ApiError::bad_request("Parameter intersects should be a GeoJSON geometry")
+    })?;
+    if area.polygons.is_empty() && area.lines.is_empty() && area.points.is_empty() {
+        return Err(ApiError::bad_request(
+            "Parameter intersects should be a GeoJSON geometry with coordinates",
+        ));
     }
-    Ok(Area { polygons })
+    Ok(area)
+}
+
+/// Adds one GeoJSON geometry to `area`; `None` when it is not valid GeoJSON. Collections nest
+/// at most a few levels deep.
+fn add_geometry(area: &mut Area, value: &Value, depth: usize) -> Option<()> {
+    let coords = value.get("coordinates");
+    let list = |v: Option<&Value>| v.and_then(Value::as_array).cloned();
+    match value.get("type")?.as_str()? {
+        "Point" => area.points.push(position(coords?)?),
+        "MultiPoint" => area.points.extend(positions(coords?)?),
+        "LineString" => area.lines.push(line(positions(coords?)?)?),
+        "MultiLineString" => {
+            for l in list(coords)? {
+                area.lines.push(line(positions(&l)?)?);
+            }
+        }
+        "Polygon" => area.polygons.push(polygon(coords?)?),
+        "MultiPolygon" => {
+            for p in list(coords)? {
+                area.polygons.push(polygon(&p)?);
+            }
+        }
+        "GeometryCollection" if depth < 4 => {
+            for g in value.get("geometries")?.as_array()? {
+                add_geometry(area, g, depth + 1)?;
+            }
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// A GeoJSON position as `[lon, lat]`, any elevation dropped.
+fn position(value: &Value) -> Option<[f64; 2]> {
+    match value.as_array()?.as_slice() {
+        [lon, lat, ..] => Some([lon.as_f64()?, lat.as_f64()?]),
+        _ => None,
+    }
+}
+
+fn positions(value: &Value) -> Option<Vec<[f64; 2]>> {
+    value.as_array()?.iter().map(position).collect()
+}
+
+fn line(positions: Vec<[f64; 2]>) -> Option<Vec<[f64; 2]>> {
+    (positions.len() >= 2).then_some(positions)
+}
+
+fn polygon(value: &Value) -> Option<Vec<Vec<[f64; 2]>>> {
+    let rings: Option<Vec<_>> = value.as_array()?.iter().map(positions).collect();
+    rings.filter(|r| r.first().is_some_and(|outer| outer.len() >= 4))
 }
 
 /// Reads an id in a path, answering 404 with the right message when it is not a UUID.
@@ -281,6 +362,9 @@ mod tests {
         assert!(r.is_some_and(|r| r.start < r.end));
         assert!(datetime("yesterday").is_err());
         assert!(datetime("../..").is_err());
+        assert!(datetime_rfc3339("2021-07-29").is_err());
+        assert!(datetime_rfc3339("2021-07-29T00:00:00Z/..").is_ok());
+        assert!(datetime_rfc3339("/2021-07-29T00:00:00Z/2021-07-30T00:00:00Z").is_err());
     }
 
     #[test]
@@ -288,6 +372,12 @@ mod tests {
         assert!(bbox_text("1,2,3,4").is_ok());
         assert!(bbox_text("1,2,3").is_err());
         assert!(bbox_text("3,2,1,4").is_err());
+        assert_eq!(bbox_text("1,2,0,3,4,9").ok(), Some([1.0, 2.0, 3.0, 4.0]));
+        assert!(limit_capped(Some("0"), 10, "").is_err());
+        assert_eq!(
+            limit_capped(Some("99999999999999999999"), 10, "").ok(),
+            Some(Some(10))
+        );
         let ids: Vec<PictureId> =
             id_list_text("[\"ad2a4048-b27c-4f86-8d27-451c4cb1601e\"]", "ids").unwrap_or_default();
         assert_eq!(ids.len(), 1);

@@ -18,6 +18,7 @@ use crate::{ApiError, ApiResult, AppState, stac};
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
 const LIMIT_MESSAGE: &str = "Parameter limit must be either empty or a number between 1 and 10000";
+const BBOX_AND_INTERSECTS: &str = "Parameters bbox and intersects cannot be used together";
 
 /// `GET /api/search`.
 pub async fn get(
@@ -26,7 +27,7 @@ pub async fn get(
     Query(params): Query<Params>,
 ) -> ApiResult<Response> {
     let mut query = PictureQuery {
-        limit: params::limit(
+        limit: params::limit_capped(
             params.get("limit").map(String::as_str),
             MAX_LIMIT,
             LIMIT_MESSAGE,
@@ -34,7 +35,16 @@ pub async fn get(
         .unwrap_or(DEFAULT_LIMIT),
         ..PictureQuery::default()
     };
+    if params.contains_key("bbox") && params.contains_key("intersects") {
+        return Err(ApiError::bad_request(BBOX_AND_INTERSECTS));
+    }
     if let Some(b) = params.get("bbox") {
+        // STAC API's query form is the bare list; brackets belong to the JSON body only.
+        if b.trim_start().starts_with('[') {
+            return Err(ApiError::bad_request(
+                "Parameter bbox must be in format minX,minY,maxX,maxY, without brackets",
+            ));
+        }
         query.bbox = Some(params::bbox_text(b)?);
     }
     if let Some(i) = params.get("intersects") {
@@ -44,7 +54,7 @@ pub async fn get(
         query.intersects = Some(params::area(&geometry)?);
     }
     if let Some(d) = params.get("datetime") {
-        query.datetime = params::datetime(d)?;
+        query.datetime = params::datetime_rfc3339(d)?;
     }
     if let Some(ids) = params.get("ids") {
         query.ids = params::id_list_text(ids, "ids")?;
@@ -79,15 +89,18 @@ pub async fn post(
         .map_err(|e| ApiError::bad_request(format!("Search body is not valid JSON: {e}")))?;
     let limit = match body.get("limit") {
         None | Some(Value::Null) => DEFAULT_LIMIT,
-        Some(v) => {
-            params::limit(Some(&v.to_string()), MAX_LIMIT, LIMIT_MESSAGE)?.unwrap_or(DEFAULT_LIMIT)
-        }
+        Some(v) => params::limit_capped(Some(&v.to_string()), MAX_LIMIT, LIMIT_MESSAGE)?
+            .unwrap_or(DEFAULT_LIMIT),
     };
     let mut query = PictureQuery {
         limit,
         ..PictureQuery::default()
     };
     let mut keep = vec![("limit".to_owned(), limit.to_string())];
+    let given = |name: &str| body.get(name).is_some_and(|v| !v.is_null());
+    if given("bbox") && given("intersects") {
+        return Err(ApiError::bad_request(BBOX_AND_INTERSECTS));
+    }
     if let Some(b) = body.get("bbox").filter(|v| !v.is_null()) {
         let bbox = params::bbox_json(b)?;
         keep.push(("bbox".to_owned(), bbox.map(|v| v.to_string()).join(",")));
@@ -101,7 +114,7 @@ pub async fn post(
         let text = d
             .as_str()
             .ok_or_else(|| ApiError::bad_request("Invalid `datetime` argument"))?;
-        query.datetime = params::datetime(text)?;
+        query.datetime = params::datetime_rfc3339(text)?;
         keep.push(("datetime".to_owned(), text.to_owned()));
     }
     if let Some(ids) = body.get("ids").filter(|v| !v.is_null()) {

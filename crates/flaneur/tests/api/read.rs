@@ -187,6 +187,59 @@ fn collections_page_with_limit_and_next() {
     assert_eq!(with_slash["collections"].as_array().map(Vec::len), Some(2));
 }
 
+/// The search forms STAC API asks for beyond GeoVisio's: any geometry type for `intersects`
+/// (a point or a line holds the pictures lying exactly on it), 3D bboxes, a `limit` above the
+/// most taken as the most; and what it refuses: `bbox` with `intersects`, a bracketed `bbox` in
+/// a query string, a bare date as `datetime`.
+#[test]
+fn search_takes_the_stac_api_forms() {
+    let Catalog {
+        server, sony_items, ..
+    } = catalog();
+    let picture = server.get_ok(&format!("/search?ids={}", sony_items[1]));
+    let position = &picture["features"][0]["geometry"]["coordinates"];
+    let point = json!({"type": "Point", "coordinates": position});
+    let (status, page) = server.post_json("/search", &json!({ "intersects": point }));
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(ids(&page), set_of(&sony_items[1..2]));
+    let coordinate = |i: usize| position[i].as_f64().expect("picture coordinate");
+    let (lon, lat) = (coordinate(0), coordinate(1));
+    let line = json!({"type": "LineString", "coordinates": [[lon - 1.0, lat], [lon + 1.0, lat]]});
+    let collection = json!({"type": "GeometryCollection", "geometries": [line]});
+    let (status, page) = server.post_json("/search", &json!({ "intersects": collection }));
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(ids(&page).contains(&sony_items[1]), "{page}");
+    let (status, page) = server.post_json(
+        "/search",
+        &json!({"intersects": {"type": "Point", "coordinates": [lon + 0.001, lat]}}),
+    );
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(ids(&page), BTreeSet::new());
+
+    let page = server.get_ok("/search?bbox=-2,48,0,-1,49,100");
+    assert_eq!(ids(&page), set_of(&sony_items));
+    let page = server.get_ok("/search?limit=100000");
+    assert_eq!(ids(&page).len(), 10);
+
+    let (status, body) = server.post_json(
+        "/search",
+        &json!({"bbox": [-2, 48, -1, 49], "intersects": point}),
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(
+        &server,
+        "/search?bbox=%5B-2,48,-1,49%5D",
+        StatusCode::BAD_REQUEST,
+        "Parameter bbox must be in format minX,minY,maxX,maxY, without brackets",
+    );
+    assert_error(
+        &server,
+        "/search?datetime=2022-10-19",
+        StatusCode::BAD_REQUEST,
+        "Invalid `datetime` argument",
+    );
+}
+
 #[test]
 fn read_errors_are_json_with_geovisio_messages() {
     let Catalog { server, gopro, .. } = catalog();
