@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api", get(catalog::landing))
         .route("/api/conformance", get(catalog::conformance))
         .route("/api/configuration", get(catalog::configuration))
+        .route("/api/docs/specs.json", get(catalog::openapi))
         .route("/api/queryables", get(catalog::queryables))
         .route("/static/logo.svg", get(catalog::logo))
         // Browsers ask for it on their own, whatever the pages link to; SVG is read there too.

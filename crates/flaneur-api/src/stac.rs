@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::InstanceInfo;
 use crate::url::BaseUrl;
 
+pub mod openapi;
 pub mod queryables;
 pub mod user;
 
@@ -126,6 +127,7 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
             link("self", Some("application/json"), api("/"), None),
             link("root", Some("application/json"), api("/"), Some("Instance catalog")),
             link("conformance", Some("application/json"), api("/conformance"), None),
+            link("service-desc", Some(openapi::MEDIA_TYPE), api(openapi::PATH), None),
             link("data", Some("application/json"), api("/collections"), None),
             link("data", Some("application/rss+xml"), api("/collections?format=rss"), None),
             link("child", Some("application/json"), api("/users"), None),

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
@@ -18,6 +18,18 @@ pub async fn landing(State(state): State<AppState>, base: BaseUrl) -> ApiResult<
 /// `GET /api/conformance`.
 pub async fn conformance() -> Json<Value> {
     Json(json!({ "conformsTo": stac::CONFORMANCE }))
+}
+
+/// `GET /api/docs/specs.json`: the OpenAPI description of the read API.
+pub async fn openapi(base: BaseUrl) -> impl IntoResponse {
+    let document = stac::openapi::document(&base, env!("CARGO_PKG_VERSION"));
+    (
+        [
+            (CONTENT_TYPE, stac::openapi::MEDIA_TYPE),
+            (CACHE_CONTROL, stac::queryables::CACHE_CONTROL),
+        ],
+        document.to_string(),
+    )
 }
 
 /// `GET /api/configuration`: instance description and upload defaults.
