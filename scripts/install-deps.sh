@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing Flâneur needs on Debian: cmake and nasm (the JPEG codec
 # is built from source with SIMD), Node.js and npm (the web front-end is built from npm
-# packages), and, with --test, exiftool, Chromium (the browser test of the front-end) and a
-# Python virtual environment holding the Panoramax command-line uploader used by the
-# compatibility tests.
+# packages), and, with --test, exiftool, Chromium (the browser test of the front-end) and
+# Python virtual environments holding the Panoramax command-line uploader used by the
+# compatibility tests and the STAC API validator.
 #
-# Prints nothing to stdout but, with --test, the path of the panoramax_cli executable.
+# Prints nothing to stdout but, with --test, the path of the panoramax_cli executable on one
+# line and the path of the stac-api-validator executable on the next.
 set -euo pipefail
 
 with_test=false
@@ -49,4 +50,11 @@ if $with_test; then
     "$venv/bin/pip" install --quiet panoramax-cli==1.4.1 >&2
   fi
   echo "$venv/bin/panoramax_cli"
+
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/venv-stac-api-validator-0.6.8"
+  if [ ! -x "$venv/bin/stac-api-validator" ]; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet stac-api-validator==0.6.8 >&2
+  fi
+  echo "$venv/bin/stac-api-validator"
 fi

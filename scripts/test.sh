@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, integration tests that start the real server and drive it over
-# HTTP with real pictures and the real Panoramax command-line uploader, then the browser test
-# of the web front-end (Chromium on the map, the viewer and the upload page).
+# HTTP with real pictures, the real Panoramax command-line uploader and the STAC API validator,
+# then the browser test of the web front-end (Chromium on the map, the viewer and the upload
+# page).
 #
-# It installs what it needs (build tools, the uploader in a virtual environment), fetches the
-# test pictures once into a cache, and keeps the build in a cache folder outside the clone.
+# It installs what it needs (build tools, the uploader and the validator in virtual
+# environments), fetches the test pictures once into a cache, and keeps the build in a cache
+# folder outside the clone.
 # Extra arguments go to `cargo test`. The browser test keeps its screenshots in
 # web/test-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FLANEUR_PANORAMAX_CLI="$(scripts/install-deps.sh --test)"
+tools="$(scripts/install-deps.sh --test)"
+FLANEUR_PANORAMAX_CLI="$(sed -n 1p <<<"$tools")"
+FLANEUR_STAC_API_VALIDATOR="$(sed -n 2p <<<"$tools")"
 FLANEUR_TESTDATA="$(scripts/fetch-testdata.sh)"
-export FLANEUR_PANORAMAX_CLI FLANEUR_TESTDATA
+export FLANEUR_PANORAMAX_CLI FLANEUR_STAC_API_VALIDATOR FLANEUR_TESTDATA
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/target}"
 
 cargo test --workspace "$@"

@@ -11,6 +11,7 @@ mod read;
 mod restart;
 mod server;
 mod shapes;
+mod stac_api_validator;
 mod status;
 mod tiles;
 mod upload;
