@@ -3,25 +3,13 @@
 
 use reqwest::StatusCode;
 use reqwest::header;
-use serde_json::json;
 
 use crate::server::Server;
 use crate::{GOPRO, SONY, pictures};
 
 /// Uploads pictures in a new upload set and returns its sequence once ready.
 fn sequence(server: &Server, title: &str, names: &[&str], visibility: &str) -> String {
-    let (status, set) = server.post_json(
-        "/upload_sets",
-        &json!({ "title": title, "estimated_nb_files": names.len(), "visibility": visibility }),
-    );
-    assert_eq!(status, StatusCode::OK, "{set}");
-    let set = set["id"].as_str().expect("upload set id").to_owned();
-    server.upload_all(&set, &pictures(names));
-    let set_json = server.wait_ready(&set);
-    set_json["associated_collections"][0]["id"]
-        .as_str()
-        .expect("collection id")
-        .to_owned()
+    server.upload_sequence(title, &pictures(names), visibility)
 }
 
 /// `(title, guid, georss:point)` of each item of a feed, after checking it is RSS 2.0.

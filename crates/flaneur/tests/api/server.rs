@@ -258,6 +258,24 @@ impl Server {
         .unwrap_or_else(|last| panic!("{last}\nlogs:\n{}", self.logs()))
     }
 
+    /// Uploads files into a new upload set of the given title and visibility, waits until it is
+    /// ready, and returns the id of its (first) sequence.
+    pub fn upload_sequence(&self, title: &str, files: &[PathBuf], visibility: &str) -> String {
+        let body = json!({
+            "title": title,
+            "estimated_nb_files": files.len(),
+            "visibility": visibility,
+        });
+        let (status, set) = self.post_json("/upload_sets", &body);
+        assert_eq!(status, StatusCode::OK, "creating an upload set: {set}");
+        let set = set["id"].as_str().expect("upload set id").to_owned();
+        self.upload_all(&set, files);
+        self.wait_ready(&set)["associated_collections"][0]["id"]
+            .as_str()
+            .expect("collection id")
+            .to_owned()
+    }
+
     /// Every item of a collection, following `next` links.
     pub fn collection_items(&self, collection: &str) -> Vec<Value> {
         let mut url = self.url(&format!("/collections/{collection}/items"));

@@ -19,18 +19,7 @@ fn default_account(server: &Server) -> String {
 
 /// Uploads pictures in a new upload set and returns its sequence once ready.
 fn sequence(server: &Server, title: &str, names: &[&str], visibility: &str) -> String {
-    let (status, set) = server.post_json(
-        "/upload_sets",
-        &json!({ "title": title, "estimated_nb_files": names.len(), "visibility": visibility }),
-    );
-    assert_eq!(status, StatusCode::OK, "{set}");
-    let set = set["id"].as_str().expect("upload set id").to_owned();
-    server.upload_all(&set, &pictures(names));
-    let set_json = server.wait_ready(&set);
-    set_json["associated_collections"][0]["id"]
-        .as_str()
-        .expect("collection id")
-        .to_owned()
+    server.upload_sequence(title, &pictures(names), visibility)
 }
 
 /// Sequence ids of the `child` links of a document.
