@@ -51,14 +51,16 @@ pub fn json_body(
     Ok(body)
 }
 
-/// Reads `limit` within `1..=max`.
-pub fn limit(value: Option<&str>, max: usize, message: &str) -> Result<Option<usize>, ApiError> {
-    let Some(v) = value.filter(|v| !v.is_empty()) else {
+/// Reads the `limit` parameter within `1..=max`, refused with Panoramax's message otherwise.
+pub fn limit(params: &Params, max: usize) -> Result<Option<usize>, ApiError> {
+    let Some(v) = params.get("limit").filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     match v.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
-        _ => Err(ApiError::bad_request(message)),
+        _ => Err(ApiError::bad_request(format!(
+            "limit parameter should be an integer between 1 and {max}"
+        ))),
     }
 }
 

@@ -47,12 +47,7 @@ pub async fn list(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let is_rss = wants_rss(&params, &headers)?;
-    let limit = params::limit(
-        params.get("limit").map(String::as_str),
-        MAX_LIMIT,
-        "limit parameter should be an integer between 1 and 1000",
-    )?
-    .unwrap_or(DEFAULT_LIMIT);
+    let limit = params::limit(&params, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let mut query = SequenceQuery {
         limit,
         newest_first: is_rss,

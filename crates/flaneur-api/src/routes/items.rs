@@ -43,11 +43,7 @@ pub async fn list(
     Query(params): Query<Params>,
 ) -> ApiResult<Response> {
     let id = params::sequence_id(&id)?;
-    let limit = params::limit(
-        params.get("limit").map(String::as_str),
-        MAX_LIMIT,
-        "limit parameter should be an integer between 1 and 10000",
-    )?;
+    let limit = params::limit(&params, MAX_LIMIT)?;
     let after = match params.get("startAfterRank").filter(|v| !v.is_empty()) {
         Some(v) => match v.parse::<i64>() {
             Ok(r) if r >= 1 => Some(r),

@@ -50,12 +50,7 @@ pub async fn search(
             "Parameter q is required: give part of the user name to look for",
         ));
     };
-    let limit = params::limit(
-        params.get("limit").map(String::as_str),
-        MAX_USERS,
-        "limit parameter should be an integer between 1 and 1000",
-    )?
-    .unwrap_or(DEFAULT_SEARCH_LIMIT);
+    let limit = params::limit(&params, MAX_USERS)?.unwrap_or(DEFAULT_SEARCH_LIMIT);
     let found = state.services.search_users(text, limit).await?;
     Ok(Json(stac::user::user_search(&base, &found)))
 }
@@ -136,12 +131,7 @@ fn listing(params: &Params) -> Result<SequenceQuery, ApiError> {
             "Parameter filter is not supported on this instance yet; use bbox to narrow the list",
         ));
     }
-    let limit = params::limit(
-        params.get("limit").map(String::as_str),
-        MAX_LIMIT,
-        "limit parameter should be an integer between 1 and 1000",
-    )?
-    .unwrap_or(DEFAULT_LIMIT);
+    let limit = params::limit(params, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let mut query = SequenceQuery {
         limit,
         newest_first: newest_first(params.get("sortby").map(String::as_str))?,
