@@ -47,6 +47,23 @@ where
         .map_err(|e: T::Err| Error::corrupt(table, format!("{col}: {e}")))
 }
 
+/// Reads a nullable text column and parses it when present.
+pub(super) fn parse_opt_col<T: std::str::FromStr>(
+    row: &SqliteRow,
+    table: &'static str,
+    col: &str,
+) -> Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: Option<String> = row.try_get(col).map_err(|e| Error::corrupt(table, e))?;
+    text.map(|t| {
+        t.parse()
+            .map_err(|e: T::Err| Error::corrupt(table, format!("{col}: {e}")))
+    })
+    .transpose()
+}
+
 pub(super) fn get<'r, T>(row: &'r SqliteRow, table: &'static str, col: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
@@ -91,7 +108,6 @@ pub(super) fn picture_from_row(row: &SqliteRow) -> Result<Picture> {
 /// Decodes a `SELECT * FROM sequences` row.
 pub(super) fn sequence_from_row(row: &SqliteRow) -> Result<Sequence> {
     let t = "sequences";
-    let upload_set_id: Option<String> = get(row, t, "upload_set_id")?;
     let bbox = match (
         get::<Option<f64>>(row, t, "min_lon")?,
         get::<Option<f64>>(row, t, "min_lat")?,
@@ -103,10 +119,7 @@ pub(super) fn sequence_from_row(row: &SqliteRow) -> Result<Sequence> {
     };
     Ok(Sequence {
         id: parse_col(row, t, "id")?,
-        upload_set_id: match upload_set_id {
-            Some(s) => Some(s.parse().map_err(|e| Error::corrupt(t, e))?),
-            None => None,
-        },
+        upload_set_id: parse_opt_col(row, t, "upload_set_id")?,
         account_id: parse_col(row, t, "account_id")?,
         title: get(row, t, "title")?,
         status: parse_col(row, t, "status")?,

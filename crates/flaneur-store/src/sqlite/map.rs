@@ -6,7 +6,7 @@ use flaneur_model::{AccountId, camera_model, h_pixel_density};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::codec::{from_micros, get, parse_col, push_bbox_overlap};
+use super::codec::{from_micros, get, parse_col, parse_opt_col, push_bbox_overlap};
 use crate::catalog::{DataVersion, GridCell, MapPicture, MapQuery, MapSequence};
 use crate::track::decode_lines;
 use crate::{Error, Result};
@@ -50,17 +50,13 @@ pub(super) async fn map_sequences(pool: &SqlitePool, query: &MapQuery) -> Result
 fn map_sequence_from_row(row: &SqliteRow) -> Result<MapSequence> {
     let t = "map_sequences";
     let bytes: Vec<u8> = get(row, t, "lines")?;
-    let projection: Option<String> = get(row, t, "projection")?;
     Ok(MapSequence {
         id: parse_col(row, t, "id")?,
         account_id: parse_col(row, t, "account_id")?,
         visibility: parse_col(row, t, "visibility")?,
         lines: decode_lines(&bytes).ok_or_else(|| Error::corrupt(t, "lines: malformed"))?,
         model: get(row, t, "model")?,
-        projection: match projection {
-            Some(p) => Some(p.parse().map_err(|e| Error::corrupt(t, e))?),
-            None => None,
-        },
+        projection: parse_opt_col(row, t, "projection")?,
         capture_date: get(row, t, "capture_date")?,
         gps_accuracy_m: get(row, t, "gps_accuracy_m")?,
         h_pixel_density: get(row, t, "h_pixel_density")?,

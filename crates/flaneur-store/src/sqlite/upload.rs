@@ -8,7 +8,7 @@ use flaneur_model::{
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
-use super::codec::{from_micros, parse_col, to_micros};
+use super::codec::{from_micros, parse_col, parse_opt_col, to_micros};
 use super::job;
 use crate::catalog::InsertOutcome;
 use crate::{Error, Result};
@@ -111,7 +111,6 @@ pub(super) async fn upload_set(pool: &SqlitePool, id: UploadSetId) -> Result<Opt
 fn file_from_row(row: &SqliteRow) -> Result<UploadFile> {
     let t = "files";
     let get_err = |e: sqlx::Error| Error::corrupt(t, e);
-    let picture_id: Option<String> = row.try_get("picture_id").map_err(get_err)?;
     let reason: Option<String> = row.try_get("rejection_reason").map_err(get_err)?;
     let rejection = match reason {
         Some(reason) => {
@@ -133,10 +132,7 @@ fn file_from_row(row: &SqliteRow) -> Result<UploadFile> {
         file_name: row.try_get("file_name").map_err(get_err)?,
         size_bytes: size.and_then(|s| u64::try_from(s).ok()),
         content_md5: row.try_get("content_md5").map_err(get_err)?,
-        picture_id: match picture_id {
-            Some(p) => Some(p.parse().map_err(|e| Error::corrupt(t, e))?),
-            None => None,
-        },
+        picture_id: parse_opt_col(row, t, "picture_id")?,
         inserted_at: from_micros(row.try_get("inserted_at").map_err(get_err)?),
         rejection,
     })
