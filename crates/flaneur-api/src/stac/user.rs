@@ -78,6 +78,26 @@ pub fn user_search(base: &BaseUrl, accounts: &[(AccountId, String)]) -> Value {
 }
 
 /// A `child` link to a sequence, with what a list of sequences shows without opening each.
+/// The links of a listing of one account's sequences: root and parent, the page's own links,
+/// then one `child` link a sequence.
+fn listing_links(
+    base: &BaseUrl,
+    page: Vec<Value>,
+    children: impl Iterator<Item = Value>,
+) -> Vec<Value> {
+    let parent = link(
+        "parent",
+        Some("application/json"),
+        base.api("/"),
+        Some("Instance catalog"),
+    );
+    [root_link(base), parent]
+        .into_iter()
+        .chain(page)
+        .chain(children)
+        .collect()
+}
+
 fn sequence_child(base: &BaseUrl, s: &Sequence) -> Value {
     let interval = match (s.min_captured_at, s.max_captured_at) {
         (Some(a), Some(b)) => json!([[ts(a), ts(b)]]),
@@ -116,17 +136,8 @@ pub fn user_collection(
         Some((a, b)) => json!([[ts(a), ts(b)]]),
         None => json!([[null, null]]),
     };
-    let mut all_links = vec![
-        root_link(base),
-        link(
-            "parent",
-            Some("application/json"),
-            base.api("/"),
-            Some("Instance catalog"),
-        ),
-    ];
-    all_links.extend(links);
-    all_links.extend(sequences.iter().map(|s| sequence_child(base, s)));
+    let children = sequences.iter().map(|s| sequence_child(base, s));
+    let all_links = listing_links(base, links, children);
     compact(json!({
         "type": "Collection",
         "stac_version": STAC_VERSION,
@@ -155,24 +166,15 @@ pub fn user_catalog(
     sequences: &[Sequence],
     links: Vec<Value>,
 ) -> Value {
-    let mut all_links = vec![
-        root_link(base),
-        link(
-            "parent",
-            Some("application/json"),
-            base.api("/"),
-            Some("Instance catalog"),
-        ),
-    ];
-    all_links.extend(links);
-    all_links.extend(sequences.iter().map(|s| {
+    let children = sequences.iter().map(|s| {
         link(
             "child",
             Some("application/json"),
             base.api(&format!("/collections/{}", s.id)),
             Some(&s.title),
         )
-    }));
+    });
+    let all_links = listing_links(base, links, children);
     json!({
         "stac_version": STAC_VERSION,
         "type": "Catalog",
