@@ -614,17 +614,23 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_tile_asked_for_many_times_at_once_is_kept_once_and_forgotten_after() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (services, _) = hidden_walk(dir.path()).await;
+    /// The walk's tile at zoom 15 and the data version once a first map read has redrawn the
+    /// new lines (which moves the version).
+    async fn settled_tile(services: &Services) -> (TileId, DataVersion) {
         let tile = TileId::containing(15, 2.0, 48.0001);
         let version = services.map_version().await.expect("version");
         services
             .map_tile(MapKind::General, tile, &version)
             .await
             .expect("tile");
-        let version = services.map_version().await.expect("version");
+        (tile, services.map_version().await.expect("version"))
+    }
+
+    #[tokio::test]
+    async fn a_tile_asked_for_many_times_at_once_is_kept_once_and_forgotten_after() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (services, _) = hidden_walk(dir.path()).await;
+        let (tile, version) = settled_tile(&services).await;
         let asks = (0..8).map(|_| services.map_tile(MapKind::General, tile, &version));
         let tiles = futures::future::join_all(asks).await;
         assert!(tiles.iter().all(Result::is_ok));
@@ -642,14 +648,7 @@ mod tests {
     async fn tiles_of_unknown_accounts_are_not_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (services, owner) = hidden_walk(dir.path()).await;
-        let tile = TileId::containing(15, 2.0, 48.0001);
-        // A first map read redraws the new lines, which moves the version.
-        let version = services.map_version().await.expect("version");
-        services
-            .map_tile(MapKind::General, tile, &version)
-            .await
-            .expect("tile");
-        let version = services.map_version().await.expect("version");
+        let (tile, version) = settled_tile(&services).await;
         let kept = services.map.tiles.used_bytes();
         let unknown = MapKind::User(AccountId::new());
         services
