@@ -368,8 +368,14 @@ fn format_utc_offset(secs: i32) -> String {
 }
 
 #[cfg(test)]
+#[path = "../tests/support/testdata.rs"]
+mod testdata;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    use testdata::pictures_dir;
 
     /// A writer that reports a closed pipe, as stdout does under `| head -1`.
     struct ClosedPipe;
@@ -432,25 +438,6 @@ mod tests {
         assert_eq!(code, ExitCode::FAILURE);
         let text = String::from_utf8(out).expect("utf-8 output");
         assert!(text.contains("notes.jpg\n  error ("), "{text}");
-    }
-
-    /// The shared real pictures; see `scripts/fetch-testdata.sh`.
-    fn pictures_dir() -> PathBuf {
-        let root = std::env::var_os("FLANEUR_TESTDATA")
-            .map(PathBuf::from)
-            .or_else(|| {
-                let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from);
-                let cache =
-                    cache.or_else(|| Some(PathBuf::from(std::env::var_os("HOME")?).join(".cache")));
-                cache.map(|cache| cache.join("flaneur/testdata"))
-            });
-        let dir = root.map(|root| root.join("pictures")).unwrap_or_default();
-        assert!(
-            dir.join("1.jpg").is_file(),
-            "test pictures not found in '{}': run scripts/fetch-testdata.sh",
-            dir.display()
-        );
-        dir
     }
 
     #[test]

@@ -2,30 +2,15 @@
 //! shared real pictures (fetched by `scripts/fetch-testdata.sh`).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+#[path = "support/testdata.rs"]
+mod testdata;
+
+use testdata::pictures_dir;
 
 fn flaneur() -> Command {
     Command::new(env!("CARGO_BIN_EXE_flaneur"))
-}
-
-/// The shared real pictures, where `scripts/fetch-testdata.sh` puts them.
-fn pictures_dir() -> PathBuf {
-    let root = std::env::var_os("FLANEUR_TESTDATA")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from);
-            let cache =
-                cache.or_else(|| Some(PathBuf::from(std::env::var_os("HOME")?).join(".cache")));
-            cache.map(|cache| cache.join("flaneur/testdata"))
-        });
-    let dir = root.map(|root| root.join("pictures")).unwrap_or_default();
-    assert!(
-        dir.join("1.jpg").is_file(),
-        "test pictures not found in '{}': run scripts/fetch-testdata.sh",
-        dir.display()
-    );
-    dir
 }
 
 #[test]
