@@ -13,6 +13,8 @@ mod picture;
 mod search;
 mod sequence;
 mod sequence_line;
+#[cfg(test)]
+mod updated;
 mod upload;
 
 use std::path::Path;

@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sequences_by_account",
         include_str!("../../migrations/sqlite/0007_sequences_by_account.sql"),
     ),
+    (
+        8,
+        "updated_at",
+        include_str!("../../migrations/sqlite/0008_updated_at.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

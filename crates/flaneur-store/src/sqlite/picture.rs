@@ -1,10 +1,9 @@
 //! Reads and state changes of single pictures and of a sequence's pictures.
 
-use chrono::Utc;
 use flaneur_model::{Picture, PictureId, PictureStatus, SequenceId, UploadSetId};
 use sqlx::SqlitePool;
 
-use super::codec::{PICTURE_COLUMNS, picture_from_row, to_micros};
+use super::codec::{PICTURE_COLUMNS, picture_from_row};
 use super::upload::delete_picture_row;
 use crate::catalog::RankQuery;
 use crate::{Error, Result};
@@ -71,10 +70,11 @@ pub(super) async fn set_picture_status(
     status: PictureStatus,
     error: Option<&str>,
 ) -> Result<()> {
-    sqlx::query("UPDATE pictures SET status = ?, process_error = ?, updated_at = ? WHERE id = ?")
+    // No write of this module sets `updated_at`: the triggers of the `updated_at` migration
+    // move it when the row really changes.
+    sqlx::query("UPDATE pictures SET status = ?, process_error = ? WHERE id = ?")
         .bind(status.as_str())
         .bind(error)
-        .bind(to_micros(Utc::now()))
         .bind(id.to_string())
         .execute(pool)
         .await
@@ -93,8 +93,6 @@ pub(super) async fn transition_picture(
     sql.push_bind(to.as_str())
         .push(", process_error = ")
         .push_bind(error.map(str::to_owned))
-        .push(", updated_at = ")
-        .push_bind(to_micros(Utc::now()))
         .push(" WHERE id = ")
         .push_bind(id.to_string())
         .push(" AND status IN (");

@@ -291,14 +291,16 @@ pub(super) async fn apply_dispatch(
         };
         let id_text = id.to_string();
 
+        // A sequence made again keeps its `updated_at` unless its row changes: the triggers of
+        // the `updated_at` migration move it then, as they do for each write below.
         sqlx::query(
             "INSERT INTO sequences (id, upload_set_id, account_id, title, status, visibility,
                  sorted_by, user_agent, relative_heading_deg, created_at, updated_at, length_km,
                  gps_accuracy_m)
              VALUES (?, ?, ?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = 'ready',
-                 sorted_by = excluded.sorted_by, updated_at = excluded.updated_at,
-                 length_km = excluded.length_km, gps_accuracy_m = excluded.gps_accuracy_m",
+                 sorted_by = excluded.sorted_by, length_km = excluded.length_km,
+                 gps_accuracy_m = excluded.gps_accuracy_m",
         )
         .bind(&id_text)
         .bind(&set_text)
@@ -338,17 +340,13 @@ pub(super) async fn apply_dispatch(
             .execute(&mut *tx)
             .await
             .map_err(Error::db("write sequence rank"))?;
-            sqlx::query(
-                "UPDATE pictures SET heading_deg = ?, heading_computed = ?, updated_at = ?
-                 WHERE id = ?",
-            )
-            .bind(picture.heading_deg)
-            .bind(i64::from(picture.heading_computed))
-            .bind(now)
-            .bind(&pic_text)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("write picture heading"))?;
+            sqlx::query("UPDATE pictures SET heading_deg = ?, heading_computed = ? WHERE id = ?")
+                .bind(picture.heading_deg)
+                .bind(i64::from(picture.heading_computed))
+                .bind(&pic_text)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db("write picture heading"))?;
         }
         refresh_sequence_figures(&mut tx, &id_text).await?;
         ids.push(id);
@@ -361,15 +359,11 @@ pub(super) async fn apply_dispatch(
             .execute(&mut *tx)
             .await
             .map_err(Error::db("clear old sequence"))?;
-        sqlx::query(
-            "UPDATE sequences SET status = 'deleted', nb_pictures = 0, updated_at = ?
-             WHERE id = ?",
-        )
-        .bind(now)
-        .bind(&old)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("tombstone old sequence"))?;
+        sqlx::query("UPDATE sequences SET status = 'deleted', nb_pictures = 0 WHERE id = ?")
+            .bind(&old)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("tombstone old sequence"))?;
     }
 
     // 4. Duplicates: refused as such on their file, their files removed by a job.
@@ -399,14 +393,11 @@ pub(super) async fn apply_dispatch(
             .execute(&mut *tx)
             .await
             .map_err(Error::db("unlink duplicate"))?;
-        sqlx::query(
-            "UPDATE pictures SET status = 'waiting-for-delete', updated_at = ? WHERE id = ?",
-        )
-        .bind(now)
-        .bind(&pic_text)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("mark duplicate"))?;
+        sqlx::query("UPDATE pictures SET status = 'waiting-for-delete' WHERE id = ?")
+            .bind(&pic_text)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("mark duplicate"))?;
         sqlx::query("DELETE FROM jobs WHERE kind = 'prepare' AND target = ?")
             .bind(&pic_text)
             .execute(&mut *tx)

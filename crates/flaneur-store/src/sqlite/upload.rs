@@ -214,15 +214,11 @@ pub(super) async fn delete_upload_set(pool: &SqlitePool, id: UploadSetId) -> Res
     }
 
     // 1. Sequences become tombstones, so harvesters learn they are gone.
-    sqlx::query(
-        "UPDATE sequences SET status = 'deleted', updated_at = ?, nb_pictures = 0
-         WHERE upload_set_id = ?",
-    )
-    .bind(to_micros(Utc::now()))
-    .bind(&id_text)
-    .execute(&mut *tx)
-    .await
-    .map_err(Error::db("delete upload set sequences"))?;
+    sqlx::query("UPDATE sequences SET status = 'deleted', nb_pictures = 0 WHERE upload_set_id = ?")
+        .bind(&id_text)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("delete upload set sequences"))?;
 
     // 2. Each picture's files are removed by a job; the rows go now, with their space index
     //    entries and pending processing jobs.
