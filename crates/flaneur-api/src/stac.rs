@@ -366,6 +366,18 @@ fn neighbour_link(base: &BaseUrl, rel: &str, p: &Picture) -> Value {
     })
 }
 
+/// A `related` link: a picture of another sequence taken from about the same place, with the
+/// capture time the viewer offers it by.
+pub fn related_link(base: &BaseUrl, p: &Picture) -> Value {
+    let mut link = neighbour_link(base, "related", p);
+    link["datetime"] = json!(
+        p.base
+            .captured_at
+            .to_rfc3339_opts(SecondsFormat::Secs, true)
+    );
+    link
+}
+
 /// A picture as a STAC item.
 pub fn item(
     base: &BaseUrl,

@@ -4,17 +4,25 @@
 use std::ops::Range;
 
 use flaneur_model::{
-    AccountId, Picture, PictureId, PictureStatus, Sequence, SequenceId, SequenceStatus, Visibility,
+    AccountId, Picture, PictureId, PictureStatus, Projection, Sequence, SequenceId, SequenceStatus,
+    Visibility,
 };
 use flaneur_store::{
-    AccountSummary, BlobBody, Extent, Page, PictureQuery, RankQuery, SequenceCursor, SequenceQuery,
-    blob_keys,
+    AccountSummary, BlobBody, Extent, NearbyQuery, Page, PictureQuery, RankQuery, SequenceCursor,
+    SequenceQuery, blob_keys,
 };
 
 use crate::{Error, Result, Services};
 
 /// Most accounts a listing of users returns, as on Panoramax instances.
 pub const MAX_USERS: usize = 1000;
+
+/// How far a picture of another sequence may be to be related to an item, in metres.
+pub const RELATED_WITHIN_M: f64 = 15.0;
+
+/// How far apart two known headings may be, in degrees, for a picture of another sequence to
+/// be related to a flat item: a flat picture facing away shows another scene.
+pub const RELATED_MAX_HEADING_GAP_DEG: f64 = 101.0;
 
 /// A file of a picture that clients can fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +51,9 @@ pub struct ItemView {
     pub prev: Option<Picture>,
     /// The ready picture after it.
     pub next: Option<Picture>,
+    /// The nearest picture of each other sequence seen from about the same place, nearest
+    /// first.
+    pub related: Vec<Picture>,
 }
 
 /// Who reads, which decides what non-public data they may see.
@@ -230,7 +241,8 @@ impl Services {
         Ok(self.catalog.sequence_rank_bounds(id).await?)
     }
 
-    /// A picture with its neighbours, whatever its processing state, if it may be seen.
+    /// A picture with its neighbours and related pictures, whatever its processing state, if
+    /// it may be seen.
     ///
     /// # Errors
     /// [`Error::ItemNotFound`] when it does not exist or may not be seen.
@@ -242,10 +254,27 @@ impl Services {
         let (prev, next) = self.catalog.sequence_neighbours(seq, rank).await?;
         let prev = prev.filter(picture_is_visible);
         let next = next.filter(picture_is_visible);
+
+        // A 360° picture shows every direction, so only a flat one with a known heading asks
+        // the others to face its way.
+        let facing = match (picture.base.projection, picture.base.heading_deg) {
+            (Projection::Flat, Some(heading)) => Some((heading, RELATED_MAX_HEADING_GAP_DEG)),
+            _ => None,
+        };
+        let nearby = NearbyQuery {
+            lon: picture.base.lon,
+            lat: picture.base.lat,
+            sequence: seq,
+            within_m: RELATED_WITHIN_M,
+            facing,
+        };
+        let related = self.catalog.nearby_pictures(&nearby).await?;
+        let related = related.into_iter().filter(picture_is_visible).collect();
         Ok(ItemView {
             picture,
             prev,
             next,
+            related,
         })
     }
 

@@ -152,6 +152,22 @@ pub struct RankQuery {
     pub include_unready: bool,
 }
 
+/// Pictures around one picture, for its `related` links.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NearbyQuery {
+    /// Longitude of the picture.
+    pub lon: f64,
+    /// Latitude of the picture.
+    pub lat: f64,
+    /// The picture's sequence, whose pictures are left out.
+    pub sequence: SequenceId,
+    /// How far a picture may be, in metres.
+    pub within_m: f64,
+    /// `(heading, largest gap)` in degrees: pictures with a heading must face within the gap
+    /// of this heading. Pictures without one always qualify.
+    pub facing: Option<(f64, f64)>,
+}
+
 /// A picture search. Results are ordered by most recently updated first, then id.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PictureQuery {
@@ -413,6 +429,10 @@ pub trait Catalog: Send + Sync + 'static {
         id: SequenceId,
         rank: i64,
     ) -> Result<(Option<Picture>, Option<Picture>)>;
+
+    /// Ready pictures visible to anyone in other ready sequences visible to anyone near a
+    /// point: the nearest one of each such sequence, nearest first.
+    async fn nearby_pictures(&self, query: &NearbyQuery) -> Result<Vec<Picture>>;
 
     // --- search -------------------------------------------------------------------------------
 

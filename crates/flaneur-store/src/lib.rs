@@ -19,8 +19,9 @@ pub use area::Area;
 pub use blob::{BlobBody, BlobMeta, BlobStore, FsBlobStore, blob_keys};
 pub use catalog::{
     AccountSummary, Catalog, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
-    MapPicture, MapQuery, MapSequence, Page, PictureQuery, PlannedDuplicate, PlannedPicture,
-    PlannedSequence, RankQuery, SequenceCursor, SequenceQuery, SequenceSummary, TimeRange,
+    MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, PlannedDuplicate,
+    PlannedPicture, PlannedSequence, RankQuery, SequenceCursor, SequenceQuery, SequenceSummary,
+    TimeRange,
 };
 pub use error::{Error, Result};
 pub use sqlite::SqliteCatalog;

@@ -34,7 +34,8 @@ use tracing::{info, warn};
 
 use crate::catalog::{
     AccountSummary, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture,
-    MapQuery, MapSequence, Page, PictureQuery, RankQuery, SequenceQuery, SequenceSummary,
+    MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceQuery,
+    SequenceSummary,
 };
 use crate::{Catalog, Error, Result};
 
@@ -242,6 +243,10 @@ impl Catalog for SqliteCatalog {
         rank: i64,
     ) -> Result<(Option<Picture>, Option<Picture>)> {
         picture::sequence_neighbours(&self.reader, id, rank).await
+    }
+
+    async fn nearby_pictures(&self, query: &NearbyQuery) -> Result<Vec<Picture>> {
+        picture::nearby_pictures(&self.reader, query).await
     }
 
     async fn search_pictures(&self, query: &PictureQuery) -> Result<Vec<Picture>> {

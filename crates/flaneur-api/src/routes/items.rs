@@ -140,7 +140,7 @@ pub async fn one_in_collection(
     one(state, base, Path(item)).await
 }
 
-/// `GET /api/pictures/{id}`: one picture with its `prev`/`next` links.
+/// `GET /api/pictures/{id}`: one picture with its `prev`/`next` and `related` links.
 pub async fn one(
     State(state): State<AppState>,
     base: BaseUrl,
@@ -149,12 +149,17 @@ pub async fn one(
     let id = params::picture_id(&id)?;
     let view = state.services.item(id).await?;
     let producer = producer_name(&state, view.picture.base.account_id).await?;
-    let item = stac::item(
+    let mut item = stac::item(
         &base,
         &state.info,
         &view.picture,
         &producer,
         (view.prev.as_ref(), view.next.as_ref()),
     );
+    // Only the single item has them, as on Panoramax instances: a list would cost one space
+    // query per item.
+    if let Some(links) = item["links"].as_array_mut() {
+        links.extend(view.related.iter().map(|p| stac::related_link(&base, p)));
+    }
     Ok(geojson(item))
 }

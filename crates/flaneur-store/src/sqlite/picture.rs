@@ -1,11 +1,11 @@
 //! Reads and state changes of single pictures and of a sequence's pictures.
 
 use flaneur_model::{Picture, PictureId, PictureStatus, SequenceId, UploadSetId};
-use sqlx::SqlitePool;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::codec::{PICTURE_COLUMNS, picture_from_row};
+use super::codec::{PICTURE_COLUMNS, picture_from_row, push_bbox_overlap};
 use super::upload::delete_picture_row;
-use crate::catalog::RankQuery;
+use crate::catalog::{NearbyQuery, RankQuery};
 use crate::{Error, Result};
 
 pub(super) async fn pictures_by_md5(
@@ -170,7 +170,8 @@ pub(super) async fn sequence_neighbours(
         format!(
             "SELECT {PICTURE_COLUMNS} FROM sequence_pictures sp
              JOIN pictures p ON p.id = sp.picture_id
-             WHERE sp.sequence_id = ? AND sp.rank {op} ? AND p.status = 'ready'
+             WHERE sp.sequence_id = ? AND sp.rank {op} ?
+               AND p.status = 'ready' AND p.visibility = 'anyone'
              ORDER BY sp.rank {order} LIMIT 1"
         )
     };
@@ -187,4 +188,89 @@ pub(super) async fn sequence_neighbours(
     let next = found.pop().flatten();
     let prev = found.pop().flatten();
     Ok((prev, next))
+}
+
+/// Metres per degree of latitude (and of longitude at the equator), on a sphere of the Earth's
+/// mean radius: at 15 m, the flat-Earth distance below is off by far less than a GPS fix.
+const METRES_PER_DEG: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
+
+pub(super) async fn nearby_pictures(
+    pool: &SqlitePool,
+    query: &NearbyQuery,
+) -> Result<Vec<Picture>> {
+    // Metres per degree of longitude shrink with the latitude; near the poles the box spans
+    // every longitude rather than dividing by almost nothing.
+    let x_m_per_deg = METRES_PER_DEG * query.lat.to_radians().cos();
+    let half_lat = query.within_m / METRES_PER_DEG;
+    let half_lon = if x_m_per_deg > query.within_m / 180.0 {
+        query.within_m / x_m_per_deg
+    } else {
+        180.0
+    };
+    let bbox = [
+        query.lon - half_lon,
+        query.lat - half_lat,
+        query.lon + half_lon,
+        query.lat + half_lat,
+    ];
+
+    // One statement: the R*Tree narrows to the box, the squared distance in metres keeps the
+    // circle, and a window keeps the nearest picture of each sequence.
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "WITH near AS (
+             SELECT {PICTURE_COLUMNS}, p.id AS picture_id,
+                 ((p.lon - "
+    ));
+    sql.push_bind(query.lon)
+        .push(") * ")
+        .push_bind(x_m_per_deg)
+        .push(") * ((p.lon - ")
+        .push_bind(query.lon)
+        .push(") * ")
+        .push_bind(x_m_per_deg)
+        .push(") + ((p.lat - ")
+        .push_bind(query.lat)
+        .push(") * ")
+        .push_bind(METRES_PER_DEG)
+        .push(") * ((p.lat - ")
+        .push_bind(query.lat)
+        .push(") * ")
+        .push_bind(METRES_PER_DEG)
+        .push(
+            ") AS distance_m2
+             FROM pictures_rtree r
+             JOIN pictures p ON p.rowid = r.id
+             JOIN sequence_pictures sp ON sp.picture_id = p.id
+             JOIN sequences s ON s.id = sp.sequence_id
+             WHERE p.status = 'ready' AND p.visibility = 'anyone'
+               AND s.status = 'ready' AND s.visibility = 'anyone' AND sp.sequence_id != ",
+        )
+        .push_bind(query.sequence.to_string())
+        .push(" AND ");
+    push_bbox_overlap(&mut sql, "r.", bbox);
+    if let Some((heading, gap)) = query.facing {
+        // Headings lie in [0, 360): the gap between two is the shorter way round.
+        sql.push(" AND (p.heading_deg IS NULL OR min(abs(p.heading_deg - ")
+            .push_bind(heading)
+            .push("), 360 - abs(p.heading_deg - ")
+            .push_bind(heading)
+            .push(")) < ")
+            .push_bind(gap)
+            .push(")");
+    }
+    sql.push(
+        "), nearest AS (
+             SELECT *, row_number() OVER (
+                 PARTITION BY sequence_id ORDER BY distance_m2, picture_id) AS nth
+             FROM near WHERE distance_m2 <= ",
+    )
+    .push_bind(query.within_m * query.within_m)
+    .push(") SELECT * FROM nearest WHERE nth = 1 ORDER BY distance_m2, picture_id");
+
+    let rows = sql
+        .build()
+        .fetch_all(pool)
+        .await
+        .map_err(Error::db("read nearby pictures"))?;
+    rows.iter().map(picture_from_row).collect()
 }

@@ -3,3 +3,4 @@
 
 mod blob;
 mod catalog;
+mod nearby;

@@ -4,6 +4,7 @@
 mod feeds;
 mod guards;
 mod inspect;
+mod item_links;
 mod overrides;
 mod panoramax_cli;
 mod queryables;

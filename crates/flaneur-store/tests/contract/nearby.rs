@@ -1,0 +1,202 @@
+//! The contract of what an item's links are drawn from: nearby pictures of other sequences
+//! (`related`) and neighbours along its own (`prev`, `next`).
+
+use chrono::{TimeZone, Utc};
+use flaneur_model::{
+    AccountId, NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus, Projection,
+    SequenceId, UploadFile, Visibility,
+};
+use flaneur_store::{
+    Catalog, DispatchPlan, NearbyQuery, PlannedPicture, PlannedSequence, SqliteCatalog,
+};
+
+const LON: f64 = 2.0;
+const LAT: f64 = 48.0;
+
+/// A picture to publish: metres east and north of (`LON`, `LAT`), heading, visibility and
+/// whether it is ready.
+struct Spot(f64, f64, Option<f64>, Visibility, bool);
+
+impl Spot {
+    fn at(east_m: f64, north_m: f64, heading_deg: Option<f64>) -> Spot {
+        Spot(east_m, north_m, heading_deg, Visibility::Anyone, true)
+    }
+}
+
+/// Publishes one sequence of the spots, in their order; returns it and its pictures.
+async fn publish(
+    catalog: &dyn Catalog,
+    account: AccountId,
+    spots: &[Spot],
+) -> (SequenceId, Vec<PictureId>) {
+    let set = catalog
+        .create_upload_set(NewUploadSet::titled("nearby", account))
+        .await
+        .expect("create")
+        .id;
+    let metres_per_deg = 6_371_008.8 * std::f64::consts::PI / 180.0;
+    let mut ids = Vec::new();
+    for (n, Spot(east, north, heading, visibility, _)) in spots.iter().enumerate() {
+        let id = PictureId::new();
+        let at = Utc
+            .timestamp_opt(1_600_000_000 + n as i64, 0)
+            .single()
+            .expect("instant");
+        let picture = NewPicture {
+            id,
+            upload_set_id: set,
+            account_id: account,
+            visibility: *visibility,
+            captured_at: at,
+            utc_offset_secs: None,
+            lon: LON + east / (metres_per_deg * LAT.to_radians().cos()),
+            lat: LAT + north / metres_per_deg,
+            heading_deg: *heading,
+            projection: Projection::Flat,
+            width: 100,
+            height: 50,
+            orientation: 1,
+            content_md5: id.to_string(),
+            file_name: format!("{n}.jpg"),
+            size_bytes: 1,
+            is_blurred: false,
+            details: PictureDetails::default(),
+        };
+        let file = UploadFile {
+            upload_set_id: set,
+            file_name: picture.file_name.clone(),
+            size_bytes: Some(1),
+            content_md5: Some(id.to_string()),
+            picture_id: Some(id),
+            inserted_at: at,
+            rejection: None,
+        };
+        catalog.insert_picture(picture, file).await.expect("insert");
+        ids.push(id);
+    }
+    let plan = DispatchPlan {
+        sequences: vec![PlannedSequence {
+            title: "nearby".to_owned(),
+            sorted_by: "+gpsdate".to_owned(),
+            pictures: ids
+                .iter()
+                .zip(spots)
+                .map(|(&id, spot)| PlannedPicture {
+                    id,
+                    heading_deg: spot.2,
+                    heading_computed: false,
+                })
+                .collect(),
+            length_km: 0.0,
+            gps_accuracy_m: None,
+        }],
+        duplicates: Vec::new(),
+    };
+    let sequence = catalog.apply_dispatch(set, plan).await.expect("dispatch")[0];
+    for (id, spot) in ids.iter().zip(spots) {
+        let status = if spot.4 {
+            PictureStatus::Ready
+        } else {
+            PictureStatus::Preparing
+        };
+        catalog
+            .set_picture_status(*id, status, None)
+            .await
+            .expect("status");
+    }
+    (sequence, ids)
+}
+
+async fn nearby_contract(catalog: &dyn Catalog) {
+    let (account, _) = catalog.default_account().await.expect("account");
+    // The picture the links are for, facing east, and one more of its own sequence.
+    let (own, _) = publish(
+        catalog,
+        account,
+        &[
+            Spot::at(0.0, 0.0, Some(90.0)),
+            Spot::at(1.0, 0.0, Some(90.0)),
+        ],
+    )
+    .await;
+    // Its nearest picture at 3 m, another at 10 m.
+    let (b, b_ids) = publish(
+        catalog,
+        account,
+        &[
+            Spot::at(10.0, 0.0, Some(100.0)),
+            Spot::at(0.0, 3.0, Some(350.0)),
+        ],
+    )
+    .await;
+    // Facing back at 8 m; too far at 20 m.
+    let (_, c_ids) = publish(
+        catalog,
+        account,
+        &[Spot::at(8.0, 0.0, Some(270.0)), Spot::at(20.0, 0.0, None)],
+    )
+    .await;
+    // No heading, at 12 m west.
+    let (_, d_ids) = publish(catalog, account, &[Spot::at(-12.0, 0.0, None)]).await;
+    // Near but hidden, or not ready yet, between two far ones.
+    let (e, e_ids) = publish(
+        catalog,
+        account,
+        &[
+            Spot::at(100.0, 0.0, None),
+            Spot(1.0, 1.0, None, Visibility::OwnerOnly, true),
+            Spot(2.0, 0.0, None, Visibility::Anyone, false),
+            Spot::at(200.0, 0.0, None),
+        ],
+    )
+    .await;
+
+    let query = NearbyQuery {
+        lon: LON,
+        lat: LAT,
+        sequence: own,
+        within_m: 15.0,
+        facing: Some((90.0, 101.0)),
+    };
+    let ids = |found: Vec<flaneur_model::Picture>| -> Vec<PictureId> {
+        found.iter().map(|p| p.base.id).collect()
+    };
+    let facing = catalog.nearby_pictures(&query).await.expect("nearby");
+    assert_eq!(
+        ids(facing),
+        vec![b_ids[1], d_ids[0]],
+        "350° is 100° from 90°"
+    );
+
+    let any_heading = NearbyQuery {
+        facing: None,
+        ..query
+    };
+    let found = catalog.nearby_pictures(&any_heading).await.expect("nearby");
+    assert_eq!(ids(found), vec![b_ids[1], c_ids[0], d_ids[0]]);
+
+    // Seen from the second sequence, the first is one of the others.
+    let from_b = NearbyQuery {
+        sequence: b,
+        facing: None,
+        ..query
+    };
+    let found = catalog.nearby_pictures(&from_b).await.expect("nearby");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].sequence_id, Some(own));
+
+    // Neighbours along a sequence skip what is hidden or not ready.
+    let (prev, next) = catalog.sequence_neighbours(e, 1).await.expect("neighbours");
+    assert_eq!((prev, next.map(|p| p.base.id)), (None, Some(e_ids[3])));
+    let (prev, next) = catalog.sequence_neighbours(e, 4).await.expect("neighbours");
+    assert_eq!((prev.map(|p| p.base.id), next), (Some(e_ids[0]), None));
+}
+
+#[tokio::test]
+async fn sqlite_catalog_keeps_the_nearby_contract() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
+        .await
+        .expect("open");
+    nearby_contract(&catalog).await;
+}
