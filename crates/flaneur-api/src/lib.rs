@@ -13,6 +13,7 @@ mod style;
 mod url;
 pub mod web;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -32,9 +33,11 @@ pub use web::WebSettings;
 #[derive(Debug, Clone)]
 pub struct InstanceInfo {
     /// Display name.
-    pub name: String,
+    pub name: LocalizedText,
     /// One-line description.
-    pub description: String,
+    pub description: LocalizedText,
+    /// Where pictures may be taken, for contributors choosing an instance.
+    pub geo_coverage: LocalizedText,
     /// SPDX id of the pictures' licence.
     pub license_id: String,
     /// URL of the licence text.
@@ -50,14 +53,49 @@ pub struct InstanceInfo {
 impl Default for InstanceInfo {
     fn default() -> Self {
         InstanceInfo {
-            name: "Flâneur".to_owned(),
-            description: "Street-level pictures, shared as a commons".to_owned(),
+            name: LocalizedText::english("Flâneur"),
+            description: LocalizedText::english("Street-level pictures, shared as a commons"),
+            geo_coverage: LocalizedText::english(
+                "Worldwide\nThe picture can be sent from anywhere in the world.",
+            ),
             license_id: "CC-BY-SA-4.0".to_owned(),
             license_url: "https://spdx.org/licenses/CC-BY-SA-4.0.html".to_owned(),
             email: "contact@example.invalid".to_owned(),
             logo_url: None,
             color: "#3d5a80".to_owned(),
         }
+    }
+}
+
+/// A text of the instance's description, with its translations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalizedText {
+    /// The text shown when no translation is chosen.
+    pub label: String,
+    /// The text by language code (`en`, `fr`, …), the label's language included.
+    pub langs: BTreeMap<String, String>,
+}
+
+impl LocalizedText {
+    /// A text known in English only.
+    pub fn english(text: &str) -> Self {
+        LocalizedText {
+            label: text.to_owned(),
+            langs: BTreeMap::from([("en".to_owned(), text.to_owned())]),
+        }
+    }
+
+    /// A text from its translations: the label is the English one, or else the first by
+    /// language code. `None` when there is no translation.
+    pub fn from_langs(langs: BTreeMap<String, String>) -> Option<Self> {
+        let label = langs.get("en").or_else(|| langs.values().next())?.clone();
+        Some(LocalizedText { label, langs })
+    }
+}
+
+impl std::fmt::Display for LocalizedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label)
     }
 }
 

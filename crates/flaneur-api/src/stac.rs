@@ -113,8 +113,8 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
         "stac_version": STAC_VERSION,
         "id": "flaneur",
         "type": "Catalog",
-        "title": info.name,
-        "description": info.description,
+        "title": info.name.label,
+        "description": info.description.label,
         "conformsTo": CONFORMANCE,
         "extent": { "spatial": { "bbox": [bbox] }, "temporal": temporal },
         "geovisio_version": PANORAMAX_API_VERSION,
@@ -122,7 +122,7 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
             "https://stac-extensions.github.io/web-map-links/v1.0.0/schema.json",
             "https://stac-extensions.github.io/contacts/v0.1.1/schema.json"
         ],
-        "contacts": [{ "name": info.name, "emails": [{ "value": info.email }] }],
+        "contacts": [{ "name": info.name.label, "emails": [{ "value": info.email }] }],
         "links": [
             link("self", Some("application/json"), api("/"), None),
             link("root", Some("application/json"), api("/"), Some("Instance catalog")),
@@ -165,11 +165,11 @@ pub fn configuration(
         .logo_url
         .clone()
         .unwrap_or_else(|| format!("{}/static/logo.svg", base.0));
-    let label = |s: &str| json!({ "label": s, "langs": { "en": s } });
+    let text = |t: &crate::LocalizedText| json!({ "label": t.label, "langs": t.langs });
     json!({
-        "name": label(&info.name),
-        "description": label(&info.description),
-        "geo_coverage": label("Worldwide\nThe picture can be sent from anywhere in the world."),
+        "name": text(&info.name),
+        "description": text(&info.description),
+        "geo_coverage": text(&info.geo_coverage),
         "email": info.email,
         "logo": logo_url,
         "color": info.color,
@@ -177,15 +177,49 @@ pub fn configuration(
         "license": { "id": info.license_id, "url": info.license_url },
         "version": PANORAMAX_API_VERSION,
         "pages": [],
-        "defaults": {
-            "collaborative_metadata": null,
-            "default_visibility": "anyone",
-            "duplicate_distance": defaults.duplicate_distance_m,
-            "duplicate_rotation": defaults.duplicate_rotation_deg,
-            "split_distance": defaults.split_distance_m,
-            "split_time": defaults.split_time_secs,
-        },
+        "defaults": dispatch_defaults(defaults),
         "visibility": { "possible_values": ["anyone", "logged-only", "owner-only"] },
+    })
+}
+
+/// The `defaults` of the configuration: what upload sets get when they do not say. Split and
+/// deduplication values are `null` when the instance turns them off, as on Panoramax
+/// instances; whole numbers are written without a fraction, as they write them.
+fn dispatch_defaults(defaults: &flaneur_model::DispatchSettings) -> Value {
+    let number = |v: f64| {
+        // Values are metres, seconds and degrees, far inside i64.
+        #[expect(clippy::cast_possible_truncation, reason = "a whole number in range")]
+        let whole = v as i64;
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            json!(whole)
+        } else {
+            json!(v)
+        }
+    };
+    let (split_distance, split_time) = if defaults.no_split {
+        (Value::Null, Value::Null)
+    } else {
+        (
+            number(defaults.split_distance_m),
+            json!(defaults.split_time_secs),
+        )
+    };
+    let (duplicate_distance, duplicate_rotation) = if defaults.no_deduplication {
+        (Value::Null, Value::Null)
+    } else {
+        (
+            json!(defaults.duplicate_distance_m),
+            number(defaults.duplicate_rotation_deg),
+        )
+    };
+    json!({
+        // No account may edit another's metadata yet.
+        "collaborative_metadata": null,
+        "default_visibility": flaneur_model::Visibility::default().as_str(),
+        "duplicate_distance": duplicate_distance,
+        "duplicate_rotation": duplicate_rotation,
+        "split_distance": split_distance,
+        "split_time": split_time,
     })
 }
 

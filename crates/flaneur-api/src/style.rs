@@ -115,7 +115,7 @@ pub fn map_style(base: &BaseUrl, info: &InstanceInfo, kind: MapKind) -> Value {
     }
     json!({
         "version": 8,
-        "name": info.name,
+        "name": info.name.label,
         "metadata": { "panoramax:fields": fields },
         "sources": {
             source: {

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a failed operation, 2 misuse (bad arguments or configuration).
 
 mod inspect;
+mod instance;
 mod serve;
 mod upload;
 
@@ -21,7 +22,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs the instance: HTTP API and picture workers.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Uploads a folder of pictures to an instance.
     Upload(upload::UploadArgs),
     /// Shows what the metadata reader finds in pictures.
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
         Err(err) => return fail(&anyhow::Error::from(err)),
     };
     let outcome = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Serve(args) => runtime.block_on(serve::run(*args)),
         Command::Upload(args) => runtime.block_on(upload::run(args)),
         Command::Inspect(args) => inspect::run(&args, &mut std::io::stdout().lock()),
     };

@@ -10,12 +10,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use flaneur_api::{AppState, InstanceInfo, WebSettings};
+use flaneur_api::{AppState, WebSettings};
 use flaneur_service::Services;
 use flaneur_service::tile::MapState;
 use flaneur_store::{Catalog, FsBlobStore, SqliteCatalog};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
+
+use crate::instance::InstanceArgs;
 
 /// Options of `flaneur serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -33,21 +35,9 @@ pub struct ServeArgs {
     /// reverse proxy of yours sets them, never when clients reach the server directly.
     #[arg(long, env = "FLANEUR_TRUST_FORWARDED_HEADERS")]
     trust_forwarded_headers: bool,
-    /// Name of the instance, shown by clients such as the Panoramax viewer.
-    #[arg(long, env = "FLANEUR_INSTANCE_NAME")]
-    instance_name: Option<String>,
-    /// One sentence saying what the instance holds.
-    #[arg(long, env = "FLANEUR_INSTANCE_DESCRIPTION")]
-    instance_description: Option<String>,
-    /// Address where people can reach the instance's operators.
-    #[arg(long, env = "FLANEUR_CONTACT_EMAIL")]
-    contact_email: Option<String>,
-    /// SPDX id of the licence pictures are published under.
-    #[arg(long, env = "FLANEUR_LICENSE_ID")]
-    license_id: Option<String>,
-    /// Address of that licence's text.
-    #[arg(long, env = "FLANEUR_LICENSE_URL")]
-    license_url: Option<String>,
+    /// How the instance presents itself.
+    #[command(flatten)]
+    instance: InstanceArgs,
     /// Memory for map tiles kept between requests, in MiB; 0 draws every tile afresh.
     #[arg(long, env = "FLANEUR_TILE_CACHE_MB", default_value_t = 64)]
     tile_cache_mb: usize,
@@ -92,7 +82,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logs(args.log_format);
 
     // 1. Storage in the data folder.
-    let info = instance_info(&args);
+    let info = args.instance.to_info()?;
     let web = WebSettings {
         dir: args.web_dir.clone(),
         basemap_style: args
@@ -216,22 +206,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     drop(lock);
     info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// The instance's description: built-in defaults, with what the operator set.
-fn instance_info(args: &ServeArgs) -> InstanceInfo {
-    let mut info = InstanceInfo::default();
-    let set = |field: &mut String, value: &Option<String>| {
-        if let Some(v) = value.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            *field = v.to_owned();
-        }
-    };
-    set(&mut info.name, &args.instance_name);
-    set(&mut info.description, &args.instance_description);
-    set(&mut info.email, &args.contact_email);
-    set(&mut info.license_id, &args.license_id);
-    set(&mut info.license_url, &args.license_url);
-    info
 }
 
 async fn shutdown_signal() {
