@@ -12,6 +12,7 @@ use flaneur_model::{
     Visibility,
 };
 
+use crate::filter::{Filter, Queryable, QueryableKind};
 use crate::{Area, Result};
 
 /// What became of a picture handed to [`Catalog::insert_picture`].
@@ -128,7 +129,40 @@ pub struct SequenceQuery {
     /// List in `(created, id)` descending order, newest first; `after` and `before` then
     /// follow that order too.
     pub newest_first: bool,
+    /// Only sequences matching this filter, checked against [`SEQUENCE_QUERYABLES`].
+    pub filter: Option<Filter>,
 }
+
+/// The properties a listing of sequences can be filtered on.
+pub const SEQUENCE_QUERYABLES: &[Queryable] = &[
+    Queryable {
+        name: "created",
+        kind: QueryableKind::Timestamp,
+        description: "When the sequence was created: a date-time or a date",
+    },
+    Queryable {
+        name: "updated",
+        kind: QueryableKind::Timestamp,
+        description: "When the sequence or one of its pictures last changed: a date-time or a \
+                      date",
+    },
+    Queryable {
+        name: "datetime",
+        kind: QueryableKind::Timestamp,
+        description: "When its pictures were taken; a comparison holds when some capture \
+                      instant of the sequence satisfies it",
+    },
+    Queryable {
+        name: "id",
+        kind: QueryableKind::Text,
+        description: "Identifier of the sequence",
+    },
+    Queryable {
+        name: "visibility",
+        kind: QueryableKind::OneOf(&["anyone", "owner-only", "logged-only"]),
+        description: "Who may see the sequence",
+    },
+];
 
 /// One page of a keyset listing.
 #[derive(Debug, Clone, PartialEq)]

@@ -49,6 +49,10 @@ pub enum Error {
         /// Its id.
         id: String,
     },
+    /// A filter names a property the listing has no column for: it was not checked against
+    /// the listing's queryables first.
+    #[error("filter cannot be run: {0}")]
+    Filter(#[from] crate::filter::FilterError),
     /// A task shared by several requests failed; each of them gets its error.
     #[error(transparent)]
     Shared(std::sync::Arc<Error>),

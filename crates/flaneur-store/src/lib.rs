@@ -12,6 +12,7 @@ mod area;
 pub mod blob;
 mod catalog;
 mod error;
+pub mod filter;
 mod sqlite;
 pub mod track;
 
@@ -20,8 +21,9 @@ pub use blob::{BlobBody, BlobMeta, BlobStore, FsBlobStore, blob_keys};
 pub use catalog::{
     AccountSummary, Catalog, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, PlannedDuplicate,
-    PlannedPicture, PlannedSequence, RankQuery, SequenceCursor, SequenceQuery, SequenceSummary,
-    TimeRange,
+    PlannedPicture, PlannedSequence, RankQuery, SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery,
+    SequenceSummary, TimeRange,
 };
 pub use error::{Error, Result};
+pub use filter::{CompareOp, Filter, FilterError, Literal, Queryable, QueryableKind};
 pub use sqlite::SqliteCatalog;

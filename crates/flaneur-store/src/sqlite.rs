@@ -6,6 +6,7 @@
 //! upgrade to writers at once. Reads use a separate pool and run concurrently thanks to WAL.
 
 mod codec;
+mod filter;
 mod job;
 mod map;
 mod migrate;

@@ -10,6 +10,7 @@ use flaneur_model::{
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::codec::{from_micros, push_bbox_overlap, sequence_from_row, to_micros};
+use super::filter::{Column, push_filter};
 use super::job;
 use crate::catalog::{AccountSummary, DispatchPlan, Extent, Page, SequenceQuery, SequenceSummary};
 use crate::{Error, Result};
@@ -92,7 +93,7 @@ pub(super) async fn list_sequences(
         (">", "<")
     };
 
-    let mut sql = filtered_sequences(query);
+    let mut sql = filtered_sequences(query)?;
     if let Some(after) = &query.after {
         push_position(&mut sql, forward, after.created_at, after.id);
     }
@@ -158,7 +159,7 @@ fn push_position(
 }
 
 /// `SELECT * FROM sequences WHERE <visible and matching the filters>`.
-fn filtered_sequences(query: &SequenceQuery) -> QueryBuilder<Sqlite> {
+fn filtered_sequences(query: &SequenceQuery) -> Result<QueryBuilder<Sqlite>> {
     let mut sql = QueryBuilder::new(
         "SELECT * FROM sequences WHERE status = 'ready' AND visibility = 'anyone'",
     );
@@ -178,7 +179,26 @@ fn filtered_sequences(query: &SequenceQuery) -> QueryBuilder<Sqlite> {
         sql.push(" AND min_captured_at <= ")
             .push_bind(to_micros(end));
     }
-    sql
+    if let Some(filter) = &query.filter {
+        sql.push(" AND ");
+        push_filter(&mut sql, filter, &sequence_column)?;
+    }
+    Ok(sql)
+}
+
+/// Where the sequences table keeps each of [`crate::SEQUENCE_QUERYABLES`].
+fn sequence_column(property: &str) -> Option<Column> {
+    Some(match property {
+        "created" => Column::Plain("created_at"),
+        "updated" => Column::Plain("updated_at"),
+        "datetime" => Column::Span {
+            start: "min_captured_at",
+            end: "max_captured_at",
+        },
+        "id" => Column::Plain("id"),
+        "visibility" => Column::Plain("visibility"),
+        _ => return None,
+    })
 }
 
 async fn exists_beyond(
@@ -187,7 +207,7 @@ async fn exists_beyond(
     edge: &Sequence,
     op: &str,
 ) -> Result<bool> {
-    let mut sql = filtered_sequences(query);
+    let mut sql = filtered_sequences(query)?;
     push_position(&mut sql, op, edge.created_at, edge.id);
     sql.push(" LIMIT 1");
     let row = sql

@@ -8,8 +8,8 @@ use flaneur_model::{
     Projection, SequenceId, UploadFile, UploadSetId, Visibility,
 };
 use flaneur_store::{
-    Catalog, DispatchPlan, InsertOutcome, MapQuery, PictureQuery, PlannedPicture, PlannedSequence,
-    SequenceQuery, SqliteCatalog,
+    Catalog, CompareOp, DispatchPlan, Filter, InsertOutcome, Literal, MapQuery, PictureQuery,
+    PlannedPicture, PlannedSequence, SequenceQuery, SqliteCatalog,
 };
 
 fn spec(catalog_account: flaneur_model::AccountId, estimated: Option<i64>) -> NewUploadSet {
@@ -231,6 +231,53 @@ async fn contract(catalog: &dyn Catalog) {
         .expect("list");
     assert_eq!(page.rows.len(), 1);
     assert!(!page.has_next && !page.has_prev);
+
+    // 5a. Filters run in the catalog, with the capture span matching when some instant of
+    //     it does.
+    let compare = |property: &str, op, value| Filter::Compare {
+        property: property.to_owned(),
+        op,
+        value,
+    };
+    for (filter, expected) in [
+        (
+            compare("datetime", CompareOp::Ge, Literal::Timestamp(at(3))),
+            1,
+        ),
+        (
+            compare("datetime", CompareOp::Gt, Literal::Timestamp(at(3))),
+            0,
+        ),
+        (
+            compare("datetime", CompareOp::Eq, Literal::Timestamp(at(2))),
+            1,
+        ),
+        (
+            compare("id", CompareOp::Eq, Literal::Text(seqs[0].to_string())),
+            1,
+        ),
+        (
+            compare("id", CompareOp::Ne, Literal::Text(seqs[0].to_string())),
+            0,
+        ),
+        (
+            Filter::In {
+                property: "visibility".to_owned(),
+                values: vec![Literal::Text("owner-only".to_owned())],
+            },
+            0,
+        ),
+    ] {
+        let page = catalog
+            .list_sequences(&SequenceQuery {
+                limit: 10,
+                filter: Some(filter.clone()),
+                ..Default::default()
+            })
+            .await
+            .expect("list with a filter");
+        assert_eq!(page.rows.len(), expected, "{filter:?}");
+    }
 
     // 5b. One account's sequences, newest first, and what they cover.
     let owner = account;
