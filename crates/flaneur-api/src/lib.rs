@@ -3,6 +3,7 @@
 //! request, call one service function and shape the answer; the JSON shapes live in [`stac`],
 //! the error mapping in the `error` module, and who may call from a browser in `origin`.
 
+mod cql2;
 mod error;
 mod feed;
 mod origin;

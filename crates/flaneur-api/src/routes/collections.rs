@@ -7,12 +7,12 @@ use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use flaneur_model::{Sequence, SequenceId};
-use flaneur_store::{Page, RankQuery, SequenceCursor, SequenceQuery};
+use flaneur_store::{Filter, Page, RankQuery, SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery};
 use serde_json::{Value, json};
 
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, feed, stac};
+use crate::{ApiError, ApiResult, AppState, cql2, feed, stac};
 
 /// Default and largest page sizes, as on Panoramax instances.
 const DEFAULT_LIMIT: usize = 100;
@@ -59,6 +59,7 @@ pub async fn list(
     if let Some(d) = params.get("datetime") {
         query.datetime = params::datetime(d)?;
     }
+    query.filter = sequence_filter(&params)?;
     set_page(&mut query, params.get("page"))?;
 
     let page = state.services.collections(&query).await?;
@@ -182,6 +183,18 @@ pub(super) fn page_links(
         ));
     }
     links
+}
+
+/// Reads the `filter` parameter of a listing of sequences, checked against the properties
+/// such a listing offers.
+pub(super) fn sequence_filter(params: &Params) -> Result<Option<Filter>, ApiError> {
+    let Some(filter) = cql2::from_params(params)? else {
+        return Ok(None);
+    };
+    let checked = filter
+        .checked(SEQUENCE_QUERYABLES)
+        .map_err(|e| ApiError::bad_request(format!("Parameter filter cannot be used here: {e}")))?;
+    Ok(Some(checked))
 }
 
 /// Reads the `page` parameter of a listing of sequences into `query`.

@@ -10,7 +10,7 @@ use flaneur_service::read::MAX_USERS;
 use flaneur_store::SequenceQuery;
 use serde_json::Value;
 
-use super::collections::{page_links, set_page};
+use super::collections::{page_links, sequence_filter, set_page};
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, stac};
@@ -126,11 +126,6 @@ fn wants_csv(params: &Params, headers: &HeaderMap) -> Result<bool, ApiError> {
 
 /// The page of sequences the parameters ask for.
 fn listing(params: &Params) -> Result<SequenceQuery, ApiError> {
-    if params.contains_key("filter") {
-        return Err(ApiError::bad_request(
-            "Parameter filter is not supported on this instance yet; use bbox to narrow the list",
-        ));
-    }
     let limit = params::limit(params, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let mut query = SequenceQuery {
         limit,
@@ -140,6 +135,7 @@ fn listing(params: &Params) -> Result<SequenceQuery, ApiError> {
     if let Some(b) = params.get("bbox") {
         query.bbox = Some(params::bbox_text(b)?);
     }
+    query.filter = sequence_filter(params)?;
     set_page(&mut query, params.get("page"))?;
     Ok(query)
 }

@@ -3,6 +3,7 @@
 
 mod configuration;
 mod feeds;
+mod filters;
 mod guards;
 mod inspect;
 mod item_links;
