@@ -1,11 +1,13 @@
 //! The JSON Schemas of the properties the `filter` parameters accept (OGC API Features part 3
 //! queryables), for item search and for the collection list.
 //!
-//! Only what this instance really filters on is declared. Neither `/api/search` nor
-//! `/api/collections` reads a `filter` parameter yet, so both schemas declare no property and
-//! forbid any other: a client reading them learns, truthfully, that nothing can be filtered.
+//! Only what this instance really filters on is declared, and every other property is
+//! forbidden. The collection list declares the store's [`SEQUENCE_QUERYABLES`], the very list
+//! its filter is checked against. `/api/search` reads no `filter` parameter yet, so its schema
+//! declares no property: a client reading it learns, truthfully, that nothing can be filtered.
 
-use serde_json::{Value, json};
+use flaneur_store::{Queryable, QueryableKind, SEQUENCE_QUERYABLES};
+use serde_json::{Map, Value, json};
 
 use crate::url::BaseUrl;
 
@@ -23,6 +25,7 @@ pub fn items(base: &BaseUrl) -> Value {
     schema(
         base.api("/queryables"),
         "Queryable names for the item search filter of this instance.",
+        &[],
     )
 }
 
@@ -31,17 +34,39 @@ pub fn collections(base: &BaseUrl) -> Value {
     schema(
         base.api("/collections/queryables"),
         "Queryable names for the collection list filter of this instance.",
+        SEQUENCE_QUERYABLES,
     )
 }
 
-fn schema(id: String, description: &str) -> Value {
+/// The JSON Schema of one queryable. Time properties accept a date as well as a date-time,
+/// as the filter does.
+fn property(q: &Queryable) -> Value {
+    let mut schema = match q.kind {
+        QueryableKind::Timestamp => json!({
+            "type": "string",
+            "anyOf": [{"format": "date-time"}, {"format": "date"}],
+        }),
+        QueryableKind::Text => json!({ "type": "string" }),
+        QueryableKind::OneOf(values) => json!({ "type": "string", "enum": values }),
+        QueryableKind::Number => json!({ "type": "number" }),
+        QueryableKind::Boolean => json!({ "type": "boolean" }),
+    };
+    schema["description"] = json!(q.description);
+    schema
+}
+
+fn schema(id: String, description: &str, queryables: &[Queryable]) -> Value {
+    let properties: Map<String, Value> = queryables
+        .iter()
+        .map(|q| (q.name.to_owned(), property(q)))
+        .collect();
     json!({
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": id,
         "type": "object",
         "title": "Queryables for Panoramax STAC API",
         "description": description,
-        "properties": {},
+        "properties": properties,
         "additionalProperties": false,
     })
 }
