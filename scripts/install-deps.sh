@@ -3,10 +3,11 @@
 # is built from source with SIMD), Node.js and npm (the web front-end is built from npm
 # packages), and, with --test, exiftool, Chromium (the browser test of the front-end) and
 # Python virtual environments holding the Panoramax command-line uploader used by the
-# compatibility tests and the STAC API validator.
+# compatibility tests, the STAC API validator and the pystac-client library.
 #
 # Prints nothing to stdout but, with --test, the path of the panoramax_cli executable on one
-# line and the path of the stac-api-validator executable on the next.
+# line, the path of the stac-api-validator executable on the next, and the path of the Python
+# that imports pystac_client on the third.
 set -euo pipefail
 
 with_test=false
@@ -57,4 +58,11 @@ if $with_test; then
     "$venv/bin/pip" install --quiet stac-api-validator==0.6.8 >&2
   fi
   echo "$venv/bin/stac-api-validator"
+
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/venv-pystac-client-0.9.1"
+  if ! "$venv/bin/python" -c 'import pystac_client' 2>/dev/null; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet pystac-client==0.9.1 >&2
+  fi
+  echo "$venv/bin/python"
 fi

@@ -4,8 +4,8 @@
 # then the browser test of the web front-end (Chromium on the map, the viewer and the upload
 # page).
 #
-# It installs what it needs (build tools, the uploader and the validator in virtual
-# environments), fetches the test pictures once into a cache, and keeps the build in a cache
+# It installs what it needs (build tools, the uploader, the validator and pystac-client in
+# virtual environments), fetches the test pictures once into a cache, and keeps the build in a cache
 # folder outside the clone.
 # Extra arguments go to `cargo test`. The browser test keeps its screenshots in
 # web/test-output/.
@@ -15,8 +15,10 @@ cd "$(dirname "$0")/.."
 tools="$(scripts/install-deps.sh --test)"
 FLANEUR_PANORAMAX_CLI="$(sed -n 1p <<<"$tools")"
 FLANEUR_STAC_API_VALIDATOR="$(sed -n 2p <<<"$tools")"
+FLANEUR_PYSTAC_CLIENT_PYTHON="$(sed -n 3p <<<"$tools")"
 FLANEUR_TESTDATA="$(scripts/fetch-testdata.sh)"
-export FLANEUR_PANORAMAX_CLI FLANEUR_STAC_API_VALIDATOR FLANEUR_TESTDATA
+export FLANEUR_PANORAMAX_CLI FLANEUR_STAC_API_VALIDATOR FLANEUR_PYSTAC_CLIENT_PYTHON
+export FLANEUR_TESTDATA
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/target}"
 
 cargo test --workspace "$@"

@@ -9,6 +9,7 @@ mod inspect;
 mod item_links;
 mod overrides;
 mod panoramax_cli;
+mod pystac_client;
 mod queryables;
 mod read;
 mod restart;
