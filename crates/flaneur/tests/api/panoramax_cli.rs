@@ -1,14 +1,15 @@
 //! The real Panoramax uploader (panoramax-cli 1.4.1, installed by `scripts/test.sh` and given
-//! by `FLANEUR_PANORAMAX_CLI`) uploading the shared pictures folder to our server.
+//! by `FLANEUR_PANORAMAX_CLI`) uploading the shared pictures folder to our server, and
+//! downloading sequences back from it.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use serde_json::json;
 
-use crate::pictures_dir;
 use crate::server::{Server, link};
+use crate::{GOPRO, SONY, pictures, pictures_dir};
 
 /// The pictures the CLI sends out of the top-level test pictures: every JPEG but the two it
 /// rejects locally for missing metadata (`e1_without_exif.jpg`, `invalid_exif.jpg`) and the two
@@ -51,6 +52,41 @@ fn panoramax_cli() -> PathBuf {
     cli
 }
 
+/// Runs a command of the CLI in `work` (its state and configuration stay there) against
+/// `server`, with options then paths.
+fn run_cli(cli: &Path, server: &Server, work: &Path, args: &[&str], paths: &[&Path]) -> Output {
+    let base = server.api.trim_end_matches("/api").to_owned();
+    let (command, options) = args.split_first().expect("a command");
+    Command::new(cli)
+        .arg(command)
+        .arg("--api-url")
+        .arg(&base)
+        .args(options)
+        .args(paths)
+        .current_dir(work)
+        .env("XDG_CONFIG_HOME", work.join("config"))
+        .env("COLUMNS", "200")
+        .env("NO_COLOR", "1")
+        // The CLI asks PyPI for a newer version on every run: a dead loopback proxy keeps it
+        // off the network, while the API on loopback is reached directly.
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .expect("panoramax_cli runs")
+}
+
+/// What the CLI printed, and the server's logs, to explain a failure.
+fn report(output: &Output, server: &Server) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}\nserver logs:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        server.logs()
+    )
+}
+
 #[test]
 fn panoramax_cli_uploads_the_test_pictures_into_ready_sequences() {
     let cli = panoramax_cli();
@@ -71,31 +107,15 @@ fn panoramax_cli_uploads_the_test_pictures_into_ready_sequences() {
     }
     assert_eq!(jpegs, SENT.len() + 4, "unexpected test pictures folder");
 
-    let base = server.api.trim_end_matches("/api").to_owned();
-    let output = Command::new(&cli)
-        .arg("upload")
-        .arg("--api-url")
-        .arg(&base)
-        .arg(&folder)
-        .arg("--wait")
-        .current_dir(work.path())
-        .env("XDG_CONFIG_HOME", work.path().join("config"))
-        .env("COLUMNS", "200")
-        .env("NO_COLOR", "1")
-        // The CLI asks PyPI for a newer version on every run: a dead loopback proxy keeps it
-        // off the network, while the API on loopback is reached directly.
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("ALL_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .output()
-        .expect("panoramax_cli runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let report = format!(
-        "stdout:\n{stdout}\nstderr:\n{stderr}\nserver logs:\n{}",
-        server.logs()
+    let output = run_cli(
+        &cli,
+        &server,
+        work.path(),
+        &["upload", "--wait"],
+        &[&folder],
     );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = report(&output, &server);
     assert!(output.status.success(), "panoramax_cli failed\n{report}");
     for expected in [
         "found 2 duplicate picture(s)",
@@ -138,4 +158,97 @@ fn panoramax_cli_uploads_the_test_pictures_into_ready_sequences() {
         "a picture is in two sequences: {found:?}"
     );
     assert_eq!(unique, BTreeSet::from(SENT), "\n{report}");
+}
+
+#[test]
+fn panoramax_cli_downloads_back_the_bytes_the_server_serves() {
+    let cli = panoramax_cli();
+    let server = Server::start();
+    let work = tempfile::tempdir().expect("work folder");
+    let folder = work.path().join("pictures");
+    std::fs::create_dir(&folder).expect("pictures folder");
+    let sources = pictures(&GOPRO)
+        .into_iter()
+        .chain(pictures(&SONY))
+        .collect::<Vec<_>>();
+    for path in &sources {
+        let name = path.file_name().expect("file name");
+        std::fs::copy(path, folder.join(name)).expect("copy picture");
+    }
+    let output = run_cli(
+        &cli,
+        &server,
+        work.path(),
+        &["upload", "--wait"],
+        &[&folder],
+    );
+    assert!(
+        output.status.success(),
+        "upload failed\n{}",
+        report(&output, &server)
+    );
+
+    // Each sequence downloaded twice: its `hd` assets, which the CLI takes by default, and its
+    // `sd` ones. On Panoramax instances as here, `hd` is the stored original (blurred when
+    // blurring is on), not a derivative; `sd` is a derivative of wide pictures only.
+    let collections = server.get_ok("/collections?limit=100");
+    let collections = collections["collections"].as_array().expect("collections");
+    assert!(!collections.is_empty(), "no sequence was made");
+    let mut downloaded = 0;
+    for collection in collections {
+        let id = collection["id"].as_str().expect("collection id");
+        let title = collection["title"].as_str().expect("collection title");
+        for quality in ["hd", "sd"] {
+            let into = work.path().join(quality);
+            let args = [
+                "download",
+                "--collection",
+                id,
+                "--quality",
+                quality,
+                "--path",
+            ];
+            let output = run_cli(&cli, &server, work.path(), &args, &[&into]);
+            assert!(
+                output.status.success(),
+                "download failed\n{}",
+                report(&output, &server)
+            );
+
+            // The CLI names the folder after the title, punctuation and spaces made `_`.
+            let dir_name: String = title
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_punctuation() || c.is_whitespace() {
+                        '_'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            for item in server.collection_items(id) {
+                let name = item["properties"]["original_file:name"]
+                    .as_str()
+                    .expect("file name");
+                let path = into.join(&dir_name).join(name);
+                let got = std::fs::read(&path).unwrap_or_else(|e| {
+                    panic!("{}: {e}\n{}", path.display(), report(&output, &server))
+                });
+                let href = item["assets"][quality]["href"]
+                    .as_str()
+                    .expect("asset href");
+                assert!(
+                    got == server.get_bytes(href),
+                    "{quality} {name} differs from {href}"
+                );
+                // Nothing was blurred or overridden: the original stored is the file sent.
+                if quality == "hd" {
+                    let sent = std::fs::read(folder.join(name)).expect("sent picture");
+                    assert!(got == sent, "{name} differs from the file sent");
+                }
+                downloaded += 1;
+            }
+        }
+    }
+    assert_eq!(downloaded, 2 * sources.len());
 }
