@@ -18,6 +18,7 @@ mod shapes;
 mod stac_api_validator;
 mod status;
 mod tiles;
+mod updated;
 mod upload;
 mod users;
 mod web;
