@@ -297,7 +297,7 @@ impl Services {
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
-    pub async fn search(&self, query: &PictureQuery) -> Result<Vec<Picture>> {
+    pub async fn search(&self, query: &PictureQuery) -> Result<Page<Picture>> {
         Ok(self.catalog.search_pictures(query).await?)
     }
 

@@ -13,6 +13,7 @@ use flaneur_model::{
 };
 
 use crate::filter::{Filter, Queryable, QueryableKind};
+use crate::search::{PageStart, PictureOrder, PlaceQuery};
 use crate::{Area, Result};
 
 /// What became of a picture handed to [`Catalog::insert_picture`].
@@ -202,7 +203,7 @@ pub struct NearbyQuery {
     pub facing: Option<(f64, f64)>,
 }
 
-/// A picture search. Results are ordered by most recently updated first, then id.
+/// A picture search: filters, an order and where the page starts.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PictureQuery {
     /// Only pictures inside `[min lon, min lat, max lon, max lat]`.
@@ -215,10 +216,14 @@ pub struct PictureQuery {
     pub ids: Vec<PictureId>,
     /// Only pictures of these sequences.
     pub collections: Vec<SequenceId>,
+    /// Only pictures near this place and looking at it.
+    pub place: Option<PlaceQuery>,
+    /// The order of the results.
+    pub order: PictureOrder,
     /// Page size.
     pub limit: usize,
-    /// Continue after this `(updated_at, id)` position.
-    pub after: Option<(DateTime<Utc>, PictureId)>,
+    /// Where the page starts; the first page when `None`.
+    pub start: Option<PageStart>,
 }
 
 /// Space and time covered by the published pictures.
@@ -470,8 +475,8 @@ pub trait Catalog: Send + Sync + 'static {
 
     // --- search -------------------------------------------------------------------------------
 
-    /// Ready pictures of ready sequences matching a query, one page.
-    async fn search_pictures(&self, query: &PictureQuery) -> Result<Vec<Picture>>;
+    /// Ready pictures of ready sequences matching a query, one page in the query's order.
+    async fn search_pictures(&self, query: &PictureQuery) -> Result<Page<Picture>>;
 
     /// Space and time covered by ready pictures.
     async fn extent(&self) -> Result<Extent>;

@@ -13,6 +13,7 @@ pub mod blob;
 mod catalog;
 mod error;
 pub mod filter;
+mod search;
 mod sqlite;
 pub mod track;
 
@@ -26,4 +27,7 @@ pub use catalog::{
 };
 pub use error::{Error, Result};
 pub use filter::{CompareOp, Filter, FilterError, Literal, Queryable, QueryableKind};
+pub use search::{
+    PageStart, PictureOrder, PlaceQuery, Position, SortField, SortKey, SortValue, bearing_deg,
+};
 pub use sqlite::SqliteCatalog;

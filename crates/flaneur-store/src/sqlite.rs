@@ -250,7 +250,7 @@ impl Catalog for SqliteCatalog {
         picture::nearby_pictures(&self.reader, query).await
     }
 
-    async fn search_pictures(&self, query: &PictureQuery) -> Result<Vec<Picture>> {
+    async fn search_pictures(&self, query: &PictureQuery) -> Result<Page<Picture>> {
         search::search_pictures(&self.reader, query).await
     }
 

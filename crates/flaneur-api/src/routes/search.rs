@@ -1,15 +1,22 @@
-//! `GET` and `POST /api/search`: STAC item search with keyset paging.
+//! `GET` and `POST /api/search`: STAC item search in any order, with keyset pages both ways.
+//!
+//! Both forms build one [`PictureQuery`]. Paging links repeat the search as it came: a GET
+//! page links to GETs with the same query string, a POST page to POSTs with the same body
+//! (STAC API item search, "POST paging"), each with a `page` token added.
+
+mod place;
+mod sort;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
-use flaneur_model::PictureId;
-use flaneur_store::PictureQuery;
-use serde_json::{Value, json};
+use flaneur_model::Picture;
+use flaneur_store::{Page, PictureOrder, PictureQuery};
+use serde_json::{Map, Value, json};
 
+use self::place::PlaceParams;
 use super::items::{features, geojson};
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
@@ -19,6 +26,14 @@ const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
 const LIMIT_MESSAGE: &str = "Parameter limit must be either empty or a number between 1 and 10000";
 const BBOX_AND_INTERSECTS: &str = "Parameters bbox and intersects cannot be used together";
+
+/// How the links of a page repeat its search.
+enum Repeat {
+    /// As a GET with these query pairs (all but `page`).
+    Get(Vec<(String, String)>),
+    /// As a POST with this body (all but `page`).
+    Post(Map<String, Value>),
+}
 
 /// `GET /api/search`.
 pub async fn get(
@@ -62,15 +77,29 @@ pub async fn get(
     if let Some(c) = params.get("collections") {
         query.collections = params::id_list_text(c, "collections")?;
     }
+    let text = |name: &str| params.get(name).map(|v| Value::String(v.clone()));
+    let (position, distance, tolerance) = (
+        text("place_position"),
+        text("place_distance"),
+        text("place_fov_tolerance"),
+    );
+    let place = PlaceParams {
+        position: position.as_ref(),
+        distance: distance.as_ref(),
+        tolerance: tolerance.as_ref(),
+    };
+    query.place = place.read()?;
+    query.order = match params.get("sortby").filter(|v| !v.trim().is_empty()) {
+        Some(s) => sort::order_text(s)?,
+        None => default_order(&query),
+    };
     if let Some(p) = params.get("page") {
-        query.after = Some(parse_page(p)?);
+        query.start = Some(sort::decode_page(p, &query.order)?);
     }
-    let keep: Vec<(String, String)> = params
-        .iter()
-        .filter(|(k, _)| k.as_str() != "page")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    run(state, base, query, keep).await
+
+    let mut keep: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k != "page").collect();
+    keep.sort();
+    run(state, base, query, Repeat::Get(keep)).await
 }
 
 /// `POST /api/search` with a JSON body.
@@ -87,8 +116,14 @@ pub async fn post(
     )?;
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("Search body is not valid JSON: {e}")))?;
+    let Value::Object(mut body) = body else {
+        return Err(ApiError::bad_request("Search body should be a JSON object"));
+    };
+    // A null member means the parameter is absent, as STAC clients send them.
+    body.retain(|_, v| !v.is_null());
+
     let limit = match body.get("limit") {
-        None | Some(Value::Null) => DEFAULT_LIMIT,
+        None => DEFAULT_LIMIT,
         Some(v) => params::limit_capped(Some(&v.to_string()), MAX_LIMIT, LIMIT_MESSAGE)?
             .unwrap_or(DEFAULT_LIMIT),
     };
@@ -96,52 +131,78 @@ pub async fn post(
         limit,
         ..PictureQuery::default()
     };
-    let mut keep = vec![("limit".to_owned(), limit.to_string())];
-    let given = |name: &str| body.get(name).is_some_and(|v| !v.is_null());
-    if given("bbox") && given("intersects") {
+    if body.contains_key("bbox") && body.contains_key("intersects") {
         return Err(ApiError::bad_request(BBOX_AND_INTERSECTS));
     }
-    if let Some(b) = body.get("bbox").filter(|v| !v.is_null()) {
-        let bbox = params::bbox_json(b)?;
-        keep.push(("bbox".to_owned(), bbox.map(|v| v.to_string()).join(",")));
-        query.bbox = Some(bbox);
+    if let Some(b) = body.get("bbox") {
+        query.bbox = Some(params::bbox_json(b)?);
     }
-    if let Some(i) = body.get("intersects").filter(|v| !v.is_null()) {
+    if let Some(i) = body.get("intersects") {
         query.intersects = Some(params::area(i)?);
-        keep.push(("intersects".to_owned(), i.to_string()));
     }
-    if let Some(d) = body.get("datetime").filter(|v| !v.is_null()) {
+    if let Some(d) = body.get("datetime") {
         let text = d
             .as_str()
             .ok_or_else(|| ApiError::bad_request("Invalid `datetime` argument"))?;
         query.datetime = params::datetime_rfc3339(text)?;
-        keep.push(("datetime".to_owned(), text.to_owned()));
     }
-    if let Some(ids) = body.get("ids").filter(|v| !v.is_null()) {
+    if let Some(ids) = body.get("ids") {
         query.ids = params::id_list_json(ids, "ids")?;
-        keep.push(("ids".to_owned(), ids.to_string()));
     }
-    if let Some(c) = body.get("collections").filter(|v| !v.is_null()) {
+    if let Some(c) = body.get("collections") {
         query.collections = params::id_list_json(c, "collections")?;
-        keep.push(("collections".to_owned(), c.to_string()));
     }
-    if let Some(p) = body.get("page").and_then(Value::as_str) {
-        query.after = Some(parse_page(p)?);
+    let place = PlaceParams {
+        position: body.get("place_position"),
+        distance: body.get("place_distance"),
+        tolerance: body.get("place_fov_tolerance"),
+    };
+    query.place = place.read()?;
+    query.order = match body.get("sortby") {
+        Some(s) => sort::order_json(s)?,
+        None => default_order(&query),
+    };
+    if let Some(p) = body.remove("page") {
+        let p = p
+            .as_str()
+            .ok_or_else(|| ApiError::bad_request("Parameter page should be a string"))?;
+        query.start = Some(sort::decode_page(p, &query.order)?);
     }
-    run(state, base, query, keep).await
+    run(state, base, query, Repeat::Post(body)).await
+}
+
+/// Nearest first when looking for a place, else most recently updated first.
+fn default_order(query: &PictureQuery) -> PictureOrder {
+    if query.place.is_some() {
+        PictureOrder::Nearest
+    } else {
+        PictureOrder::default()
+    }
 }
 
 async fn run(
     state: AppState,
     base: BaseUrl,
     query: PictureQuery,
-    keep: Vec<(String, String)>,
+    repeat: Repeat,
 ) -> ApiResult<Response> {
-    let pictures = state.services.search(&query).await?;
-    let features = features(&state, &base, &pictures).await?;
+    let page = state.services.search(&query).await?;
+    let features = features(&state, &base, &page.rows).await?;
+    let links = links(&base, &query, &page, &repeat);
+    Ok(geojson(
+        json!({ "type": "FeatureCollection", "features": features, "links": links }),
+    ))
+}
 
+/// `root` and `self`, then `first`, `prev` and `next` where such pages exist.
+fn links(
+    base: &BaseUrl,
+    query: &PictureQuery,
+    page: &Page<Picture>,
+    repeat: &Repeat,
+) -> Vec<Value> {
     let mut links = vec![
-        stac::root_link(&base),
+        stac::root_link(base),
         stac::link(
             "self",
             Some("application/geo+json"),
@@ -149,30 +210,55 @@ async fn run(
             None,
         ),
     ];
-    // A full page may have a next one; its position is the last row's (updated, id).
-    if let (true, Some(last)) = (pictures.len() == query.limit, pictures.last()) {
-        let mut pairs = keep;
-        pairs.push((
-            "page".to_owned(),
-            format!("{}_{}", last.updated_at.timestamp_micros(), last.base.id),
-        ));
-        let href = stac::with_query(base.api("/search"), &pairs);
-        links.push(stac::link("next", Some("application/geo+json"), href, None));
+    let position = |p: &Picture| query.order.position_of(p, query.place.as_ref());
+    let mut pages = Vec::with_capacity(3);
+    if page.has_prev {
+        pages.push(("first", None));
+        // An empty page (its pictures removed since) has no edge to step back from; `first`
+        // still leads back.
+        if let Some(first) = page.rows.first() {
+            pages.push(("prev", Some(sort::start_at(position(first), true))));
+        }
     }
-    Ok(geojson(
-        json!({ "type": "FeatureCollection", "features": features, "links": links }),
-    ))
+    if let (true, Some(last)) = (page.has_next, page.rows.last()) {
+        pages.push(("next", Some(sort::start_at(position(last), false))));
+    }
+    for (rel, start) in pages {
+        let token = start.map(|s| sort::encode_page(&query.order, s));
+        links.push(page_link(base, rel, token, repeat));
+    }
+    links
 }
 
-fn parse_page(text: &str) -> Result<(DateTime<Utc>, PictureId), ApiError> {
-    let bad = || {
-        ApiError::bad_request(
-            "Parameter page is not one this instance produced; follow the next link of a \
-             previous page instead of building it",
-        )
-    };
-    let (micros, id) = text.split_once('_').ok_or_else(bad)?;
-    let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let at = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?;
-    Ok((at, id.parse().map_err(|_| bad())?))
+/// A link to the same search starting at a page token (the first page without one).
+fn page_link(base: &BaseUrl, rel: &str, token: Option<String>, repeat: &Repeat) -> Value {
+    let href = base.api("/search");
+    match repeat {
+        Repeat::Get(pairs) => {
+            let mut pairs = pairs.clone();
+            if let Some(token) = token {
+                pairs.push(("page".to_owned(), token));
+            }
+            stac::link(
+                rel,
+                Some("application/geo+json"),
+                stac::with_query(href, &pairs),
+                None,
+            )
+        }
+        Repeat::Post(body) => {
+            let mut body = body.clone();
+            if let Some(token) = token {
+                body.insert("page".to_owned(), Value::String(token));
+            }
+            let mut link = stac::link(rel, Some("application/geo+json"), href, None);
+            if let Some(l) = link.as_object_mut() {
+                l.insert("method".to_owned(), json!("POST"));
+                l.insert("body".to_owned(), Value::Object(body));
+                // The body is the whole search: clients must not mix in their first one.
+                l.insert("merge".to_owned(), json!(false));
+            }
+            link
+        }
+    }
 }

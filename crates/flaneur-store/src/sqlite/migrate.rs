@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "updated_at",
         include_str!("../../migrations/sqlite/0008_updated_at.sql"),
     ),
+    (
+        9,
+        "search_orders",
+        include_str!("../../migrations/sqlite/0009_search_orders.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

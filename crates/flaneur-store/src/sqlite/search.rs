@@ -1,58 +1,165 @@
-//! Picture search (bbox, area, time, ids, sequences) and the extent of the catalog.
+//! Picture search (bbox, area, place, time, ids, sequences) in any order with keyset pages,
+//! and the extent of the catalog.
+
+use std::cmp::Ordering;
 
 use flaneur_model::Picture;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::codec::{PICTURE_COLUMNS, from_micros, picture_from_row, push_bbox_overlap, to_micros};
-use crate::catalog::{Extent, PictureQuery};
+use crate::catalog::{Extent, Page, PictureQuery};
+use crate::search::{PageStart, PictureOrder, SortField, SortKey, SortValue};
 use crate::{Error, Result};
 
-/// Rows fetched per round when an area filter drops some of them.
-const AREA_BATCH: usize = 500;
+/// Rows fetched per round when an area or a place drops some of them.
+const FILTERED_BATCH: usize = 500;
 
 pub(super) async fn search_pictures(
     pool: &SqlitePool,
     query: &PictureQuery,
-) -> Result<Vec<Picture>> {
-    let Some(area) = &query.intersects else {
-        return fetch(pool, query, query.limit).await;
-    };
+) -> Result<Page<Picture>> {
+    match &query.order {
+        PictureOrder::Keys(keys) => by_keys(pool, query, keys).await,
+        PictureOrder::Nearest => nearest(pool, query).await,
+    }
+}
 
-    // SQLite has no polygon test: the R*Tree narrows to the area's bbox, then each point is
-    // tested here, fetching more batches until the page is full or the rows run out.
-    let mut bounded = query.clone();
-    bounded.bbox = match (query.bbox, area.bbox()) {
-        (Some(a), Some(b)) => Some([
+/// A page in a column order: SQL walks the order from the page start, and the area and place
+/// tests (which SQLite cannot do) drop rows here, fetching more until the page is full.
+async fn by_keys(
+    pool: &SqlitePool,
+    query: &PictureQuery,
+    keys: &[SortKey],
+) -> Result<Page<Picture>> {
+    let backward = query.start.as_ref().is_some_and(|s| s.backward);
+    let is_filtered = query.intersects.is_some() || query.place.is_some();
+    // One row more than the page tells whether another page follows in this direction.
+    let wanted = query.limit.saturating_add(1);
+    let batch = if is_filtered { FILTERED_BATCH } else { wanted };
+
+    let bbox = narrowed_bbox(query);
+    let mut start = query.start.clone();
+    let mut found = Vec::with_capacity(wanted.min(FILTERED_BATCH));
+    loop {
+        let rows = fetch(pool, query, bbox, Some((keys, start.as_ref())), Some(batch)).await?;
+        let exhausted = rows.len() < batch;
+        if let Some(last) = rows.last() {
+            start = Some(PageStart {
+                position: query.order.position_of(last, None),
+                backward,
+            });
+        }
+        found.extend(rows.into_iter().filter(|p| is_kept(query, p)));
+        if exhausted || found.len() >= wanted {
+            break;
+        }
+    }
+    Ok(page(found, query.limit, query.start.as_ref()))
+}
+
+/// A page nearest first: every candidate in the box around the place is measured here, so a
+/// page costs the same at any depth; the box is small because the distance is bounded.
+async fn nearest(pool: &SqlitePool, query: &PictureQuery) -> Result<Page<Picture>> {
+    let bbox = narrowed_bbox(query);
+    let rows = fetch(pool, query, bbox, None, None).await?;
+    let distance = |p: &Picture| {
+        query
+            .place
+            .as_ref()
+            .map_or(0.0, |place| place.distance_m(p))
+    };
+    let mut measured: Vec<(f64, String, Picture)> = rows
+        .into_iter()
+        .filter(|p| is_kept(query, p))
+        .map(|p| (distance(&p), p.base.id.to_string(), p))
+        .collect();
+    let by_position = |a: &(f64, String, Picture), b: &(f64, String, Picture)| {
+        a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1))
+    };
+    measured.sort_by(by_position);
+
+    // Keep the rows beyond the start, nearest to it first.
+    let backward = query.start.as_ref().is_some_and(|s| s.backward);
+    if let Some(start) = &query.start {
+        let edge = match start.position.0.as_slice() {
+            [SortValue::Float(d), SortValue::Text(id)] => (*d, id.clone()),
+            _ => (0.0, String::new()),
+        };
+        let beyond = |m: &(f64, String, Picture)| {
+            let o =
+                m.0.total_cmp(&edge.0)
+                    .then_with(|| m.1.as_str().cmp(edge.1.as_str()));
+            if backward {
+                o == Ordering::Less
+            } else {
+                o == Ordering::Greater
+            }
+        };
+        measured.retain(beyond);
+    }
+    if backward {
+        measured.reverse();
+    }
+    measured.truncate(query.limit.saturating_add(1));
+    let found = measured.into_iter().map(|(_, _, p)| p).collect();
+    Ok(page(found, query.limit, query.start.as_ref()))
+}
+
+/// The page from up to `limit + 1` rows found walking away from `start`: the extra row only
+/// says that more follow. Rows found walking backward are put back in order.
+fn page(mut found: Vec<Picture>, limit: usize, start: Option<&PageStart>) -> Page<Picture> {
+    let more = found.len() > limit;
+    found.truncate(limit);
+    let backward = start.is_some_and(|s| s.backward);
+    if backward {
+        found.reverse();
+    }
+    // The page the client came from lies on the other side of the start; if its pictures
+    // were since removed, that link leads to an empty page, which is still correct.
+    let came_from = start.is_some();
+    Page {
+        rows: found,
+        has_next: if backward { came_from } else { more },
+        has_prev: if backward { more } else { came_from },
+    }
+}
+
+/// Whether a row passes the tests SQL could not make: inside the area, looking at the place.
+fn is_kept(query: &PictureQuery, picture: &Picture) -> bool {
+    let in_area = query
+        .intersects
+        .as_ref()
+        .is_none_or(|a| a.contains(picture.base.lon, picture.base.lat));
+    in_area && query.place.as_ref().is_none_or(|p| p.is_seen_by(picture))
+}
+
+/// The smallest box holding the query's bbox, its area and its place together, for the
+/// space index.
+fn narrowed_bbox(query: &PictureQuery) -> Option<[f64; 4]> {
+    let boxes = [
+        query.bbox,
+        query.intersects.as_ref().and_then(|a| a.bbox()),
+        query.place.as_ref().map(|p| p.bbox()),
+    ];
+    boxes.into_iter().flatten().reduce(|a, b| {
+        [
             a[0].max(b[0]),
             a[1].max(b[1]),
             a[2].min(b[2]),
             a[3].min(b[3]),
-        ]),
-        (a, b) => a.or(b),
-    };
-    let mut found = Vec::with_capacity(query.limit.min(AREA_BATCH));
-    loop {
-        let batch = fetch(pool, &bounded, AREA_BATCH).await?;
-        let exhausted = batch.len() < AREA_BATCH;
-        if let Some(last) = batch.last() {
-            bounded.after = Some((last.updated_at, last.base.id));
-        }
-        for picture in batch {
-            if area.contains(picture.base.lon, picture.base.lat) {
-                found.push(picture);
-                if found.len() == query.limit {
-                    return Ok(found);
-                }
-            }
-        }
-        if exhausted {
-            return Ok(found);
-        }
-    }
+        ]
+    })
 }
 
-/// One page of ready pictures of ready sequences matching every filter but the area.
-async fn fetch(pool: &SqlitePool, query: &PictureQuery, limit: usize) -> Result<Vec<Picture>> {
+/// Ready pictures of ready sequences matching every SQL filter of the query, inside `bbox`.
+/// With `keys`, in that order (reversed when the start goes backward) from the start on.
+async fn fetch(
+    pool: &SqlitePool,
+    query: &PictureQuery,
+    bbox: Option<[f64; 4]>,
+    keys: Option<(&[SortKey], Option<&PageStart>)>,
+    limit: Option<usize>,
+) -> Result<Vec<Picture>> {
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
         "SELECT {PICTURE_COLUMNS} FROM pictures p
          JOIN sequence_pictures sp ON sp.picture_id = p.id
@@ -60,7 +167,7 @@ async fn fetch(pool: &SqlitePool, query: &PictureQuery, limit: usize) -> Result<
          WHERE p.status = 'ready' AND s.status = 'ready'
            AND p.visibility = 'anyone' AND s.visibility = 'anyone'"
     ));
-    if let Some(bbox) = query.bbox {
+    if let Some(bbox) = bbox {
         sql.push(" AND p.rowid IN (SELECT id FROM pictures_rtree WHERE ");
         push_bbox_overlap(&mut sql, "", bbox);
         sql.push(")");
@@ -88,18 +195,26 @@ async fn fetch(pool: &SqlitePool, query: &PictureQuery, limit: usize) -> Result<
         }
         sql.push(")");
     }
-    if let Some((updated, id)) = &query.after {
-        let updated = to_micros(*updated);
-        sql.push(" AND (p.updated_at < ")
-            .push_bind(updated)
-            .push(" OR (p.updated_at = ")
-            .push_bind(updated)
-            .push(" AND p.id > ")
-            .push_bind(id.to_string())
-            .push("))");
+    if let Some((keys, start)) = keys {
+        let backward = start.is_some_and(|s| s.backward);
+        if let Some(start) = start {
+            push_beyond(&mut sql, keys, &start.position.0, backward);
+        }
+        sql.push(" ORDER BY ");
+        let mut order = sql.separated(", ");
+        for key in keys {
+            let descending = key.descending != backward;
+            order.push(format!(
+                "{} {}",
+                column(key.field),
+                if descending { "DESC" } else { "ASC" }
+            ));
+        }
     }
-    sql.push(" ORDER BY p.updated_at DESC, p.id ASC LIMIT ")
-        .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    if let Some(limit) = limit {
+        sql.push(" LIMIT ")
+            .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    }
 
     let rows = sql
         .build()
@@ -107,6 +222,57 @@ async fn fetch(pool: &SqlitePool, query: &PictureQuery, limit: usize) -> Result<
         .await
         .map_err(Error::db("search pictures"))?;
     rows.iter().map(picture_from_row).collect()
+}
+
+/// ` AND <row beyond the position in the walking direction>`: the rows tied with the position
+/// on the first keys and past it on the next one, for each key in turn. The leading bound on
+/// the first key alone lets SQLite seek its index instead of scanning from the top.
+fn push_beyond(
+    sql: &mut QueryBuilder<Sqlite>,
+    keys: &[SortKey],
+    values: &[SortValue],
+    backward: bool,
+) {
+    let beyond = |key: &SortKey| if key.descending != backward { "<" } else { ">" };
+    let (Some(first), Some(value)) = (keys.first(), values.first()) else {
+        return;
+    };
+    sql.push(format!(" AND {} {}= ", column(first.field), beyond(first)));
+    push_value(sql, value);
+    sql.push(" AND (");
+    for (i, (key, value)) in keys.iter().zip(values).enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(");
+        for (tied, tied_value) in keys.iter().zip(values).take(i) {
+            sql.push(format!("{} = ", column(tied.field)));
+            push_value(sql, tied_value);
+            sql.push(" AND ");
+        }
+        sql.push(format!("{} {} ", column(key.field), beyond(key)));
+        push_value(sql, value);
+        sql.push(")");
+    }
+    sql.push(")");
+}
+
+fn push_value(sql: &mut QueryBuilder<Sqlite>, value: &SortValue) {
+    match value {
+        SortValue::Int(v) => sql.push_bind(*v),
+        SortValue::Float(v) => sql.push_bind(*v),
+        SortValue::Text(v) => sql.push_bind(v.clone()),
+    };
+}
+
+/// The column of a sort field; every one is indexed together with the id.
+fn column(field: SortField) -> &'static str {
+    match field {
+        SortField::Captured => "p.captured_at",
+        SortField::Created => "p.created_at",
+        SortField::Updated => "p.updated_at",
+        SortField::Id => "p.id",
+    }
 }
 
 pub(super) async fn extent(pool: &SqlitePool) -> Result<Extent> {

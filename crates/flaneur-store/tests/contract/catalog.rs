@@ -203,7 +203,7 @@ async fn contract(catalog: &dyn Catalog) {
         })
         .await
         .expect("search");
-    let mut found: Vec<PictureId> = found.iter().map(|p| p.base.id).collect();
+    let mut found: Vec<PictureId> = found.rows.iter().map(|p| p.base.id).collect();
     found.sort();
     let mut expected = vec![ids[0], ids[1]];
     expected.sort();

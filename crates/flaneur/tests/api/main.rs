@@ -13,6 +13,7 @@ mod pystac_client;
 mod queryables;
 mod read;
 mod restart;
+mod search;
 mod server;
 mod shapes;
 mod stac_api_validator;

@@ -1,0 +1,408 @@
+//! What a picture search may order by, where a page starts, and which pictures look at a place.
+//!
+//! These are backend-neutral: every catalog implementation pages with the same positions, so a
+//! cursor written by one page is read back by the next whatever stores the pictures. Parsing
+//! the request and encoding cursors for clients belong to the API.
+
+use flaneur_model::{Picture, Projection};
+use serde::{Deserialize, Serialize};
+
+use crate::track::distance_m;
+
+/// A picture property search results can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortField {
+    /// Capture time (the item's `datetime`).
+    Captured,
+    /// When the picture was accepted.
+    Created,
+    /// When the picture last changed.
+    Updated,
+    /// The picture id: unique, so it ends every order.
+    Id,
+}
+
+impl SortField {
+    /// The name STAC clients use (`datetime`, `created`, `updated`, `id`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SortField::Captured => "datetime",
+            SortField::Created => "created",
+            SortField::Updated => "updated",
+            SortField::Id => "id",
+        }
+    }
+}
+
+/// One step of an order: a field and its direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SortKey {
+    /// What is compared.
+    pub field: SortField,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl SortKey {
+    /// Smallest first.
+    pub fn asc(field: SortField) -> Self {
+        Self {
+            field,
+            descending: false,
+        }
+    }
+
+    /// Largest first.
+    pub fn desc(field: SortField) -> Self {
+        Self {
+            field,
+            descending: true,
+        }
+    }
+}
+
+/// How search results are ordered. Every order is total (it ends with the id), so keyset
+/// pages neither repeat nor skip a picture.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PictureOrder {
+    /// By these keys; the last one is always the id.
+    Keys(Vec<SortKey>),
+    /// Nearest to the searched place first, then by ascending id. Only with a place.
+    Nearest,
+}
+
+impl Default for PictureOrder {
+    /// Most recently updated first, then by id: what Panoramax instances answer.
+    fn default() -> Self {
+        PictureOrder::Keys(vec![
+            SortKey::desc(SortField::Updated),
+            SortKey::asc(SortField::Id),
+        ])
+    }
+}
+
+impl PictureOrder {
+    /// The order by `keys`, made total: keys after the id are dropped (the id is unique, they
+    /// could never decide), an ascending id is added when missing, and a repeated field keeps
+    /// its first direction only.
+    pub fn by(keys: &[SortKey]) -> Self {
+        let mut out: Vec<SortKey> = Vec::with_capacity(keys.len() + 1);
+        for key in keys {
+            if out.iter().any(|k| k.field == key.field) {
+                continue;
+            }
+            out.push(*key);
+            if key.field == SortField::Id {
+                return PictureOrder::Keys(out);
+            }
+        }
+        out.push(SortKey::asc(SortField::Id));
+        PictureOrder::Keys(out)
+    }
+
+    /// The order in the `sortby` form of STAC API GET requests: `-updated,+id`, `+distance`.
+    pub fn to_sortby(&self) -> String {
+        match self {
+            PictureOrder::Nearest => "+distance,+id".to_owned(),
+            PictureOrder::Keys(keys) => keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}{}",
+                        if k.descending { '-' } else { '+' },
+                        k.field.as_str()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+
+    /// Where `picture` stands in this order. `place` gives the distances of
+    /// [`PictureOrder::Nearest`]; without it every distance is zero.
+    pub fn position_of(&self, picture: &Picture, place: Option<&PlaceQuery>) -> Position {
+        let id = SortValue::Text(picture.base.id.to_string());
+        match self {
+            PictureOrder::Nearest => {
+                let d = place.map_or(0.0, |p| p.distance_m(picture));
+                Position(vec![SortValue::Float(d), id])
+            }
+            PictureOrder::Keys(keys) => Position(
+                keys.iter()
+                    .map(|k| match k.field {
+                        SortField::Captured => {
+                            SortValue::Int(picture.base.captured_at.timestamp_micros())
+                        }
+                        SortField::Created => SortValue::Int(picture.created_at.timestamp_micros()),
+                        SortField::Updated => SortValue::Int(picture.updated_at.timestamp_micros()),
+                        SortField::Id => id.clone(),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Whether `position` has the shape of a position in this order (one value per key, each
+    /// of the key's kind): a cursor made for another order is refused rather than misread.
+    pub fn fits(&self, position: &Position) -> bool {
+        let values = &position.0;
+        match self {
+            PictureOrder::Nearest => matches!(
+                values.as_slice(),
+                [SortValue::Float(d), SortValue::Text(_)] if d.is_finite()
+            ),
+            PictureOrder::Keys(keys) => {
+                keys.len() == values.len()
+                    && keys.iter().zip(values).all(|(k, v)| {
+                        matches!(
+                            (k.field, v),
+                            (SortField::Id, SortValue::Text(_))
+                                | (
+                                    SortField::Captured | SortField::Created | SortField::Updated,
+                                    SortValue::Int(_)
+                                )
+                        )
+                    })
+            }
+        }
+    }
+}
+
+/// One value of a position: instants in microseconds, distances in metres, ids as text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    /// An instant, in microseconds since the epoch.
+    Int(i64),
+    /// A distance, in metres.
+    Float(f64),
+    /// A picture id.
+    Text(String),
+}
+
+/// The values a picture has for each key of an order, in the order's key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Position(pub Vec<SortValue>);
+
+/// Where a search page starts: strictly after a position (the next page), or strictly
+/// before it (the previous page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageStart {
+    /// The edge picture of the page the client comes from.
+    pub position: Position,
+    /// Whether the page ends just before `position` instead of starting just after it.
+    pub backward: bool,
+}
+
+/// Pictures near a place and looking at it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlaceQuery {
+    /// `[lon, lat]` of the place.
+    pub position: [f64; 2],
+    /// Smallest distance from the picture to the place, in metres.
+    pub min_distance_m: f64,
+    /// Largest distance from the picture to the place, in metres.
+    pub max_distance_m: f64,
+    /// Full width, in degrees, of the cone around a flat picture's heading the place has to
+    /// fall in.
+    pub fov_tolerance_deg: f64,
+}
+
+/// Metres per degree of latitude, a little under the true figure so that boxes built from it
+/// are never too small.
+const METRES_PER_DEGREE: f64 = 110_000.0;
+
+impl PlaceQuery {
+    /// Distance from a picture to the place, in metres.
+    pub fn distance_m(&self, picture: &Picture) -> f64 {
+        distance_m([picture.base.lon, picture.base.lat], self.position)
+    }
+
+    /// `[min lon, min lat, max lon, max lat]` holding every point within the largest distance
+    /// of the place (a little more: the space index narrows, the exact test decides).
+    pub fn bbox(&self) -> [f64; 4] {
+        let [lon, lat] = self.position;
+        let dlat = self.max_distance_m / METRES_PER_DEGREE;
+        // Degrees of longitude shrink towards the poles; near them the box spans every
+        // longitude rather than dividing by almost zero.
+        let cos = lat.to_radians().cos();
+        let dlon = if cos < 0.01 { 180.0 } else { dlat / cos };
+        [
+            (lon - dlon).max(-180.0),
+            (lat - dlat).max(-90.0),
+            (lon + dlon).min(180.0),
+            (lat + dlat).min(90.0),
+        ]
+    }
+
+    /// Whether the picture is within the distance range and shows the place.
+    ///
+    /// A full 360° picture shows every direction. Another picture shows the place when the
+    /// bearing from it to the place lies within half the tolerance of its heading and within
+    /// half its own field of view when that is known: a wide tolerance cannot make a place
+    /// outside the frame visible. A picture without heading shows no known direction.
+    pub fn is_seen_by(&self, picture: &Picture) -> bool {
+        let distance = self.distance_m(picture);
+        if !(self.min_distance_m..=self.max_distance_m).contains(&distance) {
+            return false;
+        }
+        let fov = picture.base.details.field_of_view_deg;
+        let is_full_sphere = match fov {
+            Some(fov) => fov >= 360.0,
+            None => picture.base.projection == Projection::Equirectangular,
+        };
+        if is_full_sphere {
+            return true;
+        }
+        let Some(heading) = picture.base.heading_deg else {
+            return false;
+        };
+        let half_cone = self.fov_tolerance_deg.min(fov.unwrap_or(360.0)) / 2.0;
+        let bearing = bearing_deg([picture.base.lon, picture.base.lat], self.position);
+        angle_between_deg(heading, bearing) <= half_cone
+    }
+}
+
+/// Initial bearing from `a` to `b` (`[lon, lat]`), in degrees clockwise from north, 0..360.
+pub fn bearing_deg(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (lat1, lat2) = (a[1].to_radians(), b[1].to_radians());
+    let dlon = (b[0] - a[0]).to_radians();
+    let y = dlon.sin() * lat2.cos();
+    let x = lat1.cos() * lat2.sin() - lat1.sin() * lat2.cos() * dlon.cos();
+    y.atan2(x).to_degrees().rem_euclid(360.0)
+}
+
+/// The smaller angle between two directions in degrees, 0..=180.
+fn angle_between_deg(a: f64, b: f64) -> f64 {
+    let d = (a - b).rem_euclid(360.0);
+    d.min(360.0 - d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_end_with_the_id_once() {
+        let order = PictureOrder::by(&[SortKey::desc(SortField::Captured)]);
+        assert_eq!(order.to_sortby(), "-datetime,+id");
+        let order = PictureOrder::by(&[
+            SortKey::desc(SortField::Id),
+            SortKey::asc(SortField::Updated),
+        ]);
+        assert_eq!(order.to_sortby(), "-id");
+        let order = PictureOrder::by(&[
+            SortKey::asc(SortField::Created),
+            SortKey::desc(SortField::Created),
+        ]);
+        assert_eq!(order.to_sortby(), "+created,+id");
+        assert_eq!(PictureOrder::default().to_sortby(), "-updated,+id");
+    }
+
+    #[test]
+    fn positions_fit_only_their_order() {
+        let by_time = PictureOrder::by(&[SortKey::desc(SortField::Captured)]);
+        let time = Position(vec![SortValue::Int(5), SortValue::Text("a".into())]);
+        let near = Position(vec![SortValue::Float(2.5), SortValue::Text("a".into())]);
+        assert!(by_time.fits(&time));
+        assert!(!by_time.fits(&near));
+        assert!(PictureOrder::Nearest.fits(&near));
+        assert!(!PictureOrder::Nearest.fits(&time));
+        assert!(!PictureOrder::default().fits(&Position(vec![SortValue::Int(1)])));
+    }
+
+    #[test]
+    fn positions_survive_json() {
+        let position = Position(vec![
+            SortValue::Float(12.345_678_901_234),
+            SortValue::Int(1_666_166_194_000_000),
+            SortValue::Text("x".into()),
+        ]);
+        let text = serde_json::to_string(&position).expect("serialise");
+        let back: Position = serde_json::from_str(&text).expect("parse");
+        assert_eq!(back, position);
+    }
+
+    #[test]
+    fn bearings_point_the_compass_way() {
+        let here = [2.0, 48.0];
+        assert!(bearing_deg(here, [2.0, 48.001]).abs() < 1e-6);
+        assert!((bearing_deg(here, [2.001, 48.0]) - 90.0).abs() < 0.01);
+        assert!((bearing_deg(here, [2.0, 47.999]) - 180.0).abs() < 1e-6);
+        assert!((bearing_deg(here, [1.999, 48.0]) - 270.0).abs() < 0.01);
+        assert_eq!(angle_between_deg(350.0, 10.0), 20.0);
+        assert_eq!(angle_between_deg(10.0, 190.0), 180.0);
+    }
+
+    fn picture(lon: f64, lat: f64, heading: Option<f64>, fov: Option<f64>) -> Picture {
+        let json = serde_json::json!({
+            "id": "00000000-0000-4000-8000-000000000001",
+            "upload_set_id": "00000000-0000-4000-8000-000000000002",
+            "account_id": "00000000-0000-4000-8000-000000000003",
+            "visibility": "anyone",
+            "captured_at": "2022-10-19T07:56:34Z",
+            "utc_offset_secs": null,
+            "lon": lon, "lat": lat, "heading_deg": heading,
+            "projection": if fov.is_some_and(|f| f >= 360.0) { "equirectangular" } else { "flat" },
+            "width": 1920, "height": 1080, "orientation": 1,
+            "content_md5": "", "file_name": "p.jpg", "size_bytes": 1, "is_blurred": false,
+            "details": { "field_of_view_deg": fov, "warnings": [], "exif": {} },
+            "status": "ready", "heading_computed": false, "sequence_id": null, "rank": null,
+            "created_at": "2022-10-19T07:56:34Z", "updated_at": "2022-10-19T07:56:34Z",
+            "process_error": null
+        });
+        serde_json::from_value(json).expect("a picture")
+    }
+
+    /// A place 10 m west of the origin, at 48° N.
+    fn place(tolerance: f64) -> PlaceQuery {
+        PlaceQuery {
+            position: [2.0 - 10.0 / 74_465.0, 48.0],
+            min_distance_m: 3.0,
+            max_distance_m: 15.0,
+            fov_tolerance_deg: tolerance,
+        }
+    }
+
+    #[test]
+    fn flat_pictures_see_a_place_only_when_heading_at_it() {
+        let looking_west = picture(2.0, 48.0, Some(272.0), Some(95.0));
+        let looking_east = picture(2.0, 48.0, Some(90.0), Some(95.0));
+        let looking_north_west = picture(2.0, 48.0, Some(300.0), Some(95.0));
+        let headless = picture(2.0, 48.0, None, Some(95.0));
+        assert!((place(30.0).distance_m(&looking_west) - 10.0).abs() < 0.05);
+        assert!(place(30.0).is_seen_by(&looking_west));
+        assert!(!place(30.0).is_seen_by(&looking_east));
+        assert!(!place(30.0).is_seen_by(&headless));
+        // 30° off the heading: outside a 30° cone (±15°), inside a 90° one (±45°).
+        assert!(!place(30.0).is_seen_by(&looking_north_west));
+        assert!(place(90.0).is_seen_by(&looking_north_west));
+        // A tolerance wider than the frame does not widen the frame.
+        let narrow = picture(2.0, 48.0, Some(300.0), Some(40.0));
+        assert!(!place(180.0).is_seen_by(&narrow));
+    }
+
+    #[test]
+    fn spheres_see_a_place_in_range_whatever_their_heading() {
+        let sphere = picture(2.0, 48.0, Some(90.0), Some(360.0));
+        assert!(place(2.0).is_seen_by(&sphere));
+        let too_close = picture(2.0 - 9.0 / 74_465.0, 48.0, Some(90.0), Some(360.0));
+        assert!(!place(2.0).is_seen_by(&too_close));
+        let too_far = picture(2.0 + 6.0 / 74_465.0, 48.0, Some(90.0), Some(360.0));
+        assert!(!place(2.0).is_seen_by(&too_far));
+    }
+
+    #[test]
+    fn place_boxes_hold_the_whole_range() {
+        let p = place(30.0);
+        let b = p.bbox();
+        for bearing in (0..360).step_by(15) {
+            let a = f64::from(bearing).to_radians();
+            // 15 m in every direction, in degrees at 48° N.
+            let lon = p.position[0] + 15.0 * a.sin() / 74_465.0;
+            let lat = p.position[1] + 15.0 * a.cos() / 111_195.0;
+            assert!(b[0] <= lon && lon <= b[2] && b[1] <= lat && lat <= b[3]);
+        }
+    }
+}
