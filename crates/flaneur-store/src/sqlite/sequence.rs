@@ -338,28 +338,47 @@ pub(super) async fn apply_dispatch(
         .await
         .map_err(Error::db("write sequence"))?;
 
-        sqlx::query("DELETE FROM sequence_pictures WHERE sequence_id = ?")
-            .bind(&id_text)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("clear sequence ranks"))?;
+        // Ranks already as planned stay: writing them again would move the sequence's
+        // `updated_at`, and the map's version, with nothing changed.
+        let ranks: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT rank, picture_id FROM sequence_pictures WHERE sequence_id = ? ORDER BY rank",
+        )
+        .bind(&id_text)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(Error::db("read sequence ranks"))?;
+        let is_ranked_as_planned = ranks.len() == planned.pictures.len()
+            && (1_i64..)
+                .zip(&planned.pictures)
+                .zip(&ranks)
+                .all(|((rank, p), (r, id))| rank == *r && p.id.to_string() == *id);
+        if !is_ranked_as_planned {
+            sqlx::query("DELETE FROM sequence_pictures WHERE sequence_id = ?")
+                .bind(&id_text)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db("clear sequence ranks"))?;
+        }
         for (rank, picture) in (1_i64..).zip(&planned.pictures) {
             let pic_text = picture.id.to_string();
-            // A picture moving from another sequence of this set leaves it first.
-            sqlx::query("DELETE FROM sequence_pictures WHERE picture_id = ?")
+            if !is_ranked_as_planned {
+                // A picture moving from another sequence of this set leaves it first.
+                sqlx::query("DELETE FROM sequence_pictures WHERE picture_id = ?")
+                    .bind(&pic_text)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Error::db("move picture"))?;
+                sqlx::query(
+                    "INSERT INTO sequence_pictures (sequence_id, rank, picture_id)
+                     VALUES (?, ?, ?)",
+                )
+                .bind(&id_text)
+                .bind(rank)
                 .bind(&pic_text)
                 .execute(&mut *tx)
                 .await
-                .map_err(Error::db("move picture"))?;
-            sqlx::query(
-                "INSERT INTO sequence_pictures (sequence_id, rank, picture_id) VALUES (?, ?, ?)",
-            )
-            .bind(&id_text)
-            .bind(rank)
-            .bind(&pic_text)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("write sequence rank"))?;
+                .map_err(Error::db("write sequence rank"))?;
+            }
             sqlx::query("UPDATE pictures SET heading_deg = ?, heading_computed = ? WHERE id = ?")
                 .bind(picture.heading_deg)
                 .bind(i64::from(picture.heading_computed))

@@ -260,6 +260,26 @@ async fn a_new_dispatch_moves_the_sequences_whose_pictures_move() {
 }
 
 #[tokio::test]
+async fn dispatching_the_same_plan_again_moves_nothing() {
+    let walk = Walk::new().await;
+    let before = walk.stamps().await;
+    let version = walk.catalog.data_version().await.expect("version");
+    tick().await;
+    let plan = DispatchPlan {
+        sequences: vec![planned("walk", &walk.pictures)],
+        duplicates: Vec::new(),
+    };
+    let ids = walk
+        .catalog
+        .apply_dispatch(walk.set, plan)
+        .await
+        .expect("dispatch");
+    assert_eq!(ids, vec![walk.sequence]);
+    assert_eq!(walk.stamps().await, before);
+    assert_eq!(walk.catalog.data_version().await.expect("version"), version);
+}
+
+#[tokio::test]
 async fn writes_that_change_nothing_and_reads_leave_it() {
     let walk = Walk::new().await;
     let before = walk.stamps().await;
