@@ -4,6 +4,7 @@ mod catalog;
 mod collections;
 mod files;
 mod items;
+mod listing;
 mod map;
 mod search;
 mod upload_sets;

@@ -8,8 +8,8 @@ use flaneur_model::{
     Visibility,
 };
 use flaneur_store::{
-    AccountSummary, BlobBody, Extent, NearbyQuery, Page, PictureQuery, RankQuery, SequenceCursor,
-    SequenceQuery, blob_keys,
+    AccountSummary, BlobBody, Extent, NearbyQuery, Page, PagePosition, PictureQuery, RankQuery,
+    SequenceCursor, SequenceQuery, SequenceSort, blob_keys,
 };
 
 use crate::{Error, Result, Services};
@@ -54,6 +54,61 @@ pub struct ItemView {
     /// The nearest picture of each other sequence seen from about the same place, nearest
     /// first.
     pub related: Vec<Picture>,
+}
+
+/// A sequence in a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listed {
+    /// One the reader may see, in full.
+    Shown(Box<Sequence>),
+    /// One deleted or hidden from the reader: only its id, so that copies elsewhere can be
+    /// dropped.
+    Tombstone(SequenceId),
+}
+
+/// One page of a listing of sequences, with the positions of the pages around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequencePage {
+    /// The rows, in listing order.
+    pub rows: Vec<Listed>,
+    /// Where the previous page ends, when there is one.
+    pub prev: Option<SequenceCursor>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<SequenceCursor>,
+}
+
+impl SequencePage {
+    /// Decides what anonymous readers see of each row, and where the pages around are.
+    fn from_page(page: Page<Sequence>, sort: &[SequenceSort]) -> SequencePage {
+        let edge = |s: Option<&Sequence>, exists: bool| {
+            s.filter(|_| exists).map(|s| SequenceCursor::at(s, sort))
+        };
+        let prev = edge(page.rows.first(), page.has_prev);
+        let next = edge(page.rows.last(), page.has_next);
+        let rows = page
+            .rows
+            .into_iter()
+            .map(|s| {
+                if sequence_is_visible(&s) {
+                    Listed::Shown(Box::new(s))
+                } else {
+                    Listed::Tombstone(s.id)
+                }
+            })
+            .collect();
+        SequencePage { rows, prev, next }
+    }
+
+    /// The sequences shown in full, tombstones left out.
+    pub fn into_shown(self) -> Vec<Sequence> {
+        self.rows
+            .into_iter()
+            .filter_map(|row| match row {
+                Listed::Shown(s) => Some(*s),
+                Listed::Tombstone(_) => None,
+            })
+            .collect()
+    }
 }
 
 /// Who reads, which decides what non-public data they may see.
@@ -107,12 +162,15 @@ impl Services {
         }
     }
 
-    /// A page of visible sequences.
+    /// A page of sequences. Those anonymous readers may not see (deleted, hidden or not
+    /// yet published) are listed only when `query.with_hidden` asks for them, and then only
+    /// as tombstones, so that harvesters learn to drop them.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
-    pub async fn collections(&self, query: &SequenceQuery) -> Result<Page<Sequence>> {
-        Ok(self.catalog.list_sequences(query).await?)
+    pub async fn collections(&self, query: &SequenceQuery) -> Result<SequencePage> {
+        let page = self.catalog.list_sequences(query).await?;
+        Ok(SequencePage::from_page(page, &query.sort))
     }
 
     /// Every account with its display name, oldest first, at most `limit` of them.
@@ -143,15 +201,16 @@ impl Services {
         &self,
         id: AccountId,
         query: &SequenceQuery,
-    ) -> Result<(String, AccountSummary, Page<Sequence>)> {
+    ) -> Result<(String, AccountSummary, SequencePage)> {
         let name = self.user(id).await?;
         let summary = self.catalog.account_summary(id).await?;
         let query = SequenceQuery {
             account: Some(id),
+            with_hidden: false,
             ..query.clone()
         };
         let page = self.catalog.list_sequences(&query).await?;
-        Ok((name, summary, page))
+        Ok((name, summary, SequencePage::from_page(page, &query.sort)))
     }
 
     /// Accounts whose name contains `text`, ignoring case, oldest first, at most `limit`.
@@ -182,12 +241,13 @@ impl Services {
         let mut all = Vec::new();
         loop {
             let page = self.catalog.list_sequences(&query).await?;
-            query.after = page.rows.last().map(|s| SequenceCursor {
-                created_at: s.created_at,
-                id: s.id,
-            });
+            let Some(last) = page.rows.last() else {
+                return Ok(all);
+            };
+            query.page = PagePosition::After(SequenceCursor::at(last, &query.sort));
+            let has_next = page.has_next;
             all.extend(page.rows);
-            if !page.has_next || query.after.is_none() {
+            if !has_next {
                 return Ok(all);
             }
         }

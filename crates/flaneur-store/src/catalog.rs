@@ -12,7 +12,7 @@ use flaneur_model::{
     Visibility,
 };
 
-use crate::filter::{Filter, Queryable, QueryableKind};
+use crate::listing::SequenceQuery;
 use crate::search::{PageStart, PictureOrder, PlaceQuery};
 use crate::{Area, Result};
 
@@ -102,68 +102,6 @@ pub struct TimeRange {
     /// Upper bound.
     pub end: Option<DateTime<Utc>>,
 }
-
-/// Position in the `(created, id)` order of sequences, for keyset paging.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SequenceCursor {
-    /// `created_at` of the sequence at the edge of the page.
-    pub created_at: DateTime<Utc>,
-    /// Its id.
-    pub id: SequenceId,
-}
-
-/// A listing of sequences.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SequenceQuery {
-    /// Page size.
-    pub limit: usize,
-    /// Start strictly after this position (next page).
-    pub after: Option<SequenceCursor>,
-    /// End strictly before this position (previous page).
-    pub before: Option<SequenceCursor>,
-    /// Only sequences whose bbox intersects `[min lon, min lat, max lon, max lat]`.
-    pub bbox: Option<[f64; 4]>,
-    /// Only sequences whose capture interval intersects this one.
-    pub datetime: TimeRange,
-    /// Only sequences of this account.
-    pub account: Option<AccountId>,
-    /// List in `(created, id)` descending order, newest first; `after` and `before` then
-    /// follow that order too.
-    pub newest_first: bool,
-    /// Only sequences matching this filter, checked against [`SEQUENCE_QUERYABLES`].
-    pub filter: Option<Filter>,
-}
-
-/// The properties a listing of sequences can be filtered on.
-pub const SEQUENCE_QUERYABLES: &[Queryable] = &[
-    Queryable {
-        name: "created",
-        kind: QueryableKind::Timestamp,
-        description: "When the sequence was created: a date-time or a date",
-    },
-    Queryable {
-        name: "updated",
-        kind: QueryableKind::Timestamp,
-        description: "When the sequence or one of its pictures last changed: a date-time or a \
-                      date",
-    },
-    Queryable {
-        name: "datetime",
-        kind: QueryableKind::Timestamp,
-        description: "When its pictures were taken; a comparison holds when some capture \
-                      instant of the sequence satisfies it",
-    },
-    Queryable {
-        name: "id",
-        kind: QueryableKind::Text,
-        description: "Identifier of the sequence",
-    },
-    Queryable {
-        name: "visibility",
-        kind: QueryableKind::OneOf(&["anyone", "owner-only", "logged-only"]),
-        description: "Who may see the sequence",
-    },
-];
 
 /// One page of a keyset listing.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,6 +13,7 @@ pub mod blob;
 mod catalog;
 mod error;
 pub mod filter;
+mod listing;
 mod search;
 mod sqlite;
 pub mod track;
@@ -22,11 +23,14 @@ pub use blob::{BlobBody, BlobMeta, BlobStore, FsBlobStore, blob_keys};
 pub use catalog::{
     AccountSummary, Catalog, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, PlannedDuplicate,
-    PlannedPicture, PlannedSequence, RankQuery, SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery,
-    SequenceSummary, TimeRange,
+    PlannedPicture, PlannedSequence, RankQuery, SequenceSummary, TimeRange,
 };
 pub use error::{Error, Result};
 pub use filter::{CompareOp, Filter, FilterError, Literal, Queryable, QueryableKind};
+pub use listing::{
+    PagePosition, SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery, SequenceSort,
+    SequenceSortField, total_order,
+};
 pub use search::{
     PageStart, PictureOrder, PlaceQuery, Position, SortField, SortKey, SortValue, bearing_deg,
 };

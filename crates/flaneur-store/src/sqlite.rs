@@ -35,9 +35,9 @@ use tracing::{info, warn};
 
 use crate::catalog::{
     AccountSummary, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture,
-    MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceQuery,
-    SequenceSummary,
+    MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
 };
+use crate::listing::SequenceQuery;
 use crate::{Catalog, Error, Result};
 
 /// How long a connection waits for another process holding the write lock.

@@ -5,41 +5,24 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use flaneur_model::{Sequence, SequenceId};
-use flaneur_store::{Filter, Page, RankQuery, SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery};
+use chrono::Utc;
+use flaneur_service::read::Listed;
+use flaneur_store::{RankQuery, SequenceQuery, SequenceSort};
 use serde_json::{Value, json};
 
+use super::listing;
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, cql2, feed, stac};
+use crate::{ApiError, ApiResult, AppState, feed, stac};
 
 /// Default and largest page sizes, as on Panoramax instances.
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
-/// Encodes a page position as `<created micros>_<id>`: opaque to clients, which only follow
-/// the links.
-fn cursor_text(c: &SequenceCursor) -> String {
-    format!("{}_{}", c.created_at.timestamp_micros(), c.id)
-}
-
-fn parse_cursor(text: &str) -> Result<SequenceCursor, ApiError> {
-    let bad = || {
-        ApiError::bad_request(
-            "Parameter page is not one this instance produced; follow the links of a previous \
-             page instead of building it",
-        )
-    };
-    let (micros, id) = text.split_once('_').ok_or_else(bad)?;
-    let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let created_at = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?;
-    let id: SequenceId = id.parse().map_err(|_| bad())?;
-    Ok(SequenceCursor { created_at, id })
-}
-
-/// `GET /api/collections`: visible sequences, oldest first, with keyset pagination; or, with
-/// `format=rss` or `Accept: application/rss+xml`, the newest of them as an RSS feed.
+/// `GET /api/collections`: visible sequences, oldest first unless `sortby` says otherwise,
+/// with keyset pagination; with `show_deleted=true`, deleted and hidden ones too, as
+/// tombstones. With `format=rss` or `Accept: application/rss+xml`, the newest of them as an
+/// RSS feed.
 pub async fn list(
     State(state): State<AppState>,
     base: BaseUrl,
@@ -48,9 +31,19 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let is_rss = wants_rss(&params, &headers)?;
     let limit = params::limit(&params, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let default_sort = if is_rss {
+        SequenceSort::CREATED_DESC
+    } else {
+        SequenceSort::CREATED_ASC
+    };
+    let sort = listing::sortby(&params, default_sort)?;
+    let (filter, asks_deleted) = listing::filter(&params)?;
     let mut query = SequenceQuery {
         limit,
-        newest_first: is_rss,
+        page: listing::page(&params, &sort)?,
+        sort,
+        filter,
+        with_hidden: asks_deleted || listing::show_deleted(&params)?,
         ..SequenceQuery::default()
     };
     if let Some(b) = params.get("bbox") {
@@ -59,21 +52,28 @@ pub async fn list(
     if let Some(d) = params.get("datetime") {
         query.datetime = params::datetime(d)?;
     }
-    query.filter = sequence_filter(&params)?;
-    set_page(&mut query, params.get("page"))?;
 
     let page = state.services.collections(&query).await?;
     let mut producers = Vec::with_capacity(page.rows.len());
     let mut names = ProducerNames::default();
-    for s in &page.rows {
-        producers.push(names.get(&state, s.account_id).await?);
+    for row in &page.rows {
+        producers.push(match row {
+            Listed::Shown(s) => Some(names.get(&state, s.account_id).await?),
+            Listed::Tombstone(_) => None,
+        });
     }
     if is_rss {
+        // A feed has no use for tombstones: its readers only ever see what is there.
         let entries: Vec<feed::Entry> = page
             .rows
             .iter()
             .zip(&producers)
-            .map(|(sequence, producer)| feed::Entry { sequence, producer })
+            .filter_map(|(row, producer)| match (row, producer) {
+                (Listed::Shown(sequence), Some(producer)) => {
+                    Some(feed::Entry { sequence, producer })
+                }
+                _ => None,
+            })
             .collect();
         let body = feed::rss(&base, &state.info, &entries, Utc::now());
         return Ok(([(CONTENT_TYPE, feed::MEDIA_TYPE)], body).into_response());
@@ -82,15 +82,26 @@ pub async fn list(
         .rows
         .iter()
         .zip(&producers)
-        .map(|(s, producer)| stac::collection(&base, &state.info, s, producer, None))
+        .map(|(row, producer)| match row {
+            Listed::Shown(s) => stac::collection(
+                &base,
+                &state.info,
+                s,
+                producer.as_deref().unwrap_or_default(),
+                None,
+            ),
+            Listed::Tombstone(id) => json!({ "id": id, "geovisio:status": "deleted" }),
+        })
         .collect();
 
     // Links keep the caller's filters and change only the page position.
-    let keep: Vec<(String, String)> = params
+    let mut keep: Vec<(String, String)> = params
         .iter()
         .filter(|(k, _)| k.as_str() != "page")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // Parameters in a stable order, so the same page always has the same address.
+    keep.sort();
     let href = |page: Option<String>| {
         let mut pairs = keep.clone();
         if let Some(p) = page {
@@ -119,7 +130,7 @@ pub async fn list(
             Some("Queryables"),
         ),
     ];
-    links.extend(page_links(&page, href));
+    links.extend(listing::page_links(&page, href));
     Ok(Json(json!({ "collections": collections, "links": links })).into_response())
 }
 
@@ -141,77 +152,6 @@ fn wants_rss(params: &Params, headers: &HeaderMap) -> Result<bool, ApiError> {
         a.split(',')
             .any(|t| t.trim().starts_with("application/rss+xml"))
     }))
-}
-
-/// `first`, `prev` and `next` links of a page of sequences, those that lead somewhere;
-/// `href` makes the address of a page position (`None` for the first page).
-pub(super) fn page_links(
-    page: &Page<Sequence>,
-    href: impl Fn(Option<String>) -> String,
-) -> Vec<Value> {
-    let position = |s: &Sequence| {
-        cursor_text(&SequenceCursor {
-            created_at: s.created_at,
-            id: s.id,
-        })
-    };
-    let mut links = Vec::new();
-    if page.has_prev {
-        links.push(stac::link(
-            "first",
-            Some("application/json"),
-            href(None),
-            None,
-        ));
-    }
-    if let (true, Some(first)) = (page.has_prev, page.rows.first()) {
-        let at = format!("before:{}", position(first));
-        links.push(stac::link(
-            "prev",
-            Some("application/json"),
-            href(Some(at)),
-            None,
-        ));
-    }
-    if let (true, Some(last)) = (page.has_next, page.rows.last()) {
-        let at = format!("after:{}", position(last));
-        links.push(stac::link(
-            "next",
-            Some("application/json"),
-            href(Some(at)),
-            None,
-        ));
-    }
-    links
-}
-
-/// Reads the `filter` parameter of a listing of sequences, checked against the properties
-/// such a listing offers.
-pub(super) fn sequence_filter(params: &Params) -> Result<Option<Filter>, ApiError> {
-    let Some(filter) = cql2::from_params(params)? else {
-        return Ok(None);
-    };
-    let checked = filter
-        .checked(SEQUENCE_QUERYABLES)
-        .map_err(|e| ApiError::bad_request(format!("Parameter filter cannot be used here: {e}")))?;
-    Ok(Some(checked))
-}
-
-/// Reads the `page` parameter of a listing of sequences into `query`.
-pub(super) fn set_page(query: &mut SequenceQuery, page: Option<&String>) -> Result<(), ApiError> {
-    let Some(p) = page else {
-        return Ok(());
-    };
-    match p.split_once(':') {
-        Some(("after", c)) => query.after = Some(parse_cursor(c)?),
-        Some(("before", c)) => query.before = Some(parse_cursor(c)?),
-        _ => {
-            return Err(parse_cursor("")
-                .err()
-                .unwrap_or_else(|| ApiError::bad_request(p)));
-        }
-    }
-    Ok(())
 }
 
 /// The display name of an account.

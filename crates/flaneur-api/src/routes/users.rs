@@ -7,10 +7,11 @@ use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use flaneur_service::read::MAX_USERS;
-use flaneur_store::SequenceQuery;
+use flaneur_service::read::SequencePage;
+use flaneur_store::{SequenceQuery, SequenceSort};
 use serde_json::Value;
 
-use super::collections::{page_links, sequence_filter, set_page};
+use super::listing;
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, stac};
@@ -72,7 +73,7 @@ pub async fn collection(
         return Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
     }
 
-    let query = listing(&params)?;
+    let query = query(&params)?;
     let (name, summary, page) = state.services.user_collections(id, &query).await?;
     let path = format!("/users/{id}/collection");
     let links = self_and_page_links(&base, &path, &params, &page);
@@ -81,7 +82,7 @@ pub async fn collection(
         &state.info,
         (id, &name),
         &summary,
-        &page.rows,
+        &page.into_shown(),
         links,
     ))
     .into_response())
@@ -96,14 +97,14 @@ pub async fn catalog(
     Query(params): Query<Params>,
 ) -> ApiResult<Json<Value>> {
     let id = params::account_id(&id)?;
-    let query = listing(&params)?;
+    let query = query(&params)?;
     let (name, _, page) = state.services.user_collections(id, &query).await?;
     let path = format!("/users/{id}/catalog");
     let links = self_and_page_links(&base, &path, &params, &page);
     Ok(Json(stac::user::user_catalog(
         &base,
         (id, &name),
-        &page.rows,
+        &page.into_shown(),
         links,
     )))
 }
@@ -124,33 +125,23 @@ fn wants_csv(params: &Params, headers: &HeaderMap) -> Result<bool, ApiError> {
     Ok(accept.is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/csv"))))
 }
 
-/// The page of sequences the parameters ask for.
-fn listing(params: &Params) -> Result<SequenceQuery, ApiError> {
+/// The page of sequences the parameters ask for, newest first unless `sortby` says
+/// otherwise. Tombstones are not offered here: harvesters follow the collection list.
+fn query(params: &Params) -> Result<SequenceQuery, ApiError> {
     let limit = params::limit(params, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let sort = listing::sortby(params, SequenceSort::CREATED_DESC)?;
+    let (filter, _) = listing::filter(params)?;
     let mut query = SequenceQuery {
         limit,
-        newest_first: newest_first(params.get("sortby").map(String::as_str))?,
+        page: listing::page(params, &sort)?,
+        sort,
+        filter,
         ..SequenceQuery::default()
     };
     if let Some(b) = params.get("bbox") {
         query.bbox = Some(params::bbox_text(b)?);
     }
-    query.filter = sequence_filter(params)?;
-    set_page(&mut query, params.get("page"))?;
     Ok(query)
-}
-
-/// Reads `sortby`: only the creation order is offered, newest first unless asked otherwise.
-/// A `+` left unencoded in a URL arrives as a space, hence the trim.
-fn newest_first(sortby: Option<&str>) -> Result<bool, ApiError> {
-    match sortby.map(str::trim) {
-        None | Some("" | "-created") => Ok(true),
-        Some("created" | "+created") => Ok(false),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "Parameter sortby '{other}' is not supported: a user's sequences are sorted by \
-             creation only, -created (newest first, the default) or +created"
-        ))),
-    }
 }
 
 /// The `self` link and the paging links of a listing at `path`, keeping the caller's other
@@ -159,7 +150,7 @@ fn self_and_page_links(
     base: &BaseUrl,
     path: &str,
     params: &Params,
-    page: &flaneur_store::Page<flaneur_model::Sequence>,
+    page: &SequencePage,
 ) -> Vec<Value> {
     let mut keep: Vec<(String, String)> = params
         .iter()
@@ -181,20 +172,6 @@ fn self_and_page_links(
         href(params.get("page").cloned()),
         None,
     )];
-    links.extend(page_links(page, href));
+    links.extend(listing::page_links(page, href));
     links
-}
-
-#[cfg(test)]
-mod tests {
-    use super::newest_first;
-
-    #[test]
-    fn sortby_accepts_only_the_creation_order() {
-        assert!(newest_first(None).is_ok_and(|n| n));
-        assert!(newest_first(Some("-created")).is_ok_and(|n| n));
-        assert!(newest_first(Some(" created")).is_ok_and(|n| !n));
-        assert!(newest_first(Some("+created")).is_ok_and(|n| !n));
-        assert!(newest_first(Some("-updated")).is_err());
-    }
 }

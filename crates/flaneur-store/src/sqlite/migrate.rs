@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_orders",
         include_str!("../../migrations/sqlite/0009_search_orders.sql"),
     ),
+    (
+        10,
+        "sequences_by_update_and_capture",
+        include_str!("../../migrations/sqlite/0010_sequences_by_update_and_capture.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -12,7 +12,10 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use super::codec::{from_micros, push_bbox_overlap, sequence_from_row, to_micros};
 use super::filter::{Column, push_filter};
 use super::job;
-use crate::catalog::{AccountSummary, DispatchPlan, Extent, Page, SequenceQuery, SequenceSummary};
+use crate::catalog::{AccountSummary, DispatchPlan, Extent, Page, SequenceSummary};
+use crate::listing::{
+    PagePosition, SequenceCursor, SequenceQuery, SequenceSort, SequenceSortField, total_order,
+};
 use crate::{Error, Result};
 
 /// Folds `(status, count)` rows of pictures into the Panoramax status counters.
@@ -84,58 +87,42 @@ pub(super) async fn list_sequences(
     pool: &SqlitePool,
     query: &SequenceQuery,
 ) -> Result<Page<Sequence>> {
+    let keys = total_order(&query.sort);
     let limit = i64::try_from(query.limit).unwrap_or(i64::MAX - 1);
-    let backwards = query.before.is_some() && query.after.is_none();
-    // Comparisons that move forward and backward in the listing order.
-    let (forward, backward) = if query.newest_first {
-        ("<", ">")
-    } else {
-        (">", "<")
-    };
 
-    let mut sql = filtered_sequences(query)?;
-    if let Some(after) = &query.after {
-        push_position(&mut sql, forward, after.created_at, after.id);
-    }
-    if let Some(before) = &query.before {
-        push_position(&mut sql, backward, before.created_at, before.id);
-    }
-    let order = if query.newest_first != backwards {
-        "DESC"
-    } else {
-        "ASC"
-    };
-    sql.push(format!(" ORDER BY created_at {order}, id {order} LIMIT "))
-        .push_bind(limit + 1);
+    // One row more than asked tells whether more follow in the reading direction. Previous
+    // and last pages are read in the reverse order, then turned around.
+    let mut sql = page_sql(query, &keys, "SELECT *")?;
+    sql.push(" LIMIT ").push_bind(limit + 1);
     let rows = sql
         .build()
         .fetch_all(pool)
         .await
         .map_err(Error::db("list sequences"))?;
-
     let mut sequences = rows
         .iter()
         .map(sequence_from_row)
         .collect::<Result<Vec<_>>>()?;
     let more = sequences.len() > query.limit;
     sequences.truncate(query.limit);
-    if backwards {
+    if reads_backwards(&query.page) {
         sequences.reverse();
     }
 
     // The other side of the page is checked with one indexed probe, so the links are exact
     // whatever the filters.
-    let (has_prev, has_next) = match (sequences.first(), sequences.last()) {
-        (Some(first), Some(last)) => {
-            let prev = exists_beyond(pool, query, first, backward).await?;
-            let next = if backwards {
-                exists_beyond(pool, query, last, forward).await?
-            } else {
-                more
-            };
-            (if backwards { more || prev } else { prev }, next)
-        }
-        _ => (false, false),
+    let (Some(first), Some(last)) = (sequences.first(), sequences.last()) else {
+        return Ok(Page {
+            rows: sequences,
+            has_next: false,
+            has_prev: false,
+        });
+    };
+    let (has_prev, has_next) = match &query.page {
+        PagePosition::First => (false, more),
+        PagePosition::After(_) => (exists_beyond(pool, query, &keys, first, false).await?, more),
+        PagePosition::Before(_) => (more, exists_beyond(pool, query, &keys, last, true).await?),
+        PagePosition::Last => (more, false),
     };
     Ok(Page {
         rows: sequences,
@@ -144,25 +131,118 @@ pub(super) async fn list_sequences(
     })
 }
 
-/// ` AND (created_at, id) <op> (<created>, <id>)`: one side of a keyset position.
-fn push_position(
-    sql: &mut QueryBuilder<Sqlite>,
-    op: &str,
-    created_at: chrono::DateTime<Utc>,
-    id: SequenceId,
-) {
-    sql.push(format!(" AND (created_at, id) {op} ("))
-        .push_bind(to_micros(created_at))
-        .push(", ")
-        .push_bind(id.to_string())
-        .push(")");
+/// Whether a page is read in the reverse of the listing order.
+fn reads_backwards(page: &PagePosition) -> bool {
+    matches!(page, PagePosition::Before(_) | PagePosition::Last)
 }
 
-/// `SELECT * FROM sequences WHERE <visible and matching the filters>`.
-fn filtered_sequences(query: &SequenceQuery) -> Result<QueryBuilder<Sqlite>> {
-    let mut sql = QueryBuilder::new(
-        "SELECT * FROM sequences WHERE status = 'ready' AND visibility = 'anyone'",
-    );
+/// The column (or expression, matching an index) each sort field is read from. A sequence
+/// without pictures has no capture time: it sorts as if taken at the epoch, because a NULL
+/// would make the keyset comparisons drop it.
+fn sort_column(field: SequenceSortField) -> &'static str {
+    match field {
+        SequenceSortField::Created => "created_at",
+        SequenceSortField::Updated => "updated_at",
+        SequenceSortField::Datetime => "coalesce(min_captured_at, 0)",
+        SequenceSortField::Id => "id",
+    }
+}
+
+/// `<head> FROM sequences WHERE <filters> [AND <position>] ORDER BY <keys>`, the query of
+/// one page without its limit.
+fn page_sql(
+    query: &SequenceQuery,
+    keys: &[SequenceSort],
+    head: &str,
+) -> Result<QueryBuilder<Sqlite>> {
+    let mut sql = filtered_sequences(query, head)?;
+    match &query.page {
+        PagePosition::After(at) => push_position(&mut sql, keys, at, true),
+        PagePosition::Before(at) => push_position(&mut sql, keys, at, false),
+        PagePosition::First | PagePosition::Last => {}
+    }
+    let backwards = reads_backwards(&query.page);
+    for (i, key) in keys.iter().enumerate() {
+        sql.push(if i == 0 { " ORDER BY " } else { ", " });
+        let descending = key.descending != backwards;
+        sql.push(sort_column(key.field))
+            .push(if descending { " DESC" } else { " ASC" });
+    }
+    Ok(sql)
+}
+
+/// ` AND <rows strictly after (or before) the position in the order of keys>`.
+///
+/// When every key runs in the same direction this is one row-value comparison, which SQLite
+/// and PostgreSQL answer with a range scan of the matching index; mixed directions need the
+/// expanded form `k1 > a OR (k1 = a AND k2 < b) OR …`.
+fn push_position(
+    sql: &mut QueryBuilder<Sqlite>,
+    keys: &[SequenceSort],
+    at: &SequenceCursor,
+    after: bool,
+) {
+    enum Bound {
+        Number(i64),
+        Text(String),
+    }
+    let bounds: Vec<(&'static str, bool, Bound)> = keys
+        .iter()
+        .zip(
+            at.values
+                .iter()
+                .map(|v| Bound::Number(*v))
+                .chain([Bound::Text(at.id.to_string())]),
+        )
+        .map(|(key, bound)| (sort_column(key.field), key.descending != after, bound))
+        .collect();
+    let push_bound = |sql: &mut QueryBuilder<Sqlite>, bound: &Bound| match bound {
+        Bound::Number(n) => {
+            sql.push_bind(*n);
+        }
+        Bound::Text(t) => {
+            sql.push_bind(t.clone());
+        }
+    };
+
+    let greater = bounds.first().is_some_and(|(_, g, _)| *g);
+    if bounds.iter().all(|(_, g, _)| *g == greater) {
+        let columns: Vec<&str> = bounds.iter().map(|(c, _, _)| *c).collect();
+        let op = if greater { ">" } else { "<" };
+        sql.push(format!(" AND ({}) {op} (", columns.join(", ")));
+        for (i, (_, _, bound)) in bounds.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            push_bound(sql, bound);
+        }
+        sql.push(")");
+        return;
+    }
+    sql.push(" AND (");
+    for (i, (column, greater, bound)) in bounds.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { " OR (" });
+        for (equal_column, _, equal_bound) in &bounds[..i] {
+            sql.push(format!("{equal_column} = "));
+            push_bound(sql, equal_bound);
+            sql.push(" AND ");
+        }
+        sql.push(format!("{column} {} ", if *greater { ">" } else { "<" }));
+        push_bound(sql, bound);
+        sql.push(")");
+    }
+    sql.push(")");
+}
+
+/// `<head> FROM sequences WHERE <visible unless hidden ones are asked for, and matching the
+/// filters>`.
+fn filtered_sequences(query: &SequenceQuery, head: &str) -> Result<QueryBuilder<Sqlite>> {
+    let mut sql = QueryBuilder::new(format!("{head} FROM sequences WHERE "));
+    sql.push(if query.with_hidden {
+        "1 = 1"
+    } else {
+        "status = 'ready' AND visibility = 'anyone'"
+    });
     if let Some(account) = query.account {
         sql.push(" AND account_id = ")
             .push_bind(account.to_string());
@@ -201,14 +281,21 @@ fn sequence_column(property: &str) -> Option<Column> {
     })
 }
 
+/// Whether a row matching the query lies after (or before) `edge` in the listing order.
 async fn exists_beyond(
     pool: &SqlitePool,
     query: &SequenceQuery,
+    keys: &[SequenceSort],
     edge: &Sequence,
-    op: &str,
+    after: bool,
 ) -> Result<bool> {
-    let mut sql = filtered_sequences(query)?;
-    push_position(&mut sql, op, edge.created_at, edge.id);
+    let mut sql = filtered_sequences(query, "SELECT id")?;
+    push_position(
+        &mut sql,
+        keys,
+        &SequenceCursor::at(edge, &query.sort),
+        after,
+    );
     sql.push(" LIMIT 1");
     let row = sql
         .build()
@@ -492,4 +579,73 @@ async fn refresh_sequence_figures(conn: &mut sqlx::SqliteConnection, id: &str) -
     .await
     .map_err(Error::db("refresh sequence figures"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use sqlx::Row;
+
+    use super::*;
+    use crate::SqliteCatalog;
+    use crate::filter::{CompareOp, Filter, Literal};
+
+    /// SQLite's plan of the page query, one line per step.
+    async fn plan(catalog: &SqliteCatalog, query: &SequenceQuery) -> Vec<String> {
+        let keys = total_order(&query.sort);
+        let mut sql = page_sql(query, &keys, "EXPLAIN QUERY PLAN SELECT *").expect("page SQL");
+        let rows = sql.build().fetch_all(&catalog.reader).await.expect("plan");
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("detail").unwrap_or_default())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn changes_since_a_date_page_through_the_update_index_without_sorting() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let catalog = SqliteCatalog::open(&dir.path().join("catalog.db"))
+            .await
+            .expect("catalog");
+        let since = Utc
+            .timestamp_opt(1_767_225_600, 0)
+            .single()
+            .expect("instant");
+        let at = SequenceCursor {
+            values: vec![to_micros(since) + 5],
+            id: SequenceId::new(),
+        };
+        for (page, with_hidden) in [
+            (PagePosition::First, true),
+            (PagePosition::After(at.clone()), true),
+            (PagePosition::Before(at), false),
+            (PagePosition::Last, true),
+        ] {
+            let query = SequenceQuery {
+                limit: 100,
+                sort: vec![SequenceSort {
+                    field: SequenceSortField::Updated,
+                    descending: false,
+                }],
+                filter: Some(Filter::Compare {
+                    property: "updated".to_owned(),
+                    op: CompareOp::Ge,
+                    value: Literal::Timestamp(since),
+                }),
+                with_hidden,
+                page: page.clone(),
+                ..SequenceQuery::default()
+            };
+            let steps = plan(&catalog, &query).await;
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s.contains("USING INDEX sequences_updated")),
+                "{page:?}: {steps:?}"
+            );
+            assert!(
+                !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+                "{page:?} sorts its rows: {steps:?}"
+            );
+        }
+    }
 }

@@ -9,7 +9,7 @@ use flaneur_model::{
 };
 use flaneur_store::{
     Catalog, CompareOp, DispatchPlan, Filter, InsertOutcome, Literal, MapQuery, PictureQuery,
-    PlannedPicture, PlannedSequence, SequenceQuery, SqliteCatalog,
+    PlannedPicture, PlannedSequence, SequenceQuery, SequenceSort, SqliteCatalog,
 };
 
 fn spec(catalog_account: flaneur_model::AccountId, estimated: Option<i64>) -> NewUploadSet {
@@ -291,7 +291,7 @@ async fn contract(catalog: &dyn Catalog) {
             .list_sequences(&SequenceQuery {
                 limit: 10,
                 account: Some(account),
-                newest_first: true,
+                sort: vec![SequenceSort::CREATED_DESC],
                 ..Default::default()
             })
             .await
