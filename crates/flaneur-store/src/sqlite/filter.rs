@@ -1,8 +1,9 @@
 //! Checked [`Filter`]s as SQLite conditions. Every value is a bound parameter: no text from a
 //! filter is ever written into the SQL, only the column names of the listing's own mapping.
 //!
-//! The SQL is kept to what PostgreSQL reads as well (row values aside, nothing here is
-//! SQLite's own), so the other backend can follow the same shape.
+//! The SQL is kept to what PostgreSQL reads as well, so the other backend can follow the same
+//! shape; the one exception is `LIKE`, run as SQLite's `GLOB` to respect case as CQL2 does
+//! (PostgreSQL's own `LIKE` already does).
 
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -111,15 +112,46 @@ pub(super) fn push_filter(
             }
         },
         Filter::Like { property, pattern } => match col(property)? {
+            // SQLite's LIKE ignores the case of ASCII letters, CQL2's does not: GLOB matches
+            // as CQL2 does.
             Column::Plain(c) | Column::Span { start: c, .. } => {
-                sql.push(format!("{c} LIKE "))
-                    .push_bind(pattern.clone())
-                    .push(" ESCAPE '\\'");
+                sql.push(format!("{c} GLOB "))
+                    .push_bind(like_to_glob(pattern));
             }
         },
     }
     sql.push(")");
     Ok(())
+}
+
+/// A CQL2 `LIKE` pattern (`%`, `_`, `\` escaping the next character) as the SQLite `GLOB`
+/// pattern that matches the same texts, case included.
+fn like_to_glob(pattern: &str) -> String {
+    let mut glob = String::with_capacity(pattern.len() + 2);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        let literal = match c {
+            '%' => {
+                glob.push('*');
+                continue;
+            }
+            '_' => {
+                glob.push('?');
+                continue;
+            }
+            '\\' => chars.next().unwrap_or('\\'),
+            other => other,
+        };
+        match literal {
+            '*' | '?' | '[' => {
+                glob.push('[');
+                glob.push(literal);
+                glob.push(']');
+            }
+            other => glob.push(other),
+        }
+    }
+    glob
 }
 
 /// `column <op> value`; on an interval, whether some instant of it compares so.
@@ -190,10 +222,7 @@ mod tests {
             })),
         ]);
         let sql = sql_of(&filter).unwrap_or_default();
-        assert_eq!(
-            sql, "((title = ?) OR (NOT (title LIKE ? ESCAPE '\\')))",
-            "{sql}"
-        );
+        assert_eq!(sql, "((title = ?) OR (NOT (title GLOB ?)))", "{sql}");
     }
 
     #[test]
@@ -214,6 +243,13 @@ mod tests {
             sql_of(&eq).ok().as_deref(),
             Some("((min_captured_at <= ? AND max_captured_at >= ?))")
         );
+    }
+
+    #[test]
+    fn like_patterns_become_globs_matching_the_same_texts() {
+        assert_eq!(like_to_glob("a%b_c"), "a*b?c");
+        assert_eq!(like_to_glob("100\\%*[x]?"), "100%[*][[]x][?]");
+        assert_eq!(like_to_glob("end\\"), "end\\");
     }
 
     #[test]
