@@ -3,7 +3,7 @@
 //! absent values are omitted rather than `null`, as they do.
 
 use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, Utc};
-use flaneur_model::{Picture, Projection, Sequence, UploadFile};
+use flaneur_model::{Picture, Projection, SemanticTag, Sequence, UploadFile};
 use flaneur_service::upload_set::UploadSetView;
 use serde_json::{Map, Value, json};
 
@@ -50,6 +50,28 @@ pub fn link(rel: &str, kind: Option<&str>, href: String, title: Option<&str>) ->
     }
     l.insert("href".into(), json!(href));
     Value::Object(l)
+}
+
+/// Semantic tags as Panoramax writes them: `[{"key", "value"}]`.
+pub fn semantics(tags: &[SemanticTag]) -> Value {
+    Value::Array(
+        tags.iter()
+            .map(|t| json!({ "key": t.key, "value": t.value }))
+            .collect(),
+    )
+}
+
+/// Puts a sequence's tags into its collection JSON.
+pub fn set_collection_semantics(collection: &mut Value, tags: &[SemanticTag]) {
+    collection["semantics"] = semantics(tags);
+}
+
+/// Puts the tags of a picture and of its sequence into its item JSON, where crawlers of
+/// item lists read both.
+pub fn set_item_semantics(item: &mut Value, picture: &[SemanticTag], sequence: &[SemanticTag]) {
+    let properties = &mut item["properties"];
+    properties["semantics"] = semantics(picture);
+    properties["collection"]["semantics"] = semantics(sequence);
 }
 
 /// The `root` link every document carries.

@@ -1,11 +1,12 @@
 //! What readers may see. Every read goes through here, so visibility is decided in one place:
 //! anonymous readers see published sequences and ready pictures whose visibility is `anyone`.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use flaneur_model::{
-    AccountId, Picture, PictureId, PictureStatus, Projection, Sequence, SequenceId, SequenceStatus,
-    Visibility,
+    AccountId, Picture, PictureId, PictureStatus, Projection, SemanticTag, Sequence, SequenceId,
+    SequenceStatus, Visibility,
 };
 use flaneur_store::{
     AccountSummary, BlobBody, Extent, NearbyQuery, Page, PagePosition, PictureQuery, RankQuery,
@@ -23,6 +24,15 @@ pub const RELATED_WITHIN_M: f64 = 15.0;
 /// How far apart two known headings may be, in degrees, for a picture of another sequence to
 /// be related to a flat item: a flat picture facing away shows another scene.
 pub const RELATED_MAX_HEADING_GAP_DEG: f64 = 101.0;
+
+/// Semantic tags of the objects of one page.
+#[derive(Debug, Clone, Default)]
+pub struct Tags {
+    /// Per sequence.
+    pub sequences: HashMap<SequenceId, Vec<SemanticTag>>,
+    /// Per picture.
+    pub pictures: HashMap<PictureId, Vec<SemanticTag>>,
+}
 
 /// A file of a picture that clients can fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,6 +361,22 @@ impl Services {
             return Err(not_found());
         }
         Ok(picture)
+    }
+
+    /// The semantic tags of the sequences and of the pictures of one page, in two maps
+    /// (objects without tags are absent).
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn semantics(
+        &self,
+        sequences: &[SequenceId],
+        pictures: &[PictureId],
+    ) -> Result<Tags> {
+        Ok(Tags {
+            sequences: self.catalog.sequence_semantics(sequences).await?,
+            pictures: self.catalog.picture_semantics(pictures).await?,
+        })
     }
 
     /// Ready, visible pictures matching a search.

@@ -2,14 +2,15 @@
 //!
 //! Implementations keep each method atomic: a method either applies all of its writes or none.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureId,
-    PictureStatus, Projection, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
-    Visibility,
+    PictureStatus, Projection, SemanticTag, Sequence, SequenceId, UploadFile, UploadSet,
+    UploadSetId, Visibility,
 };
 
 use crate::listing::SequenceQuery;
@@ -415,6 +416,20 @@ pub trait Catalog: Send + Sync + 'static {
 
     /// Ready pictures of ready sequences matching a query, one page in the query's order.
     async fn search_pictures(&self, query: &PictureQuery) -> Result<Page<Picture>>;
+
+    /// The semantic tags of these sequences, sorted by key then value; sequences without
+    /// tags are absent from the map.
+    async fn sequence_semantics(
+        &self,
+        ids: &[SequenceId],
+    ) -> Result<HashMap<SequenceId, Vec<SemanticTag>>>;
+
+    /// The semantic tags of these pictures, as [`Catalog::sequence_semantics`] gives those of
+    /// sequences.
+    async fn picture_semantics(
+        &self,
+        ids: &[PictureId],
+    ) -> Result<HashMap<PictureId, Vec<SemanticTag>>>;
 
     /// Space and time covered by ready pictures.
     async fn extent(&self) -> Result<Extent>;

@@ -12,12 +12,14 @@ mod map;
 mod migrate;
 mod picture;
 mod search;
+mod semantics;
 mod sequence;
 mod sequence_line;
 #[cfg(test)]
 mod updated;
 mod upload;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -26,7 +28,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use flaneur_model::{
     AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureId,
-    PictureStatus, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
+    PictureStatus, SemanticTag, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -252,6 +254,20 @@ impl Catalog for SqliteCatalog {
 
     async fn search_pictures(&self, query: &PictureQuery) -> Result<Page<Picture>> {
         search::search_pictures(&self.reader, query).await
+    }
+
+    async fn sequence_semantics(
+        &self,
+        ids: &[SequenceId],
+    ) -> Result<HashMap<SequenceId, Vec<SemanticTag>>> {
+        semantics::sequence_semantics(&self.reader, ids).await
+    }
+
+    async fn picture_semantics(
+        &self,
+        ids: &[PictureId],
+    ) -> Result<HashMap<PictureId, Vec<SemanticTag>>> {
+        semantics::picture_semantics(&self.reader, ids).await
     }
 
     async fn extent(&self) -> Result<Extent> {

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use flaneur_model::SequenceId;
 use flaneur_service::read::Listed;
 use flaneur_store::{RankQuery, SequenceQuery, SequenceSort};
 use serde_json::{Value, json};
@@ -78,18 +79,32 @@ pub async fn list(
         let body = feed::rss(&base, &state.info, &entries, Utc::now());
         return Ok(([(CONTENT_TYPE, feed::MEDIA_TYPE)], body).into_response());
     }
+    let ids: Vec<SequenceId> = page
+        .rows
+        .iter()
+        .filter_map(|row| match row {
+            Listed::Shown(s) => Some(s.id),
+            Listed::Tombstone(_) => None,
+        })
+        .collect();
+    let tags = state.services.semantics(&ids, &[]).await?;
     let collections: Vec<Value> = page
         .rows
         .iter()
         .zip(&producers)
         .map(|(row, producer)| match row {
-            Listed::Shown(s) => stac::collection(
-                &base,
-                &state.info,
-                s,
-                producer.as_deref().unwrap_or_default(),
-                None,
-            ),
+            Listed::Shown(s) => {
+                let mut collection = stac::collection(
+                    &base,
+                    &state.info,
+                    s,
+                    producer.as_deref().unwrap_or_default(),
+                    None,
+                );
+                let of_sequence = tags.sequences.get(&s.id).map_or(&[][..], Vec::as_slice);
+                stac::set_collection_semantics(&mut collection, of_sequence);
+                collection
+            }
             Listed::Tombstone(id) => json!({ "id": id, "geovisio:status": "deleted" }),
         })
         .collect();
@@ -201,13 +216,12 @@ pub async fn one(
         .map_err(flaneur_service::Error::from)?;
     let producer = producer_name(&state, sequence.account_id).await?;
     let summaries = stac::summaries(&pictures);
-    Ok(Json(stac::collection(
-        &base,
-        &state.info,
-        &sequence,
-        &producer,
-        Some(summaries),
-    )))
+    let mut collection =
+        stac::collection(&base, &state.info, &sequence, &producer, Some(summaries));
+    let tags = state.services.semantics(&[id], &[]).await?;
+    let of_sequence = tags.sequences.get(&id).map_or(&[][..], Vec::as_slice);
+    stac::set_collection_semantics(&mut collection, of_sequence);
+    Ok(Json(collection))
 }
 
 /// `GET /api/collections/{id}/geovisio_status`: where the processing of each picture is.

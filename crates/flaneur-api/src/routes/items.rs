@@ -4,7 +4,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use flaneur_model::Picture;
+use flaneur_model::{Picture, PictureId, SequenceId};
+use flaneur_service::read::Tags;
 use serde_json::{Value, json};
 
 use super::collections::{ProducerNames, producer_name};
@@ -25,13 +26,30 @@ pub async fn features(
     base: &BaseUrl,
     pictures: &[Picture],
 ) -> ApiResult<Vec<Value>> {
+    let sequences: Vec<SequenceId> = pictures.iter().filter_map(|p| p.sequence_id).collect();
+    let ids: Vec<PictureId> = pictures.iter().map(|p| p.base.id).collect();
+    let tags = state.services.semantics(&sequences, &ids).await?;
+
     let mut out = Vec::with_capacity(pictures.len());
     let mut names = ProducerNames::default();
     for p in pictures {
         let name = names.get(state, p.base.account_id).await?;
-        out.push(stac::item(base, &state.info, p, &name, (None, None)));
+        let mut item = stac::item(base, &state.info, p, &name, (None, None));
+        set_tags(&mut item, p, &tags);
+        out.push(item);
     }
     Ok(out)
+}
+
+/// Puts the tags of the picture and of its sequence into its item JSON.
+fn set_tags(item: &mut Value, picture: &Picture, tags: &Tags) {
+    let of_picture = tags.pictures.get(&picture.base.id);
+    let of_sequence = picture.sequence_id.and_then(|s| tags.sequences.get(&s));
+    stac::set_item_semantics(
+        item,
+        of_picture.map_or(&[], Vec::as_slice),
+        of_sequence.map_or(&[], Vec::as_slice),
+    );
 }
 
 /// `GET /api/collections/{id}/items`: the whole sequence, or a page of it with `limit` and
@@ -156,6 +174,9 @@ pub async fn one(
         &producer,
         (view.prev.as_ref(), view.next.as_ref()),
     );
+    let sequences: Vec<SequenceId> = view.picture.sequence_id.into_iter().collect();
+    let tags = state.services.semantics(&sequences, &[id]).await?;
+    set_tags(&mut item, &view.picture, &tags);
     // Only the single item has them, as on Panoramax instances: a list would cost one space
     // query per item.
     if let Some(links) = item["links"].as_array_mut() {

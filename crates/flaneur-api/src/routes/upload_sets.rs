@@ -8,7 +8,7 @@ use axum::http::header::{LOCATION, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
-use flaneur_model::{NewUploadSet, SortMethod, UploadSetId, Visibility};
+use flaneur_model::{NewUploadSet, SemanticTag, SortMethod, UploadSetId, Visibility};
 use flaneur_service::ingest::{self, FileOptions, Overrides, StagedFile};
 use flaneur_service::{Error, IngestError};
 use futures::TryStreamExt;
@@ -202,11 +202,13 @@ fn upload_set_spec(
     };
     let semantics = match get("semantics") {
         None => json!([]),
-        Some(v @ Value::Array(_)) => v.clone(),
+        // Kept as sent once it reads as tags: dispatch copies them to the sequences.
+        Some(v) if SemanticTag::list_from_json(v).is_some() => v.clone(),
         Some(v) => {
             problem(
                 "semantics",
-                "Input should be a list of {key, value} tags",
+                "Input should be a list of {key, value} tags, with a non-empty key of at \
+                 most 256 characters and a value of at most 2048",
                 Some(v),
             );
             json!([])

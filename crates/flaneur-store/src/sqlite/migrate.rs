@@ -57,6 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sequences_by_update_and_capture",
         include_str!("../../migrations/sqlite/0010_sequences_by_update_and_capture.sql"),
     ),
+    (
+        11,
+        "semantics",
+        include_str!("../../migrations/sqlite/0011_semantics.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

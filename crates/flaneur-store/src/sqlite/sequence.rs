@@ -4,8 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use flaneur_model::{
-    AccountId, FileRejection, ItemsStatus, JobKind, RejectionReason, Sequence, SequenceId,
-    UploadSetId,
+    AccountId, FileRejection, ItemsStatus, JobKind, RejectionReason, SemanticTag, Sequence,
+    SequenceId, UploadSetId,
 };
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
@@ -380,6 +380,10 @@ pub(super) async fn apply_dispatch(
     let spec: flaneur_model::NewUploadSet =
         serde_json::from_str(&spec).map_err(|e| Error::corrupt("upload_sets", e))?;
 
+    // Each sequence carries the upload set's tags as they are at dispatch; the upload set
+    // route refused malformed ones, so what cannot be read here is left out.
+    let tags = SemanticTag::list_from_json(&spec.semantics).unwrap_or_default();
+
     // 2. Each planned sequence reuses an earlier one holding one of its pictures, or is new.
     let mut ids = Vec::with_capacity(plan.sequences.len());
     for planned in &plan.sequences {
@@ -424,6 +428,24 @@ pub(super) async fn apply_dispatch(
         .execute(&mut *tx)
         .await
         .map_err(Error::db("write sequence"))?;
+
+        sqlx::query("DELETE FROM sequence_semantics WHERE sequence_id = ?")
+            .bind(&id_text)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("clear sequence tags"))?;
+        for tag in &tags {
+            sqlx::query(
+                "INSERT OR IGNORE INTO sequence_semantics (sequence_id, key, value)
+                 VALUES (?, ?, ?)",
+            )
+            .bind(&id_text)
+            .bind(&tag.key)
+            .bind(&tag.value)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("write sequence tag"))?;
+        }
 
         // Ranks already as planned stay: writing them again would move the sequence's
         // `updated_at`, and the map's version, with nothing changed.
