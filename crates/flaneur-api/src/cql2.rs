@@ -133,10 +133,6 @@ pub fn from_params(params: &Params) -> Result<Option<Filter>, ApiError> {
     parsed.map(Some).map_err(|e| refusal(lang, &e))
 }
 
-#[expect(
-    dead_code,
-    reason = "item search reads POST bodies through it once it filters"
-)]
 /// The `filter` member of a JSON request body: a JSON object is CQL2 JSON and a string CQL2
 /// text unless `filter-lang` says otherwise.
 ///

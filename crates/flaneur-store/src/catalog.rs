@@ -13,6 +13,7 @@ use flaneur_model::{
     UploadSetId, Visibility,
 };
 
+use crate::filter::Filter;
 use crate::listing::SequenceQuery;
 use crate::search::{PageStart, PictureOrder, PlaceQuery};
 use crate::{Area, Result};
@@ -157,6 +158,8 @@ pub struct PictureQuery {
     pub collections: Vec<SequenceId>,
     /// Only pictures near this place and looking at it.
     pub place: Option<PlaceQuery>,
+    /// Only pictures matching this filter, checked by [`crate::checked_picture_filter`].
+    pub filter: Option<Filter>,
     /// The order of the results.
     pub order: PictureOrder,
     /// Page size.

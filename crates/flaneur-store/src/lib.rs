@@ -32,6 +32,7 @@ pub use listing::{
     SequenceSortField, total_order,
 };
 pub use search::{
-    PageStart, PictureOrder, PlaceQuery, Position, SortField, SortKey, SortValue, bearing_deg,
+    PICTURE_QUERYABLES, PageStart, PictureOrder, PlaceQuery, Position, SEMANTICS, SortField,
+    SortKey, SortValue, TagProperty, bearing_deg, checked_picture_filter,
 };
 pub use sqlite::SqliteCatalog;

@@ -7,7 +7,141 @@
 use flaneur_model::{Picture, Projection};
 use serde::{Deserialize, Serialize};
 
+use crate::filter::{CompareOp, Filter, FilterError, Literal, Queryable, QueryableKind};
 use crate::track::distance_m;
+
+/// The properties the item search filter accepts besides the semantic tags.
+pub const PICTURE_QUERYABLES: &[Queryable] = &[
+    Queryable {
+        name: "datetime",
+        kind: QueryableKind::Timestamp,
+        description: "When the picture was taken: a date-time or a date",
+    },
+    Queryable {
+        name: "created",
+        kind: QueryableKind::Timestamp,
+        description: "When the picture was uploaded: a date-time or a date",
+    },
+    Queryable {
+        name: "updated",
+        kind: QueryableKind::Timestamp,
+        description: "When the picture last changed: a date-time or a date",
+    },
+    Queryable {
+        name: "id",
+        kind: QueryableKind::Text,
+        description: "Identifier of the picture",
+    },
+    Queryable {
+        name: "collection",
+        kind: QueryableKind::Text,
+        description: "Identifier of the sequence holding the picture",
+    },
+    Queryable {
+        name: "status",
+        kind: QueryableKind::OneOf(&["ready"]),
+        description: "Processing state; search shows ready pictures only",
+    },
+];
+
+/// The property of the search filter standing for all semantic tags (`semantics IS NOT NULL`:
+/// the picture or its sequence has some tag); `semantics.<key>` stands for the tags of one key.
+pub const SEMANTICS: &str = "semantics";
+
+/// Which semantic tags a filter property is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagProperty<'a> {
+    /// Any tag (`semantics`).
+    Any,
+    /// The tags of one key (`semantics.<key>`).
+    Key(&'a str),
+}
+
+impl<'a> TagProperty<'a> {
+    /// The tags `property` names, or `None` when it names no tags.
+    pub fn of(property: &'a str) -> Option<TagProperty<'a>> {
+        if property == SEMANTICS {
+            return Some(TagProperty::Any);
+        }
+        let key = property.strip_prefix(SEMANTICS)?.strip_prefix('.')?;
+        (!key.is_empty()).then_some(TagProperty::Key(key))
+    }
+}
+
+/// Checks an item search filter: semantic tags in the forms Panoramax instances read them
+/// (`semantics.<key> = 'v'`, `semantics.<key> IN (…)`, `semantics.<key> IS [NOT] NULL`,
+/// `semantics IS [NOT] NULL`), combined with `AND`, `OR` and `NOT` as freely as the other
+/// properties, which are checked against [`PICTURE_QUERYABLES`].
+///
+/// # Errors
+/// [`FilterError`] naming the first property that is unknown, compared with a value of
+/// another type, or used with an operator that does not apply to it.
+pub fn checked_picture_filter(filter: Filter) -> Result<Filter, FilterError> {
+    match filter {
+        Filter::And(parts) => Ok(Filter::And(check_parts(parts)?)),
+        Filter::Or(parts) => Ok(Filter::Or(check_parts(parts)?)),
+        Filter::Not(inner) => Ok(Filter::Not(Box::new(checked_picture_filter(*inner)?))),
+        leaf => match leaf_property(&leaf).and_then(TagProperty::of) {
+            Some(tags) => check_tag_condition(tags, &leaf).map(|()| leaf),
+            None => leaf.checked(PICTURE_QUERYABLES).map_err(with_semantics),
+        },
+    }
+}
+
+fn check_parts(parts: Vec<Filter>) -> Result<Vec<Filter>, FilterError> {
+    parts.into_iter().map(checked_picture_filter).collect()
+}
+
+/// The property a condition (not a combination) is about.
+pub fn leaf_property(filter: &Filter) -> Option<&str> {
+    match filter {
+        Filter::Compare { property, .. }
+        | Filter::In { property, .. }
+        | Filter::IsNull { property }
+        | Filter::Between { property, .. }
+        | Filter::Like { property, .. } => Some(property),
+        Filter::And(_) | Filter::Or(_) | Filter::Not(_) | Filter::Constant(_) => None,
+    }
+}
+
+fn check_tag_condition(tags: TagProperty<'_>, leaf: &Filter) -> Result<(), FilterError> {
+    let unsupported = |operator: &'static str| FilterError::UnsupportedOperator {
+        property: leaf_property(leaf).unwrap_or(SEMANTICS).to_owned(),
+        operator,
+    };
+    let text = |value: &Literal| match value {
+        Literal::Text(_) => Ok(()),
+        other => Err(FilterError::TypeMismatch {
+            property: leaf_property(leaf).unwrap_or(SEMANTICS).to_owned(),
+            expected: "a string".to_owned(),
+            found: other.to_string(),
+        }),
+    };
+    match (tags, leaf) {
+        (_, Filter::IsNull { .. }) => Ok(()),
+        (TagProperty::Key(_), Filter::Compare { op, value, .. }) => match op {
+            CompareOp::Eq => text(value),
+            other => Err(unsupported(other.as_str())),
+        },
+        (TagProperty::Key(_), Filter::In { values, .. }) => values.iter().try_for_each(text),
+        (_, Filter::Between { .. }) => Err(unsupported("BETWEEN")),
+        (_, Filter::Like { .. }) => Err(unsupported("LIKE")),
+        (TagProperty::Any, Filter::Compare { op, .. }) => Err(unsupported(op.as_str())),
+        (TagProperty::Any, Filter::In { .. }) => Err(unsupported("IN")),
+        (_, Filter::And(_) | Filter::Or(_) | Filter::Not(_) | Filter::Constant(_)) => Ok(()),
+    }
+}
+
+/// Adds the semantic properties to the accepted ones an unknown-property error lists.
+fn with_semantics(err: FilterError) -> FilterError {
+    match err {
+        FilterError::UnknownProperty { property, accepted } => FilterError::UnknownProperty {
+            property,
+            accepted: format!("{accepted}, {SEMANTICS}, {SEMANTICS}.<key>"),
+        },
+        other => other,
+    }
+}
 
 /// A picture property search results can be ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -282,6 +416,50 @@ fn angle_between_deg(a: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_leaf(property: &str, op: CompareOp, value: Literal) -> Filter {
+        Filter::Compare {
+            property: property.to_owned(),
+            op,
+            value,
+        }
+    }
+
+    #[test]
+    fn tag_conditions_take_the_panoramax_forms_and_combine_freely() {
+        let sign = || {
+            parse_leaf(
+                "semantics.osm|traffic_sign",
+                CompareOp::Eq,
+                Literal::Text("yes".into()),
+            )
+        };
+        let any = Filter::Not(Box::new(Filter::IsNull {
+            property: "semantics".into(),
+        }));
+        let kinds = Filter::In {
+            property: "semantics.transport".into(),
+            values: vec![Literal::Text("car".into()), Literal::Text("bike".into())],
+        };
+        let recent = parse_leaf("updated", CompareOp::Ge, Literal::Text("2026-01-01".into()));
+        let all = Filter::And(vec![sign(), Filter::Or(vec![any, kinds]), recent]);
+        assert!(checked_picture_filter(all).is_ok());
+
+        let other_op = parse_leaf("semantics.k", CompareOp::Ne, Literal::Text("v".into()));
+        assert!(checked_picture_filter(other_op).is_err());
+        let number = parse_leaf("semantics.k", CompareOp::Eq, Literal::Number(1.0));
+        assert!(checked_picture_filter(number).is_err());
+        let bare = parse_leaf("semantics", CompareOp::Eq, Literal::Text("v".into()));
+        assert!(checked_picture_filter(bare).is_err());
+        let empty_key = parse_leaf("semantics.", CompareOp::Eq, Literal::Text("v".into()));
+        let message = checked_picture_filter(empty_key)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(message.contains("semantics.<key>"), "{message}");
+        let hidden = parse_leaf("status", CompareOp::Eq, Literal::Text("hidden".into()));
+        assert!(checked_picture_filter(hidden).is_err());
+    }
 
     #[test]
     fn orders_end_with_the_id_once() {

@@ -13,14 +13,14 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use flaneur_model::Picture;
-use flaneur_store::{Page, PictureOrder, PictureQuery};
+use flaneur_store::{Filter, Page, PictureOrder, PictureQuery, checked_picture_filter};
 use serde_json::{Map, Value, json};
 
 use self::place::PlaceParams;
 use super::items::{features, geojson};
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, stac};
+use crate::{ApiError, ApiResult, AppState, cql2, stac};
 
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
@@ -89,6 +89,7 @@ pub async fn get(
         tolerance: tolerance.as_ref(),
     };
     query.place = place.read()?;
+    query.filter = cql2::from_params(&params)?.map(checked).transpose()?;
     query.order = match params.get("sortby").filter(|v| !v.trim().is_empty()) {
         Some(s) => sort::order_text(s)?,
         None => default_order(&query),
@@ -158,6 +159,18 @@ pub async fn post(
         tolerance: body.get("place_fov_tolerance"),
     };
     query.place = place.read()?;
+    if let Some(f) = body.get("filter") {
+        let lang = match body.get("filter-lang") {
+            Some(Value::String(l)) => Some(l.as_str()),
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "Parameter filter-lang should be a string",
+                ));
+            }
+            None => None,
+        };
+        query.filter = Some(checked(cql2::from_body(f, lang)?)?);
+    }
     query.order = match body.get("sortby") {
         Some(s) => sort::order_json(s)?,
         None => default_order(&query),
@@ -169,6 +182,12 @@ pub async fn post(
         query.start = Some(sort::decode_page(p, &query.order)?);
     }
     run(state, base, query, Repeat::Post(body)).await
+}
+
+/// The filter checked against what item search can filter on.
+fn checked(filter: Filter) -> Result<Filter, ApiError> {
+    checked_picture_filter(filter)
+        .map_err(|e| ApiError::bad_request(format!("Parameter filter cannot be used here: {e}")))
 }
 
 /// Nearest first when looking for a place, else most recently updated first.

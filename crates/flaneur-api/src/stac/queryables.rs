@@ -2,11 +2,11 @@
 //! queryables), for item search and for the collection list.
 //!
 //! Only what this instance really filters on is declared, and every other property is
-//! forbidden. The collection list declares the store's [`SEQUENCE_QUERYABLES`], the very list
-//! its filter is checked against. `/api/search` reads no `filter` parameter yet, so its schema
-//! declares no property: a client reading it learns, truthfully, that nothing can be filtered.
+//! forbidden. Each schema is built from the very list its filter is checked against: the
+//! store's [`SEQUENCE_QUERYABLES`] for the collection list, its [`PICTURE_QUERYABLES`] plus the
+//! semantic tags (`semantics`, `semantics.<key>`) for item search.
 
-use flaneur_store::{Queryable, QueryableKind, SEQUENCE_QUERYABLES};
+use flaneur_store::{PICTURE_QUERYABLES, Queryable, QueryableKind, SEMANTICS, SEQUENCE_QUERYABLES};
 use serde_json::{Map, Value, json};
 
 use crate::url::BaseUrl;
@@ -22,11 +22,25 @@ pub const CACHE_CONTROL: &str = "public, max-age=3600";
 
 /// The schema of `/api/queryables`: what `filter` of item search accepts.
 pub fn items(base: &BaseUrl) -> Value {
-    schema(
+    let mut schema = schema(
         base.api("/queryables"),
         "Queryable names for the item search filter of this instance.",
-        &[],
-    )
+        PICTURE_QUERYABLES,
+    );
+    schema["properties"][SEMANTICS] = json!({
+        "type": "string",
+        "description": "Whether the picture or its sequence has semantic tags: only \
+                        `semantics IS NULL` and `semantics IS NOT NULL` apply",
+    });
+    schema["patternProperties"] = json!({
+        format!("^{SEMANTICS}\\.(.+)$"): {
+            "type": "string",
+            "description": "The values of one semantic tag key of the picture or its \
+                            sequence, the key written after `semantics.`: compared with `=` \
+                            or `IN`, or tested with `IS [NOT] NULL`",
+        }
+    });
+    schema
 }
 
 /// The schema of `/api/collections/queryables`: what `filter` of the collection list accepts.

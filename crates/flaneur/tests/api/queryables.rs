@@ -25,7 +25,15 @@ fn queryables_declare_what_the_filters_accept_and_are_cached_for_an_hour() {
             .map(|p| p.keys().map(String::as_str).collect())
             .unwrap_or_default();
         let expected: &[&str] = if path == "/queryables" {
-            &[]
+            &[
+                "collection",
+                "created",
+                "datetime",
+                "id",
+                "semantics",
+                "status",
+                "updated",
+            ]
         } else {
             &["created", "datetime", "id", "updated", "visibility"]
         };

@@ -276,3 +276,122 @@ fn malformed_search_parameters_get_a_400_naming_them() {
         "an empty catalog has one page"
     );
 }
+
+/// Uploads pictures in an upload set created with semantic tags; returns the sequence id and
+/// the picture ids.
+fn tagged_sequence(server: &Server, names: &[&str], tags: Value) -> (String, Vec<String>) {
+    let body = json!({ "title": "tagged", "estimated_nb_files": names.len(), "semantics": tags });
+    let (status, set) = server.post_json("/upload_sets", &body);
+    assert_eq!(status, StatusCode::OK, "{set}");
+    let set = set["id"].as_str().expect("upload set id").to_owned();
+    let items = server.upload_all(&set, &pictures(names));
+    let set = server.wait_ready(&set);
+    let collection = set["associated_collections"][0]["id"]
+        .as_str()
+        .expect("collection id");
+    (collection.to_owned(), items)
+}
+
+#[test]
+fn filters_match_semantic_tags_of_sequences_and_other_properties() {
+    let server = Server::start();
+    let car = json!([
+        {"key": "transport", "value": "car"},
+        {"key": "osm|traffic_sign", "value": "yes"},
+    ]);
+    let (gopro_seq, gopro) = tagged_sequence(&server, &GOPRO, car);
+    let bike = json!([{"key": "transport", "value": "bike"}]);
+    let (_, sony) = tagged_sequence(&server, &SONY, bike);
+    let sorted = |ids: &[String]| ids.iter().cloned().collect::<BTreeSet<_>>();
+    let both = sorted(&[gopro.clone(), sony.clone()].concat());
+
+    // The sequences carry their upload set's tags, and their items show them.
+    let collection = server.get_ok(&format!("/collections/{gopro_seq}"));
+    assert_eq!(
+        collection["semantics"],
+        json!([{"key": "osm|traffic_sign", "value": "yes"}, {"key": "transport", "value": "car"}])
+    );
+    let item = server.get_ok(&format!("/collections/{gopro_seq}/items/{}", gopro[0]));
+    assert_eq!(
+        item["properties"]["collection"]["semantics"],
+        collection["semantics"]
+    );
+    assert_eq!(item["properties"]["semantics"], json!([]));
+
+    let found = |filter: &str| {
+        let path = format!("/search?limit=20&filter={}", encode(filter));
+        sorted(&feature_ids(&server.get_ok(&path)))
+    };
+    assert_eq!(found("semantics.transport='car'"), sorted(&gopro));
+    assert_eq!(found("semantics.transport IN ('car', 'bike')"), both);
+    assert_eq!(
+        found("\"semantics.osm|traffic_sign\" IS NOT NULL"),
+        sorted(&gopro)
+    );
+    assert_eq!(
+        found("\"semantics.osm|traffic_sign\" IS NULL"),
+        sorted(&sony)
+    );
+    assert_eq!(found("semantics IS NOT NULL"), both);
+    assert_eq!(found("semantics IS NULL"), BTreeSet::new());
+    assert_eq!(
+        found("semantics.transport='car' OR semantics.transport='bike'"),
+        both
+    );
+    // AND is read too: here, bike tags on pictures taken in 2022.
+    let recent_bikes = "semantics.transport='bike' AND datetime >= '2022-01-01'";
+    assert_eq!(found(recent_bikes), sorted(&sony));
+    assert_eq!(
+        found("semantics.transport='car' AND datetime >= '2022-01-01'"),
+        BTreeSet::new()
+    );
+    assert_eq!(
+        found(&format!("collection = '{gopro_seq}'")),
+        sorted(&gopro)
+    );
+    assert_eq!(
+        found(&format!("id IN ('{}', '{}')", gopro[1], sony[1])).len(),
+        2
+    );
+    assert_eq!(found("status = 'ready' AND created >= '2020-01-01'"), both);
+
+    // The JSON form in a POST, with paging that keeps the filter.
+    let body = json!({
+        "limit": 2,
+        "filter": {"op": "=", "args": [{"property": "semantics.transport"}, "car"]},
+    });
+    let (status, first) = server.post_json("/search", &body);
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (forward, backward) = walk(&server, first);
+    assert_eq!(sorted(&forward), sorted(&gopro));
+    assert_eq!(backward, forward);
+    let text = "/search?limit=2&filter=semantics.transport%3D%27bike%27&sortby=datetime";
+    let (forward, _) = walk(&server, server.get_ok(text));
+    assert_eq!(forward, sony, "bike pictures in capture order");
+
+    for bad in [
+        "semantics.transport <> 'car'",
+        "semantics = 'car'",
+        "semantics.transport = 3",
+        "altitude > 3",
+        "status = 'hidden'",
+        "semantics.transport LIKE 'c%'",
+    ] {
+        let (status, body) = server.get_json(&format!("/search?filter={}", encode(bad)));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("filter"), "{bad}: {body}");
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -19,14 +19,6 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "IFD pointer: a byte offset inside the file that exiv2 lists as a tag; no information",
     ),
     (
-        "queryables.properties.semantics",
-        "no filter on semantics yet: the schema declares only what search can filter on",
-    ),
-    (
-        "queryables.patternProperties",
-        "no filter on semantics yet: the schema declares only what search can filter on",
-    ),
-    (
         "collections_queryables.properties.created",
         "the collection list reads no filter yet: the schema declares nothing it cannot do",
     ),
