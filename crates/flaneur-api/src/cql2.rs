@@ -4,9 +4,9 @@
 //!
 //! Only the basic and advanced comparison classes are read: `AND`, `OR`, `NOT`, the
 //! comparisons `= <> < <= > >=`, `IN`, `IS [NOT] NULL`, `BETWEEN`, `LIKE`, with string,
-//! number, boolean, `TIMESTAMP` and `DATE` values. Which properties a listing accepts, and the types of their values, are
-//! checked afterwards against its queryables ([`Filter::checked`]); running the filter is the
-//! catalog's business.
+//! number, boolean, `TIMESTAMP` and `DATE` values. Which properties a listing accepts, and
+//! the types of their values, are checked afterwards against its queryables
+//! ([`Filter::checked`]); running the filter is the catalog's business.
 //!
 //! Input is bounded before any work grows with it: nesting is limited to [`MAX_DEPTH`] levels
 //! and a filter to [`MAX_NODES`] conditions and values, so hostile input gets a 400 rather

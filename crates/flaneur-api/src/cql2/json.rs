@@ -240,7 +240,10 @@ mod tests {
         let parsed = parse_json(&json!({
             "op": "and",
             "args": [
-                {"op": ">=", "args": [{"property": "updated"}, {"timestamp": "2026-01-01T00:00:00Z"}]},
+                {"op": ">=", "args": [
+                    {"property": "updated"},
+                    {"timestamp": "2026-01-01T00:00:00Z"}
+                ]},
                 {"op": "not", "args": [{"op": "isNull", "args": [{"property": "id"}]}]},
                 {"op": "in", "args": [{"property": "visibility"}, ["anyone", "logged-only"]]},
                 {"op": "between", "args": [{"property": "n"}, 1, 2]},

@@ -89,6 +89,10 @@ fn user_collection_pages_newest_first_and_hides_what_is_not_public() {
     assert_eq!(all["type"], json!("Collection"), "{all}");
     let oldest_first = server.get_ok(&format!("{path}?sortby=%2Bcreated"));
     assert_eq!(children(&oldest_first), [gopro.clone(), sony.clone()]);
+    let by_update = server.get_ok(&format!("{path}?sortby=-updated,%2Bid"));
+    assert_eq!(children(&by_update).len(), 2, "{by_update}");
+    let filtered = server.get_ok(&format!("{path}?filter=id%20%3D%20%27{gopro}%27"));
+    assert_eq!(children(&filtered), [gopro.as_str()], "{filtered}");
     let catalog = server.get_ok(&format!("/users/{id}/catalog"));
     assert_eq!(
         children(&catalog),
