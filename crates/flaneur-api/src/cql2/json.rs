@@ -299,6 +299,51 @@ mod tests {
     }
 
     #[test]
+    fn random_documents_never_panic() {
+        // A fixed linear congruential generator: the same documents on every run.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        let pieces = [
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"op\"",
+            "\"args\"",
+            "\"property\"",
+            "\"and\"",
+            "\"not\"",
+            "\"in\"",
+            "\"=\"",
+            "\"between\"",
+            "\"like\"",
+            "\"isNull\"",
+            "\"timestamp\"",
+            "\"date\"",
+            "\"2026-01-01\"",
+            "1e999",
+            "-0",
+            "true",
+            "null",
+        ];
+        for _ in 0..20_000 {
+            let text: String = (0..next() % 30)
+                .map(|_| pieces[next() % pieces.len()])
+                .collect();
+            if let Ok(value) = serde_json::from_str::<Value>(&text) {
+                let _ = parse_json(&value);
+            }
+        }
+    }
+
+    #[test]
     fn deep_and_wide_documents_are_refused() {
         let mut deep = json!(true);
         for _ in 0..100 {

@@ -669,5 +669,24 @@ mod tests {
                 "{page:?} sorts its rows: {steps:?}"
             );
         }
+
+        // Newest captures first reads the capture index backwards.
+        let by_capture = SequenceQuery {
+            limit: 100,
+            sort: vec![SequenceSort {
+                field: SequenceSortField::Datetime,
+                descending: true,
+            }],
+            ..SequenceQuery::default()
+        };
+        let steps = plan(&catalog, &by_capture).await;
+        assert!(
+            steps.iter().any(|s| s.contains("sequences_captured")),
+            "{steps:?}"
+        );
+        assert!(
+            !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+            "{steps:?}"
+        );
     }
 }
