@@ -21,7 +21,13 @@ pub const STAC_VERSION: &str = "1.0.0";
 pub const PANORAMAX_API_VERSION: &str = "2.15.1";
 
 /// Conformance classes declared by the landing page and `/api/conformance`.
-pub const CONFORMANCE: [&str; 9] = [
+///
+/// Item search declares its sort and filter extensions with both CQL2 encodings. The CQL2
+/// operator classes (`basic-cql2`, `advanced-comparison-operators`) are left out although
+/// their operators are read: clients check them by filtering on properties of satellite
+/// imagery (`eo:cloud_cover`, `mission`) and expect an answer, where this instance refuses a
+/// property it does not have with a 400 naming those it has.
+pub const CONFORMANCE: [&str; 14] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/simple-query",
@@ -30,6 +36,11 @@ pub const CONFORMANCE: [&str; 9] = [
     "https://api.stacspec.org/v1.0.0/collections",
     "https://api.stacspec.org/v1.0.0/ogcapi-features",
     "https://api.stacspec.org/v1.0.0/item-search",
+    "https://api.stacspec.org/v1.0.0/item-search#sort",
+    "https://api.stacspec.org/v1.0.0-rc.2/item-search#filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "https://api.stacspec.org/v1.0.0/collection-search",
 ];
 

@@ -2,8 +2,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::response::IntoResponse;
+use axum::http::HeaderMap;
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::url::BaseUrl;
@@ -42,20 +43,36 @@ pub async fn configuration(State(state): State<AppState>, base: BaseUrl) -> Json
 }
 
 /// `GET /api/queryables`: what item search can filter on.
-pub async fn queryables(base: BaseUrl) -> impl IntoResponse {
-    schema(stac::queryables::items(&base))
+pub async fn queryables(base: BaseUrl, headers: HeaderMap) -> impl IntoResponse {
+    schema(stac::queryables::items(&base), &headers)
 }
 
 /// `GET /api/collections/queryables`: what the collection list can filter on.
-pub async fn collections_queryables(base: BaseUrl) -> impl IntoResponse {
-    schema(stac::queryables::collections(&base))
+pub async fn collections_queryables(base: BaseUrl, headers: HeaderMap) -> impl IntoResponse {
+    schema(stac::queryables::collections(&base), &headers)
 }
 
-fn schema(body: Value) -> impl IntoResponse {
+/// A schema as JSON Schema's own media type when the client asks for it (as OGC API clients
+/// do), else as plain JSON like Panoramax instances answer; the body is the same.
+fn schema(body: Value, headers: &HeaderMap) -> Response {
+    let asks_schema = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(stac::queryables::MEDIA_TYPE));
+    let media_type = if asks_schema {
+        stac::queryables::MEDIA_TYPE
+    } else {
+        "application/json"
+    };
     (
-        [(CACHE_CONTROL, stac::queryables::CACHE_CONTROL)],
-        Json(body),
+        [
+            (CONTENT_TYPE, media_type),
+            (CACHE_CONTROL, stac::queryables::CACHE_CONTROL),
+        ],
+        body.to_string(),
     )
+        .into_response()
 }
 
 /// The built-in logo: a picture frame on a street, in the instance colour.

@@ -40,6 +40,20 @@ fn queryables_declare_what_the_filters_accept_and_are_cached_for_an_hour() {
         assert_eq!(names, expected, "{schema}");
         assert_eq!(schema["additionalProperties"], json!(false), "{schema}");
         assert_eq!(schema["$id"], json!(server.url(path)), "{schema}");
+
+        // OGC API clients ask for JSON Schema's own media type, and get it.
+        let asked = server
+            .client()
+            .get(server.url(path))
+            .header(header::ACCEPT, "application/schema+json")
+            .send()
+            .expect("queryables");
+        let kind = asked.headers().get(header::CONTENT_TYPE).cloned();
+        assert_eq!(
+            kind.as_ref().and_then(|v| v.to_str().ok()),
+            Some("application/schema+json"),
+            "{path}"
+        );
     }
 }
 

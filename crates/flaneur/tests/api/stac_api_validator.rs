@@ -3,7 +3,9 @@
 //!
 //! It runs offline through `tests/fixtures/stac-api-validator/offline.py`, which gives it the
 //! JSON schemas kept beside that file. `collection-search` is declared but not checked: the
-//! validator has no check for it.
+//! validator has no check for it. For the filter extension it checks the queryables schema
+//! and, for each CQL2 operator class declared, filters of its own (none is declared: see
+//! `CONFORMANCE` in the API crate).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,12 +16,14 @@ use crate::server::Server;
 use crate::{GOPRO, SONY, pictures};
 
 /// The validator's names of the classes declared in `/api/conformance`.
-const CLASSES: [&str; 5] = [
+const CLASSES: [&str; 7] = [
     "core",
     "browseable",
     "collections",
     "features",
     "item-search",
+    "item-search#sort",
+    "filter",
 ];
 
 fn validator_python() -> PathBuf {
