@@ -62,6 +62,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "semantics",
         include_str!("../../migrations/sqlite/0011_semantics.sql"),
     ),
+    (
+        12,
+        "semantics_updated_at",
+        include_str!("../../migrations/sqlite/0012_semantics_updated_at.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -429,11 +429,28 @@ pub(super) async fn apply_dispatch(
         .await
         .map_err(Error::db("write sequence"))?;
 
-        sqlx::query("DELETE FROM sequence_semantics WHERE sequence_id = ?")
+        // Tags already there stay, as ranks do below: taking them out and in again would move
+        // the sequence's `updated_at` with nothing changed. Adding one already there is ignored.
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, value FROM sequence_semantics WHERE sequence_id = ?")
+                .bind(&id_text)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(Error::db("read sequence tags"))?;
+        for (key, value) in stored {
+            if tags.iter().any(|t| t.key == key && t.value == value) {
+                continue;
+            }
+            sqlx::query(
+                "DELETE FROM sequence_semantics WHERE sequence_id = ? AND key = ? AND value = ?",
+            )
             .bind(&id_text)
+            .bind(&key)
+            .bind(&value)
             .execute(&mut *tx)
             .await
-            .map_err(Error::db("clear sequence tags"))?;
+            .map_err(Error::db("remove sequence tag"))?;
+        }
         for tag in &tags {
             sqlx::query(
                 "INSERT OR IGNORE INTO sequence_semantics (sequence_id, key, value)

@@ -87,11 +87,12 @@ impl Walk {
             .await
             .expect("open");
         let (account, _) = catalog.default_account().await.expect("account");
-        let set = catalog
-            .create_upload_set(NewUploadSet::titled("walk", account))
-            .await
-            .expect("set")
-            .id;
+        // Tagged, so that dispatch writes the sequence's tags too.
+        let spec = NewUploadSet {
+            semantics: serde_json::json!([{"key": "transport", "value": "bike"}]),
+            ..NewUploadSet::titled("walk", account)
+        };
+        let set = catalog.create_upload_set(spec).await.expect("set").id;
         let mut pictures = Vec::new();
         for n in 0..4 {
             let (picture, file) = new_picture(set, account, n);
@@ -205,8 +206,60 @@ async fn every_change_of_a_sequence_moves_it() {
 }
 
 #[tokio::test]
+async fn every_change_of_a_tag_moves_what_it_describes_but_not_the_map() {
+    let walk = Walk::new().await;
+    let version = walk.catalog.data_version().await.expect("version");
+    // `?1` is the sequence, `?2` the first picture; (sequence, picture) moves expected.
+    let changes = [
+        (
+            "INSERT INTO sequence_semantics VALUES (?1, 'surface', 'gravel') \
+             RETURNING ?2",
+            (true, false),
+        ),
+        (
+            "UPDATE sequence_semantics SET value = 'asphalt' \
+             WHERE sequence_id = ?1 AND key = 'surface' AND ?2 IS NOT NULL",
+            (true, false),
+        ),
+        (
+            "DELETE FROM sequence_semantics WHERE sequence_id = ?1 AND key = 'surface' \
+             AND ?2 IS NOT NULL",
+            (true, false),
+        ),
+        (
+            "INSERT INTO picture_semantics VALUES (?2, 'osm|amenity', 'bench') \
+             RETURNING ?1",
+            (true, true),
+        ),
+        (
+            "UPDATE picture_semantics SET value = 'fountain' WHERE picture_id = ?2 \
+             AND ?1 IS NOT NULL",
+            (true, true),
+        ),
+        (
+            "DELETE FROM picture_semantics WHERE picture_id = ?2 AND ?1 IS NOT NULL",
+            (true, true),
+        ),
+    ];
+    for (sql, (sequence_moves, picture_moves)) in changes {
+        let before = walk.stamps().await;
+        tick().await;
+        walk.run(sql).await;
+        let after = walk.stamps().await;
+        assert_eq!(after.0 > before.0, sequence_moves, "sequence after {sql}");
+        assert_eq!(after.1 > before.1, picture_moves, "picture after {sql}");
+    }
+    assert_eq!(walk.catalog.data_version().await.expect("version"), version);
+}
+
+#[tokio::test]
 async fn removing_a_picture_or_its_upload_set_moves_the_sequence() {
     let walk = Walk::new().await;
+    sqlx::query("INSERT INTO picture_semantics VALUES (?, 'osm|amenity', 'bench')")
+        .bind(walk.pictures[3].to_string())
+        .execute(walk.pool())
+        .await
+        .expect("tag the picture to remove");
     let before = walk.stamps().await;
     tick().await;
     walk.catalog
