@@ -213,7 +213,38 @@ async fn main() {
         .await
         .print("search, 100 m box, limit 100");
 
-    // 2. Deep pages of the whole search, reached by following `next`.
+    // 2. CQL2 filters: one week of captures (about 1 % of the catalog), alone and in a box
+    //    around a city centre.
+    let week = "datetime >= TIMESTAMP('2021-06-01T00:00:00Z') AND datetime < TIMESTAMP('2021-06-08T00:00:00Z')";
+    let paths: Vec<String> = (0..REQUESTS)
+        .map(|i| {
+            // A different limit each time, so no two requests are the same.
+            let limit = 10 + i % 10;
+            format!("/api/search?limit={limit}&filter={}", encode(week))
+        })
+        .collect();
+    bench
+        .time_all(&paths)
+        .await
+        .print("search, CQL2 filter on one week of captures, limit 10–19");
+    let paths: Vec<String> = boxes
+        .iter()
+        .map(|b| {
+            let [x, y] = [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0];
+            let city = [x - 0.05, y - 0.03, x + 0.05, y + 0.03];
+            format!(
+                "/api/search?bbox={}&limit=10&filter={}",
+                bbox_text(&city),
+                encode(week)
+            )
+        })
+        .collect();
+    bench
+        .time_all(&paths)
+        .await
+        .print("search, CQL2 week filter in a 7 km box, limit 10");
+
+    // 3. Deep pages of the whole search, reached by following `next`.
     let times = bench.walk("/api/search?limit=10", DEEP_PAGES).await;
     let (first, deep) = ends(times);
     first.print("search, pages 1–10 of limit 10");
@@ -223,7 +254,7 @@ async fn main() {
         DEEP_PAGES
     ));
 
-    // 3. The collection list, page after page.
+    // 4. The collection list, page after page.
     let mut times = Vec::new();
     while times.len() < REQUESTS {
         let before = times.len();
@@ -242,6 +273,46 @@ async fn main() {
         "collections, pages {}–{pages} of limit 10",
         pages.saturating_sub(9)
     ));
+
+    // 5. What a harvester asks: the sequences updated since a given instant, oldest change
+    //    first, every page followed (here the newer half of the catalog).
+    let (_, newest) = bench.get("/api/collections?limit=1&sortby=-updated").await;
+    let (_, oldest) = bench
+        .get("/api/collections?limit=1&sortby=%2Bupdated")
+        .await;
+    let since = midpoint(&oldest, &newest);
+    let filter = format!("updated >= '{since}'");
+    let first = format!(
+        "/api/collections?limit=100&sortby=%2Bupdated&filter={}",
+        encode(&filter)
+    );
+    let times = bench.walk(&first, usize::MAX).await;
+    Stats::of_walk(&times).print("collections, filter updated >= t, +updated, every page of 100");
+}
+
+/// The instant halfway between the `updated` of the only collection of two pages.
+fn midpoint(a: &Value, b: &Value) -> String {
+    let updated = |page: &Value| {
+        let text = page["collections"][0]["updated"].as_str().expect("updated");
+        chrono::DateTime::parse_from_rfc3339(text).expect("instant")
+    };
+    let (a, b) = (updated(a), updated(b));
+    (a + (b - a) / 2)
+        .with_timezone(&chrono::Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 2);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Statistics of the first ten and the last ten pages of a walk.
