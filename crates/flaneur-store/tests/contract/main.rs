@@ -4,3 +4,4 @@
 mod blob;
 mod catalog;
 mod nearby;
+mod search;

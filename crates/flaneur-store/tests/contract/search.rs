@@ -1,0 +1,296 @@
+//! The contract of item search: every order paged forward and backward from the positions of
+//! page edges, the pictures looking at a place, and filters on semantic tags.
+
+use std::collections::BTreeSet;
+
+use chrono::{TimeZone, Utc};
+use flaneur_model::{
+    AccountId, NewPicture, NewUploadSet, Picture, PictureDetails, PictureId, PictureStatus,
+    Projection, SequenceId, UploadFile, Visibility,
+};
+use flaneur_store::{
+    Catalog, CompareOp, DispatchPlan, Filter, Literal, PageStart, PictureOrder, PictureQuery,
+    PlaceQuery, PlannedPicture, PlannedSequence, SortField, SortKey, SqliteCatalog,
+    checked_picture_filter,
+};
+
+const LON: f64 = 2.0;
+const LAT: f64 = 48.0;
+/// Metres per degree of latitude on the sphere the catalog measures with.
+const METRES_PER_DEG: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
+
+/// Publishes one sequence of pictures facing `heading_deg`, `spacing_m` apart going west from
+/// `start_east_m` metres east of (`LON`, `LAT`); capture times repeat every three pictures so
+/// that orders need their id to decide. The upload set carries `tags`.
+async fn publish(
+    catalog: &dyn Catalog,
+    account: AccountId,
+    count: usize,
+    start_east_m: f64,
+    heading_deg: f64,
+    tags: serde_json::Value,
+) -> (SequenceId, Vec<PictureId>) {
+    let spec = NewUploadSet {
+        semantics: tags,
+        ..NewUploadSet::titled("search", account)
+    };
+    let set = catalog.create_upload_set(spec).await.expect("create").id;
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let id = PictureId::new();
+        let at = Utc
+            .timestamp_opt(1_600_000_000 + (n / 3) as i64, 0)
+            .single()
+            .expect("instant");
+        let east = start_east_m - n as f64 * 2.0;
+        let picture = NewPicture {
+            id,
+            upload_set_id: set,
+            account_id: account,
+            visibility: Visibility::Anyone,
+            captured_at: at,
+            utc_offset_secs: None,
+            lon: LON + east / (METRES_PER_DEG * LAT.to_radians().cos()),
+            lat: LAT,
+            heading_deg: Some(heading_deg),
+            projection: Projection::Flat,
+            width: 100,
+            height: 50,
+            orientation: 1,
+            content_md5: id.to_string(),
+            file_name: format!("{n}.jpg"),
+            size_bytes: 1,
+            is_blurred: false,
+            details: PictureDetails {
+                field_of_view_deg: Some(90.0),
+                ..PictureDetails::default()
+            },
+        };
+        let file = UploadFile {
+            upload_set_id: set,
+            file_name: picture.file_name.clone(),
+            size_bytes: Some(1),
+            content_md5: Some(id.to_string()),
+            picture_id: Some(id),
+            inserted_at: at,
+            rejection: None,
+        };
+        catalog.insert_picture(picture, file).await.expect("insert");
+        ids.push(id);
+    }
+    let plan = DispatchPlan {
+        sequences: vec![PlannedSequence {
+            title: "search".to_owned(),
+            sorted_by: "+gpsdate".to_owned(),
+            pictures: ids
+                .iter()
+                .map(|&id| PlannedPicture {
+                    id,
+                    heading_deg: Some(heading_deg),
+                    heading_computed: false,
+                })
+                .collect(),
+            length_km: 0.0,
+            gps_accuracy_m: None,
+        }],
+        duplicates: Vec::new(),
+    };
+    let sequence = catalog.apply_dispatch(set, plan).await.expect("dispatch")[0];
+    for id in &ids {
+        catalog
+            .set_picture_status(*id, PictureStatus::Ready, None)
+            .await
+            .expect("ready");
+    }
+    (sequence, ids)
+}
+
+/// Every picture of `query`, page by page forward, then page by page backward from the last
+/// page; both lists in the query's order.
+async fn walk(catalog: &dyn Catalog, query: &PictureQuery) -> (Vec<Picture>, Vec<Picture>) {
+    let mut query = query.clone();
+    let mut forward = Vec::new();
+    let mut last_page;
+    loop {
+        let page = catalog.search_pictures(&query).await.expect("search");
+        assert_eq!(
+            page.has_prev,
+            query.start.is_some(),
+            "a page after another has a prev"
+        );
+        forward.extend(page.rows.iter().cloned());
+        last_page = page.rows.clone();
+        let Some(last) = page.rows.last().filter(|_| page.has_next) else {
+            break;
+        };
+        query.start = Some(PageStart {
+            position: query.order.position_of(last, query.place.as_ref()),
+            backward: false,
+        });
+    }
+    let mut backward: Vec<Vec<Picture>> = vec![last_page.clone()];
+    let mut first = last_page.first().cloned();
+    while let Some(edge) = first {
+        query.start = Some(PageStart {
+            position: query.order.position_of(&edge, query.place.as_ref()),
+            backward: true,
+        });
+        let page = catalog.search_pictures(&query).await.expect("search");
+        assert!(page.has_next, "a page before another has a next");
+        first = page.rows.first().cloned().filter(|_| page.has_prev);
+        backward.push(page.rows);
+    }
+    let backward = backward.into_iter().rev().flatten().collect();
+    (forward, backward)
+}
+
+fn ids_of(pictures: &[Picture]) -> Vec<PictureId> {
+    pictures.iter().map(|p| p.base.id).collect()
+}
+
+async fn search_contract(catalog: &dyn Catalog) {
+    let (account, _) = catalog.default_account().await.expect("account");
+    // Eleven pictures facing west from 20 m east of the origin, tagged as a car ride; four
+    // facing east from 30 m west, tagged as a bike ride.
+    let car = serde_json::json!([{"key": "transport", "value": "car"}]);
+    let (_, west) = publish(catalog, account, 11, 20.0, 270.0, car).await;
+    let bike = serde_json::json!([{"key": "transport", "value": "bike"}]);
+    let (bikes, east) = publish(catalog, account, 4, -30.0, 90.0, bike).await;
+    let all: BTreeSet<PictureId> = west.iter().chain(&east).copied().collect();
+
+    // 1. Every order pages forward and back over every picture once, in order.
+    let orders = [
+        PictureOrder::default(),
+        PictureOrder::by(&[SortKey::asc(SortField::Captured)]),
+        PictureOrder::by(&[SortKey::desc(SortField::Captured)]),
+        PictureOrder::by(&[
+            SortKey::desc(SortField::Captured),
+            SortKey::desc(SortField::Id),
+        ]),
+        PictureOrder::by(&[SortKey::asc(SortField::Created)]),
+        PictureOrder::by(&[SortKey::desc(SortField::Id)]),
+    ];
+    for order in orders {
+        let query = PictureQuery {
+            order: order.clone(),
+            limit: 4,
+            ..PictureQuery::default()
+        };
+        let (forward, backward) = walk(catalog, &query).await;
+        let ids = ids_of(&forward);
+        assert_eq!(ids.len(), all.len(), "{}: {ids:?}", order.to_sortby());
+        assert_eq!(ids.iter().copied().collect::<BTreeSet<_>>(), all);
+        assert_eq!(ids_of(&backward), ids, "{}", order.to_sortby());
+        let whole = PictureQuery {
+            order: order.clone(),
+            limit: 100,
+            ..PictureQuery::default()
+        };
+        let in_one = catalog.search_pictures(&whole).await.expect("search");
+        assert_eq!(
+            ids_of(&in_one.rows),
+            ids,
+            "pages join into the one-page answer"
+        );
+        assert!(!in_one.has_next && !in_one.has_prev);
+    }
+
+    // 2. A place 10 m west of the origin: west-facing pictures 3..15 m east of it see it,
+    //    nearest first; east-facing ones stand on the other side, facing away.
+    let place = PlaceQuery {
+        position: [LON - 10.0 / (METRES_PER_DEG * LAT.to_radians().cos()), LAT],
+        min_distance_m: 3.0,
+        max_distance_m: 15.0,
+        fov_tolerance_deg: 30.0,
+    };
+    let query = PictureQuery {
+        place: Some(place),
+        order: PictureOrder::Nearest,
+        limit: 2,
+        ..PictureQuery::default()
+    };
+    let (forward, backward) = walk(catalog, &query).await;
+    // West pictures stand at 20, 18, …, 0 m east of the origin: 30 … 10 m from the place.
+    // Those 10, 12 and 14 m away (the last three) see it; east pictures face away from it.
+    assert_eq!(ids_of(&forward), vec![west[10], west[9], west[8]]);
+    assert_eq!(ids_of(&backward), ids_of(&forward));
+    let wide = PictureQuery {
+        place: Some(PlaceQuery {
+            max_distance_m: 45.0,
+            ..place
+        }),
+        order: PictureOrder::Nearest,
+        limit: 3,
+        ..PictureQuery::default()
+    };
+    let (forward, backward) = walk(catalog, &wide).await;
+    let distances: Vec<f64> = forward.iter().map(|p| place.distance_m(p)).collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    // All eleven west pictures (10..30 m), and the east ones whose heading points at the
+    // place from its west side (20..26 m away, facing east).
+    assert_eq!(forward.len(), 15, "{distances:?}");
+    assert_eq!(ids_of(&backward), ids_of(&forward));
+
+    // 3. Tag filters match the tags the sequences received from their upload sets.
+    let tag = |value: &str| Filter::Compare {
+        property: "semantics.transport".to_owned(),
+        op: CompareOp::Eq,
+        value: Literal::Text(value.to_owned()),
+    };
+    let filtered = |filter: Filter| PictureQuery {
+        filter: Some(checked_picture_filter(filter).expect("a valid filter")),
+        limit: 100,
+        ..PictureQuery::default()
+    };
+    let found = catalog
+        .search_pictures(&filtered(tag("bike")))
+        .await
+        .expect("search");
+    let found: BTreeSet<PictureId> = ids_of(&found.rows).into_iter().collect();
+    assert_eq!(found, east.iter().copied().collect());
+    let either = Filter::Or(vec![tag("bike"), tag("car")]);
+    let found = catalog
+        .search_pictures(&filtered(either))
+        .await
+        .expect("search");
+    assert_eq!(found.rows.len(), all.len());
+    let both = Filter::And(vec![tag("bike"), tag("car")]);
+    let found = catalog
+        .search_pictures(&filtered(both))
+        .await
+        .expect("search");
+    assert!(found.rows.is_empty());
+    let untagged = Filter::IsNull {
+        property: "semantics".to_owned(),
+    };
+    let found = catalog
+        .search_pictures(&filtered(untagged))
+        .await
+        .expect("search");
+    assert!(found.rows.is_empty());
+    let in_bikes = Filter::Compare {
+        property: "collection".to_owned(),
+        op: CompareOp::Eq,
+        value: Literal::Text(bikes.to_string()),
+    };
+    let found = catalog
+        .search_pictures(&filtered(in_bikes))
+        .await
+        .expect("search");
+    assert_eq!(found.rows.len(), east.len());
+    let tags = catalog.sequence_semantics(&[bikes]).await.expect("tags");
+    assert_eq!(tags[&bikes].len(), 1);
+    assert_eq!(
+        (tags[&bikes][0].key.as_str(), tags[&bikes][0].value.as_str()),
+        ("transport", "bike")
+    );
+}
+
+#[tokio::test]
+async fn sqlite_catalog_keeps_the_search_contract() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
+        .await
+        .expect("open");
+    search_contract(&catalog).await;
+}
