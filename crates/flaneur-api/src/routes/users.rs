@@ -126,11 +126,18 @@ fn wants_csv(params: &Params, headers: &HeaderMap) -> Result<bool, ApiError> {
 }
 
 /// The page of sequences the parameters ask for, newest first unless `sortby` says
-/// otherwise. Tombstones are not offered here: harvesters follow the collection list.
+/// otherwise. Tombstones are not offered here (asking for them is a 400): harvesters follow
+/// the collection list.
 fn query(params: &Params) -> Result<SequenceQuery, ApiError> {
     let limit = params::limit(params, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let sort = listing::sortby(params, SequenceSort::CREATED_DESC)?;
-    let (filter, _) = listing::filter(params)?;
+    let (filter, asks_deleted) = listing::filter(params)?;
+    if asks_deleted || listing::show_deleted(params)? {
+        return Err(ApiError::bad_request(
+            "Deleted and hidden sequences are listed by /api/collections with \
+             show_deleted=true, not by a user's collection",
+        ));
+    }
     let mut query = SequenceQuery {
         limit,
         page: listing::page(params, &sort)?,

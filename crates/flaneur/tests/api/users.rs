@@ -141,6 +141,7 @@ fn user_collection_pages_newest_first_and_hides_what_is_not_public() {
     // Bad parameters say what is wrong.
     for query in [
         "sortby=-visibility",
+        "show_deleted=true",
         "limit=0",
         "page=nowhere",
         "format=xml",
