@@ -1,7 +1,13 @@
 //! The route table. Each module serves one API resource.
+//!
+//! Every operation of the API is one [`Route`] of [`api`]: its method, path, handler and
+//! description. The router and the OpenAPI document are both built from that table, so a
+//! route cannot be served undescribed, nor described and not served. Only the web front-end's
+//! pages and assets, which are no part of the API, are routed outside it.
 
 mod catalog;
 mod collections;
+mod docs;
 mod files;
 mod items;
 mod listing;
@@ -12,12 +18,30 @@ mod users;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
+use flaneur_service::read::MAX_USERS;
+use flaneur_service::tile::geometry::MAX_ZOOM;
+use flaneur_store::SequenceSortField;
+use serde_json::{Value, json};
 
-use crate::{ApiError, AppState, web};
+use crate::stac::openapi::schemas::{self, reference, uuid};
+use crate::stac::openapi::{GEOJSON, JSON, Operation};
+use crate::{ApiError, AppState, cql2, params, web};
 
-/// Every route of the API, and the web front-end's pages and assets.
+/// One operation of the API.
+pub struct Route {
+    /// Its HTTP method.
+    pub method: Method,
+    /// Its path, in the router's syntax (`{name}` segments).
+    pub path: &'static str,
+    /// The handler, set up for a method.
+    serve: fn(MethodFilter) -> MethodRouter<AppState>,
+    /// How the OpenAPI document describes it.
+    pub doc: Operation,
+}
+
+/// Every route: the API's, from [`api`], and the web front-end's pages and assets.
 pub fn router() -> Router<AppState> {
     let mut router = Router::new();
     for (route, file) in web::PAGES {
@@ -26,66 +50,827 @@ pub fn router() -> Router<AppState> {
             get(move |state: State<AppState>, headers: HeaderMap| web::page(state, headers, file)),
         );
     }
+    for route in api() {
+        let filter = MethodFilter::try_from(route.method.clone())
+            .expect("the route table uses only methods the router can filter on");
+        let serve = (route.serve)(filter);
+        router = router.route(route.path, serve);
+    }
     router
         .route("/assets/{*path}", get(web::asset))
         .route("/web/settings.json", get(web::settings))
-        .route("/api", get(catalog::landing))
-        .route("/api/conformance", get(catalog::conformance))
-        .route("/api/configuration", get(catalog::configuration))
-        .route("/api/docs/specs.json", get(catalog::openapi))
-        .route("/api/queryables", get(catalog::queryables))
         .route("/static/logo.svg", get(catalog::logo))
         // Browsers ask for it on their own, whatever the pages link to; SVG is read there too.
         .route("/favicon.ico", get(catalog::logo))
-        .route("/api/collections", get(collections::list))
-        .route(
-            "/api/collections/queryables",
-            get(catalog::collections_queryables),
-        )
-        .route("/api/collections/{id}", get(collections::one))
-        .route("/api/collections/{id}/items", get(items::list))
-        .route(
-            "/api/collections/{id}/geovisio_status",
-            get(collections::status),
-        )
-        .route(
-            "/api/collections/{id}/thumb.jpg",
-            get(files::collection_thumb),
-        )
-        .route(
-            "/api/collections/{id}/items/{item}",
-            get(items::one_in_collection),
-        )
-        .route("/api/pictures/{id}", get(items::one))
-        .route("/api/search", get(search::get).post(search::post))
-        .route("/api/pictures/{id}/{file}", get(files::picture))
-        .route("/api/pictures/{id}/tiled/{tile}", get(files::tile))
-        .route("/api/map/style.json", get(map::style))
-        .route("/api/map/{z}/{x}/{y_fmt}", get(map::tile))
-        .route("/api/users", get(users::list))
-        .route("/api/users/search", get(users::search))
-        .route("/api/users/{id}", get(users::one))
-        .route("/api/users/{id}/collection", get(users::collection))
-        .route("/api/users/{id}/catalog", get(users::catalog))
-        .route("/api/users/{id}/map/style.json", get(map::user_style))
-        .route("/api/users/{id}/map/{z}/{x}/{y_fmt}", get(map::user_tile))
-        .route("/api/upload_sets", post(upload_sets::create))
-        .route(
-            "/api/upload_sets/{id}",
-            get(upload_sets::one).delete(upload_sets::delete),
-        )
-        .route(
-            "/api/upload_sets/{id}/files",
-            get(upload_sets::files)
-                .post(upload_sets::add_file)
-                .layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
-        )
-        .route(
-            "/api/upload_sets/{id}/complete",
-            post(upload_sets::complete),
-        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The OpenAPI document of the API, without its `servers`.
+pub fn openapi_document() -> Value {
+    let routes = api();
+    let operations = routes
+        .iter()
+        .map(|r| (method_name(&r.method), r.path, &r.doc));
+    crate::stac::openapi::document(env!("CARGO_PKG_VERSION"), operations)
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::POST => "post",
+        Method::DELETE => "delete",
+        Method::PUT => "put",
+        Method::PATCH => "patch",
+        _ => "get",
+    }
+}
+
+impl Route {
+    fn new(
+        method: Method,
+        path: &'static str,
+        serve: fn(MethodFilter) -> MethodRouter<AppState>,
+        doc: Operation,
+    ) -> Route {
+        Route {
+            method,
+            path,
+            serve,
+            doc,
+        }
+    }
+}
+
+// Groups of operations in the document.
+const CATALOG: &str = "Catalog";
+const COLLECTIONS: &str = "Collections";
+const ITEMS: &str = "Items";
+const SEARCH: &str = "Search";
+const FILES: &str = "Picture files";
+const MAP: &str = "Map";
+const USERS: &str = "Users";
+const UPLOAD: &str = "Upload";
+
+const JPEG: &str = "image/jpeg";
+const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+/// Every operation of the API, in the order the document lists them.
+pub fn api() -> Vec<Route> {
+    use Method as M;
+    vec![
+        // The catalog and what describes it.
+        Route::new(
+            M::GET,
+            "/api",
+            |m| on(m, catalog::landing),
+            Operation::new(CATALOG, "Landing page")
+                .describe(
+                    "The STAC catalog of the instance: its extent and links to \
+                           everything else.",
+                )
+                .answer(200, "The catalog", JSON, reference(schemas::CATALOG))
+                .errors(&[500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/conformance",
+            |m| on(m, catalog::conformance),
+            Operation::new(CATALOG, "Conformance classes").answer(
+                200,
+                "The classes this API conforms to",
+                JSON,
+                json!({
+                    "type": "object", "required": ["conformsTo"],
+                    "properties": { "conformsTo": {
+                        "type": "array", "items": { "type": "string" } } }
+                }),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/configuration",
+            |m| on(m, catalog::configuration),
+            Operation::new(CATALOG, "Instance configuration")
+                .describe(
+                    "Name, description, logo, licence of the pictures and the upload \
+                           defaults, as Panoramax clients read them.",
+                )
+                .answer(200, "The configuration", JSON, json!({ "type": "object" })),
+        ),
+        Route::new(
+            M::GET,
+            "/api/docs/specs.json",
+            |m| on(m, docs::openapi),
+            Operation::new(CATALOG, "This OpenAPI document").answer(
+                200,
+                "The document",
+                crate::stac::openapi::MEDIA_TYPE,
+                json!({ "type": "object" }),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/queryables",
+            |m| on(m, catalog::queryables),
+            Operation::new(SEARCH, "What item search can filter on").answer(
+                200,
+                "A JSON schema",
+                crate::stac::queryables::MEDIA_TYPE,
+                json!({ "type": "object" }),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/collections/queryables",
+            |m| on(m, catalog::collections_queryables),
+            Operation::new(COLLECTIONS, "What the collection list can filter on").answer(
+                200,
+                "A JSON schema",
+                crate::stac::queryables::MEDIA_TYPE,
+                json!({ "type": "object" }),
+            ),
+        ),
+        // Sequences as collections, and their pictures as items.
+        Route::new(
+            M::GET,
+            "/api/collections",
+            |m| on(m, collections::list),
+            Operation::new(COLLECTIONS, "Ready sequences as STAC collections")
+                .describe(
+                    "Visible sequences, oldest first unless sortby says otherwise, a page \
+                     at a time with first, prev, next and last links; or, with \
+                     `format=rss` or `Accept: application/rss+xml`, the newest of them as \
+                     an RSS feed. With `show_deleted=true`, deleted and hidden sequences \
+                     come too, as tombstones `{id, geovisio:status: deleted}`.",
+                )
+                .query(
+                    "limit",
+                    "Collections a page holds",
+                    limit(collections::DEFAULT_LIMIT, collections::MAX_LIMIT),
+                )
+                .query_list("bbox", "Only sequences overlapping this box", bbox())
+                .query(
+                    "datetime",
+                    "Only sequences captured within this time",
+                    datetime(true),
+                )
+                .then(|o| cql2_filter(o, SEQUENCE_FILTER))
+                .query(
+                    "sortby",
+                    "Order of the sequences",
+                    sequence_sortby("+created (-created for the RSS feed)"),
+                )
+                .query(
+                    "show_deleted",
+                    "Whether deleted and hidden sequences come too, as tombstones; a filter \
+                     opening with `status IN ('deleted','ready') AND` asks the same",
+                    json!({ "type": "boolean", "default": false }),
+                )
+                .query("page", PAGE_DESCRIPTION, json!({ "type": "string" }))
+                .query(
+                    "format",
+                    "The answer's format; otherwise taken from Accept",
+                    json!({ "type": "string", "enum": ["json", "rss"] }),
+                )
+                .header("Accept", "`application/rss+xml` asks for the RSS feed")
+                .answer(
+                    200,
+                    "A page of collections",
+                    JSON,
+                    reference(schemas::COLLECTIONS),
+                )
+                .answer(
+                    200,
+                    "The RSS feed",
+                    "application/rss+xml",
+                    json!({ "type": "string" }),
+                )
+                .errors(&[400, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/collections/{id}",
+            |m| on(m, collections::one),
+            Operation::new(COLLECTIONS, "One sequence")
+                .path("id", "The sequence", uuid())
+                .answer(200, "The collection", JSON, reference(schemas::COLLECTION))
+                .errors(&[404, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/collections/{id}/items",
+            |m| on(m, items::list),
+            Operation::new(ITEMS, "Pictures of a sequence")
+                .describe(
+                    "The whole sequence in rank order, or with `limit` a page of it, \
+                           with first, prev, next and last links.",
+                )
+                .path("id", "The sequence", uuid())
+                .query(
+                    "limit",
+                    "Items a page holds; the whole sequence when absent",
+                    json!({ "type": "integer", "minimum": 1, "maximum": items::MAX_LIMIT }),
+                )
+                .query(
+                    "startAfterRank",
+                    "Only pictures whose rank is above this one",
+                    json!({ "type": "integer", "minimum": 1 }),
+                )
+                .answer(
+                    200,
+                    "The pictures",
+                    GEOJSON,
+                    reference(schemas::FEATURE_COLLECTION),
+                )
+                .errors(&[400, 404, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/collections/{id}/items/{item}",
+            |m| on(m, items::one_in_collection),
+            Operation::new(ITEMS, "One picture")
+                .describe(
+                    "The sequence part is not checked, so a picture moved to another \
+                           sequence is still found.",
+                )
+                .path("id", "The sequence", json!({ "type": "string" }))
+                .path("item", "The picture", uuid())
+                .answer(
+                    200,
+                    "The item, with prev and next links",
+                    GEOJSON,
+                    reference(schemas::ITEM),
+                )
+                .errors(&[404, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/collections/{id}/geovisio_status",
+            |m| on(m, collections::status),
+            Operation::new(COLLECTIONS, "Processing status of a sequence")
+                .path("id", "The sequence", uuid())
+                .answer(
+                    200,
+                    "The sequence's status and each picture's",
+                    JSON,
+                    json!({
+                        "type": "object", "required": ["status", "items"],
+                        "properties": {
+                            "status": { "type": "string" },
+                            "items": { "type": "array", "items": { "type": "object" } }
+                        }
+                    }),
+                )
+                .errors(&[404, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/collections/{id}/thumb.jpg",
+            |m| on(m, files::collection_thumb),
+            file_operation("Thumbnail of a sequence's first picture").path(
+                "id",
+                "The sequence",
+                uuid(),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/pictures/{id}",
+            |m| on(m, items::one),
+            Operation::new(ITEMS, "One picture, whatever its sequence")
+                .path("id", "The picture", uuid())
+                .answer(
+                    200,
+                    "The item, with prev and next links",
+                    GEOJSON,
+                    reference(schemas::ITEM),
+                )
+                .errors(&[404, 500]),
+        ),
+        // Item search.
+        Route::new(
+            M::GET,
+            "/api/search",
+            |m| on(m, search::get),
+            Operation::new(SEARCH, "Item search")
+                .describe(
+                    "Published pictures matching every criterion given, a page at a \
+                     time, with first, prev and next links where such pages exist.",
+                )
+                .query(
+                    "limit",
+                    "Items a page holds; above the maximum, the maximum",
+                    json!({ "type": "integer", "minimum": 1, "default": search::DEFAULT_LIMIT,
+                               "description": format!("At most {}", search::MAX_LIMIT) }),
+                )
+                .query_list(
+                    "bbox",
+                    "Only pictures in this box; not with intersects; no \
+                            brackets",
+                    bbox(),
+                )
+                .query(
+                    "intersects",
+                    "Only pictures in (or exactly on) this GeoJSON geometry, \
+                       given as JSON text; not with bbox",
+                    json!({ "type": "string" }),
+                )
+                .query(
+                    "datetime",
+                    "Only pictures captured within this time",
+                    datetime(false),
+                )
+                .query_list(
+                    "ids",
+                    "Only these pictures: comma-separated, or a JSON array",
+                    id_list(),
+                )
+                .query_list(
+                    "collections",
+                    "Only pictures of these sequences: \
+                            comma-separated, or a JSON array",
+                    id_list(),
+                )
+                .then(place_search)
+                .then(|o| cql2_filter(o, PICTURE_FILTER))
+                .query(
+                    "sortby",
+                    "Order of the items: fields `datetime` (or `ts`), `created`, `updated` \
+                     and `id`, optionally prefixed by `properties.`, each ascending or with \
+                     `-` descending; by default nearest first with place_position, else \
+                     `-updated,+id`",
+                    json!({ "type": "string", "example": "-datetime,+id" }),
+                )
+                .query(
+                    "page",
+                    "A page token from a first, prev or next link, valid with the same \
+                     sortby; never built by hand",
+                    json!({ "type": "string" }),
+                )
+                .answer(
+                    200,
+                    "A page of items",
+                    GEOJSON,
+                    reference(schemas::FEATURE_COLLECTION),
+                )
+                .errors(&[400, 500]),
+        ),
+        Route::new(
+            M::POST,
+            "/api/search",
+            |m| on(m, search::post),
+            Operation::new(SEARCH, "Item search with a JSON body")
+                .describe(
+                    "The criteria of `GET /search` as JSON; the paging links of a page \
+                     are POSTs whose body repeats them with a page token.",
+                )
+                .body(&[(JSON, reference(schemas::SEARCH_BODY))])
+                .answer(
+                    200,
+                    "A page of items",
+                    GEOJSON,
+                    reference(schemas::FEATURE_COLLECTION),
+                )
+                .errors(&[400, 413, 415, 500]),
+        ),
+        // Picture files.
+        Route::new(
+            M::GET,
+            "/api/pictures/{id}/{file}",
+            |m| on(m, files::picture),
+            file_operation("A picture's file")
+                .describe(
+                    "`hd.jpg` is the picture as sent (blurred if asked), `sd.jpg` 2048 \
+                           pixels wide and `thumb.jpg` a small preview.",
+                )
+                .path("id", "The picture", uuid())
+                .path(
+                    "file",
+                    "Which file",
+                    json!({
+                    "type": "string", "enum": ["hd.jpg", "sd.jpg", "thumb.jpg"] }),
+                ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/pictures/{id}/tiled/{tile}",
+            |m| on(m, files::tile),
+            file_operation("A tile of a 360° picture")
+                .describe(
+                    "The tile grid is in the item's `tiles:tile_matrix_sets`; tiles are \
+                           numbered from `0_0` at the top left.",
+                )
+                .path("id", "The picture", uuid())
+                .path(
+                    "tile",
+                    "`{col}_{row}.jpg`",
+                    json!({
+                    "type": "string", "pattern": "^[0-9]+_[0-9]+\\.jpg$" }),
+                ),
+        ),
+        // The map.
+        Route::new(
+            M::GET,
+            "/api/map/style.json",
+            |m| on(m, map::style),
+            Operation::new(MAP, "MapLibre style of the vector tiles").answer(
+                200,
+                "The style",
+                JSON,
+                json!({ "type": "object" }),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/map/{z}/{x}/{y_fmt}",
+            |m| on(m, map::tile),
+            tile_operation(Operation::new(
+                MAP,
+                "Vector tile of the published pictures and sequences",
+            )),
+        ),
+        // Accounts.
+        Route::new(
+            M::GET,
+            "/api/users",
+            |m| on(m, users::list),
+            Operation::new(USERS, "Every account")
+                .answer(
+                    200,
+                    "A catalog listing the accounts",
+                    JSON,
+                    reference(schemas::CATALOG),
+                )
+                .errors(&[500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/search",
+            |m| on(m, users::search),
+            Operation::new(USERS, "Accounts whose name contains some text")
+                .query_required(
+                    "q",
+                    "Part of the name",
+                    json!({
+                    "type": "string", "minLength": 1 }),
+                )
+                .query(
+                    "limit",
+                    "Accounts the answer holds at most",
+                    limit(users::DEFAULT_SEARCH_LIMIT, MAX_USERS),
+                )
+                .answer(
+                    200,
+                    "The accounts found",
+                    JSON,
+                    json!({
+                        "type": "object", "required": ["features"],
+                        "properties": { "features": { "type": "array", "items": {
+                            "type": "object", "properties": {
+                                "id": uuid(), "label": { "type": "string" } } } } }
+                    }),
+                )
+                .errors(&[400, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/{id}",
+            |m| on(m, users::one),
+            Operation::new(USERS, "An account's public profile")
+                .path("id", "The account", uuid())
+                .answer(
+                    200,
+                    "The account",
+                    JSON,
+                    json!({
+                        "type": "object", "required": ["id", "name", "links"],
+                        "properties": { "id": uuid(), "name": { "type": "string" },
+                                        "links": { "type": "array", "items":
+                                            reference(schemas::LINK) } }
+                    }),
+                )
+                .errors(&[404, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/{id}/collection",
+            |m| on(m, users::collection),
+            user_listing("An account's published sequences as one STAC collection")
+                .describe(
+                    "A page of `child` links, one a sequence; or, with `format=csv` or \
+                           `Accept: text/csv`, every sequence as CSV, without paging.",
+                )
+                .query(
+                    "format",
+                    "The answer's format; otherwise taken from Accept",
+                    json!({ "type": "string", "enum": ["json", "csv"] }),
+                )
+                .header("Accept", "`text/csv` asks for CSV")
+                .answer(200, "The collection", JSON, json!({ "type": "object" }))
+                .answer(
+                    200,
+                    "The sequences as CSV",
+                    "text/csv",
+                    json!({ "type": "string" }),
+                ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/{id}/catalog",
+            |m| on(m, users::catalog),
+            user_listing("An account's published sequences as a STAC catalog (deprecated)").answer(
+                200,
+                "The catalog",
+                JSON,
+                reference(schemas::CATALOG),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/{id}/map/style.json",
+            |m| on(m, map::user_style),
+            Operation::new(MAP, "MapLibre style of an account's vector tiles")
+                .path("id", "The account", uuid())
+                .answer(200, "The style", JSON, json!({ "type": "object" }))
+                .errors(&[404]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/{id}/map/{z}/{x}/{y_fmt}",
+            |m| on(m, map::user_tile),
+            tile_operation(
+                Operation::new(MAP, "Vector tile of an account's published pictures")
+                    .describe("An id that names no account gives empty tiles.")
+                    .path("id", "The account", uuid()),
+            ),
+        ),
+        // Upload sets: create, send files, complete.
+        Route::new(
+            M::POST,
+            "/api/upload_sets",
+            |m| on(m, upload_sets::create),
+            Operation::new(UPLOAD, "Create an upload set")
+                .describe(
+                    "An upload set gathers pictures sent one by one; once complete, \
+                           they are sorted and split into sequences.",
+                )
+                .body(&[(JSON, reference(schemas::UPLOAD_SET_CREATE))])
+                .answer(
+                    200,
+                    "The new upload set",
+                    JSON,
+                    reference(schemas::UPLOAD_SET),
+                )
+                .answer_header(200, "Location", "The address of the new upload set")
+                .errors(&[400, 413, 415, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/upload_sets/{id}",
+            |m| on(m, upload_sets::one),
+            Operation::new(UPLOAD, "An upload set and where its pictures are")
+                .path("id", "The upload set", uuid())
+                .answer(200, "The upload set", JSON, reference(schemas::UPLOAD_SET))
+                .errors(&[404, 500]),
+        ),
+        Route::new(
+            M::DELETE,
+            "/api/upload_sets/{id}",
+            |m| on(m, upload_sets::delete),
+            Operation::new(UPLOAD, "Delete an upload set and its pictures")
+                .path("id", "The upload set", uuid())
+                .answer_empty(204, "Deleted")
+                .errors(&[404, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/upload_sets/{id}/files",
+            |m| on(m, upload_sets::files),
+            Operation::new(UPLOAD, "Files sent to an upload set, accepted and refused")
+                .path("id", "The upload set", uuid())
+                .answer(
+                    200,
+                    "The files",
+                    JSON,
+                    json!({
+                        "type": "object", "required": ["files", "links"],
+                        "properties": {
+                            "files": { "type": "array", "items": reference(schemas::UPLOAD_FILE) },
+                            "links": { "type": "array", "items": reference(schemas::LINK) }
+                        }
+                    }),
+                )
+                .errors(&[404, 500]),
+        ),
+        Route::new(
+            M::POST,
+            "/api/upload_sets/{id}/files",
+            |m| on(m, upload_sets::add_file).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
+            Operation::new(UPLOAD, "Send one picture to an upload set")
+                .describe(concat!(
+                    "One JPEG a request, at most 512 MiB. The picture is stored and queued ",
+                    "for processing; a refused picture is recorded among the set's files."
+                ))
+                .path("id", "The upload set", uuid())
+                .body(&[("multipart/form-data", reference(schemas::UPLOAD_FORM))])
+                .answer(
+                    202,
+                    "The file, accepted",
+                    JSON,
+                    reference(schemas::UPLOAD_FILE),
+                )
+                .errors(&[400, 404, 409, 413, 415, 500]),
+        ),
+        Route::new(
+            M::POST,
+            "/api/upload_sets/{id}/complete",
+            |m| on(m, upload_sets::complete),
+            Operation::new(UPLOAD, "Declare an upload set complete")
+                .describe(
+                    "No more files are expected: its pictures are dispatched into \
+                           sequences.",
+                )
+                .path("id", "The upload set", uuid())
+                .answer(200, "The upload set", JSON, reference(schemas::UPLOAD_SET))
+                .errors(&[404, 500]),
+        ),
+    ]
+}
+
+/// A `limit` within `1..=max`, `default` when absent.
+fn limit(default: usize, max: usize) -> Value {
+    json!({ "type": "integer", "minimum": 1, "maximum": max, "default": default })
+}
+
+/// A box `minX,minY,maxX,maxY` in WGS 84; 6 numbers for a 3D box, whose heights are ignored.
+fn bbox() -> Value {
+    json!({
+        "type": "array", "items": { "type": "number" }, "minItems": 4, "maxItems": 6,
+        "example": [2.2, 48.8, 2.5, 48.9]
+    })
+}
+
+/// A STAC `datetime`: an instant or an interval; `with_dates` when a bare date stands for
+/// its whole UTC day.
+fn datetime(with_dates: bool) -> Value {
+    let description = if with_dates {
+        "An RFC 3339 instant or a date (its whole UTC day), or an interval start/end with .. \
+         or nothing for an open end"
+    } else {
+        "An RFC 3339 instant, or an interval start/end with .. or nothing for an open end"
+    };
+    json!({ "type": "string", "description": description,
+            "example": "2021-07-01T00:00:00Z/.." })
+}
+
+fn id_list() -> Value {
+    json!({ "type": "array", "items": uuid(), "maxItems": params::MAX_IDS })
+}
+
+/// The answers of a picture file: bytes with ETag and Range support.
+fn file_operation(summary: &'static str) -> Operation {
+    Operation::new(FILES, summary)
+        .header(
+            "Range",
+            "One byte range, `bytes=a-b`, `bytes=a-` or `bytes=-n`",
+        )
+        .header("If-Range", "The range applies only to this ETag or date")
+        .header("If-None-Match", "ETags of a copy the client holds")
+        .header("If-Modified-Since", "Date of a copy the client holds")
+        .answer(200, "The JPEG", JPEG, binary())
+        .answer_header(200, "ETag", "The version of the file")
+        .answer_header(200, "Last-Modified", "When the file was made")
+        .answer(206, "The range asked for", JPEG, binary())
+        .answer_header(206, "Content-Range", "Which bytes of the file")
+        .answer_empty(304, "The client's copy is current")
+        .errors(&[403, 404, 416, 500])
+}
+
+/// `operation` as a vector tile: `{z}/{x}/{y}.mvt` (or `.pbf`) with ETag support.
+fn tile_operation(operation: Operation) -> Operation {
+    operation
+        .describe(
+            "Layers `sequences` and `pictures` (and `grid` at low zooms) in Mapbox \
+                   vector tile format; the style tells how to draw them.",
+        )
+        .path(
+            "z",
+            "Zoom",
+            json!({ "type": "integer", "minimum": 0, "maximum": MAX_ZOOM }),
+        )
+        .path("x", "Column", json!({ "type": "integer", "minimum": 0 }))
+        .path(
+            "y_fmt",
+            "Row and format: `{y}.mvt` or `{y}.pbf`",
+            json!({
+            "type": "string", "pattern": "^[0-9]+\\.(mvt|pbf)$" }),
+        )
+        .header("If-None-Match", "ETags of a copy the client holds")
+        .answer(200, "The tile", MVT, binary())
+        .answer_header(200, "ETag", "The version of the tile")
+        .answer_empty(304, "The client's copy is current")
+        .errors(&[400, 404, 500])
+}
+
+/// The parameters of a listing of one account's sequences.
+fn user_listing(summary: &'static str) -> Operation {
+    Operation::new(USERS, summary)
+        .path("id", "The account", uuid())
+        .query(
+            "limit",
+            "Sequences a page holds",
+            limit(users::DEFAULT_LIMIT, users::MAX_LIMIT),
+        )
+        .query(
+            "sortby",
+            "Order of the sequences",
+            sequence_sortby("-created"),
+        )
+        .query(
+            "show_deleted",
+            "Not offered here: `true` is refused with a 400, as tombstones are listed by \
+             /collections only",
+            json!({ "type": "boolean", "enum": [false], "default": false }),
+        )
+        .query_list("bbox", "Only sequences overlapping this box", bbox())
+        .then(|o| cql2_filter(o, SEQUENCE_FILTER))
+        .query("page", PAGE_DESCRIPTION, json!({ "type": "string" }))
+        .errors(&[400, 404, 500])
+}
+
+/// The `place_*` parameters of a search: pictures near a place and looking at it.
+fn place_search(operation: Operation) -> Operation {
+    let (min_m, max_m) = search::place::DEFAULT_DISTANCE_M;
+    operation
+        .query(
+            "place_position",
+            "Only pictures near this place and looking at it, nearest first: `lon,lat` in \
+             degrees",
+            json!({ "type": "string", "example": "2.35,48.85" }),
+        )
+        .query(
+            "place_distance",
+            "With place_position: how far from the place the pictures may be, in metres, as \
+             `min-max`",
+            json!({ "type": "string", "default": format!("{min_m}-{max_m}"),
+                    "description": format!(
+                        "0 ≤ min ≤ max ≤ {}", search::place::MAX_DISTANCE_M) }),
+        )
+        .query(
+            "place_fov_tolerance",
+            "With place_position: how far off a flat picture's heading the place may be, in \
+             degrees",
+            json!({ "type": "number", "minimum": 2, "maximum": 180,
+                    "default": search::place::DEFAULT_TOLERANCE_DEG }),
+        )
+}
+
+/// The `page` of a listing of sequences.
+const PAGE_DESCRIPTION: &str = "A page position from a first, prev, next or last link, valid \
+     with the same sortby; never built by hand";
+
+/// The `sortby` of a listing of sequences, whose order is `default` when absent.
+fn sequence_sortby(default: &str) -> Value {
+    let fields: Vec<&str> = SequenceSortField::ALL.iter().map(|f| f.as_str()).collect();
+    json!({
+        "type": "string",
+        "description": format!(
+            "Comma-separated fields among {}, each ascending (`+`, the default) or \
+             descending (`-`); default {default}",
+            fields.join(", ")
+        ),
+        "example": "+updated"
+    })
+}
+
+/// The CQL2 `filter` of a listing of sequences.
+const SEQUENCE_FILTER: &str = "Only sequences matching this CQL2 filter (comparisons, IN, \
+     BETWEEN, LIKE, IS NULL, AND, OR, NOT); /collections/queryables lists the properties it \
+     may name";
+
+/// The CQL2 `filter` of item search.
+const PICTURE_FILTER: &str = "Only pictures matching this CQL2 filter (comparisons, IN, \
+     BETWEEN, LIKE, IS NULL, AND, OR, NOT); /queryables lists the properties it may name";
+
+/// A CQL2 `filter`, described by `description`, and its language.
+fn cql2_filter(operation: Operation, description: &'static str) -> Operation {
+    operation
+        .query(
+            "filter",
+            description,
+            json!({ "type": "string", "maxLength": cql2::MAX_TEXT_CHARS,
+                    "example": "created >= '2024-01-01'" }),
+        )
+        .query(
+            "filter-lang",
+            "The language of filter",
+            json!({ "type": "string", "enum": ["cql2-text", "cql2-json"],
+                    "default": "cql2-text" }),
+        )
+}
+
+fn binary() -> Value {
+    json!({ "type": "string", "format": "binary" })
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -100,4 +885,64 @@ async fn not_found() -> ApiError {
         StatusCode::NOT_FOUND,
         "No such route; the API's entry point is /api, which links to everything else",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::stac::openapi::{Location, path_names};
+
+    #[test]
+    fn every_route_is_under_the_api_and_describes_its_path_segments() {
+        for route in api() {
+            let described: Vec<&str> = route
+                .doc
+                .parameters(Location::Path)
+                .map(|p| p.name)
+                .collect();
+            assert!(route.path.starts_with("/api"), "{}", route.path);
+            assert_eq!(path_names(route.path), described, "{}", route.path);
+            assert!(
+                route.doc.statuses().any(|s| (200..300).contains(&s)),
+                "{} {} describes no success",
+                route.method,
+                route.path
+            );
+        }
+    }
+
+    #[test]
+    fn no_operation_is_routed_twice() {
+        let mut seen = HashSet::new();
+        for route in api() {
+            let key = format!("{} {}", route.method, route.path);
+            assert!(seen.insert(key.clone()), "{key} is in the table twice");
+        }
+    }
+
+    #[test]
+    fn operation_ids_are_unique_and_references_resolve() {
+        let document = openapi_document();
+        let mut ids = HashSet::new();
+        for item in document["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+        {
+            for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+                let id = operation["operationId"].as_str().unwrap_or_default();
+                assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            }
+        }
+        assert_eq!(ids.len(), api().len());
+
+        let text = document.to_string();
+        let components = &document["components"]["schemas"];
+        for target in text.split("\"#/components/schemas/").skip(1) {
+            let name = target.split('"').next().unwrap_or_default();
+            assert!(components.get(name).is_some(), "no schema {name}");
+        }
+    }
 }

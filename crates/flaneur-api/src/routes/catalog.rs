@@ -21,18 +21,6 @@ pub async fn conformance() -> Json<Value> {
     Json(json!({ "conformsTo": stac::CONFORMANCE }))
 }
 
-/// `GET /api/docs/specs.json`: the OpenAPI description of the read API.
-pub async fn openapi(base: BaseUrl) -> impl IntoResponse {
-    let document = stac::openapi::document(&base, env!("CARGO_PKG_VERSION"));
-    (
-        [
-            (CONTENT_TYPE, stac::openapi::MEDIA_TYPE),
-            (CACHE_CONTROL, stac::queryables::CACHE_CONTROL),
-        ],
-        document.to_string(),
-    )
-}
-
 /// `GET /api/configuration`: instance description and upload defaults.
 pub async fn configuration(State(state): State<AppState>, base: BaseUrl) -> Json<Value> {
     Json(stac::configuration(

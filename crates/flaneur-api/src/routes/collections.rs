@@ -17,8 +17,8 @@ use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, feed, stac};
 
 /// Default and largest page sizes, as on Panoramax instances.
-const DEFAULT_LIMIT: usize = 100;
-const MAX_LIMIT: usize = 1000;
+pub(super) const DEFAULT_LIMIT: usize = 100;
+pub(super) const MAX_LIMIT: usize = 1000;
 
 /// `GET /api/collections`: visible sequences, oldest first unless `sortby` says otherwise,
 /// with keyset pagination; with `show_deleted=true`, deleted and hidden ones too, as

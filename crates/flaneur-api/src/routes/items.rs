@@ -13,7 +13,7 @@ use crate::params::{self, Params};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, stac};
 
-const MAX_LIMIT: usize = 10_000;
+pub(super) const MAX_LIMIT: usize = 10_000;
 
 /// A GeoJSON answer with its media type.
 pub fn geojson(body: Value) -> Response {

@@ -4,7 +4,7 @@
 //! page links to GETs with the same query string, a POST page to POSTs with the same body
 //! (STAC API item search, "POST paging"), each with a `page` token added.
 
-mod place;
+pub(super) mod place;
 mod sort;
 
 use axum::body::Bytes;
@@ -22,8 +22,8 @@ use crate::params::{self, Params};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, cql2, stac};
 
-const DEFAULT_LIMIT: usize = 10;
-const MAX_LIMIT: usize = 10_000;
+pub(super) const DEFAULT_LIMIT: usize = 10;
+pub(super) const MAX_LIMIT: usize = 10_000;
 const LIMIT_MESSAGE: &str = "Parameter limit must be either empty or a number between 1 and 10000";
 const BBOX_AND_INTERSECTS: &str = "Parameters bbox and intersects cannot be used together";
 

@@ -17,11 +17,11 @@ use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, stac};
 
 /// Default and largest page sizes of a user's sequences.
-const DEFAULT_LIMIT: usize = 100;
-const MAX_LIMIT: usize = 1000;
+pub(super) const DEFAULT_LIMIT: usize = 100;
+pub(super) const MAX_LIMIT: usize = 1000;
 
 /// Default and largest number of accounts a user search returns.
-const DEFAULT_SEARCH_LIMIT: usize = 20;
+pub(super) const DEFAULT_SEARCH_LIMIT: usize = 20;
 
 /// `GET /api/users`: every account.
 pub async fn list(State(state): State<AppState>, base: BaseUrl) -> ApiResult<Json<Value>> {

@@ -6,12 +6,12 @@ use serde_json::Value;
 use crate::ApiError;
 
 /// Distances when the client gives none, in metres: close enough to see the place well.
-const DEFAULT_DISTANCE_M: (f64, f64) = (3.0, 15.0);
+pub(in crate::routes) const DEFAULT_DISTANCE_M: (f64, f64) = (3.0, 15.0);
 /// Width of the cone around a flat picture's heading when the client gives none, in degrees.
-const DEFAULT_TOLERANCE_DEG: f64 = 30.0;
+pub(in crate::routes) const DEFAULT_TOLERANCE_DEG: f64 = 30.0;
 /// The farthest a picture may be from the place, in metres: every picture within it is
 /// measured, so the bound keeps a search cheap.
-const MAX_DISTANCE_M: f64 = 1_000.0;
+pub(in crate::routes) const MAX_DISTANCE_M: f64 = 1_000.0;
 
 /// The place parameters as the client sent them, still unchecked.
 #[derive(Default)]

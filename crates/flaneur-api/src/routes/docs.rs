@@ -1,0 +1,28 @@
+//! The API's description: the OpenAPI document.
+
+use std::sync::OnceLock;
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use serde_json::Value;
+
+use crate::stac::openapi;
+use crate::url::BaseUrl;
+
+/// The document, built once from the route table: it changes only with the binary.
+fn document(base: &BaseUrl) -> Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    let document = DOCUMENT.get_or_init(super::openapi_document).clone();
+    openapi::with_server(document, base)
+}
+
+/// Caches may keep the description an hour, as they keep the queryables.
+const CACHE: &str = crate::stac::queryables::CACHE_CONTROL;
+
+/// `GET /api/docs/specs.json`: the OpenAPI description of the API.
+pub async fn openapi(base: BaseUrl) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, openapi::MEDIA_TYPE), (CACHE_CONTROL, CACHE)],
+        document(&base).to_string(),
+    )
+}
