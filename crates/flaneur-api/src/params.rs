@@ -1,18 +1,125 @@
 //! Parsing of query parameters and search bodies, with the reference server's 400 messages.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
 
-use axum::http::HeaderMap;
+use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use flaneur_model::{AccountId, PictureId, SequenceId};
 use flaneur_store::{Area, TimeRange};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use tracing::error;
 
 use crate::ApiError;
 
 /// Query parameters by name (the last value wins when repeated).
-pub type Params = HashMap<String, String>;
+///
+/// Reading one by name ([`Params::get`], [`Params::contains_key`]) notes the name, so that a
+/// debug build can tell when a route reads a parameter its OpenAPI description does not name
+/// (see [`check_documented`]); the map's other methods are reached through `Deref`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    /// The value of the parameter `name`.
+    pub fn get(&self, name: &str) -> Option<&String> {
+        note_read(name);
+        self.0.get(name)
+    }
+
+    /// Whether the parameter `name` was given.
+    pub fn contains_key(&self, name: &str) -> bool {
+        note_read(name);
+        self.0.contains_key(name)
+    }
+}
+
+impl IntoIterator for Params {
+    type Item = (String, String);
+    type IntoIter = std::collections::hash_map::IntoIter<String, String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl FromIterator<(String, String)> for Params {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        Params(pairs.into_iter().collect())
+    }
+}
+
+impl Deref for Params {
+    type Target = HashMap<String, String>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+tokio::task_local! {
+    /// The query parameters the description of the operation being served names, and those
+    /// its handler read without their being named.
+    static DOCUMENTED: Documented;
+}
+
+struct Documented {
+    names: Arc<[&'static str]>,
+    undocumented: RefCell<Vec<String>>,
+}
+
+fn note_read(name: &str) {
+    // Outside `check_documented` (release builds, unit tests of handlers) there is nothing
+    // to check against.
+    let _ = DOCUMENTED.try_with(|documented| {
+        if !documented.names.contains(&name) {
+            documented.undocumented.borrow_mut().push(name.to_owned());
+        }
+    });
+}
+
+/// Middleware of one operation whose description names the query parameters `names`: when
+/// its handler reads another one, the answer becomes a 500 naming it, so the tests of any
+/// route fail until the route table describes what the handler reads.
+pub async fn check_documented(
+    State(names): State<Arc<[&'static str]>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let documented = Documented {
+        names,
+        undocumented: RefCell::default(),
+    };
+    DOCUMENTED
+        .scope(documented, async move {
+            let response = next.run(request).await;
+            let mut undocumented = DOCUMENTED.with(|d| d.undocumented.take());
+            if undocumented.is_empty() {
+                return response;
+            }
+            undocumented.sort();
+            undocumented.dedup();
+            let names = undocumented.join(", ");
+            error!(params = %names, "query parameters read but not described");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "This route reads query parameters its OpenAPI description does not name \
+                     ({names}); describe them in the route table"
+                ),
+            )
+            .into_response()
+        })
+        .await
+}
 
 /// A JSON request body: 415 with `not_json` when it is not declared as JSON, and a JSON error
 /// saying why it could not be read (too large, cut short).
@@ -352,7 +459,37 @@ pub fn picture_id(value: &str) -> Result<PictureId, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::Query;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
     use super::*;
+
+    #[tokio::test]
+    async fn a_route_reading_an_undescribed_parameter_answers_500() {
+        async fn handler(Query(params): Query<Params>) -> &'static str {
+            let _ = params.get("limit");
+            let _ = params.contains_key("secret");
+            "read"
+        }
+        let names: Arc<[&'static str]> = vec!["limit"].into();
+        let router = Router::new().route(
+            "/x",
+            get(handler).layer(axum::middleware::from_fn_with_state(
+                names,
+                check_documented,
+            )),
+        );
+        let request = Request::builder().uri("/x?limit=1").body(Body::empty());
+        let response = router
+            .oneshot(request.unwrap_or_default())
+            .await
+            .map_err(|infallible| match infallible {});
+        let status = response.map(|r| r.status()).ok();
+        assert_eq!(status, Some(StatusCode::INTERNAL_SERVER_ERROR));
+    }
 
     #[test]
     fn parses_datetime_forms() {

@@ -16,6 +16,8 @@ mod search;
 mod upload_sets;
 mod users;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -53,7 +55,16 @@ pub fn router() -> Router<AppState> {
     for route in api() {
         let filter = MethodFilter::try_from(route.method.clone())
             .expect("the route table uses only methods the router can filter on");
-        let serve = (route.serve)(filter);
+        let mut serve = (route.serve)(filter);
+        // Release builds skip the check: a missing description is a bug the tests catch, not
+        // a reason to refuse a request in production.
+        if cfg!(debug_assertions) {
+            let names: Arc<[&'static str]> = route.doc.query_names().into();
+            serve = serve.layer(axum::middleware::from_fn_with_state(
+                names,
+                params::check_documented,
+            ));
+        }
         router = router.route(route.path, serve);
     }
     router
