@@ -181,6 +181,17 @@ pub fn api() -> Vec<Route> {
         ),
         Route::new(
             M::GET,
+            "/api/docs/swagger",
+            |m| on(m, docs::page),
+            Operation::new(CATALOG, "This OpenAPI document as a web page").answer(
+                200,
+                "The page",
+                "text/html",
+                json!({ "type": "string" }),
+            ),
+        ),
+        Route::new(
+            M::GET,
             "/api/queryables",
             |m| on(m, catalog::queryables),
             Operation::new(SEARCH, "What item search can filter on").answer(
@@ -370,9 +381,11 @@ pub fn api() -> Vec<Route> {
                 )
                 .query(
                     "limit",
-                    "Items a page holds; above the maximum, the maximum",
+                    "Items a page holds",
                     json!({ "type": "integer", "minimum": 1, "default": search::DEFAULT_LIMIT,
-                               "description": format!("At most {}", search::MAX_LIMIT) }),
+                            "description": format!(
+                                "Values above {max} are taken as {max}", max = search::MAX_LIMIT
+                            ) }),
                 )
                 .query_list(
                     "bbox",

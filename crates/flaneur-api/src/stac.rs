@@ -161,6 +161,7 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
             link("root", Some("application/json"), api("/"), Some("Instance catalog")),
             link("conformance", Some("application/json"), api("/conformance"), None),
             link("service-desc", Some(openapi::MEDIA_TYPE), api(openapi::PATH), None),
+            link("service-doc", Some("text/html"), api(openapi::PAGE_PATH), None),
             link("data", Some("application/json"), api("/collections"), None),
             link("data", Some("application/rss+xml"), api("/collections?format=rss"), None),
             link("child", Some("application/json"), api("/users"), None),

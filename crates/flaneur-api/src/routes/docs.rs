@@ -1,4 +1,4 @@
-//! The API's description: the OpenAPI document.
+//! The API's description: the OpenAPI document and the page showing it to a person.
 
 use std::sync::OnceLock;
 
@@ -24,5 +24,17 @@ pub async fn openapi(base: BaseUrl) -> impl IntoResponse {
     (
         [(CONTENT_TYPE, openapi::MEDIA_TYPE), (CACHE_CONTROL, CACHE)],
         document(&base).to_string(),
+    )
+}
+
+/// `GET /api/docs/swagger`: the description as a web page.
+pub async fn page(base: BaseUrl) -> impl IntoResponse {
+    let html = openapi::page::html(&document(&base), &base.api(openapi::PATH));
+    (
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CACHE_CONTROL, CACHE),
+        ],
+        html,
     )
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::url::BaseUrl;
 
+pub mod page;
 pub mod schemas;
 
 /// The media type of the document, and of the `service-desc` link to it.
@@ -19,6 +20,9 @@ pub const MEDIA_TYPE: &str = "application/vnd.oai.openapi+json;version=3.0";
 
 /// The path of the document under the API root, where Panoramax instances keep theirs.
 pub const PATH: &str = "/docs/specs.json";
+
+/// The path of the page showing the document to a person, under the API root.
+pub const PAGE_PATH: &str = "/docs/swagger";
 
 /// The media type of GeoJSON answers.
 pub const GEOJSON: &str = "application/geo+json";
@@ -318,6 +322,7 @@ fn error_description(status: u16) -> &'static str {
         413 => "The request body is larger than this route accepts",
         415 => "The request body is not of the media type this route reads",
         416 => "The range asked for lies outside the file",
+        500 => "Internal error; the body's request_id finds its cause in the instance's logs",
         _ => "Error",
     }
 }
