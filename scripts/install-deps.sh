@@ -3,11 +3,12 @@
 # is built from source with SIMD), Node.js and npm (the web front-end is built from npm
 # packages), and, with --test, exiftool, Chromium (the browser test of the front-end) and
 # Python virtual environments holding the Panoramax command-line uploader used by the
-# compatibility tests, the STAC API validator and the pystac-client library.
+# compatibility tests, the STAC API validator, the pystac-client library and the OpenAPI
+# document validator.
 #
-# Prints nothing to stdout but, with --test, the path of the panoramax_cli executable on one
-# line, the path of the stac-api-validator executable on the next, and the path of the Python
-# that imports pystac_client on the third.
+# Prints nothing to stdout but, with --test, one path a line: the panoramax_cli executable,
+# the stac-api-validator executable, the Python that imports pystac_client, and the
+# openapi-spec-validator executable.
 set -euo pipefail
 
 with_test=false
@@ -65,4 +66,11 @@ if $with_test; then
     "$venv/bin/pip" install --quiet pystac-client==0.9.1 >&2
   fi
   echo "$venv/bin/python"
+
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/venv-openapi-spec-validator-0.9.0"
+  if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet openapi-spec-validator==0.9.0 >&2
+  fi
+  echo "$venv/bin/openapi-spec-validator"
 fi

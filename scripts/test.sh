@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, integration tests that start the real server and drive it over
-# HTTP with real pictures, the real Panoramax command-line uploader and the STAC API validator,
-# then the browser test of the web front-end (Chromium on the map, the viewer and the upload
-# page).
+# HTTP with real pictures, the real Panoramax command-line uploader, the STAC API validator and
+# the OpenAPI document validator, then the browser test of the web front-end (Chromium on the
+# map, the viewer and the upload page).
 #
-# It installs what it needs (build tools, the uploader, the validator and pystac-client in
-# virtual environments), fetches the test pictures once into a cache, and keeps the build in a cache
-# folder outside the clone.
+# It installs what it needs (build tools, the uploader, the validators and pystac-client in
+# virtual environments), fetches the test pictures once into a cache, and keeps the build in a
+# cache folder outside the clone.
 # Extra arguments go to `cargo test`. The browser test keeps its screenshots in
 # web/test-output/.
 set -euo pipefail
@@ -16,8 +16,10 @@ tools="$(scripts/install-deps.sh --test)"
 FLANEUR_PANORAMAX_CLI="$(sed -n 1p <<<"$tools")"
 FLANEUR_STAC_API_VALIDATOR="$(sed -n 2p <<<"$tools")"
 FLANEUR_PYSTAC_CLIENT_PYTHON="$(sed -n 3p <<<"$tools")"
+FLANEUR_OPENAPI_SPEC_VALIDATOR="$(sed -n 4p <<<"$tools")"
 FLANEUR_TESTDATA="$(scripts/fetch-testdata.sh)"
 export FLANEUR_PANORAMAX_CLI FLANEUR_STAC_API_VALIDATOR FLANEUR_PYSTAC_CLIENT_PYTHON
+export FLANEUR_OPENAPI_SPEC_VALIDATOR
 export FLANEUR_TESTDATA
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/target}"
 

@@ -196,8 +196,8 @@ pub fn api() -> Vec<Route> {
             |m| on(m, catalog::queryables),
             Operation::new(SEARCH, "What item search can filter on").answer(
                 200,
-                "A JSON schema",
-                crate::stac::queryables::MEDIA_TYPE,
+                "A JSON schema (served as application/json)",
+                JSON,
                 json!({ "type": "object" }),
             ),
         ),
@@ -207,8 +207,8 @@ pub fn api() -> Vec<Route> {
             |m| on(m, catalog::collections_queryables),
             Operation::new(COLLECTIONS, "What the collection list can filter on").answer(
                 200,
-                "A JSON schema",
-                crate::stac::queryables::MEDIA_TYPE,
+                "A JSON schema (served as application/json)",
+                JSON,
                 json!({ "type": "object" }),
             ),
         ),

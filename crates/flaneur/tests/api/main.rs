@@ -7,6 +7,7 @@ mod filters;
 mod guards;
 mod inspect;
 mod item_links;
+mod openapi;
 mod overrides;
 mod panoramax_cli;
 mod pystac_client;
