@@ -194,23 +194,16 @@ pub fn api() -> Vec<Route> {
             M::GET,
             "/api/queryables",
             |m| on(m, catalog::queryables),
-            Operation::new(SEARCH, "What item search can filter on").answer(
-                200,
-                "A JSON schema (served as application/json)",
-                JSON,
-                json!({ "type": "object" }),
-            ),
+            queryables(Operation::new(SEARCH, "What item search can filter on")),
         ),
         Route::new(
             M::GET,
             "/api/collections/queryables",
             |m| on(m, catalog::collections_queryables),
-            Operation::new(COLLECTIONS, "What the collection list can filter on").answer(
-                200,
-                "A JSON schema (served as application/json)",
-                JSON,
-                json!({ "type": "object" }),
-            ),
+            queryables(Operation::new(
+                COLLECTIONS,
+                "What the collection list can filter on",
+            )),
         ),
         // Sequences as collections, and their pictures as items.
         Route::new(
@@ -820,6 +813,18 @@ fn user_listing(summary: &'static str) -> Operation {
         .then(|o| cql2_filter(o, SEQUENCE_FILTER))
         .query("page", PAGE_DESCRIPTION, json!({ "type": "string" }))
         .errors(&[400, 404, 500])
+}
+
+/// The answers of a queryables schema: the same body under either media type.
+fn queryables(operation: Operation) -> Operation {
+    let media = crate::stac::queryables::MEDIA_TYPE;
+    operation
+        .header(
+            "Accept",
+            "`application/schema+json` asks for the schema under that type",
+        )
+        .answer(200, "A JSON schema", JSON, json!({ "type": "object" }))
+        .answer(200, "A JSON schema", media, json!({ "type": "object" }))
 }
 
 /// The `place_*` parameters of a search: pictures near a place and looking at it.
