@@ -500,6 +500,20 @@ mod tests {
         let text = serde_json::to_string(&position).expect("serialise");
         let back: Position = serde_json::from_str(&text).expect("parse");
         assert_eq!(back, position);
+
+        // Distances in a page position are compared exactly: every float must come back
+        // bit for bit, not only the easy ones.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let distance = (state >> 11) as f64 / (1_u64 << 53) as f64 * 1000.0;
+            let position = Position(vec![SortValue::Float(distance)]);
+            let text = serde_json::to_string(&position).expect("serialise");
+            let back: Position = serde_json::from_str(&text).expect("parse");
+            assert_eq!(back, position, "{distance} came back changed from {text}");
+        }
     }
 
     #[test]
