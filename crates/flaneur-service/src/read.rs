@@ -10,7 +10,7 @@ use flaneur_model::{
 };
 use flaneur_store::{
     AccountSummary, BlobBody, Extent, NearbyQuery, Page, PagePosition, PictureQuery, RankQuery,
-    SequenceCursor, SequenceQuery, SequenceSort, blob_keys,
+    SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery, SequenceSort, blob_keys, total_order,
 };
 
 use crate::{Error, Result, Services};
@@ -142,6 +142,56 @@ impl Reader {
     }
 }
 
+/// The properties a listing with tombstones may filter and sort on: the only ones, besides
+/// being gone, that a tombstone may reveal.
+pub const TOMBSTONE_PROPERTIES: [&str; 2] = ["updated", "id"];
+
+/// Refuses a listing with tombstones that would tell something of a hidden sequence beyond its
+/// id and `updated`. A tombstone shows only these, but every condition of the listing decides
+/// whether it is there and every order where it stands, and the page links carry the sort
+/// values of the rows at the edges in clear: a tombstone's place, capture time, creation time
+/// or visibility could be found by narrowing a `bbox` or by its rank in a `datetime` order.
+///
+/// Applying the other conditions to shown rows only was the alternative; it would make a page
+/// hold rows outside its filter and its order, which no client expects. A harvester asks for
+/// what changed since its last visit by `updated` only, and that stays possible.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming what is refused.
+pub fn check_tombstone_query(query: &SequenceQuery) -> Result<()> {
+    let refuse = |what: &str| {
+        Err(Error::invalid(format!(
+            "Parameter {what} cannot be used with show_deleted=true: deleted and hidden \
+             sequences can only be filtered and sorted on {}",
+            TOMBSTONE_PROPERTIES.join(" and ")
+        )))
+    };
+    if query.bbox.is_some() {
+        return refuse("bbox");
+    }
+    if query.datetime.start.is_some() || query.datetime.end.is_some() {
+        return refuse("datetime");
+    }
+    if query.account.is_some() {
+        return refuse("account");
+    }
+    let is_allowed = |name: &str| TOMBSTONE_PROPERTIES.contains(&name);
+    if let Some(filter) = &query.filter {
+        let other = SEQUENCE_QUERYABLES
+            .iter()
+            .find(|q| !is_allowed(q.name) && filter.mentions(q.name));
+        if let Some(other) = other {
+            return refuse(&format!("filter on {}", other.name));
+        }
+    }
+    // The full order, with the default key when none is given: cursors carry all its values.
+    let order = total_order(&query.sort);
+    if let Some(key) = order.iter().find(|k| !is_allowed(k.field.as_str())) {
+        return refuse(&format!("sortby on {}", key.field.as_str()));
+    }
+    Ok(())
+}
+
 /// Whether anonymous readers may see a sequence.
 pub(crate) fn sequence_is_visible(s: &Sequence) -> bool {
     s.status == SequenceStatus::Ready && s.visibility == Visibility::Anyone
@@ -177,8 +227,13 @@ impl Services {
     /// as tombstones, so that harvesters learn to drop them.
     ///
     /// # Errors
-    /// Fails when the catalog cannot be read.
+    /// Fails when the catalog cannot be read, and with [`Error::InvalidParameter`] when
+    /// tombstones are asked for with a condition or an order on anything but `updated` and
+    /// `id` (see [`check_tombstone_query`]).
     pub async fn collections(&self, query: &SequenceQuery) -> Result<SequencePage> {
+        if query.with_hidden {
+            check_tombstone_query(query)?;
+        }
         let page = self.catalog.list_sequences(query).await?;
         Ok(SequencePage::from_page(page, &query.sort))
     }

@@ -114,6 +114,12 @@ impl SequenceSort {
         field: SequenceSortField::Created,
         descending: true,
     };
+
+    /// Least recently changed first: the default order of listings with tombstones.
+    pub const UPDATED_ASC: SequenceSort = SequenceSort {
+        field: SequenceSortField::Updated,
+        descending: false,
+    };
 }
 
 /// The full order a listing runs in: the keys asked for (by creation if none), each field

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use flaneur_model::SequenceId;
 use flaneur_service::read::Listed;
-use flaneur_store::{RankQuery, SequenceQuery, SequenceSort};
+use flaneur_store::{PagePosition, RankQuery, SequenceQuery, SequenceSort};
 use serde_json::{Value, json};
 
 use super::listing;
@@ -22,7 +22,8 @@ pub(super) const MAX_LIMIT: usize = 1000;
 
 /// `GET /api/collections`: visible sequences, oldest first unless `sortby` says otherwise,
 /// with keyset pagination; with `show_deleted=true`, deleted and hidden ones too, as
-/// tombstones. With `format=rss` or `Accept: application/rss+xml`, the newest of them as an
+/// tombstones, least recently updated first, and only `updated` and `id` to filter and sort
+/// on. With `format=rss` or `Accept: application/rss+xml`, the newest of them as an
 /// RSS feed.
 pub async fn list(
     State(state): State<AppState>,
@@ -32,19 +33,31 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let is_rss = wants_rss(&params, &headers)?;
     let limit = params::limit(&params, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let (filter, asks_deleted) = listing::filter(&params)?;
+    let with_hidden = asks_deleted || listing::show_deleted(&params)?;
+    // A feed is read by people, who have no use for tombstones; were they fetched, they
+    // would take places of the feed's limit.
+    if is_rss && with_hidden {
+        return Err(ApiError::bad_request(
+            "Parameter show_deleted cannot be used with the RSS feed, which lists only \
+             published sequences: leave it out, or ask for format=json",
+        ));
+    }
+    // Tombstones may only be ordered by what they show, so their listing runs by `updated`.
     let default_sort = if is_rss {
         SequenceSort::CREATED_DESC
+    } else if with_hidden {
+        SequenceSort::UPDATED_ASC
     } else {
         SequenceSort::CREATED_ASC
     };
     let sort = listing::sortby(&params, default_sort)?;
-    let (filter, asks_deleted) = listing::filter(&params)?;
     let mut query = SequenceQuery {
         limit,
         page: listing::page(&params, &sort)?,
         sort,
         filter,
-        with_hidden: asks_deleted || listing::show_deleted(&params)?,
+        with_hidden,
         ..SequenceQuery::default()
     };
     if let Some(b) = params.get("bbox") {
@@ -64,7 +77,6 @@ pub async fn list(
         });
     }
     if is_rss {
-        // A feed has no use for tombstones: its readers only ever see what is there.
         let entries: Vec<feed::Entry> = page
             .rows
             .iter()
@@ -145,7 +157,8 @@ pub async fn list(
             Some("Queryables"),
         ),
     ];
-    links.extend(listing::page_links(&page, href));
+    let is_first = query.page == PagePosition::First;
+    links.extend(listing::page_links(&page, is_first, href));
     Ok(Json(json!({ "collections": collections, "links": links })).into_response())
 }
 

@@ -170,16 +170,21 @@ fn cursor_text(cursor: &SequenceCursor) -> String {
 }
 
 /// The `first`, `prev`, `next` and `last` links of a page, those that lead somewhere; `href`
-/// makes the address of a page position (`None` for the first page).
+/// makes the address of a page position (`None` for the first page). `is_first` says whether
+/// the page was asked for without a position: any other page links back to the first, even
+/// when it came back empty and so has no edge to link back from.
 pub(super) fn page_links(
     page: &SequencePage,
+    is_first: bool,
     href: impl Fn(Option<String>) -> String,
 ) -> Vec<Value> {
     let link =
         |rel, page: Option<String>| stac::link(rel, Some("application/json"), href(page), None);
     let mut links = Vec::new();
-    if let Some(prev) = &page.prev {
+    if page.prev.is_some() || !is_first {
         links.push(link("first", None));
+    }
+    if let Some(prev) = &page.prev {
         links.push(link("prev", Some(format!("before:{}", cursor_text(prev)))));
     }
     if let Some(next) = &page.next {

@@ -179,6 +179,7 @@ fn self_and_page_links(
         href(params.get("page").cloned()),
         None,
     )];
-    links.extend(listing::page_links(page, href));
+    let is_first = params.get("page").is_none_or(|p| p.is_empty());
+    links.extend(listing::page_links(page, is_first, href));
     links
 }

@@ -238,3 +238,107 @@ fn every_order_pages_forward_and_back_and_deletions_come_back_as_tombstones() {
         );
     }
 }
+
+/// The `page` parameter of a link of a listing page, when the link is there.
+fn page_of(page: &Value, rel: &str) -> Option<String> {
+    let href = crate::server::link(page, rel)?;
+    let url = reqwest::Url::parse(&href).expect("link URL");
+    url.query_pairs()
+        .find(|(k, _)| k == "page")
+        .map(|(_, v)| v.into_owned())
+}
+
+#[test]
+fn tombstones_tell_nothing_of_a_hidden_sequence_but_its_id_and_update() {
+    let server = Server::start();
+    let first = server.upload_sequence("first", &pictures(&[SONY[1]]), "anyone");
+    let hidden = server.upload_sequence("hidden", &pictures(&[SONY[2]]), "owner-only");
+    let last = server.upload_sequence("last", &pictures(&[GOPRO[0]]), "anyone");
+
+    // 1. Whatever would make a tombstone's presence or rank depend on its place, capture
+    //    time, creation time or visibility is refused, saying what may be used instead.
+    for pairs in [
+        &[("bbox", "-180,-90,180,90")][..],
+        &[("datetime", "2000-01-01T00:00:00Z/..")],
+        &[("filter", "datetime >= '2000-01-01'")],
+        &[(
+            "filter",
+            "updated >= '2000-01-01' AND created >= '2000-01-01'",
+        )],
+        &[("filter", "NOT visibility = 'anyone'")],
+        &[("sortby", "datetime")],
+        &[("sortby", "+updated,-created")],
+        &[("format", "rss")],
+    ] {
+        let mut all = pairs.to_vec();
+        all.push(("show_deleted", "true"));
+        let (status, body) = listing(&server, &all);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{pairs:?}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("show_deleted"), "{pairs:?}: {message}");
+    }
+    let legacy = "status IN ('deleted','ready') AND datetime >= '2000-01-01'";
+    let (status, body) = listing(&server, &[("filter", legacy)]);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // 2. One row a page, in the default order of tombstone listings: every page position
+    //    carries the `updated` of its edge row and its id, nothing else; and a shown row's
+    //    `updated` is what its position carries, so positions are `updated` values.
+    let mut url = reqwest::Url::parse(&server.url("/collections")).expect("URL");
+    url.query_pairs_mut()
+        .append_pair("show_deleted", "true")
+        .append_pair("limit", "1");
+    let mut at = Some(url.to_string());
+    let mut seen = Vec::new();
+    while let Some(here) = at {
+        let (status, page) = server.get_json_url(&here);
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let row = page["collections"][0].clone();
+        let id = row["id"].as_str().expect("id").to_owned();
+        for rel in ["next", "prev"] {
+            let Some(position) = page_of(&page, rel) else {
+                continue;
+            };
+            let (_, values) = position.split_once(':').expect("side");
+            let (value, edge) = values.split_once('_').expect("one value and an id");
+            assert_eq!(edge, id, "{rel} of {page}");
+            if let Some(updated) = row["updated"].as_str() {
+                let micros = chrono::DateTime::parse_from_rfc3339(updated)
+                    .expect("updated")
+                    .timestamp_micros();
+                assert_eq!(value, micros.to_string(), "{rel} of {page}");
+            }
+        }
+        seen.push(row);
+        assert!(seen.len() <= 3, "more pages than sequences");
+        at = crate::server::link(&page, "next");
+    }
+    let tombstone = json!({ "id": hidden, "geovisio:status": "deleted" });
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[1], tombstone, "{seen:?}");
+    assert_eq!(
+        ids(&json!({ "collections": [&seen[0], &seen[2]] })),
+        [first, last]
+    );
+
+    // 3. The harvest query still finds it, and a page past the end links back to the first.
+    let (_, page) = listing(
+        &server,
+        &[
+            ("show_deleted", "true"),
+            ("filter", "updated >= '2000-01-01' AND id IS NOT NULL"),
+            ("sortby", "+updated"),
+        ],
+    );
+    assert!(
+        page["collections"]
+            .as_array()
+            .expect("rows")
+            .contains(&tombstone)
+    );
+    let beyond = format!("after:{}_{hidden}", i64::MAX);
+    let (status, page) = listing(&server, &[("show_deleted", "true"), ("page", &beyond)]);
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["collections"], json!([]));
+    assert!(crate::server::link(&page, "first").is_some(), "{page}");
+}
