@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, integration tests that start the real server and drive it over
 # HTTP with real pictures, the real Panoramax command-line uploader, the STAC API validator and
-# the OpenAPI document validator, then the browser test of the web front-end (Chromium on the
-# map, the viewer and the upload page).
+# the OpenAPI document validator, then the browser tests of the web front-end (Chromium on the
+# map, the viewer and the upload page) and of the API description page.
 #
 # It installs what it needs (build tools, the uploader, the validators and pystac-client in
 # virtual environments), fetches the test pictures once into a cache, and keeps the build in a
