@@ -377,7 +377,7 @@ pub fn api() -> Vec<Route> {
                     "Items a page holds",
                     json!({ "type": "integer", "minimum": 1, "default": search::DEFAULT_LIMIT,
                             "description": format!(
-                                "Values above {max} are taken as {max}", max = search::MAX_LIMIT
+                                "values above {max} are taken as {max}", max = search::MAX_LIMIT
                             ) }),
                 )
                 .query_list(
