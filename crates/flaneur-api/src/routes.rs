@@ -233,12 +233,16 @@ pub fn api() -> Vec<Route> {
                 .query(
                     "sortby",
                     "Order of the sequences",
-                    sequence_sortby("+created (-created for the RSS feed)"),
+                    sequence_sortby(
+                        "+created (+updated with show_deleted, -created for the RSS feed)",
+                    ),
                 )
                 .query(
                     "show_deleted",
                     "Whether deleted and hidden sequences come too, as tombstones; a filter \
-                     opening with `status IN ('deleted','ready') AND` asks the same",
+                     opening with `status IN ('deleted','ready') AND` asks the same. Such a \
+                     list is filtered and sorted on `updated` and `id` only, and is not \
+                     offered as RSS",
                     json!({ "type": "boolean", "default": false }),
                 )
                 .query("page", PAGE_DESCRIPTION, json!({ "type": "string" }))
