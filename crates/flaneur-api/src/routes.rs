@@ -2,8 +2,10 @@
 //!
 //! Every operation of the API is one [`Route`] of [`api`]: its method, path, handler and
 //! description. The router and the OpenAPI document are both built from that table, so a
-//! route cannot be served undescribed, nor described and not served. Only the web front-end's
-//! pages and assets, which are no part of the API, are routed outside it.
+//! route cannot be served undescribed, nor described and not served; in debug builds each
+//! route also checks that its handler reads only the query parameters its description names
+//! (`params::check_documented`). Only the web front-end's pages and assets, which are no part
+//! of the API, are routed outside it.
 
 mod catalog;
 mod collections;
@@ -137,7 +139,7 @@ pub fn api() -> Vec<Route> {
             Operation::new(CATALOG, "Landing page")
                 .describe(
                     "The STAC catalog of the instance: its extent and links to \
-                           everything else.",
+                     everything else.",
                 )
                 .answer(200, "The catalog", JSON, reference(schemas::CATALOG))
                 .errors(&[500]),
@@ -164,7 +166,7 @@ pub fn api() -> Vec<Route> {
             Operation::new(CATALOG, "Instance configuration")
                 .describe(
                     "Name, description, logo, licence of the pictures and the upload \
-                           defaults, as Panoramax clients read them.",
+                     defaults, as Panoramax clients read them.",
                 )
                 .answer(200, "The configuration", JSON, json!({ "type": "object" })),
         ),
@@ -282,7 +284,7 @@ pub fn api() -> Vec<Route> {
             Operation::new(ITEMS, "Pictures of a sequence")
                 .describe(
                     "The whole sequence in rank order, or with `limit` a page of it, \
-                           with first, prev, next and last links.",
+                     with first, prev, next and last links.",
                 )
                 .path("id", "The sequence", uuid())
                 .query(
@@ -310,7 +312,7 @@ pub fn api() -> Vec<Route> {
             Operation::new(ITEMS, "One picture")
                 .describe(
                     "The sequence part is not checked, so a picture moved to another \
-                           sequence is still found.",
+                     sequence is still found.",
                 )
                 .path("id", "The sequence", json!({ "type": "string" }))
                 .path("item", "The picture", uuid())
@@ -387,13 +389,13 @@ pub fn api() -> Vec<Route> {
                 .query_list(
                     "bbox",
                     "Only pictures in this box; not with intersects; no \
-                            brackets",
+                     brackets",
                     bbox(),
                 )
                 .query(
                     "intersects",
                     "Only pictures in (or exactly on) this GeoJSON geometry, \
-                       given as JSON text; not with bbox",
+                     given as JSON text; not with bbox",
                     json!({ "type": "string" }),
                 )
                 .query(
@@ -409,7 +411,7 @@ pub fn api() -> Vec<Route> {
                 .query_list(
                     "collections",
                     "Only pictures of these sequences: \
-                            comma-separated, or a JSON array",
+                     comma-separated, or a JSON array",
                     id_list(),
                 )
                 .then(place_search)
@@ -462,7 +464,7 @@ pub fn api() -> Vec<Route> {
             file_operation("A picture's file")
                 .describe(
                     "`hd.jpg` is the picture as sent (blurred if asked), `sd.jpg` 2048 \
-                           pixels wide and `thumb.jpg` a small preview.",
+                     pixels wide and `thumb.jpg` a small preview.",
                 )
                 .path("id", "The picture", uuid())
                 .path(
@@ -479,7 +481,7 @@ pub fn api() -> Vec<Route> {
             file_operation("A tile of a 360° picture")
                 .describe(
                     "The tile grid is in the item's `tiles:tile_matrix_sets`; tiles are \
-                           numbered from `0_0` at the top left.",
+                     numbered from `0_0` at the top left.",
                 )
                 .path("id", "The picture", uuid())
                 .path(
@@ -579,7 +581,7 @@ pub fn api() -> Vec<Route> {
             user_listing("An account's published sequences as one STAC collection")
                 .describe(
                     "A page of `child` links, one a sequence; or, with `format=csv` or \
-                           `Accept: text/csv`, every sequence as CSV, without paging.",
+                     `Accept: text/csv`, every sequence as CSV, without paging.",
                 )
                 .query(
                     "format",
@@ -633,7 +635,7 @@ pub fn api() -> Vec<Route> {
             Operation::new(UPLOAD, "Create an upload set")
                 .describe(
                     "An upload set gathers pictures sent one by one; once complete, \
-                           they are sorted and split into sequences.",
+                     they are sorted and split into sequences.",
                 )
                 .body(&[(JSON, reference(schemas::UPLOAD_SET_CREATE))])
                 .answer(
@@ -709,7 +711,7 @@ pub fn api() -> Vec<Route> {
             Operation::new(UPLOAD, "Declare an upload set complete")
                 .describe(
                     "No more files are expected: its pictures are dispatched into \
-                           sequences.",
+                     sequences.",
                 )
                 .path("id", "The upload set", uuid())
                 .answer(200, "The upload set", JSON, reference(schemas::UPLOAD_SET))
@@ -772,7 +774,7 @@ fn tile_operation(operation: Operation) -> Operation {
     operation
         .describe(
             "Layers `sequences` and `pictures` (and `grid` at low zooms) in Mapbox \
-                   vector tile format; the style tells how to draw them.",
+             vector tile format; the style tells how to draw them.",
         )
         .path(
             "z",
@@ -859,8 +861,10 @@ fn place_search(operation: Operation) -> Operation {
 }
 
 /// The `page` of a listing of sequences.
-const PAGE_DESCRIPTION: &str = "A page position from a first, prev, next or last link, valid \
-     with the same sortby; never built by hand";
+const PAGE_DESCRIPTION: &str = concat!(
+    "A page position from a first, prev, next or last link, valid with the same ",
+    "sortby; never built by hand",
+);
 
 /// The `sortby` of a listing of sequences, whose order is `default` when absent.
 fn sequence_sortby(default: &str) -> Value {
@@ -877,13 +881,16 @@ fn sequence_sortby(default: &str) -> Value {
 }
 
 /// The CQL2 `filter` of a listing of sequences.
-const SEQUENCE_FILTER: &str = "Only sequences matching this CQL2 filter (comparisons, IN, \
-     BETWEEN, LIKE, IS NULL, AND, OR, NOT); /collections/queryables lists the properties it \
-     may name";
+const SEQUENCE_FILTER: &str = concat!(
+    "Only sequences matching this CQL2 filter (comparisons, IN, BETWEEN, LIKE, ",
+    "IS NULL, AND, OR, NOT); /collections/queryables lists the properties it may name",
+);
 
 /// The CQL2 `filter` of item search.
-const PICTURE_FILTER: &str = "Only pictures matching this CQL2 filter (comparisons, IN, \
-     BETWEEN, LIKE, IS NULL, AND, OR, NOT); /queryables lists the properties it may name";
+const PICTURE_FILTER: &str = concat!(
+    "Only pictures matching this CQL2 filter (comparisons, IN, BETWEEN, LIKE, ",
+    "IS NULL, AND, OR, NOT); /queryables lists the properties it may name",
+);
 
 /// A CQL2 `filter`, described by `description`, and its language.
 fn cql2_filter(operation: Operation, description: &'static str) -> Operation {
