@@ -963,6 +963,20 @@ mod tests {
     }
 
     #[test]
+    fn the_search_body_describes_every_criterion_of_the_query_form() {
+        let get = api()
+            .into_iter()
+            .find(|r| r.method == Method::GET && r.path == "/api/search")
+            .map(|r| r.doc.query_names())
+            .unwrap_or_default();
+        let body = &schemas::components()[schemas::SEARCH_BODY]["properties"];
+        assert!(!get.is_empty());
+        for name in get {
+            assert!(body.get(name).is_some(), "{name} is not in the search body");
+        }
+    }
+
+    #[test]
     fn operation_ids_are_unique_and_references_resolve() {
         let document = openapi_document();
         let mut ids = HashSet::new();
