@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "semantics_updated_at",
         include_str!("../../migrations/sqlite/0012_semantics_updated_at.sql"),
     ),
+    (
+        13,
+        "rank_moves_pictures_updated_at",
+        include_str!("../../migrations/sqlite/0013_rank_moves_pictures_updated_at.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

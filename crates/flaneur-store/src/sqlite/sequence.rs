@@ -464,8 +464,9 @@ pub(super) async fn apply_dispatch(
             .map_err(Error::db("write sequence tag"))?;
         }
 
-        // Ranks already as planned stay: writing them again would move the sequence's
-        // `updated_at`, and the map's version, with nothing changed.
+        // Ranks already as planned stay: writing them again would move the `updated_at` of
+        // the sequence and of its pictures, and the map's version, with nothing changed. The
+        // others are taken out first, which frees their places for the planned ones.
         let ranks: Vec<(i64, String)> = sqlx::query_as(
             "SELECT rank, picture_id FROM sequence_pictures WHERE sequence_id = ? ORDER BY rank",
         )
@@ -473,21 +474,22 @@ pub(super) async fn apply_dispatch(
         .fetch_all(&mut *tx)
         .await
         .map_err(Error::db("read sequence ranks"))?;
-        let is_ranked_as_planned = ranks.len() == planned.pictures.len()
-            && (1_i64..)
-                .zip(&planned.pictures)
-                .zip(&ranks)
-                .all(|((rank, p), (r, id))| rank == *r && p.id.to_string() == *id);
-        if !is_ranked_as_planned {
-            sqlx::query("DELETE FROM sequence_pictures WHERE sequence_id = ?")
+        let planned_ranks: HashSet<(i64, String)> = (1_i64..)
+            .zip(&planned.pictures)
+            .map(|(rank, p)| (rank, p.id.to_string()))
+            .collect();
+        for (rank, _) in ranks.iter().filter(|r| !planned_ranks.contains(*r)) {
+            sqlx::query("DELETE FROM sequence_pictures WHERE sequence_id = ? AND rank = ?")
                 .bind(&id_text)
+                .bind(rank)
                 .execute(&mut *tx)
                 .await
-                .map_err(Error::db("clear sequence ranks"))?;
+                .map_err(Error::db("clear sequence rank"))?;
         }
+        let kept: HashSet<&(i64, String)> = ranks.iter().collect();
         for (rank, picture) in (1_i64..).zip(&planned.pictures) {
             let pic_text = picture.id.to_string();
-            if !is_ranked_as_planned {
+            if !kept.contains(&(rank, pic_text.clone())) {
                 // A picture moving from another sequence of this set leaves it first.
                 sqlx::query("DELETE FROM sequence_pictures WHERE picture_id = ?")
                     .bind(&pic_text)

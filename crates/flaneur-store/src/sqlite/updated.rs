@@ -386,3 +386,43 @@ async fn it_never_goes_backwards_and_alone_leaves_the_map_version() {
     assert_eq!(walk.stamps().await, (before.0 + 5, before.1 + 5));
     assert_eq!(walk.catalog.data_version().await.expect("version"), version);
 }
+
+#[tokio::test]
+async fn a_rank_change_moves_the_pictures_whose_neighbours_or_sequence_change() {
+    let walk = Walk::new().await;
+    let stamp = |id: PictureId| {
+        sqlx::query_scalar::<_, i64>("SELECT updated_at FROM pictures WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_one(walk.pool())
+    };
+    let mut before = Vec::new();
+    for &id in &walk.pictures {
+        before.push(stamp(id).await.expect("stamp"));
+    }
+    tick().await;
+
+    // The last two leave for a new sequence: they move, and so does the second, whose next
+    // picture is gone. The first keeps its sequence and its neighbour.
+    let plan = DispatchPlan {
+        sequences: vec![
+            planned("walk", &walk.pictures[..2]),
+            planned("walk, part 2", &walk.pictures[2..]),
+        ],
+        duplicates: Vec::new(),
+    };
+    walk.catalog
+        .apply_dispatch(walk.set, plan)
+        .await
+        .expect("dispatch");
+    let mut after = Vec::new();
+    for &id in &walk.pictures {
+        after.push(stamp(id).await.expect("stamp"));
+    }
+    assert_eq!(after[0], before[0], "the first picture did not change");
+    for n in 1..4 {
+        assert!(
+            after[n] > before[n],
+            "picture {n} did not move: {before:?} {after:?}"
+        );
+    }
+}
