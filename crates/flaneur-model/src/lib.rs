@@ -16,7 +16,7 @@ pub use picture::{
     Crop, NewPicture, Picture, PictureDetails, PictureStatus, Projection, TileGrid, camera_model,
     h_pixel_density,
 };
-pub use semantics::{MAX_KEY_CHARS, MAX_VALUE_CHARS, SemanticTag};
+pub use semantics::{MAX_KEY_CHARS, MAX_TAGS, MAX_VALUE_CHARS, SemanticTag};
 pub use sequence::{Sequence, SequenceStatus};
 pub use upload::{
     DispatchSettings, FileRejection, ItemsStatus, NewUploadSet, RejectionReason, SortMethod,

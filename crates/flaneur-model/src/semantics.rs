@@ -1,12 +1,17 @@
 //! Semantic tags: `key=value` pairs contributors attach to sequences and pictures (what a
 //! picture shows, how it was taken), as Panoramax instances keep them.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 
 /// Longest key a tag may have, in characters.
 pub const MAX_KEY_CHARS: usize = 256;
 /// Longest value a tag may have, in characters.
 pub const MAX_VALUE_CHARS: usize = 2048;
+/// Most tags an upload set may give its sequences. Far more than anyone describes a sequence
+/// with; without a bound, the size of a request body would be the only one.
+pub const MAX_TAGS: usize = 1000;
 
 /// One tag. An object holds each `(key, value)` pair once; a key may come with several values.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -22,8 +27,10 @@ impl SemanticTag {
     /// `None` when the list is malformed (not a list, a member without string `key` and
     /// `value`, an empty key, or a key or value too long).
     pub fn list_from_json(value: &serde_json::Value) -> Option<Vec<SemanticTag>> {
-        let mut tags: Vec<SemanticTag> = Vec::new();
-        for item in value.as_array()? {
+        let items = value.as_array()?;
+        let mut tags: Vec<SemanticTag> = Vec::with_capacity(items.len());
+        let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(items.len());
+        for item in items {
             let key = item.get("key")?.as_str()?;
             let value = item.get("value")?.as_str()?;
             let fits = !key.is_empty()
@@ -32,12 +39,11 @@ impl SemanticTag {
             if !fits {
                 return None;
             }
-            let tag = SemanticTag {
-                key: key.to_owned(),
-                value: value.to_owned(),
-            };
-            if !tags.contains(&tag) {
-                tags.push(tag);
+            if seen.insert((key, value)) {
+                tags.push(SemanticTag {
+                    key: key.to_owned(),
+                    value: value.to_owned(),
+                });
             }
         }
         Some(tags)

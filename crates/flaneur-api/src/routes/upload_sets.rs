@@ -8,7 +8,7 @@ use axum::http::header::{LOCATION, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
-use flaneur_model::{NewUploadSet, SemanticTag, SortMethod, UploadSetId, Visibility};
+use flaneur_model::{MAX_TAGS, NewUploadSet, SemanticTag, SortMethod, UploadSetId, Visibility};
 use flaneur_service::ingest::{self, FileOptions, Overrides, StagedFile};
 use flaneur_service::{Error, IngestError};
 use futures::TryStreamExt;
@@ -202,6 +202,14 @@ fn upload_set_spec(
     };
     let semantics = match get("semantics") {
         None => json!([]),
+        Some(v) if v.as_array().is_some_and(|tags| tags.len() > MAX_TAGS) => {
+            problem(
+                "semantics",
+                &format!("Input should be a list of at most {MAX_TAGS} tags"),
+                None,
+            );
+            json!([])
+        }
         // Kept as sent once it reads as tags: dispatch copies them to the sequences.
         Some(v) if SemanticTag::list_from_json(v).is_some() => v.clone(),
         Some(v) => {

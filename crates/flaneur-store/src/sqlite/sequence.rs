@@ -380,9 +380,19 @@ pub(super) async fn apply_dispatch(
     let spec: flaneur_model::NewUploadSet =
         serde_json::from_str(&spec).map_err(|e| Error::corrupt("upload_sets", e))?;
 
-    // Each sequence carries the upload set's tags as they are at dispatch; the upload set
-    // route refused malformed ones, so what cannot be read here is left out.
-    let tags = SemanticTag::list_from_json(&spec.semantics).unwrap_or_default();
+    // Each sequence carries the upload set's tags as they are at dispatch. The upload set
+    // route refused malformed ones: tags that cannot be read here are a damaged row, and
+    // taking them as none would delete every tag of the sequences made again.
+    let tags = SemanticTag::list_from_json(&spec.semantics).ok_or_else(|| {
+        Error::corrupt(
+            "upload_sets",
+            "semantics are not a list of {key, value} tags",
+        )
+    })?;
+    let tag_pairs: HashSet<(&str, &str)> = tags
+        .iter()
+        .map(|t| (t.key.as_str(), t.value.as_str()))
+        .collect();
 
     // 2. Each planned sequence reuses an earlier one holding one of its pictures, or is new.
     let mut ids = Vec::with_capacity(plan.sequences.len());
@@ -438,7 +448,7 @@ pub(super) async fn apply_dispatch(
                 .await
                 .map_err(Error::db("read sequence tags"))?;
         for (key, value) in stored {
-            if tags.iter().any(|t| t.key == key && t.value == value) {
+            if tag_pairs.contains(&(key.as_str(), value.as_str())) {
                 continue;
             }
             sqlx::query(

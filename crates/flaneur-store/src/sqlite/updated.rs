@@ -1,5 +1,6 @@
 //! Tests of the triggers of the `updated_at` migration: which writes move the `updated_at` of
-//! pictures and sequences, which leave it, and that the map's version ignores it.
+//! pictures and sequences, which leave it, and that the map's version ignores it; and that a
+//! dispatch made again leaves alone what it cannot rewrite.
 //!
 //! Writes that no catalog method makes yet (a new title, a hidden sequence) are made in SQL:
 //! the triggers must follow any write path, present or future.
@@ -425,4 +426,36 @@ async fn a_rank_change_moves_the_pictures_whose_neighbours_or_sequence_change() 
             "picture {n} did not move: {before:?} {after:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_dispatch_refuses_unreadable_tags_rather_than_delete_the_sequences_ones() {
+    let walk = Walk::new().await;
+    sqlx::query("UPDATE upload_sets SET spec = json_set(spec, '$.semantics', 'bike') WHERE id = ?")
+        .bind(walk.set.to_string())
+        .execute(walk.pool())
+        .await
+        .expect("damage the tags");
+    let plan = DispatchPlan {
+        sequences: vec![planned("walk", &walk.pictures)],
+        duplicates: Vec::new(),
+    };
+    let result = walk.catalog.apply_dispatch(walk.set, plan).await;
+    assert!(
+        matches!(
+            result,
+            Err(crate::Error::Corrupt {
+                table: "upload_sets",
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    let kept: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sequence_semantics WHERE sequence_id = ?")
+            .bind(walk.sequence.to_string())
+            .fetch_one(walk.pool())
+            .await
+            .expect("count tags");
+    assert_eq!(kept, 1, "the sequence's tag is kept");
 }

@@ -1,6 +1,6 @@
 //! What the server refuses on purpose: a second process on one data folder, links pointed at
 //! another site, bodies too large for their route, methods a route does not take, leap seconds,
-//! and changes sent by the pages of other sites.
+//! too many tags, and changes sent by the pages of other sites.
 
 use std::process::Command;
 
@@ -169,4 +169,32 @@ fn pages_of_other_sites_may_read_but_not_write() {
     // The instance's own pages may.
     let status = delete(&own_origin).status();
     assert!(status.is_success(), "{status}");
+}
+
+#[test]
+fn an_upload_set_with_more_than_a_thousand_tags_is_refused_saying_the_bound() {
+    let server = Server::start();
+    let tags = |n: usize| -> Vec<serde_json::Value> {
+        (0..n)
+            .map(|i| json!({ "key": "label", "value": i.to_string() }))
+            .collect()
+    };
+    let (status, body) = server.post_json(
+        "/upload_sets",
+        &json!({ "title": "many tags", "semantics": tags(1001) }),
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        body["details"][0]["fields"][0],
+        json!("semantics"),
+        "{body}"
+    );
+    let error = body["details"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("at most 1000 tags"), "{body}");
+
+    let (status, body) = server.post_json(
+        "/upload_sets",
+        &json!({ "title": "enough tags", "semantics": tags(1000) }),
+    );
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
