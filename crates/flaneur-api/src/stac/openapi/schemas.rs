@@ -397,6 +397,7 @@ fn upload_set_create() -> Value {
             },
             "semantics": {
                 "type": "array",
+                "maxItems": flaneur_model::MAX_TAGS,
                 "items": { "type": "object", "properties": {
                     "key": { "type": "string" }, "value": { "type": "string" } } }
             },
