@@ -2,10 +2,11 @@
 //! may write.
 //!
 //! Reading is open to every origin so that viewers and catalogs hosted elsewhere can show the
-//! pictures. Writing is not: a page of another site opened in a contributor's browser could
-//! otherwise delete their uploads, even on an instance reachable only from their machine.
-//! Browsers name the page that sends a request in `Origin`; command-line clients send none
-//! and are not concerned.
+//! pictures; item search by `POST` is a read too, only with its criteria in the body. Writing
+//! is not: a page of another site opened in a contributor's browser could otherwise delete
+//! their uploads, even on an instance reachable only from their machine. Browsers name the
+//! page that sends a request in `Origin`; command-line clients send none and are not
+//! concerned.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{HOST, ORIGIN};
@@ -17,12 +18,17 @@ use tower_http::cors::{Any, CorsLayer};
 use crate::url::BaseUrl;
 use crate::{ApiError, AppState};
 
-/// CORS for reads only: a preflight for any other method is answered without permission, so
-/// the browser does not send the request.
+/// Routes whose `POST` only reads, open to every site like `GET`.
+const READS_BY_POST: [&str; 1] = ["/api/search"];
+
+/// CORS for reads only: a preflight for `PATCH`, `PUT` or `DELETE` is answered without
+/// permission, so the browser does not send the request. `POST` is allowed for the searches
+/// sent that way; a `POST` to any other route from another site is refused by
+/// [`refuse_cross_site_writes`] before its handler runs.
 pub fn cors(exposed: impl Into<Vec<HeaderName>>) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD])
+        .allow_methods([Method::GET, Method::HEAD, Method::POST])
         .allow_headers(Any)
         .expose_headers(exposed.into())
 }
@@ -56,10 +62,10 @@ pub async fn refuse_cross_site_writes(
     request: Request,
     next: Next,
 ) -> Response {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    let method = request.method();
+    let is_read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || (*method == Method::POST && READS_BY_POST.contains(&request.uri().path()));
+    if is_read {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();

@@ -345,8 +345,12 @@ pub fn id_list_text<T: std::str::FromStr>(value: &str, name: &str) -> Result<Vec
         .collect()
 }
 
-/// Reads a list of ids given as a JSON array.
+/// Reads a list of ids given as a JSON array, or as one string in the query form (some STAC
+/// clients send a single collection that way).
 pub fn id_list_json<T: std::str::FromStr>(value: &Value, name: &str) -> Result<Vec<T>, ApiError> {
+    if let Some(text) = value.as_str() {
+        return id_list_text(text, name);
+    }
     let Some(items) = value.as_array() else {
         return Err(bad_ids(name));
     };
@@ -521,5 +525,11 @@ mod tests {
             id_list_text("[\"ad2a4048-b27c-4f86-8d27-451c4cb1601e\"]", "ids").unwrap_or_default();
         assert_eq!(ids.len(), 1);
         assert!(id_list_text::<PictureId>("nope", "ids").is_err());
+        let one = json!("ad2a4048-b27c-4f86-8d27-451c4cb1601e");
+        assert_eq!(
+            id_list_json::<PictureId>(&one, "ids").map(|v| v.len()).ok(),
+            Some(1)
+        );
+        assert!(id_list_json::<PictureId>(&json!(3), "ids").is_err());
     }
 }

@@ -63,6 +63,14 @@ pub fn link(rel: &str, kind: Option<&str>, href: String, title: Option<&str>) ->
     Value::Object(l)
 }
 
+/// A link with the HTTP method to follow it with, for routes answering more than `GET`.
+fn with_method(mut link: Value, method: &str) -> Value {
+    if let Value::Object(l) = &mut link {
+        l.insert("method".into(), json!(method));
+    }
+    link
+}
+
 /// Semantic tags as Panoramax writes them: `[{"key", "value"}]`.
 pub fn semantics(tags: &[SemanticTag]) -> Value {
     Value::Array(
@@ -168,7 +176,8 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
             link("users", Some("application/json"), api("/users"), Some("List of users")),
             link("user-search", Some("application/json"), api("/users/search"),
                  Some("Search users")),
-            link("search", Some("application/geo+json"), api("/search"), None),
+            with_method(link("search", Some("application/geo+json"), api("/search"), None), "GET"),
+            with_method(link("search", Some("application/geo+json"), api("/search"), None), "POST"),
             link("collection-preview", Some("image/jpeg"), api("/collections/{id}/thumb.jpg"),
                  Some("Thumbnail URL for a given sequence")),
             link("item-preview", Some("image/jpeg"), api("/pictures/{id}/thumb.jpg"),

@@ -133,6 +133,33 @@ fn pages_of_other_sites_may_read_but_not_write() {
         .to_owned();
     assert!(!allowed.contains("DELETE"), "{allowed}");
 
+    // Item search by POST is a read: another site's page may send it, and be told so by
+    // the preflight.
+    let preflight = server
+        .client()
+        .request(reqwest::Method::OPTIONS, server.url("/search"))
+        .header("Origin", evil)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type")
+        .send()
+        .expect("OPTIONS /search");
+    let allowed = preflight
+        .headers()
+        .get("access-control-allow-methods")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(allowed.contains("POST"), "{allowed}");
+    let response = server
+        .client()
+        .post(server.url("/search"))
+        .header("Origin", evil)
+        .json(&json!({ "limit": 1 }))
+        .send()
+        .expect("POST /search");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+
     // A DELETE sent anyway from another site's page changes nothing.
     let delete = |origin: &str| {
         server
