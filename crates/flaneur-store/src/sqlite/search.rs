@@ -205,8 +205,23 @@ async fn fetch(
     }
     if let Some((keys, start)) = keys {
         let backward = start.is_some_and(|s| s.backward);
-        if let Some(start) = start {
-            push_beyond(&mut sql, keys, &start.position.0, backward);
+        match (start, keys.first()) {
+            (Some(start), _) => push_beyond(&mut sql, keys, &start.position.0, backward),
+            // A first page has no position to seek to, and with the id in the other direction
+            // than the time (`-datetime,+id`) SQLite then sorts every picture: 6 s on a
+            // million against 0.3 ms with this always-true bound, which makes it walk the
+            // time index and sort only runs of equal times.
+            (None, Some(first)) if first.field != SortField::Id => {
+                let descending = first.descending != backward;
+                let (op, bound) = if descending {
+                    ("<=", i64::MAX)
+                } else {
+                    (">=", i64::MIN)
+                };
+                sql.push(format!(" AND {} {op} ", column(first.field)))
+                    .push_bind(bound);
+            }
+            (None, _) => {}
         }
         sql.push(" ORDER BY ");
         let mut order = sql.separated(", ");
