@@ -253,6 +253,35 @@ async fn main() {
         DEEP_PAGES - 9,
         DEEP_PAGES
     ));
+    // The same in capture order, newest first.
+    let times = bench
+        .walk("/api/search?limit=10&sortby=-datetime", DEEP_PAGES)
+        .await;
+    let (first, deep) = ends(times);
+    first.print("search by -datetime, pages 1–10 of limit 10");
+    deep.print(&format!(
+        "search by -datetime, pages {}–{} of limit 10",
+        DEEP_PAGES - 9,
+        DEEP_PAGES
+    ));
+
+    // 3b. Pictures looking at a place: the centres of the small boxes, 3–15 m and 0–100 m.
+    for distance in ["3-15", "0-100"] {
+        let paths: Vec<String> = boxes
+            .iter()
+            .map(|b| {
+                let (lon, lat) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+                format!(
+                    "/api/search?place_position={lon:.6},{lat:.6}&place_distance={distance}\
+                     &place_fov_tolerance=180&limit=10"
+                )
+            })
+            .collect();
+        bench
+            .time_all(&paths)
+            .await
+            .print(&format!("search, place within {distance} m, limit 10"));
+    }
 
     // 4. The collection list, page after page.
     let mut times = Vec::new();
