@@ -239,12 +239,22 @@ fn bad_bbox() -> ApiError {
 /// Reads a STAC `datetime`: one instant, or an interval `start/end` whose ends may be open
 /// (`..` or empty). A bare date stands for that whole UTC day.
 pub fn datetime(value: &str) -> Result<TimeRange, ApiError> {
+    datetime_with(value, true)
+}
+
+/// [`datetime`], its refusals naming dates as accepted or not.
+fn datetime_with(value: &str, dates: bool) -> Result<TimeRange, ApiError> {
     let bad = |what: &str| {
+        let forms = if dates {
+            "an RFC 3339 instant such as 2021-07-29T09:16:54Z, a date"
+        } else {
+            "an RFC 3339 instant such as 2021-07-29T09:16:54Z"
+        };
         ApiError::bad_request("Invalid `datetime` argument").with(
             "details",
             json!({ "error": format!(
-                "Unknown string format: {what}; expected an RFC 3339 instant such as \
-                 2021-07-29T09:16:54Z, a date, or an interval start/end with .. for an open end"
+                "Unknown string format: {what}; expected {forms}, or an interval start/end \
+                 with .. for an open end"
             )}),
         )
     };
@@ -293,7 +303,7 @@ pub fn datetime_rfc3339(value: &str) -> Result<TimeRange, ApiError> {
             )}),
         ));
     }
-    datetime(value)
+    datetime_with(value, false)
 }
 
 fn open_end(s: &str) -> Option<&str> {
@@ -383,6 +393,16 @@ pub fn area(value: &Value) -> Result<Area, ApiError> {
     if area.polygons.is_empty() && area.lines.is_empty() && area.points.is_empty() {
         return Err(ApiError::bad_request(
             "Parameter intersects should be a GeoJSON geometry with coordinates",
+        ));
+    }
+    let on_earth =
+        |p: &[f64; 2]| (-180.0..=180.0).contains(&p[0]) && (-90.0..=90.0).contains(&p[1]);
+    let all_on_earth = area.points.iter().all(on_earth)
+        && area.lines.iter().flatten().all(on_earth)
+        && area.polygons.iter().flatten().flatten().all(on_earth);
+    if !all_on_earth {
+        return Err(ApiError::bad_request(
+            "Parameter intersects has positions off the Earth: write [longitude, latitude] in              degrees, longitudes in -180..180 and latitudes in -90..90",
         ));
     }
     Ok(area)
@@ -531,5 +551,23 @@ mod tests {
             Some(1)
         );
         assert!(id_list_json::<PictureId>(&json!(3), "ids").is_err());
+    }
+
+    #[test]
+    fn refuses_positions_off_the_earth_and_dates_where_instants_are_needed() {
+        let point = |lon: f64, lat: f64| json!({ "type": "Point", "coordinates": [lon, lat] });
+        assert!(area(&point(2.0, 48.0)).is_ok());
+        assert!(area(&point(500.0, 10.0)).is_err());
+        assert!(area(&point(10.0, 91.0)).is_err());
+        let far = json!({ "type": "Polygon",
+            "coordinates": [[[0.0, 0.0], [361.95, 0.0], [1.0, 1.0], [0.0, 0.0]]] });
+        assert!(area(&far).is_err());
+
+        for text in ["../..", "", "2021-13-01T00:00:00Z"] {
+            let message = format!("{:?}", datetime_rfc3339(text).err());
+            assert!(!message.contains("a date"), "{text}: {message}");
+        }
+        let message = format!("{:?}", datetime("nope").err());
+        assert!(message.contains("a date"), "{message}");
     }
 }

@@ -157,6 +157,14 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
                 }
                 tokens.push(single(Kind::Word(chars[start..i].iter().collect())));
             }
+            '|' => {
+                return Err(ParseError::at_char(
+                    at,
+                    "unexpected character '|': write a property name holding it in double \
+                     quotes, as \"semantics.osm|traffic_sign\""
+                        .to_owned(),
+                ));
+            }
             other => {
                 return Err(ParseError::at_char(
                     at,
@@ -616,6 +624,13 @@ mod tests {
         let message = err.as_ref().map(ToString::to_string).unwrap_or_default();
         assert_eq!(err.map(|e| e.at), Some(Position::Char(12)));
         assert!(message.contains("after '>='"), "{message}");
+
+        let message = parse_text("semantics.osm|traffic_sign = 'yes'")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(message.contains("double quotes"), "{message}");
+        assert!(parse_text("\"semantics.osm|traffic_sign\" = 'yes'").is_ok());
 
         for (bad, at) in [
             ("updated", 8),
