@@ -95,7 +95,7 @@ pub async fn get(
         None => default_order(&query),
     };
     if let Some(p) = params.get("page") {
-        query.start = Some(sort::decode_page(p, &query.order)?);
+        query.start = Some(sort::decode_page(p, &query)?);
     }
 
     let mut keep: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k != "page").collect();
@@ -179,7 +179,7 @@ pub async fn post(
         let p = p
             .as_str()
             .ok_or_else(|| ApiError::bad_request("Parameter page should be a string"))?;
-        query.start = Some(sort::decode_page(p, &query.order)?);
+        query.start = Some(sort::decode_page(p, &query)?);
     }
     run(state, base, query, Repeat::Post(body)).await
 }
@@ -243,7 +243,7 @@ fn links(
         pages.push(("next", Some(sort::start_at(position(last), false))));
     }
     for (rel, start) in pages {
-        let token = start.map(|s| sort::encode_page(&query.order, s));
+        let token = start.map(|s| sort::encode_page(query, s));
         links.push(page_link(base, rel, token, repeat));
     }
     links

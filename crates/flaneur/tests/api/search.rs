@@ -235,8 +235,42 @@ fn place_search_finds_the_pictures_looking_at_it_nearest_first() {
     assert_eq!(forward, sorted);
     assert_eq!(backward, forward);
     let first = server.get_ok(&format!("{west}&place_distance=0-25&limit=2"));
+    let next = find_link(&first, "next").expect("a next page").clone();
     let (forward, _) = walk(&server, first);
     assert_eq!(forward, wider, "nearest first across pages");
+
+    // A page token belongs to its search: the same search by POST reads it, another place
+    // (whose distances it would misread) or another criterion does not.
+    let href = next["href"].as_str().expect("href");
+    let token = href.split("page=").nth(1).expect("a page token");
+    let second = feature_ids(&follow(&server, &next));
+    let same = json!({"place_position": [-1.68473, 48.155075], "place_distance": "0-25",
+                      "limit": 2, "page": token});
+    let (status, posted) = server.post_json("/search", &same);
+    assert_eq!(status, StatusCode::OK, "{posted}");
+    assert_eq!(feature_ids(&posted), second);
+    let moved = href.replace("48.155075", "48.155");
+    let narrowed = format!("{href}&collections={}", collection_of(&server, &sony[0]));
+    for other in [moved, narrowed] {
+        assert_ne!(other, href);
+        let (status, body) = server.get_json_url(&other);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{other}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("Parameter page"), "{body}");
+    }
+    let mut elsewhere = same.clone();
+    elsewhere["place_fov_tolerance"] = json!(90);
+    let (status, body) = server.post_json("/search", &elsewhere);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+/// The sequence holding a picture.
+fn collection_of(server: &Server, picture: &str) -> String {
+    let found = server.get_ok(&format!("/search?ids={picture}"));
+    found["features"][0]["collection"]
+        .as_str()
+        .expect("the picture's collection")
+        .to_owned()
 }
 
 #[test]
