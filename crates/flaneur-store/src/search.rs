@@ -347,27 +347,97 @@ pub struct PlaceQuery {
 /// are never too small.
 const METRES_PER_DEGREE: f64 = 110_000.0;
 
+/// Metres per unit of [`PlaceQuery::planar_sq_deg`]'s root, below and above the true figure
+/// (111,195 m per degree on the sphere distances are measured on) by more than the planar
+/// approximation strays within [`PlaceQuery::is_planar_close`]: under 0.1% there.
+const PLANAR_MIN_M_PER_DEG: f64 = 108_900.0;
+const PLANAR_MAX_M_PER_DEG: f64 = 113_500.0;
+
+/// The latitude beyond which a place's neighbourhood is not flat enough for the planar
+/// distance to bound the true one.
+const PLANAR_MAX_LAT_DEG: f64 = 85.0;
+
 impl PlaceQuery {
     /// Distance from a picture to the place, in metres.
     pub fn distance_m(&self, picture: &Picture) -> f64 {
         distance_m([picture.base.lon, picture.base.lat], self.position)
     }
 
-    /// `[min lon, min lat, max lon, max lat]` holding every point within the largest distance
-    /// of the place (a little more: the space index narrows, the exact test decides).
-    pub fn bbox(&self) -> [f64; 4] {
+    /// Boxes `[min lon, min lat, max lon, max lat]` together holding every point within the
+    /// largest distance of the place (a little more: the space index narrows, the exact test
+    /// decides): one box, or two split at the antimeridian when the range crosses it.
+    pub fn boxes(&self) -> Vec<[f64; 4]> {
         let [lon, lat] = self.position;
         let dlat = self.max_distance_m / METRES_PER_DEGREE;
-        // Degrees of longitude shrink towards the poles; near them the box spans every
-        // longitude rather than dividing by almost zero.
-        let cos = lat.to_radians().cos();
+        let (south, north) = ((lat - dlat).max(-90.0), (lat + dlat).min(90.0));
+        // Degrees of longitude shrink towards the poles, so the box is as wide as the range
+        // at its poleward edge; near a pole it spans every longitude rather than dividing by
+        // almost zero.
+        let cos = south.abs().max(north.abs()).to_radians().cos();
         let dlon = if cos < 0.01 { 180.0 } else { dlat / cos };
-        [
-            (lon - dlon).max(-180.0),
-            (lat - dlat).max(-90.0),
-            (lon + dlon).min(180.0),
-            (lat + dlat).min(90.0),
-        ]
+        let (west, east) = (lon - dlon, lon + dlon);
+        if dlon >= 180.0 {
+            vec![[-180.0, south, 180.0, north]]
+        } else if west < -180.0 {
+            vec![
+                [west + 360.0, south, 180.0, north],
+                [-180.0, south, east, north],
+            ]
+        } else if east > 180.0 {
+            vec![
+                [west, south, 180.0, north],
+                [-180.0, south, east - 360.0, north],
+            ]
+        } else {
+            vec![[west, south, east, north]]
+        }
+    }
+
+    /// Whether the place is far enough from the poles for [`Self::planar_sq_deg`] to bound
+    /// true distances by [`Self::planar_min_m`] and [`Self::planar_max_m`].
+    pub fn is_planar_close(&self) -> bool {
+        self.position[1].abs() + self.max_distance_m / METRES_PER_DEGREE <= PLANAR_MAX_LAT_DEG
+    }
+
+    /// The scale of longitude differences in [`Self::planar_sq_deg`]: the cosine of the
+    /// place's latitude.
+    pub fn planar_lon_scale(&self) -> f64 {
+        self.position[1].to_radians().cos()
+    }
+
+    /// A cheap stand-in for the distance from `[lon, lat]` to the place, to order candidates
+    /// before measuring them: the squared planar distance in degrees, longitude differences
+    /// taken across the antimeridian when shorter and scaled by [`Self::planar_lon_scale`].
+    pub fn planar_sq_deg(&self, at: [f64; 2]) -> f64 {
+        let mut dlon = at[0] - self.position[0];
+        if dlon > 180.0 {
+            dlon -= 360.0;
+        } else if dlon < -180.0 {
+            dlon += 360.0;
+        }
+        let dlon = dlon * self.planar_lon_scale();
+        let dlat = at[1] - self.position[1];
+        dlon * dlon + dlat * dlat
+    }
+
+    /// At most the true distance, in metres, of a point at planar distance `sq_deg`.
+    pub fn planar_min_m(sq_deg: f64) -> f64 {
+        sq_deg.sqrt() * PLANAR_MIN_M_PER_DEG
+    }
+
+    /// At least the true distance, in metres, of a point at planar distance `sq_deg`.
+    pub fn planar_max_m(sq_deg: f64) -> f64 {
+        sq_deg.sqrt() * PLANAR_MAX_M_PER_DEG
+    }
+
+    /// The smallest planar distance of a point at least `distance_m` away.
+    pub fn planar_sq_deg_beyond(distance_m: f64) -> f64 {
+        (distance_m / PLANAR_MAX_M_PER_DEG).powi(2)
+    }
+
+    /// The largest planar distance of a point at most `distance_m` away.
+    pub fn planar_sq_deg_within(distance_m: f64) -> f64 {
+        (distance_m / PLANAR_MIN_M_PER_DEG).powi(2)
     }
 
     /// Whether the picture is within the distance range and shows the place.
@@ -588,7 +658,9 @@ mod tests {
     #[test]
     fn place_boxes_hold_the_whole_range() {
         let p = place(30.0);
-        let b = p.bbox();
+        let [b] = p.boxes()[..] else {
+            panic!("one box away from the antimeridian")
+        };
         for bearing in (0..360).step_by(15) {
             let a = f64::from(bearing).to_radians();
             // 15 m in every direction, in degrees at 48° N.
@@ -596,5 +668,62 @@ mod tests {
             let lat = p.position[1] + 15.0 * a.cos() / 111_195.0;
             assert!(b[0] <= lon && lon <= b[2] && b[1] <= lat && lat <= b[3]);
         }
+    }
+
+    #[test]
+    fn place_boxes_wrap_at_the_antimeridian() {
+        let east = PlaceQuery {
+            position: [179.9999, 0.0],
+            ..place(30.0)
+        };
+        let boxes = east.boxes();
+        assert_eq!(boxes.len(), 2, "{boxes:?}");
+        assert_eq!(boxes[0][2], 180.0);
+        assert_eq!(boxes[1][0], -180.0);
+        assert!(boxes[1][2] > -180.0 && boxes[1][2] < -179.9);
+        let west = PlaceQuery {
+            position: [-180.0, 0.0],
+            ..place(30.0)
+        };
+        assert_eq!(west.boxes().len(), 2);
+    }
+
+    #[test]
+    fn planar_distances_bound_true_ones() {
+        for lat in [0.0, 48.0, -70.0, 84.9] {
+            let p = PlaceQuery {
+                position: [179.9995, lat],
+                max_distance_m: 1_000.0,
+                ..place(30.0)
+            };
+            assert!(p.is_planar_close());
+            for bearing in (0..360).step_by(10) {
+                let a = f64::from(bearing).to_radians();
+                for metres in [1.0, 20.0, 400.0, 1_000.0] {
+                    let dlat = metres * a.cos() / 111_195.0;
+                    let dlon = metres * a.sin() / (111_195.0 * lat.to_radians().cos());
+                    let mut lon = p.position[0] + dlon;
+                    if lon > 180.0 {
+                        lon -= 360.0;
+                    }
+                    let at = [lon, lat + dlat];
+                    let exact = distance_m(at, p.position);
+                    let sq = p.planar_sq_deg(at);
+                    assert!(
+                        PlaceQuery::planar_min_m(sq) <= exact,
+                        "{lat} {bearing} {metres}"
+                    );
+                    assert!(
+                        PlaceQuery::planar_max_m(sq) >= exact,
+                        "{lat} {bearing} {metres}"
+                    );
+                }
+            }
+        }
+        let polar = PlaceQuery {
+            position: [0.0, 89.0],
+            ..place(30.0)
+        };
+        assert!(!polar.is_planar_close());
     }
 }

@@ -4,14 +4,14 @@
 use std::cmp::Ordering;
 
 use flaneur_model::Picture;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::codec::{PICTURE_COLUMNS, from_micros, picture_from_row, push_bbox_overlap, to_micros};
 use super::filter::{Column, push_filter};
 use crate::catalog::{Extent, Page, PictureQuery};
 use crate::filter::{Filter, Literal};
 use crate::search::{
-    PageStart, PictureOrder, SortField, SortKey, SortValue, TagProperty, leaf_property,
+    PageStart, PictureOrder, PlaceQuery, SortField, SortKey, SortValue, TagProperty, leaf_property,
 };
 use crate::{Error, Result};
 
@@ -41,11 +41,11 @@ async fn by_keys(
     let wanted = query.limit.saturating_add(1);
     let batch = if is_filtered { FILTERED_BATCH } else { wanted };
 
-    let bbox = narrowed_bbox(query);
+    let boxes = search_boxes(query);
     let mut start = query.start.clone();
     let mut found = Vec::with_capacity(wanted.min(FILTERED_BATCH));
     loop {
-        let rows = fetch(pool, query, bbox, Some((keys, start.as_ref())), Some(batch)).await?;
+        let rows = fetch(pool, query, boxes.as_deref(), keys, start.as_ref(), batch).await?;
         let exhausted = rows.len() < batch;
         if let Some(last) = rows.last() {
             start = Some(PageStart {
@@ -61,52 +61,104 @@ async fn by_keys(
     Ok(page(found, query.limit, query.start.as_ref()))
 }
 
-/// A page nearest first: every candidate in the box around the place is measured here, so a
-/// page costs the same at any depth; the box is small because the distance is bounded.
+/// A page nearest first. SQL hands over the candidates in batches by a planar distance that
+/// bounds the true one, starting near the page start; they are measured here, and no more
+/// are fetched once the next batch could only hold pictures farther than the page's last.
+/// Without a place every distance is zero, and near the poles (where the planar distance
+/// bounds nothing) every candidate is read in one batch.
 async fn nearest(pool: &SqlitePool, query: &PictureQuery) -> Result<Page<Picture>> {
-    let bbox = narrowed_bbox(query);
-    let rows = fetch(pool, query, bbox, None, None).await?;
-    let distance = |p: &Picture| {
-        query
-            .place
-            .as_ref()
-            .map_or(0.0, |place| place.distance_m(p))
-    };
-    let mut measured: Vec<(f64, String, Picture)> = rows
-        .into_iter()
-        .filter(|p| is_kept(query, p))
-        .map(|p| (distance(&p), p.base.id.to_string(), p))
-        .collect();
-    let by_position = |a: &(f64, String, Picture), b: &(f64, String, Picture)| {
-        a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1))
-    };
-    measured.sort_by(by_position);
-
-    // Keep the rows beyond the start, nearest to it first.
     let backward = query.start.as_ref().is_some_and(|s| s.backward);
-    if let Some(start) = &query.start {
-        let edge = match start.position.0.as_slice() {
+    let edge = query
+        .start
+        .as_ref()
+        .map(|start| match start.position.0.as_slice() {
             [SortValue::Float(d), SortValue::Text(id)] => (*d, id.clone()),
             _ => (0.0, String::new()),
-        };
-        let beyond = |m: &(f64, String, Picture)| {
-            let o =
-                m.0.total_cmp(&edge.0)
-                    .then_with(|| m.1.as_str().cmp(edge.1.as_str()));
-            if backward {
-                o == Ordering::Less
+        });
+    let place = query.place.as_ref().filter(|p| p.is_planar_close());
+    let wanted = query.limit.saturating_add(1);
+    // Twice the page leaves room for pictures facing away; the batches stay small enough
+    // that a first page decodes a few dozen pictures, not the whole neighbourhood.
+    let batch = place.map(|_| wanted.saturating_mul(2).clamp(16, FILTERED_BATCH));
+
+    // Where the walk starts: no nearer than the page start (or the smallest distance) going
+    // forward, no farther than the page start going backward.
+    let mut cursor = match (place, &edge) {
+        (None, _) => NearCursor::Everything,
+        (Some(_), Some((d, _))) if backward => {
+            NearCursor::Within(PlaceQuery::planar_sq_deg_within(*d))
+        }
+        (Some(p), edge) => {
+            let nearest = edge
+                .as_ref()
+                .map_or(p.min_distance_m, |(d, _)| d.max(p.min_distance_m));
+            NearCursor::Beyond(PlaceQuery::planar_sq_deg_beyond(nearest))
+        }
+    };
+
+    let boxes = search_boxes(query);
+    let distance = |p: &Picture| query.place.as_ref().map_or(0.0, |q| q.distance_m(p));
+    let is_beyond = |m: &Measured| {
+        edge.as_ref().is_none_or(|(d, id)| {
+            let o = m.0.total_cmp(d).then_with(|| m.1.as_str().cmp(id));
+            o == if backward {
+                Ordering::Less
             } else {
-                o == Ordering::Greater
+                Ordering::Greater
             }
+        })
+    };
+    let mut found: Vec<Measured> = Vec::new();
+    loop {
+        let rows = fetch_near(pool, query, boxes.as_deref(), &cursor, backward, batch).await?;
+        let is_exhausted = batch.is_none_or(|b| rows.len() < b);
+        let last = rows.last().map(|(sq, p)| (*sq, p.base.id.to_string()));
+        for (_, picture) in rows.into_iter().filter(|(_, p)| is_kept(query, p)) {
+            let measured = (distance(&picture), picture.base.id.to_string(), picture);
+            if is_beyond(&measured) {
+                found.push(measured);
+            }
+        }
+        // Nearest to the start first, keeping one picture more than the page.
+        found.sort_by(|a, b| {
+            let o = a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1));
+            if backward { o.reverse() } else { o }
+        });
+        found.truncate(wanted);
+
+        let Some((sq, id)) = last.filter(|_| !is_exhausted) else {
+            break;
         };
-        measured.retain(beyond);
+        // Every picture still unread lies at least (going backward: at most) this far.
+        if let Some(kth) = found.get(wanted - 1).map(|m| m.0) {
+            let is_full = if backward {
+                PlaceQuery::planar_max_m(sq) < kth
+            } else {
+                PlaceQuery::planar_min_m(sq) > kth
+            };
+            if is_full {
+                break;
+            }
+        }
+        cursor = NearCursor::After(sq, id);
     }
-    if backward {
-        measured.reverse();
-    }
-    measured.truncate(query.limit.saturating_add(1));
-    let found = measured.into_iter().map(|(_, _, p)| p).collect();
+    let found = found.into_iter().map(|(_, _, p)| p).collect();
     Ok(page(found, query.limit, query.start.as_ref()))
+}
+
+/// A candidate measured: its distance, its id and the picture.
+type Measured = (f64, String, Picture);
+
+/// Where the next batch of a nearest-first walk starts, in planar distance.
+enum NearCursor {
+    /// Every candidate, in one batch.
+    Everything,
+    /// From this planar distance on, going forward.
+    Beyond(f64),
+    /// Up to this planar distance, going backward.
+    Within(f64),
+    /// Strictly past the candidate at this planar distance with this id.
+    After(f64, String),
 }
 
 /// The page from up to `limit + 1` rows found walking away from `start`: the extra row only
@@ -137,43 +189,56 @@ fn is_kept(query: &PictureQuery, picture: &Picture) -> bool {
     in_area && query.place.as_ref().is_none_or(|p| p.is_seen_by(picture))
 }
 
-/// The smallest box holding the query's bbox, its area and its place together, for the
-/// space index.
-fn narrowed_bbox(query: &PictureQuery) -> Option<[f64; 4]> {
-    let boxes = [
-        query.bbox,
-        query.intersects.as_ref().and_then(|a| a.bbox()),
-        query.place.as_ref().map(|p| p.bbox()),
-    ];
-    boxes.into_iter().flatten().reduce(|a, b| {
+/// The boxes the pictures must fall in for the space index: the query's bbox, its area's box
+/// and its place's boxes (two across the antimeridian) intersected; `None` when the query
+/// has no bound in space.
+fn search_boxes(query: &PictureQuery) -> Option<Vec<[f64; 4]>> {
+    let intersect = |a: [f64; 4], b: [f64; 4]| {
         [
             a[0].max(b[0]),
             a[1].max(b[1]),
             a[2].min(b[2]),
             a[3].min(b[3]),
         ]
+    };
+    let others = [query.bbox, query.intersects.as_ref().and_then(|a| a.bbox())]
+        .into_iter()
+        .flatten()
+        .reduce(intersect);
+    let Some(place) = &query.place else {
+        return others.map(|b| vec![b]);
+    };
+    let boxes = place.boxes().into_iter();
+    Some(match others {
+        Some(o) => boxes.map(|b| intersect(b, o)).collect(),
+        None => boxes.collect(),
     })
 }
 
-/// Ready pictures of ready sequences matching every SQL filter of the query, inside `bbox`.
-/// With `keys`, in that order (reversed when the start goes backward) from the start on.
-async fn fetch(
-    pool: &SqlitePool,
+/// `SELECT <picture columns><extra> FROM …` the ready pictures of ready sequences matching
+/// every SQL filter of the query, inside one of `boxes`.
+fn select(
     query: &PictureQuery,
-    bbox: Option<[f64; 4]>,
-    keys: Option<(&[SortKey], Option<&PageStart>)>,
-    limit: Option<usize>,
-) -> Result<Vec<Picture>> {
+    boxes: Option<&[[f64; 4]]>,
+    extra: &str,
+) -> Result<QueryBuilder<Sqlite>> {
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "SELECT {PICTURE_COLUMNS} FROM pictures p
+        "SELECT {PICTURE_COLUMNS}{extra} FROM pictures p
          JOIN sequence_pictures sp ON sp.picture_id = p.id
          JOIN sequences s ON s.id = sp.sequence_id
          WHERE p.status = 'ready' AND s.status = 'ready'
            AND p.visibility = 'anyone' AND s.visibility = 'anyone'"
     ));
-    if let Some(bbox) = bbox {
+    if let Some(boxes) = boxes {
         sql.push(" AND p.rowid IN (SELECT id FROM pictures_rtree WHERE ");
-        push_bbox_overlap(&mut sql, "", bbox);
+        for (i, bbox) in boxes.iter().enumerate() {
+            sql.push(if i > 0 { " OR (" } else { "(" });
+            push_bbox_overlap(&mut sql, "", *bbox);
+            sql.push(")");
+        }
+        if boxes.is_empty() {
+            sql.push("0");
+        }
         sql.push(")");
     }
     if let Some(start) = query.datetime.start {
@@ -203,37 +268,113 @@ async fn fetch(
         sql.push(" AND ");
         push_picture_filter(&mut sql, filter)?;
     }
-    if let Some((keys, start)) = keys {
-        let backward = start.is_some_and(|s| s.backward);
-        match (start, keys.first()) {
-            (Some(start), _) => push_beyond(&mut sql, keys, &start.position.0, backward),
-            // A first page has no position to seek to, and with the id in the other direction
-            // than the time (`-datetime,+id`) SQLite then sorts every picture: 6 s on a
-            // million against 0.3 ms with this always-true bound, which makes it walk the
-            // time index and sort only runs of equal times.
-            (None, Some(first)) if first.field != SortField::Id => {
-                let descending = first.descending != backward;
-                let (op, bound) = if descending {
-                    ("<=", i64::MAX)
-                } else {
-                    (">=", i64::MIN)
-                };
-                sql.push(format!(" AND {} {op} ", column(first.field)))
-                    .push_bind(bound);
-            }
-            (None, _) => {}
+    Ok(sql)
+}
+
+/// The pictures of the query in `keys` order (reversed when the start goes backward) from
+/// the start on, at most `limit`.
+async fn fetch(
+    pool: &SqlitePool,
+    query: &PictureQuery,
+    boxes: Option<&[[f64; 4]]>,
+    keys: &[SortKey],
+    start: Option<&PageStart>,
+    limit: usize,
+) -> Result<Vec<Picture>> {
+    let mut sql = select(query, boxes, "")?;
+    let backward = start.is_some_and(|s| s.backward);
+    match (start, keys.first()) {
+        (Some(start), _) => push_beyond(&mut sql, keys, &start.position.0, backward),
+        // A first page has no position to seek to, and with the id in the other direction
+        // than the time (`-datetime,+id`) SQLite then sorts every picture: 6 s on a
+        // million against 0.3 ms with this always-true bound, which makes it walk the
+        // time index and sort only runs of equal times.
+        (None, Some(first)) if first.field != SortField::Id => {
+            let descending = first.descending != backward;
+            let (op, bound) = if descending {
+                ("<=", i64::MAX)
+            } else {
+                (">=", i64::MIN)
+            };
+            sql.push(format!(" AND {} {op} ", column(first.field)))
+                .push_bind(bound);
         }
-        sql.push(" ORDER BY ");
-        let mut order = sql.separated(", ");
-        for key in keys {
-            let descending = key.descending != backward;
-            order.push(format!(
-                "{} {}",
-                column(key.field),
-                if descending { "DESC" } else { "ASC" }
-            ));
+        (None, _) => {}
+    }
+    sql.push(" ORDER BY ");
+    let mut order = sql.separated(", ");
+    for key in keys {
+        let descending = key.descending != backward;
+        order.push(format!(
+            "{} {}",
+            column(key.field),
+            if descending { "DESC" } else { "ASC" }
+        ));
+    }
+    sql.push(" LIMIT ")
+        .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+
+    let rows = sql
+        .build()
+        .fetch_all(pool)
+        .await
+        .map_err(Error::db("search pictures"))?;
+    rows.iter().map(picture_from_row).collect()
+}
+
+/// The pictures of the query with their planar distance to its place, walking away from
+/// `cursor` (towards the place when `backward`), at most `limit` when there is one.
+async fn fetch_near(
+    pool: &SqlitePool,
+    query: &PictureQuery,
+    boxes: Option<&[[f64; 4]]>,
+    cursor: &NearCursor,
+    backward: bool,
+    limit: Option<usize>,
+) -> Result<Vec<(f64, Picture)>> {
+    // The same expression as PlaceQuery::planar_sq_deg, with the place's numbers written in
+    // (they are finite floats, printed exactly): SQLite computes it alike for every batch,
+    // so a cursor read back from one batch compares equal in the next.
+    let planar = match &query.place {
+        Some(place) => {
+            let (lon, lat) = (place.position[0], place.position[1]);
+            let scale = place.planar_lon_scale();
+            let dlon = format!(
+                "(CASE WHEN p.lon - {lon:?} > 180.0 THEN p.lon - {lon:?} - 360.0 \
+                 WHEN p.lon - {lon:?} < -180.0 THEN p.lon - {lon:?} + 360.0 \
+                 ELSE p.lon - {lon:?} END) * {scale:?}"
+            );
+            format!("(({dlon}) * ({dlon}) + (p.lat - {lat:?}) * (p.lat - {lat:?}))")
+        }
+        None => "0.0".to_owned(),
+    };
+    let mut sql = select(query, boxes, &format!(", {planar} AS planar_sq_deg"))?;
+    let (past, direction) = if backward {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    match cursor {
+        NearCursor::Everything => {}
+        NearCursor::Beyond(sq) => {
+            sql.push(format!(" AND {planar} >= ")).push_bind(*sq);
+        }
+        NearCursor::Within(sq) => {
+            sql.push(format!(" AND {planar} <= ")).push_bind(*sq);
+        }
+        NearCursor::After(sq, id) => {
+            sql.push(format!(" AND ({planar} {past} "))
+                .push_bind(*sq)
+                .push(format!(" OR ({planar} = "))
+                .push_bind(*sq)
+                .push(format!(" AND p.id {past} "))
+                .push_bind(id.clone())
+                .push("))");
         }
     }
+    sql.push(format!(
+        " ORDER BY planar_sq_deg {direction}, p.id {direction}"
+    ));
     if let Some(limit) = limit {
         sql.push(" LIMIT ")
             .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
@@ -243,8 +384,15 @@ async fn fetch(
         .build()
         .fetch_all(pool)
         .await
-        .map_err(Error::db("search pictures"))?;
-    rows.iter().map(picture_from_row).collect()
+        .map_err(Error::db("search pictures near a place"))?;
+    rows.iter()
+        .map(|row| {
+            let sq: f64 = row
+                .try_get("planar_sq_deg")
+                .map_err(Error::db("read planar distance"))?;
+            Ok((sq, picture_from_row(row)?))
+        })
+        .collect()
 }
 
 /// ` AND <row beyond the position in the walking direction>`: the rows tied with the position

@@ -30,6 +30,36 @@ async fn publish(
     heading_deg: f64,
     tags: serde_json::Value,
 ) -> (SequenceId, Vec<PictureId>) {
+    let row = Row {
+        origin: [LON, LAT],
+        count,
+        start_east_m,
+        heading_deg,
+    };
+    publish_row(catalog, account, row, tags).await
+}
+
+/// Pictures 2 m apart in a row going west from `start_east_m` metres east of `origin`.
+struct Row {
+    origin: [f64; 2],
+    count: usize,
+    start_east_m: f64,
+    heading_deg: f64,
+}
+
+/// Publishes one sequence of the pictures of `row`, as [`publish`] does.
+async fn publish_row(
+    catalog: &dyn Catalog,
+    account: AccountId,
+    row: Row,
+    tags: serde_json::Value,
+) -> (SequenceId, Vec<PictureId>) {
+    let Row {
+        origin: [lon0, lat0],
+        count,
+        start_east_m,
+        heading_deg,
+    } = row;
     let spec = NewUploadSet {
         semantics: tags,
         ..NewUploadSet::titled("search", account)
@@ -50,8 +80,8 @@ async fn publish(
             visibility: Visibility::Anyone,
             captured_at: at,
             utc_offset_secs: None,
-            lon: LON + east / (METRES_PER_DEG * LAT.to_radians().cos()),
-            lat: LAT,
+            lon: wrapped(lon0 + east / (METRES_PER_DEG * lat0.to_radians().cos())),
+            lat: lat0,
             heading_deg: Some(heading_deg),
             projection: Projection::Flat,
             width: 100,
@@ -103,6 +133,11 @@ async fn publish(
             .expect("ready");
     }
     (sequence, ids)
+}
+
+/// A longitude back in -180..=180.
+fn wrapped(lon: f64) -> f64 {
+    if lon > 180.0 { lon - 360.0 } else { lon }
 }
 
 /// Every picture of `query`, page by page forward, then page by page backward from the last
@@ -284,6 +319,73 @@ async fn search_contract(catalog: &dyn Catalog) {
         (tags[&bikes][0].key.as_str(), tags[&bikes][0].value.as_str()),
         ("transport", "bike")
     );
+}
+
+/// Nearest first over many candidates, on both sides of the antimeridian.
+async fn place_contract(catalog: &dyn Catalog) {
+    let (account, _) = catalog.default_account().await.expect("account");
+    // Forty pictures facing west, 2 m apart from 40 m east of the antimeridian (at -179.99…)
+    // to 38 m west of it (at 179.99…), all looking at a place 50 m west of it: 12..90 m.
+    let row = Row {
+        origin: [180.0, 0.0],
+        count: 40,
+        start_east_m: 40.0,
+        heading_deg: 270.0,
+    };
+    let (_, ids) = publish_row(catalog, account, row, serde_json::json!([])).await;
+    let place = PlaceQuery {
+        position: [180.0 - 50.0 / METRES_PER_DEG, 0.0],
+        min_distance_m: 0.0,
+        max_distance_m: 100.0,
+        fov_tolerance_deg: 30.0,
+    };
+    let nearest_first: Vec<PictureId> = ids.iter().rev().copied().collect();
+    for limit in [1, 5, 7, 100] {
+        let query = PictureQuery {
+            place: Some(place),
+            order: PictureOrder::Nearest,
+            limit,
+            ..PictureQuery::default()
+        };
+        let (forward, backward) = walk(catalog, &query).await;
+        assert_eq!(ids_of(&forward), nearest_first, "pages of {limit}");
+        assert_eq!(
+            ids_of(&backward),
+            nearest_first,
+            "pages of {limit} backward"
+        );
+    }
+
+    // A smallest distance skips the nearest ones; a bbox keeps one side of the antimeridian.
+    let query = PictureQuery {
+        place: Some(PlaceQuery {
+            min_distance_m: 51.0,
+            ..place
+        }),
+        order: PictureOrder::Nearest,
+        limit: 3,
+        ..PictureQuery::default()
+    };
+    let (forward, _) = walk(catalog, &query).await;
+    assert_eq!(ids_of(&forward), nearest_first[20..]);
+    let query = PictureQuery {
+        place: Some(place),
+        bbox: Some([-180.0, -1.0, -170.0, 1.0]),
+        order: PictureOrder::Nearest,
+        limit: 3,
+        ..PictureQuery::default()
+    };
+    let (forward, _) = walk(catalog, &query).await;
+    assert_eq!(ids_of(&forward), nearest_first[20..]);
+}
+
+#[tokio::test]
+async fn sqlite_catalog_finds_places_nearest_first_across_the_antimeridian() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
+        .await
+        .expect("open");
+    place_contract(&catalog).await;
 }
 
 #[tokio::test]

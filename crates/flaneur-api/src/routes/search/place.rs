@@ -9,8 +9,8 @@ use crate::ApiError;
 pub(in crate::routes) const DEFAULT_DISTANCE_M: (f64, f64) = (3.0, 15.0);
 /// Width of the cone around a flat picture's heading when the client gives none, in degrees.
 pub(in crate::routes) const DEFAULT_TOLERANCE_DEG: f64 = 30.0;
-/// The farthest a picture may be from the place, in metres: every picture within it is
-/// measured, so the bound keeps a search cheap.
+/// The farthest a picture may be from the place, in metres: the bound keeps the box searched
+/// around the place small, however deep the client pages.
 pub(in crate::routes) const MAX_DISTANCE_M: f64 = 1_000.0;
 
 /// The place parameters as the client sent them, still unchecked.
