@@ -45,32 +45,25 @@ if ! command -v cargo >/dev/null; then
   exit 2
 fi
 
+# Installs one pinned Python package into a virtual environment of its own under the cache,
+# unless it is there already, and prints the path of the program the tests run from it. The
+# package counts as there when that program is executable or, given a module, when the
+# environment's Python imports the module.
+venv_program() {
+  local package=$1 version=$2 program=$3 module=${4:-}
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/venv-$package-$version"
+  local present=(test -x "$venv/bin/$program")
+  [ -n "$module" ] && present=("$venv/bin/python" -c "import $module")
+  if ! "${present[@]}" 2>/dev/null; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet "$package==$version" >&2
+  fi
+  echo "$venv/bin/$program"
+}
+
 if $with_test; then
-  venv="${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/venv-panoramax-cli-1.4.1"
-  if [ ! -x "$venv/bin/panoramax_cli" ]; then
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet panoramax-cli==1.4.1 >&2
-  fi
-  echo "$venv/bin/panoramax_cli"
-
-  venv="${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/venv-stac-api-validator-0.6.8"
-  if [ ! -x "$venv/bin/stac-api-validator" ]; then
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet stac-api-validator==0.6.8 >&2
-  fi
-  echo "$venv/bin/stac-api-validator"
-
-  venv="${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/venv-pystac-client-0.9.1"
-  if ! "$venv/bin/python" -c 'import pystac_client' 2>/dev/null; then
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet pystac-client==0.9.1 >&2
-  fi
-  echo "$venv/bin/python"
-
-  venv="${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/venv-openapi-spec-validator-0.9.0"
-  if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet openapi-spec-validator==0.9.0 >&2
-  fi
-  echo "$venv/bin/openapi-spec-validator"
+  venv_program panoramax-cli 1.4.1 panoramax_cli
+  venv_program stac-api-validator 0.6.8 stac-api-validator
+  venv_program pystac-client 0.9.1 python pystac_client
+  venv_program openapi-spec-validator 0.9.0 openapi-spec-validator
 fi
