@@ -3,5 +3,6 @@
 
 mod blob;
 mod catalog;
+mod fixture;
 mod nearby;
 mod search;

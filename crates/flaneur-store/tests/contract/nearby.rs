@@ -3,15 +3,11 @@
 
 use chrono::{TimeZone, Utc};
 use flaneur_model::{
-    AccountId, NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus, Projection,
-    SequenceId, UploadFile, Visibility,
+    AccountId, NewPicture, NewUploadSet, PictureId, PictureStatus, SequenceId, Visibility,
 };
-use flaneur_store::{
-    Catalog, DispatchPlan, NearbyQuery, PlannedPicture, PlannedSequence, SqliteCatalog,
-};
+use flaneur_store::{Catalog, NearbyQuery, SqliteCatalog};
 
-const LON: f64 = 2.0;
-const LAT: f64 = 48.0;
+use crate::fixture::{self, LAT, LON};
 
 /// A picture to publish: metres east and north of (`LON`, `LAT`), heading, visibility and
 /// whether it is ready.
@@ -34,77 +30,28 @@ async fn publish(
         .await
         .expect("create")
         .id;
-    let metres_per_deg = 6_371_008.8 * std::f64::consts::PI / 180.0;
-    let mut ids = Vec::new();
-    for (n, Spot(east, north, heading, visibility, _)) in spots.iter().enumerate() {
-        let id = PictureId::new();
-        let at = Utc
-            .timestamp_opt(1_600_000_000 + n as i64, 0)
-            .single()
-            .expect("instant");
-        let picture = NewPicture {
-            id,
-            upload_set_id: set,
-            account_id: account,
-            visibility: *visibility,
-            captured_at: at,
-            utc_offset_secs: None,
-            lon: LON + east / (metres_per_deg * LAT.to_radians().cos()),
-            lat: LAT + north / metres_per_deg,
-            heading_deg: *heading,
-            projection: Projection::Flat,
-            width: 100,
-            height: 50,
-            orientation: 1,
-            content_md5: id.to_string(),
-            file_name: format!("{n}.jpg"),
-            size_bytes: 1,
-            is_blurred: false,
-            details: PictureDetails::default(),
-        };
-        let file = UploadFile {
-            upload_set_id: set,
-            file_name: picture.file_name.clone(),
-            size_bytes: Some(1),
-            content_md5: Some(id.to_string()),
-            picture_id: Some(id),
-            inserted_at: at,
-            rejection: None,
-        };
-        catalog.insert_picture(picture, file).await.expect("insert");
-        ids.push(id);
-    }
-    let plan = DispatchPlan {
-        sequences: vec![PlannedSequence {
-            title: "nearby".to_owned(),
-            sorted_by: "+gpsdate".to_owned(),
-            pictures: ids
-                .iter()
-                .zip(spots)
-                .map(|(&id, spot)| PlannedPicture {
-                    id,
-                    heading_deg: spot.2,
-                    heading_computed: false,
-                })
-                .collect(),
-            length_km: 0.0,
-            gps_accuracy_m: None,
-        }],
-        duplicates: Vec::new(),
-    };
-    let sequence = catalog.apply_dispatch(set, plan).await.expect("dispatch")[0];
-    for (id, spot) in ids.iter().zip(spots) {
-        let status = if spot.4 {
-            PictureStatus::Ready
-        } else {
-            PictureStatus::Preparing
-        };
-        catalog
-            .set_picture_status(*id, status, None)
-            .await
-            .expect("status");
-    }
-    (sequence, ids)
+    let pictures = spots
+        .iter()
+        .enumerate()
+        .map(|(n, &Spot(east, north, heading, visibility, ready))| {
+            let at = Utc
+                .timestamp_opt(1_600_000_000 + n as i64, 0)
+                .single()
+                .expect("instant");
+            let picture = NewPicture {
+                visibility,
+                heading_deg: heading,
+                ..fixture::picture(set, account, n, at, fixture::offset(east, north))
+            };
+            let status = if ready {
+                PictureStatus::Ready
+            } else {
+                PictureStatus::Preparing
+            };
+            (picture, status)
+        })
+        .collect();
+    fixture::publish(catalog, set, "nearby", pictures).await
 }
 
 async fn nearby_contract(catalog: &dyn Catalog) {
