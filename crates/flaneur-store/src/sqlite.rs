@@ -7,6 +7,8 @@
 
 mod codec;
 mod filter;
+#[cfg(test)]
+mod fixture;
 mod job;
 mod map;
 mod migrate;

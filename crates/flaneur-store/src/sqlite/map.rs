@@ -148,12 +148,12 @@ pub(super) async fn data_version(pool: &SqlitePool) -> Result<DataVersion> {
 mod tests {
     use chrono::{TimeZone, Utc};
     use flaneur_model::{
-        NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus, Projection, UploadFile,
-        UploadSetId, Visibility,
+        NewPicture, NewUploadSet, PictureId, PictureStatus, Projection, UploadFile, UploadSetId,
     };
 
     use super::*;
     use crate::catalog::{DispatchPlan, PlannedPicture, PlannedSequence};
+    use crate::sqlite::fixture;
     use crate::{Catalog, SqliteCatalog};
 
     /// A small deterministic generator (xorshift), so a failure replays identically.
@@ -181,8 +181,6 @@ mod tests {
         account: flaneur_model::AccountId,
         dice: &mut Dice,
     ) -> (NewPicture, UploadFile) {
-        let id = PictureId::new();
-        let name = format!("{id}.jpg");
         // Positions over four grid cells, some right on a cell's edge.
         let lon = 2.0 + dice.below(21) as f64 * 0.01;
         let lat = 48.0 + dice.below(11) as f64 * 0.0125;
@@ -195,35 +193,13 @@ mod tests {
             .timestamp_opt(1_600_000_000, 0)
             .single()
             .expect("instant");
+        let p = fixture::picture(set, account, String::new(), at, lon, lat);
         let p = NewPicture {
-            id,
-            upload_set_id: set,
-            account_id: account,
-            visibility: Visibility::Anyone,
-            captured_at: at,
-            utc_offset_secs: None,
-            lon,
-            lat,
-            heading_deg: None,
+            file_name: format!("{}.jpg", p.id),
             projection,
-            width: 100,
-            height: 50,
-            orientation: 1,
-            content_md5: id.to_string(),
-            file_name: name.clone(),
-            size_bytes: 1,
-            is_blurred: false,
-            details: PictureDetails::default(),
+            ..p
         };
-        let f = UploadFile {
-            upload_set_id: set,
-            file_name: name,
-            size_bytes: Some(1),
-            content_md5: Some(id.to_string()),
-            picture_id: Some(id),
-            inserted_at: at,
-            rejection: None,
-        };
+        let f = fixture::upload_file(&p);
         (p, f)
     }
 

@@ -121,11 +121,12 @@ mod tests {
     use std::str::FromStr;
 
     use chrono::Utc;
-    use flaneur_model::{AccountId, NewPicture, PictureDetails, PictureId, UploadSetId};
+    use flaneur_model::{AccountId, UploadSetId};
     use sqlx::sqlite::SqliteConnectOptions;
 
     use super::*;
     use crate::catalog::MapQuery;
+    use crate::sqlite::fixture;
     use crate::{Catalog, SqliteCatalog};
 
     /// A catalog written by the first schema: one public sequence of three ready pictures.
@@ -167,27 +168,15 @@ mod tests {
         .await
         .expect("sequence");
         for n in 0..3 {
-            let id = PictureId::new();
-            let doc = NewPicture {
-                id,
-                upload_set_id: UploadSetId::new(),
-                account_id: account,
-                visibility: flaneur_model::Visibility::Anyone,
-                captured_at: Utc::now(),
-                utc_offset_secs: None,
-                lon: 2.0,
-                lat: 48.0 + f64::from(n) * 0.0001,
-                heading_deg: None,
-                projection: flaneur_model::Projection::Flat,
-                width: 100,
-                height: 50,
-                orientation: 1,
-                content_md5: id.to_string(),
-                file_name: format!("{n}.jpg"),
-                size_bytes: 1,
-                is_blurred: false,
-                details: PictureDetails::default(),
-            };
+            let doc = fixture::picture(
+                UploadSetId::new(),
+                account,
+                format!("{n}.jpg"),
+                Utc::now(),
+                2.0,
+                48.0 + f64::from(n) * 0.0001,
+            );
+            let id = doc.id;
             sqlx::query(
                 "INSERT INTO pictures (id, account_id, status, visibility, captured_at, lon, lat,
                      projection, content_md5, file_name, created_at, updated_at, doc)

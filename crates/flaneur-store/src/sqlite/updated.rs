@@ -9,49 +9,23 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use flaneur_model::{
-    AccountId, NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus, Projection,
-    SequenceId, UploadFile, UploadSetId, Visibility,
+    AccountId, NewPicture, NewUploadSet, PictureId, PictureStatus, SequenceId, UploadFile,
+    UploadSetId,
 };
 use sqlx::SqlitePool;
 
+use super::fixture;
 use crate::catalog::{DispatchPlan, PictureQuery, PlannedPicture, PlannedSequence, RankQuery};
 use crate::{Catalog, SqliteCatalog};
 
 fn new_picture(set: UploadSetId, account: AccountId, n: u32) -> (NewPicture, UploadFile) {
-    let id = PictureId::new();
     let at = Utc
         .timestamp_opt(1_600_000_000 + i64::from(n), 0)
         .single()
         .expect("instant");
-    let picture = NewPicture {
-        id,
-        upload_set_id: set,
-        account_id: account,
-        visibility: Visibility::Anyone,
-        captured_at: at,
-        utc_offset_secs: None,
-        lon: 2.0 + f64::from(n) * 0.0001,
-        lat: 48.0,
-        heading_deg: None,
-        projection: Projection::Flat,
-        width: 100,
-        height: 50,
-        orientation: 1,
-        content_md5: id.to_string(),
-        file_name: format!("{n}.jpg"),
-        size_bytes: 1,
-        is_blurred: false,
-        details: PictureDetails::default(),
-    };
-    let file = UploadFile {
-        upload_set_id: set,
-        file_name: picture.file_name.clone(),
-        size_bytes: Some(1),
-        content_md5: Some(id.to_string()),
-        picture_id: Some(id),
-        inserted_at: at,
-        rejection: None,
-    };
+    let lon = 2.0 + f64::from(n) * 0.0001;
+    let picture = fixture::picture(set, account, format!("{n}.jpg"), at, lon, 48.0);
+    let file = fixture::upload_file(&picture);
     (picture, file)
 }
 
