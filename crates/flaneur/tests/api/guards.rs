@@ -97,6 +97,32 @@ fn a_leap_second_capture_time_is_refused() {
     );
 }
 
+/// The methods a browser is allowed on `path` from a page of `origin`, when it asks before
+/// sending `method`, with `headers` of its own if any.
+fn allowed_methods(
+    server: &Server,
+    path: &str,
+    origin: &str,
+    method: &str,
+    headers: Option<&str>,
+) -> String {
+    let mut preflight = server
+        .client()
+        .request(reqwest::Method::OPTIONS, server.url(path))
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", method);
+    if let Some(headers) = headers {
+        preflight = preflight.header("Access-Control-Request-Headers", headers);
+    }
+    let response = preflight.send().expect("OPTIONS");
+    response
+        .headers()
+        .get("access-control-allow-methods")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[test]
 fn pages_of_other_sites_may_read_but_not_write() {
     let server = Server::start();
@@ -115,40 +141,18 @@ fn pages_of_other_sites_may_read_but_not_write() {
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
 
     // A browser asking before a DELETE gets no permission for it.
-    let preflight = server
-        .client()
-        .request(
-            reqwest::Method::OPTIONS,
-            server.url(&format!("/upload_sets/{set}")),
-        )
-        .header("Origin", evil)
-        .header("Access-Control-Request-Method", "DELETE")
-        .send()
-        .expect("OPTIONS");
-    let allowed = preflight
-        .headers()
-        .get("access-control-allow-methods")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let allowed = allowed_methods(
+        &server,
+        &format!("/upload_sets/{set}"),
+        evil,
+        "DELETE",
+        None,
+    );
     assert!(!allowed.contains("DELETE"), "{allowed}");
 
     // Item search by POST is a read: another site's page may send it, and be told so by
     // the preflight.
-    let preflight = server
-        .client()
-        .request(reqwest::Method::OPTIONS, server.url("/search"))
-        .header("Origin", evil)
-        .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type")
-        .send()
-        .expect("OPTIONS /search");
-    let allowed = preflight
-        .headers()
-        .get("access-control-allow-methods")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let allowed = allowed_methods(&server, "/search", evil, "POST", Some("content-type"));
     assert!(allowed.contains("POST"), "{allowed}");
     let response = server
         .client()
