@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::json;
+use tempfile::TempDir;
 
 use crate::server::{Server, link};
 use crate::{GOPRO, SONY, pictures, pictures_dir};
@@ -77,6 +78,24 @@ fn run_cli(cli: &Path, server: &Server, work: &Path, args: &[&str], paths: &[&Pa
         .expect("panoramax_cli runs")
 }
 
+/// A work folder for the CLI holding a `pictures` folder of copies of `sources`, since the CLI
+/// writes its state file in the folder it uploads; returns both.
+fn copy_pictures(sources: &[PathBuf]) -> (TempDir, PathBuf) {
+    let work = tempfile::tempdir().expect("work folder");
+    let folder = work.path().join("pictures");
+    std::fs::create_dir(&folder).expect("pictures folder");
+    for path in sources {
+        let name = path.file_name().expect("file name");
+        std::fs::copy(path, folder.join(name)).expect("copy picture");
+    }
+    (work, folder)
+}
+
+/// Uploads `folder` with the CLI run in `work`, waiting until the server has published it.
+fn upload(cli: &Path, server: &Server, work: &Path, folder: &Path) -> Output {
+    run_cli(cli, server, work, &["upload", "--wait"], &[folder])
+}
+
 /// What the CLI printed, and the server's logs, to explain a failure.
 fn report(output: &Output, server: &Server) -> String {
     format!(
@@ -92,28 +111,22 @@ fn panoramax_cli_uploads_the_test_pictures_into_ready_sequences() {
     let cli = panoramax_cli();
     let server = Server::start();
 
-    // A copy of the top-level pictures: the CLI writes its state file in the folder.
-    let work = tempfile::tempdir().expect("work folder");
-    let folder = work.path().join("pictures");
-    std::fs::create_dir(&folder).expect("pictures folder");
-    let mut jpegs = 0;
+    // The top-level pictures.
+    let mut jpegs = Vec::new();
     for entry in std::fs::read_dir(pictures_dir()).expect("pictures folder") {
         let path = entry.expect("folder entry").path();
         if path.is_file() && path.extension().is_some_and(|e| e == "jpg") {
-            let name = path.file_name().expect("file name");
-            std::fs::copy(&path, folder.join(name)).expect("copy picture");
-            jpegs += 1;
+            jpegs.push(path);
         }
     }
-    assert_eq!(jpegs, SENT.len() + 4, "unexpected test pictures folder");
-
-    let output = run_cli(
-        &cli,
-        &server,
-        work.path(),
-        &["upload", "--wait"],
-        &[&folder],
+    assert_eq!(
+        jpegs.len(),
+        SENT.len() + 4,
+        "unexpected test pictures folder"
     );
+
+    let (work, folder) = copy_pictures(&jpegs);
+    let output = upload(&cli, &server, work.path(), &folder);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let report = report(&output, &server);
     assert!(output.status.success(), "panoramax_cli failed\n{report}");
@@ -164,24 +177,12 @@ fn panoramax_cli_uploads_the_test_pictures_into_ready_sequences() {
 fn panoramax_cli_downloads_back_the_bytes_the_server_serves() {
     let cli = panoramax_cli();
     let server = Server::start();
-    let work = tempfile::tempdir().expect("work folder");
-    let folder = work.path().join("pictures");
-    std::fs::create_dir(&folder).expect("pictures folder");
     let sources = pictures(&GOPRO)
         .into_iter()
         .chain(pictures(&SONY))
         .collect::<Vec<_>>();
-    for path in &sources {
-        let name = path.file_name().expect("file name");
-        std::fs::copy(path, folder.join(name)).expect("copy picture");
-    }
-    let output = run_cli(
-        &cli,
-        &server,
-        work.path(),
-        &["upload", "--wait"],
-        &[&folder],
-    );
+    let (work, folder) = copy_pictures(&sources);
+    let output = upload(&cli, &server, work.path(), &folder);
     assert!(
         output.status.success(),
         "upload failed\n{}",
