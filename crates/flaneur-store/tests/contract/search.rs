@@ -6,18 +6,14 @@ use std::collections::BTreeSet;
 use chrono::{TimeZone, Utc};
 use flaneur_model::{
     AccountId, NewPicture, NewUploadSet, Picture, PictureDetails, PictureId, PictureStatus,
-    Projection, SequenceId, UploadFile, Visibility,
+    SequenceId,
 };
 use flaneur_store::{
-    Catalog, CompareOp, DispatchPlan, Filter, Literal, PageStart, PictureOrder, PictureQuery,
-    PlaceQuery, PlannedPicture, PlannedSequence, SortField, SortKey, SqliteCatalog,
-    checked_picture_filter,
+    Catalog, CompareOp, Filter, Literal, PageStart, PictureOrder, PictureQuery, PlaceQuery,
+    SortField, SortKey, SqliteCatalog, checked_picture_filter,
 };
 
-const LON: f64 = 2.0;
-const LAT: f64 = 48.0;
-/// Metres per degree of latitude on the sphere the catalog measures with.
-const METRES_PER_DEG: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
+use crate::fixture::{self, LAT, LON, METRES_PER_DEG};
 
 /// Publishes one sequence of pictures facing `heading_deg`, `spacing_m` apart going west from
 /// `start_east_m` metres east of (`LON`, `LAT`); capture times repeat every three pictures so
@@ -65,74 +61,27 @@ async fn publish_row(
         ..NewUploadSet::titled("search", account)
     };
     let set = catalog.create_upload_set(spec).await.expect("create").id;
-    let mut ids = Vec::new();
-    for n in 0..count {
-        let id = PictureId::new();
-        let at = Utc
-            .timestamp_opt(1_600_000_000 + (n / 3) as i64, 0)
-            .single()
-            .expect("instant");
-        let east = start_east_m - n as f64 * 2.0;
-        let picture = NewPicture {
-            id,
-            upload_set_id: set,
-            account_id: account,
-            visibility: Visibility::Anyone,
-            captured_at: at,
-            utc_offset_secs: None,
-            lon: wrapped(lon0 + east / (METRES_PER_DEG * lat0.to_radians().cos())),
-            lat: lat0,
-            heading_deg: Some(heading_deg),
-            projection: Projection::Flat,
-            width: 100,
-            height: 50,
-            orientation: 1,
-            content_md5: id.to_string(),
-            file_name: format!("{n}.jpg"),
-            size_bytes: 1,
-            is_blurred: false,
-            details: PictureDetails {
-                field_of_view_deg: Some(90.0),
-                ..PictureDetails::default()
-            },
-        };
-        let file = UploadFile {
-            upload_set_id: set,
-            file_name: picture.file_name.clone(),
-            size_bytes: Some(1),
-            content_md5: Some(id.to_string()),
-            picture_id: Some(id),
-            inserted_at: at,
-            rejection: None,
-        };
-        catalog.insert_picture(picture, file).await.expect("insert");
-        ids.push(id);
-    }
-    let plan = DispatchPlan {
-        sequences: vec![PlannedSequence {
-            title: "search".to_owned(),
-            sorted_by: "+gpsdate".to_owned(),
-            pictures: ids
-                .iter()
-                .map(|&id| PlannedPicture {
-                    id,
-                    heading_deg: Some(heading_deg),
-                    heading_computed: false,
-                })
-                .collect(),
-            length_km: 0.0,
-            gps_accuracy_m: None,
-        }],
-        duplicates: Vec::new(),
-    };
-    let sequence = catalog.apply_dispatch(set, plan).await.expect("dispatch")[0];
-    for id in &ids {
-        catalog
-            .set_picture_status(*id, PictureStatus::Ready, None)
-            .await
-            .expect("ready");
-    }
-    (sequence, ids)
+    let pictures = (0..count)
+        .map(|n| {
+            let at = Utc
+                .timestamp_opt(1_600_000_000 + (n / 3) as i64, 0)
+                .single()
+                .expect("instant");
+            let east = start_east_m - n as f64 * 2.0;
+            let lon = wrapped(lon0 + east / (METRES_PER_DEG * lat0.to_radians().cos()));
+            let picture = fixture::picture(set, account, n, at, (lon, lat0));
+            let picture = NewPicture {
+                heading_deg: Some(heading_deg),
+                details: PictureDetails {
+                    field_of_view_deg: Some(90.0),
+                    ..PictureDetails::default()
+                },
+                ..picture
+            };
+            (picture, PictureStatus::Ready)
+        })
+        .collect();
+    fixture::publish(catalog, set, "search", pictures).await
 }
 
 /// A longitude back in -180..=180.
