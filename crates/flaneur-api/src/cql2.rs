@@ -26,6 +26,10 @@ use crate::params::Params;
 pub use json::parse_json;
 pub use text::parse_text;
 
+/// The coordinate system filters are written in, the only `filter-crs` accepted: longitude
+/// then latitude in degrees.
+pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
 /// Deepest nesting of parentheses, `NOT`s or JSON operations a filter may have.
 pub const MAX_DEPTH: usize = 32;
 

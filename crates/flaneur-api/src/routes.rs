@@ -417,6 +417,11 @@ pub fn api() -> Vec<Route> {
                 .then(place_search)
                 .then(|o| cql2_filter(o, PICTURE_FILTER))
                 .query(
+                    "filter-crs",
+                    "The coordinate system of filter: only CRS84 (longitude, latitude)",
+                    json!({ "type": "string", "enum": [cql2::CRS84], "default": cql2::CRS84 }),
+                )
+                .query(
                     "sortby",
                     "Order of the items: fields `datetime` (or `ts`), `created`, `updated` \
                      and `id`, optionally prefixed by `properties.`, each ascending or with \
@@ -427,7 +432,7 @@ pub fn api() -> Vec<Route> {
                 .query(
                     "page",
                     "A page token from a first, prev or next link, valid with the same \
-                     sortby; never built by hand",
+                     search (all but limit may not change); never built by hand",
                     json!({ "type": "string" }),
                 )
                 .answer(

@@ -89,6 +89,12 @@ pub async fn get(
         tolerance: tolerance.as_ref(),
     };
     query.place = place.read()?;
+    check_crs(
+        params
+            .get("filter-crs")
+            .map(|c| Value::String(c.clone()))
+            .as_ref(),
+    )?;
     query.filter = cql2::from_params(&params)?.map(checked).transpose()?;
     query.order = match params.get("sortby").filter(|v| !v.trim().is_empty()) {
         Some(s) => sort::order_text(s)?,
@@ -123,11 +129,16 @@ pub async fn post(
     // A null member means the parameter is absent, as STAC clients send them.
     body.retain(|_, v| !v.is_null());
 
+    // A string of digits is read as in GET, since some clients copy query parameters over.
     let limit = match body.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(v) => params::limit_capped(Some(&v.to_string()), MAX_LIMIT, LIMIT_MESSAGE)?
-            .unwrap_or(DEFAULT_LIMIT),
+        None => None,
+        Some(Value::String(text)) => params::limit_capped(Some(text), MAX_LIMIT, LIMIT_MESSAGE)?,
+        Some(Value::Number(n)) => {
+            params::limit_capped(Some(&n.to_string()), MAX_LIMIT, LIMIT_MESSAGE)?
+        }
+        Some(_) => return Err(ApiError::bad_request(LIMIT_MESSAGE)),
     };
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
     let mut query = PictureQuery {
         limit,
         ..PictureQuery::default()
@@ -159,6 +170,7 @@ pub async fn post(
         tolerance: body.get("place_fov_tolerance"),
     };
     query.place = place.read()?;
+    check_crs(body.get("filter-crs"))?;
     if let Some(f) = body.get("filter") {
         let lang = match body.get("filter-lang") {
             Some(Value::String(l)) => Some(l.as_str()),
@@ -171,7 +183,13 @@ pub async fn post(
         };
         query.filter = Some(checked(cql2::from_body(f, lang)?)?);
     }
-    query.order = match body.get("sortby") {
+    // An empty sort, as a blank GET sortby, asks for the default order.
+    let is_empty_sort = |s: &&Value| match s {
+        Value::String(text) => text.trim().is_empty(),
+        Value::Array(keys) => keys.is_empty(),
+        _ => false,
+    };
+    query.order = match body.get("sortby").filter(|s| !is_empty_sort(s)) {
         Some(s) => sort::order_json(s)?,
         None => default_order(&query),
     };
@@ -182,6 +200,19 @@ pub async fn post(
         query.start = Some(sort::decode_page(p, &query)?);
     }
     run(state, base, query, Repeat::Post(body)).await
+}
+
+/// Refuses a `filter-crs` other than [`cql2::CRS84`]: filters compare no coordinates today, but
+/// one written for another system would be misread silently once they do.
+fn check_crs(crs: Option<&Value>) -> Result<(), ApiError> {
+    match crs {
+        None => Ok(()),
+        Some(Value::String(c)) if c.trim() == cql2::CRS84 => Ok(()),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "Parameter filter-crs only supports CRS84 ({})",
+            cql2::CRS84
+        ))),
+    }
 }
 
 /// The filter checked against what item search can filter on.

@@ -192,6 +192,13 @@ fn every_order_pages_both_ways_without_losing_an_item() {
     let default = server.get_ok("/search?limit=20");
     let explicit = server.get_ok("/search?limit=20&sortby=-updated,%2Bid");
     assert_eq!(feature_ids(&default), feature_ids(&explicit));
+    // An empty POST sortby is the default order too, and a limit may come as digits.
+    for sortby in [json!([]), json!(""), json!(" ")] {
+        let (status, posted) =
+            server.post_json("/search", &json!({"sortby": sortby, "limit": "20"}));
+        assert_eq!(status, StatusCode::OK, "{sortby}: {posted}");
+        assert_eq!(feature_ids(&posted), feature_ids(&default), "{sortby}");
+    }
 }
 
 #[test]
@@ -302,6 +309,35 @@ fn malformed_search_parameters_get_a_400_naming_them() {
         &json!({"sortby": [{"field": "datetime", "direction": "sideways"}]}),
     );
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    for limit in [json!("ten"), json!("-3"), json!(true), json!([10])] {
+        let (status, body) = server.post_json("/search", &json!({ "limit": limit }));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "limit {limit}: {body}");
+    }
+
+    // Filters are read in CRS84 only, and say so when asked for another system.
+    let crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+    let epsg = "http://www.opengis.net/def/crs/EPSG/0/4326";
+    server.get_ok(&format!("/search?filter-crs={}", encode(crs84)));
+    let (status, body) = server.get_json(&format!("/search?filter-crs={}", encode(epsg)));
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("CRS84"),
+        "{body}"
+    );
+    let (status, body) = server.post_json("/search", &json!({ "filter-crs": crs84 }));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = server.post_json("/search", &json!({ "filter-crs": epsg }));
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("filter-crs"),
+        "{body}"
+    );
 
     // A token made for one order is refused by another.
     let first = server.get_ok("/search?limit=1");

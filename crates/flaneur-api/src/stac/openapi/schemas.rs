@@ -279,8 +279,13 @@ fn search_body() -> Value {
         "description": "Item search criteria; a `null` value counts as absent",
         "properties": {
             "limit": {
-                "type": "integer", "minimum": 1, "default": 10,
-                "description": "Items a page holds; above 10000 taken as 10000"
+                "oneOf": [
+                    { "type": "integer", "minimum": 1 },
+                    { "type": "string", "pattern": "^[0-9]+$" }
+                ],
+                "default": 10,
+                "description": "Items a page holds, a number or a string of digits as in \
+                    GET; above 10000 taken as 10000"
             },
             "bbox": {
                 "type": "array", "items": { "type": "number" }, "minItems": 4, "maxItems": 6,
@@ -308,8 +313,13 @@ fn search_body() -> Value {
                 "oneOf": [{ "type": "object" }, { "type": "string" }]
             },
             "filter-lang": { "type": "string", "enum": ["cql2-text", "cql2-json"] },
+            "filter-crs": {
+                "type": "string", "enum": [crate::cql2::CRS84],
+                "description": "The coordinate system of filter: only CRS84"
+            },
             "sortby": {
-                "description": "Order of the items, as in GET (`-datetime,+id`) or as a list",
+                "description": "Order of the items, as in GET (`-datetime,+id`) or as a \
+                    list; an empty string or list is the default order",
                 "oneOf": [
                     { "type": "string" },
                     { "type": "array", "items": { "type": "object", "required": ["field"],
