@@ -100,6 +100,15 @@ impl Walk {
         &self.catalog.writer
     }
 
+    /// Dispatches the walk's upload set again, into these sequences.
+    async fn redispatch(&self, sequences: Vec<PlannedSequence>) -> crate::Result<Vec<SequenceId>> {
+        let plan = DispatchPlan {
+            sequences,
+            duplicates: Vec::new(),
+        };
+        self.catalog.apply_dispatch(self.set, plan).await
+    }
+
     /// `updated_at` of the sequence and of the first picture, as stored.
     async fn stamps(&self) -> (i64, i64) {
         let sequence: i64 = sqlx::query_scalar("SELECT updated_at FROM sequences WHERE id = ?")
@@ -263,18 +272,11 @@ async fn a_new_dispatch_moves_the_sequences_whose_pictures_move() {
     let walk = Walk::new().await;
     let before = walk.stamps().await;
     tick().await;
-    let plan = DispatchPlan {
-        sequences: vec![
-            planned("walk", &walk.pictures[..2]),
-            planned("walk, part 2", &walk.pictures[2..]),
-        ],
-        duplicates: Vec::new(),
-    };
-    let ids = walk
-        .catalog
-        .apply_dispatch(walk.set, plan)
-        .await
-        .expect("dispatch");
+    let parts = vec![
+        planned("walk", &walk.pictures[..2]),
+        planned("walk, part 2", &walk.pictures[2..]),
+    ];
+    let ids = walk.redispatch(parts).await.expect("dispatch");
     assert_eq!(ids[0], walk.sequence, "the first part keeps the sequence");
     let after = walk.stamps().await;
     assert!(after.0 > before.0, "the sequence lost pictures");
@@ -293,13 +295,8 @@ async fn dispatching_the_same_plan_again_moves_nothing() {
     let before = walk.stamps().await;
     let version = walk.catalog.data_version().await.expect("version");
     tick().await;
-    let plan = DispatchPlan {
-        sequences: vec![planned("walk", &walk.pictures)],
-        duplicates: Vec::new(),
-    };
     let ids = walk
-        .catalog
-        .apply_dispatch(walk.set, plan)
+        .redispatch(vec![planned("walk", &walk.pictures)])
         .await
         .expect("dispatch");
     assert_eq!(ids, vec![walk.sequence]);
@@ -378,17 +375,11 @@ async fn a_rank_change_moves_the_pictures_whose_neighbours_or_sequence_change() 
 
     // The last two leave for a new sequence: they move, and so does the second, whose next
     // picture is gone. The first keeps its sequence and its neighbour.
-    let plan = DispatchPlan {
-        sequences: vec![
-            planned("walk", &walk.pictures[..2]),
-            planned("walk, part 2", &walk.pictures[2..]),
-        ],
-        duplicates: Vec::new(),
-    };
-    walk.catalog
-        .apply_dispatch(walk.set, plan)
-        .await
-        .expect("dispatch");
+    let parts = vec![
+        planned("walk", &walk.pictures[..2]),
+        planned("walk, part 2", &walk.pictures[2..]),
+    ];
+    walk.redispatch(parts).await.expect("dispatch");
     let mut after = Vec::new();
     for &id in &walk.pictures {
         after.push(stamp(id).await.expect("stamp"));
@@ -410,11 +401,7 @@ async fn a_dispatch_refuses_unreadable_tags_rather_than_delete_the_sequences_one
         .execute(walk.pool())
         .await
         .expect("damage the tags");
-    let plan = DispatchPlan {
-        sequences: vec![planned("walk", &walk.pictures)],
-        duplicates: Vec::new(),
-    };
-    let result = walk.catalog.apply_dispatch(walk.set, plan).await;
+    let result = walk.redispatch(vec![planned("walk", &walk.pictures)]).await;
     assert!(
         matches!(
             result,
