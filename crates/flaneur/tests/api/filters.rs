@@ -4,18 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::server::Server;
+use crate::server::{Server, collection_ids};
 use crate::{GOPRO, SONY, pictures};
-
-/// Ids of the collections of a listing page.
-fn ids(page: &Value) -> Vec<String> {
-    page["collections"]
-        .as_array()
-        .expect("collections")
-        .iter()
-        .map(|c| c["id"].as_str().expect("collection id").to_owned())
-        .collect()
-}
 
 /// Query parameters of a listing and the ids it should answer, in order.
 type Case<'a> = (&'a [(&'a str, &'a str)], Vec<&'a String>);
@@ -56,7 +46,7 @@ fn filters_select_collections_and_bad_ones_say_where_they_fail() {
         let (status, page) = listing(&server, pairs);
         assert_eq!(status, StatusCode::OK, "{pairs:?}: {page}");
         let expected: Vec<String> = expected.into_iter().cloned().collect();
-        assert_eq!(ids(&page), expected, "{pairs:?}");
+        assert_eq!(collection_ids(&page), expected, "{pairs:?}");
     }
 
     for (pairs, needle) in [
@@ -145,7 +135,7 @@ fn every_order_pages_forward_and_back_and_deletions_come_back_as_tombstones() {
             .append_pair("sortby", sortby)
             .append_pair("limit", "2");
         let forward = walk(&server, url.as_str(), "next", 2);
-        let mut seen: Vec<String> = ids(&json!({ "collections": forward }));
+        let mut seen: Vec<String> = collection_ids(&json!({ "collections": forward }));
         assert_eq!(seen.len(), public.len(), "{sortby}: {seen:?}");
         seen.sort();
         let mut expected = public.clone();
@@ -169,8 +159,8 @@ fn every_order_pages_forward_and_back_and_deletions_come_back_as_tombstones() {
         let last = crate::server::link(&first, "last").expect("last link");
         let backward = walk(&server, &last, "prev", 2);
         assert_eq!(
-            ids(&json!({ "collections": backward })),
-            ids(&json!({ "collections": forward })),
+            collection_ids(&json!({ "collections": backward })),
+            collection_ids(&json!({ "collections": forward })),
             "{sortby}: backward pages differ"
         );
     }
@@ -219,7 +209,7 @@ fn every_order_pages_forward_and_back_and_deletions_come_back_as_tombstones() {
     tombstones.sort();
     assert_eq!(tombstones, expected, "{everything}");
     let (_, plain) = listing(&server, &[("filter", changes.as_str())]);
-    assert!(!ids(&plain).contains(&gone), "{plain}");
+    assert!(!collection_ids(&plain).contains(&gone), "{plain}");
 
     // 3. What cannot be read is refused with a reason.
     for pairs in [
@@ -317,7 +307,7 @@ fn tombstones_tell_nothing_of_a_hidden_sequence_but_its_id_and_update() {
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert_eq!(seen[1], tombstone, "{seen:?}");
     assert_eq!(
-        ids(&json!({ "collections": [&seen[0], &seen[2]] })),
+        collection_ids(&json!({ "collections": [&seen[0], &seen[2]] })),
         [first, last]
     );
 

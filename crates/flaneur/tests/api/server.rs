@@ -347,6 +347,16 @@ pub fn link(document: &Value, rel: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Ids of the collections of a listing page.
+pub fn collection_ids(page: &Value) -> Vec<String> {
+    page["collections"]
+        .as_array()
+        .expect("collections")
+        .iter()
+        .map(|c| c["id"].as_str().expect("collection id").to_owned())
+        .collect()
+}
+
 /// Calls `check` until it returns `Some` or the deadline passes; on timeout, returns an error
 /// naming what was awaited.
 pub fn poll<T>(

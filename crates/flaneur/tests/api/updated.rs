@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::server::Server;
+use crate::server::{Server, collection_ids};
 use crate::{GOPRO, SONY, pictures};
 
 /// `updated` of a collection or item document.
@@ -26,12 +26,7 @@ fn changed(server: &Server, filter: &str) -> Vec<String> {
     url.query_pairs_mut().append_pair("filter", filter);
     let (status, page) = server.get_json_url(url.as_str());
     assert_eq!(status, reqwest::StatusCode::OK, "{filter}: {page}");
-    page["collections"]
-        .as_array()
-        .expect("collections")
-        .iter()
-        .map(|c| c["id"].as_str().expect("collection id").to_owned())
-        .collect()
+    collection_ids(&page)
 }
 
 #[test]
