@@ -77,9 +77,10 @@ async fn nearest(pool: &SqlitePool, query: &PictureQuery) -> Result<Page<Picture
         });
     let place = query.place.as_ref().filter(|p| p.is_planar_close());
     let wanted = query.limit.saturating_add(1);
-    // Twice the page leaves room for pictures facing away; the batches stay small enough
-    // that a first page decodes a few dozen pictures, not the whole neighbourhood.
-    let batch = place.map(|_| wanted.saturating_mul(2).clamp(16, FILTERED_BATCH));
+    // Twice the page leaves room for pictures facing away, so a first page decodes a few
+    // dozen pictures, not the whole neighbourhood; each further batch doubles, so that a
+    // sparse neighbourhood takes few rounds.
+    let mut batch = place.map(|_| wanted.saturating_mul(2).clamp(32, FILTERED_BATCH));
 
     // Where the walk starts: no nearer than the page start (or the smallest distance) going
     // forward, no farther than the page start going backward.
@@ -141,6 +142,7 @@ async fn nearest(pool: &SqlitePool, query: &PictureQuery) -> Result<Page<Picture
             }
         }
         cursor = NearCursor::After(sq, id);
+        batch = batch.map(|b| b.saturating_mul(2).min(FILTERED_BATCH));
     }
     let found = found.into_iter().map(|(_, _, p)| p).collect();
     Ok(page(found, query.limit, query.start.as_ref()))
