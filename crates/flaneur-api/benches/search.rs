@@ -21,8 +21,6 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use flaneur_api::{AppState, InstanceInfo, WebSettings};
-use flaneur_service::Services;
-use flaneur_store::{FsBlobStore, SqliteCatalog};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -173,19 +171,15 @@ fn print_header() {
 #[tokio::main]
 async fn main() {
     let total = synthetic::wanted_size();
-    let (dir, built) = synthetic::catalog_dir(total).await;
-    let catalog = SqliteCatalog::open(&dir.join("catalog.db"))
-        .await
-        .expect("catalog");
-    let blobs = FsBlobStore::open(dir.join("blobs")).await.expect("blobs");
-    let services = Services::new(Arc::new(catalog), Arc::new(blobs), dir.join("staging"));
+    let (services, built) = synthetic::services(total).await;
     let bench = Bench {
         state: AppState {
             services,
             info: Arc::new(InstanceInfo::default()),
             trust_forwarded_headers: false,
             web: Arc::new(WebSettings {
-                dir: dir.join("no-web"),
+                // No front-end: only API routes are asked.
+                dir: std::env::temp_dir().join("flaneur-bench-no-web"),
                 basemap_style: None,
             }),
         },

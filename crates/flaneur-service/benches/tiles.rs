@@ -19,7 +19,6 @@ use std::time::Instant;
 use flaneur_service::Services;
 use flaneur_service::tile::geometry::TileId;
 use flaneur_service::tile::{MapKind, MapState};
-use flaneur_store::{FsBlobStore, SqliteCatalog};
 
 use synthetic::{Dice, percentile, walks};
 
@@ -81,13 +80,7 @@ async fn time_tiles(services: &Services, tiles: &[TileId], fresh: bool) -> (f64,
 #[tokio::main]
 async fn main() {
     let total = synthetic::wanted_size();
-    let (dir, built) = synthetic::catalog_dir(total).await;
-
-    let catalog = SqliteCatalog::open(&dir.join("catalog.db"))
-        .await
-        .expect("catalog");
-    let blobs = FsBlobStore::open(dir.join("blobs")).await.expect("blobs");
-    let services = Services::new(Arc::new(catalog), Arc::new(blobs), dir.join("staging"));
+    let (services, built) = synthetic::services(total).await;
 
     // 2. Cold: every tile drawn from the catalog. Cached: the same tiles, kept.
     println!("catalog: {built}");

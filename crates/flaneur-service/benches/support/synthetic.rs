@@ -10,6 +10,7 @@
 #![allow(dead_code, reason = "each bench uses a part of the shared builder")]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
@@ -17,8 +18,9 @@ use flaneur_model::{
     AccountId, NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus, Projection,
     UploadFile, Visibility,
 };
+use flaneur_service::Services;
 use flaneur_store::{
-    Catalog, DispatchPlan, MapQuery, PlannedPicture, PlannedSequence, SqliteCatalog,
+    Catalog, DispatchPlan, FsBlobStore, MapQuery, PlannedPicture, PlannedSequence, SqliteCatalog,
 };
 
 /// Cities the sequences start around: `(lon, lat)`.
@@ -285,6 +287,18 @@ pub async fn catalog_dir(total: usize) -> (PathBuf, String) {
     }
     let built = std::fs::read_to_string(&done).unwrap_or_default();
     (dir, built.trim().to_owned())
+}
+
+/// The services over the catalog of about `total` pictures, built first when missing; and
+/// the line saying how it was built.
+pub async fn services(total: usize) -> (Services, String) {
+    let (dir, built) = catalog_dir(total).await;
+    let catalog = SqliteCatalog::open(&dir.join("catalog.db"))
+        .await
+        .expect("catalog");
+    let blobs = FsBlobStore::open(dir.join("blobs")).await.expect("blobs");
+    let services = Services::new(Arc::new(catalog), Arc::new(blobs), dir.join("staging"));
+    (services, built)
 }
 
 /// The `p` quantile (0..1) of sorted durations, in milliseconds.
