@@ -122,20 +122,7 @@ pub async fn list(
         .collect();
 
     // Links keep the caller's filters and change only the page position.
-    let mut keep: Vec<(String, String)> = params
-        .iter()
-        .filter(|(k, _)| k.as_str() != "page")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    // Parameters in a stable order, so the same page always has the same address.
-    keep.sort();
-    let href = |page: Option<String>| {
-        let mut pairs = keep.clone();
-        if let Some(p) = page {
-            pairs.push(("page".to_owned(), p));
-        }
-        stac::with_query(base.api("/collections"), &pairs)
-    };
+    let href = listing::page_href(&base, "/collections", &params);
     let mut links = vec![
         stac::root_link(&base),
         stac::link(

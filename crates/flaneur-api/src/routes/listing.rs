@@ -16,6 +16,7 @@ use flaneur_store::{
 use serde_json::Value;
 
 use crate::params::Params;
+use crate::url::BaseUrl;
 use crate::{ApiError, cql2, stac};
 
 /// Reads `filter`, checked against the properties a listing of sequences offers. The second
@@ -192,6 +193,29 @@ pub(super) fn page_links(
         links.push(link("last", Some("last".to_owned())));
     }
     links
+}
+
+/// The address of a page of the listing at `path`, given its position (`None` for the first
+/// page): the caller's other parameters kept, in a stable order so that the same page always
+/// has the same address.
+pub(super) fn page_href<'a>(
+    base: &'a BaseUrl,
+    path: &'a str,
+    params: &Params,
+) -> impl Fn(Option<String>) -> String + 'a {
+    let mut keep: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k.as_str() != "page")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    keep.sort();
+    move |page| {
+        let mut pairs = keep.clone();
+        if let Some(p) = page {
+            pairs.push(("page".to_owned(), p));
+        }
+        stac::with_query(base.api(path), &pairs)
+    }
 }
 
 #[cfg(test)]

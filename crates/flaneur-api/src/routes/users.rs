@@ -159,20 +159,7 @@ fn self_and_page_links(
     params: &Params,
     page: &SequencePage,
 ) -> Vec<Value> {
-    let mut keep: Vec<(String, String)> = params
-        .iter()
-        .filter(|(k, _)| k.as_str() != "page")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    // Parameters in a stable order, so the same page always has the same address.
-    keep.sort();
-    let href = |page: Option<String>| {
-        let mut pairs = keep.clone();
-        if let Some(p) = page {
-            pairs.push(("page".to_owned(), p));
-        }
-        stac::with_query(base.api(path), &pairs)
-    };
+    let href = listing::page_href(base, path, params);
     let mut links = vec![stac::link(
         "self",
         Some("application/json"),
