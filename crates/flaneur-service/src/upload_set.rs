@@ -63,8 +63,11 @@ impl Services {
             .upload_set(id)
             .await?
             .ok_or_else(|| Error::UploadSetNotFound(id.to_string()))?;
-        let items_status = self.catalog.upload_set_items_status(id).await?;
+        // Two reads, so pictures may progress between them. The sequences (which say whether
+        // the set is ready) are read first: pictures only move forward, so the counts read
+        // after them are never behind, and a set shown ready never shows a picture preparing.
         let sequences = self.catalog.upload_set_sequences(id).await?;
+        let items_status = self.catalog.upload_set_items_status(id).await?;
         let nb_items = items_status.prepared
             + items_status.preparing
             + items_status.broken
