@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use reqwest::header;
 use serde_json::{Value, json};
 
-use crate::server::{Server, link};
+use crate::server::{Server, feature_ids, link};
 use crate::{GOPRO, SONY, pictures};
 
 /// A server holding two ready sequences: the GoPro one (near Cergy, 2021-07-29) and the Sony
@@ -45,12 +45,7 @@ fn catalog() -> Catalog {
 }
 
 fn ids(page: &Value) -> BTreeSet<String> {
-    page["features"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no features: {page}"))
-        .iter()
-        .map(|f| f["id"].as_str().expect("feature id").to_owned())
-        .collect()
+    feature_ids(page).into_iter().collect()
 }
 
 fn set_of(ids: &[String]) -> BTreeSet<String> {

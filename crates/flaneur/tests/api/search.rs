@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::server::{Server, json_of};
+use crate::server::{Server, feature_ids, json_of};
 use crate::{GOPRO, SONY, pictures};
 
 /// A server holding the GoPro (360°, Cergy) and the Sony (flat, heading west, Rennes)
@@ -22,15 +22,6 @@ fn catalog() -> (Server, Vec<String>, Vec<String>) {
     let sony = items.pop().expect("sony pictures");
     let gopro = items.pop().expect("gopro pictures");
     (server, gopro, sony)
-}
-
-fn feature_ids(page: &Value) -> Vec<String> {
-    page["features"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no features: {page}"))
-        .iter()
-        .map(|f| f["id"].as_str().expect("feature id").to_owned())
-        .collect()
 }
 
 fn find_link<'a>(page: &'a Value, rel: &str) -> Option<&'a Value> {

@@ -357,6 +357,16 @@ pub fn collection_ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Ids of the features of an item page, in page order.
+pub fn feature_ids(page: &Value) -> Vec<String> {
+    page["features"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no features: {page}"))
+        .iter()
+        .map(|f| f["id"].as_str().expect("feature id").to_owned())
+        .collect()
+}
+
 /// Calls `check` until it returns `Some` or the deadline passes; on timeout, returns an error
 /// naming what was awaited.
 pub fn poll<T>(
