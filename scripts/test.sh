@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, integration tests that start the real server and drive it over
-# HTTP with real pictures, the real Panoramax command-line uploader, the STAC API validator and
+# Runs every test: unit tests, the storage tests (against PostgreSQL with PostGIS and a
+# SeaweedFS S3 server too, started here on loopback and stopped at the end), integration tests that start the real server and drive it over HTTP with
+# real pictures, the real Panoramax command-line uploader, the STAC API validator and
 # the OpenAPI document validator, then the browser tests of the web front-end (Chromium on the
 # map, the viewer and the upload page) and of the API description page.
 #
@@ -22,6 +23,16 @@ export FLANEUR_PANORAMAX_CLI FLANEUR_STAC_API_VALIDATOR FLANEUR_PYSTAC_CLIENT_PY
 export FLANEUR_OPENAPI_SPEC_VALIDATOR
 export FLANEUR_TESTDATA
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/flaneur/target}"
+
+# The scale-out backends' servers, for this run only: the tests fail rather than skip when
+# they are missing.
+services_dir="$(mktemp -d "${TMPDIR:-/tmp}/flaneur-services.XXXXXX")"
+trap 'scripts/services.sh stop "$services_dir"; rm -rf "$services_dir"' EXIT
+set -a
+# shellcheck disable=SC1091
+source <(scripts/services.sh start "$services_dir")
+set +a
+export FLANEUR_REQUIRE_SERVICES=1
 
 cargo test --workspace "$@"
 
