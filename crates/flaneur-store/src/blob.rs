@@ -1,9 +1,15 @@
 //! The blob store seam: picture originals and derivatives, addressed by key.
+//!
+//! Two implementations: [`FsBlobStore`] (a local folder) and [`S3BlobStore`] (an S3-compatible
+//! bucket). [`open_blob_store`] picks one from a URL; the layout of keys is [`blob_keys`].
 
 mod fs;
+mod location;
+mod s3;
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Component, Path};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -11,8 +17,11 @@ use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 
 pub use fs::FsBlobStore;
+pub use location::{BlobLocation, EnvSource, ProcessEnv, S3Config, S3Credentials, Secret};
+pub use location::{open_blob_store, open_location};
+pub use s3::S3BlobStore;
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// Size and age of a stored blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +47,9 @@ pub struct BlobBody {
 /// Keys are relative paths made of `/`-separated segments (see [`blob_keys`]).
 ///
 /// # Errors
-/// Methods fail with [`crate::Error::InvalidKey`] for malformed keys and [`crate::Error::Io`]
-/// when the storage cannot be read or written.
+/// Methods fail with [`crate::Error::InvalidKey`] for malformed keys, and with
+/// [`crate::Error::Io`] (folder) or [`crate::Error::ObjectStore`] (S3) when the storage cannot
+/// be read or written.
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
     /// Moves a fully written local file into the store under `key`, durably: once this
@@ -65,6 +75,34 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Removes every blob whose key starts with `prefix/`.
     async fn delete_prefix(&self, prefix: &str) -> Result<()>;
+
+    /// A URL anyone holding it can read the blob at, valid for `expires`, so that clients
+    /// fetch the bytes from the storage itself. `None` when the store has no such URLs (a
+    /// local folder). The URL is not checked: a missing blob answers 404 there.
+    async fn presign_read(&self, key: &str, expires: Duration) -> Result<Option<String>>;
+}
+
+/// The segments of a key, refusing keys that are empty, absolute, or climb with `..`. Empty
+/// and `.` segments are dropped, so `a//b` and `a/./b` name the blob `a/b`, as in a folder.
+pub(crate) fn key_segments(key: &str) -> Result<Vec<&str>> {
+    let path = Path::new(key);
+    let mut segments = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(segment) => {
+                // Keys are `&str`, so every segment of one is too.
+                let segment = segment
+                    .to_str()
+                    .ok_or_else(|| Error::InvalidKey(key.to_owned()))?;
+                segments.push(segment);
+            }
+            _ => return Err(Error::InvalidKey(key.to_owned())),
+        }
+    }
+    if segments.is_empty() {
+        return Err(Error::InvalidKey(key.to_owned()));
+    }
+    Ok(segments)
 }
 
 /// Where each file of a picture lives. The layout spreads pictures over nested folders by the

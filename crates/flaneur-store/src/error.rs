@@ -35,6 +35,24 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An object store (S3) refused or failed a request: unreachable, wrong credentials,
+    /// missing bucket, or a server error.
+    #[error("object store request {operation} failed on '{key}'")]
+    ObjectStore {
+        /// What the store was doing (`put`, `get`, `stat`, `delete`, `list`, `presign`).
+        operation: &'static str,
+        /// The key involved, within the store (empty for the whole bucket).
+        key: String,
+        /// The client's error.
+        #[source]
+        source: Box<opendal::Error>,
+    },
+    /// The URL naming the picture storage is malformed or incomplete.
+    #[error(
+        "invalid picture storage URL: {0}; expected a folder path, file:///folder, or \
+         s3://[ACCESS_KEY:SECRET@]bucket[/prefix]?endpoint_url=<urlencoded URL>&region=<region>"
+    )]
+    InvalidBlobUrl(String),
     /// A blob already exists under this key; blobs are never silently replaced.
     #[error("a blob already exists under key '{0}'")]
     AlreadyExists(String),

@@ -3,7 +3,8 @@
 //! - [`Catalog`]: metadata (accounts, upload sets, files, pictures, sequences), search and the
 //!   durable job queue. [`SqliteCatalog`] is the embedded implementation.
 //! - [`BlobStore`]: picture files and their derivatives, by key. [`FsBlobStore`] keeps them in a
-//!   local folder.
+//!   local folder, [`S3BlobStore`] in an S3-compatible bucket; [`open_blob_store`] opens the
+//!   one a URL names.
 //!
 //! Nothing above this crate names a driver type: services hold `Arc<dyn Catalog>` and
 //! `Arc<dyn BlobStore>`.
@@ -19,7 +20,10 @@ mod sqlite;
 pub mod track;
 
 pub use area::Area;
-pub use blob::{BlobBody, BlobMeta, BlobStore, FsBlobStore, blob_keys};
+pub use blob::{
+    BlobBody, BlobLocation, BlobMeta, BlobStore, EnvSource, FsBlobStore, ProcessEnv, S3BlobStore,
+    S3Config, S3Credentials, Secret, blob_keys, open_blob_store, open_location,
+};
 pub use catalog::{
     AccountSummary, Catalog, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, PlannedDuplicate,

@@ -1,0 +1,344 @@
+//! Blobs as objects of an S3-compatible bucket, through OpenDAL.
+//!
+//! Keys map to object names under the configured prefix. Credentials come only from the
+//! [`S3Config`]: OpenDAL's own search (environment, `~/.aws`, instance metadata) is turned
+//! off, so nothing but the configured server is ever asked.
+
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
+use opendal::layers::{RetryLayer, TimeoutLayer};
+use opendal::services::S3;
+use opendal::{ErrorKind, Operator};
+use tokio_util::io::ReaderStream;
+use tracing::instrument;
+
+use super::{BlobBody, BlobMeta, BlobStore, S3Config, key_segments};
+use crate::{Error, Result};
+
+/// How much of a staged file is read at a time.
+const READ_CHUNK_BYTES: usize = 1 << 20;
+
+/// Keys asked per listing request: S3's maximum.
+const DEFAULT_LISTING_PAGE: usize = 1000;
+
+/// A request carrying a part or a body chunk may take this long, for slow links.
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A blob store in an S3-compatible bucket.
+#[derive(Clone)]
+pub struct S3BlobStore {
+    op: Operator,
+    bucket: String,
+    prefix: String,
+    listing_page: usize,
+}
+
+impl std::fmt::Debug for S3BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3BlobStore")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn remote<'a>(operation: &'static str, key: &'a str) -> impl FnOnce(opendal::Error) -> Error + 'a {
+    move |source| Error::ObjectStore {
+        operation,
+        key: key.to_owned(),
+        source: Box::new(source),
+    }
+}
+
+/// The content type stored with a blob, so that the bucket serves pictures as pictures.
+fn content_type(key: &str) -> &'static str {
+    let lower = key.to_ascii_lowercase();
+    if lower.ends_with(".jpg") || lower.ends_with(".jpeg") {
+        "image/jpeg"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+fn to_utc(timestamp: Option<opendal::raw::Timestamp>) -> DateTime<Utc> {
+    timestamp
+        .map(|t| DateTime::<Utc>::from(std::time::SystemTime::from(t)))
+        .unwrap_or_else(Utc::now)
+}
+
+impl S3BlobStore {
+    /// Size of the parts of a multipart upload, and so the most of a file held in memory
+    /// while it is uploaded; smaller files go in one request. S3 wants parts of 5 MiB at least
+    /// (the last one aside).
+    pub const PART_SIZE_BYTES: usize = 8 << 20;
+
+    /// A store on the bucket `config` names. Nothing is sent yet: [`S3BlobStore::check`]
+    /// asks the server.
+    ///
+    /// # Errors
+    /// [`Error::ObjectStore`] when OpenDAL refuses the configuration (such as an endpoint it
+    /// cannot use).
+    pub fn open(config: &S3Config) -> Result<S3BlobStore> {
+        // The reqwest transport, installed once for the process.
+        opendal::install_default();
+
+        let mut builder = S3::default()
+            .bucket(&config.bucket)
+            .root(&format!("/{}", config.prefix))
+            .region(&config.region)
+            .access_key_id(&config.credentials.access_key_id)
+            .secret_access_key(config.credentials.secret_access_key.expose())
+            // The configured key pair goes first in OpenDAL's chain and always answers, so the
+            // rest of it is never asked; turning off the environment, the profile files and
+            // the instance metadata endpoint makes sure of it.
+            .disable_config_load()
+            .disable_ec2_metadata();
+        if let Some(token) = &config.credentials.session_token {
+            builder = builder.session_token(token.expose());
+        }
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder.endpoint(endpoint);
+        }
+        if !config.path_style {
+            builder = builder.enable_virtual_host_style();
+        }
+        if let Some(acl) = &config.acl {
+            builder = builder.default_acl(acl);
+        }
+        let op = Operator::new(builder)
+            .map_err(remote("open", ""))?
+            .layer(TimeoutLayer::new().with_io_timeout(IO_TIMEOUT))
+            .layer(RetryLayer::new().with_jitter());
+        Ok(S3BlobStore {
+            op,
+            bucket: config.bucket.clone(),
+            prefix: config.prefix.clone(),
+            listing_page: DEFAULT_LISTING_PAGE,
+        })
+    }
+
+    /// The same store asking for `keys` keys per listing request (1000, S3's maximum, by
+    /// default), for servers with a lower limit.
+    #[must_use]
+    pub fn with_listing_page(mut self, keys: usize) -> S3BlobStore {
+        self.listing_page = keys.max(1);
+        self
+    }
+
+    /// Asks the server for one key of the bucket, so that a wrong endpoint, bucket or key pair
+    /// shows at once.
+    ///
+    /// # Errors
+    /// [`Error::ObjectStore`] when the server cannot be reached or refuses the request.
+    pub async fn check(&self) -> Result<()> {
+        self.op.check().await.map_err(remote("check", ""))
+    }
+
+    /// The object path of a key, relative to the prefix.
+    fn path_of(key: &str) -> Result<String> {
+        Ok(key_segments(key)?.join("/"))
+    }
+
+    async fn upload(&self, path: &str, staged: &Path) -> Result<()> {
+        let io = |source| Error::Io {
+            path: staged.to_owned(),
+            source,
+        };
+        let file = tokio::fs::File::open(staged).await.map_err(io)?;
+
+        // Parts are cut from the file as it is read, so a picture of any size costs one part
+        // of memory. The server refuses to complete the upload when the key appeared
+        // meanwhile (`If-None-Match: *`), and a failed upload is aborted so that its parts do
+        // not linger in the bucket.
+        let mut writer = self
+            .op
+            .writer_with(path)
+            .chunk(Self::PART_SIZE_BYTES)
+            .if_not_exists(true)
+            .content_type(content_type(path))
+            .await
+            .map_err(remote("put", path))?;
+        let mut chunks = ReaderStream::with_capacity(file, READ_CHUNK_BYTES);
+        let written = async {
+            while let Some(chunk) = chunks.next().await {
+                writer
+                    .write(chunk.map_err(io)?)
+                    .await
+                    .map_err(remote("put", path))?;
+            }
+            writer.close().await.map_err(remote("put", path))
+        }
+        .await;
+        match written {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let _ = writer.abort().await;
+                match err {
+                    Error::ObjectStore { ref source, .. }
+                        if source.kind() == ErrorKind::ConditionNotMatch =>
+                    {
+                        Err(Error::AlreadyExists(path.to_owned()))
+                    }
+                    other => Err(other),
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3BlobStore {
+    #[instrument(level = "debug", skip_all, fields(blob.key = key))]
+    async fn put_file(&self, key: &str, staged: &Path) -> Result<()> {
+        let path = Self::path_of(key)?;
+
+        // The conditional write below is what keeps a blob from being replaced. A server
+        // that ignores `If-None-Match` would replace it silently, so the key is looked up
+        // first too: on such servers only two writers racing for one fresh key could both
+        // succeed, and keys embed new picture ids, which no two uploads share.
+        if self.stat(&path).await?.is_some() {
+            return Err(Error::AlreadyExists(key.to_owned()));
+        }
+        match self.upload(&path, staged).await {
+            Ok(()) => {}
+            Err(Error::AlreadyExists(_)) => return Err(Error::AlreadyExists(key.to_owned())),
+            Err(err) => return Err(err),
+        }
+
+        // Stored durably: the staged copy is no longer needed.
+        tokio::fs::remove_file(staged)
+            .await
+            .map_err(|source| Error::Io {
+                path: staged.to_owned(),
+                source,
+            })
+    }
+
+    #[instrument(level = "debug", skip_all, fields(blob.key = key))]
+    async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<()> {
+        let path = Self::path_of(key)?;
+        // One PUT: the object appears whole or not at all, as a rename does in a folder.
+        self.op
+            .write_with(&path, bytes)
+            .content_type(content_type(&path))
+            .await
+            .map_err(remote("put", &path))?;
+        Ok(())
+    }
+
+    #[instrument(level = "debug", skip_all, fields(blob.key = key))]
+    async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<Option<BlobBody>> {
+        let path = Self::path_of(key)?;
+        let Some(stat) = self.stat_object(&path).await? else {
+            return Ok(None);
+        };
+        let meta = BlobMeta {
+            size_bytes: stat.content_length(),
+            modified: to_utc(stat.last_modified()),
+        };
+
+        let size = meta.size_bytes;
+        let range = match range {
+            Some(r) => r.start.min(size)..r.end.min(size),
+            None => 0..size,
+        };
+        if range.is_empty() {
+            let stream = futures::stream::empty().boxed();
+            return Ok(Some(BlobBody {
+                meta,
+                range,
+                stream,
+            }));
+        }
+
+        // The bytes must be those of the object just looked at: if it was replaced since,
+        // the server refuses (`If-Match`) rather than mix two versions' size and bytes.
+        let mut reader = self.op.reader_with(&path).content_length_hint(size);
+        if let Some(etag) = stat.etag() {
+            reader = reader.if_match(etag);
+        }
+        let reader = reader.await.map_err(remote("get", &path))?;
+        let stream = reader
+            .into_bytes_stream(range.clone())
+            .await
+            .map_err(remote("get", &path))?;
+        Ok(Some(BlobBody {
+            meta,
+            range,
+            stream: stream.boxed(),
+        }))
+    }
+
+    #[instrument(level = "debug", skip_all, fields(blob.key = key))]
+    async fn get_bytes(&self, key: &str) -> Result<Option<Bytes>> {
+        let path = Self::path_of(key)?;
+        match self.op.read(&path).await {
+            Ok(buffer) => Ok(Some(buffer.to_bytes())),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(remote("get", &path)(err)),
+        }
+    }
+
+    #[instrument(level = "debug", skip_all, fields(blob.key = key))]
+    async fn stat(&self, key: &str) -> Result<Option<BlobMeta>> {
+        let path = Self::path_of(key)?;
+        Ok(self.stat_object(&path).await?.map(|stat| BlobMeta {
+            size_bytes: stat.content_length(),
+            modified: to_utc(stat.last_modified()),
+        }))
+    }
+
+    #[instrument(level = "debug", skip_all, fields(blob.key = key))]
+    async fn delete(&self, key: &str) -> Result<()> {
+        let path = Self::path_of(key)?;
+        // S3 answers a deletion of a missing object with success, as the trait asks.
+        self.op.delete(&path).await.map_err(remote("delete", &path))
+    }
+
+    #[instrument(level = "debug", skip_all, fields(blob.prefix = prefix))]
+    async fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        let folder = format!("{}/", Self::path_of(prefix)?);
+
+        // Listing pages feed batched deletions (up to 1000 keys a request) as they come, so a
+        // large prefix is never held in memory whole.
+        let lister = self
+            .op
+            .lister_with(&folder)
+            .recursive(true)
+            .limit(self.listing_page)
+            .await
+            .map_err(remote("list", &folder))?;
+        let keys = lister.map_ok(|entry| entry.path().to_owned());
+        self.op
+            .delete_try_stream(keys)
+            .await
+            .map_err(remote("delete", &folder))
+    }
+
+    #[instrument(level = "debug", skip_all, fields(blob.key = key))]
+    async fn presign_read(&self, key: &str, expires: Duration) -> Result<Option<String>> {
+        let path = Self::path_of(key)?;
+        let request = self
+            .op
+            .presign_read(&path, expires)
+            .await
+            .map_err(remote("presign", &path))?;
+        Ok(Some(request.uri().to_string()))
+    }
+}
+
+impl S3BlobStore {
+    async fn stat_object(&self, path: &str) -> Result<Option<opendal::Metadata>> {
+        match self.op.stat(path).await {
+            Ok(stat) => Ok(Some(stat)),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(remote("stat", path)(err)),
+        }
+    }
+}
