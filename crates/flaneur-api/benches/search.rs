@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use flaneur_api::{AppState, InstanceInfo, WebSettings};
+use flaneur_api::{AppState, InstanceInfo, PictureReads, WebSettings};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -182,6 +182,7 @@ async fn main() {
                 dir: std::env::temp_dir().join("flaneur-bench-no-web"),
                 basemap_style: None,
             }),
+            picture_reads: PictureReads::Proxy,
         },
     };
     println!("catalog: {built}");

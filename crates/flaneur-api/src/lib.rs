@@ -112,6 +112,23 @@ pub struct AppState {
     pub trust_forwarded_headers: bool,
     /// Where the web front-end's build is, and its settings.
     pub web: Arc<WebSettings>,
+    /// How picture files reach clients.
+    pub picture_reads: PictureReads,
+}
+
+/// How the picture file routes (`hd.jpg`, `sd.jpg`, `thumb.jpg`, tiles) answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PictureReads {
+    /// The API streams every file, with Range and ETag.
+    #[default]
+    Proxy,
+    /// Files of pictures anyone may see are answered with a `302` to an address of the blob
+    /// store valid for `url_ttl`, so their bytes never pass through the API; files of
+    /// restricted pictures, `HEAD` requests and stores without such addresses are streamed.
+    Redirect {
+        /// How long each address stays valid.
+        url_ttl: std::time::Duration,
+    },
 }
 
 /// Response headers browser code may read across origins: where a created upload set lives,

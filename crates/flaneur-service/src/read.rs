@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::time::Duration;
 
 use flaneur_model::{
     AccountId, Picture, PictureId, PictureStatus, Projection, SemanticTag, Sequence, SequenceId,
@@ -453,6 +454,38 @@ impl Services {
         asset: Asset,
         range: Option<Range<u64>>,
     ) -> Result<BlobBody> {
+        let (_, key) = self.picture_file_key(id, asset).await?;
+        self.blobs
+            .get(&key, range)
+            .await?
+            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
+    }
+
+    /// A time-limited address of one file of a picture, where clients fetch it from the
+    /// storage itself. `None` when the blob store has no such addresses (a local folder) or
+    /// the picture is not for everyone: anyone holding the address can read the file until
+    /// it expires, whoever asked for it, so restricted pictures are always streamed.
+    ///
+    /// # Errors
+    /// As [`Services::picture_file`].
+    pub async fn picture_file_url(
+        &self,
+        id: PictureId,
+        asset: Asset,
+        expires: Duration,
+    ) -> Result<Option<String>> {
+        // Reads go through `visible_picture`, which admits only what anonymous readers see,
+        // sequence included; the picture's own visibility is checked again here so that an
+        // address never leaks a restricted picture, whoever may read it through the API.
+        let (picture, key) = self.picture_file_key(id, asset).await?;
+        if picture.base.visibility != Visibility::Anyone {
+            return Ok(None);
+        }
+        Ok(self.blobs.presign_read(&key, expires).await?)
+    }
+
+    /// One file of a visible, ready picture: the picture and the file's blob key.
+    async fn picture_file_key(&self, id: PictureId, asset: Asset) -> Result<(Picture, String)> {
         let picture = self.visible_picture(id).await?;
         match picture.status {
             PictureStatus::Ready => {}
@@ -482,9 +515,6 @@ impl Services {
                 blob_keys::tile(id, col, row)
             }
         };
-        self.blobs
-            .get(&key, range)
-            .await?
-            .ok_or_else(|| Error::ItemNotFound(id.to_string()))
+        Ok((picture, key))
     }
 }

@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use flaneur_api::{AppState, WebSettings};
+use flaneur_api::{AppState, PictureReads, WebSettings};
 use flaneur_service::Services;
 use flaneur_service::tile::MapState;
-use flaneur_store::{Catalog, FsBlobStore, SqliteCatalog};
+use flaneur_store::{BlobLocation, Catalog, ProcessEnv, SqliteCatalog};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -28,6 +28,25 @@ pub struct ServeArgs {
     /// Folder holding the catalog (SQLite) and the pictures.
     #[arg(long, env = "FLANEUR_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+    /// Where the pictures are: a folder path, `file:///folder`, or
+    /// `s3://[ACCESS_KEY:SECRET@]bucket[/prefix]?endpoint_url=<urlencoded>&region=<region>`
+    /// (credentials otherwise from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, or their
+    /// `_FILE` variants) [default: the folder `pictures` of the data folder].
+    #[arg(long, env = "FS_URL", hide_env_values = true)]
+    fs_url: Option<String>,
+    /// How picture files reach clients: `proxy` streams them through the API; `redirect`
+    /// sends clients to a time-limited address of the S3 picture store for pictures anyone
+    /// may see.
+    #[arg(long, env = "FLANEUR_PICTURE_READS", default_value = "proxy")]
+    picture_reads: PictureReadMode,
+    /// How long an address given by `--picture-reads redirect` stays valid, in seconds.
+    #[arg(
+        long,
+        env = "FLANEUR_PICTURE_URL_TTL_SECS",
+        default_value_t = 3600,
+        value_parser = clap::value_parser!(u64).range(2..=604_800)
+    )]
+    picture_url_ttl_secs: u64,
     /// Number of picture workers inside this process (0: none; jobs wait for another process).
     #[arg(long, env = "FLANEUR_WORKERS")]
     workers: Option<usize>,
@@ -51,6 +70,12 @@ pub struct ServeArgs {
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "FLANEUR_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PictureReadMode {
+    Proxy,
+    Redirect,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -115,10 +140,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let catalog = SqliteCatalog::open(&catalog_path)
         .await
         .with_context(|| format!("cannot open catalog {}", catalog_path.display()))?;
-    let pictures_dir = data_dir.join("pictures");
-    let blobs = FsBlobStore::open(&pictures_dir)
+    let pictures = match &args.fs_url {
+        Some(url) => BlobLocation::parse(url, &ProcessEnv).context("--fs-url (FS_URL)")?,
+        None => BlobLocation::Folder(data_dir.join("pictures")),
+    };
+    let pictures_shown = pictures.describe();
+    let blobs = flaneur_store::open_location(&pictures)
         .await
-        .with_context(|| format!("cannot open picture folder {}", pictures_dir.display()))?;
+        .with_context(|| format!("cannot open the picture store {pictures_shown}"))?;
+    let picture_reads =
+        picture_reads(args.picture_reads, args.picture_url_ttl_secs, &*blobs).await?;
 
     // Uploads cut short by a crash left partial files here; none of them was acknowledged.
     let staging_dir = data_dir.join("staging");
@@ -139,7 +170,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let mut services = Services::new(Arc::new(catalog.clone()), Arc::new(blobs), staging_dir);
+    let mut services = Services::new(Arc::new(catalog.clone()), blobs, staging_dir);
     let tile_cache_bytes = args.tile_cache_mb.saturating_mul(1 << 20);
     services.map = Arc::new(MapState::new(tile_cache_bytes));
 
@@ -169,7 +200,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     info!(
         listen = %local,
         catalog = %catalog_path.display(),
-        pictures = %pictures_dir.display(),
+        pictures = %pictures_shown,
+        picture_reads = ?args.picture_reads,
         workers,
         tile_cache_mb = args.tile_cache_mb,
         "flaneur is serving; API at http://{local}/api"
@@ -186,6 +218,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         info: Arc::new(info),
         trust_forwarded_headers: args.trust_forwarded_headers,
         web: Arc::new(web),
+        picture_reads,
     };
     let app =
         axum::ServiceExt::<axum::extract::Request>::into_make_service(flaneur_api::app(state));
@@ -206,6 +239,31 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     drop(lock);
     info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The read mode of the picture routes. Redirects need a store with addresses of its own:
+/// asking for them over a folder is a mistake worth stopping for.
+async fn picture_reads(
+    mode: PictureReadMode,
+    url_ttl_secs: u64,
+    blobs: &dyn flaneur_store::BlobStore,
+) -> anyhow::Result<PictureReads> {
+    if mode == PictureReadMode::Proxy {
+        return Ok(PictureReads::Proxy);
+    }
+    let url_ttl = std::time::Duration::from_secs(url_ttl_secs);
+    // Signing is local: this sends nothing.
+    let probe = blobs
+        .presign_read("permanent/probe.jpg", url_ttl)
+        .await
+        .context("cannot sign picture addresses")?;
+    if probe.is_none() {
+        anyhow::bail!(
+            "--picture-reads redirect needs an S3 picture store (--fs-url s3://…): a folder's \
+             files can only be streamed by the API"
+        );
+    }
+    Ok(PictureReads::Redirect { url_ttl })
 }
 
 async fn shutdown_signal() {

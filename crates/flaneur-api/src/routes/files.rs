@@ -1,5 +1,6 @@
 //! Picture files: `hd.jpg`, `sd.jpg`, `thumb.jpg` and 360° tiles, streamed from the blob
-//! store with ETag, Range and cache headers.
+//! store with ETag, Range and cache headers, or, in [`PictureReads::Redirect`] mode, sent to
+//! a time-limited address of the store for pictures anyone may see.
 
 use std::ops::Range;
 
@@ -7,15 +8,15 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED, RANGE,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED, LOCATION, RANGE,
 };
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flaneur_model::PictureId;
 use flaneur_service::read::Asset;
 
 use crate::params;
-use crate::{ApiError, ApiResult, AppState};
+use crate::{ApiError, ApiResult, AppState, PictureReads};
 
 /// Files of published pictures rarely change; a day of caching spares the instance.
 const CACHE: &str = "public, max-age=86400";
@@ -28,6 +29,7 @@ fn not_found() -> ApiError {
 pub async fn picture(
     State(state): State<AppState>,
     Path((id, file)): Path<(String, String)>,
+    method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let id = params::picture_id(&id)?;
@@ -37,13 +39,14 @@ pub async fn picture(
         "thumb.jpg" => Asset::Thumb,
         _ => return Err(not_found()),
     };
-    serve(&state, id, asset, &headers).await
+    serve(&state, id, asset, &method, &headers).await
 }
 
 /// `GET /api/collections/{id}/thumb.jpg`: the thumbnail of the sequence's first picture.
 pub async fn collection_thumb(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let id = params::sequence_id(&id)?;
@@ -54,13 +57,14 @@ pub async fn collection_thumb(
             "This sequence has no published picture yet, so no thumbnail",
         ));
     };
-    serve(&state, picture.base.id, Asset::Thumb, &headers).await
+    serve(&state, picture.base.id, Asset::Thumb, &method, &headers).await
 }
 
 /// `GET /api/pictures/{id}/tiled/{col}_{row}.jpg`.
 pub async fn tile(
     State(state): State<AppState>,
     Path((id, tile)): Path<(String, String)>,
+    method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let id = params::picture_id(&id)?;
@@ -69,15 +73,25 @@ pub async fn tile(
         .and_then(|t| t.split_once('_'))
         .and_then(|(c, r)| Some((c.parse::<u32>().ok()?, r.parse::<u32>().ok()?)))
         .ok_or_else(not_found)?;
-    serve(&state, id, Asset::Tile { col, row }, &headers).await
+    serve(&state, id, Asset::Tile { col, row }, &method, &headers).await
 }
 
 async fn serve(
     state: &AppState,
     id: PictureId,
     asset: Asset,
+    method: &Method,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
+    // A presigned address is signed for GET only, so HEAD is always answered here.
+    if let PictureReads::Redirect { url_ttl } = state.picture_reads
+        && method == Method::GET
+        && let Some(url) = state.services.picture_file_url(id, asset, url_ttl).await?
+        && let Some(response) = redirect(&url, url_ttl)
+    {
+        return Ok(response);
+    }
+
     let range_header = headers.get(RANGE).and_then(|v| v.to_str().ok());
     let wanted = range_header.map(parse_range);
 
@@ -163,6 +177,17 @@ async fn serve(
         Body::from_stream(part.stream),
     )
         .into_response())
+}
+
+/// A `302` to a presigned address. Caches may keep it for half the address's life, so that a
+/// kept redirect always leads to an address still valid. `None` for an address that cannot
+/// be a header (never one a store builds): the file is then streamed.
+fn redirect(url: &str, url_ttl: std::time::Duration) -> Option<Response> {
+    let location = HeaderValue::from_str(url).ok()?;
+    let cache =
+        HeaderValue::from_str(&format!("public, max-age={}", url_ttl.as_secs() / 2)).ok()?;
+    let headers = [(LOCATION, location), (CACHE_CONTROL, cache)];
+    Some((StatusCode::FOUND, headers).into_response())
 }
 
 /// Whether the client's cached copy is current: `If-None-Match` (weak comparison) decides

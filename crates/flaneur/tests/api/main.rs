@@ -14,6 +14,7 @@ mod pystac_client;
 mod queryables;
 mod read;
 mod restart;
+mod s3_pictures;
 mod search;
 mod server;
 mod shapes;

@@ -50,6 +50,12 @@ impl Server {
         Self::launch(data_dir, &[])
     }
 
+    /// Starts a server on `data_dir`, which the caller keeps alive, with extra environment
+    /// variables.
+    pub fn start_in_with_env(data_dir: &Path, envs: &[(&str, &str)]) -> Self {
+        Self::launch(data_dir, envs)
+    }
+
     fn launch(data_dir: &Path, envs: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flaneur"))
             .arg("serve")
