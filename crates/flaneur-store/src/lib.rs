@@ -1,7 +1,8 @@
 //! The two storage seams of Flâneur and their implementations.
 //!
 //! - [`Catalog`]: metadata (accounts, upload sets, files, pictures, sequences), search and the
-//!   durable job queue. [`SqliteCatalog`] is the embedded implementation.
+//!   durable job queue. [`SqliteCatalog`] is the embedded implementation; [`PgCatalog`] keeps
+//!   it in PostgreSQL with PostGIS, shared by several processes.
 //! - [`BlobStore`]: picture files and their derivatives, by key. [`FsBlobStore`] keeps them in a
 //!   local folder, [`S3BlobStore`] in an S3-compatible bucket; [`open_blob_store`] opens the
 //!   one a URL names.
@@ -15,6 +16,7 @@ mod catalog;
 mod error;
 pub mod filter;
 mod listing;
+mod postgres;
 mod search;
 mod sqlite;
 pub mod track;
@@ -35,6 +37,7 @@ pub use listing::{
     PagePosition, SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery, SequenceSort,
     SequenceSortField, total_order,
 };
+pub use postgres::{PgCatalog, PgCatalogOptions};
 pub use search::{
     PICTURE_QUERYABLES, PageStart, PictureOrder, PlaceQuery, Position, SEMANTICS, SortField,
     SortKey, SortValue, TagProperty, bearing_deg, checked_picture_filter,

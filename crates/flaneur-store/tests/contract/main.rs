@@ -1,8 +1,10 @@
 //! Contract tests of the storage seams, run against every implementation: each behaviour is
 //! written once against the traits, then instantiated per backend.
 
+mod backend;
 mod blob;
 mod catalog;
 mod fixture;
 mod nearby;
+mod postgres;
 mod search;

@@ -1,0 +1,104 @@
+//! The catalogs every contract runs against: a fresh SQLite file, and a fresh PostgreSQL
+//! database made from the server's template.
+//!
+//! PostgreSQL tests read the server's address from `FLANEUR_TEST_DATABASE_URL` (printed by
+//! `scripts/services.sh start`). Each test makes its own database and drops it after, so
+//! tests run in parallel. Without the variable they say they were skipped and pass, unless
+//! `FLANEUR_REQUIRE_SERVICES=1`, where they fail.
+
+use flaneur_store::{PgCatalog, PgCatalogOptions};
+use sqlx::{Connection, PgConnection};
+
+/// A database of its own for one test, dropped by [`PgDatabase::drop`].
+pub struct PgDatabase {
+    /// The server's maintenance database, where databases are made and dropped.
+    admin_url: String,
+    name: String,
+    /// The address of this database.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Makes a database from the `flaneur_template` template (PostGIS installed, nothing
+    /// else), or `None` when no server is configured and none is required.
+    #[expect(
+        clippy::print_stderr,
+        reason = "a skipped test says so in the test output"
+    )]
+    pub async fn create() -> Option<PgDatabase> {
+        let admin_url = match std::env::var("FLANEUR_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                assert!(
+                    std::env::var("FLANEUR_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                    "FLANEUR_TEST_DATABASE_URL is not set: start the test servers with \
+                     `scripts/services.sh start` and export the variables it prints"
+                );
+                eprintln!("skipped: FLANEUR_TEST_DATABASE_URL is not set (no PostgreSQL)");
+                return None;
+            }
+        };
+        let name = format!("flaneur_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to the test server");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE flaneur_template"
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+        admin.close().await.expect("disconnect");
+        let url = match admin_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("FLANEUR_TEST_DATABASE_URL has no database: {admin_url}"),
+        };
+        Some(PgDatabase {
+            admin_url,
+            name,
+            url,
+        })
+    }
+
+    /// Drops the database, closing the connections still open on it.
+    pub async fn drop(self) {
+        let mut admin = PgConnection::connect(&self.admin_url)
+            .await
+            .expect("connect to the test server");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("drop the test database");
+        admin.close().await.expect("disconnect");
+    }
+
+    /// Runs `test` with the address of a fresh database (skipping it as
+    /// [`PgDatabase::create`] says), and drops the database after, whether the test passed or
+    /// panicked.
+    pub async fn run<F, Fut>(test: F)
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let Some(db) = PgDatabase::create().await else {
+            return;
+        };
+        let outcome =
+            futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(test(db.url.clone())))
+                .await;
+        db.drop().await;
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+/// A catalog on the PostgreSQL database at `url`, with the default options.
+pub async fn pg_catalog(url: &str) -> PgCatalog {
+    PgCatalog::connect(url, PgCatalogOptions::default())
+        .await
+        .expect("connect the catalog")
+}
