@@ -6,13 +6,37 @@
 //! an advisory lock, the job queue hands each job to one worker at a time with
 //! `FOR UPDATE SKIP LOCKED` and a lease, and a stale worker can no longer act on a job it lost.
 
+mod codec;
+mod filter;
+mod job;
+mod listing;
+mod map;
+mod picture;
+mod search;
+mod semantics;
+mod sequence;
+mod sequence_line;
+mod upload;
+
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use flaneur_model::{
+    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureId,
+    PictureStatus, SemanticTag, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
+};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use tracing::info;
 
-use crate::{Error, Result};
+use crate::catalog::{
+    AccountSummary, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture,
+    MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
+};
+use crate::listing::SequenceQuery;
+use crate::{Catalog, Error, Result};
 
 /// How long a request waits for a free connection of the pool before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -24,11 +48,18 @@ const MIGRATION_LOCK: i64 = 0x666c_616e_6575_7201;
 
 /// `(version, name, SQL)` of every migration, oldest first. Never edit one that shipped: add
 /// a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "catalog",
-    include_str!("../migrations/postgres/0001_catalog.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "catalog",
+        include_str!("../migrations/postgres/0001_catalog.sql"),
+    ),
+    (
+        2,
+        "map",
+        include_str!("../migrations/postgres/0002_map.sql"),
+    ),
+];
 
 /// How a [`PgCatalog`] connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +80,8 @@ impl Default for PgCatalogOptions {
 #[derive(Debug, Clone)]
 pub struct PgCatalog {
     pool: PgPool,
+    default_account: (AccountId, String),
+    lines: Arc<sequence_line::LineRedraws>,
 }
 
 impl PgCatalog {
@@ -69,7 +102,16 @@ impl PgCatalog {
             .connect_with(connect)
             .await
             .map_err(Error::db("open catalog"))?;
-        Ok(PgCatalog { pool })
+        let default_account = upload::ensure_default_account(&pool).await?;
+        // Lines marked stale by an upgrade or by writes just before a stop are redrawn in the
+        // background rather than by the first map read.
+        let lines = Arc::new(sequence_line::LineRedraws::default());
+        lines.start(&pool);
+        Ok(PgCatalog {
+            pool,
+            default_account,
+            lines,
+        })
     }
 
     /// Closes the pool, waiting for running statements.
@@ -141,4 +183,204 @@ async fn migrate_locked(conn: &mut PgConnection) -> Result<usize> {
         .await
         .map_err(Error::db("release migration lock"))?;
     Ok(applied)
+}
+
+#[async_trait]
+impl Catalog for PgCatalog {
+    async fn default_account(&self) -> Result<(AccountId, String)> {
+        Ok(self.default_account.clone())
+    }
+
+    async fn account_name(&self, id: AccountId) -> Result<Option<String>> {
+        upload::account_name(&self.pool, id).await
+    }
+
+    async fn accounts(&self, limit: usize) -> Result<Vec<(AccountId, String)>> {
+        upload::accounts(&self.pool, limit).await
+    }
+
+    async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {
+        upload::create_upload_set(&self.pool, spec).await
+    }
+
+    async fn upload_set(&self, id: UploadSetId) -> Result<Option<UploadSet>> {
+        upload::upload_set(&self.pool, id).await
+    }
+
+    async fn upload_set_files(&self, id: UploadSetId) -> Result<Vec<UploadFile>> {
+        upload::upload_set_files(&self.pool, id).await
+    }
+
+    async fn upload_set_items_status(&self, id: UploadSetId) -> Result<ItemsStatus> {
+        upload::upload_set_items_status(&self.pool, id).await
+    }
+
+    async fn upload_set_sequences(&self, id: UploadSetId) -> Result<Vec<SequenceSummary>> {
+        sequence::upload_set_sequences(&self.pool, id).await
+    }
+
+    async fn complete_upload_set(&self, id: UploadSetId) -> Result<Option<UploadSet>> {
+        upload::complete_upload_set(&self.pool, id).await
+    }
+
+    async fn delete_upload_set(&self, id: UploadSetId) -> Result<bool> {
+        upload::delete_upload_set(&self.pool, id).await
+    }
+
+    async fn pictures_by_md5(&self, md5: &str) -> Result<Vec<(PictureId, Option<UploadSetId>)>> {
+        picture::pictures_by_md5(&self.pool, md5).await
+    }
+
+    async fn record_rejection(&self, file: UploadFile) -> Result<()> {
+        upload::record_rejection(&self.pool, file).await
+    }
+
+    async fn insert_picture(&self, picture: NewPicture, file: UploadFile) -> Result<InsertOutcome> {
+        upload::insert_picture(&self.pool, picture, file).await
+    }
+
+    async fn picture(&self, id: PictureId) -> Result<Option<Picture>> {
+        picture::picture(&self.pool, id).await
+    }
+
+    async fn upload_set_pictures(&self, id: UploadSetId) -> Result<Vec<Picture>> {
+        picture::upload_set_pictures(&self.pool, id).await
+    }
+
+    async fn set_picture_status(
+        &self,
+        id: PictureId,
+        status: PictureStatus,
+        error: Option<&str>,
+    ) -> Result<()> {
+        picture::set_picture_status(&self.pool, id, status, error).await
+    }
+
+    async fn transition_picture(
+        &self,
+        id: PictureId,
+        from: &[PictureStatus],
+        to: PictureStatus,
+        error: Option<&str>,
+    ) -> Result<bool> {
+        picture::transition_picture(&self.pool, id, from, to, error).await
+    }
+
+    async fn remove_picture(&self, id: PictureId) -> Result<()> {
+        picture::remove_picture(&self.pool, id).await
+    }
+
+    async fn apply_dispatch(&self, id: UploadSetId, plan: DispatchPlan) -> Result<Vec<SequenceId>> {
+        sequence::apply_dispatch(&self.pool, id, plan).await
+    }
+
+    async fn sequence(&self, id: SequenceId) -> Result<Option<Sequence>> {
+        sequence::sequence(&self.pool, id).await
+    }
+
+    async fn list_sequences(&self, query: &SequenceQuery) -> Result<Page<Sequence>> {
+        listing::list_sequences(&self.pool, query).await
+    }
+
+    async fn account_summary(&self, id: AccountId) -> Result<AccountSummary> {
+        listing::account_summary(&self.pool, id).await
+    }
+
+    async fn sequence_pictures(&self, id: SequenceId, query: RankQuery) -> Result<Vec<Picture>> {
+        picture::sequence_pictures(&self.pool, id, query).await
+    }
+
+    async fn sequence_rank_bounds(&self, id: SequenceId) -> Result<Option<(i64, i64)>> {
+        picture::sequence_rank_bounds(&self.pool, id).await
+    }
+
+    async fn sequence_items_status(&self, id: SequenceId) -> Result<ItemsStatus> {
+        sequence::sequence_items_status(&self.pool, id).await
+    }
+
+    async fn sequence_neighbours(
+        &self,
+        id: SequenceId,
+        rank: i64,
+    ) -> Result<(Option<Picture>, Option<Picture>)> {
+        picture::sequence_neighbours(&self.pool, id, rank).await
+    }
+
+    async fn nearby_pictures(&self, query: &NearbyQuery) -> Result<Vec<Picture>> {
+        search::nearby_pictures(&self.pool, query).await
+    }
+
+    async fn search_pictures(&self, query: &PictureQuery) -> Result<Page<Picture>> {
+        search::search_pictures(&self.pool, query).await
+    }
+
+    async fn sequence_semantics(
+        &self,
+        ids: &[SequenceId],
+    ) -> Result<HashMap<SequenceId, Vec<SemanticTag>>> {
+        semantics::sequence_semantics(&self.pool, ids).await
+    }
+
+    async fn picture_semantics(
+        &self,
+        ids: &[PictureId],
+    ) -> Result<HashMap<PictureId, Vec<SemanticTag>>> {
+        semantics::picture_semantics(&self.pool, ids).await
+    }
+
+    async fn extent(&self) -> Result<Extent> {
+        search::extent(&self.pool).await
+    }
+
+    async fn map_sequences(&self, query: &MapQuery) -> Result<Vec<MapSequence>> {
+        map::map_sequences(&self.pool, &self.lines, query).await
+    }
+
+    async fn map_pictures(&self, query: &MapQuery) -> Result<Vec<MapPicture>> {
+        map::map_pictures(&self.pool, query).await
+    }
+
+    async fn picture_grid(&self) -> Result<Vec<GridCell>> {
+        map::picture_grid(&self.pool, &self.lines).await
+    }
+
+    async fn data_version(&self) -> Result<DataVersion> {
+        map::data_version(&self.pool).await
+    }
+
+    async fn enqueue_job(&self, kind: JobKind, target: &str) -> Result<()> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(Error::db("enqueue job"))?;
+        job::enqueue(&mut conn, kind, target).await
+    }
+
+    async fn claim_job(&self, lease: Duration) -> Result<Option<Job>> {
+        job::claim(&self.pool, lease).await
+    }
+
+    async fn renew_job(&self, claimed: &Job, lease: Duration) -> Result<()> {
+        job::renew(&self.pool, claimed, lease).await
+    }
+
+    /// Frees only the jobs whose lease already ran out: other processes sharing the database
+    /// may be running the others. A job held by a crashed process is taken up when its lease
+    /// runs out, by whichever worker claims next.
+    async fn release_all_jobs(&self) -> Result<u64> {
+        job::release_expired(&self.pool).await
+    }
+
+    async fn finish_job(&self, claimed: &Job) -> Result<()> {
+        job::finish(&self.pool, claimed).await
+    }
+
+    async fn retry_job(&self, claimed: &Job, error: &str, delay: Duration) -> Result<()> {
+        job::retry(&self.pool, claimed, error, delay).await
+    }
+
+    async fn pending_jobs(&self) -> Result<i64> {
+        job::pending(&self.pool).await
+    }
 }

@@ -102,3 +102,40 @@ pub async fn pg_catalog(url: &str) -> PgCatalog {
         .await
         .expect("connect the catalog")
 }
+
+/// Instantiates contracts of the calling module, each an `async fn(&dyn Catalog)`, once per
+/// backend: `sqlite::<name>` on a fresh SQLite file, `postgres::<name>` on a fresh PostgreSQL
+/// database.
+macro_rules! catalog_contracts {
+    ($($name:ident => $contract:ident;)*) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let dir = tempfile::tempdir().expect("temp dir");
+                    let catalog =
+                        flaneur_store::SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
+                            .await
+                            .expect("open");
+                    super::$contract(&catalog).await;
+                    catalog.close().await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    crate::backend::PgDatabase::run(|url| async move {
+                        let catalog = crate::backend::pg_catalog(&url).await;
+                        super::$contract(&catalog).await;
+                        catalog.close().await;
+                    })
+                    .await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use catalog_contracts;

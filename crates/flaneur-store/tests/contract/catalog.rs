@@ -12,6 +12,8 @@ use flaneur_store::{
     PlannedPicture, PlannedSequence, SequenceQuery, SequenceSort, SqliteCatalog,
 };
 
+use crate::backend::{PgDatabase, catalog_contracts, pg_catalog};
+
 fn spec(catalog_account: flaneur_model::AccountId, estimated: Option<i64>) -> NewUploadSet {
     NewUploadSet {
         estimated_nb_files: estimated,
@@ -385,13 +387,59 @@ async fn contract(catalog: &dyn Catalog) {
     assert!(catalog.pending_jobs().await.expect("pending") >= 3);
 }
 
-#[tokio::test]
-async fn sqlite_catalog_keeps_the_catalog_contract() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
+/// Leases: a job whose lease ran out is taken over, and its former holder can then neither
+/// renew, finish nor re-arm it; a job queued again while held runs again once finished.
+async fn lease_contract(catalog: &dyn Catalog) {
+    let claim = |lease| async move { catalog.claim_job(lease).await.expect("claim") };
+    catalog
+        .enqueue_job(JobKind::Prepare, "a")
         .await
-        .expect("open");
-    contract(&catalog).await;
+        .expect("enqueue");
+    let first = claim(Duration::ZERO).await.expect("a job");
+    assert_eq!(first.attempt, 1);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let second = claim(Duration::ZERO).await.expect("the lapsed job");
+    assert_eq!((second.id, second.attempt), (first.id, 2));
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    // The first holder renewing does not keep the job from the next claim.
+    catalog
+        .renew_job(&first, Duration::from_secs(3600))
+        .await
+        .expect("stale renew");
+    let third = claim(Duration::from_secs(60)).await.expect("taken over");
+    assert_eq!((third.id, third.attempt), (first.id, 3));
+
+    // Former holders finishing or re-arming leave it to the current one.
+    catalog.finish_job(&first).await.expect("stale finish");
+    catalog.finish_job(&second).await.expect("stale finish");
+    catalog
+        .retry_job(&second, "late", Duration::ZERO)
+        .await
+        .expect("stale retry");
+    assert_eq!(catalog.pending_jobs().await.expect("pending"), 1);
+    assert!(claim(Duration::from_secs(60)).await.is_none(), "still held");
+
+    // Queued again while held: finishing re-arms it instead of removing it.
+    catalog
+        .renew_job(&third, Duration::from_secs(3600))
+        .await
+        .expect("renew");
+    catalog
+        .enqueue_job(JobKind::Prepare, "a")
+        .await
+        .expect("enqueue again");
+    assert!(claim(Duration::from_secs(60)).await.is_none(), "still held");
+    catalog.finish_job(&third).await.expect("finish");
+    let again = claim(Duration::from_secs(60)).await.expect("re-armed");
+    assert_eq!((again.id, again.attempt), (first.id, 1));
+    catalog.finish_job(&again).await.expect("finish");
+    assert_eq!(catalog.pending_jobs().await.expect("pending"), 0);
+}
+
+catalog_contracts! {
+    keeps_the_catalog_contract => contract;
+    hands_a_job_to_one_holder_at_a_time => lease_contract;
 }
 
 #[tokio::test]
@@ -412,4 +460,26 @@ async fn sqlite_catalog_survives_reopening() {
         reopened.default_account().await.expect("account").0,
         account
     );
+}
+
+#[tokio::test]
+async fn postgres_catalog_survives_reconnecting() {
+    PgDatabase::run(|url| async move {
+        let catalog = pg_catalog(&url).await;
+        let (account, _) = catalog.default_account().await.expect("account");
+        let set = catalog
+            .create_upload_set(spec(account, None))
+            .await
+            .expect("create")
+            .id;
+        catalog.close().await;
+        let reopened = pg_catalog(&url).await;
+        assert!(reopened.upload_set(set).await.expect("read").is_some());
+        assert_eq!(
+            reopened.default_account().await.expect("account").0,
+            account
+        );
+        reopened.close().await;
+    })
+    .await;
 }

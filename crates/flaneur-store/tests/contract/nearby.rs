@@ -5,8 +5,9 @@ use chrono::{TimeZone, Utc};
 use flaneur_model::{
     AccountId, NewPicture, NewUploadSet, PictureId, PictureStatus, SequenceId, Visibility,
 };
-use flaneur_store::{Catalog, NearbyQuery, SqliteCatalog};
+use flaneur_store::{Catalog, NearbyQuery};
 
+use crate::backend::catalog_contracts;
 use crate::fixture::{self, LAT, LON};
 
 /// A picture to publish: metres east and north of (`LON`, `LAT`), heading, visibility and
@@ -139,11 +140,6 @@ async fn nearby_contract(catalog: &dyn Catalog) {
     assert_eq!((prev.map(|p| p.base.id), next), (Some(e_ids[0]), None));
 }
 
-#[tokio::test]
-async fn sqlite_catalog_keeps_the_nearby_contract() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
-        .await
-        .expect("open");
-    nearby_contract(&catalog).await;
+catalog_contracts! {
+    keeps_the_nearby_contract => nearby_contract;
 }

@@ -10,9 +10,10 @@ use flaneur_model::{
 };
 use flaneur_store::{
     Catalog, CompareOp, Filter, Literal, PageStart, PictureOrder, PictureQuery, PlaceQuery,
-    SortField, SortKey, SqliteCatalog, checked_picture_filter,
+    SortField, SortKey, checked_picture_filter,
 };
 
+use crate::backend::catalog_contracts;
 use crate::fixture::{self, LAT, LON, METRES_PER_DEG};
 
 /// Publishes one sequence of pictures facing `heading_deg`, `spacing_m` apart going west from
@@ -328,20 +329,7 @@ async fn place_contract(catalog: &dyn Catalog) {
     assert_eq!(ids_of(&forward), nearest_first[20..]);
 }
 
-#[tokio::test]
-async fn sqlite_catalog_finds_places_nearest_first_across_the_antimeridian() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
-        .await
-        .expect("open");
-    place_contract(&catalog).await;
-}
-
-#[tokio::test]
-async fn sqlite_catalog_keeps_the_search_contract() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
-        .await
-        .expect("open");
-    search_contract(&catalog).await;
+catalog_contracts! {
+    finds_places_nearest_first_across_the_antimeridian => place_contract;
+    keeps_the_search_contract => search_contract;
 }
