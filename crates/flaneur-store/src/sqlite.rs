@@ -17,8 +17,6 @@ mod search;
 mod semantics;
 mod sequence;
 mod sequence_line;
-#[cfg(test)]
-mod updated;
 mod upload;
 
 use std::collections::HashMap;

@@ -139,3 +139,143 @@ macro_rules! catalog_contracts {
     };
 }
 pub(crate) use catalog_contracts;
+
+/// Direct access to a catalog's database, for contracts about writes that no catalog method
+/// makes yet: the rules the schema keeps must hold for any write path, present or future.
+pub enum Sql {
+    /// The SQLite file, on a connection of its own.
+    Sqlite(sqlx::SqlitePool),
+    /// The PostgreSQL database.
+    Postgres(sqlx::PgPool),
+}
+
+impl Sql {
+    /// A connection to the SQLite file at `path`, set up as the catalog sets up its own.
+    pub async fn sqlite(path: &std::path::Path) -> Sql {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .foreign_keys(true)
+            .pragma("recursive_triggers", "ON")
+            .busy_timeout(std::time::Duration::from_secs(30));
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .expect("open the catalog file");
+        Sql::Sqlite(pool)
+    }
+
+    /// A pool on the PostgreSQL database at `url`.
+    pub async fn postgres(url: &str) -> Sql {
+        Sql::Postgres(sqlx::PgPool::connect(url).await.expect("connect"))
+    }
+
+    /// Runs the statement written for this backend, with `ids` bound in order (`?1`, `?2`…
+    /// in SQLite, `$1`, `$2`… in PostgreSQL, where they are uuids).
+    pub async fn run(&self, sqlite: &str, postgres: &str, ids: &[uuid::Uuid]) {
+        match self {
+            Sql::Sqlite(pool) => {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sqlite));
+                for id in ids {
+                    query = query.bind(id.to_string());
+                }
+                query.execute(pool).await.map(drop)
+            }
+            Sql::Postgres(pool) => {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(postgres));
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.execute(pool).await.map(drop)
+            }
+        }
+        .unwrap_or_else(|e| panic!("{sqlite} / {postgres}: {e}"));
+    }
+
+    /// `updated_at` of a row of `pictures` or `sequences`, in microseconds since the epoch.
+    pub async fn stamp(&self, table: &str, id: uuid::Uuid) -> i64 {
+        let sql = format!("SELECT updated_at FROM {table} WHERE id = ");
+        match self {
+            Sql::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{sql}?")))
+                .bind(id.to_string())
+                .fetch_one(pool)
+                .await
+                .expect("stamp"),
+            Sql::Postgres(pool) => {
+                let at: chrono::DateTime<chrono::Utc> =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{sql}$1")))
+                        .bind(id)
+                        .fetch_one(pool)
+                        .await
+                        .expect("stamp");
+                at.timestamp_micros()
+            }
+        }
+    }
+
+    /// The number of rows a `SELECT count(*) …` counts, with `ids` bound as in [`Sql::run`].
+    pub async fn count(&self, sqlite: &str, postgres: &str, ids: &[uuid::Uuid]) -> i64 {
+        match self {
+            Sql::Sqlite(pool) => {
+                let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sqlite));
+                for id in ids {
+                    query = query.bind(id.to_string());
+                }
+                query.fetch_one(pool).await
+            }
+            Sql::Postgres(pool) => {
+                let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(postgres));
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.fetch_one(pool).await
+            }
+        }
+        .unwrap_or_else(|e| panic!("{sqlite} / {postgres}: {e}"))
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Sql::Sqlite(pool) => pool.close().await,
+            Sql::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Like [`catalog_contracts`], for contracts `async fn(&dyn Catalog, &Sql)` that also write to
+/// the catalog's database directly.
+macro_rules! sql_contracts {
+    ($($name:ident => $contract:ident;)*) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let dir = tempfile::tempdir().expect("temp dir");
+                    let path = dir.path().join("catalog.sqlite");
+                    let catalog = flaneur_store::SqliteCatalog::open(&path).await.expect("open");
+                    let sql = crate::backend::Sql::sqlite(&path).await;
+                    super::$contract(&catalog, &sql).await;
+                    sql.close().await;
+                    catalog.close().await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    crate::backend::PgDatabase::run(|url| async move {
+                        let catalog = crate::backend::pg_catalog(&url).await;
+                        let sql = crate::backend::Sql::postgres(&url).await;
+                        super::$contract(&catalog, &sql).await;
+                        sql.close().await;
+                        catalog.close().await;
+                    })
+                    .await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use sql_contracts;

@@ -8,3 +8,4 @@ mod fixture;
 mod nearby;
 mod postgres;
 mod search;
+mod updated;
