@@ -12,7 +12,7 @@ use flaneur_store::{
     Catalog, DataVersion, DispatchPlan, MapQuery, PlannedPicture, PlannedSequence, RankQuery,
 };
 
-use crate::backend::catalog_contracts;
+use crate::backend::{Sql, sql_contracts};
 use crate::fixture;
 
 /// A small deterministic generator (xorshift), so a failure replays identically.
@@ -30,6 +30,9 @@ impl Dice {
         (!items.is_empty()).then(|| items[self.below(items.len())].clone())
     }
 }
+
+/// Visibilities as stored, the most open one twice as likely.
+const VISIBILITIES: [&str; 4] = ["anyone", "anyone", "owner-only", "logged-only"];
 
 const WORLD: MapQuery = MapQuery {
     bbox: [-180.0, -85.0, 180.0, 85.0],
@@ -272,9 +275,11 @@ async fn shown(catalog: &dyn Catalog) -> Shown {
     }
 }
 
-/// Random writes through the catalog; after each one, the map reads as a recount from scratch
-/// says, and the data version moved if the map shows something else.
-async fn map_follows_every_write(catalog: &dyn Catalog) {
+/// Random writes through the catalog, and in SQL the writes no catalog method makes yet
+/// (hiding or moving a picture, hiding or unpublishing a sequence); after each one, the map
+/// reads as a recount from scratch says, and the data version moved if the map shows
+/// something else.
+async fn map_follows_every_write(catalog: &dyn Catalog, sql: &Sql) {
     let (account, _) = catalog.default_account().await.expect("account");
     let mut dice = Dice(0x5eed_cafe);
     let mut sets: Vec<UploadSetId> = Vec::new();
@@ -293,7 +298,7 @@ async fn map_follows_every_write(catalog: &dyn Catalog) {
     );
     let mut ever_shown = (0, 0, 0);
     for step in 0..120 {
-        let op = dice.below(8);
+        let op = dice.below(11);
         match op {
             0 | 1 => {
                 let spec = NewUploadSet {
@@ -334,10 +339,62 @@ async fn map_follows_every_write(catalog: &dyn Catalog) {
                     pictures.retain(|q| *q != p);
                 }
             }
-            _ => {
+            7 => {
                 if let Some(set) = dice.pick(&live_sets).filter(|_| dice.below(3) == 0) {
                     catalog.delete_upload_set(set).await.expect("delete set");
                     live_sets.retain(|s| *s != set);
+                }
+            }
+            8 => {
+                if let Some(p) = dice.pick(&pictures) {
+                    let visibility = VISIBILITIES[dice.below(VISIBILITIES.len())];
+                    sql.run(
+                        &format!("UPDATE pictures SET visibility = '{visibility}' WHERE id = ?1"),
+                        &format!("UPDATE pictures SET visibility = '{visibility}' WHERE id = $1"),
+                        &[p.0],
+                    )
+                    .await;
+                }
+            }
+            9 => {
+                // Its column and its document alike, to numbers written in decimal so that
+                // both read back the same.
+                if let Some(p) = dice.pick(&pictures) {
+                    let (lon, lat) = (
+                        format!("2.{:02}", dice.below(21)),
+                        format!("48.{:04}", dice.below(11) * 125),
+                    );
+                    sql.run(
+                        &format!(
+                            "UPDATE pictures SET lon = {lon}, lat = {lat}, \
+                             doc = json_set(doc, '$.lon', {lon}, '$.lat', {lat}) WHERE id = ?1"
+                        ),
+                        &format!(
+                            "UPDATE pictures SET lon = {lon}, lat = {lat}, \
+                             doc = jsonb_set(jsonb_set(doc, '{{lon}}', '{lon}'), \
+                                             '{{lat}}', '{lat}') WHERE id = $1"
+                        ),
+                        &[p.0],
+                    )
+                    .await;
+                }
+            }
+            _ => {
+                let mut sequences = Vec::new();
+                for set in &live_sets {
+                    let live = catalog.upload_set_sequences(*set).await.expect("sequences");
+                    sequences.extend(live.into_iter().map(|s| s.sequence.id));
+                }
+                if let Some(s) = dice.pick(&sequences) {
+                    let status =
+                        ["ready", "ready", "waiting-for-process", "deleted"][dice.below(4)];
+                    let visibility = VISIBILITIES[dice.below(VISIBILITIES.len())];
+                    let change = format!(
+                        "UPDATE sequences SET status = '{status}', visibility = '{visibility}' \
+                         WHERE id ="
+                    );
+                    sql.run(&format!("{change} ?1"), &format!("{change} $1"), &[s.0])
+                        .await;
                 }
             }
         }
@@ -385,7 +442,7 @@ async fn publish_three(catalog: &dyn Catalog, account: AccountId) -> (SequenceId
 
 /// The version stays while pictures are received and prepared (they show nowhere yet), moves
 /// when they are published and when a published one changes, and tells two catalogs apart.
-async fn version_moves_with_what_the_map_shows(catalog: &dyn Catalog) {
+async fn version_moves_with_what_the_map_shows(catalog: &dyn Catalog, _: &Sql) {
     let (account, _) = catalog.default_account().await.expect("account");
     let start = catalog.data_version().await.expect("version");
     let set = catalog
@@ -462,7 +519,7 @@ async fn version_moves_with_what_the_map_shows(catalog: &dyn Catalog) {
 }
 
 /// Map reads limited to a bbox and to one account.
-async fn map_reads_keep_to_their_bbox_and_account(catalog: &dyn Catalog) {
+async fn map_reads_keep_to_their_bbox_and_account(catalog: &dyn Catalog, _: &Sql) {
     let (account, _) = catalog.default_account().await.expect("account");
     let (sequence, ids) = publish_three(catalog, account).await;
     let [lon, lat] = {
@@ -542,7 +599,39 @@ async fn map_reads_keep_to_their_bbox_and_account(catalog: &dyn Catalog) {
     assert_eq!(bbox[2], fixture::offset(10.0, 0.0).0);
 }
 
-catalog_contracts! {
+/// A row this release cannot read (written by another release, or by hand) leaves its
+/// sequence off the map, not every sequence drawn after it.
+async fn an_unreadable_sequence_leaves_the_others_drawn(catalog: &dyn Catalog, sql: &Sql) {
+    let (account, _) = catalog.default_account().await.expect("account");
+    let (first, first_pictures) = publish_three(catalog, account).await;
+    let (second, _) = publish_three(catalog, account).await;
+    for picture in first_pictures {
+        let corrupt = "UPDATE pictures SET projection = 'cubemap' WHERE id =";
+        sql.run(
+            &format!("{corrupt} ?1"),
+            &format!("{corrupt} $1"),
+            &[picture.0],
+        )
+        .await;
+    }
+    let drawn = catalog.map_sequences(&WORLD).await.expect("map read");
+    assert_eq!(
+        drawn.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![second],
+        "{first} is left off"
+    );
+    let stale = sql
+        .count(
+            "SELECT count(*) FROM map_sequences_stale",
+            "SELECT count(*) FROM map_sequences_stale",
+            &[],
+        )
+        .await;
+    assert_eq!(stale, 0, "every line is redrawn or given up");
+}
+
+sql_contracts! {
+    an_unreadable_sequence_leaves_the_others_drawn => an_unreadable_sequence_leaves_the_others_drawn;
     map_follows_every_write => map_follows_every_write;
     data_version_moves_with_what_the_map_shows => version_moves_with_what_the_map_shows;
     map_reads_keep_to_their_bbox_and_account => map_reads_keep_to_their_bbox_and_account;
