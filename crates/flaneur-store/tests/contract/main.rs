@@ -10,3 +10,4 @@ mod nearby;
 mod postgres;
 mod search;
 mod updated;
+mod upload;
