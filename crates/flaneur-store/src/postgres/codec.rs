@@ -1,11 +1,18 @@
 //! Conversions between catalog rows and domain types.
 
+use chrono::{DateTime, SubsecRound, Utc};
 use flaneur_model::{NewPicture, Picture, Sequence};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{Postgres, Row};
 
 use crate::{Error, Result};
+
+/// An instant as stored: PostgreSQL keeps microseconds and would round the rest, where the
+/// SQLite catalog cuts it off; cutting it here keeps both catalogs storing the same instants.
+pub(super) fn stored(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
 
 /// Reads a column, or says which one could not be read.
 pub(super) fn get<'r, T>(row: &'r PgRow, table: &'static str, col: &str) -> Result<T>

@@ -11,7 +11,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::codec::sequence_from_row;
+use super::codec::{sequence_from_row, stored};
 use super::job;
 use super::upload::lock_upload_set;
 use crate::catalog::{DispatchPlan, SequenceSummary};
@@ -84,7 +84,7 @@ pub(super) async fn apply_dispatch(
     upload_set: UploadSetId,
     plan: DispatchPlan,
 ) -> Result<Vec<SequenceId>> {
-    let now = Utc::now();
+    let now = stored(Utc::now());
     let mut tx = pool.begin().await.map_err(Error::db("apply dispatch"))?;
 
     // 0. The set is locked first: pictures received or another dispatch of the same set wait

@@ -15,7 +15,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::codec::{get, json_col};
+use super::codec::{get, json_col, stored};
 use super::job;
 use crate::catalog::InsertOutcome;
 use crate::{Error, Result};
@@ -35,7 +35,7 @@ pub(super) async fn ensure_default_account(pool: &PgPool) -> Result<(AccountId, 
     )
     .bind(Uuid::new_v4())
     .bind(DEFAULT_ACCOUNT_NAME)
-    .bind(Utc::now())
+    .bind(stored(Utc::now()))
     .execute(pool)
     .await
     .map_err(Error::db("create default account"))?;
@@ -94,7 +94,7 @@ pub(super) async fn create_upload_set(pool: &PgPool, spec: NewUploadSet) -> Resu
     .bind(set.id.0)
     .bind(set.spec.account_id.0)
     .bind(&set.spec.title)
-    .bind(set.created_at)
+    .bind(stored(set.created_at))
     .bind(Json(&set.spec))
     .execute(pool)
     .await
@@ -138,11 +138,13 @@ fn file_from_row(row: &PgRow) -> Result<UploadFile> {
 }
 
 pub(super) async fn upload_set_files(pool: &PgPool, id: UploadSetId) -> Result<Vec<UploadFile>> {
-    let rows = sqlx::query("SELECT * FROM files WHERE upload_set_id = $1 ORDER BY inserted_at")
-        .bind(id.0)
-        .fetch_all(pool)
-        .await
-        .map_err(Error::db("list upload set files"))?;
+    // Files received at the same instant come by name, as in every catalog.
+    let rows =
+        sqlx::query("SELECT * FROM files WHERE upload_set_id = $1 ORDER BY inserted_at, file_name")
+            .bind(id.0)
+            .fetch_all(pool)
+            .await
+            .map_err(Error::db("list upload set files"))?;
     rows.iter().map(file_from_row).collect()
 }
 
@@ -287,7 +289,7 @@ async fn upsert_file(conn: &mut PgConnection, file: &UploadFile) -> Result<()> {
     .bind(file.size_bytes.and_then(|s| i64::try_from(s).ok()))
     .bind(&file.content_md5)
     .bind(file.picture_id.map(|p| p.0))
-    .bind(file.inserted_at)
+    .bind(stored(file.inserted_at))
     .bind(reason)
     .bind(message)
     .bind(details)
@@ -441,7 +443,7 @@ pub(super) async fn insert_picture(
     }
 
     // 2. The picture row (its point for the space index is derived from it).
-    let now = Utc::now();
+    let now = stored(Utc::now());
     sqlx::query(
         "INSERT INTO pictures (id, upload_set_id, account_id, status, visibility, captured_at,
              lon, lat, heading_deg, projection, content_md5, file_name, created_at, updated_at,
@@ -453,7 +455,7 @@ pub(super) async fn insert_picture(
     .bind(picture.upload_set_id.0)
     .bind(picture.account_id.0)
     .bind(picture.visibility.as_str())
-    .bind(picture.captured_at)
+    .bind(stored(picture.captured_at))
     .bind(picture.lon)
     .bind(picture.lat)
     .bind(picture.heading_deg)

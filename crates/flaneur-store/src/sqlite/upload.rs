@@ -142,11 +142,13 @@ pub(super) async fn upload_set_files(
     pool: &SqlitePool,
     id: UploadSetId,
 ) -> Result<Vec<UploadFile>> {
-    let rows = sqlx::query("SELECT * FROM files WHERE upload_set_id = ? ORDER BY inserted_at")
-        .bind(id.to_string())
-        .fetch_all(pool)
-        .await
-        .map_err(Error::db("list upload set files"))?;
+    // Files received at the same instant come by name, as in every catalog.
+    let rows =
+        sqlx::query("SELECT * FROM files WHERE upload_set_id = ? ORDER BY inserted_at, file_name")
+            .bind(id.to_string())
+            .fetch_all(pool)
+            .await
+            .map_err(Error::db("list upload set files"))?;
     rows.iter().map(file_from_row).collect()
 }
 
