@@ -474,9 +474,11 @@ pub trait Catalog: Send + Sync + 'static {
     /// claimed again cannot finish or re-arm it under the new holder.
     async fn renew_job(&self, job: &Job, lease: Duration) -> Result<()>;
 
-    /// Frees every claimed job. Only for a catalog no other process uses: at startup, the
-    /// jobs held by the previous run of a crashed process are taken up at once instead of
-    /// when their leases run out.
+    /// Frees claimed jobs at startup, so that the jobs held by the previous run of a crashed
+    /// process are taken up at once instead of when their leases run out. A catalog no other
+    /// process uses ([`crate::SqliteCatalog`]) frees every claimed job; one that several
+    /// processes share ([`crate::PgCatalog`]) frees only those whose lease already ran out,
+    /// since the others may be running elsewhere. Returns how many were freed.
     async fn release_all_jobs(&self) -> Result<u64>;
 
     /// Removes a job that succeeded or failed for good.
