@@ -5,6 +5,7 @@ mod backend;
 mod blob;
 mod catalog;
 mod fixture;
+mod listing;
 mod map;
 mod nearby;
 mod postgres;
