@@ -10,5 +10,6 @@ mod map;
 mod nearby;
 mod postgres;
 mod search;
+mod search_filters;
 mod updated;
 mod upload;
