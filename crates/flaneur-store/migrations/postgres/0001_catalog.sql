@@ -239,13 +239,12 @@ $$;
 CREATE TRIGGER sequences_updated_at BEFORE UPDATE ON sequences
 FOR EACH ROW EXECUTE FUNCTION sequences_updated_at();
 
--- Moves `updated_at` of one sequence, and of one picture and its neighbours by rank in that
--- sequence (the ranks as they are after the write).
+-- Moves `updated_at` of one picture and its neighbours by rank in a sequence (the ranks as
+-- they are after the write), then of the sequence: pictures are locked before sequences on
+-- every write path, so that concurrent writers never wait for each other in a circle.
 CREATE FUNCTION touch_rank(sequence uuid, picture uuid, at_rank bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE sequences SET updated_at = greatest(clock_timestamp(), updated_at)
-    WHERE id = sequence;
     UPDATE pictures SET updated_at = greatest(clock_timestamp(), updated_at)
     WHERE id = picture
        OR id IN (SELECT picture_id FROM sequence_pictures
@@ -254,6 +253,8 @@ BEGIN
                                  WHERE sequence_id = sequence AND rank < at_rank),
                                 (SELECT min(rank) FROM sequence_pictures
                                  WHERE sequence_id = sequence AND rank > at_rank)));
+    UPDATE sequences SET updated_at = greatest(clock_timestamp(), updated_at)
+    WHERE id = sequence;
 END;
 $$;
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::codec::{sequence_from_row, stored};
 use super::job;
-use super::upload::lock_upload_set;
+use super::upload::{lock_upload_set, lock_upload_set_pictures};
 use crate::catalog::{DispatchPlan, SequenceSummary};
 use crate::{Error, Result};
 
@@ -88,8 +88,10 @@ pub(super) async fn apply_dispatch(
     let mut tx = pool.begin().await.map_err(Error::db("apply dispatch"))?;
 
     // 0. The set is locked first: pictures received or another dispatch of the same set wait
-    //    for this one, as they would behind SQLite's single writer.
+    //    for this one, as they would behind SQLite's single writer. Then its pictures, before
+    //    any sequence (see `lock_upload_set_pictures`).
     lock_upload_set(&mut tx, upload_set).await?;
+    lock_upload_set_pictures(&mut tx, upload_set).await?;
 
     // 1. What an earlier dispatch made: sequence of each picture.
     let previous: Vec<(Uuid, Uuid)> = sqlx::query_as(

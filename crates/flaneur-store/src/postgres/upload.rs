@@ -178,6 +178,24 @@ pub(super) async fn lock_upload_set(conn: &mut PgConnection, id: UploadSetId) ->
     Ok(row.is_some())
 }
 
+/// Locks the rows of an upload set's pictures until the end of the transaction, in one order.
+///
+/// Writes lock pictures before sequences: a picture's change moves its sequences'
+/// `updated_at` (a trigger), so a worker changing a picture holds it, then its sequence. A
+/// write to the set's sequences and pictures takes every picture first, or it could hold a
+/// sequence that such a worker waits for while waiting for that worker's picture.
+pub(super) async fn lock_upload_set_pictures(
+    conn: &mut PgConnection,
+    id: UploadSetId,
+) -> Result<()> {
+    sqlx::query("SELECT id FROM pictures WHERE upload_set_id = $1 ORDER BY id FOR UPDATE")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("lock upload set pictures"))?;
+    Ok(())
+}
+
 pub(super) async fn complete_upload_set(
     pool: &PgPool,
     id: UploadSetId,
@@ -209,6 +227,7 @@ pub(super) async fn delete_upload_set(pool: &PgPool, id: UploadSetId) -> Result<
     if !lock_upload_set(&mut tx, id).await? {
         return Ok(false);
     }
+    lock_upload_set_pictures(&mut tx, id).await?;
 
     // 1. Sequences become tombstones, so harvesters learn they are gone.
     sqlx::query(

@@ -4,10 +4,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flaneur_model::JobKind;
-use flaneur_store::{Catalog, PgCatalog};
+use chrono::{TimeZone, Utc};
+use flaneur_model::{JobKind, NewUploadSet, PictureStatus};
+use flaneur_store::{Catalog, DispatchPlan, PgCatalog, PlannedPicture, PlannedSequence};
 
 use crate::backend::{PgDatabase, pg_catalog};
+use crate::fixture;
 
 /// Processes starting at once on an empty database: one migrates, the others wait for it and
 /// find the schema ready, and none fails on a half-made schema.
@@ -125,6 +127,87 @@ async fn releasing_jobs_at_startup_leaves_current_leases() {
         );
         running.close().await;
         starting.close().await;
+    })
+    .await;
+}
+
+/// A dispatch made again while workers change the states of its pictures: the writes lock
+/// pictures before sequences in every path, so none of them fails on a deadlock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dispatch_and_workers_never_deadlock() {
+    PgDatabase::run(|url| async move {
+        let catalog = Arc::new(pg_catalog(&url).await);
+        let (account, _) = catalog.default_account().await.expect("account");
+        let set = catalog
+            .create_upload_set(NewUploadSet::titled("busy", account))
+            .await
+            .expect("create")
+            .id;
+        let at = Utc
+            .timestamp_opt(1_600_000_000, 0)
+            .single()
+            .expect("instant");
+        let mut pictures = Vec::new();
+        for n in 0..8 {
+            let picture = fixture::picture(set, account, n, at, fixture::offset(n as f64, 0.0));
+            pictures.push((picture.id, picture.heading_deg));
+            let file = flaneur_model::UploadFile {
+                upload_set_id: set,
+                file_name: picture.file_name.clone(),
+                size_bytes: Some(1),
+                content_md5: Some(picture.content_md5.clone()),
+                picture_id: Some(picture.id),
+                inserted_at: at,
+                rejection: None,
+            };
+            catalog.insert_picture(picture, file).await.expect("insert");
+        }
+        let plan = |round: usize| DispatchPlan {
+            sequences: vec![PlannedSequence {
+                title: "busy".to_owned(),
+                sorted_by: "+gpsdate".to_owned(),
+                pictures: pictures
+                    .iter()
+                    .map(|&(id, _)| PlannedPicture {
+                        id,
+                        heading_deg: Some((round % 4) as f64 * 90.0),
+                        heading_computed: true,
+                    })
+                    .collect(),
+                length_km: 0.0,
+                gps_accuracy_m: None,
+            }],
+            duplicates: Vec::new(),
+        };
+        catalog
+            .apply_dispatch(set, plan(0))
+            .await
+            .expect("dispatch");
+        for round in 1..30 {
+            let dispatch = {
+                let catalog = Arc::clone(&catalog);
+                let plan = plan(round);
+                tokio::spawn(async move { catalog.apply_dispatch(set, plan).await })
+            };
+            let workers: Vec<_> = pictures
+                .iter()
+                .rev()
+                .map(|&(id, _)| {
+                    let catalog = Arc::clone(&catalog);
+                    let status = if round % 2 == 0 {
+                        PictureStatus::Ready
+                    } else {
+                        PictureStatus::Preparing
+                    };
+                    tokio::spawn(async move { catalog.set_picture_status(id, status, None).await })
+                })
+                .collect();
+            dispatch.await.expect("task").expect("dispatch");
+            for worker in workers {
+                worker.await.expect("task").expect("status");
+            }
+        }
+        catalog.close().await;
     })
     .await;
 }
