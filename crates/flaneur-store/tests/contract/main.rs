@@ -9,6 +9,7 @@ mod listing;
 mod map;
 mod nearby;
 mod postgres;
+mod postgres_map;
 mod search;
 mod search_filters;
 mod updated;

@@ -16,23 +16,23 @@ use crate::backend::{Sql, sql_contracts};
 use crate::fixture;
 
 /// A small deterministic generator (xorshift), so a failure replays identically.
-struct Dice(u64);
+pub struct Dice(pub u64);
 
 impl Dice {
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         (self.0 % n as u64) as usize
     }
 
-    fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
+    pub fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
         (!items.is_empty()).then(|| items[self.below(items.len())].clone())
     }
 }
 
 /// Visibilities as stored, the most open one twice as likely.
-const VISIBILITIES: [&str; 4] = ["anyone", "anyone", "owner-only", "logged-only"];
+pub const VISIBILITIES: [&str; 4] = ["anyone", "anyone", "owner-only", "logged-only"];
 
 const WORLD: MapQuery = MapQuery {
     bbox: [-180.0, -85.0, 180.0, 85.0],
@@ -42,7 +42,7 @@ const WORLD: MapQuery = MapQuery {
 
 /// A picture over four grid cells, some right on a cell's edge, seen by anyone or not, flat or
 /// 360°, from one of two cameras.
-fn new_picture(
+pub fn new_picture(
     set: UploadSetId,
     account: AccountId,
     n: usize,
@@ -91,7 +91,7 @@ fn new_picture(
 }
 
 /// A dispatch of the set's pictures into one to three sequences at random.
-async fn random_plan(catalog: &dyn Catalog, set: UploadSetId, dice: &mut Dice) -> DispatchPlan {
+pub async fn random_plan(catalog: &dyn Catalog, set: UploadSetId, dice: &mut Dice) -> DispatchPlan {
     let pictures = catalog.upload_set_pictures(set).await.expect("pictures");
     let count = 1 + dice.below(3);
     let mut sequences: Vec<PlannedSequence> = (0..count)
@@ -139,13 +139,13 @@ fn reach(v: Visibility) -> u8 {
 /// `(x, y, pictures, 360° pictures)`, lines `(sequence, parts, simplified parts, camera,
 /// capture date)` and the ids of the pictures of the pictures layer, in map order.
 #[derive(Debug, PartialEq)]
-struct Shown {
-    grid: Vec<(i64, i64, i64, i64)>,
-    lines: Vec<Line>,
-    pictures: Vec<PictureId>,
+pub struct Shown {
+    pub grid: Vec<(i64, i64, i64, i64)>,
+    pub lines: Vec<Line>,
+    pub pictures: Vec<PictureId>,
 }
 
-type Line = (
+pub type Line = (
     SequenceId,
     Vec<Vec<[f64; 2]>>,
     Vec<Vec<[f64; 2]>>,
@@ -154,7 +154,7 @@ type Line = (
 );
 
 /// The map worked out from scratch, from the sequences of `sets` and their pictures.
-async fn recount(catalog: &dyn Catalog, sets: &[UploadSetId]) -> Shown {
+pub async fn recount(catalog: &dyn Catalog, sets: &[UploadSetId]) -> Shown {
     let mut sequences = Vec::new();
     for set in sets {
         for summary in catalog.upload_set_sequences(*set).await.expect("sequences") {
@@ -229,7 +229,7 @@ async fn recount(catalog: &dyn Catalog, sets: &[UploadSetId]) -> Shown {
 }
 
 /// What the map shows, as the catalog's map reads give it.
-async fn shown(catalog: &dyn Catalog) -> Shown {
+pub async fn shown(catalog: &dyn Catalog) -> Shown {
     let grid = catalog
         .picture_grid()
         .await
@@ -421,7 +421,10 @@ async fn map_follows_every_write(catalog: &dyn Catalog, sql: &Sql) {
 }
 
 /// Publishes three pictures as one sequence of their own upload set.
-async fn publish_three(catalog: &dyn Catalog, account: AccountId) -> (SequenceId, Vec<PictureId>) {
+pub async fn publish_three(
+    catalog: &dyn Catalog,
+    account: AccountId,
+) -> (SequenceId, Vec<PictureId>) {
     let set = catalog
         .create_upload_set(NewUploadSet::titled("three", account))
         .await
