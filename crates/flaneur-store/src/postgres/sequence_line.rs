@@ -10,18 +10,19 @@
 //! that two redraws of one sequence never interleave and the last one written is always drawn
 //! from the latest rows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use flaneur_model::{Projection, Visibility, camera_model, h_pixel_density};
-use sqlx::postgres::PgPool;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
+use sqlx::postgres::{PgPool, PgRow};
 use tokio::sync::watch;
 use tracing::{info, warn};
 use uuid::Uuid;
 
+use super::codec::{get, parse_col};
 use super::map::json_number;
 use crate::track::{SIMPLIFY_DEG, encode_lines, simplify, split_at_gaps};
 use crate::{Error, Result};
@@ -160,17 +161,7 @@ pub(crate) async fn redraw_stale_sequences(pool: &PgPool) -> Result<usize> {
                 .map_err(Error::db("redraw sequence lines"))?;
             return Ok(redrawn);
         }
-        for id in &batch {
-            match redraw(&mut tx, *id).await {
-                Ok(()) => {}
-                // A row this release cannot read leaves its sequence off the map (its old line
-                // is gone already), not every line after it.
-                Err(e @ Error::Corrupt { .. }) => {
-                    warn!(sequence = %id, error = %e, "sequence line left undrawn");
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        redraw(&mut tx, &batch).await?;
         // Tiles drawn while these lines were stale go with the version they were drawn at.
         sqlx::query("SELECT data_version_move()")
             .execute(&mut *tx)
@@ -206,6 +197,23 @@ struct LinePoint {
     width: Option<i64>,
 }
 
+impl LinePoint {
+    fn from_row(row: &PgRow) -> Result<LinePoint> {
+        let t = "pictures";
+        Ok(LinePoint {
+            lon: get(row, t, "lon")?,
+            lat: get(row, t, "lat")?,
+            visibility: parse_col(row, t, "visibility")?,
+            captured_at: get(row, t, "captured_at")?,
+            projection: get(row, t, "projection")?,
+            make: get(row, t, "make")?,
+            model: get(row, t, "model")?,
+            field_of_view_deg: json_number(row, t, "field_of_view_deg")?,
+            width: json_number(row, t, "width")?.map(|w| w as i64),
+        })
+    }
+}
+
 /// The index of the grid point nearest to `degrees`, rounded half away from zero.
 pub(super) fn grid_index(degrees: f64) -> i64 {
     let steps = degrees / GRID_STEP_DEG;
@@ -219,75 +227,27 @@ pub(super) fn grid_index(degrees: f64) -> i64 {
     rounded as i64
 }
 
-/// Redraws one sequence's line and grid cells from its ready pictures, or drops them when none
-/// is left (or a row cannot be read: the old ones are dropped first, and nothing is written
-/// after a read failed).
-async fn redraw(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query("DELETE FROM map_sequences WHERE sequence_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::db("drop a sequence line"))?;
-    sqlx::query("DELETE FROM map_grid WHERE sequence_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::db("drop a sequence's grid cells"))?;
-    let sequence: Option<(String, String)> =
-        sqlx::query_as("SELECT status, visibility FROM sequences WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(Error::db("read a sequence's visibility"))?;
-    let Some((status, visibility)) = sequence else {
-        return Ok(());
-    };
-    let visibility: Visibility = visibility
-        .parse()
-        .map_err(|e| Error::corrupt("sequences", e))?;
+/// A sequence's line as stored, and its grid cells.
+struct Drawn {
+    parts: Vec<Vec<[f64; 2]>>,
+    model: Option<String>,
+    projection: Projection,
+    capture_date: Option<String>,
+    h_pixel_density: Option<i64>,
+    /// `(x, y) → (pictures, 360° pictures)`.
+    cells: BTreeMap<(i64, i64), (i64, i64)>,
+}
 
-    let rows = sqlx::query(
-        "SELECT p.lon, p.lat, p.visibility, p.captured_at, p.projection,
-                p.doc #>> '{details,make}' AS make, p.doc #>> '{details,model}' AS model,
-                p.doc #> '{details,field_of_view_deg}' AS field_of_view_deg,
-                p.doc -> 'width' AS width
-         FROM sequence_pictures sp JOIN pictures p ON p.id = sp.picture_id
-         WHERE sp.sequence_id = $1 AND p.status = 'ready'
-         ORDER BY sp.rank",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(Error::db("read a sequence's pictures"))?;
-    let mut drawn = Vec::with_capacity(rows.len());
-    for row in rows {
-        let t = "pictures";
-        let seen: String = row
-            .try_get("visibility")
-            .map_err(|e| Error::corrupt(t, e))?;
-        let point = LinePoint {
-            lon: row.try_get("lon").map_err(|e| Error::corrupt(t, e))?,
-            lat: row.try_get("lat").map_err(|e| Error::corrupt(t, e))?,
-            visibility: seen.parse().map_err(|e| Error::corrupt(t, e))?,
-            captured_at: row
-                .try_get("captured_at")
-                .map_err(|e| Error::corrupt(t, e))?,
-            projection: row
-                .try_get("projection")
-                .map_err(|e| Error::corrupt(t, e))?,
-            make: row.try_get("make").map_err(|e| Error::corrupt(t, e))?,
-            model: row.try_get("model").map_err(|e| Error::corrupt(t, e))?,
-            field_of_view_deg: json_number(&row, t, "field_of_view_deg")?,
-            width: json_number(&row, t, "width")?.map(|w| w as i64),
-        };
-        if reach(point.visibility) >= reach(visibility) {
-            drawn.push(point);
-        }
-    }
+/// Draws a sequence from its ready pictures in rank order: `None` when none of them may be
+/// drawn.
+fn draw(status: &str, visibility: Visibility, pictures: &[LinePoint]) -> Result<Option<Drawn>> {
+    let drawn: Vec<&LinePoint> = pictures
+        .iter()
+        .filter(|p| reach(p.visibility) >= reach(visibility))
+        .collect();
     let Some(first) = drawn.first() else {
-        return Ok(());
+        return Ok(None);
     };
-
     // What the sequence layer shows comes from the first drawn picture, the date from the
     // earliest one.
     let projection: Projection = first
@@ -296,62 +256,204 @@ async fn redraw(conn: &mut PgConnection, id: Uuid) -> Result<()> {
         .map_err(|e| Error::corrupt("pictures", e))?;
     let model = camera_model(first.make.as_deref(), first.model.as_deref());
     let width = first.width.and_then(|w| u32::try_from(w).ok()).unwrap_or(0);
-    let density = h_pixel_density(width, first.field_of_view_deg);
     let earliest = drawn.iter().map(|p| p.captured_at).min();
-    let date = earliest.map(|t| t.format("%Y-%m-%d").to_string());
-
     let points: Vec<[f64; 2]> = drawn.iter().map(|p| [p.lon, p.lat]).collect();
-    let parts = split_at_gaps(&points);
-    let simplified: Vec<Vec<[f64; 2]>> = parts.iter().map(|l| simplify(l, SIMPLIFY_DEG)).collect();
 
-    sqlx::query(
-        "INSERT INTO map_sequences (sequence_id, lines, lines_simplified, geom, model,
-             projection, capture_date, h_pixel_density)
-         VALUES ($1, $2, $3, ST_GeomFromText($4, 4326), $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(encode_lines(&parts))
-    .bind(encode_lines(&simplified))
-    .bind(multi_line_wkt(&parts))
-    .bind(model)
-    .bind(projection.as_str())
-    .bind(date)
-    .bind(density)
-    .execute(&mut *conn)
-    .await
-    .map_err(Error::db("store a sequence line"))?;
-
-    if status != "ready" || visibility != Visibility::Anyone {
-        return Ok(());
-    }
     let mut cells: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
-    for p in drawn.iter().filter(|p| p.visibility == Visibility::Anyone) {
-        let cell = cells
-            .entry((grid_index(p.lon), grid_index(p.lat)))
-            .or_default();
-        cell.0 += 1;
-        cell.1 += i64::from(p.projection == Projection::Equirectangular.as_str());
+    if status == "ready" && visibility == Visibility::Anyone {
+        for p in drawn.iter().filter(|p| p.visibility == Visibility::Anyone) {
+            let cell = cells
+                .entry((grid_index(p.lon), grid_index(p.lat)))
+                .or_default();
+            cell.0 += 1;
+            cell.1 += i64::from(p.projection == Projection::Equirectangular.as_str());
+        }
     }
-    let (mut xs, mut ys, mut counts, mut counts_360) = (vec![], vec![], vec![], vec![]);
-    for ((x, y), (n, n_360)) in cells {
-        xs.push(i32::try_from(x).map_err(|e| Error::corrupt("pictures", e))?);
-        ys.push(i32::try_from(y).map_err(|e| Error::corrupt("pictures", e))?);
-        counts.push(n);
-        counts_360.push(n_360);
-    }
-    sqlx::query(
-        "INSERT INTO map_grid (sequence_id, cell_x, cell_y, nb_pictures, nb_360_pictures)
-         SELECT $1, * FROM unnest($2::integer[], $3::integer[], $4::bigint[], $5::bigint[])",
+    Ok(Some(Drawn {
+        parts: split_at_gaps(&points),
+        model,
+        projection,
+        capture_date: earliest.map(|t| t.format("%Y-%m-%d").to_string()),
+        h_pixel_density: h_pixel_density(width, first.field_of_view_deg),
+        cells,
+    }))
+}
+
+/// Redraws the lines and grid cells of a batch of sequences from their ready pictures, in a
+/// few statements whatever the size of the batch. A sequence with no picture left to draw,
+/// or with a row this release cannot read, is left off the map (its old line is dropped first)
+/// without holding up the others.
+async fn redraw(conn: &mut PgConnection, batch: &[Uuid]) -> Result<()> {
+    sqlx::query("DELETE FROM map_sequences WHERE sequence_id = ANY($1)")
+        .bind(batch)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("drop sequence lines"))?;
+    sqlx::query("DELETE FROM map_grid WHERE sequence_id = ANY($1)")
+        .bind(batch)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("drop grid cells of sequences"))?;
+    let sequences: Vec<(Uuid, String, String)> =
+        sqlx::query_as("SELECT id, status, visibility FROM sequences WHERE id = ANY($1)")
+            .bind(batch)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(Error::db("read the sequences to redraw"))?;
+    let rows = sqlx::query(
+        "SELECT sp.sequence_id, p.lon, p.lat, p.visibility, p.captured_at, p.projection,
+                p.doc #>> '{details,make}' AS make, p.doc #>> '{details,model}' AS model,
+                p.doc #> '{details,field_of_view_deg}' AS field_of_view_deg,
+                p.doc -> 'width' AS width
+         FROM sequence_pictures sp JOIN pictures p ON p.id = sp.picture_id
+         WHERE sp.sequence_id = ANY($1) AND p.status = 'ready'
+         ORDER BY sp.sequence_id, sp.rank",
     )
-    .bind(id)
-    .bind(xs)
-    .bind(ys)
-    .bind(counts)
-    .bind(counts_360)
-    .execute(&mut *conn)
+    .bind(batch)
+    .fetch_all(&mut *conn)
     .await
-    .map_err(Error::db("store a sequence's grid cells"))?;
-    Ok(())
+    .map_err(Error::db("read the pictures of sequences to redraw"))?;
+    let mut pictures: HashMap<Uuid, Result<Vec<LinePoint>>> = HashMap::new();
+    for row in &rows {
+        let sequence: Uuid = get(row, "sequence_pictures", "sequence_id")?;
+        let points = pictures.entry(sequence).or_insert_with(|| Ok(Vec::new()));
+        if let Ok(list) = points {
+            match LinePoint::from_row(row) {
+                Ok(point) => list.push(point),
+                Err(e) => *points = Err(e),
+            }
+        }
+    }
+
+    let mut lines = Lines::default();
+    let mut grid = Cells::default();
+    for (id, status, visibility) in sequences {
+        let drawn = match (pictures.remove(&id), visibility.parse::<Visibility>()) {
+            (None, _) => continue,
+            (Some(Ok(points)), Ok(visibility)) => draw(&status, visibility, &points),
+            (Some(Err(e)), _) => Err(e),
+            (_, Err(e)) => Err(Error::corrupt("sequences", e)),
+        };
+        match drawn {
+            Ok(Some(drawn)) => {
+                grid.add(id, &drawn);
+                lines.add(id, drawn);
+            }
+            Ok(None) => {}
+            // A row this release cannot read leaves its sequence off the map, not every line
+            // after it.
+            Err(e @ Error::Corrupt { .. }) => {
+                warn!(sequence = %id, error = %e, "sequence line left undrawn");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    lines.store(conn).await?;
+    grid.store(conn).await
+}
+
+/// Lines to store, column by column.
+#[derive(Default)]
+struct Lines {
+    ids: Vec<Uuid>,
+    lines: Vec<Vec<u8>>,
+    simplified: Vec<Vec<u8>>,
+    wkt: Vec<String>,
+    models: Vec<Option<String>>,
+    projections: Vec<String>,
+    dates: Vec<Option<String>>,
+    densities: Vec<Option<i64>>,
+}
+
+impl Lines {
+    fn add(&mut self, id: Uuid, drawn: Drawn) {
+        let simplified: Vec<Vec<[f64; 2]>> = drawn
+            .parts
+            .iter()
+            .map(|l| simplify(l, SIMPLIFY_DEG))
+            .collect();
+        self.ids.push(id);
+        self.lines.push(encode_lines(&drawn.parts));
+        self.simplified.push(encode_lines(&simplified));
+        self.wkt.push(multi_line_wkt(&drawn.parts));
+        self.models.push(drawn.model);
+        self.projections.push(drawn.projection.as_str().to_owned());
+        self.dates.push(drawn.capture_date);
+        self.densities.push(drawn.h_pixel_density);
+    }
+
+    async fn store(self, conn: &mut PgConnection) -> Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO map_sequences (sequence_id, lines, lines_simplified, geom, model,
+                 projection, capture_date, h_pixel_density)
+             SELECT id, lines, simplified, ST_GeomFromText(wkt, 4326), model, projection,
+                    capture_date, density
+             FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::text[], $5::text[],
+                         $6::text[], $7::text[], $8::bigint[])
+                  AS l (id, lines, simplified, wkt, model, projection, capture_date, density)",
+        )
+        .bind(self.ids)
+        .bind(self.lines)
+        .bind(self.simplified)
+        .bind(self.wkt)
+        .bind(self.models)
+        .bind(self.projections)
+        .bind(self.dates)
+        .bind(self.densities)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("store sequence lines"))?;
+        Ok(())
+    }
+}
+
+/// Grid cells to store, column by column.
+#[derive(Default)]
+struct Cells {
+    ids: Vec<Uuid>,
+    xs: Vec<i32>,
+    ys: Vec<i32>,
+    counts: Vec<i64>,
+    counts_360: Vec<i64>,
+}
+
+impl Cells {
+    fn add(&mut self, id: Uuid, drawn: &Drawn) {
+        for (&(x, y), &(n, n_360)) in &drawn.cells {
+            // Indices of points on the Earth (at most 1800 in absolute value) always fit.
+            let (Ok(x), Ok(y)) = (i32::try_from(x), i32::try_from(y)) else {
+                continue;
+            };
+            self.ids.push(id);
+            self.xs.push(x);
+            self.ys.push(y);
+            self.counts.push(n);
+            self.counts_360.push(n_360);
+        }
+    }
+
+    async fn store(self, conn: &mut PgConnection) -> Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO map_grid (sequence_id, cell_x, cell_y, nb_pictures, nb_360_pictures)
+             SELECT * FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::bigint[],
+                                  $5::bigint[])",
+        )
+        .bind(self.ids)
+        .bind(self.xs)
+        .bind(self.ys)
+        .bind(self.counts)
+        .bind(self.counts_360)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("store grid cells of sequences"))?;
+        Ok(())
+    }
 }
 
 /// The parts of a line as a WKT multi-line, a part of one point drawn as a segment of no
