@@ -436,26 +436,59 @@ fn push_beyond(
     sql.push(")");
 }
 
-/// `<column of field> <op> <value>`, the value in the type of the column. A position holds
-/// instants as microseconds and ids as text, as the SQLite catalog stores them; a value that
-/// is no instant or id of this catalog still compares as it would there.
+/// `<column of field> <op> <value>` (`op` one of `=`, `<`, `<=`, `>`, `>=`), the value in the
+/// type of the column. A position holds instants as microseconds and ids as text, as the
+/// SQLite catalog stores them; a value that is no instant or id of this catalog (a position
+/// not checked against its order) still compares as it would there.
 fn push_key_compare(
     sql: &mut QueryBuilder<Postgres>,
     field: SortField,
     op: &str,
     value: &SortValue,
 ) {
+    let col = column(field);
     match (field, value) {
-        (SortField::Id, SortValue::Text(id)) => push_id_beyond(sql, column(field), op, id),
+        (SortField::Id, SortValue::Text(id)) => push_id_beyond(sql, col, op, id),
+        // Values of the other kind compare as the SQLite catalog compares them: a number
+        // with an id as its text, a text with an instant as the number it writes, or after
+        // every number when it writes none.
+        (SortField::Id, SortValue::Int(n)) => push_id_beyond(sql, col, op, &n.to_string()),
+        (SortField::Id, SortValue::Float(f)) => push_id_beyond(sql, col, op, &format!("{f:?}")),
+        (_, SortValue::Text(t)) => match t.trim().parse::<i64>() {
+            Ok(n) => push_key_compare(sql, field, op, &SortValue::Int(n)),
+            Err(_) => match t.trim().parse::<f64>() {
+                Ok(f) if f.is_finite() => push_key_compare(sql, field, op, &SortValue::Float(f)),
+                _ => {
+                    sql.push(if op.starts_with('<') { "TRUE" } else { "FALSE" });
+                }
+            },
+        },
         (_, SortValue::Int(micros)) => {
-            sql.push(format!("{} {op} ", column(field)));
+            sql.push(format!("{col} {op} "));
             push_micros(sql, *micros);
         }
-        // Positions are checked against the order before they are used: another kind of value
-        // matches nothing rather than fail the search.
-        _ => {
+        // Instants are whole microseconds: a fraction is rounded towards the instants that
+        // satisfy the comparison, and none equals it.
+        (_, SortValue::Float(f)) if f.is_nan() => {
             sql.push("FALSE");
         }
+        (_, SortValue::Float(f)) if f.fract() == 0.0 => {
+            sql.push(format!("{col} {op} "));
+            push_micros(sql, *f as i64);
+        }
+        (_, SortValue::Float(f)) => match op {
+            ">" | ">=" => {
+                sql.push(format!("{col} >= "));
+                push_micros(sql, f.ceil() as i64);
+            }
+            "<" | "<=" => {
+                sql.push(format!("{col} <= "));
+                push_micros(sql, f.floor() as i64);
+            }
+            _ => {
+                sql.push("FALSE");
+            }
+        },
     }
 }
 

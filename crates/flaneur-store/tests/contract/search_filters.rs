@@ -4,8 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use flaneur_model::{AccountId, NewUploadSet, Picture, PictureId, PictureStatus, SequenceId};
 use flaneur_store::{
-    Area, Catalog, CompareOp, Filter, Literal, PictureOrder, PictureQuery, SortField, SortKey,
-    TimeRange, checked_picture_filter,
+    Area, Catalog, CompareOp, Filter, Literal, PageStart, PictureOrder, PictureQuery, Position,
+    SortField, SortKey, SortValue, TimeRange, checked_picture_filter,
 };
 
 use crate::backend::catalog_contracts;
@@ -308,12 +308,72 @@ async fn search_filters_contract(catalog: &dyn Catalog) {
             let Some(last) = page.rows.last().filter(|_| page.has_next) else {
                 break;
             };
-            query.start = Some(flaneur_store::PageStart {
+            query.start = Some(PageStart {
                 position: query.order.position_of(last, None),
                 backward: false,
             });
         }
         assert_eq!(paged, expected, "{query:?} in pages");
+    }
+
+    // Page positions of another order's shape (which callers refuse before searching) still
+    // compare as instants in microseconds and ids as text do: every number before every text.
+    let micros = |secs: i64| at(secs).timestamp_micros();
+    let by_capture = PictureOrder::by(&[SortKey::asc(SortField::Captured)]);
+    let odd_positions: Vec<(PictureOrder, Vec<SortValue>, Keep)> = vec![
+        (
+            by_capture.clone(),
+            vec![
+                SortValue::Float(micros(10) as f64 + 0.5),
+                SortValue::Text(String::new()),
+            ],
+            Box::new(move |p| east_of(p) > 10),
+        ),
+        (
+            by_capture.clone(),
+            // Tied at 30 s, every id (text) comes after the number 0.
+            vec![SortValue::Int(micros(30)), SortValue::Int(0)],
+            Box::new(move |p| east_of(p) >= 30),
+        ),
+        (
+            by_capture,
+            vec![
+                SortValue::Text("later".to_owned()),
+                SortValue::Text(String::new()),
+            ],
+            Box::new(|_| false),
+        ),
+        // A number compared with an id is its text.
+        (
+            by_id.clone(),
+            vec![SortValue::Int(5)],
+            Box::new(|p| p.base.id.to_string().as_str() > "5"),
+        ),
+        (
+            by_id.clone(),
+            vec![SortValue::Text(some_id.to_uppercase())],
+            {
+                let shouted = some_id.to_uppercase();
+                Box::new(move |p| p.base.id.to_string() > shouted)
+            },
+        ),
+    ];
+    for (order, position, keep) in odd_positions {
+        let query = PictureQuery {
+            order,
+            start: Some(PageStart {
+                position: Position(position.clone()),
+                backward: false,
+            }),
+            ..everything.clone()
+        };
+        let found = catalog.search_pictures(&query).await.expect("search");
+        let mut found: Vec<PictureId> = found.rows.iter().map(|p| p.base.id).collect();
+        found.sort();
+        let mut expected: Vec<PictureId> =
+            all.iter().filter(|p| keep(p)).map(|p| p.base.id).collect();
+        expected.sort();
+        assert_eq!(found, expected, "{position:?}");
     }
 
     let extent = catalog.extent().await.expect("extent");
