@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::codec::stored;
 use crate::filter::{CompareOp, Filter, FilterError, Literal};
 use crate::{Error, Result};
 
@@ -220,13 +221,13 @@ pub(super) fn push_micros(sql: &mut QueryBuilder<Postgres>, micros: i64) {
     };
 }
 
-/// Binds a value in the type its column holds.
+/// Binds a value in the type its column holds; instants cut to the microsecond, as stored.
 fn push_literal(sql: &mut QueryBuilder<Postgres>, value: &Literal) {
     match value {
         Literal::Text(t) => sql.push_bind(t.clone()),
         Literal::Number(n) => sql.push_bind(*n),
         Literal::Boolean(b) => sql.push_bind(*b),
-        Literal::Timestamp(t) => sql.push_bind(*t),
+        Literal::Timestamp(t) => sql.push_bind(stored(*t)),
     };
 }
 

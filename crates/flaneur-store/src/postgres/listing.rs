@@ -6,7 +6,7 @@ use flaneur_model::{AccountId, Sequence};
 use sqlx::postgres::PgPool;
 use sqlx::{Postgres, QueryBuilder};
 
-use super::codec::sequence_from_row;
+use super::codec::{sequence_from_row, stored};
 use super::filter::{Column, push_filter, push_micros};
 use crate::catalog::{AccountSummary, Extent, Page};
 use crate::listing::{
@@ -191,10 +191,11 @@ fn filtered_sequences(query: &SequenceQuery, head: &str) -> Result<QueryBuilder<
             .push_bind(min_lat);
     }
     if let Some(start) = query.datetime.start {
-        sql.push(" AND max_captured_at >= ").push_bind(start);
+        sql.push(" AND max_captured_at >= ")
+            .push_bind(stored(start));
     }
     if let Some(end) = query.datetime.end {
-        sql.push(" AND min_captured_at <= ").push_bind(end);
+        sql.push(" AND min_captured_at <= ").push_bind(stored(end));
     }
     if let Some(filter) = &query.filter {
         sql.push(" AND ");

@@ -13,7 +13,7 @@ use sqlx::postgres::PgPool;
 use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::codec::{PICTURE_COLUMNS, picture_from_row};
+use super::codec::{PICTURE_COLUMNS, picture_from_row, stored};
 use super::filter::{Column, canonical_id, push_filter, push_micros};
 use super::map::push_in_box;
 use crate::catalog::{Extent, NearbyQuery, Page, PictureQuery};
@@ -250,10 +250,10 @@ fn push_select(
         sql.push(")");
     }
     if let Some(start) = query.datetime.start {
-        sql.push(" AND p.captured_at >= ").push_bind(start);
+        sql.push(" AND p.captured_at >= ").push_bind(stored(start));
     }
     if let Some(end) = query.datetime.end {
-        sql.push(" AND p.captured_at <= ").push_bind(end);
+        sql.push(" AND p.captured_at <= ").push_bind(stored(end));
     }
     if !query.ids.is_empty() {
         let ids: Vec<Uuid> = query.ids.iter().map(|id| id.0).collect();

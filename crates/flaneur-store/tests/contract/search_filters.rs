@@ -119,6 +119,17 @@ async fn search_filters_contract(catalog: &dyn Catalog) {
             Box::new(move |p| (10..=40).contains(&east_of(p))),
         ),
         (
+            // Instants are kept to the microsecond: bounds finer than that are cut to it.
+            PictureQuery {
+                datetime: TimeRange {
+                    start: Some(at(10) + chrono::Duration::nanoseconds(500)),
+                    end: Some(at(20) + chrono::Duration::nanoseconds(999)),
+                },
+                ..everything.clone()
+            },
+            Box::new(move |p| (10..=20).contains(&east_of(p))),
+        ),
+        (
             PictureQuery {
                 datetime: TimeRange {
                     start: Some(at(45)),
