@@ -211,3 +211,57 @@ async fn dispatch_and_workers_never_deadlock() {
     })
     .await;
 }
+
+/// An upload set deleted while workers change the states of its pictures: neither fails on a
+/// deadlock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deletion_and_workers_never_deadlock() {
+    PgDatabase::run(|url| async move {
+        let catalog = Arc::new(pg_catalog(&url).await);
+        let (account, _) = catalog.default_account().await.expect("account");
+        let at = Utc
+            .timestamp_opt(1_600_000_000, 0)
+            .single()
+            .expect("instant");
+        for round in 0..15 {
+            let set = catalog
+                .create_upload_set(NewUploadSet::titled("busy", account))
+                .await
+                .expect("create")
+                .id;
+            let pictures = (0..8)
+                .map(|n| {
+                    let place = fixture::offset(n as f64, 0.0);
+                    let picture = fixture::picture(set, account, n, at, place);
+                    (picture, PictureStatus::Preparing)
+                })
+                .collect();
+            let (_, ids) = fixture::publish(catalog.as_ref(), set, "busy", pictures).await;
+            let delete = {
+                let catalog = Arc::clone(&catalog);
+                tokio::spawn(async move { catalog.delete_upload_set(set).await })
+            };
+            let workers: Vec<_> = ids
+                .iter()
+                .rev()
+                .map(|&id| {
+                    let catalog = Arc::clone(&catalog);
+                    tokio::spawn(async move {
+                        catalog
+                            .set_picture_status(id, PictureStatus::Ready, None)
+                            .await
+                    })
+                })
+                .collect();
+            assert!(
+                delete.await.expect("task").expect("delete"),
+                "round {round}"
+            );
+            for worker in workers {
+                worker.await.expect("task").expect("status");
+            }
+        }
+        catalog.close().await;
+    })
+    .await;
+}
