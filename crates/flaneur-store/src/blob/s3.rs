@@ -15,6 +15,7 @@ use futures::{StreamExt, TryStreamExt};
 use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::services::S3;
 use opendal::{ErrorKind, Operator};
+use tokio::sync::oneshot;
 use tokio_util::io::ReaderStream;
 use tracing::instrument;
 
@@ -26,6 +27,9 @@ const READ_CHUNK_BYTES: usize = 1 << 20;
 
 /// Keys asked per listing request: S3's maximum.
 const DEFAULT_LISTING_PAGE: usize = 1000;
+
+/// The user metadata entry holding the token of the write that stored an object.
+const WRITE_TOKEN: &str = "flaneur-write";
 
 /// A request carrying a part or a body chunk may take this long, for slow links.
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
@@ -66,10 +70,13 @@ fn content_type(key: &str) -> &'static str {
     }
 }
 
+/// When an object was last written. S3 always says; a server that does not gets the epoch, a
+/// stable value, so that the validators derived from it do not change from one read to the
+/// next.
 fn to_utc(timestamp: Option<opendal::raw::Timestamp>) -> DateTime<Utc> {
-    timestamp
-        .map(|t| DateTime::<Utc>::from(std::time::SystemTime::from(t)))
-        .unwrap_or_else(Utc::now)
+    timestamp.map_or(DateTime::<Utc>::UNIX_EPOCH, |t| {
+        DateTime::<Utc>::from(std::time::SystemTime::from(t))
+    })
 }
 
 impl S3BlobStore {
@@ -145,7 +152,15 @@ impl S3BlobStore {
         Ok(key_segments(key)?.join("/"))
     }
 
-    async fn upload(&self, path: &str, staged: &Path) -> Result<()> {
+    /// Uploads a staged file under `path`, refusing to replace an object. Runs in a task of
+    /// its own ([`BlobStore::put_file`] spawns it): `caller` closes when the caller stops
+    /// waiting, and the upload is then aborted at the next part rather than left half done.
+    async fn upload(
+        &self,
+        path: &str,
+        staged: &Path,
+        mut caller: oneshot::Receiver<()>,
+    ) -> Result<()> {
         let io = |source| Error::Io {
             path: staged.to_owned(),
             source,
@@ -155,18 +170,30 @@ impl S3BlobStore {
         // Parts are cut from the file as it is read, so a picture of any size costs one part
         // of memory. The server refuses to complete the upload when the key appeared
         // meanwhile (`If-None-Match: *`), and a failed upload is aborted so that its parts do
-        // not linger in the bucket.
+        // not linger in the bucket. The token names this write among all others of the key.
+        let token = uuid::Uuid::new_v4().simple().to_string();
         let mut writer = self
             .op
             .writer_with(path)
             .chunk(Self::PART_SIZE_BYTES)
             .if_not_exists(true)
             .content_type(content_type(path))
+            .user_metadata([(WRITE_TOKEN.to_owned(), token.clone())])
             .await
             .map_err(remote("put", path))?;
         let mut chunks = ReaderStream::with_capacity(file, READ_CHUNK_BYTES);
         let written = async {
-            while let Some(chunk) = chunks.next().await {
+            loop {
+                // Checked before each chunk and before the complete.
+                if matches!(caller.try_recv(), Err(oneshot::error::TryRecvError::Closed)) {
+                    return Err(io(std::io::Error::new(
+                        std::io::ErrorKind::Interrupted,
+                        "the upload was abandoned by its caller",
+                    )));
+                }
+                let Some(chunk) = chunks.next().await else {
+                    break;
+                };
                 writer
                     .write(chunk.map_err(io)?)
                     .await
@@ -175,19 +202,50 @@ impl S3BlobStore {
             writer.close().await.map_err(remote("put", path))
         }
         .await;
-        match written {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let _ = writer.abort().await;
-                match err {
-                    Error::ObjectStore { ref source, .. }
-                        if source.kind() == ErrorKind::ConditionNotMatch =>
-                    {
-                        Err(Error::AlreadyExists(path.to_owned()))
-                    }
-                    other => Err(other),
-                }
+        let Err(err) = written else {
+            return Ok(());
+        };
+
+        // A request whose answer was lost is sent again by the retry layer. When the first
+        // one went through, the second finds the key taken (412, or 409 on AWS while
+        // completes race) or, for a multipart complete, the upload gone (404): the object
+        // carrying this write's token says the write succeeded all the same.
+        let kind = match &err {
+            Error::ObjectStore { source, .. } => Some(source.kind()),
+            _ => None,
+        };
+        let refused = matches!(
+            kind,
+            Some(ErrorKind::ConditionNotMatch | ErrorKind::Conflict | ErrorKind::NotFound)
+        );
+        if refused && self.written_by(path, &token).await {
+            return Ok(());
+        }
+        let _ = writer.abort().await;
+        match kind {
+            Some(ErrorKind::ConditionNotMatch | ErrorKind::Conflict) => {
+                Err(Error::AlreadyExists(path.to_owned()))
             }
+            _ => Err(err),
+        }
+    }
+
+    /// Whether the object at `path` was stored by the write carrying `token`.
+    async fn written_by(&self, path: &str, token: &str) -> bool {
+        match self.stat_object(path).await {
+            Ok(Some(stat)) => stat
+                .user_metadata()
+                .and_then(|meta| meta.get(WRITE_TOKEN))
+                .is_some_and(|stored| stored == token),
+            _ => false,
+        }
+    }
+
+    async fn stat_object(&self, path: &str) -> Result<Option<opendal::Metadata>> {
+        match self.op.stat(path).await {
+            Ok(stat) => Ok(Some(stat)),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(remote("stat", path)(err)),
         }
     }
 }
@@ -205,19 +263,39 @@ impl BlobStore for S3BlobStore {
         if self.stat(&path).await?.is_some() {
             return Err(Error::AlreadyExists(key.to_owned()));
         }
-        match self.upload(&path, staged).await {
-            Ok(()) => {}
-            Err(Error::AlreadyExists(_)) => return Err(Error::AlreadyExists(key.to_owned())),
-            Err(err) => return Err(err),
-        }
 
-        // Stored durably: the staged copy is no longer needed.
-        tokio::fs::remove_file(staged)
-            .await
-            .map_err(|source| Error::Io {
+        // The upload runs in a task of its own, so that it ends in a complete or an abort
+        // even when this future is dropped (a client hanging up mid-upload): a multipart
+        // upload left open would keep its parts, billed and unseen, in the bucket. Dropping
+        // `caller_waits` tells the task to abort at its next part.
+        let (caller_waits, caller) = oneshot::channel();
+        let task = tokio::spawn({
+            let store = self.clone();
+            let staged = staged.to_owned();
+            async move {
+                store.upload(&path, &staged, caller).await?;
+                // Stored durably: the staged copy is no longer needed.
+                tokio::fs::remove_file(&staged)
+                    .await
+                    .map_err(|source| Error::Io {
+                        path: staged.clone(),
+                        source,
+                    })
+            }
+        });
+        let uploaded = match task.await {
+            Ok(uploaded) => uploaded,
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(err) => Err(Error::Io {
                 path: staged.to_owned(),
-                source,
-            })
+                source: std::io::Error::other(err),
+            }),
+        };
+        drop(caller_waits);
+        match uploaded {
+            Err(Error::AlreadyExists(_)) => Err(Error::AlreadyExists(key.to_owned())),
+            other => other,
+        }
     }
 
     #[instrument(level = "debug", skip_all, fields(blob.key = key))]
@@ -330,15 +408,5 @@ impl BlobStore for S3BlobStore {
             .await
             .map_err(remote("presign", &path))?;
         Ok(Some(request.uri().to_string()))
-    }
-}
-
-impl S3BlobStore {
-    async fn stat_object(&self, path: &str) -> Result<Option<opendal::Metadata>> {
-        match self.op.stat(path).await {
-            Ok(stat) => Ok(Some(stat)),
-            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(remote("stat", path)(err)),
-        }
     }
 }

@@ -25,8 +25,8 @@ struct Backend {
 }
 
 /// The S3 server's settings, from the environment.
-struct S3Server {
-    endpoint: String,
+pub(crate) struct S3Server {
+    pub(crate) endpoint: String,
     bucket: String,
     region: String,
     access_key: String,
@@ -35,7 +35,7 @@ struct S3Server {
 
 impl S3Server {
     /// The test server, or `None` when none is configured and none is required.
-    fn from_env() -> Option<S3Server> {
+    pub(crate) fn from_env() -> Option<S3Server> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let Some(endpoint) = var("FLANEUR_TEST_S3_ENDPOINT") else {
             assert!(
@@ -57,7 +57,7 @@ impl S3Server {
     }
 
     /// A configuration of the test bucket under a fresh random prefix.
-    fn config(&self) -> S3Config {
+    pub(crate) fn config(&self) -> S3Config {
         S3Config {
             bucket: self.bucket.clone(),
             prefix: format!("contract/{}", uuid::Uuid::new_v4().simple()),
@@ -135,6 +135,7 @@ blob_contract!(
     keeps_bytes_whole_and_in_ranges,
     moves_staged_files_in_and_never_replaces_a_blob,
     stores_files_larger_than_a_part,
+    stores_files_at_the_part_boundaries,
     lets_one_of_two_racing_writers_store_a_key,
     deletes_blobs_and_whole_prefixes,
     refuses_keys_that_leave_the_store,
@@ -259,6 +260,31 @@ async fn stores_files_larger_than_a_part(store: &dyn BlobStore, scratch: &Path) 
     let taken = store.put_file("big/one.jpg", &staged).await;
     assert!(matches!(taken, Err(Error::AlreadyExists(_))), "{taken:?}");
     assert!(read_all(store, "big/one.jpg", None).await == bytes);
+}
+
+async fn stores_files_at_the_part_boundaries(store: &dyn BlobStore, scratch: &Path) {
+    // Empty, exactly one part, exactly two: the sizes where a multipart writer decides
+    // between one request and several, and where a last part may come out empty.
+    let part = S3BlobStore::PART_SIZE_BYTES;
+    for (key, size) in [
+        ("sizes/empty.jpg", 0),
+        ("sizes/one-part.jpg", part),
+        ("sizes/two-parts.jpg", 2 * part),
+    ] {
+        let bytes = pattern(size);
+        let staged = scratch.join("sized.upload");
+        std::fs::write(&staged, &bytes).expect("write staged");
+        store.put_file(key, &staged).await.expect("put_file");
+        assert!(!staged.exists(), "{key} left staging");
+        let meta = store.stat(key).await.expect("stat").expect("exists");
+        assert_eq!(meta.size_bytes, size as u64, "{key}");
+        let stored = read_all(store, key, None).await;
+        assert!(
+            stored == bytes,
+            "{key}: {} bytes read back differ",
+            stored.len()
+        );
+    }
 }
 
 async fn lets_one_of_two_racing_writers_store_a_key(store: &dyn BlobStore, scratch: &Path) {

@@ -10,6 +10,7 @@ mod map;
 mod nearby;
 mod postgres;
 mod postgres_map;
+mod s3_faults;
 mod search;
 mod search_filters;
 mod updated;
