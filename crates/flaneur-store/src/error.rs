@@ -37,7 +37,7 @@ pub enum Error {
     },
     /// An object store (S3) refused or failed a request: unreachable, wrong credentials,
     /// missing bucket, or a server error.
-    #[error("object store request {operation} failed on '{key}'")]
+    #[error("object store request {operation} failed{}", on_key(key))]
     ObjectStore {
         /// What the store was doing (`put`, `get`, `stat`, `delete`, `list`, `presign`).
         operation: &'static str,
@@ -74,6 +74,15 @@ pub enum Error {
     /// A task shared by several requests failed; each of them gets its error.
     #[error(transparent)]
     Shared(std::sync::Arc<Error>),
+}
+
+/// ` on 'key'`, or nothing for requests on the whole bucket.
+fn on_key(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!(" on '{key}'")
+    }
 }
 
 impl Error {

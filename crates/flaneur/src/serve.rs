@@ -202,6 +202,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         catalog = %catalog_path.display(),
         pictures = %pictures_shown,
         picture_reads = ?args.picture_reads,
+        picture_url_ttl_secs = ?(args.picture_reads == PictureReadMode::Redirect)
+            .then_some(args.picture_url_ttl_secs),
         workers,
         tile_cache_mb = args.tile_cache_mb,
         "flaneur is serving; API at http://{local}/api"

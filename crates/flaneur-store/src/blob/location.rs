@@ -176,17 +176,36 @@ fn percent_decode(value: &str, what: &str) -> Result<String> {
         .map_err(|_| invalid(&format!("{what} is not UTF-8 once decoded")))
 }
 
+/// Said when a URL holding credentials cannot be read: characters of a key pair that mean
+/// something in a URL break it, with messages about ports or hosts.
+const ENCODE_CREDENTIALS: &str = "; in ACCESS_KEY and SECRET, percent-encode '/' (%2F), '+' \
+     (%2B), '@' (%40), ':' (%3A) and '#' (%23)";
+
 fn parse_s3(raw: &str, env: &dyn EnvSource) -> Result<S3Config> {
+    // What to add to a refusal that could come of unencoded credentials.
+    let hint = if raw.contains('@') {
+        ENCODE_CREDENTIALS
+    } else {
+        ""
+    };
+    // A fragment would be dropped silently, parameters after it with it; in a key pair, `#`
+    // is written %23.
+    if raw.contains('#') {
+        return Err(invalid(&format!(
+            "it holds a '#', which would cut the URL short{hint}"
+        )));
+    }
+
     // The URL parser resolves `..` in paths, which would quietly move the prefix: refuse
     // dot segments before it sees them.
-    let before_query = raw.split(['?', '#']).next().unwrap_or_default();
+    let before_query = raw.split('?').next().unwrap_or_default();
     let mut raw_segments = before_query.trim_start_matches("s3://").split('/').skip(1);
     if raw_segments.any(|s| matches!(percent_decode(s, "the prefix").as_deref(), Ok("." | ".."))) {
         return Err(invalid("the prefix may not hold '.' or '..' segments"));
     }
     let url = url::Url::parse(raw).map_err(|err| {
         // The parser's message names the rule broken, never the URL's text.
-        invalid(&format!("it is not a URL ({err})"))
+        invalid(&format!("it is not a URL ({err}){hint}"))
     })?;
 
     // 1. Bucket and prefix.
@@ -199,13 +218,15 @@ fn parse_s3(raw: &str, env: &dyn EnvSource) -> Result<S3Config> {
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
     if !is_bucket_name {
         return Err(invalid(&format!(
-            "the bucket '{bucket}' may only hold lowercase letters, digits, '.', '-' and '_'"
+            "the bucket '{bucket}' may only hold lowercase letters, digits, '.', '-' and \
+             '_'{hint}"
         )));
     }
     if url.port().is_some() {
-        return Err(invalid(
-            "a port belongs to the endpoint: s3://bucket?endpoint_url=http%3A%2F%2Fhost%3A9000",
-        ));
+        return Err(invalid(&format!(
+            "a port belongs to the endpoint: s3://bucket?endpoint_url=http%3A%2F%2Fhost%3A9000\
+             {hint}"
+        )));
     }
     let mut segments = Vec::new();
     for segment in url.path().split('/').filter(|s| !s.is_empty()) {
@@ -595,6 +616,32 @@ mod tests {
                 "{url}: {message}"
             );
         }
+    }
+
+    #[test]
+    fn unencoded_credentials_are_refused_saying_how_to_encode_them() {
+        for url in [
+            "s3://AKID:se/cret@bucket?region=r",
+            "s3://AKID:se#cret@bucket?region=r",
+            "s3://AKID:12/cret@bucket?region=r",
+        ] {
+            let message = refusal(url, &[]);
+            assert!(
+                message.contains("percent-encode '/' (%2F)"),
+                "{url}: {message}"
+            );
+            assert!(!message.contains("cret"), "{url}: {message}");
+        }
+        // A fragment is refused rather than dropped with what follows it.
+        let message = refusal(
+            "s3://bucket?region=r#x&endpoint_url=http%3A%2F%2Fh",
+            &[("AWS_ACCESS_KEY_ID", "k"), ("AWS_SECRET_ACCESS_KEY", "s")],
+        );
+        assert!(message.contains("'#'"), "{message}");
+        assert!(!message.contains("percent-encode"), "{message}");
+        // Encoded, the same secret is read back whole.
+        let config = s3("s3://AKID:se%2Fc%23r%2B%40%3At@bucket?region=r", &[]).expect("valid");
+        assert_eq!(config.credentials.secret_access_key.expose(), "se/c#r+@:t");
     }
 
     #[test]

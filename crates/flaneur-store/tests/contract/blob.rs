@@ -439,6 +439,11 @@ async fn s3_refuses_a_wrong_secret() {
     };
     let chain = format!("{:?}", anyhow_chain(&err));
     assert!(chain.contains("SignatureDoesNotMatch"), "{chain}");
+    // The check is on the whole bucket: no key is named.
+    assert!(
+        anyhow_chain(&err).starts_with("object store request check failed: "),
+        "{chain}"
+    );
     assert!(!chain.contains("not-the-secret"), "{chain}");
 
     // Each request is signed: a store opened without the check fails on its first write.
