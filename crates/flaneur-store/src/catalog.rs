@@ -481,6 +481,12 @@ pub trait Catalog: Send + Sync + 'static {
     /// since the others may be running elsewhere. Returns how many were freed.
     async fn release_all_jobs(&self) -> Result<u64>;
 
+    /// Gives back a job its worker stops before finishing (a shutdown whose grace period ran
+    /// out), so that another worker claims it at once instead of when the lease runs out. The
+    /// attempt still counts. Acts only while `job` is the current claim, as
+    /// [`Catalog::renew_job`] does.
+    async fn release_job(&self, job: &Job) -> Result<()>;
+
     /// Removes a job that succeeded or failed for good.
     async fn finish_job(&self, job: &Job) -> Result<()>;
 
@@ -489,4 +495,8 @@ pub trait Catalog: Send + Sync + 'static {
 
     /// Number of queued jobs, claimed ones included.
     async fn pending_jobs(&self) -> Result<i64>;
+
+    /// Waits for running statements and closes the connections, at the end of the process.
+    /// Dropping the catalog without it is safe: connections then close as they are dropped.
+    async fn close(&self) {}
 }

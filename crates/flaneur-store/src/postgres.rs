@@ -372,6 +372,10 @@ impl Catalog for PgCatalog {
         job::release_expired(&self.pool).await
     }
 
+    async fn release_job(&self, claimed: &Job) -> Result<()> {
+        job::release(&self.pool, claimed).await
+    }
+
     async fn finish_job(&self, claimed: &Job) -> Result<()> {
         job::finish(&self.pool, claimed).await
     }
@@ -382,5 +386,9 @@ impl Catalog for PgCatalog {
 
     async fn pending_jobs(&self) -> Result<i64> {
         job::pending(&self.pool).await
+    }
+
+    async fn close(&self) {
+        PgCatalog::close(self).await;
     }
 }

@@ -127,6 +127,16 @@ impl SqliteCatalog {
     }
 }
 
+/// Starts a write transaction holding the write lock from its first statement.
+///
+/// A deferred transaction that reads before it writes cannot wait for the lock: when another
+/// process (an API process beside a worker process) committed since its read, SQLite refuses
+/// the upgrade at once with "database is locked", whatever the busy timeout. Taking the lock
+/// up front makes it wait its turn instead.
+async fn begin_write(pool: &SqlitePool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 #[async_trait]
 impl Catalog for SqliteCatalog {
     async fn default_account(&self) -> Result<(AccountId, String)> {
@@ -317,6 +327,10 @@ impl Catalog for SqliteCatalog {
         job::release_all(&self.writer).await
     }
 
+    async fn release_job(&self, claimed: &Job) -> Result<()> {
+        job::release(&self.writer, claimed).await
+    }
+
     async fn finish_job(&self, claimed: &Job) -> Result<()> {
         job::finish(&self.writer, claimed).await
     }
@@ -327,5 +341,9 @@ impl Catalog for SqliteCatalog {
 
     async fn pending_jobs(&self) -> Result<i64> {
         job::pending(&self.reader).await
+    }
+
+    async fn close(&self) {
+        SqliteCatalog::close(self).await;
     }
 }

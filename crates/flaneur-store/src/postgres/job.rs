@@ -1,5 +1,5 @@
 //! The job queue table, shared by the workers of every process: enqueue, claim with a lease,
-//! renew, finish, retry.
+//! renew, release, finish, retry.
 //!
 //! Instants come from the database's clock, the one clock every worker shares. A claim is
 //! identified by the job's `attempts` count: claiming again after a lease ran out moves it, so
@@ -107,6 +107,21 @@ pub(super) async fn release_expired(pool: &PgPool) -> Result<u64> {
     .await
     .map_err(Error::db("release job leases"))?;
     Ok(done.rows_affected())
+}
+
+/// Frees a job claimed as `job` (same attempt). A queue request that came while it was held
+/// is covered by the next run, which starts from the beginning.
+pub(super) async fn release(pool: &PgPool, job: &Job) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET leased_until = NULL, requeued = false
+         WHERE id = $1 AND attempts = $2 AND leased_until IS NOT NULL",
+    )
+    .bind(job.id)
+    .bind(job.attempt)
+    .execute(pool)
+    .await
+    .map_err(Error::db("release job"))?;
+    Ok(())
 }
 
 pub(super) async fn finish(pool: &PgPool, job: &Job) -> Result<()> {

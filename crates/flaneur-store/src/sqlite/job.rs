@@ -1,4 +1,4 @@
-//! The job queue table: enqueue, claim with a lease, finish, retry.
+//! The job queue table: enqueue, claim with a lease, renew, release, finish, retry.
 
 use std::time::Duration;
 
@@ -101,8 +101,25 @@ pub(super) async fn release_all(pool: &SqlitePool) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
+/// Frees a job claimed as `job` (same attempt). A queue request that came while it was held
+/// is covered by the next run, which starts from the beginning.
+pub(super) async fn release(pool: &SqlitePool, job: &Job) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET lease_until = NULL, requeued = 0
+         WHERE id = ? AND attempts = ? AND lease_until IS NOT NULL",
+    )
+    .bind(job.id)
+    .bind(job.attempt)
+    .execute(pool)
+    .await
+    .map_err(Error::db("release job"))?;
+    Ok(())
+}
+
 pub(super) async fn finish(pool: &SqlitePool, job: &Job) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(Error::db("finish job"))?;
+    let mut tx = super::begin_write(pool)
+        .await
+        .map_err(Error::db("finish job"))?;
     let requeued: Option<i64> =
         sqlx::query_scalar("SELECT requeued FROM jobs WHERE id = ? AND attempts = ?")
             .bind(job.id)

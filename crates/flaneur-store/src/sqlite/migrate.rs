@@ -99,7 +99,19 @@ pub(super) async fn run(pool: &SqlitePool) -> Result<usize> {
         }
         // Each migration and its bookkeeping row commit together, so a crash mid-way leaves
         // the schema at the previous version.
-        let mut tx = pool.begin().await.map_err(Error::db("begin migration"))?;
+        let mut tx = super::begin_write(pool)
+            .await
+            .map_err(Error::db("begin migration"))?;
+        // Another process opening the catalog at the same time may have applied it meanwhile.
+        let is_done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Error::db("read migrations"))?;
+        if is_done.is_some() {
+            continue;
+        }
         sqlx::raw_sql(*sql)
             .execute(&mut *tx)
             .await

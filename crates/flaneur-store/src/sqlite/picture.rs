@@ -110,7 +110,9 @@ pub(super) async fn transition_picture(
 }
 
 pub(super) async fn remove_picture(pool: &SqlitePool, id: PictureId) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(Error::db("remove picture"))?;
+    let mut tx = super::begin_write(pool)
+        .await
+        .map_err(Error::db("remove picture"))?;
     delete_picture_row(&mut tx, &id.to_string()).await?;
     tx.commit().await.map_err(Error::db("remove picture"))
 }

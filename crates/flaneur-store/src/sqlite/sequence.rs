@@ -351,7 +351,9 @@ pub(super) async fn apply_dispatch(
 ) -> Result<Vec<SequenceId>> {
     let set_text = upload_set.to_string();
     let now = to_micros(Utc::now());
-    let mut tx = pool.begin().await.map_err(Error::db("apply dispatch"))?;
+    let mut tx = super::begin_write(pool)
+        .await
+        .map_err(Error::db("apply dispatch"))?;
 
     // 1. What an earlier dispatch made: sequence of each picture.
     let previous: Vec<(String, String)> = sqlx::query_as(

@@ -105,8 +105,7 @@ pub(crate) async fn redraw_stale_sequences(
 
     let mut redrawn = 0;
     loop {
-        let mut tx = writer
-            .begin()
+        let mut tx = super::begin_write(writer)
             .await
             .map_err(Error::db("redraw sequence lines"))?;
         let batch: Vec<String> =

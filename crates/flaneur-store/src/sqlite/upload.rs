@@ -178,8 +178,7 @@ pub(super) async fn complete_upload_set(
     pool: &SqlitePool,
     id: UploadSetId,
 ) -> Result<Option<UploadSet>> {
-    let mut tx = pool
-        .begin()
+    let mut tx = super::begin_write(pool)
         .await
         .map_err(Error::db("complete upload set"))?;
     let done = sqlx::query("UPDATE upload_sets SET completed = 1, dispatched = 0 WHERE id = ?")
@@ -205,7 +204,9 @@ pub(super) async fn complete_upload_set(
 
 pub(super) async fn delete_upload_set(pool: &SqlitePool, id: UploadSetId) -> Result<bool> {
     let id_text = id.to_string();
-    let mut tx = pool.begin().await.map_err(Error::db("delete upload set"))?;
+    let mut tx = super::begin_write(pool)
+        .await
+        .map_err(Error::db("delete upload set"))?;
     let exists: Option<String> = sqlx::query_scalar("SELECT id FROM upload_sets WHERE id = ?")
         .bind(&id_text)
         .fetch_optional(&mut *tx)
@@ -360,7 +361,9 @@ async fn accepted_file_picture(
 }
 
 pub(super) async fn record_rejection(pool: &SqlitePool, file: UploadFile) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(Error::db("record rejection"))?;
+    let mut tx = super::begin_write(pool)
+        .await
+        .map_err(Error::db("record rejection"))?;
     // A refusal never hides an accepted file of the same name.
     if accepted_file_picture(&mut tx, &file).await?.is_some() {
         return Ok(());
@@ -375,7 +378,9 @@ pub(super) async fn insert_picture(
     picture: NewPicture,
     file: UploadFile,
 ) -> Result<InsertOutcome> {
-    let mut tx = pool.begin().await.map_err(Error::db("insert picture"))?;
+    let mut tx = super::begin_write(pool)
+        .await
+        .map_err(Error::db("insert picture"))?;
 
     // 1. Refuse what would repeat or overwrite, inside the transaction so that concurrent
     //    uploads of the same bytes cannot both pass: the same bytes already here or in another

@@ -5,6 +5,7 @@ mod backend;
 mod blob;
 mod catalog;
 mod fixture;
+mod job;
 mod listing;
 mod map;
 mod nearby;
