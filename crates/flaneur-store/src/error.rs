@@ -71,6 +71,14 @@ pub enum Error {
     /// the listing's queryables first.
     #[error("filter cannot be run: {0}")]
     Filter(#[from] crate::filter::FilterError),
+    /// The URL naming the catalog cannot be used; it is shown with its secrets masked.
+    #[error("invalid catalog URL '{url}': {reason}")]
+    InvalidCatalogUrl {
+        /// The URL, as [`crate::redact_url`] shows it.
+        url: String,
+        /// What is wrong, and the expected form.
+        reason: String,
+    },
     /// A task shared by several requests failed; each of them gets its error.
     #[error(transparent)]
     Shared(std::sync::Arc<Error>),

@@ -8,7 +8,7 @@
 //!   one a URL names.
 //!
 //! Nothing above this crate names a driver type: services hold `Arc<dyn Catalog>` and
-//! `Arc<dyn BlobStore>`.
+//! `Arc<dyn BlobStore>`; [`open_catalog`] opens the catalog a URL names.
 
 mod area;
 pub mod blob;
@@ -16,6 +16,7 @@ mod catalog;
 mod error;
 pub mod filter;
 mod listing;
+mod location;
 mod postgres;
 mod search;
 mod sqlite;
@@ -37,6 +38,7 @@ pub use listing::{
     PagePosition, SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery, SequenceSort,
     SequenceSortField, total_order,
 };
+pub use location::{CatalogOptions, CatalogUrl, open_catalog, redact_url};
 pub use postgres::{PgCatalog, PgCatalogOptions};
 pub use search::{
     PICTURE_QUERYABLES, PageStart, PictureOrder, PlaceQuery, Position, SEMANTICS, SortField,
