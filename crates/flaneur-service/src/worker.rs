@@ -1,13 +1,16 @@
 //! The job loop: claims queued jobs from the catalog and runs them, until told to stop.
 //!
 //! Jobs are durable: a job claimed by a worker that dies is offered again when its lease runs
-//! out, and a stopping worker finishes the job it holds before returning.
+//! out. A stopping worker claims nothing more and lets the job it holds run for a grace period;
+//! a job still running then is abandoned and given back to the queue, so that another worker
+//! takes it at once. Abandoning is safe because every job can start over: it is what a crash
+//! does too.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flaneur_model::{Job, JobKind, PictureId, UploadSetId};
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, debug, error, info_span, warn};
+use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::prepare::is_permanent;
 use crate::{Error, Result, Services};
@@ -21,8 +24,9 @@ const IDLE_POLL: Duration = Duration::from_secs(2);
 /// Attempts before a failing job is given up.
 const MAX_ATTEMPTS: i64 = 5;
 
-/// Runs jobs until `stop` is cancelled. The job in hand when that happens is finished first.
-pub async fn run(services: Services, worker: usize, stop: CancellationToken) {
+/// Runs jobs until `stop` is cancelled. The job in hand then gets up to `grace` to finish
+/// before it is given back to the queue.
+pub async fn run(services: Services, worker: usize, stop: CancellationToken, grace: Duration) {
     loop {
         if stop.is_cancelled() {
             return;
@@ -44,37 +48,62 @@ pub async fn run(services: Services, worker: usize, stop: CancellationToken) {
             }
             continue;
         };
-        let span = info_span!("job", job.id = job.id, job.kind = %job.kind,
+        let span = info_span!("job", worker, job.id = job.id, job.kind = %job.kind,
                               job.target = %job.target, job.attempt = job.attempt);
-        run_one(&services, job).instrument(span).await;
+        run_one(&services, job, &stop, grace).instrument(span).await;
     }
 }
 
-async fn run_one(services: &Services, job: Job) {
+async fn run_one(services: &Services, job: Job, stop: &CancellationToken, grace: Duration) {
+    let started = Instant::now();
+    debug!("job started");
     let outcome = {
         let work = execute(services, &job);
         tokio::pin!(work);
         let mut heartbeat = tokio::time::interval(LEASE / 3);
         heartbeat.tick().await;
+        // Resolves once the stop request is `grace` old.
+        let grace_over = async {
+            stop.cancelled().await;
+            info!(
+                grace_secs = grace.as_secs(),
+                "stop requested; letting the job finish"
+            );
+            tokio::time::sleep(grace).await;
+        };
+        tokio::pin!(grace_over);
         loop {
             tokio::select! {
-                outcome = &mut work => break outcome,
+                outcome = &mut work => break Some(outcome),
                 _ = heartbeat.tick() => {
                     if let Err(err) = services.catalog.renew_job(&job, LEASE).await {
                         warn!(error = %err, "cannot renew job lease");
                     }
                 }
+                () = &mut grace_over => break None,
             }
         }
     };
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let bookkeeping = match outcome {
-        Ok(()) => services.catalog.finish_job(&job).await,
-        Err(err) if is_permanent(&err) || job.attempt >= MAX_ATTEMPTS => {
+        None => {
+            // The work was dropped above: what it wrote so far is redone by the next run.
+            warn!(
+                elapsed_ms,
+                "job still running at the end of the grace period; given back"
+            );
+            services.catalog.release_job(&job).await
+        }
+        Some(Ok(())) => {
+            info!(elapsed_ms, "job done");
+            services.catalog.finish_job(&job).await
+        }
+        Some(Err(err)) if is_permanent(&err) || job.attempt >= MAX_ATTEMPTS => {
             error!(error = %chain(&err), "job failed for good");
             give_up(services, &job, &err).await;
             services.catalog.finish_job(&job).await
         }
-        Err(err) => {
+        Some(Err(err)) => {
             // Back off 5 s, 20 s, 45 s...: storage hiccups get time to pass.
             let delay = Duration::from_secs(5 * u64::try_from(job.attempt.pow(2)).unwrap_or(1));
             warn!(error = %chain(&err), retry_in_secs = delay.as_secs(), "job failed; will retry");
