@@ -4,8 +4,13 @@
 
 mod inspect;
 mod instance;
+mod jobs;
+mod logs;
 mod serve;
+mod shutdown;
+mod storage;
 mod upload;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -23,11 +28,18 @@ struct Cli {
 enum Command {
     /// Runs the instance: HTTP API and picture workers.
     Serve(Box<serve::ServeArgs>),
+    /// Runs picture workers only, for API processes sharing the same storage.
+    Worker(Box<worker::WorkerArgs>),
     /// Uploads a folder of pictures to an instance.
     Upload(upload::UploadArgs),
     /// Shows what the metadata reader finds in pictures.
     Inspect(inspect::InspectArgs),
 }
+
+/// A configuration the command cannot run with; it exits with code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Misuse(pub String);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -37,6 +49,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve(args) => runtime.block_on(serve::run(*args)),
+        Command::Worker(args) => runtime.block_on(worker::run(*args)),
         Command::Upload(args) => runtime.block_on(upload::run(args)),
         Command::Inspect(args) => inspect::run(&args, &mut std::io::stdout().lock()),
     };
@@ -46,9 +59,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reports a failure on stderr; a closed stderr is not worth a panic.
+/// Reports a failure on stderr (a closed stderr is not worth a panic) and picks the exit code.
 fn fail(err: &anyhow::Error) -> ExitCode {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "error: {err:#}");
-    ExitCode::FAILURE
+    if err.chain().any(|cause| cause.is::<Misuse>()) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
 }

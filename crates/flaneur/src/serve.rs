@@ -1,8 +1,9 @@
-//! `flaneur serve`: opens the embedded storage in a data folder, starts the picture workers
-//! and serves the API until Ctrl-C or SIGTERM.
+//! `flaneur serve`: opens the storage, starts the picture workers (unless told not to) and
+//! serves the API until Ctrl-C or SIGTERM.
 //!
 //! Shutdown is graceful: the listener stops accepting, in-flight requests (uploads included)
-//! run to their end, and each worker finishes the job it holds.
+//! run to their end, and each worker finishes the job it holds or, after the grace period,
+//! gives it back to the queue.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,11 +14,13 @@ use anyhow::Context;
 use flaneur_api::{AppState, PictureReads, WebSettings};
 use flaneur_service::Services;
 use flaneur_service::tile::MapState;
-use flaneur_store::{BlobLocation, Catalog, ProcessEnv, SqliteCatalog};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::instance::InstanceArgs;
+use crate::jobs::{JobArgs, Workers};
+use crate::logs::LogArgs;
+use crate::storage::StorageArgs;
 
 /// Options of `flaneur serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -25,15 +28,9 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "FLANEUR_LISTEN", default_value = "127.0.0.1:5000")]
     listen: SocketAddr,
-    /// Folder holding the catalog (SQLite) and the pictures.
-    #[arg(long, env = "FLANEUR_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    /// Where the pictures are: a folder path, `file:///folder`, or
-    /// `s3://[ACCESS_KEY:SECRET@]bucket[/prefix]?endpoint_url=<urlencoded>&region=<region>`
-    /// (credentials otherwise from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, or their
-    /// `_FILE` variants) [default: the folder `pictures` of the data folder].
-    #[arg(long, env = "FS_URL", hide_env_values = true)]
-    fs_url: Option<String>,
+    /// Where the catalog and the pictures are.
+    #[command(flatten)]
+    storage: StorageArgs,
     /// How picture files reach clients: `proxy` streams them through the API; `redirect`
     /// sends clients to a time-limited address of the S3 picture store for pictures anyone
     /// may see.
@@ -47,9 +44,13 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(2..=604_800)
     )]
     picture_url_ttl_secs: u64,
-    /// Number of picture workers inside this process (0: none; jobs wait for another process).
-    #[arg(long, env = "FLANEUR_WORKERS")]
-    workers: Option<usize>,
+    /// The picture workers of this process.
+    #[command(flatten)]
+    jobs: JobArgs,
+    /// Serve the API only, with no picture workers whatever `--workers` says: jobs wait for
+    /// `flaneur worker` processes.
+    #[arg(long, env = "FLANEUR_NO_WORKERS")]
+    no_workers: bool,
     /// Build links from the X-Forwarded-Proto and X-Forwarded-Host headers: set it when a
     /// reverse proxy of yours sets them, never when clients reach the server directly.
     #[arg(long, env = "FLANEUR_TRUST_FORWARDED_HEADERS")]
@@ -67,9 +68,9 @@ pub struct ServeArgs {
     /// provider's; without it, the map shows land outlines served by this instance, offline.
     #[arg(long, env = "FLANEUR_BASEMAP_STYLE")]
     basemap_style: Option<String>,
-    /// Log format: `text` for people, `json` for log collectors.
-    #[arg(long, env = "FLANEUR_LOG_FORMAT", default_value = "text")]
-    log_format: LogFormat,
+    /// Logs.
+    #[command(flatten)]
+    logs: LogArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,35 +79,14 @@ enum PictureReadMode {
     Redirect,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
-}
-
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    // Colours only for a person watching a terminal, not in files or log collectors.
-    let is_terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(is_terminal);
-    // A second initialisation (tests running several servers in one process) is harmless.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
-}
-
 /// Runs the instance until a shutdown signal.
 ///
 /// # Errors
-/// Fails when the data folder, catalog or listening address cannot be opened.
+/// Fails when the storage or the listening address cannot be opened.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    init_logs(args.log_format);
+    args.logs.init();
 
-    // 1. Storage in the data folder.
+    // 1. Storage.
     let info = args.instance.to_info()?;
     let web = WebSettings {
         dir: args.web_dir.clone(),
@@ -116,79 +96,38 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty()),
     };
-    let data_dir = args.data_dir;
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
-    // One process per data folder: the embedded catalog, the staging folder and the jobs it
-    // holds are this process's alone. The lock goes with the process, even on a crash.
-    let lock_path = data_dir.join(".lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("cannot open {}", lock_path.display()))?;
-    if lock.try_lock().is_err() {
-        anyhow::bail!(
-            "another flaneur process is using the data folder {}; stop it or give this one \
-             another --data-dir",
-            data_dir.display()
-        );
-    }
-
-    let catalog_path = data_dir.join("catalog.sqlite");
-    let catalog = SqliteCatalog::open(&catalog_path)
-        .await
-        .with_context(|| format!("cannot open catalog {}", catalog_path.display()))?;
-    let pictures = match &args.fs_url {
-        Some(url) => BlobLocation::parse(url, &ProcessEnv).context("--fs-url (FS_URL)")?,
-        None => BlobLocation::Folder(data_dir.join("pictures")),
-    };
-    let pictures_shown = pictures.describe();
-    let blobs = flaneur_store::open_location(&pictures)
-        .await
-        .with_context(|| format!("cannot open the picture store {pictures_shown}"))?;
-    let picture_reads =
-        picture_reads(args.picture_reads, args.picture_url_ttl_secs, &*blobs).await?;
-
-    // Uploads cut short by a crash left partial files here; none of them was acknowledged.
-    let staging_dir = data_dir.join("staging");
-    let _ = std::fs::remove_dir_all(&staging_dir);
-    std::fs::create_dir_all(&staging_dir)
-        .with_context(|| format!("cannot create staging folder {}", staging_dir.display()))?;
-
-    // The embedded catalog belongs to this process alone: jobs still claimed were held by a
-    // previous run that crashed, and can start again now.
-    let released = catalog
-        .release_all_jobs()
-        .await
-        .context("cannot release stale jobs")?;
-    if released > 0 {
-        info!(
-            jobs = released,
-            "jobs interrupted by the previous run are queued again"
-        );
-    }
-
-    let mut services = Services::new(Arc::new(catalog.clone()), blobs, staging_dir);
+    let mut storage = args.storage.open().await?;
+    storage.prepare_staging()?;
+    let picture_reads = picture_reads(
+        args.picture_reads,
+        args.picture_url_ttl_secs,
+        &*storage.blobs,
+    )
+    .await?;
+    let mut services = Services::new(
+        storage.catalog.clone(),
+        storage.blobs.clone(),
+        storage.staging_dir.clone(),
+    );
     let tile_cache_bytes = args.tile_cache_mb.saturating_mul(1 << 20);
     services.map = Arc::new(MapState::new(tile_cache_bytes));
 
-    // 2. Workers.
-    let workers = args.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    // 2. Workers. One stop request ends both them and the HTTP server, so that the grace of
+    //    the jobs runs while the last requests finish.
+    let workers = if args.no_workers {
+        0
+    } else {
+        args.jobs.count()
+    };
     let stop = CancellationToken::new();
-    let mut worker_tasks = Vec::with_capacity(workers);
-    for n in 0..workers {
-        worker_tasks.push(tokio::spawn(flaneur_service::worker::run(
-            services.clone(),
-            n,
-            stop.clone(),
-        )));
-    }
+    let worker_tasks = Workers::start(&services, workers, args.jobs.grace(), &stop);
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            crate::shutdown::shutdown_signal().await;
+            stop.cancel();
+        }
+    });
 
     // 3. HTTP.
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -199,8 +138,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .context("cannot read the listening address")?;
     info!(
         listen = %local,
-        catalog = %catalog_path.display(),
-        pictures = %pictures_shown,
+        catalog = %storage.catalog_shown,
+        pictures = %storage.blobs_shown,
         picture_reads = ?args.picture_reads,
         picture_url_ttl_secs = ?(args.picture_reads == PictureReadMode::Redirect)
             .then_some(args.picture_url_ttl_secs),
@@ -208,6 +147,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tile_cache_mb = args.tile_cache_mb,
         "flaneur is serving; API at http://{local}/api"
     );
+    if workers == 0 {
+        info!("no workers in this process: jobs wait for flaneur worker processes");
+    }
     if !web.is_built() {
         warn!(
             web_dir = %web.dir.display(),
@@ -224,21 +166,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let app =
         axum::ServiceExt::<axum::extract::Request>::into_make_service(flaneur_api::app(state));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("http server failed")?;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(stop.clone().cancelled_owned())
+        .await;
 
-    // 4. Workers finish the job they hold, then the catalog is closed cleanly.
-    info!("stopping workers");
+    // 4. Workers finish or give back their jobs, then the catalog is closed cleanly.
     stop.cancel();
-    for task in worker_tasks {
-        if let Err(err) = task.await {
-            warn!(error = %err, "worker ended abnormally");
-        }
-    }
-    catalog.close().await;
-    drop(lock);
+    info!("stopping workers");
+    worker_tasks.wait().await;
+    storage.close().await;
+    served.context("http server failed")?;
     info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -266,28 +203,4 @@ async fn picture_reads(
         );
     }
     Ok(PictureReads::Redirect { url_ttl })
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    info!("shutdown requested; finishing in-flight requests");
 }

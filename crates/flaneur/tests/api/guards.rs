@@ -1,28 +1,12 @@
-//! What the server refuses on purpose: a second process on one data folder, links pointed at
-//! another site, bodies too large for their route, methods a route does not take, leap seconds,
-//! too many tags, and changes sent by the pages of other sites.
-
-use std::process::Command;
+//! What the server refuses on purpose: links pointed at another site, bodies too large for
+//! their route, methods a route does not take, leap seconds, too many tags, and changes sent
+//! by the pages of other sites.
 
 use reqwest::StatusCode;
 use reqwest::blocking::multipart;
 use serde_json::json;
 
 use crate::server::{Server, json_of};
-
-#[test]
-fn a_second_server_on_the_same_data_folder_refuses_to_start() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let _first = Server::start_in(dir.path());
-    let output = Command::new(env!("CARGO_BIN_EXE_flaneur"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .expect("run a second flaneur serve");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("another flaneur process"), "{stderr}");
-}
 
 #[test]
 fn forwarded_headers_count_only_when_the_operator_trusts_them() {

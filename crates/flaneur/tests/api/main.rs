@@ -25,6 +25,7 @@ mod updated;
 mod upload;
 mod users;
 mod web;
+mod workers;
 
 #[path = "../support/testdata.rs"]
 mod testdata;

@@ -312,7 +312,9 @@ impl Drop for Server {
     }
 }
 
-fn drain(
+/// Keeps every line of a child's output stream, reading it until the child closes it; sends
+/// the listening address of a `serve` process when it logs it.
+pub fn drain(
     stream: impl Read + Send + 'static,
     logs: Arc<Mutex<Vec<String>>>,
     address: Option<mpsc::Sender<String>>,

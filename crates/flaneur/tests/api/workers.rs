@@ -1,0 +1,269 @@
+//! Processes sharing one data folder: API processes without workers beside `flaneur worker`
+//! processes, workers stopped mid-job, several API processes, and storage URLs refused at
+//! start.
+
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::server::{READY_DEADLINE, Server, drain, poll};
+use crate::{GOPRO, SONY, pictures};
+
+/// How long a stopped worker may take to exit (its grace period is 0 s in these tests).
+const EXIT_DEADLINE: Duration = Duration::from_secs(60);
+
+/// A running `flaneur worker`, killed when dropped.
+struct Worker {
+    child: Child,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Worker {
+    /// Starts one worker process with `workers` job workers on `data_dir`; a stopped worker
+    /// gives its job back at once.
+    fn start(data_dir: &Path, workers: usize) -> Worker {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flaneur"))
+            .arg("worker")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--workers", &workers.to_string()])
+            .args(["--stop-grace-secs", "0", "--log-format", "json"])
+            .env("RUST_LOG", "info,sqlx=warn,flaneur_service::worker=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("flaneur worker starts");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        drain(child.stdout.take().expect("stdout"), logs.clone(), None);
+        drain(child.stderr.take().expect("stderr"), logs.clone(), None);
+        Worker { child, logs }
+    }
+
+    fn logs(&self) -> String {
+        self.logs.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+
+    /// Log entries whose message is `message`.
+    fn entries(&self, message: &str) -> Vec<serde_json::Value> {
+        log_entries(&self.logs(), message)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    fn terminate(mut self) -> (ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "SIGTERM to worker {pid}");
+        let status = poll(EXIT_DEADLINE, "the worker to exit", || {
+            self.child.try_wait().expect("worker status")
+        })
+        .unwrap_or_else(|e| panic!("{e}\nlogs:\n{}", self.logs()));
+        // The output threads end with the process; what they read is in the logs.
+        (status, self.logs())
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn an_api_process_without_workers_and_a_worker_process_share_a_data_folder() {
+    let data = tempfile::tempdir().expect("data folder");
+    let server = Server::start_in_with_env(data.path(), &[("FLANEUR_NO_WORKERS", "true")]);
+    let files = pictures(&SONY[..2]);
+    let set = server.create_upload_set("two processes", Some(files.len()));
+    let ids = server.upload_all(&set, &files);
+
+    // 1. Without any worker, the jobs wait.
+    let waiting = server.get_ok(&format!("/upload_sets/{set}"));
+    assert_eq!(waiting["completed"], json!(true), "{waiting}");
+    assert_eq!(waiting["dispatched"], json!(false), "{waiting}");
+    assert_eq!(waiting["ready"], json!(false), "{waiting}");
+
+    // 2. A worker process on the same folder processes them.
+    let worker = Worker::start(data.path(), 1);
+    let ready = server.wait_ready(&set);
+    let collection = ready["associated_collections"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{ready}\nworker logs:\n{}", worker.logs()));
+    let items = server.collection_items(collection);
+    let mut item_ids: Vec<_> = items.iter().map(|i| i["id"].clone()).collect();
+    item_ids.sort_by_key(|id| id.to_string());
+    let mut expected: Vec<_> = ids.iter().map(|id| json!(id)).collect();
+    expected.sort_by_key(|id| id.to_string());
+    assert_eq!(item_ids, expected);
+    for item in &items {
+        assert_eq!(
+            item["properties"]["geovisio:status"],
+            json!("ready"),
+            "{item}"
+        );
+        let id = item["id"].as_str().expect("item id");
+        let file = &files[ids
+            .iter()
+            .position(|i| i == id)
+            .expect("an uploaded picture")];
+        let hd = item["assets"]["hd"]["href"].as_str().expect("hd asset");
+        let original = std::fs::read(file).expect("original picture");
+        assert!(
+            server.get_bytes(hd) == original,
+            "hd.jpg of {id} is the original"
+        );
+        let sd = item["assets"]["sd"]["href"].as_str().expect("sd asset");
+        assert!(
+            server.get_bytes(sd).starts_with(&[0xFF, 0xD8]),
+            "sd.jpg is a JPEG"
+        );
+    }
+    assert_eq!(
+        worker.entries("job done").len(),
+        1 + 2,
+        "one dispatch and two prepare jobs ran in the worker process:\n{}",
+        worker.logs()
+    );
+
+    // 3. SIGTERM stops the worker cleanly.
+    let (status, logs) = worker.terminate();
+    assert_eq!(status.code(), Some(0), "{logs}");
+    assert!(logs.contains("\"stopped\""), "{logs}");
+}
+
+#[test]
+fn a_worker_stopped_mid_job_gives_it_back_and_another_worker_completes_everything() {
+    let data = tempfile::tempdir().expect("data folder");
+    let server = Server::start_in_with_env(data.path(), &[("FLANEUR_NO_WORKERS", "true")]);
+    let files = pictures(&GOPRO);
+    let set = server.create_upload_set("stopped mid-job", Some(files.len()));
+    server.upload_all(&set, &files);
+
+    // 1. The first worker is stopped as soon as it starts a picture's preparation, with no
+    //    grace: it gives the job back and exits with 0.
+    let first = Worker::start(data.path(), 1);
+    let prepare_started = || {
+        first
+            .entries("job started")
+            .into_iter()
+            .find(|entry| entry["span"]["job.kind"] == json!("prepare"))
+    };
+    poll(
+        READY_DEADLINE,
+        "the first prepare job to start",
+        prepare_started,
+    )
+    .unwrap_or_else(|e| panic!("{e}\nlogs:\n{}", first.logs()));
+    let (status, logs) = first.terminate();
+    assert_eq!(status.code(), Some(0), "{logs}");
+
+    // 2. A second worker completes everything, the given-back job included.
+    let second = Worker::start(data.path(), 2);
+    let ready = server.wait_ready(&set);
+    assert_eq!(ready["items_status"]["prepared"], json!(5), "{ready}");
+    assert_eq!(ready["items_status"]["broken"], json!(0), "{ready}");
+    let done_by_second = second.entries("job done");
+    assert_eq!(
+        log_entries(&logs, "job done").len() + done_by_second.len(),
+        1 + 5,
+        "each job ran to its end once\nfirst:\n{logs}\nsecond:\n{}",
+        second.logs()
+    );
+
+    // 3. A job given back (rather than finished within the signal's delivery) was run by the
+    //    second worker, as the next attempt.
+    for given_back in log_entries(
+        &logs,
+        "job still running at the end of the grace period; given back",
+    ) {
+        let span = &given_back["span"];
+        let rerun = done_by_second
+            .iter()
+            .find(|done| done["span"]["job.target"] == span["job.target"])
+            .unwrap_or_else(|| panic!("{span} not run again:\n{}", second.logs()));
+        assert_eq!(
+            rerun["span"]["job.attempt"].as_i64(),
+            span["job.attempt"].as_i64().map(|a| a + 1),
+            "{rerun}"
+        );
+    }
+    let (status, logs) = second.terminate();
+    assert_eq!(status.code(), Some(0), "{logs}");
+}
+
+/// The JSON log entries of `logs` whose message is `message`.
+fn log_entries(logs: &str, message: &str) -> Vec<serde_json::Value> {
+    logs.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| entry["fields"]["message"] == json!(message))
+        .collect()
+}
+
+#[test]
+fn two_api_processes_share_a_data_folder() {
+    let data = tempfile::tempdir().expect("data folder");
+    let first = Server::start_in(data.path());
+    let second = Server::start_in(data.path());
+    let files = pictures(&SONY[..1]);
+    let set = first.create_upload_set("shared", Some(1));
+    first.upload_all(&set, &files);
+    let ready = second.wait_ready(&set);
+    assert_eq!(ready["items_status"]["prepared"], json!(1), "{ready}");
+}
+
+/// Runs `flaneur` with `args` on a fresh data folder until it exits.
+fn run_flaneur(args: &[&str]) -> Output {
+    let data = tempfile::tempdir().expect("data folder");
+    Command::new(env!("CARGO_BIN_EXE_flaneur"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_remove("DB_URL")
+        .env_remove("FS_URL")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run flaneur")
+}
+
+#[test]
+fn storage_urls_that_name_no_store_stop_the_start_with_code_2() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--db-url",
+                "mysql://root:hunter2@db/x",
+            ],
+            "unknown catalog scheme 'mysql'",
+        ),
+        (
+            &["worker", "--db-url", "/srv/catalog.sqlite"],
+            "expected sqlite://PATH",
+        ),
+        (
+            &["worker", "--fs-url", "ftp://user:hunter2@host/pictures"],
+            "the scheme 'ftp' is not supported",
+        ),
+        (
+            &["serve", "--listen", "127.0.0.1:0", "--fs-url", "file://"],
+            "needs an absolute path",
+        ),
+        (&["worker", "--workers", "0"], "at least one worker"),
+    ];
+    for (args, message) in cases {
+        let output = run_flaneur(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{args:?}: {stderr}");
+    }
+}
