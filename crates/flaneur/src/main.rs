@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a failed operation, 2 misuse (bad arguments or configuration).
 
+mod config;
 mod inspect;
 mod instance;
 mod jobs;
@@ -42,7 +43,11 @@ enum Command {
 pub struct Misuse(pub String);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match config::parse::<Cli>(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(config::Error::Cli(err)) => err.exit(),
+        Err(config::Error::File(message)) => return fail(&Misuse(message).into()),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => return fail(&anyhow::Error::from(err)),

@@ -17,6 +17,7 @@ use flaneur_service::tile::MapState;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::config::ConfigArgs;
 use crate::instance::InstanceArgs;
 use crate::jobs::{JobArgs, Workers};
 use crate::logs::LogArgs;
@@ -71,6 +72,9 @@ pub struct ServeArgs {
     /// Logs.
     #[command(flatten)]
     logs: LogArgs,
+    /// The configuration file.
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -143,6 +147,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         picture_reads = ?args.picture_reads,
         picture_url_ttl_secs = ?(args.picture_reads == PictureReadMode::Redirect)
             .then_some(args.picture_url_ttl_secs),
+        config = ?args.config.path(),
         workers,
         tile_cache_mb = args.tile_cache_mb,
         "flaneur is serving; API at http://{local}/api"

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::Misuse;
+use crate::config::ConfigArgs;
 use crate::jobs::{JobArgs, Workers};
 use crate::logs::LogArgs;
 use crate::storage::StorageArgs;
@@ -28,6 +29,9 @@ pub struct WorkerArgs {
     /// Logs.
     #[command(flatten)]
     logs: LogArgs,
+    /// The configuration file.
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 /// Runs jobs until a shutdown signal.
@@ -56,6 +60,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         pictures = %storage.blobs_shown,
         workers = count,
         grace_secs = args.jobs.grace().as_secs(),
+        config = ?args.config.path(),
         "flaneur worker is running jobs"
     );
 
