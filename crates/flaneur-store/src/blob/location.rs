@@ -17,7 +17,7 @@ use crate::{Error, Result};
 const DEFAULT_REGION: &str = "default";
 
 /// The query parameters an `s3://` URL may carry.
-const S3_PARAMETERS: &str = "endpoint_url, region, path_style, acl";
+const S3_PARAMETERS: &str = "endpoint_url, public_endpoint_url, region, path_style, acl";
 
 /// Reads environment variables, so that tests can supply their own.
 pub trait EnvSource {
@@ -90,6 +90,10 @@ pub struct S3Config {
     /// Address of the S3 server (`https://s3.example.org`); AWS's own for the region when
     /// `None`.
     pub endpoint: Option<String>,
+    /// Address presigned addresses are made for, when clients reach the server by another
+    /// one than this instance does (an internal name, a reverse proxy); `endpoint` when
+    /// `None`.
+    pub public_endpoint: Option<String>,
     /// Region requests are signed for.
     pub region: String,
     /// Whether the bucket goes in the path (`endpoint/bucket/key`) rather than in the host
@@ -113,7 +117,9 @@ pub enum BlobLocation {
 impl BlobLocation {
     /// Reads a storage URL: a folder path, `file:///folder`, or
     /// `s3://[ACCESS_KEY:SECRET@]bucket[/prefix]?endpoint_url=<urlencoded>&region=<r>`
-    /// with optional `path_style=true|false` (default `true`) and `acl=<canned ACL>`.
+    /// with optional `path_style=true|false` (default `true`), `acl=<canned ACL>` and
+    /// `public_endpoint_url=<urlencoded>` (the server's address as clients reach it, for
+    /// presigned addresses).
     ///
     /// Credentials in the URL come first; otherwise `AWS_ACCESS_KEY_ID` and
     /// `AWS_SECRET_ACCESS_KEY` are read from `env`, or the files named by
@@ -236,6 +242,7 @@ fn parse_s3(raw: &str, env: &dyn EnvSource) -> Result<S3Config> {
 
     // 2. Options.
     let mut endpoint = None;
+    let mut public_endpoint = None;
     let mut region = None;
     let mut path_style = true;
     let mut acl = None;
@@ -247,7 +254,10 @@ fn parse_s3(raw: &str, env: &dyn EnvSource) -> Result<S3Config> {
         seen.push(name.clone());
         let value = value.trim().to_owned();
         match name.as_ref() {
-            "endpoint_url" => endpoint = Some(parse_endpoint(&value)?),
+            "endpoint_url" => endpoint = Some(parse_endpoint(&value, "endpoint_url")?),
+            "public_endpoint_url" => {
+                public_endpoint = Some(parse_endpoint(&value, "public_endpoint_url")?);
+            }
             "region" if !value.is_empty() => region = Some(value),
             "region" => return Err(invalid("the region is empty")),
             "path_style" => {
@@ -286,6 +296,7 @@ fn parse_s3(raw: &str, env: &dyn EnvSource) -> Result<S3Config> {
         bucket,
         prefix,
         endpoint,
+        public_endpoint,
         region,
         path_style,
         acl,
@@ -293,21 +304,22 @@ fn parse_s3(raw: &str, env: &dyn EnvSource) -> Result<S3Config> {
     })
 }
 
-fn parse_endpoint(value: &str) -> Result<String> {
-    let endpoint = url::Url::parse(value)
-        .map_err(|err| invalid(&format!("endpoint_url is not a URL ({err})")))?;
+/// An endpoint parameter (`name`): an http(s) address with no path.
+fn parse_endpoint(value: &str, name: &str) -> Result<String> {
+    let endpoint =
+        url::Url::parse(value).map_err(|err| invalid(&format!("{name} is not a URL ({err})")))?;
     if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host_str().is_none() {
-        return Err(invalid(
-            "endpoint_url must be an http:// or https:// address, URL-encoded",
-        ));
+        return Err(invalid(&format!(
+            "{name} must be an http:// or https:// address, URL-encoded"
+        )));
     }
     if !endpoint.username().is_empty() || endpoint.password().is_some() {
-        return Err(invalid("endpoint_url may not hold credentials"));
+        return Err(invalid(&format!("{name} may not hold credentials")));
     }
     if endpoint.query().is_some() || endpoint.path() != "/" {
-        return Err(invalid(
-            "endpoint_url is the server's address only, with no path",
-        ));
+        return Err(invalid(&format!(
+            "{name} is the server's address only, with no path"
+        )));
     }
     Ok(value.trim_end_matches('/').to_owned())
 }
@@ -455,6 +467,18 @@ mod tests {
         assert!(config.path_style);
         assert_eq!(config.credentials.access_key_id, "AKID");
         assert_eq!(config.credentials.secret_access_key.expose(), "se/cr+et");
+        assert_eq!(config.public_endpoint, None);
+
+        let config = s3(
+            "s3://k:s@pictures?endpoint_url=http%3A%2F%2Fs3.internal%3A9000&\
+             public_endpoint_url=https%3A%2F%2Fpictures.example.org%2F",
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(
+            config.public_endpoint.as_deref(),
+            Some("https://pictures.example.org")
+        );
     }
 
     #[test]
@@ -587,6 +611,11 @@ mod tests {
                 "s3://bucket?endpoint_url=http%3A%2F%2Fh%2Fpath",
                 &creds,
                 "no path",
+            ),
+            (
+                "s3://bucket?region=r&public_endpoint_url=ftp%3A%2F%2Fh",
+                &creds,
+                "public_endpoint_url must be an http:// or https:// address",
             ),
             ("s3://bucket?region=r", &[], "no credentials"),
             ("s3://onlykey@bucket?region=r", &[], "both parts"),

@@ -38,6 +38,8 @@ const IO_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct S3BlobStore {
     op: Operator,
+    /// Signs presigned addresses: `op`, or the same bucket at its public endpoint.
+    presigner: Operator,
     bucket: String,
     prefix: String,
     listing_page: usize,
@@ -95,35 +97,45 @@ impl S3BlobStore {
         // The reqwest transport, installed once for the process.
         opendal::install_default();
 
-        let mut builder = S3::default()
-            .bucket(&config.bucket)
-            .root(&format!("/{}", config.prefix))
-            .region(&config.region)
-            .access_key_id(&config.credentials.access_key_id)
-            .secret_access_key(config.credentials.secret_access_key.expose())
-            // The configured key pair goes first in OpenDAL's chain and always answers, so the
-            // rest of it is never asked; turning off the environment, the profile files and
-            // the instance metadata endpoint makes sure of it.
-            .disable_config_load()
-            .disable_ec2_metadata();
-        if let Some(token) = &config.credentials.session_token {
-            builder = builder.session_token(token.expose());
-        }
-        if let Some(endpoint) = &config.endpoint {
-            builder = builder.endpoint(endpoint);
-        }
-        if !config.path_style {
-            builder = builder.enable_virtual_host_style();
-        }
-        if let Some(acl) = &config.acl {
-            builder = builder.default_acl(acl);
-        }
-        let op = Operator::new(builder)
-            .map_err(remote("open", ""))?
+        // The bucket at an endpoint: the one requests go to, or the one addresses are
+        // presigned for.
+        let at = |endpoint: Option<&String>| {
+            let mut builder = S3::default()
+                .bucket(&config.bucket)
+                .root(&format!("/{}", config.prefix))
+                .region(&config.region)
+                .access_key_id(&config.credentials.access_key_id)
+                .secret_access_key(config.credentials.secret_access_key.expose())
+                // The configured key pair goes first in OpenDAL's chain and always answers, so
+                // the rest of it is never asked; turning off the environment, the profile
+                // files and the instance metadata endpoint makes sure of it.
+                .disable_config_load()
+                .disable_ec2_metadata();
+            if let Some(token) = &config.credentials.session_token {
+                builder = builder.session_token(token.expose());
+            }
+            if let Some(endpoint) = endpoint {
+                builder = builder.endpoint(endpoint);
+            }
+            if !config.path_style {
+                builder = builder.enable_virtual_host_style();
+            }
+            if let Some(acl) = &config.acl {
+                builder = builder.default_acl(acl);
+            }
+            Operator::new(builder).map_err(remote("open", ""))
+        };
+        let op = at(config.endpoint.as_ref())?
             .layer(TimeoutLayer::new().with_io_timeout(IO_TIMEOUT))
             .layer(RetryLayer::new().with_jitter());
+        // Signing is local: the public endpoint is never asked anything.
+        let presigner = match &config.public_endpoint {
+            Some(public) => at(Some(public))?,
+            None => op.clone(),
+        };
         Ok(S3BlobStore {
             op,
+            presigner,
             bucket: config.bucket.clone(),
             prefix: config.prefix.clone(),
             listing_page: DEFAULT_LISTING_PAGE,
@@ -403,7 +415,7 @@ impl BlobStore for S3BlobStore {
     async fn presign_read(&self, key: &str, expires: Duration) -> Result<Option<String>> {
         let path = Self::path_of(key)?;
         let request = self
-            .op
+            .presigner
             .presign_read(&path, expires)
             .await
             .map_err(remote("presign", &path))?;

@@ -62,6 +62,7 @@ impl S3Server {
             bucket: self.bucket.clone(),
             prefix: format!("contract/{}", uuid::Uuid::new_v4().simple()),
             endpoint: Some(self.endpoint.clone()),
+            public_endpoint: None,
             region: self.region.clone(),
             path_style: true,
             acl: None,
@@ -523,4 +524,30 @@ async fn bad_storage_urls_are_refused_with_the_expected_form() {
         );
         assert!(!message.contains("secret@"), "{message}");
     }
+}
+
+#[tokio::test]
+async fn s3_presigns_for_the_public_endpoint() {
+    let Some(server) = S3Server::from_env() else {
+        return;
+    };
+    // The same server under another name, as clients would reach it from outside.
+    let public = server.endpoint.replace("127.0.0.1", "localhost");
+    assert_ne!(public, server.endpoint, "the test server is on 127.0.0.1");
+    let mut config = server.config();
+    config.public_endpoint = Some(public.clone());
+    let store = S3BlobStore::open(&config).expect("open");
+    store
+        .put_bytes("pub/a.jpg", Bytes::from_static(b"from outside"))
+        .await
+        .expect("put through the endpoint");
+    let url = store
+        .presign_read("pub/a.jpg", Duration::from_secs(300))
+        .await
+        .expect("presign")
+        .expect("an address");
+    assert!(url.starts_with(&format!("{public}/")), "{url}");
+    let response = reqwest::get(&url).await.expect("fetch the presigned URL");
+    assert_eq!(response.status(), 200);
+    assert_eq!(&response.bytes().await.expect("body")[..], b"from outside");
 }
