@@ -53,6 +53,10 @@ pub enum Error {
          s3://[ACCESS_KEY:SECRET@]bucket[/prefix]?endpoint_url=<urlencoded URL>&region=<region>"
     )]
     InvalidBlobUrl(String),
+    /// An operation was refused before it changed anything; the text says why and what to
+    /// do.
+    #[error("{0}")]
+    Refused(String),
     /// A blob already exists under this key; blobs are never silently replaced.
     #[error("a blob already exists under key '{0}'")]
     AlreadyExists(String),

@@ -21,6 +21,7 @@ mod postgres;
 mod search;
 mod sqlite;
 pub mod track;
+pub mod transfer;
 
 pub use area::Area;
 pub use blob::{

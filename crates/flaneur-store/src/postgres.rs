@@ -123,7 +123,7 @@ impl PgCatalog {
 /// Applies the migrations the database has not seen yet, on a connection of its own holding
 /// the migration lock; returns how many ran. The lock goes with the connection, whatever
 /// happens.
-async fn migrate(options: &PgConnectOptions) -> Result<usize> {
+pub(crate) async fn migrate(options: &PgConnectOptions) -> Result<usize> {
     let mut conn = options
         .connect()
         .await
