@@ -7,6 +7,7 @@ mod inspect;
 mod instance;
 mod jobs;
 mod logs;
+mod migrate;
 mod serve;
 mod shutdown;
 mod storage;
@@ -35,6 +36,9 @@ enum Command {
     Upload(upload::UploadArgs),
     /// Shows what the metadata reader finds in pictures.
     Inspect(inspect::InspectArgs),
+    /// Copies an embedded instance (its data folder) into a PostgreSQL catalog and a picture
+    /// store such as an S3 bucket, verifying every picture file.
+    MigrateStorage(migrate::MigrateArgs),
 }
 
 /// A configuration the command cannot run with; it exits with code 2.
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Command::Worker(args) => runtime.block_on(worker::run(*args)),
         Command::Upload(args) => runtime.block_on(upload::run(args)),
         Command::Inspect(args) => inspect::run(&args, &mut std::io::stdout().lock()),
+        Command::MigrateStorage(args) => runtime.block_on(migrate::run(args)),
     };
     match outcome {
         Ok(code) => code,

@@ -8,6 +8,7 @@ mod filters;
 mod guards;
 mod inspect;
 mod item_links;
+mod migrate_storage;
 mod openapi;
 mod overrides;
 mod panoramax_cli;

@@ -1,0 +1,372 @@
+//! `flaneur migrate-storage`: an embedded instance copied into PostgreSQL and S3 serves the
+//! same collections, items, picture bytes, tiles and search results; a copy killed mid-way
+//! completes on the next run; a run on a finished copy has nothing to do; a damaged original
+//! stops the copy naming its picture.
+//!
+//! The servers are the test PostgreSQL and S3 ones (`FLANEUR_TEST_DATABASE_URL`,
+//! `FLANEUR_TEST_S3_*`, printed by `scripts/services.sh start`): a database made from their
+//! template and a random prefix of the bucket. Without them the test says it was skipped and
+//! passes, unless `FLANEUR_REQUIRE_SERVICES=1`, where it fails.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::server::{Server, link};
+use crate::{GOPRO, SONY, pictures};
+
+/// Where a copy goes: a fresh database and a fresh prefix of the test bucket.
+struct Destination {
+    admin_url: String,
+    database: String,
+    db_url: String,
+    fs_url: String,
+    access_key: String,
+    secret_key: String,
+}
+
+impl Destination {
+    fn create() -> Option<Destination> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let (Some(admin_url), Some(endpoint)) = (
+            var("FLANEUR_TEST_DATABASE_URL"),
+            var("FLANEUR_TEST_S3_ENDPOINT"),
+        ) else {
+            assert!(
+                std::env::var("FLANEUR_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "FLANEUR_TEST_DATABASE_URL or FLANEUR_TEST_S3_ENDPOINT is not set: start the \
+                 test servers with `scripts/services.sh start` and export what it prints"
+            );
+            skipped();
+            return None;
+        };
+        let need = |name: &str| var(name).unwrap_or_else(|| panic!("{name} is not set"));
+        let database = format!("migrate_{}", uuid::Uuid::new_v4().simple());
+        psql(
+            &admin_url,
+            &format!("CREATE DATABASE {database} TEMPLATE flaneur_template"),
+        );
+        let (server, _) = admin_url
+            .rsplit_once('/')
+            .expect("FLANEUR_TEST_DATABASE_URL names a database");
+        let encoded =
+            percent_encoding::utf8_percent_encode(&endpoint, percent_encoding::NON_ALPHANUMERIC);
+        let fs_url = format!(
+            "s3://{}/migrate/{}?endpoint_url={encoded}&region={}",
+            need("FLANEUR_TEST_S3_BUCKET"),
+            uuid::Uuid::new_v4().simple(),
+            need("FLANEUR_TEST_S3_REGION"),
+        );
+        Some(Destination {
+            db_url: format!("{server}/{database}"),
+            admin_url,
+            database,
+            fs_url,
+            access_key: need("FLANEUR_TEST_S3_ACCESS_KEY"),
+            secret_key: need("FLANEUR_TEST_S3_SECRET_KEY"),
+        })
+    }
+
+    fn env(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("DB_URL", self.db_url.as_str()),
+            ("FS_URL", self.fs_url.as_str()),
+            ("AWS_ACCESS_KEY_ID", self.access_key.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret_key.as_str()),
+        ]
+    }
+
+    /// `flaneur migrate-storage` from `data_dir` into this destination.
+    fn command(&self, data_dir: &Path) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_flaneur"));
+        command
+            .arg("migrate-storage")
+            .arg("--from-data-dir")
+            .arg(data_dir)
+            .envs(self.env())
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn migrate(&self, data_dir: &Path) -> Output {
+        self.command(data_dir)
+            .output()
+            .expect("flaneur migrate-storage runs")
+    }
+
+    /// Rows of a query on the destination catalog, one line each.
+    fn query(&self, sql: &str) -> String {
+        psql(&self.db_url, sql)
+    }
+}
+
+impl Drop for Destination {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .arg(&self.admin_url)
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.database
+            ))
+            .output();
+    }
+}
+
+fn psql(url: &str, sql: &str) -> String {
+    let output = Command::new("psql")
+        .arg(url)
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-t", "-A", "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[expect(
+    clippy::print_stderr,
+    reason = "a skipped test says so in the test output"
+)]
+fn skipped() {
+    eprintln!("skipped: FLANEUR_TEST_DATABASE_URL or FLANEUR_TEST_S3_ENDPOINT is not set");
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// What an instance shows: every document (links made relative to the server) and every
+/// picture file and tile, by path.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    documents: Vec<(String, Value)>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+fn snapshot(server: &Server, pictures_at: &[(f64, f64)]) -> Snapshot {
+    let relative = |value: &Value| -> Value {
+        let text = value.to_string().replace(&server.api, "API");
+        serde_json::from_str(&text).expect("JSON stays JSON")
+    };
+    let mut documents = Vec::new();
+    let mut files = Vec::new();
+    let mut get = |path: String| {
+        let (status, body) = server.get_json(&path);
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        documents.push((path, relative(&body)));
+        body
+    };
+
+    let collections = get("/collections?limit=100".to_owned());
+    let ids: Vec<String> = crate::server::collection_ids(&collections);
+    for id in &ids {
+        get(format!("/collections/{id}"));
+        let items = get(format!("/collections/{id}/items?limit=100"));
+        assert!(link(&items, "next").is_none(), "one page of items");
+        for item in items["features"].as_array().expect("features") {
+            let item_id = item["id"].as_str().expect("item id");
+            let item = get(format!("/collections/{id}/items/{item_id}"));
+            for (name, asset) in item["assets"].as_object().expect("assets") {
+                let href = asset["href"].as_str().expect("asset href");
+                files.push((format!("{item_id}/{name}"), server.get_bytes(href)));
+            }
+            if let Some(template) = item["asset_templates"]["tiles"]["href"].as_str() {
+                let url = template.replace("{TileCol}", "1").replace("{TileRow}", "0");
+                files.push((format!("{item_id}/tile 1_0"), server.get_bytes(&url)));
+            }
+        }
+    }
+    get("/search?limit=100".to_owned());
+    get("/search?limit=100&sortby=-ts".to_owned());
+    get("/users".to_owned());
+    for &(lon, lat) in pictures_at {
+        for z in [6, 14] {
+            let path = tile_path(z, lon, lat);
+            files.push((path.clone(), server.get_bytes(&server.url(&path))));
+        }
+    }
+    Snapshot { documents, files }
+}
+
+/// The vector tile at zoom `z` holding a place.
+fn tile_path(z: u32, lon: f64, lat: f64) -> String {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let lat = lat.to_radians();
+    let y = ((1.0 - lat.tan().asinh() / std::f64::consts::PI) / 2.0 * n).floor();
+    format!("/map/{z}/{x}/{y}.mvt")
+}
+
+/// Rows of every copied table of the destination catalog, by table.
+fn row_counts(destination: &Destination) -> String {
+    destination.query(
+        "SELECT string_agg(t || '=' || n, ' ' ORDER BY t) FROM (
+            SELECT 'accounts' t, count(*) n FROM accounts
+            UNION ALL SELECT 'upload_sets', count(*) FROM upload_sets
+            UNION ALL SELECT 'pictures', count(*) FROM pictures
+            UNION ALL SELECT 'files', count(*) FROM files
+            UNION ALL SELECT 'sequences', count(*) FROM sequences
+            UNION ALL SELECT 'sequence_pictures', count(*) FROM sequence_pictures
+            UNION ALL SELECT 'jobs', count(*) FROM jobs) c",
+    )
+}
+
+#[test]
+fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
+    let Some(destination) = Destination::create() else {
+        return;
+    };
+    let data = tempfile::tempdir().expect("data folder");
+
+    // 1. An embedded instance with a 360° sequence (tiled) and a flat one.
+    let server = Server::start_in(data.path());
+    let gopro = pictures(&GOPRO[..2]);
+    let sony = pictures(&SONY[..2]);
+    server.upload_sequence("360", &gopro, "anyone");
+    server.upload_sequence("flat", &sony, "anyone");
+
+    // While it runs, the copy refuses to start and says how to stop it.
+    let refused = destination.migrate(data.path());
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr_of(&refused));
+    assert!(
+        stderr_of(&refused).contains("is using the data folder"),
+        "{}",
+        stderr_of(&refused)
+    );
+    let places = [(1.9192, 49.0069), (-1.6846, 48.1551)];
+    let before = snapshot(&server, &places);
+    server.kill();
+
+    // 2. A copy killed (SIGKILL) once it has started on the picture files.
+    let mut child = destination
+        .command(data.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("flaneur migrate-storage starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let started = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("picture files:"));
+    assert!(started, "the copy reports the picture files it checks");
+    child.kill().expect("SIGKILL the copy");
+    let _ = child.wait();
+
+    // 3. The next run completes; the one after finds nothing to do.
+    let completed = destination.migrate(data.path());
+    let report = stderr_of(&completed);
+    assert!(completed.status.success(), "{report}");
+    assert!(report.contains("summary:"), "{report}");
+    assert!(!report.contains("nothing to do"), "{report}");
+    let counts = row_counts(&destination);
+    assert_eq!(
+        counts,
+        "accounts=1 files=4 jobs=0 pictures=4 sequence_pictures=4 sequences=2 upload_sets=2",
+        "{report}"
+    );
+    let again = destination.migrate(data.path());
+    let report = stderr_of(&again);
+    assert!(again.status.success(), "{report}");
+    assert!(report.contains("nothing to do"), "{report}");
+    assert_eq!(row_counts(&destination), counts, "no row twice");
+
+    // 4. Served from PostgreSQL and S3, the instance shows the same, byte for byte.
+    let elsewhere = tempfile::tempdir().expect("another data folder");
+    let moved = Server::start_in_with_env(elsewhere.path(), &destination.env());
+    let after = snapshot(&moved, &places);
+    assert_eq!(
+        before.documents.len(),
+        after.documents.len(),
+        "same documents"
+    );
+    for ((path, was), (_, is)) in before.documents.iter().zip(&after.documents) {
+        assert_eq!(was, is, "GET {path}");
+    }
+    assert_eq!(before.files.len(), after.files.len(), "same files");
+    for ((path, was), (_, is)) in before.files.iter().zip(&after.files) {
+        assert!(was == is, "{path} differs");
+    }
+    assert!(
+        before
+            .files
+            .iter()
+            .any(|(path, _)| path.ends_with("tile 1_0")),
+        "a 360° tile was compared"
+    );
+    moved.kill();
+
+    // 5. An original damaged in the data folder stops the copy, naming its picture, and
+    //    stays where it was.
+    let items = before
+        .documents
+        .iter()
+        .find(|(path, _)| path.contains("/items?"))
+        .map(|(_, page)| page["features"][0]["id"].as_str().expect("id").to_owned())
+        .expect("an item page");
+    let hd = find_file(&data.path().join("pictures/permanent"), &items[9..])
+        .expect("the original is in the data folder");
+    let mut damaged = std::fs::read(&hd).expect("original");
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0xFF;
+    std::fs::write(&hd, &damaged).expect("damage the original");
+    let stopped = destination.migrate(data.path());
+    let report = stderr_of(&stopped);
+    assert_eq!(stopped.status.code(), Some(1), "{report}");
+    assert!(report.contains(&format!("picture {items}")), "{report}");
+    assert!(report.contains("does not match"), "{report}");
+    assert!(std::fs::read(&hd).expect("still there") == damaged);
+}
+
+#[test]
+fn a_catalog_holding_another_instance_is_refused() {
+    let Some(destination) = Destination::create() else {
+        return;
+    };
+    let first = tempfile::tempdir().expect("data folder");
+    let second = tempfile::tempdir().expect("data folder");
+    let server = Server::start_in(first.path());
+    server.create_upload_set("first", None);
+    server.kill();
+    Server::start_in(second.path()).kill();
+    let copied = destination.migrate(first.path());
+    assert!(copied.status.success(), "{}", stderr_of(&copied));
+
+    let refused = destination.migrate(second.path());
+    let report = stderr_of(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{report}");
+    assert!(
+        report.contains("holds data of another instance"),
+        "{report}"
+    );
+    assert_eq!(destination.query("SELECT count(*) FROM accounts"), "1");
+
+    let no_instance = tempfile::tempdir().expect("empty folder");
+    let refused = destination.migrate(no_instance.path());
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr_of(&refused));
+    assert!(stderr_of(&refused).contains("no catalog"));
+}
+
+/// The file under `root` whose path ends with `suffix` (a picture id without its first
+/// segment, as the picture folder spreads it).
+fn find_file(root: &Path, suffix: &str) -> Option<std::path::PathBuf> {
+    for entry in std::fs::read_dir(root).ok()? {
+        let path = entry.ok()?.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, suffix) {
+                return Some(found);
+            }
+        } else if path.to_string_lossy().ends_with(&format!("{suffix}.jpg")) {
+            return Some(path);
+        }
+    }
+    None
+}
