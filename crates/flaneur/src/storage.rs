@@ -52,7 +52,7 @@ pub struct Storage {
     /// Where uploads are received before they join the picture store.
     pub staging_dir: PathBuf,
     /// Held for the life of the process; see [`start_lock`].
-    _locks: Vec<File>,
+    locks: Vec<File>,
 }
 
 impl StorageArgs {
@@ -138,7 +138,7 @@ impl StorageArgs {
             catalog_shown: catalog_url.to_string(),
             blobs_shown,
             staging_dir: self.data_dir.join("staging"),
-            _locks: locks,
+            locks,
         })
     }
 }
@@ -169,7 +169,7 @@ impl Storage {
             )
         })?;
         share(&lock)?;
-        self._locks.push(lock);
+        self.locks.push(lock);
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use crate::pictures;
 use crate::server::Server;
 
 /// The test S3 server, or `None` when none is configured and none is required.
-fn s3_env() -> Option<[String; 5]> {
+pub fn s3_env() -> Option<[String; 5]> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let Some(endpoint) = var("FLANEUR_TEST_S3_ENDPOINT") else {
         assert!(

@@ -1,6 +1,7 @@
-//! Processes sharing one data folder: API processes without workers beside `flaneur worker`
-//! processes, workers stopped mid-job, several API processes, and storage URLs refused at
-//! start.
+//! Processes sharing one storage: API processes without workers beside `flaneur worker`
+//! processes on one data folder, workers stopped mid-job, several API processes, processes of
+//! their own folders on PostgreSQL and S3 (when the test servers run), and storage URLs
+//! refused at start.
 
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::s3_pictures::s3_env;
 use crate::server::{READY_DEADLINE, Server, drain, poll};
 use crate::{GOPRO, SONY, pictures};
 
@@ -25,6 +27,11 @@ impl Worker {
     /// Starts one worker process with `workers` job workers on `data_dir`; a stopped worker
     /// gives its job back at once.
     fn start(data_dir: &Path, workers: usize) -> Worker {
+        Self::start_with_env(data_dir, workers, &[])
+    }
+
+    /// Like [`Worker::start`], with extra environment variables.
+    fn start_with_env(data_dir: &Path, workers: usize, envs: &[(&str, &str)]) -> Worker {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flaneur"))
             .arg("worker")
             .arg("--data-dir")
@@ -32,6 +39,7 @@ impl Worker {
             .args(["--workers", &workers.to_string()])
             .args(["--stop-grace-secs", "0", "--log-format", "json"])
             .env("RUST_LOG", "info,sqlx=warn,flaneur_service::worker=debug")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -265,5 +273,125 @@ fn storage_urls_that_name_no_store_stop_the_start_with_code_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr}");
         assert!(!stderr.contains("hunter2"), "{args:?}: {stderr}");
+    }
+}
+
+/// A database of its own on the test PostgreSQL server (`FLANEUR_TEST_DATABASE_URL`, printed by
+/// `scripts/services.sh start`), made from its PostGIS template with `psql` and dropped with
+/// the value.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    /// `None` when no server is configured and none is required.
+    fn create() -> Option<PgDatabase> {
+        let admin_url = match std::env::var("FLANEUR_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                assert!(
+                    std::env::var("FLANEUR_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                    "FLANEUR_TEST_DATABASE_URL is not set: start the test servers with \
+                     `scripts/services.sh start` and export the variables it prints"
+                );
+                skipped("FLANEUR_TEST_DATABASE_URL is not set (no PostgreSQL)");
+                return None;
+            }
+        };
+        let name = format!("flaneur_api_{}", uuid::Uuid::new_v4().simple());
+        psql(
+            &admin_url,
+            &format!("CREATE DATABASE {name} TEMPLATE flaneur_template"),
+        );
+        Some(PgDatabase { admin_url, name })
+    }
+
+    /// The database's address, with a password the server does not ask for, so that logs can
+    /// be searched for it.
+    fn url(&self) -> String {
+        let (server, _) = self
+            .admin_url
+            .rsplit_once('/')
+            .expect("a database in the URL");
+        let server = server.replacen("postgres@", "postgres:hunter2@", 1);
+        format!("{server}/{}", self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = Command::new("psql")
+        .args([url, "-q", "-c", sql])
+        .stdin(Stdio::null())
+        .status()
+        .expect("psql, installed with the PostgreSQL test server");
+    assert!(status.success(), "psql: {sql}");
+}
+
+#[expect(
+    clippy::print_stderr,
+    reason = "a skipped test says so in the test output"
+)]
+fn skipped(why: &str) {
+    eprintln!("skipped: {why}");
+}
+
+#[test]
+fn processes_with_data_folders_of_their_own_share_a_postgresql_catalog_and_an_s3_bucket() {
+    let Some(database) = PgDatabase::create() else {
+        return;
+    };
+    let Some([endpoint, bucket, region, access_key, secret_key]) = s3_env() else {
+        return;
+    };
+    let encoded =
+        percent_encoding::utf8_percent_encode(&endpoint, percent_encoding::NON_ALPHANUMERIC);
+    let prefix = format!("workers/{}", uuid::Uuid::new_v4().simple());
+    let fs_url = format!("s3://{bucket}/{prefix}?endpoint_url={encoded}&region={region}");
+    let db_url = database.url();
+    let storage = [
+        ("DB_URL", db_url.as_str()),
+        ("FS_URL", fs_url.as_str()),
+        ("AWS_ACCESS_KEY_ID", access_key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret_key.as_str()),
+    ];
+
+    // 1. The API process and the worker process share nothing local.
+    let api_dir = tempfile::tempdir().expect("API data folder");
+    let worker_dir = tempfile::tempdir().expect("worker data folder");
+    let mut api_env = storage.to_vec();
+    api_env.push(("FLANEUR_NO_WORKERS", "true"));
+    let server = Server::start_in_with_env(api_dir.path(), &api_env);
+    let worker = Worker::start_with_env(worker_dir.path(), 2, &storage);
+
+    // 2. Uploads end in ready pictures whose files the API reads back from the bucket.
+    let files = pictures(&SONY[..2]);
+    let set = server.create_upload_set("at scale", Some(files.len()));
+    let ids = server.upload_all(&set, &files);
+    let ready = server.wait_ready(&set);
+    assert_eq!(ready["items_status"]["prepared"], json!(2), "{ready}");
+    for (id, file) in ids.iter().zip(&files) {
+        let hd = server.get_bytes(&server.url(&format!("/pictures/{id}/hd.jpg")));
+        assert!(
+            hd == std::fs::read(file).expect("original"),
+            "hd.jpg of {id}"
+        );
+    }
+
+    // 3. The worker stops cleanly, and no log shows the catalog's password.
+    let (status, logs) = worker.terminate();
+    assert_eq!(status.code(), Some(0), "{logs}");
+    assert!(logs.contains("postgresql://postgres:***@"), "{logs}");
+    for logs in [logs, server.logs()] {
+        assert!(!logs.contains("hunter2"), "{logs}");
     }
 }
