@@ -270,6 +270,8 @@ async fn copy_blobs(
         keys.len(),
         mib(total_bytes)
     ));
+    // A line every 5 %, at most every 1000 files.
+    let step = (keys.len() as u64 / 20).clamp(1, 1000);
     let mut done = BlobCopy {
         files: 0,
         bytes: 0,
@@ -317,7 +319,7 @@ async fn copy_blobs(
         }
         done.files += 1;
         done.bytes += std::fs::metadata(from.root().join(key)).map_or(0, |m| m.len());
-        if done.files.is_multiple_of(100) || done.files == keys.len() as u64 {
+        if done.files.is_multiple_of(step) || done.files == keys.len() as u64 {
             progress(format_args!(
                 "picture files: {}/{} checked ({} of {}), {} copied ({})",
                 done.files,

@@ -244,7 +244,7 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let before = snapshot(&server, &places);
     server.kill();
 
-    // 2. A copy killed (SIGKILL) once it has started on the picture files.
+    // 2. A copy killed (SIGKILL) once it has copied some of the picture files.
     let mut child = destination
         .command(data.path())
         .stderr(Stdio::piped())
@@ -256,8 +256,8 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let started = lines
         .by_ref()
         .map_while(Result::ok)
-        .any(|line| line.starts_with("picture files:"));
-    assert!(started, "the copy reports the picture files it checks");
+        .any(|line| line.starts_with("picture files: ") && line.contains(" checked "));
+    assert!(started, "the copy reports the picture files it checked");
     child.kill().expect("SIGKILL the copy");
     let _ = child.wait();
 
@@ -267,6 +267,12 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     assert!(completed.status.success(), "{report}");
     assert!(report.contains("summary:"), "{report}");
     assert!(!report.contains("nothing to do"), "{report}");
+    let total = summary_number(&report, " files (");
+    let copied = summary_number(&report, " copied (");
+    assert!(
+        copied > 0 && copied < total,
+        "the files copied before the kill are not sent again: {report}"
+    );
     let counts = row_counts(&destination);
     assert_eq!(
         counts,
@@ -303,6 +309,28 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
         "a 360° tile was compared"
     );
     moved.kill();
+
+    // A file cut short at the destination (here a folder) is written again, and nothing
+    // else is.
+    let folder = tempfile::tempdir().expect("destination folder");
+    let mut to_folder = Destination::create().expect("services are there");
+    to_folder.fs_url = folder.path().display().to_string();
+    let first = to_folder.migrate(data.path());
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    let copies = list_files(folder.path());
+    let sd = copies
+        .iter()
+        .find(|p| p.ends_with("sd.jpg"))
+        .expect("a derivative was copied");
+    let whole = std::fs::read(sd).expect("copied derivative");
+    std::fs::write(sd, &whole[..whole.len() / 2]).expect("cut the copy short");
+    let redone = to_folder.migrate(data.path());
+    let report = stderr_of(&redone);
+    assert!(redone.status.success(), "{report}");
+    assert!(report.contains(" 1 copied"), "{report}");
+    assert!(!report.contains("nothing to do"), "{report}");
+    assert!(std::fs::read(sd).expect("copy again") == whole);
+    assert_eq!(list_files(folder.path()), copies, "no file added");
 
     // 5. An original damaged in the data folder stops the copy, naming its picture, and
     //    stays where it was.
@@ -369,4 +397,36 @@ fn find_file(root: &Path, suffix: &str) -> Option<std::path::PathBuf> {
         }
     }
     None
+}
+
+/// Every file under `root`, sorted.
+fn list_files(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![root.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("list folder") {
+            let path = entry.expect("folder entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The number just before `marker` on the summary's line of picture files.
+fn summary_number(report: &str, marker: &str) -> u64 {
+    let line = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("picture files ") && l.contains("verified"))
+        .unwrap_or_else(|| panic!("no summary of picture files: {report}"));
+    let before = &line[..line.find(marker).expect("marker on the line")];
+    before
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number before {marker:?}: {line}"))
 }
