@@ -214,6 +214,7 @@ fn row_counts(destination: &Destination) -> String {
             UNION ALL SELECT 'files', count(*) FROM files
             UNION ALL SELECT 'sequences', count(*) FROM sequences
             UNION ALL SELECT 'sequence_pictures', count(*) FROM sequence_pictures
+            UNION ALL SELECT 'sequence_semantics', count(*) FROM sequence_semantics
             UNION ALL SELECT 'jobs', count(*) FROM jobs) c",
     )
 }
@@ -230,7 +231,16 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let gopro = pictures(&GOPRO[..2]);
     let sony = pictures(&SONY[..2]);
     server.upload_sequence("360", &gopro, "anyone");
-    server.upload_sequence("flat", &sony, "anyone");
+    let body = serde_json::json!({
+        "title": "flat",
+        "estimated_nb_files": sony.len(),
+        "semantics": [{"key": "transport", "value": "bike"}, {"key": "surface", "value": "cobblestone"}],
+    });
+    let (status, set) = server.post_json("/upload_sets", &body);
+    assert_eq!(status, StatusCode::OK, "{set}");
+    let set = set["id"].as_str().expect("upload set id").to_owned();
+    server.upload_all(&set, &sony);
+    server.wait_ready(&set);
 
     // While it runs, the copy refuses to start and says how to stop it.
     let refused = destination.migrate(data.path());
@@ -276,7 +286,8 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let counts = row_counts(&destination);
     assert_eq!(
         counts,
-        "accounts=1 files=4 jobs=0 pictures=4 sequence_pictures=4 sequences=2 upload_sets=2",
+        "accounts=1 files=4 jobs=0 pictures=4 sequence_pictures=4 sequence_semantics=2 \
+         sequences=2 upload_sets=2",
         "{report}"
     );
     let again = destination.migrate(data.path());
