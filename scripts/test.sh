@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, the storage tests (against PostgreSQL with PostGIS and a
 # SeaweedFS S3 server too, started here on loopback and stopped at the end), integration tests that start the real server and drive it over HTTP with
-# real pictures, the real Panoramax command-line uploader, the STAC API validator and
+# real pictures (run twice: on the embedded storage, then on PostgreSQL + S3), the real Panoramax command-line uploader, the STAC API validator and
 # the OpenAPI document validator, then the browser tests of the web front-end (Chromium on the
 # map, the viewer and the upload page) and of the API description page.
 #
@@ -35,6 +35,10 @@ set +a
 export FLANEUR_REQUIRE_SERVICES=1
 
 cargo test --workspace "$@"
+
+# The API tests again, every server they start keeping its catalog in a fresh PostgreSQL
+# database and its pictures under a fresh prefix of the S3 bucket.
+FLANEUR_TEST_BACKEND=postgres-s3 cargo test -p flaneur --test api "$@"
 
 # The browser test runs the debug binary the integration tests just built.
 scripts/build-web.sh

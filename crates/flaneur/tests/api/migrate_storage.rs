@@ -227,7 +227,7 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let data = tempfile::tempdir().expect("data folder");
 
     // 1. An embedded instance with a 360° sequence (tiled) and a flat one.
-    let server = Server::start_in(data.path());
+    let server = Server::start_embedded_in(data.path());
     let gopro = pictures(&GOPRO[..2]);
     let sony = pictures(&SONY[..2]);
     server.upload_sequence("360", &gopro, "anyone");
@@ -372,10 +372,10 @@ fn a_catalog_holding_another_instance_is_refused() {
     };
     let first = tempfile::tempdir().expect("data folder");
     let second = tempfile::tempdir().expect("data folder");
-    let server = Server::start_in(first.path());
+    let server = Server::start_embedded_in(first.path());
     server.create_upload_set("first", None);
     server.kill();
-    Server::start_in(second.path()).kill();
+    Server::start_embedded_in(second.path()).kill();
     let copied = destination.migrate(first.path());
     assert!(copied.status.success(), "{}", stderr_of(&copied));
 

@@ -56,7 +56,21 @@ impl Server {
         Self::launch(data_dir, envs)
     }
 
+    /// Starts a server on `data_dir` keeping everything in the folder (SQLite and picture
+    /// files), whatever the run's backend: the source of a storage migration.
+    pub fn start_embedded_in(data_dir: &Path) -> Self {
+        Self::launch_with_storage(data_dir, Vec::new(), &[])
+    }
+
     fn launch(data_dir: &Path, envs: &[(&str, &str)]) -> Self {
+        Self::launch_with_storage(data_dir, crate::backend::storage_env(data_dir), envs)
+    }
+
+    fn launch_with_storage(
+        data_dir: &Path,
+        storage: Vec<(String, String)>,
+        envs: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flaneur"))
             .arg("serve")
             .arg("--listen")
@@ -69,6 +83,7 @@ impl Server {
             .arg("json")
             .env("RUST_LOG", "info,sqlx=warn")
             .env("NO_COLOR", "1")
+            .envs(storage)
             .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

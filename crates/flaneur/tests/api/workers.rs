@@ -39,6 +39,7 @@ impl Worker {
             .args(["--workers", &workers.to_string()])
             .args(["--stop-grace-secs", "0", "--log-format", "json"])
             .env("RUST_LOG", "info,sqlx=warn,flaneur_service::worker=debug")
+            .envs(crate::backend::storage_env(data_dir))
             .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
