@@ -32,7 +32,10 @@ if [ ! -f "$testdata/1.jpg" ]; then
   echo "test pictures missing in $testdata: run scripts/fetch-testdata.sh" >&2
   exit 2
 fi
-command -v exiftool >/dev/null || { echo "exiftool missing: scripts/install-deps.sh --test" >&2; exit 2; }
+if ! command -v exiftool >/dev/null; then
+  echo "exiftool missing: run scripts/install-deps.sh --test" >&2
+  exit 2
+fi
 
 # 1. The picture set, made once: one exiftool process writes every copy.
 pictures="$cache/bench-ingest-pictures-v1"
@@ -101,11 +104,13 @@ echo "starting PostgreSQL and SeaweedFS" >&2
 set -a && . "$work/services.env" && set +a
 export AWS_ACCESS_KEY_ID="$FLANEUR_TEST_S3_ACCESS_KEY"
 export AWS_SECRET_ACCESS_KEY="$FLANEUR_TEST_S3_SECRET_KEY"
-s3_endpoint=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' \
+s3_endpoint=$(python3 -c 'import sys, urllib.parse as u; print(u.quote(sys.argv[1], safe=""))' \
   "$FLANEUR_TEST_S3_ENDPOINT")
+s3_options="endpoint_url=$s3_endpoint&region=$FLANEUR_TEST_S3_REGION"
 
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -174,7 +179,7 @@ run_one() {
     psql -q -X -v ON_ERROR_STOP=1 "$FLANEUR_TEST_DATABASE_URL" \
       -c "CREATE DATABASE $db TEMPLATE flaneur_template" >/dev/null
     storage=(--db-url "${FLANEUR_TEST_DATABASE_URL%/*}/$db"
-      --fs-url "s3://$FLANEUR_TEST_S3_BUCKET/bench-$name?endpoint_url=$s3_endpoint&region=$FLANEUR_TEST_S3_REGION")
+      --fs-url "s3://$FLANEUR_TEST_S3_BUCKET/bench-$name?$s3_options")
   fi
   load=$(cut -d' ' -f1 /proc/loadavg)
 
