@@ -27,6 +27,12 @@ impl ConfigArgs {
     pub fn path(&self) -> Option<&std::path::Path> {
         self.config.as_deref()
     }
+
+    /// The file's path for logs, or `none`.
+    pub fn shown(&self) -> String {
+        self.path()
+            .map_or_else(|| "none".to_owned(), |path| path.display().to_string())
+    }
 }
 
 /// Why the command line and configuration file cannot be used.

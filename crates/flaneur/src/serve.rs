@@ -83,6 +83,16 @@ enum PictureReadMode {
     Redirect,
 }
 
+/// How picture files are answered, for the start-up log line.
+fn reads_shown(args: &ServeArgs) -> String {
+    match args.picture_reads {
+        PictureReadMode::Proxy => "proxy".to_owned(),
+        PictureReadMode::Redirect => {
+            format!("redirect (addresses valid {} s)", args.picture_url_ttl_secs)
+        }
+    }
+}
+
 /// Runs the instance until a shutdown signal.
 ///
 /// # Errors
@@ -144,10 +154,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         listen = %local,
         catalog = %storage.catalog_shown,
         pictures = %storage.blobs_shown,
-        picture_reads = ?args.picture_reads,
-        picture_url_ttl_secs = ?(args.picture_reads == PictureReadMode::Redirect)
-            .then_some(args.picture_url_ttl_secs),
-        config = ?args.config.path(),
+        picture_reads = %reads_shown(&args),
+        config = %args.config.shown(),
         workers,
         tile_cache_mb = args.tile_cache_mb,
         "flaneur is serving; API at http://{local}/api"

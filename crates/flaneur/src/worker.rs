@@ -60,7 +60,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         pictures = %storage.blobs_shown,
         workers = count,
         grace_secs = args.jobs.grace().as_secs(),
-        config = ?args.config.path(),
+        config = %args.config.shown(),
         "flaneur worker is running jobs"
     );
 
