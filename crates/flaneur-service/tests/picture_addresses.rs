@@ -20,6 +20,7 @@ use flaneur_store::{
     BlobBody, BlobMeta, BlobStore, Catalog, DispatchPlan, FsBlobStore, PlannedPicture,
     PlannedSequence, Result, SqliteCatalog,
 };
+use futures::stream::BoxStream;
 
 /// A folder store that also signs addresses, as a bucket does: each key gets one.
 struct SigningStore(FsBlobStore);
@@ -46,6 +47,9 @@ impl BlobStore for SigningStore {
     }
     async fn delete_prefix(&self, prefix: &str) -> Result<()> {
         self.0.delete_prefix(prefix).await
+    }
+    async fn list(&self, prefix: &str) -> Result<BoxStream<'static, Result<String>>> {
+        self.0.list(prefix).await
     }
     async fn presign_read(&self, key: &str, expires: Duration) -> Result<Option<String>> {
         Ok(Some(format!(

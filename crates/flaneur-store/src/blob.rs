@@ -76,6 +76,13 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes every blob whose key starts with `prefix/`.
     async fn delete_prefix(&self, prefix: &str) -> Result<()>;
 
+    /// The keys of every blob whose key starts with `prefix/`, or of every blob of the store
+    /// when `prefix` is empty, in no particular order. Keys come as the storage gives them
+    /// (a folder at a time, a page of keys at a time), so a store of any size is listed in
+    /// little memory. A key is listed once; blobs written or removed during the listing may
+    /// or may not show. The stream ends after its first error.
+    async fn list(&self, prefix: &str) -> Result<BoxStream<'static, Result<String>>>;
+
     /// A URL anyone holding it can read the blob at, valid for `expires`, so that clients
     /// fetch the bytes from the storage itself. `None` when the store has no such URLs (a
     /// local folder). The URL is not checked: a missing blob answers 404 there.

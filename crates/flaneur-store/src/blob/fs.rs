@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
-use super::{BlobBody, BlobMeta, BlobStore};
+use super::{BlobBody, BlobMeta, BlobStore, key_segments};
 use crate::{Error, Result};
 
 /// A blob store rooted at a local folder.
@@ -100,6 +101,81 @@ async fn copy_new(from: PathBuf, to: PathBuf) -> std::io::Result<()> {
         dst.sync_all()
     });
     task.await.map_err(std::io::Error::other)?
+}
+
+/// Whether a file name is one [`FsBlobStore::put_bytes`] writes before renaming it
+/// (`thumb.<32 hex digits>.partial`): a write in progress, or one a crash cut short, and no
+/// blob.
+fn is_partial_write(name: &str) -> bool {
+    let Some(rest) = name.strip_suffix(".partial") else {
+        return false;
+    };
+    rest.rsplit_once('.')
+        .is_some_and(|(_, token)| token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A walk through the folders of a listing, one folder open at a time: only the folders
+/// still to visit are kept, never the keys already given.
+struct Walk {
+    /// The folder being read, its path and the key of its path.
+    current: Option<(tokio::fs::ReadDir, PathBuf, String)>,
+    /// Folders found and not read yet, with the keys of their paths.
+    pending: Vec<(PathBuf, String)>,
+}
+
+impl Walk {
+    /// The next blob's key, `None` at the end.
+    async fn next_key(&mut self) -> Result<Option<String>> {
+        loop {
+            let Some((dir, folder, base)) = &mut self.current else {
+                let Some((path, base)) = self.pending.pop() else {
+                    return Ok(None);
+                };
+                match tokio::fs::read_dir(&path).await {
+                    Ok(dir) => self.current = Some((dir, path, base)),
+                    // Removed since it was found, or a blob rather than a folder: nothing
+                    // under it.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                        ) => {}
+                    Err(source) => return Err(Error::Io { path, source }),
+                }
+                continue;
+            };
+            let Some(entry) = dir.next_entry().await.map_err(io_err(folder))? else {
+                self.current = None;
+                continue;
+            };
+            let path = entry.path();
+            let name = entry.file_name().into_string().map_err(|_| Error::Io {
+                path: path.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "a file name that is not UTF-8 cannot be a key",
+                ),
+            })?;
+            let key = if base.is_empty() {
+                name.clone()
+            } else {
+                format!("{base}/{name}")
+            };
+            // Links are followed, as reads do.
+            let file_type = match entry.file_type().await {
+                Ok(t) if t.is_symlink() => tokio::fs::metadata(&path).await.map(|m| m.file_type()),
+                other => other,
+            };
+            match file_type {
+                Ok(t) if t.is_dir() => self.pending.push((path, key)),
+                Ok(t) if t.is_file() && !is_partial_write(&name) => return Ok(Some(key)),
+                Ok(_) => {}
+                // Removed since it was listed.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(Error::Io { path, source }),
+            }
+        }
+    }
 }
 
 fn meta_of(m: &std::fs::Metadata) -> BlobMeta {
@@ -225,9 +301,45 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    async fn list(&self, prefix: &str) -> Result<BoxStream<'static, Result<String>>> {
+        let base = if prefix.is_empty() {
+            String::new()
+        } else {
+            key_segments(prefix)?.join("/")
+        };
+        let walk = Walk {
+            current: None,
+            pending: vec![(self.root.join(&base), base)],
+        };
+        let keys = futures::stream::try_unfold(walk, |mut walk| async move {
+            Ok(walk.next_key().await?.map(|key| (key, walk)))
+        });
+        Ok(keys.boxed())
+    }
+
     async fn presign_read(&self, key: &str, _expires: Duration) -> Result<Option<String>> {
         // Files of a folder have no address of their own: the API streams them.
         self.path_of(key)?;
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_partial_write;
+
+    #[test]
+    fn only_the_temporary_files_of_writes_are_left_out_of_listings() {
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        assert!(is_partial_write(&format!("thumb.{token}.partial")));
+        assert!(!is_partial_write(&format!("{token}.partial")));
+        for blob in [
+            "thumb.jpg",
+            "notes.partial",
+            "a.b.partial",
+            "thumb.jpg.partial",
+        ] {
+            assert!(!is_partial_write(blob), "{blob}");
+        }
     }
 }

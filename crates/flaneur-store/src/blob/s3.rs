@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::services::S3;
@@ -409,6 +410,36 @@ impl BlobStore for S3BlobStore {
             .delete_try_stream(keys)
             .await
             .map_err(remote("delete", &folder))
+    }
+
+    #[instrument(level = "debug", skip_all, fields(blob.prefix = prefix))]
+    async fn list(&self, prefix: &str) -> Result<BoxStream<'static, Result<String>>> {
+        let folder = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", Self::path_of(prefix)?)
+        };
+
+        // One listing request per page of keys, sent as the stream is read. Entries that are
+        // no objects (the folder itself, folder markers some tools write) are left out.
+        let lister = self
+            .op
+            .lister_with(&folder)
+            .recursive(true)
+            .limit(self.listing_page)
+            .await
+            .map_err(remote("list", &folder))?;
+        let keys = lister
+            .map_err(move |source| Error::ObjectStore {
+                operation: "list",
+                key: folder.clone(),
+                source: Box::new(source),
+            })
+            .try_filter_map(|entry| async move {
+                let (path, meta) = entry.into_parts();
+                Ok((meta.is_file() && !path.ends_with('/')).then_some(path))
+            });
+        Ok(keys.boxed())
     }
 
     #[instrument(level = "debug", skip_all, fields(blob.key = key))]

@@ -1,4 +1,5 @@
-//! The blob store contract: durable puts, whole and ranged reads, deletes, key safety, run
+//! The blob store contract: durable puts, whole and ranged reads, deletes, listings, key
+//! safety, run
 //! against the folder store and an S3 server; then what only S3 adds (multipart uploads,
 //! signed requests, presigned URLs) and how a storage URL is read.
 //!
@@ -139,6 +140,7 @@ blob_contract!(
     stores_files_at_the_part_boundaries,
     lets_one_of_two_racing_writers_store_a_key,
     deletes_blobs_and_whole_prefixes,
+    lists_the_keys_under_a_prefix,
     refuses_keys_that_leave_the_store,
     presigned_urls_give_the_bytes,
 );
@@ -352,6 +354,72 @@ async fn deletes_blobs_and_whole_prefixes(store: &dyn BlobStore, _scratch: &Path
         .expect("an empty prefix deletes nothing");
 }
 
+/// The keys `store.list(prefix)` gives, sorted, each once.
+async fn listed(store: &dyn BlobStore, prefix: &str) -> Vec<String> {
+    let keys: Vec<String> = store
+        .list(prefix)
+        .await
+        .expect("list")
+        .try_collect()
+        .await
+        .expect("the listing reads to its end");
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), keys.len(), "a key listed twice: {keys:?}");
+    sorted
+}
+
+async fn lists_the_keys_under_a_prefix(store: &dyn BlobStore, scratch: &Path) {
+    assert!(listed(store, "").await.is_empty(), "a new store is empty");
+
+    // Blobs at several depths (more than one listing page), beside names that only start
+    // like the prefix; one moved in from staging, the others written as bytes.
+    let staged = scratch.join("staged.upload");
+    std::fs::write(&staged, b"staged").expect("write staged");
+    store
+        .put_file("l/b/c.jpg", &staged)
+        .await
+        .expect("put_file");
+    let inside = [
+        "l/a.jpg",
+        "l/b/c.jpg",
+        "l/b/d/e.jpg",
+        "l/b/d/f.jpg",
+        "l/bb.jpg",
+    ];
+    let outside = ["lx/out.jpg", "l.jpg", "m/n.jpg"];
+    for key in inside.iter().chain(&outside) {
+        if *key != "l/b/c.jpg" {
+            store
+                .put_bytes(key, Bytes::from_static(b"x"))
+                .await
+                .expect("put");
+        }
+    }
+
+    // A prefix is a folder: `l/b` holds `l/b/c.jpg`, not `l/bb.jpg`; `l//b` names it too.
+    assert_eq!(listed(store, "l").await, inside);
+    assert_eq!(
+        listed(store, "l/b").await,
+        ["l/b/c.jpg", "l/b/d/e.jpg", "l/b/d/f.jpg"]
+    );
+    assert_eq!(listed(store, "l//b/").await, listed(store, "l/b").await);
+    let mut everything: Vec<&str> = inside.iter().chain(&outside).copied().collect();
+    everything.sort_unstable();
+    assert_eq!(listed(store, "").await, everything);
+
+    // Nothing under a blob or a missing folder; deleted blobs leave the listing.
+    assert!(listed(store, "l/a.jpg").await.is_empty());
+    assert!(listed(store, "nowhere").await.is_empty());
+    store.delete_prefix("l/b").await.expect("delete prefix");
+    store.delete("l.jpg").await.expect("delete");
+    assert_eq!(
+        listed(store, "").await,
+        ["l/a.jpg", "l/bb.jpg", "lx/out.jpg", "m/n.jpg"]
+    );
+}
+
 async fn refuses_keys_that_leave_the_store(store: &dyn BlobStore, scratch: &Path) {
     let staged = scratch.join("staged.upload");
     std::fs::write(&staged, b"x").expect("write staged");
@@ -369,6 +437,10 @@ async fn refuses_keys_that_leave_the_store(store: &dyn BlobStore, scratch: &Path
         refused(store.stat(bad).await.map(|_| ()));
         refused(store.delete(bad).await);
         refused(store.delete_prefix(bad).await);
+        if !bad.is_empty() {
+            // The empty prefix lists the whole store.
+            refused(store.list(bad).await.map(|_| ()));
+        }
         refused(
             store
                 .presign_read(bad, Duration::from_secs(60))
