@@ -15,23 +15,31 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 use crate::prepare::is_permanent;
 use crate::{Error, Result, Services};
 
-/// How long a claimed job stays reserved for its worker without news from it. The worker
-/// renews the lease every third of it while the job runs, so a job of a dead worker is taken
-/// up by another within this delay, and a long job is never taken over.
-const LEASE: Duration = Duration::from_secs(60);
 /// How often an idle worker looks for jobs queued by other processes.
 const IDLE_POLL: Duration = Duration::from_secs(2);
 /// Attempts before a failing job is given up.
 const MAX_ATTEMPTS: i64 = 5;
 
-/// Runs jobs until `stop` is cancelled. The job in hand then gets up to `grace` to finish
-/// before it is given back to the queue.
-pub async fn run(services: Services, worker: usize, stop: CancellationToken, grace: Duration) {
+/// How a worker holds its jobs and gives them back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobTiming {
+    /// How long a claimed job stays reserved for its worker without news from it. The worker
+    /// renews the lease every third of it while the job runs, so a job of a dead worker is
+    /// taken up by another within this delay, and a long job is never taken over. Each claim
+    /// carries its own lease, so processes may use different ones.
+    pub lease: Duration,
+    /// How long a stopping worker lets its job run before giving it back to the queue.
+    pub grace: Duration,
+}
+
+/// Runs jobs until `stop` is cancelled. The job in hand then gets up to `timing.grace` to
+/// finish before it is given back to the queue.
+pub async fn run(services: Services, worker: usize, stop: CancellationToken, timing: JobTiming) {
     loop {
         if stop.is_cancelled() {
             return;
         }
-        let job = match services.catalog.claim_job(LEASE).await {
+        let job = match services.catalog.claim_job(timing.lease).await {
             Ok(job) => job,
             Err(err) => {
                 error!(worker, error = %err, "cannot claim jobs; retrying");
@@ -50,17 +58,20 @@ pub async fn run(services: Services, worker: usize, stop: CancellationToken, gra
         };
         let span = info_span!("job", worker, job.id = job.id, job.kind = %job.kind,
                               job.target = %job.target, job.attempt = job.attempt);
-        run_one(&services, job, &stop, grace).instrument(span).await;
+        run_one(&services, job, &stop, timing)
+            .instrument(span)
+            .await;
     }
 }
 
-async fn run_one(services: &Services, job: Job, stop: &CancellationToken, grace: Duration) {
+async fn run_one(services: &Services, job: Job, stop: &CancellationToken, timing: JobTiming) {
+    let JobTiming { lease, grace } = timing;
     let started = Instant::now();
     debug!("job started");
     let outcome = {
         let work = execute(services, &job);
         tokio::pin!(work);
-        let mut heartbeat = tokio::time::interval(LEASE / 3);
+        let mut heartbeat = tokio::time::interval(lease / 3);
         heartbeat.tick().await;
         // Resolves once the stop request is `grace` old.
         let grace_over = async {
@@ -76,7 +87,7 @@ async fn run_one(services: &Services, job: Job, stop: &CancellationToken, grace:
             tokio::select! {
                 outcome = &mut work => break Some(outcome),
                 _ = heartbeat.tick() => {
-                    if let Err(err) = services.catalog.renew_job(&job, LEASE).await {
+                    if let Err(err) = services.catalog.renew_job(&job, lease).await {
                         warn!(error = %err, "cannot renew job lease");
                     }
                 }

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use flaneur_service::Services;
+use flaneur_service::worker::JobTiming;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
@@ -20,7 +21,22 @@ pub struct JobArgs {
     /// for another worker.
     #[arg(long, env = "FLANEUR_STOP_GRACE_SECS", default_value_t = 30)]
     stop_grace_secs: u64,
+    /// Seconds a claimed job stays reserved for its worker without news from it (renewed every
+    /// third of it): a job whose process died is taken up by another worker after this delay.
+    #[arg(
+        long,
+        env = "FLANEUR_JOB_LEASE_SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(MIN_LEASE_SECS..=MAX_LEASE_SECS)
+    )]
+    job_lease_secs: u64,
 }
+
+/// The shortest lease: renewed every third of it, it must outlast a slow catalog round trip,
+/// or a live worker's job would be taken over and run twice.
+const MIN_LEASE_SECS: u64 = 5;
+/// The longest lease: an hour during which a dead worker's job waits.
+const MAX_LEASE_SECS: u64 = 3600;
 
 impl JobArgs {
     /// The number of workers asked for, or one per core.
@@ -32,9 +48,12 @@ impl JobArgs {
         })
     }
 
-    /// How long a stopping worker's job may still run.
-    pub fn grace(&self) -> Duration {
-        Duration::from_secs(self.stop_grace_secs)
+    /// How the workers hold their jobs and give them back.
+    pub fn timing(&self) -> JobTiming {
+        JobTiming {
+            lease: Duration::from_secs(self.job_lease_secs),
+            grace: Duration::from_secs(self.stop_grace_secs),
+        }
     }
 }
 
@@ -48,7 +67,7 @@ impl Workers {
     pub fn start(
         services: &Services,
         count: usize,
-        grace: Duration,
+        timing: JobTiming,
         stop: &CancellationToken,
     ) -> Workers {
         let tasks = (0..count)
@@ -57,7 +76,7 @@ impl Workers {
                     services.clone(),
                     n,
                     stop.clone(),
-                    grace,
+                    timing,
                 ))
             })
             .collect();

@@ -134,7 +134,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         args.jobs.count()
     };
     let stop = CancellationToken::new();
-    let worker_tasks = Workers::start(&services, workers, args.jobs.grace(), &stop);
+    let worker_tasks = Workers::start(&services, workers, args.jobs.timing(), &stop);
     tokio::spawn({
         let stop = stop.clone();
         async move {
@@ -157,6 +157,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         picture_reads = %reads_shown(&args),
         config = %args.config.shown(),
         workers,
+        lease_secs = args.jobs.timing().lease.as_secs(),
         tile_cache_mb = args.tile_cache_mb,
         "flaneur is serving; API at http://{local}/api"
     );

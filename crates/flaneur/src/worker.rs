@@ -54,12 +54,14 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         storage.staging_dir.clone(),
     );
     let stop = CancellationToken::new();
-    let workers = Workers::start(&services, count, args.jobs.grace(), &stop);
+    let timing = args.jobs.timing();
+    let workers = Workers::start(&services, count, timing, &stop);
     info!(
         catalog = %storage.catalog_shown,
         pictures = %storage.blobs_shown,
         workers = count,
-        grace_secs = args.jobs.grace().as_secs(),
+        grace_secs = timing.grace.as_secs(),
+        lease_secs = timing.lease.as_secs(),
         config = %args.config.shown(),
         "flaneur worker is running jobs"
     );

@@ -243,7 +243,7 @@ fn run_flaneur(args: &[&str]) -> Output {
 
 #[test]
 fn storage_urls_that_name_no_store_stop_the_start_with_code_2() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &[
                 "serve",
@@ -267,6 +267,7 @@ fn storage_urls_that_name_no_store_stop_the_start_with_code_2() {
             "needs an absolute path",
         ),
         (&["worker", "--workers", "0"], "at least one worker"),
+        (&["worker", "--job-lease-secs", "1"], "1 is not in 5..=3600"),
     ];
     for (args, message) in cases {
         let output = run_flaneur(args);
