@@ -34,11 +34,26 @@ source <(scripts/services.sh start "$services_dir")
 set +a
 export FLANEUR_REQUIRE_SERVICES=1
 
+# The API tests run here on the embedded storage, the scale-out test (two API processes and
+# two workers on PostgreSQL + S3, which picks its own storage) among them.
 cargo test --workspace "$@"
 
 # The API tests again, every server they start keeping its catalog in a fresh PostgreSQL
-# database and its pictures under a fresh prefix of the S3 bucket.
-FLANEUR_TEST_BACKEND=postgres-s3 cargo test -p flaneur --test api "$@"
+# database and its pictures under a fresh prefix of the S3 bucket. The scale-out test ran
+# above on the same storage: it is skipped here. Arguments after `--` go to the test binary,
+# so the skip joins them.
+cargo_args=()
+test_args=()
+for arg in "$@"; do
+  if [ "${#test_args[@]}" -gt 0 ] || [ "$arg" = -- ]; then
+    test_args+=("$arg")
+  else
+    cargo_args+=("$arg")
+  fi
+done
+[ "${#test_args[@]}" -gt 0 ] || test_args=(--)
+FLANEUR_TEST_BACKEND=postgres-s3 cargo test -p flaneur --test api "${cargo_args[@]}" \
+  "${test_args[@]}" --skip scale_out::
 
 # The browser test runs the debug binary the integration tests just built.
 scripts/build-web.sh

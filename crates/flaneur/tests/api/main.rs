@@ -18,6 +18,7 @@ mod queryables;
 mod read;
 mod restart;
 mod s3_pictures;
+mod scale_out;
 mod search;
 mod server;
 mod shapes;

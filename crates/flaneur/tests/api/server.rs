@@ -62,6 +62,16 @@ impl Server {
         Self::launch_with_storage(data_dir, Vec::new(), &[])
     }
 
+    /// Starts a server on `data_dir` keeping its catalog and pictures where the `storage`
+    /// variables (`DB_URL`, `FS_URL`...) say, whatever the run's backend.
+    pub fn start_on_storage(
+        data_dir: &Path,
+        storage: Vec<(String, String)>,
+        envs: &[(&str, &str)],
+    ) -> Self {
+        Self::launch_with_storage(data_dir, storage, envs)
+    }
+
     fn launch(data_dir: &Path, envs: &[(&str, &str)]) -> Self {
         Self::launch_with_storage(data_dir, crate::backend::storage_env(data_dir), envs)
     }
@@ -328,12 +338,13 @@ impl Drop for Server {
 }
 
 /// Keeps every line of a child's output stream, reading it until the child closes it; sends
-/// the listening address of a `serve` process when it logs it.
+/// the listening address of a `serve` process when it logs it. The reading thread ends with
+/// the stream.
 pub fn drain(
     stream: impl Read + Send + 'static,
     logs: Arc<Mutex<Vec<String>>>,
     address: Option<mpsc::Sender<String>>,
-) {
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
@@ -347,7 +358,7 @@ pub fn drain(
                 logs.push(line);
             }
         }
-    });
+    })
 }
 
 /// The status and JSON body of a response (a non-JSON body is a test failure).

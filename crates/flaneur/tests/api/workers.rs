@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::json;
@@ -17,10 +18,12 @@ use crate::{GOPRO, SONY, pictures};
 /// How long a stopped worker may take to exit (its grace period is 0 s in these tests).
 const EXIT_DEADLINE: Duration = Duration::from_secs(60);
 
-/// A running `flaneur worker`, killed when dropped.
-struct Worker {
+/// A running `flaneur worker`, killed when dropped. Its JSON logs show each job's start
+/// (`job started`, at debug level) and end, with the job's kind, target and attempt.
+pub struct Worker {
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
+    readers: Vec<JoinHandle<()>>,
 }
 
 impl Worker {
@@ -32,14 +35,43 @@ impl Worker {
 
     /// Like [`Worker::start`], with extra environment variables.
     fn start_with_env(data_dir: &Path, workers: usize, envs: &[(&str, &str)]) -> Worker {
+        Self::spawn(
+            data_dir,
+            crate::backend::storage_env(data_dir),
+            workers,
+            &[],
+            envs,
+        )
+    }
+
+    /// Starts one worker process with `workers` job workers on `data_dir`, keeping the
+    /// catalog and pictures where the `storage` variables say whatever the run's backend,
+    /// with extra command-line arguments.
+    pub fn start_on_storage(
+        data_dir: &Path,
+        storage: Vec<(String, String)>,
+        workers: usize,
+        args: &[&str],
+    ) -> Worker {
+        Self::spawn(data_dir, storage, workers, args, &[])
+    }
+
+    fn spawn(
+        data_dir: &Path,
+        storage: Vec<(String, String)>,
+        workers: usize,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Worker {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flaneur"))
             .arg("worker")
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--workers", &workers.to_string()])
             .args(["--stop-grace-secs", "0", "--log-format", "json"])
+            .args(args)
             .env("RUST_LOG", "info,sqlx=warn,flaneur_service::worker=debug")
-            .envs(crate::backend::storage_env(data_dir))
+            .envs(storage)
             .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -47,18 +79,36 @@ impl Worker {
             .spawn()
             .expect("flaneur worker starts");
         let logs = Arc::new(Mutex::new(Vec::new()));
-        drain(child.stdout.take().expect("stdout"), logs.clone(), None);
-        drain(child.stderr.take().expect("stderr"), logs.clone(), None);
-        Worker { child, logs }
+        let readers = vec![
+            drain(child.stdout.take().expect("stdout"), logs.clone(), None),
+            drain(child.stderr.take().expect("stderr"), logs.clone(), None),
+        ];
+        Worker {
+            child,
+            logs,
+            readers,
+        }
     }
 
-    fn logs(&self) -> String {
+    /// Everything the worker logged so far.
+    pub fn logs(&self) -> String {
         self.logs.lock().map(|l| l.join("\n")).unwrap_or_default()
     }
 
     /// Log entries whose message is `message`.
-    fn entries(&self, message: &str) -> Vec<serde_json::Value> {
+    pub fn entries(&self, message: &str) -> Vec<serde_json::Value> {
         log_entries(&self.logs(), message)
+    }
+
+    /// Kills the process with SIGKILL, with no chance to give anything back, and returns
+    /// everything it logged before it died.
+    pub fn kill(mut self) -> String {
+        self.child.kill().expect("SIGKILL the worker");
+        self.child.wait().expect("reap the worker");
+        for reader in std::mem::take(&mut self.readers) {
+            reader.join().expect("the log reader ends with the process");
+        }
+        self.logs()
     }
 
     /// Sends SIGTERM and waits for the process to exit.
@@ -208,7 +258,7 @@ fn a_worker_stopped_mid_job_gives_it_back_and_another_worker_completes_everythin
 }
 
 /// The JSON log entries of `logs` whose message is `message`.
-fn log_entries(logs: &str, message: &str) -> Vec<serde_json::Value> {
+pub fn log_entries(logs: &str, message: &str) -> Vec<serde_json::Value> {
     logs.lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|entry| entry["fields"]["message"] == json!(message))
