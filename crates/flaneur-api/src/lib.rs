@@ -6,6 +6,7 @@
 mod cql2;
 mod error;
 mod feed;
+mod nul;
 mod origin;
 mod params;
 mod routes;
@@ -148,6 +149,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
             state.clone(),
             origin::refuse_cross_site_writes,
         ))
+        .layer(axum::middleware::from_fn(nul::refuse_in_url))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(origin::cors(EXPOSED_HEADERS))

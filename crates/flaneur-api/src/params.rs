@@ -122,7 +122,8 @@ pub async fn check_documented(
 }
 
 /// A JSON request body: 415 with `not_json` when it is not declared as JSON, and a JSON error
-/// saying why it could not be read (too large, cut short).
+/// saying why it could not be read (too large, cut short) or why it cannot be stored (a NUL
+/// character).
 pub fn json_body(
     headers: &HeaderMap,
     read: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
@@ -154,6 +155,9 @@ pub fn json_body(
             axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             not_json,
         ));
+    }
+    if crate::nul::json_holds_nul(&body) {
+        return Err(crate::nul::refused("the JSON body"));
     }
     Ok(body)
 }

@@ -14,9 +14,9 @@ use flaneur_service::{Error, IngestError};
 use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 
-use crate::params;
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, stac};
+use crate::{nul, params};
 
 fn set_id(text: &str) -> Result<UploadSetId, ApiError> {
     params::path_id(text, "UploadSet doesn't exist")
@@ -374,7 +374,9 @@ pub async fn add_file(
             file_name = Some(fname);
             continue;
         }
-        form.push((name.clone(), small_field(field, &name).await?));
+        let value = small_field(field, &name).await?;
+        nul::check_form_text(&name, &value)?;
+        form.push((name, value));
     }
 
     // 2. Refusals in the order Panoramax clients expect.

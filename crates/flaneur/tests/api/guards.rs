@@ -1,6 +1,6 @@
 //! What the server refuses on purpose: links pointed at another site, bodies too large for
-//! their route, methods a route does not take, leap seconds, too many tags, and changes sent
-//! by the pages of other sites.
+//! their route, methods a route does not take, leap seconds, too many tags, text holding a NUL
+//! character, and changes sent by the pages of other sites.
 
 use reqwest::StatusCode;
 use reqwest::blocking::multipart;
@@ -212,4 +212,65 @@ fn an_upload_set_with_more_than_a_thousand_tags_is_refused_saying_the_bound() {
         &json!({ "title": "enough tags", "semantics": tags(1000) }),
     );
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Asserts a 400 whose message names the NUL character, for a request holding one.
+fn assert_nul_refused(status: StatusCode, body: &serde_json::Value, what: &str) {
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("NUL"), "{what}: {body}");
+}
+
+#[test]
+fn text_holding_a_nul_character_is_refused_on_every_backend() {
+    let server = Server::start();
+
+    // JSON bodies: a title, a tag value, a CQL2 literal of a search body.
+    let (status, body) = server.post_json("/upload_sets", &json!({ "title": "a\u{0}b" }));
+    assert_nul_refused(status, &body, "title");
+    let tags = json!([{ "key": "surface", "value": "cobble\u{0}stone" }]);
+    let (status, body) = server.post_json(
+        "/upload_sets",
+        &json!({ "title": "tags", "semantics": tags }),
+    );
+    assert_nul_refused(status, &body, "tag value");
+    let (status, body) = server.post_json(
+        "/search",
+        &json!({ "filter": "\"semantics.surface\" = 'a\u{0}'", "filter-lang": "cql2-text" }),
+    );
+    assert_nul_refused(status, &body, "search body filter");
+
+    // A JSON text holding a backslash before `u0000` holds no NUL.
+    let (status, body) = server.post_json("/upload_sets", &json!({ "title": "C:\\u0000" }));
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Query strings: CQL2 literals of both listings.
+    for path in [
+        "/search?filter=%22semantics.surface%22%3D%27a%00%27",
+        "/collections?filter=title%3D%27a%00%27",
+    ] {
+        let (status, body) = server.get_json(path);
+        assert_nul_refused(status, &body, path);
+    }
+
+    // Upload forms: the file name and a tag given by key. The name comes in a header of the
+    // form's part, which the form parser refuses as it is read, before the file: a few bytes
+    // stand for the picture there, as the server may answer before a large body is all sent.
+    let set = server.create_upload_set("nul", None);
+    let form = multipart::Form::new().part(
+        "file",
+        multipart::Part::bytes(b"\xFF\xD8".to_vec()).file_name("e\u{0}1.jpg"),
+    );
+    let (status, body) = server.post_form(&set, form);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "file name: {body}");
+    let bytes = std::fs::read(crate::pictures_dir().join("e1.jpg")).expect("read e1.jpg");
+    let form = multipart::Form::new()
+        .part("file", multipart::Part::bytes(bytes).file_name("e1.jpg"))
+        .text("override_Exif.Image.Artist", "Jane\u{0}Doe");
+    let (status, body) = server.post_form(&set, form);
+    assert_nul_refused(status, &body, "tag form field");
+
+    // Nothing was half stored: the set holds no file.
+    let files = server.get_ok(&format!("/upload_sets/{set}/files"));
+    assert_eq!(files["files"], json!([]), "{files}");
 }
