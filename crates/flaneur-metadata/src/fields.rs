@@ -195,14 +195,21 @@ fn exiv2_name(tag: Tag) -> Option<String> {
 }
 
 /// Text of an ASCII string: UTF-8 when valid, else ISO-8859-1 (as the reference reader falls
-/// back), trimmed of spaces and NULs.
+/// back), up to its first NUL and trimmed of spaces.
 pub(crate) fn decode_text(bytes: &[u8]) -> String {
+    let bytes = until_nul(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
         Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
     };
-    text.trim_matches(|c: char| c.is_whitespace() || c == '\0')
-        .to_owned()
+    text.trim().to_owned()
+}
+
+/// The bytes of a text field before its first NUL. A field of fixed size ends at a NUL, and
+/// what follows is padding or older text some cameras leave there; keeping it would also
+/// store a character PostgreSQL refuses in text.
+fn until_nul(bytes: &[u8]) -> &[u8] {
+    bytes.split(|&b| b == 0).next().unwrap_or_default()
 }
 
 /// A value written as exiv2 does: numbers separated by spaces, rationals as `num/den`.
@@ -271,9 +278,8 @@ fn utf16_text(bytes: &[u8], little_endian: bool) -> String {
             }
         })
         .collect();
-    let text = String::from_utf16_lossy(&units);
-    text.trim_matches(|c: char| c.is_whitespace() || c == '\0')
-        .to_owned()
+    let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+    String::from_utf16_lossy(&units[..end]).trim().to_owned()
 }
 
 #[cfg(test)]

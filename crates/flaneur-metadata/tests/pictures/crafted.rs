@@ -428,3 +428,32 @@ fn reads_a_jpeg_without_position_or_time_as_missing_both() {
     let err = read(&[ascii(Tag::Make, "Sony")], None).expect_err("exif without gps or date");
     assert_eq!(err.missing_fields(), both);
 }
+
+#[test]
+fn cuts_file_text_at_its_first_nul_as_a_c_string() {
+    // Fixed-size text fields end at a NUL, and some cameras leave older text after it.
+    let xp_comment = Tag(exif::Context::Tiff, 0x9C9C);
+    let utf16: Vec<u8> = "Hi\0old"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let fields = with(
+        gps_fields(),
+        vec![
+            field(
+                Tag::UserComment,
+                Value::Undefined(b"ASCII\0\0\0Jane\0stale text".to_vec(), 0),
+            ),
+            field(xp_comment, Value::Byte(utf16)),
+        ],
+    );
+    let picture = read(&fields, None).expect("reads");
+    let tag = |key: &str| picture.tags.get(key).map(String::as_str);
+    assert_eq!(tag("Exif.Photo.UserComment"), Some("Jane"));
+    assert_eq!(tag("Exif.Image.XPComment"), Some("Hi"));
+    assert!(
+        picture.tags.values().all(|v| !v.contains('\0')),
+        "{:?}",
+        picture.tags
+    );
+}
