@@ -25,6 +25,11 @@ fn interval(duration: Duration) -> PgInterval {
 
 /// Queues a job inside the caller's transaction. A pending job of the same kind and target
 /// is moved to now; one a worker holds is marked to run again once that worker is done.
+///
+/// A job counts as held until its holder ends the claim, even past its lease: the holder may
+/// still be running, so its attempt count (the claim's identity) is kept, lest a later claim
+/// get the same number and the lapsed holder end that claim's run; and its end re-arms the
+/// job, since its run may have started too early to cover this request.
 pub(super) async fn enqueue(conn: &mut PgConnection, kind: JobKind, target: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO jobs (kind, target, created_at, run_after)
@@ -32,9 +37,8 @@ pub(super) async fn enqueue(conn: &mut PgConnection, kind: JobKind, target: &str
          ON CONFLICT (kind, target) DO UPDATE SET
              run_after = excluded.run_after,
              last_error = NULL,
-             attempts = CASE WHEN jobs.leased_until > excluded.run_after
-                             THEN jobs.attempts ELSE 0 END,
-             requeued = jobs.requeued OR coalesce(jobs.leased_until > excluded.run_after, false)",
+             attempts = CASE WHEN jobs.leased_until IS NOT NULL THEN jobs.attempts ELSE 0 END,
+             requeued = jobs.requeued OR jobs.leased_until IS NOT NULL",
     )
     .bind(kind.as_str())
     .bind(target)
@@ -48,6 +52,7 @@ pub(super) async fn claim(pool: &PgPool, lease: Duration) -> Result<Option<Job>>
     // Dispatch jobs go first: they are cheap and publish sequences, while prepare jobs are
     // many and slow. Each step walks the `run_after` order through an index and skips the rows
     // other workers are claiming right now, so claims neither wait for nor repeat each other.
+    // A run starting now covers every request queued so far: `requeued` starts over.
     let mut row = None;
     for kind_filter in ["kind = 'dispatch'", "true"] {
         let sql = format!(
@@ -58,7 +63,8 @@ pub(super) async fn claim(pool: &PgPool, lease: Duration) -> Result<Option<Job>>
                  ORDER BY run_after, id
                  LIMIT 1
                  FOR UPDATE SKIP LOCKED)
-             UPDATE jobs SET leased_until = statement_timestamp() + $1, attempts = attempts + 1
+             UPDATE jobs SET leased_until = statement_timestamp() + $1, attempts = attempts + 1,
+                 requeued = false
              FROM next WHERE jobs.id = next.id
              RETURNING jobs.id, jobs.kind, jobs.target, jobs.attempts"
         );

@@ -11,6 +11,11 @@ use crate::{Error, Result};
 
 /// Queues a job inside the caller's transaction. A pending job of the same kind and target
 /// is moved to now; one a worker holds is marked to run again once that worker is done.
+///
+/// A job counts as held until its holder ends the claim, even past its lease: the holder may
+/// still be running, so its attempt count (the claim's identity) is kept, lest a later claim
+/// get the same number and the lapsed holder end that claim's run; and its end re-arms the
+/// job, since its run may have started too early to cover this request.
 pub(super) async fn enqueue(
     conn: &mut SqliteConnection,
     kind: JobKind,
@@ -22,10 +27,8 @@ pub(super) async fn enqueue(
          ON CONFLICT (kind, target) DO UPDATE SET
              run_after = excluded.run_after,
              last_error = NULL,
-             attempts = CASE WHEN lease_until IS NOT NULL AND lease_until > ?3
-                             THEN attempts ELSE 0 END,
-             requeued = CASE WHEN lease_until IS NOT NULL AND lease_until > ?3
-                             THEN 1 ELSE requeued END",
+             attempts = CASE WHEN lease_until IS NOT NULL THEN attempts ELSE 0 END,
+             requeued = CASE WHEN lease_until IS NOT NULL THEN 1 ELSE requeued END",
     )
     .bind(kind.as_str())
     .bind(target)
@@ -42,11 +45,12 @@ pub(super) async fn claim(pool: &SqlitePool, lease: Duration) -> Result<Option<J
 
     // Dispatch jobs go first: they are cheap and publish sequences, while prepare jobs are
     // many and slow. Each step walks the `run_after` order through an index, so claiming
-    // costs the same with one job queued or fifty thousand.
+    // costs the same with one job queued or fifty thousand. A run starting now covers every
+    // request queued so far: `requeued` starts over.
     let mut row = None;
     for kind_filter in ["kind = 'dispatch'", "1 = 1"] {
         let sql = format!(
-            "UPDATE jobs SET lease_until = ?1 + ?2, attempts = attempts + 1
+            "UPDATE jobs SET lease_until = ?1 + ?2, attempts = attempts + 1, requeued = 0
              WHERE id = (
                  SELECT id FROM jobs
                  WHERE {kind_filter} AND run_after <= ?1

@@ -44,8 +44,58 @@ async fn released_jobs_are_claimed_again_at_once(catalog: &dyn Catalog) {
     assert_eq!(catalog.pending_jobs().await.expect("pending"), 0);
 }
 
+/// A holder whose lease ran out may still be running when the job is queued again and taken
+/// by another worker: it must not end the new holder's run, and a request queued after a
+/// run started is run again once that run ends.
+async fn a_lapsed_holder_never_ends_a_run_claimed_after_it(catalog: &dyn Catalog) {
+    let claim = |lease| async move { catalog.claim_job(lease).await.expect("claim") };
+    let enqueue = || async {
+        catalog
+            .enqueue_job(JobKind::Prepare, "a-picture")
+            .await
+            .expect("enqueue");
+    };
+
+    // 1. The first holder's lease runs out while it works; the job is queued again and
+    //    claimed by a second worker.
+    enqueue().await;
+    let lapsed = claim(Duration::ZERO).await.expect("a job");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    enqueue().await;
+    let current = claim(LEASE).await.expect("the job queued again");
+    assert_ne!(current.attempt, lapsed.attempt, "each claim is told apart");
+
+    // 2. The lapsed holder finishes: the job stays the current holder's, who can still retry
+    //    it.
+    catalog.finish_job(&lapsed).await.expect("stale finish");
+    assert_eq!(catalog.pending_jobs().await.expect("pending"), 1);
+    catalog
+        .retry_job(&current, "boom", Duration::ZERO)
+        .await
+        .expect("retry");
+    let retried = claim(LEASE).await.expect("the retried job");
+    catalog.finish_job(&retried).await.expect("finish");
+    assert_eq!(catalog.pending_jobs().await.expect("pending"), 0);
+
+    // 3. Queued again after a run started whose lease then ran out, with no other worker
+    //    about: that run's end re-arms the job, since it may have started too early to
+    //    cover the request.
+    enqueue().await;
+    let lapsed = claim(Duration::ZERO).await.expect("a job");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    enqueue().await;
+    catalog.finish_job(&lapsed).await.expect("finish");
+    let again = claim(LEASE)
+        .await
+        .expect("the request queued during the run");
+    catalog.finish_job(&again).await.expect("finish");
+    assert_eq!(catalog.pending_jobs().await.expect("pending"), 0);
+}
+
 catalog_contracts! {
     released_jobs_are_claimed_again_at_once => released_jobs_are_claimed_again_at_once;
+    a_lapsed_holder_never_ends_a_run_claimed_after_it =>
+        a_lapsed_holder_never_ends_a_run_claimed_after_it;
 }
 
 /// Two catalogs opened on one SQLite file act as two processes: claims never overlap, and
