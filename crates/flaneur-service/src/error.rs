@@ -116,7 +116,7 @@ pub enum Error {
     InvalidUploadSet(serde_json::Value),
     /// Storage failed.
     #[error("storage failed")]
-    Store(#[from] flaneur_store::Error),
+    Store(#[source] flaneur_store::Error),
     /// Local staging i/o failed.
     #[error("staging file i/o failed")]
     Staging(#[source] std::io::Error),
@@ -138,5 +138,41 @@ impl Error {
     }
 }
 
+impl From<flaneur_store::Error> for Error {
+    /// A storage error, except a write naming an upload set another request or process
+    /// deleted meanwhile: the client asked for a set that is gone, as if it had never been.
+    fn from(err: flaneur_store::Error) -> Error {
+        match err {
+            flaneur_store::Error::NotFound {
+                kind: "upload set",
+                id,
+            } => Error::UploadSetNotFound(id),
+            other => Error::Store(other),
+        }
+    }
+}
+
 /// Result of service calls.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_to_a_deleted_upload_set_reads_as_a_missing_upload_set() {
+        let gone = flaneur_store::Error::NotFound {
+            kind: "upload set",
+            id: "6a0c1a4e-3b83-4c4f-9a55-2f0a3b7d1e10".to_owned(),
+        };
+        assert!(matches!(
+            Error::from(gone),
+            Error::UploadSetNotFound(id) if id == "6a0c1a4e-3b83-4c4f-9a55-2f0a3b7d1e10"
+        ));
+        let other = flaneur_store::Error::NotFound {
+            kind: "picture",
+            id: "p".to_owned(),
+        };
+        assert!(matches!(Error::from(other), Error::Store(_)));
+    }
+}

@@ -342,11 +342,18 @@ pub trait Catalog: Send + Sync + 'static {
 
     /// Records a refused file. A previously refused file of the same name is replaced; an
     /// accepted one is never overwritten. Counts toward the upload set's expected file count.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] of kind `upload set` when the set was deleted meanwhile.
     async fn record_rejection(&self, file: UploadFile) -> Result<()>;
 
     /// Stores an accepted picture with its file row and queues its `prepare` job, in one
     /// transaction, unless its bytes, file name or id are already taken (see
     /// [`InsertOutcome`]). Counts toward the upload set's expected file count.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] of kind `upload set` when the set was deleted meanwhile;
+    /// nothing is stored then.
     async fn insert_picture(&self, picture: NewPicture, file: UploadFile) -> Result<InsertOutcome>;
 
     /// One picture with its sequence and rank.

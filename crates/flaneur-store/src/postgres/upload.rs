@@ -167,6 +167,15 @@ pub(super) async fn upload_set_items_status(pool: &PgPool, id: UploadSetId) -> R
     Ok(status)
 }
 
+/// The error of a write to an upload set that no longer exists: another request or process
+/// deleted it while a file was on its way.
+pub(super) fn missing_upload_set(id: UploadSetId) -> Error {
+    Error::NotFound {
+        kind: "upload set",
+        id: id.to_string(),
+    }
+}
+
 /// Locks an upload set's row until the end of the transaction; returns whether it exists.
 pub(super) async fn lock_upload_set(conn: &mut PgConnection, id: UploadSetId) -> Result<bool> {
     let row: Option<(Uuid,)> =
@@ -383,7 +392,9 @@ async fn accepted_file_picture(
 
 pub(super) async fn record_rejection(pool: &PgPool, file: UploadFile) -> Result<()> {
     let mut tx = pool.begin().await.map_err(Error::db("record rejection"))?;
-    lock_upload_set(&mut tx, file.upload_set_id).await?;
+    if !lock_upload_set(&mut tx, file.upload_set_id).await? {
+        return Err(missing_upload_set(file.upload_set_id));
+    }
     // A refusal never hides an accepted file of the same name.
     if accepted_file_picture(&mut tx, &file).await?.is_some() {
         return Ok(());
@@ -403,7 +414,9 @@ pub(super) async fn insert_picture(
     // 1. Refuse what would repeat or overwrite, under locks so that concurrent uploads of the
     //    same bytes or the same name cannot both pass: the same bytes already here or in
     //    another upload set, an accepted file of the same name, a taken id.
-    lock_upload_set(&mut tx, file.upload_set_id).await?;
+    if !lock_upload_set(&mut tx, file.upload_set_id).await? {
+        return Err(missing_upload_set(file.upload_set_id));
+    }
     sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
         .bind(CHECKSUM_LOCK)
         .bind(&picture.content_md5)

@@ -343,6 +343,23 @@ async fn reject_in(
     update_completion(conn, file.upload_set_id).await
 }
 
+/// Fails when the upload set no longer exists: another request or process deleted it while a
+/// file was on its way. The caller's write transaction keeps it from going meanwhile.
+async fn ensure_upload_set(conn: &mut SqliteConnection, id: UploadSetId) -> Result<()> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM upload_sets WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Error::db("look up upload set"))?;
+    if found.is_none() {
+        return Err(Error::NotFound {
+            kind: "upload set",
+            id: id.to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// The file row of that name in that set, when it holds an accepted picture.
 async fn accepted_file_picture(
     conn: &mut SqliteConnection,
@@ -364,6 +381,7 @@ pub(super) async fn record_rejection(pool: &SqlitePool, file: UploadFile) -> Res
     let mut tx = super::begin_write(pool)
         .await
         .map_err(Error::db("record rejection"))?;
+    ensure_upload_set(&mut tx, file.upload_set_id).await?;
     // A refusal never hides an accepted file of the same name.
     if accepted_file_picture(&mut tx, &file).await?.is_some() {
         return Ok(());
@@ -381,6 +399,7 @@ pub(super) async fn insert_picture(
     let mut tx = super::begin_write(pool)
         .await
         .map_err(Error::db("insert picture"))?;
+    ensure_upload_set(&mut tx, file.upload_set_id).await?;
 
     // 1. Refuse what would repeat or overwrite, inside the transaction so that concurrent
     //    uploads of the same bytes cannot both pass: the same bytes already here or in another

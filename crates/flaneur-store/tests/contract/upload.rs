@@ -558,7 +558,51 @@ async fn racing_uploads(catalog: &dyn Catalog) {
     }
 }
 
+/// An upload set deleted while one of its files was on its way (by another request or
+/// process): the file's writes say the set is gone, and store nothing.
+async fn writes_to_a_deleted_upload_set(catalog: &dyn Catalog) {
+    let (account, _) = catalog.default_account().await.expect("account");
+    let set = catalog
+        .create_upload_set(NewUploadSet::titled("gone", account))
+        .await
+        .expect("create")
+        .id;
+    assert!(catalog.delete_upload_set(set).await.expect("delete"));
+    let is_missing_set = |err: &flaneur_store::Error| {
+        matches!(err, flaneur_store::Error::NotFound { kind: "upload set", id }
+                 if *id == set.to_string())
+    };
+
+    let (picture, file) = upload(set, account, 1, "md5-of-a-late-file");
+    let err = catalog
+        .insert_picture(picture, file)
+        .await
+        .expect_err("no set to insert into");
+    assert!(is_missing_set(&err), "{err:?}");
+    let err = catalog
+        .record_rejection(refused(set, "late.jpg", 2, RejectionReason::InvalidFile))
+        .await
+        .expect_err("no set to record into");
+    assert!(is_missing_set(&err), "{err:?}");
+
+    assert!(
+        catalog
+            .pictures_by_md5("md5-of-a-late-file")
+            .await
+            .expect("look up")
+            .is_empty()
+    );
+    assert!(
+        catalog
+            .upload_set_files(set)
+            .await
+            .expect("files")
+            .is_empty()
+    );
+}
+
 catalog_contracts! {
     keeps_the_upload_contract => uploads;
     stores_one_of_two_racing_uploads => racing_uploads;
+    refuses_writes_to_a_deleted_upload_set => writes_to_a_deleted_upload_set;
 }
