@@ -507,3 +507,22 @@ pub trait Catalog: Send + Sync + 'static {
     /// Dropping the catalog without it is safe: connections then close as they are dropped.
     async fn close(&self) {}
 }
+
+/// Refuses a catalog whose schema holds migrations this version does not know (`done` lists
+/// the applied versions, `known` this version's migrations): a later version of Flâneur
+/// migrated it, and rows written by this one could break what that schema expects.
+pub(crate) fn refuse_newer_schema(done: &[i64], known: &[(i64, &str, &str)]) -> Result<()> {
+    let Some(unknown) = done
+        .iter()
+        .filter(|v| !known.iter().any(|(k, _, _)| k == *v))
+        .max()
+    else {
+        return Ok(());
+    };
+    let latest = known.iter().map(|(v, _, _)| *v).max().unwrap_or_default();
+    Err(crate::Error::Refused(format!(
+        "the catalog schema is at version {unknown}, newer than this version of flaneur \
+         knows (up to {latest}): a later version migrated it; upgrade flaneur before starting \
+         it on this catalog"
+    )))
+}

@@ -155,6 +155,7 @@ async fn migrate_locked(conn: &mut PgConnection) -> Result<usize> {
         .fetch_all(&mut *conn)
         .await
         .map_err(Error::db("read migrations"))?;
+    crate::catalog::refuse_newer_schema(&done, MIGRATIONS)?;
 
     let mut applied = 0;
     for (version, name, sql) in MIGRATIONS {

@@ -91,6 +91,7 @@ pub(super) async fn run(pool: &SqlitePool) -> Result<usize> {
         .fetch_all(pool)
         .await
         .map_err(Error::db("read migrations"))?;
+    crate::catalog::refuse_newer_schema(&done, MIGRATIONS)?;
 
     let mut applied = 0;
     for (version, name, sql) in MIGRATIONS {

@@ -483,3 +483,58 @@ async fn postgres_catalog_survives_reconnecting() {
     })
     .await;
 }
+
+/// The message of a catalog refusing a schema a later version of Flâneur migrated.
+fn assert_newer_schema_refused(err: &flaneur_store::Error) {
+    let message = err.to_string();
+    assert!(
+        message.contains("newer") && message.contains("upgrade"),
+        "{message}"
+    );
+}
+
+/// A process of an older version starting on a catalog a newer one migrated stops rather than
+/// write rows that break what the newer schema expects.
+#[tokio::test]
+async fn sqlite_catalog_refuses_a_schema_newer_than_it_knows() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("catalog.sqlite");
+    SqliteCatalog::open(&path)
+        .await
+        .expect("open")
+        .close()
+        .await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("connect");
+    sqlx::query("INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')")
+        .execute(&pool)
+        .await
+        .expect("record a future migration");
+    pool.close().await;
+    let err = SqliteCatalog::open(&path)
+        .await
+        .expect_err("a newer schema is refused");
+    assert_newer_schema_refused(&err);
+}
+
+#[tokio::test]
+async fn postgres_catalog_refuses_a_schema_newer_than_it_knows() {
+    PgDatabase::run(|url| async move {
+        pg_catalog(&url).await.close().await;
+        let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')",
+        )
+        .execute(&pool)
+        .await
+        .expect("record a future migration");
+        pool.close().await;
+        let err =
+            flaneur_store::PgCatalog::connect(&url, flaneur_store::PgCatalogOptions::default())
+                .await
+                .expect_err("a newer schema is refused");
+        assert_newer_schema_refused(&err);
+    })
+    .await;
+}
