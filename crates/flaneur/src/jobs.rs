@@ -17,8 +17,8 @@ pub struct JobArgs {
     /// Number of picture workers in this process [default: the number of cores].
     #[arg(long, env = "FLANEUR_WORKERS")]
     workers: Option<usize>,
-    /// Seconds a stopping worker lets its current job run before giving it back to the queue
-    /// for another worker.
+    /// Seconds a stopping process lets its current jobs and requests run before giving the
+    /// jobs back to the queue for another worker and cutting the requests off.
     #[arg(long, env = "FLANEUR_STOP_GRACE_SECS", default_value_t = 30)]
     stop_grace_secs: u64,
     /// Seconds a claimed job stays reserved for its worker without news from it (renewed every

@@ -2,8 +2,8 @@
 //! serves the API until Ctrl-C or SIGTERM.
 //!
 //! Shutdown is graceful: the listener stops accepting, in-flight requests (uploads included)
-//! run to their end, and each worker finishes the job it holds or, after the grace period,
-//! gives it back to the queue.
+//! run to their end, and each worker finishes the job it holds; after the grace period, the
+//! requests still running are cut off and the jobs still running are given back to the queue.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -180,9 +180,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let app =
         axum::ServiceExt::<axum::extract::Request>::into_make_service(flaneur_api::app(state));
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(stop.clone().cancelled_owned())
-        .await;
+    let server = axum::serve(listener, app).with_graceful_shutdown(stop.clone().cancelled_owned());
+    // Requests still running get the grace period too: a client gone quiet mid-upload would
+    // otherwise hold the stop for as long as its connection stays open. Those cut off are
+    // what a crash would lose, and their clients send them again.
+    let grace = args.jobs.timing().grace;
+    let grace_over = async {
+        stop.cancelled().await;
+        tokio::time::sleep(grace).await;
+    };
+    let served = tokio::select! {
+        served = std::future::IntoFuture::into_future(server) => served,
+        () = grace_over => {
+            warn!(
+                grace_secs = grace.as_secs(),
+                "requests still running at the end of the grace period; cut off"
+            );
+            Ok(())
+        }
+    };
 
     // 4. Workers finish or give back their jobs, then the catalog is closed cleanly.
     stop.cancel();

@@ -166,6 +166,22 @@ impl Server {
         self.child.wait().expect("reap the server");
     }
 
+    /// Sends SIGTERM and waits, up to `deadline`, for the process to exit; returns its status
+    /// and its logs.
+    pub fn terminate(mut self, deadline: Duration) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "SIGTERM to server {pid}");
+        let status = poll(deadline, "the server to exit", || {
+            self.child.try_wait().expect("server status")
+        })
+        .unwrap_or_else(|e| panic!("{e}\nlogs:\n{}", self.logs()));
+        (status, self.logs())
+    }
+
     /// The absolute URL of an API path (`/collections` → `http://…/api/collections`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.api)

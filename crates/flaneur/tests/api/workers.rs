@@ -447,3 +447,48 @@ fn processes_with_data_folders_of_their_own_share_a_postgresql_catalog_and_an_s3
         assert!(!logs.contains("hunter2"), "{logs}");
     }
 }
+
+#[test]
+fn a_stalled_client_does_not_keep_the_server_from_stopping() {
+    use std::io::Write;
+
+    let server = Server::start_with_env(&[
+        ("FLANEUR_STOP_GRACE_SECS", "1"),
+        ("RUST_LOG", "info,sqlx=warn,tower_http=debug"),
+    ]);
+    // A request whose body never arrives whole, as from a client gone quiet mid-upload.
+    let address = server
+        .api
+        .trim_start_matches("http://")
+        .trim_end_matches("/api")
+        .to_owned();
+    let mut stalled = std::net::TcpStream::connect(&address).expect("connect");
+    stalled
+        .write_all(
+            b"POST /api/upload_sets HTTP/1.1\r\nHost: flaneur\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"ti",
+        )
+        .expect("send the start of a request");
+    // The stop comes once the server read the request head and waits for the body.
+    poll(EXIT_DEADLINE, "the stalled request to start", || {
+        server
+            .logs()
+            .lines()
+            .any(|l| l.contains("started processing request") && l.contains("/api/upload_sets"))
+            .then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\nlogs:\n{}", server.logs()));
+
+    // The stop waits for the request the grace period long, then ends it.
+    let (status, logs) = server.terminate(EXIT_DEADLINE);
+    assert!(status.success(), "exit status {status}\nlogs:\n{logs}");
+    assert!(
+        !log_entries(
+            &logs,
+            "requests still running at the end of the grace period; cut off"
+        )
+        .is_empty(),
+        "{logs}"
+    );
+    drop(stalled);
+}
