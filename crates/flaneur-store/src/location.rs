@@ -21,12 +21,16 @@ pub enum CatalogUrl {
     Postgres(String),
 }
 
+/// The form of a PostgreSQL catalog URL, for error messages.
+const PG_URL_FORM: &str = "postgresql://USER:PASSWORD@HOST:PORT/DATABASE";
+
 impl CatalogUrl {
     /// Reads a catalog URL.
     ///
     /// # Errors
     /// Fails with [`Error::InvalidCatalogUrl`] when the scheme is not `sqlite`, `postgres` or
-    /// `postgresql`, or when an SQLite URL has no path or has parameters.
+    /// `postgresql`, when an SQLite URL has no path or has parameters, or when a PostgreSQL
+    /// URL is malformed (a bad port or host, an unknown `sslmode`).
     pub fn parse(url: &str) -> Result<CatalogUrl> {
         let url = url.trim();
         let bad = |reason: &str| Error::InvalidCatalogUrl {
@@ -44,7 +48,13 @@ impl CatalogUrl {
             return Ok(CatalogUrl::Sqlite(PathBuf::from(path)));
         }
         match url.split_once("://") {
-            Some(("postgres" | "postgresql", _)) => Ok(CatalogUrl::Postgres(url.to_owned())),
+            Some(("postgres" | "postgresql", _)) => {
+                // Read now, so that a malformed address is told apart from a server that
+                // cannot be reached.
+                url.parse::<sqlx::postgres::PgConnectOptions>()
+                    .map_err(|e| bad(&format!("{e}; expected {PG_URL_FORM}")))?;
+                Ok(CatalogUrl::Postgres(url.to_owned()))
+            }
             Some((scheme, _)) => Err(bad(&format!(
                 "unknown catalog scheme '{scheme}': expected sqlite://PATH or \
                  postgresql://USER:PASSWORD@HOST:PORT/DATABASE"

@@ -293,7 +293,7 @@ fn run_flaneur(args: &[&str]) -> Output {
 
 #[test]
 fn storage_urls_that_name_no_store_stop_the_start_with_code_2() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (
             &[
                 "serve",
@@ -318,6 +318,18 @@ fn storage_urls_that_name_no_store_stop_the_start_with_code_2() {
         ),
         (&["worker", "--workers", "0"], "at least one worker"),
         (&["worker", "--job-lease-secs", "1"], "1 is not in 5..=3600"),
+        (
+            &["worker", "--db-url", "postgresql://u:hunter2@[::1/flaneur"],
+            "invalid IPv6 address",
+        ),
+        (
+            &[
+                "worker",
+                "--db-url",
+                "postgres://u:hunter2@db/x?sslmode=sometimes",
+            ],
+            "unknown value \"sometimes\"",
+        ),
     ];
     for (args, message) in cases {
         let output = run_flaneur(args);
