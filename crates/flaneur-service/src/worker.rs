@@ -17,8 +17,11 @@ use crate::{Error, Result, Services};
 
 /// How often an idle worker looks for jobs queued by other processes.
 const IDLE_POLL: Duration = Duration::from_secs(2);
-/// Attempts before a failing job is given up.
+/// Attempts before a job failing for another reason than storage is given up; a job failing
+/// on storage is retried until it succeeds, and logged as an error from this attempt on.
 const MAX_ATTEMPTS: i64 = 5;
+/// Longest wait between two runs of a failing job.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(15 * 60);
 
 /// How a worker holds its jobs and gives them back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,22 +112,55 @@ async fn run_one(services: &Services, job: Job, stop: &CancellationToken, timing
             info!(elapsed_ms, "job done");
             services.catalog.finish_job(&job).await
         }
-        Some(Err(err)) if is_permanent(&err) || job.attempt >= MAX_ATTEMPTS => {
-            error!(error = %chain(&err), "job failed for good");
-            give_up(services, &job, &err).await;
-            services.catalog.finish_job(&job).await
-        }
-        Some(Err(err)) => {
-            // Back off 5 s, 20 s, 45 s...: storage hiccups get time to pass.
-            let delay = Duration::from_secs(5 * u64::try_from(job.attempt.pow(2)).unwrap_or(1));
-            warn!(error = %chain(&err), retry_in_secs = delay.as_secs(), "job failed; will retry");
-            services.catalog.retry_job(&job, &chain(&err), delay).await
-        }
+        Some(Err(err)) => match on_failure(&err, job.attempt) {
+            Failure::GiveUp => {
+                error!(error = %chain(&err), "job failed for good");
+                give_up(services, &job, &err).await;
+                services.catalog.finish_job(&job).await
+            }
+            Failure::Retry(delay) if job.attempt >= MAX_ATTEMPTS => {
+                error!(error = %chain(&err), retry_in_secs = delay.as_secs(),
+                       "job still failing on storage; will retry");
+                services.catalog.retry_job(&job, &chain(&err), delay).await
+            }
+            Failure::Retry(delay) => {
+                warn!(error = %chain(&err), retry_in_secs = delay.as_secs(),
+                      "job failed; will retry");
+                services.catalog.retry_job(&job, &chain(&err), delay).await
+            }
+        },
     };
     if let Err(err) = bookkeeping {
         // The lease will expire and the job will run again; nothing is lost.
         error!(error = %err, "cannot record job outcome");
     }
+}
+
+/// What to do with a job that failed.
+#[derive(Debug, PartialEq, Eq)]
+enum Failure {
+    /// Drop it, and mark its picture broken.
+    GiveUp,
+    /// Run it again after this delay.
+    Retry(Duration),
+}
+
+/// Decides the fate of a job whose `attempt`th run failed with `err`.
+///
+/// Storage that cannot be reached is no fault of the picture: giving up would mark a sound
+/// picture broken, or leave a deleted picture's files in the store for good, because the
+/// catalog server or the bucket was down for a few minutes. Such jobs wait for it, however
+/// long it takes.
+fn on_failure(err: &Error, attempt: i64) -> Failure {
+    let is_hopeless = is_permanent(err) || matches!(err, Error::InvalidParameter { .. });
+    let is_storage = matches!(err, Error::Store(_) | Error::Staging(_));
+    if is_hopeless || (!is_storage && attempt >= MAX_ATTEMPTS) {
+        return Failure::GiveUp;
+    }
+    // Back off 5 s, 20 s, 45 s... up to a quarter of an hour: storage hiccups get time to
+    // pass.
+    let secs = 5u64.saturating_mul(u64::try_from(attempt.max(1)).unwrap_or(1).pow(2));
+    Failure::Retry(Duration::from_secs(secs).min(MAX_RETRY_DELAY))
 }
 
 async fn execute(services: &Services, job: &Job) -> Result<()> {
@@ -178,4 +214,53 @@ fn bad_target(job: &Job) -> Error {
         "job {} has an invalid target '{}'",
         job.id, job.target
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage_down() -> Error {
+        Error::Store(flaneur_store::Error::Refused(
+            "the object store did not answer".to_owned(),
+        ))
+    }
+
+    #[test]
+    fn a_storage_outage_never_gives_a_job_up() {
+        for attempt in 1..=100 {
+            let Failure::Retry(delay) = on_failure(&storage_down(), attempt) else {
+                panic!("attempt {attempt} of a job failing on storage was given up");
+            };
+            assert!(
+                delay >= Duration::from_secs(5),
+                "attempt {attempt}: {delay:?}"
+            );
+            assert!(delay <= MAX_RETRY_DELAY, "attempt {attempt}: {delay:?}");
+        }
+        assert_eq!(
+            on_failure(&storage_down(), 2),
+            Failure::Retry(Duration::from_secs(20))
+        );
+    }
+
+    #[test]
+    fn other_failures_are_given_up_after_a_few_attempts() {
+        let panicked = Error::Task("decoder panicked".to_owned());
+        assert!(matches!(on_failure(&panicked, 1), Failure::Retry(_)));
+        assert_eq!(on_failure(&panicked, MAX_ATTEMPTS), Failure::GiveUp);
+    }
+
+    #[test]
+    fn a_job_that_cannot_succeed_is_given_up_at_once() {
+        let gone = Error::ItemNotFound("6a0c1a4e-3b83-4c4f-9a55-2f0a3b7d1e10".to_owned());
+        assert_eq!(on_failure(&gone, 1), Failure::GiveUp);
+        let job = Job {
+            id: 1,
+            kind: JobKind::Prepare,
+            target: "not-a-picture-id".to_owned(),
+            attempt: 1,
+        };
+        assert_eq!(on_failure(&bad_target(&job), 1), Failure::GiveUp);
+    }
 }
