@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::filter::{CompareOp, Filter, FilterError, Literal, Queryable, QueryableKind};
 use crate::track::distance_m;
 
+pub(crate) mod paging;
+
 /// The properties the item search filter accepts besides the semantic tags.
 pub const PICTURE_QUERYABLES: &[Queryable] = &[
     Queryable {
