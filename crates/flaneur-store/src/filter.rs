@@ -2,12 +2,15 @@
 //! (OGC Common Query Language) expresses them, and the check of a tree against the
 //! properties one listing accepts.
 //!
-//! Parsing CQL2 text or JSON into a [`Filter`] belongs to the HTTP layer; turning a checked
-//! filter into SQL belongs to each catalog backend, which maps property names to columns.
+//! Parsing CQL2 text or JSON into a [`Filter`] belongs to the HTTP layer. A checked filter
+//! becomes SQL in the crate's own `filter::sql` module, with each catalog backend's dialect and
+//! its mapping of property names to columns.
 
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
+
+pub(crate) mod sql;
 
 /// A condition on the properties of the rows of a listing.
 #[derive(Debug, Clone, PartialEq)]

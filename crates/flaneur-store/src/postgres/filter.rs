@@ -1,5 +1,5 @@
-//! Checked [`Filter`]s as PostgreSQL conditions. Every value is a bound parameter: no text from
-//! a filter is ever written into the SQL, only the column names of the listing's own mapping.
+//! Checked filters as PostgreSQL conditions: where PostgreSQL's SQL differs from the
+//! shared translation in [`crate::filter::sql`].
 //!
 //! The conditions hold for the same rows as the SQLite catalog's: ids are `uuid` columns here
 //! and text there, so a text compared with an id is read as an id only when it is one written
@@ -11,128 +11,57 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::codec::stored;
-use crate::filter::{CompareOp, Filter, FilterError, Literal};
-use crate::{Error, Result};
+use crate::filter::sql::{Column, FilterDialect};
+use crate::filter::{CompareOp, Literal};
 
-/// Where a listing keeps a property.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Column {
-    /// One column (or SQL expression of columns) of text, a number, a boolean or an instant.
-    Plain(&'static str),
-    /// A `uuid` column, which filters name as text.
-    Id(&'static str),
-    /// An interval between two instant columns, such as a capture time span: a comparison
-    /// holds when some instant of the interval satisfies it.
-    Span {
-        /// The column of the interval's start.
-        start: &'static str,
-        /// The column of its end.
-        end: &'static str,
-    },
-}
+impl FilterDialect for Postgres {
+    const TEXT_ORDER: &'static str = " COLLATE \"C\"";
 
-/// Appends `filter` as one parenthesised condition; `column` maps each property to where the
-/// listing keeps it.
-///
-/// # Errors
-/// [`Error::Filter`] when a property has no column: the filter was not checked against this
-/// listing's queryables.
-pub(super) fn push_filter(
-    sql: &mut QueryBuilder<Postgres>,
-    filter: &Filter,
-    column: &dyn Fn(&str) -> Option<Column>,
-) -> Result<()> {
-    let col = |property: &str| {
-        column(property).ok_or_else(|| {
-            Error::Filter(FilterError::UnknownProperty {
-                property: property.to_owned(),
-                accepted: String::new(),
-            })
-        })
-    };
-    sql.push("(");
-    match filter {
-        Filter::And(parts) | Filter::Or(parts) if parts.is_empty() => {
-            let holds = matches!(filter, Filter::And(_));
-            sql.push(if holds { "TRUE" } else { "FALSE" });
-        }
-        Filter::And(parts) | Filter::Or(parts) => {
-            let joint = if matches!(filter, Filter::And(_)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    sql.push(joint);
+    /// Binds a value in the type its column holds; instants cut to the microsecond, as stored.
+    fn push_literal(sql: &mut QueryBuilder<Postgres>, value: &Literal) {
+        match value {
+            Literal::Text(t) => sql.push_bind(t.clone()),
+            Literal::Number(n) => sql.push_bind(*n),
+            Literal::Boolean(b) => sql.push_bind(*b),
+            Literal::Timestamp(t) => sql.push_bind(stored(*t)),
+        };
+    }
+
+    /// `id <op> value` on a `uuid` column: as ids when the text is an id as the catalog writes
+    /// them (so the id index serves), as text otherwise, ordered by code point.
+    fn push_id_compare(
+        sql: &mut QueryBuilder<Postgres>,
+        column: &str,
+        op: CompareOp,
+        value: &Literal,
+    ) {
+        match value {
+            Literal::Text(t) => match canonical_id(t) {
+                Some(id) => {
+                    sql.push(format!("{column} {} ", op.as_str())).push_bind(id);
                 }
-                push_filter(sql, part, column)?;
-            }
-        }
-        Filter::Not(inner) => {
-            sql.push("NOT ");
-            push_filter(sql, inner, column)?;
-        }
-        Filter::Constant(holds) => {
-            sql.push(if *holds { "TRUE" } else { "FALSE" });
-        }
-        Filter::Compare {
-            property,
-            op,
-            value,
-        } => push_compare(sql, col(property)?, *op, value),
-        Filter::In { property, values } => {
-            let c = col(property)?;
-            if values.is_empty() {
-                sql.push("FALSE");
-            }
-            for (i, value) in values.iter().enumerate() {
-                if i > 0 {
-                    sql.push(" OR ");
+                None => {
+                    sql.push(format!("{column}::text COLLATE \"C\" {} ", op.as_str()))
+                        .push_bind(t.clone());
                 }
-                push_compare(sql, c, CompareOp::Eq, value);
+            },
+            other => {
+                sql.push(format!("{column}::text {} ", op.as_str()))
+                    .push_bind(other.to_string());
             }
-        }
-        Filter::IsNull { property } => match col(property)? {
-            Column::Plain(c) | Column::Id(c) | Column::Span { start: c, .. } => {
-                sql.push(format!("{c} IS NULL"));
-            }
-        },
-        Filter::Between {
-            property,
-            low,
-            high,
-        } => match col(property)? {
-            Column::Plain(c) => {
-                sql.push(format!("{c} BETWEEN "));
-                push_literal(sql, low);
-                sql.push(" AND ");
-                push_literal(sql, high);
-            }
-            Column::Id(_) => {
-                push_compare(sql, col(property)?, CompareOp::Ge, low);
-                sql.push(" AND ");
-                push_compare(sql, col(property)?, CompareOp::Le, high);
-            }
-            Column::Span { start, end } => {
-                sql.push(format!("{start} <= "));
-                push_literal(sql, high);
-                sql.push(format!(" AND {end} >= "));
-                push_literal(sql, low);
-            }
-        },
-        Filter::Like { property, pattern } => {
-            let c = match col(property)? {
-                Column::Plain(c) | Column::Span { start: c, .. } => c.to_owned(),
-                Column::Id(c) => format!("{c}::text"),
-            };
-            // PostgreSQL's LIKE respects case and escapes with `\`, as CQL2's does.
-            sql.push(format!("{c} LIKE "))
-                .push_bind(escaped_like(pattern));
         }
     }
-    sql.push(")");
-    Ok(())
+
+    /// PostgreSQL's `LIKE` respects case and escapes with `\`, as CQL2's does; an id is matched
+    /// as the text it is written as.
+    fn push_like(sql: &mut QueryBuilder<Postgres>, column: Column, pattern: &str) {
+        let c = match column {
+            Column::Plain(c) | Column::Span { start: c, .. } => c.to_owned(),
+            Column::Id(c) => format!("{c}::text"),
+        };
+        sql.push(format!("{c} LIKE "))
+            .push_bind(escaped_like(pattern));
+    }
 }
 
 /// A CQL2 `LIKE` pattern as PostgreSQL reads the same one: a `\` ending the pattern escapes
@@ -147,57 +76,6 @@ fn escaped_like(pattern: &str) -> String {
         }
     }
     out
-}
-
-/// `column <op> value`; on an interval, whether some instant of it compares so.
-fn push_compare(sql: &mut QueryBuilder<Postgres>, column: Column, op: CompareOp, value: &Literal) {
-    let (c, op) = match (column, op) {
-        (Column::Plain(c), op) => (c, op),
-        (Column::Id(c), op) => {
-            push_id_compare(sql, c, op, value);
-            return;
-        }
-        (Column::Span { start, .. }, CompareOp::Lt | CompareOp::Le) => (start, op),
-        (Column::Span { end, .. }, CompareOp::Gt | CompareOp::Ge) => (end, op),
-        (Column::Span { start, end }, CompareOp::Eq | CompareOp::Ne) => {
-            if op == CompareOp::Ne {
-                sql.push("NOT ");
-            }
-            sql.push(format!("({start} <= "));
-            push_literal(sql, value);
-            sql.push(format!(" AND {end} >= "));
-            push_literal(sql, value);
-            sql.push(")");
-            return;
-        }
-    };
-    let collate = match (value, op) {
-        (Literal::Text(_), CompareOp::Eq | CompareOp::Ne) | (Literal::Number(_), _) => "",
-        (Literal::Text(_), _) => " COLLATE \"C\"",
-        _ => "",
-    };
-    sql.push(format!("{c}{collate} {} ", op.as_str()));
-    push_literal(sql, value);
-}
-
-/// `id <op> value` on a `uuid` column: as ids when the text is an id as the catalog writes
-/// them (so the id index serves), as text otherwise, ordered by code point.
-fn push_id_compare(sql: &mut QueryBuilder<Postgres>, column: &str, op: CompareOp, value: &Literal) {
-    match value {
-        Literal::Text(t) => match canonical_id(t) {
-            Some(id) => {
-                sql.push(format!("{column} {} ", op.as_str())).push_bind(id);
-            }
-            None => {
-                sql.push(format!("{column}::text COLLATE \"C\" {} ", op.as_str()))
-                    .push_bind(t.clone());
-            }
-        },
-        other => {
-            sql.push(format!("{column}::text {} ", op.as_str()))
-                .push_bind(other.to_string());
-        }
-    }
 }
 
 /// The id `text` writes, when it writes it exactly as ids are stored and shown (lowercase,
@@ -221,19 +99,13 @@ pub(super) fn push_micros(sql: &mut QueryBuilder<Postgres>, micros: i64) {
     };
 }
 
-/// Binds a value in the type its column holds; instants cut to the microsecond, as stored.
-fn push_literal(sql: &mut QueryBuilder<Postgres>, value: &Literal) {
-    match value {
-        Literal::Text(t) => sql.push_bind(t.clone()),
-        Literal::Number(n) => sql.push_bind(*n),
-        Literal::Boolean(b) => sql.push_bind(*b),
-        Literal::Timestamp(t) => sql.push_bind(stored(*t)),
-    };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
+    use crate::Result;
+    use crate::filter::Filter;
+    use crate::filter::sql::push_filter;
 
     fn columns(property: &str) -> Option<Column> {
         match property {

@@ -7,8 +7,9 @@ use sqlx::postgres::PgPool;
 use sqlx::{Postgres, QueryBuilder};
 
 use super::codec::{sequence_from_row, stored};
-use super::filter::{Column, push_filter, push_micros};
+use super::filter::push_micros;
 use crate::catalog::{AccountSummary, Extent, Page};
+use crate::filter::sql::{Column, push_filter};
 use crate::listing::{
     PagePosition, SequenceCursor, SequenceQuery, SequenceSort, SequenceSortField, total_order,
 };

@@ -12,9 +12,10 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::codec::{PICTURE_COLUMNS, picture_from_row, stored};
-use super::filter::{Column, canonical_id, push_filter, push_micros};
+use super::filter::{canonical_id, push_micros};
 use super::map::push_in_box;
 use crate::catalog::{Extent, NearbyQuery, Page, PictureQuery};
+use crate::filter::sql::{Column, push_filter};
 use crate::filter::{Filter, Literal};
 use crate::search::paging::{self, NearCursor, PictureSource};
 use crate::search::{

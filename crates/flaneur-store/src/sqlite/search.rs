@@ -8,8 +8,8 @@ use flaneur_model::Picture;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::codec::{PICTURE_COLUMNS, from_micros, picture_from_row, push_bbox_overlap, to_micros};
-use super::filter::{Column, push_filter};
 use crate::catalog::{Extent, Page, PictureQuery};
+use crate::filter::sql::{Column, push_filter};
 use crate::filter::{Filter, Literal};
 use crate::search::paging::{self, NearCursor, PictureSource};
 use crate::search::{PageStart, SortField, SortKey, SortValue, TagProperty, leaf_property};
@@ -268,15 +268,15 @@ fn push_picture_filter(sql: &mut QueryBuilder<Sqlite>, filter: &Filter) -> Resul
 
 /// Where search keeps each of [`crate::PICTURE_QUERYABLES`].
 fn picture_column(property: &str) -> Option<Column> {
-    Some(Column::Plain(match property {
-        "datetime" => "p.captured_at",
-        "created" => "p.created_at",
-        "updated" => "p.updated_at",
-        "id" => "p.id",
-        "collection" => "sp.sequence_id",
-        "status" => "p.status",
+    Some(match property {
+        "datetime" => Column::Plain("p.captured_at"),
+        "created" => Column::Plain("p.created_at"),
+        "updated" => Column::Plain("p.updated_at"),
+        "id" => Column::Id("p.id"),
+        "collection" => Column::Id("sp.sequence_id"),
+        "status" => Column::Plain("p.status"),
         _ => return None,
-    }))
+    })
 }
 
 /// A checked tag condition: whether the picture or its sequence has a tag of the key (any

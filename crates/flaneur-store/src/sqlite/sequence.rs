@@ -10,9 +10,9 @@ use flaneur_model::{
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::codec::{from_micros, push_bbox_overlap, sequence_from_row, to_micros};
-use super::filter::{Column, push_filter};
 use super::job;
 use crate::catalog::{AccountSummary, DispatchPlan, Extent, Page, SequenceSummary};
+use crate::filter::sql::{Column, push_filter};
 use crate::listing::{
     PagePosition, SequenceCursor, SequenceQuery, SequenceSort, SequenceSortField, total_order,
 };
@@ -275,7 +275,7 @@ fn sequence_column(property: &str) -> Option<Column> {
             start: "min_captured_at",
             end: "max_captured_at",
         },
-        "id" => Column::Plain("id"),
+        "id" => Column::Id("id"),
         "visibility" => Column::Plain("visibility"),
         _ => return None,
     })
