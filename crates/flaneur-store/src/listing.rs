@@ -10,6 +10,8 @@ use flaneur_model::{AccountId, Sequence, SequenceId};
 use crate::catalog::TimeRange;
 use crate::filter::{Filter, Queryable, QueryableKind};
 
+pub(crate) mod paging;
+
 /// The properties a listing of sequences can be filtered on.
 pub const SEQUENCE_QUERYABLES: &[Queryable] = &[
     Queryable {

@@ -1,4 +1,5 @@
-//! Sequences: writing a dispatch, reading and listing them.
+//! Sequences: writing a dispatch, reading and listing them. Listing pages are read through
+//! [`crate::listing::paging`], as the PostgreSQL catalog reads them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,10 +13,9 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use super::codec::{from_micros, push_bbox_overlap, sequence_from_row, to_micros};
 use super::job;
 use crate::catalog::{AccountSummary, DispatchPlan, Extent, Page, SequenceSummary};
-use crate::filter::sql::{Column, push_filter};
-use crate::listing::{
-    PagePosition, SequenceCursor, SequenceQuery, SequenceSort, SequenceSortField, total_order,
-};
+use crate::filter::sql::push_filter;
+use crate::listing::SequenceQuery;
+use crate::listing::paging::{self, Bound, SequenceSource, sequence_column};
 use crate::{Error, Result};
 
 /// Folds `(status, count)` rows of pictures into the Panoramax status counters.
@@ -87,222 +87,68 @@ pub(super) async fn list_sequences(
     pool: &SqlitePool,
     query: &SequenceQuery,
 ) -> Result<Page<Sequence>> {
-    let keys = total_order(&query.sort);
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX - 1);
+    paging::list_sequences(pool, query).await
+}
 
-    // One row more than asked tells whether more follow in the reading direction. Previous
-    // and last pages are read in the reverse order, then turned around.
-    let mut sql = page_sql(query, &keys, "SELECT *")?;
-    sql.push(" LIMIT ").push_bind(limit + 1);
-    let rows = sql
-        .build()
-        .fetch_all(pool)
-        .await
-        .map_err(Error::db("list sequences"))?;
-    let mut sequences = rows
-        .iter()
-        .map(sequence_from_row)
-        .collect::<Result<Vec<_>>>()?;
-    let more = sequences.len() > query.limit;
-    sequences.truncate(query.limit);
-    if reads_backwards(&query.page) {
-        sequences.reverse();
+impl SequenceSource for SqlitePool {
+    type Db = Sqlite;
+
+    const CAPTURE_SORT: &'static str = "coalesce(min_captured_at, 0)";
+
+    fn push_bound(sql: &mut QueryBuilder<Sqlite>, bound: Bound) {
+        match bound {
+            Bound::Instant(micros) => sql.push_bind(micros),
+            Bound::Id(id) => sql.push_bind(id.to_string()),
+        };
     }
 
-    // The other side of the page is checked with one indexed probe, so the links are exact
-    // whatever the filters.
-    let (Some(first), Some(last)) = (sequences.first(), sequences.last()) else {
-        return Ok(Page {
-            rows: sequences,
-            has_next: false,
-            has_prev: false,
+    fn filtered_sequences(query: &SequenceQuery, head: &str) -> Result<QueryBuilder<Sqlite>> {
+        let mut sql = QueryBuilder::new(format!("{head} FROM sequences WHERE "));
+        sql.push(if query.with_hidden {
+            "1 = 1"
+        } else {
+            "status = 'ready' AND visibility = 'anyone'"
         });
-    };
-    let (has_prev, has_next) = match &query.page {
-        PagePosition::First => (false, more),
-        PagePosition::After(_) => (exists_beyond(pool, query, &keys, first, false).await?, more),
-        PagePosition::Before(_) => (more, exists_beyond(pool, query, &keys, last, true).await?),
-        PagePosition::Last => (more, false),
-    };
-    Ok(Page {
-        rows: sequences,
-        has_next,
-        has_prev,
-    })
-}
-
-/// Whether a page is read in the reverse of the listing order.
-fn reads_backwards(page: &PagePosition) -> bool {
-    matches!(page, PagePosition::Before(_) | PagePosition::Last)
-}
-
-/// The column (or expression, matching an index) each sort field is read from. A sequence
-/// without pictures has no capture time: it sorts as if taken at the epoch, because a NULL
-/// would make the keyset comparisons drop it.
-fn sort_column(field: SequenceSortField) -> &'static str {
-    match field {
-        SequenceSortField::Created => "created_at",
-        SequenceSortField::Updated => "updated_at",
-        SequenceSortField::Datetime => "coalesce(min_captured_at, 0)",
-        SequenceSortField::Id => "id",
-    }
-}
-
-/// `<head> FROM sequences WHERE <filters> [AND <position>] ORDER BY <keys>`, the query of
-/// one page without its limit.
-fn page_sql(
-    query: &SequenceQuery,
-    keys: &[SequenceSort],
-    head: &str,
-) -> Result<QueryBuilder<Sqlite>> {
-    let mut sql = filtered_sequences(query, head)?;
-    match &query.page {
-        PagePosition::After(at) => push_position(&mut sql, keys, at, true),
-        PagePosition::Before(at) => push_position(&mut sql, keys, at, false),
-        PagePosition::First | PagePosition::Last => {}
-    }
-    let backwards = reads_backwards(&query.page);
-    for (i, key) in keys.iter().enumerate() {
-        sql.push(if i == 0 { " ORDER BY " } else { ", " });
-        let descending = key.descending != backwards;
-        sql.push(sort_column(key.field))
-            .push(if descending { " DESC" } else { " ASC" });
-    }
-    Ok(sql)
-}
-
-/// ` AND <rows strictly after (or before) the position in the order of keys>`.
-///
-/// When every key runs in the same direction this is one row-value comparison, which SQLite
-/// and PostgreSQL answer with a range scan of the matching index; mixed directions need the
-/// expanded form `k1 > a OR (k1 = a AND k2 < b) OR …`.
-fn push_position(
-    sql: &mut QueryBuilder<Sqlite>,
-    keys: &[SequenceSort],
-    at: &SequenceCursor,
-    after: bool,
-) {
-    enum Bound {
-        Number(i64),
-        Text(String),
-    }
-    let bounds: Vec<(&'static str, bool, Bound)> = keys
-        .iter()
-        .zip(
-            at.values
-                .iter()
-                .map(|v| Bound::Number(*v))
-                .chain([Bound::Text(at.id.to_string())]),
-        )
-        .map(|(key, bound)| (sort_column(key.field), key.descending != after, bound))
-        .collect();
-    let push_bound = |sql: &mut QueryBuilder<Sqlite>, bound: &Bound| match bound {
-        Bound::Number(n) => {
-            sql.push_bind(*n);
+        if let Some(account) = query.account {
+            sql.push(" AND account_id = ")
+                .push_bind(account.to_string());
         }
-        Bound::Text(t) => {
-            sql.push_bind(t.clone());
-        }
-    };
-
-    let greater = bounds.first().is_some_and(|(_, g, _)| *g);
-    if bounds.iter().all(|(_, g, _)| *g == greater) {
-        let columns: Vec<&str> = bounds.iter().map(|(c, _, _)| *c).collect();
-        let op = if greater { ">" } else { "<" };
-        sql.push(format!(" AND ({}) {op} (", columns.join(", ")));
-        for (i, (_, _, bound)) in bounds.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            push_bound(sql, bound);
-        }
-        sql.push(")");
-        return;
-    }
-    sql.push(" AND (");
-    for (i, (column, greater, bound)) in bounds.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { " OR (" });
-        for (equal_column, _, equal_bound) in &bounds[..i] {
-            sql.push(format!("{equal_column} = "));
-            push_bound(sql, equal_bound);
+        if let Some(bbox) = query.bbox {
             sql.push(" AND ");
+            push_bbox_overlap(&mut sql, "", bbox);
         }
-        sql.push(format!("{column} {} ", if *greater { ">" } else { "<" }));
-        push_bound(sql, bound);
-        sql.push(")");
+        if let Some(start) = query.datetime.start {
+            sql.push(" AND max_captured_at >= ")
+                .push_bind(to_micros(start));
+        }
+        if let Some(end) = query.datetime.end {
+            sql.push(" AND min_captured_at <= ")
+                .push_bind(to_micros(end));
+        }
+        if let Some(filter) = &query.filter {
+            sql.push(" AND ");
+            push_filter(&mut sql, filter, &sequence_column)?;
+        }
+        Ok(sql)
     }
-    sql.push(")");
-}
 
-/// `<head> FROM sequences WHERE <visible unless hidden ones are asked for, and matching the
-/// filters>`.
-fn filtered_sequences(query: &SequenceQuery, head: &str) -> Result<QueryBuilder<Sqlite>> {
-    let mut sql = QueryBuilder::new(format!("{head} FROM sequences WHERE "));
-    sql.push(if query.with_hidden {
-        "1 = 1"
-    } else {
-        "status = 'ready' AND visibility = 'anyone'"
-    });
-    if let Some(account) = query.account {
-        sql.push(" AND account_id = ")
-            .push_bind(account.to_string());
+    async fn fetch_sequences(&self, mut sql: QueryBuilder<Sqlite>) -> Result<Vec<Sequence>> {
+        let rows = sql
+            .build()
+            .fetch_all(self)
+            .await
+            .map_err(Error::db("list sequences"))?;
+        rows.iter().map(sequence_from_row).collect()
     }
-    if let Some(bbox) = query.bbox {
-        sql.push(" AND ");
-        push_bbox_overlap(&mut sql, "", bbox);
-    }
-    if let Some(start) = query.datetime.start {
-        sql.push(" AND max_captured_at >= ")
-            .push_bind(to_micros(start));
-    }
-    if let Some(end) = query.datetime.end {
-        sql.push(" AND min_captured_at <= ")
-            .push_bind(to_micros(end));
-    }
-    if let Some(filter) = &query.filter {
-        sql.push(" AND ");
-        push_filter(&mut sql, filter, &sequence_column)?;
-    }
-    Ok(sql)
-}
 
-/// Where the sequences table keeps each of [`crate::SEQUENCE_QUERYABLES`].
-fn sequence_column(property: &str) -> Option<Column> {
-    Some(match property {
-        "created" => Column::Plain("created_at"),
-        "updated" => Column::Plain("updated_at"),
-        "datetime" => Column::Span {
-            start: "min_captured_at",
-            end: "max_captured_at",
-        },
-        "id" => Column::Id("id"),
-        "visibility" => Column::Plain("visibility"),
-        _ => return None,
-    })
-}
-
-/// Whether a row matching the query lies after (or before) `edge` in the listing order.
-async fn exists_beyond(
-    pool: &SqlitePool,
-    query: &SequenceQuery,
-    keys: &[SequenceSort],
-    edge: &Sequence,
-    after: bool,
-) -> Result<bool> {
-    let mut sql = filtered_sequences(query, "SELECT id")?;
-    push_position(
-        &mut sql,
-        keys,
-        &SequenceCursor::at(edge, &query.sort),
-        after,
-    );
-    sql.push(" LIMIT 1");
-    let row = sql
-        .build()
-        .fetch_optional(pool)
-        .await
-        .map_err(Error::db("probe sequences"))?;
-    Ok(row.is_some())
+    async fn has_row(&self, mut sql: QueryBuilder<Sqlite>) -> Result<bool> {
+        let row = sql
+            .build()
+            .fetch_optional(self)
+            .await
+            .map_err(Error::db("probe sequences"))?;
+        Ok(row.is_some())
+    }
 }
 
 pub(super) async fn account_summary(pool: &SqlitePool, id: AccountId) -> Result<AccountSummary> {
@@ -642,11 +488,15 @@ mod tests {
     use super::*;
     use crate::SqliteCatalog;
     use crate::filter::{CompareOp, Filter, Literal};
+    use crate::listing::{
+        PagePosition, SequenceCursor, SequenceSort, SequenceSortField, total_order,
+    };
 
     /// SQLite's plan of the page query, one line per step.
     async fn plan(catalog: &SqliteCatalog, query: &SequenceQuery) -> Vec<String> {
         let keys = total_order(&query.sort);
-        let mut sql = page_sql(query, &keys, "EXPLAIN QUERY PLAN SELECT *").expect("page SQL");
+        let mut sql = paging::page_sql::<SqlitePool>(query, &keys, "EXPLAIN QUERY PLAN SELECT *")
+            .expect("page SQL");
         let rows = sql.build().fetch_all(&catalog.reader).await.expect("plan");
         rows.iter()
             .map(|r| r.try_get::<String, _>("detail").unwrap_or_default())
