@@ -11,6 +11,7 @@ use crate::filter::{CompareOp, Filter, FilterError, Literal, Queryable, Queryabl
 use crate::track::distance_m;
 
 pub(crate) mod paging;
+pub(crate) mod sql;
 
 /// The properties the item search filter accepts besides the semantic tags.
 pub const PICTURE_QUERYABLES: &[Queryable] = &[

@@ -15,12 +15,9 @@ use super::codec::{PICTURE_COLUMNS, picture_from_row, stored};
 use super::filter::{canonical_id, push_micros};
 use super::map::push_in_box;
 use crate::catalog::{Extent, NearbyQuery, Page, PictureQuery};
-use crate::filter::sql::{Column, push_filter};
-use crate::filter::{Filter, Literal};
 use crate::search::paging::{self, NearCursor, PictureSource};
-use crate::search::{
-    PageStart, PlaceQuery, SortField, SortKey, SortValue, TagProperty, leaf_property,
-};
+use crate::search::sql::push_picture_filter;
+use crate::search::{PageStart, PlaceQuery, SortField, SortKey, SortValue};
 use crate::{Error, Result};
 
 /// Searches pictures; see [`crate::Catalog::search_pictures`].
@@ -312,92 +309,6 @@ fn push_id_beyond(sql: &mut QueryBuilder<Postgres>, col: &str, op: &str, id: &st
                 .push_bind(id.to_owned());
         }
     }
-}
-
-/// Appends a checked item search filter: tag conditions as `EXISTS` tests on the picture's
-/// and its sequence's tags, every other condition through the shared filter translation.
-fn push_picture_filter(sql: &mut QueryBuilder<Postgres>, filter: &Filter) -> Result<()> {
-    match filter {
-        Filter::And(parts) | Filter::Or(parts) if !parts.is_empty() => {
-            let joint = if matches!(filter, Filter::And(_)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            sql.push("(");
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    sql.push(joint);
-                }
-                push_picture_filter(sql, part)?;
-            }
-            sql.push(")");
-        }
-        Filter::Not(inner) => {
-            sql.push("(NOT ");
-            push_picture_filter(sql, inner)?;
-            sql.push(")");
-        }
-        leaf => match leaf_property(leaf).and_then(TagProperty::of) {
-            Some(tags) => push_tag_condition(sql, tags, leaf),
-            None => push_filter(sql, leaf, &picture_column)?,
-        },
-    }
-    Ok(())
-}
-
-/// Where search keeps each of [`crate::PICTURE_QUERYABLES`].
-fn picture_column(property: &str) -> Option<Column> {
-    Some(match property {
-        "datetime" => Column::Plain("p.captured_at"),
-        "created" => Column::Plain("p.created_at"),
-        "updated" => Column::Plain("p.updated_at"),
-        "id" => Column::Id("p.id"),
-        "collection" => Column::Id("sp.sequence_id"),
-        "status" => Column::Plain("p.status"),
-        _ => return None,
-    })
-}
-
-/// A checked tag condition: whether the picture or its sequence has a tag of the key (any
-/// tag for `semantics`), with one of the values when the condition names values.
-fn push_tag_condition(sql: &mut QueryBuilder<Postgres>, tags: TagProperty<'_>, leaf: &Filter) {
-    let values: &[Literal] = match leaf {
-        Filter::Compare { value, .. } => std::slice::from_ref(value),
-        Filter::In { values, .. } => values,
-        _ => &[],
-    };
-    if matches!(leaf, Filter::IsNull { .. }) {
-        sql.push("NOT ");
-    }
-    sql.push("(");
-    let owners = [
-        ("picture_semantics", "picture_id", "p.id"),
-        ("sequence_semantics", "sequence_id", "sp.sequence_id"),
-    ];
-    for (i, (table, owner, of)) in owners.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        sql.push(format!(
-            "EXISTS (SELECT 1 FROM {table} t WHERE t.{owner} = {of}"
-        ));
-        if let TagProperty::Key(key) = tags {
-            sql.push(" AND t.key = ").push_bind(key.to_owned());
-        }
-        if !values.is_empty() {
-            let values: Vec<String> = values
-                .iter()
-                .map(|value| match value {
-                    Literal::Text(t) => t.clone(),
-                    other => other.to_string(),
-                })
-                .collect();
-            sql.push(" AND t.value = ANY(").push_bind(values).push(")");
-        }
-        sql.push(")");
-    }
-    sql.push(")");
 }
 
 /// The column of a sort field; every one is indexed together with the id.

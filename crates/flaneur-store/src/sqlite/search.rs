@@ -9,10 +9,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::codec::{PICTURE_COLUMNS, from_micros, picture_from_row, push_bbox_overlap, to_micros};
 use crate::catalog::{Extent, Page, PictureQuery};
-use crate::filter::sql::{Column, push_filter};
-use crate::filter::{Filter, Literal};
 use crate::search::paging::{self, NearCursor, PictureSource};
-use crate::search::{PageStart, SortField, SortKey, SortValue, TagProperty, leaf_property};
+use crate::search::sql::push_picture_filter;
+use crate::search::{PageStart, SortField, SortKey, SortValue};
 use crate::{Error, Result};
 
 /// Searches pictures; see [`crate::Catalog::search_pictures`].
@@ -229,93 +228,6 @@ fn push_beyond(
         }
         sql.push(format!("{} {} ", column(key.field), beyond(key)));
         push_value(sql, value);
-        sql.push(")");
-    }
-    sql.push(")");
-}
-
-/// Appends a checked item search filter: tag conditions as `EXISTS` tests on the picture's
-/// and its sequence's tags, every other condition through the shared filter translation.
-fn push_picture_filter(sql: &mut QueryBuilder<Sqlite>, filter: &Filter) -> Result<()> {
-    match filter {
-        Filter::And(parts) | Filter::Or(parts) if !parts.is_empty() => {
-            let joint = if matches!(filter, Filter::And(_)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            sql.push("(");
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    sql.push(joint);
-                }
-                push_picture_filter(sql, part)?;
-            }
-            sql.push(")");
-        }
-        Filter::Not(inner) => {
-            sql.push("(NOT ");
-            push_picture_filter(sql, inner)?;
-            sql.push(")");
-        }
-        leaf => match leaf_property(leaf).and_then(TagProperty::of) {
-            Some(tags) => push_tag_condition(sql, tags, leaf),
-            None => push_filter(sql, leaf, &picture_column)?,
-        },
-    }
-    Ok(())
-}
-
-/// Where search keeps each of [`crate::PICTURE_QUERYABLES`].
-fn picture_column(property: &str) -> Option<Column> {
-    Some(match property {
-        "datetime" => Column::Plain("p.captured_at"),
-        "created" => Column::Plain("p.created_at"),
-        "updated" => Column::Plain("p.updated_at"),
-        "id" => Column::Id("p.id"),
-        "collection" => Column::Id("sp.sequence_id"),
-        "status" => Column::Plain("p.status"),
-        _ => return None,
-    })
-}
-
-/// A checked tag condition: whether the picture or its sequence has a tag of the key (any
-/// tag for `semantics`), with one of the values when the condition names values.
-fn push_tag_condition(sql: &mut QueryBuilder<Sqlite>, tags: TagProperty<'_>, leaf: &Filter) {
-    let values: &[Literal] = match leaf {
-        Filter::Compare { value, .. } => std::slice::from_ref(value),
-        Filter::In { values, .. } => values,
-        _ => &[],
-    };
-    if matches!(leaf, Filter::IsNull { .. }) {
-        sql.push("NOT ");
-    }
-    sql.push("(");
-    let owners = [
-        ("picture_semantics", "picture_id", "p.id"),
-        ("sequence_semantics", "sequence_id", "sp.sequence_id"),
-    ];
-    for (i, (table, owner, of)) in owners.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        sql.push(format!(
-            "EXISTS (SELECT 1 FROM {table} t WHERE t.{owner} = {of}"
-        ));
-        if let TagProperty::Key(key) = tags {
-            sql.push(" AND t.key = ").push_bind(key.to_owned());
-        }
-        if !values.is_empty() {
-            sql.push(" AND t.value IN (");
-            let mut list = sql.separated(", ");
-            for value in values {
-                match value {
-                    Literal::Text(t) => list.push_bind(t.clone()),
-                    other => list.push_bind(other.to_string()),
-                };
-            }
-            sql.push(")");
-        }
         sql.push(")");
     }
     sql.push(")");

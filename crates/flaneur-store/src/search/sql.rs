@@ -1,0 +1,113 @@
+//! The item search filter as SQL, for every catalog: semantic tag conditions as `EXISTS`
+//! tests on the picture's and its sequence's tags, every other condition through
+//! [`crate::filter::sql`] with the catalog's dialect.
+
+use sqlx::{Encode, QueryBuilder, Type};
+
+use super::{TagProperty, leaf_property};
+use crate::Result;
+use crate::filter::sql::{Column, FilterDialect, push_filter};
+use crate::filter::{Filter, Literal};
+
+/// Appends a checked item search filter, on pictures `p` joined to their sequence through
+/// `sequence_pictures sp`.
+///
+/// # Errors
+/// [`crate::Error::Filter`] when a property has no column: the filter was not checked by
+/// [`crate::checked_picture_filter`].
+pub(crate) fn push_picture_filter<D: FilterDialect>(
+    sql: &mut QueryBuilder<D>,
+    filter: &Filter,
+) -> Result<()>
+where
+    String: for<'q> Encode<'q, D> + Type<D>,
+{
+    match filter {
+        Filter::And(parts) | Filter::Or(parts) if !parts.is_empty() => {
+            let joint = if matches!(filter, Filter::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            sql.push("(");
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    sql.push(joint);
+                }
+                push_picture_filter(sql, part)?;
+            }
+            sql.push(")");
+        }
+        Filter::Not(inner) => {
+            sql.push("(NOT ");
+            push_picture_filter(sql, inner)?;
+            sql.push(")");
+        }
+        leaf => match leaf_property(leaf).and_then(TagProperty::of) {
+            Some(tags) => push_tag_condition(sql, tags, leaf),
+            None => push_filter(sql, leaf, &picture_column)?,
+        },
+    }
+    Ok(())
+}
+
+/// Where search keeps each of [`crate::PICTURE_QUERYABLES`].
+fn picture_column(property: &str) -> Option<Column> {
+    Some(match property {
+        "datetime" => Column::Plain("p.captured_at"),
+        "created" => Column::Plain("p.created_at"),
+        "updated" => Column::Plain("p.updated_at"),
+        "id" => Column::Id("p.id"),
+        "collection" => Column::Id("sp.sequence_id"),
+        "status" => Column::Plain("p.status"),
+        _ => return None,
+    })
+}
+
+/// A checked tag condition: whether the picture or its sequence has a tag of the key (any
+/// tag for `semantics`), with one of the values when the condition names values.
+fn push_tag_condition<D: FilterDialect>(
+    sql: &mut QueryBuilder<D>,
+    tags: TagProperty<'_>,
+    leaf: &Filter,
+) where
+    String: for<'q> Encode<'q, D> + Type<D>,
+{
+    let values: &[Literal] = match leaf {
+        Filter::Compare { value, .. } => std::slice::from_ref(value),
+        Filter::In { values, .. } => values,
+        _ => &[],
+    };
+    if matches!(leaf, Filter::IsNull { .. }) {
+        sql.push("NOT ");
+    }
+    sql.push("(");
+    let owners = [
+        ("picture_semantics", "picture_id", "p.id"),
+        ("sequence_semantics", "sequence_id", "sp.sequence_id"),
+    ];
+    for (i, (table, owner, of)) in owners.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push(format!(
+            "EXISTS (SELECT 1 FROM {table} t WHERE t.{owner} = {of}"
+        ));
+        if let TagProperty::Key(key) = tags {
+            sql.push(" AND t.key = ").push_bind(key.to_owned());
+        }
+        if !values.is_empty() {
+            sql.push(" AND t.value IN (");
+            let mut list = sql.separated(", ");
+            for value in values {
+                match value {
+                    Literal::Text(t) => list.push_bind(t.clone()),
+                    other => list.push_bind(other.to_string()),
+                };
+            }
+            sql.push(")");
+        }
+        sql.push(")");
+    }
+    sql.push(")");
+}
