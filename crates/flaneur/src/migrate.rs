@@ -6,16 +6,21 @@
 //!    refuses to start, and no instance starts from it until the copy ends.
 //! 2. The destination catalog must be empty, or hold only what an earlier copy of this data
 //!    folder wrote (and the default account an instance made on the empty database).
-//! 3. Every file of the picture folder is copied, then read back: an original must match the
-//!    MD5 the catalog holds, before the copy and after it; every other file (derivatives,
-//!    tiles) must read back with the size and MD5 of its source. A file already at the
-//!    destination with those is not copied again; any other is written again. A mismatch
-//!    stops the run naming the picture.
-//! 4. The catalog is copied in one transaction, rows as they are (see
+//! 3. The destination picture store must hold only files the picture folder has: anything
+//!    else is another instance's data, and the copy is refused naming a few of those files.
+//! 4. Every file of the picture folder is copied, several at once, then read back: an
+//!    original must match the MD5 the catalog holds, before the copy and after it; every
+//!    other file (derivatives, tiles) must read back with the size and MD5 of its source.
+//!    Files are hashed, sent and read back a chunk at a time, so memory does not grow with
+//!    their size. A file already at the destination with the same size and MD5 is not copied
+//!    again; any other is written again. A mismatch stops the run naming the picture.
+//! 5. The catalog is copied in one transaction, rows as they are (see
 //!    [`flaneur_store::transfer`]), only once every picture file is in place.
 //!
 //! Nothing in the data folder is ever deleted or changed, but for the schema upgrade `serve`
-//! would make. A run stopped at any point can be started again: it goes on where the last
+//! would make. In memory the copy keeps the catalog MD5 of every original (checked against
+//! each listed original) and one read buffer per file in flight; the keys of the picture
+//! folder and of the destination are read as listings stream them, never gathered. A run stopped at any point can be started again: it goes on where the last
 //! left off, and a run on a finished copy checks it and says there is nothing to do.
 //!
 //! Exit codes: 0 copied (or nothing to do), 1 failed (a checksum mismatch, a storage error),
@@ -23,14 +28,16 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use bytes::Bytes;
-use flaneur_store::transfer::{PgDestination, SqliteSource};
+use flaneur_model::PictureId;
+use flaneur_store::transfer::{PgDestination, SourcePicture, SqliteSource};
 use flaneur_store::{BlobLocation, BlobStore, FsBlobStore, ProcessEnv, blob_keys};
+use futures::StreamExt;
 use md5::{Digest, Md5};
 
 use crate::Misuse;
@@ -56,6 +63,11 @@ pub struct MigrateArgs {
     /// `_FILE` variants).
     #[arg(long, env = "FS_URL", hide_env_values = true)]
     fs_url: String,
+    /// How many files are copied at once (1 to 64). Over S3 each file costs a few round
+    /// trips, so several in flight keep the link busy; each one in flight stages a copy of
+    /// its file in the temporary folder (TMPDIR).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallel: u16,
 }
 
 /// Runs the copy.
@@ -92,25 +104,18 @@ async fn copy(args: &MigrateArgs) -> anyhow::Result<()> {
         .await
         .map_err(refused_or("cannot read the destination catalog"))?;
 
-    // 2. Picture files.
+    // 2. Picture files. The destination may hold only files of this folder, copied by an
+    //    earlier run.
     let pictures = source
         .pictures()
         .await
         .context("cannot list the pictures")?;
-    let originals: HashMap<String, (String, String)> = pictures
-        .iter()
-        .map(|p| {
-            (
-                blob_keys::original(p.id),
-                (p.id.to_string(), p.content_md5.clone()),
-            )
-        })
-        .collect();
+    let picture_count = pictures.len();
     let from_root = args
         .from_pictures
         .clone()
         .unwrap_or_else(|| dir.join("pictures"));
-    if !pictures.is_empty() && !from_root.is_dir() {
+    if picture_count > 0 && !from_root.is_dir() {
         return Err(Misuse(format!("no picture folder at {}", from_root.display())).into());
     }
     let from = FsBlobStore::open(from_root)
@@ -119,23 +124,13 @@ async fn copy(args: &MigrateArgs) -> anyhow::Result<()> {
     let to = flaneur_store::open_location(&location)
         .await
         .with_context(|| format!("cannot open the picture store {destination_shown}"))?;
-    let keys = list_keys(from.root())?;
-    let present: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
-    if let Some((key, (id, _))) = originals
-        .iter()
-        .find(|(key, _)| !present.contains(key.as_str()))
-    {
-        anyhow::bail!(
-            "picture {id}: its original {key} is missing from {}; nothing was copied",
-            from.root().display()
-        );
-    }
-    let blobs = copy_blobs(&from, &*to, &keys, &originals).await?;
+    let originals = original_checksums(pictures, &from).await?;
+    check_destination_holds_only(&from, &*to, &destination_shown).await?;
+    let blobs = copy_blobs(&from, &*to, &originals, usize::from(args.parallel)).await?;
 
     // 3. Catalog rows, once every file they name is in place.
     progress(format_args!(
-        "catalog: copying {} pictures' rows",
-        pictures.len()
+        "catalog: copying {picture_count} pictures' rows"
     ));
     let copied = flaneur_store::transfer::copy_catalog(&source, &catalog)
         .await
@@ -212,36 +207,109 @@ fn lock_data_dir(dir: &Path) -> anyhow::Result<Vec<File>> {
     Ok(locks)
 }
 
-/// Every file of the picture folder as a blob key, sorted; files an interrupted write left
-/// (`*.partial`) are not blobs.
-fn list_keys(root: &Path) -> anyhow::Result<Vec<String>> {
-    let mut keys = Vec::new();
-    let mut folders = vec![root.to_owned()];
-    while let Some(folder) = folders.pop() {
-        let entries = std::fs::read_dir(&folder)
-            .with_context(|| format!("cannot list {}", folder.display()))?;
-        for entry in entries {
-            let entry = entry.with_context(|| format!("cannot list {}", folder.display()))?;
-            let path = entry.path();
-            let kind = entry
-                .file_type()
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            if kind.is_dir() {
-                folders.push(path);
-            } else if kind.is_file() && path.extension().is_none_or(|e| e != "partial") {
-                let relative = path
-                    .strip_prefix(root)
-                    .context("a listed file is in the folder")?;
-                let key = relative
-                    .to_str()
-                    .with_context(|| format!("file name is not UTF-8: {}", path.display()))?
-                    .replace(std::path::MAIN_SEPARATOR, "/");
-                keys.push(key);
+/// The MD5 the catalog holds for each picture's original, by picture id: the one thing kept
+/// in memory per picture (about 50 bytes each), since every listed original is checked
+/// against it. Fails, naming the picture, when a checksum is not an MD5 or an original is
+/// missing from the picture folder, before anything is copied.
+async fn original_checksums(
+    pictures: Vec<SourcePicture>,
+    from: &FsBlobStore,
+) -> anyhow::Result<HashMap<PictureId, [u8; 16]>> {
+    let mut originals = HashMap::with_capacity(pictures.len());
+    for picture in pictures {
+        let id = picture.id;
+        let md5 = hex::decode(&picture.content_md5)
+            .ok()
+            .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+            .with_context(|| {
+                format!(
+                    "picture {id}: the catalog's checksum {:?} is not an MD5; nothing was copied",
+                    picture.content_md5
+                )
+            })?;
+        let key = blob_keys::original(id);
+        let present = from
+            .stat(&key)
+            .await
+            .with_context(|| format!("cannot read {key} in the data folder"))?;
+        if present.is_none() {
+            anyhow::bail!(
+                "picture {id}: its original {key} is missing from {}; nothing was copied",
+                from.root().display()
+            );
+        }
+        originals.insert(id, md5);
+    }
+    Ok(originals)
+}
+
+/// The picture whose original `key` names, if it names one.
+fn original_of(key: &str) -> Option<PictureId> {
+    let spread = key.strip_prefix("permanent/")?.strip_suffix(".jpg")?;
+    let mut parts = spread.splitn(5, '/');
+    let head: String = parts.by_ref().take(4).collect();
+    let id: PictureId = format!("{head}-{}", parts.next()?).parse().ok()?;
+    (blob_keys::original(id) == key).then_some(id)
+}
+
+/// How many files the picture folder holds, and their bytes: one walk before the copy, so
+/// that progress lines can say how far it is.
+async fn count_files(from: &FsBlobStore) -> anyhow::Result<(u64, u64)> {
+    let mut keys = from
+        .list("")
+        .await
+        .context("cannot list the source picture folder")?;
+    let (mut files, mut bytes) = (0, 0);
+    while let Some(key) = keys.next().await {
+        let key = key.context("cannot list the source picture folder")?;
+        let meta = from
+            .stat(&key)
+            .await
+            .with_context(|| format!("cannot read {key} in the data folder"))?;
+        files += 1;
+        bytes += meta.map_or(0, |m| m.size_bytes);
+    }
+    Ok((files, bytes))
+}
+
+/// Refuses a destination holding blobs the source does not have: they belong to another
+/// instance (or another copy), and mixing the two would serve neither well. A resumed copy
+/// of this folder holds only keys the source has, so it goes on.
+async fn check_destination_holds_only(
+    from: &FsBlobStore,
+    to: &dyn BlobStore,
+    destination_shown: &str,
+) -> anyhow::Result<()> {
+    const SHOWN: usize = 5;
+    let mut keys = to
+        .list("")
+        .await
+        .with_context(|| format!("cannot list the picture store {destination_shown}"))?;
+    let mut foreign = Vec::new();
+    while let Some(key) = keys.next().await {
+        let key =
+            key.with_context(|| format!("cannot list the picture store {destination_shown}"))?;
+        let in_source = from
+            .stat(&key)
+            .await
+            .with_context(|| format!("cannot read {key} in the data folder"))?;
+        if in_source.is_none() {
+            foreign.push(key);
+            if foreign.len() == SHOWN {
+                break;
             }
         }
     }
-    keys.sort();
-    Ok(keys)
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(Misuse(format!(
+        "the picture store {destination_shown} holds files that are not in the data folder, \
+         such as {}: it holds data of another instance. Copy into an empty bucket or folder, \
+         or name another prefix in --fs-url (s3://bucket/other-prefix?...)",
+        foreign.join(", ")
+    ))
+    .into())
 }
 
 /// What [`copy_blobs`] did.
@@ -252,78 +320,81 @@ struct BlobCopy {
     copied_bytes: u64,
 }
 
-/// Copies every key not already at the destination with the same bytes, verifying sources
-/// against the catalog's checksums and destinations against their sources.
+/// What became of one file.
+struct FileCopied {
+    size_bytes: u64,
+    is_copied: bool,
+}
+
+/// Copies every file not already at the destination with the same bytes, `parallel` at a
+/// time, verifying sources against the catalog's checksums and destinations against their
+/// sources.
+///
+/// Keys come from the folder's listing as it is read, a folder at a time, so no list of the
+/// files is kept. At the first failure no more copies start; those running end, then the
+/// first failure is returned.
 async fn copy_blobs(
     from: &FsBlobStore,
     to: &dyn BlobStore,
-    keys: &[String],
-    originals: &HashMap<String, (String, String)>,
+    originals: &HashMap<PictureId, [u8; 16]>,
+    parallel: usize,
 ) -> anyhow::Result<BlobCopy> {
-    let total_bytes: u64 = keys
-        .iter()
-        .filter_map(|k| std::fs::metadata(from.root().join(k)).ok())
-        .map(|m| m.len())
-        .sum();
+    let (total_files, total_bytes) = count_files(from).await?;
     progress(format_args!(
-        "picture files: {} to check ({})",
-        keys.len(),
+        "picture files: {total_files} to check ({})",
         mib(total_bytes)
     ));
+    // Files are staged outside the data folder, which the copy never writes to: `put_file`
+    // takes its file away, and a hard link to the source would tie the copy to it.
+    let staging = tempfile::Builder::new()
+        .prefix("flaneur-migrate-")
+        .tempdir()
+        .context("cannot make a staging folder in the temporary folder (TMPDIR)")?;
+
+    let is_stopping = AtomicBool::new(false);
+    let keys = from
+        .list("")
+        .await
+        .context("cannot list the source picture folder")?;
+    let mut copies = keys
+        .take_while(|_| std::future::ready(!is_stopping.load(Ordering::Relaxed)))
+        .map(|key| {
+            let staging = staging.path();
+            async move {
+                let key = key.context("cannot list the source picture folder")?;
+                copy_file(from, to, staging, &key, originals).await
+            }
+        })
+        .buffer_unordered(parallel);
+
     // A line every 5 %, at most every 1000 files.
-    let step = (keys.len() as u64 / 20).clamp(1, 1000);
+    let step = (total_files / 20).clamp(1, 1000);
     let mut done = BlobCopy {
         files: 0,
         bytes: 0,
         copied: 0,
         copied_bytes: 0,
     };
-    for key in keys {
-        let bytes = from
-            .get_bytes(key)
-            .await
-            .with_context(|| format!("cannot read {key} from the data folder"))?
-            .with_context(|| format!("{key} vanished from the data folder during the copy"))?;
-        let digest = md5_hex(&bytes);
-        let picture = originals.get(key);
-        if let Some((id, expected)) = picture
-            && !expected.eq_ignore_ascii_case(&digest)
-        {
-            anyhow::bail!(
-                "picture {id}: its original {key} in the data folder does not match the \
-                 checksum the catalog holds (MD5 {digest}, expected {expected}); the copy \
-                 stopped, nothing was deleted"
-            );
-        }
-        let what = match picture {
-            Some((id, _)) => format!("picture {id}: {key}"),
-            None => key.clone(),
-        };
-        let there = read_back(to, key).await?;
-        if there.as_ref() != Some(&(bytes.len(), digest.clone())) {
-            let size = bytes.len() as u64;
-            to.put_bytes(key, bytes)
-                .await
-                .with_context(|| format!("cannot write {what} to the destination"))?;
-            match read_back(to, key).await? {
-                Some((len, ref copy)) if len as u64 == size && *copy == digest => {}
-                other => anyhow::bail!(
-                    "{what}: the copy at the destination does not match the data folder's \
-                     (size {}, MD5 {}; expected {size}, {digest}); the copy stopped",
-                    other.as_ref().map_or(0, |o| o.0),
-                    other.as_ref().map_or("none", |o| o.1.as_str()),
-                ),
+    let mut first_error = None;
+    while let Some(copied) = copies.next().await {
+        let file = match copied {
+            Ok(file) => file,
+            Err(err) => {
+                is_stopping.store(true, Ordering::Relaxed);
+                first_error.get_or_insert(err);
+                continue;
             }
-            done.copied += 1;
-            done.copied_bytes += size;
-        }
+        };
         done.files += 1;
-        done.bytes += std::fs::metadata(from.root().join(key)).map_or(0, |m| m.len());
-        if done.files.is_multiple_of(step) || done.files == keys.len() as u64 {
+        done.bytes += file.size_bytes;
+        if file.is_copied {
+            done.copied += 1;
+            done.copied_bytes += file.size_bytes;
+        }
+        if done.files.is_multiple_of(step) || done.files == total_files {
             progress(format_args!(
-                "picture files: {}/{} checked ({} of {}), {} copied ({})",
+                "picture files: {}/{total_files} checked ({} of {}), {} copied ({})",
                 done.files,
-                keys.len(),
                 mib(done.bytes),
                 mib(total_bytes),
                 done.copied,
@@ -331,20 +402,165 @@ async fn copy_blobs(
             ));
         }
     }
-    Ok(done)
+    match first_error {
+        Some(err) => Err(err.context("the copy stopped at its first failure; nothing was deleted")),
+        None => Ok(done),
+    }
 }
 
-/// Size and MD5 of a blob at the destination, if it is there.
-async fn read_back(to: &dyn BlobStore, key: &str) -> anyhow::Result<Option<(usize, String)>> {
-    let bytes: Option<Bytes> = to
-        .get_bytes(key)
+/// Copies one file unless the destination holds the same bytes, and proves the copy by
+/// reading it back.
+async fn copy_file(
+    from: &FsBlobStore,
+    to: &dyn BlobStore,
+    staging: &Path,
+    key: &str,
+    originals: &HashMap<PictureId, [u8; 16]>,
+) -> anyhow::Result<FileCopied> {
+    let source = from.root().join(key);
+    let expected = original_of(key).and_then(|id| originals.get(&id).map(|md5| (id, md5)));
+    let what = match expected {
+        Some((id, _)) => format!("picture {id}: {key}"),
+        None => key.to_owned(),
+    };
+    let check_original = |md5: &[u8; 16]| match expected {
+        Some((id, catalog)) if catalog != md5 => Err(anyhow::anyhow!(
+            "picture {id}: its original {key} in the data folder does not match the checksum \
+             the catalog holds (MD5 {}, expected {})",
+            hex::encode(md5),
+            hex::encode(catalog)
+        )),
+        _ => Ok(()),
+    };
+
+    // 1. A file there with the source's size may be a finished copy: the cheap size check
+    //    comes first, then both checksums prove it.
+    let size_bytes = tokio::fs::metadata(&source)
         .await
-        .with_context(|| format!("cannot read {key} back from the destination"))?;
-    Ok(bytes.map(|b| (b.len(), md5_hex(&b))))
+        .with_context(|| format!("cannot read {key} in the data folder"))?
+        .len();
+    let there = to
+        .stat(key)
+        .await
+        .with_context(|| format!("cannot read {key} at the destination"))?;
+    if there.is_some_and(|meta| meta.size_bytes == size_bytes) {
+        let md5 = hash_file(source.clone()).await?;
+        check_original(&md5)?;
+        if read_back(to, key).await? == Some((size_bytes, md5)) {
+            return Ok(FileCopied {
+                size_bytes,
+                is_copied: false,
+            });
+        }
+    }
+
+    // 2. Staged, the bytes are hashed as they are read, once; the staged file is what is
+    //    sent, so the checksum is that of the bytes sent.
+    let staged = Staged(staging.join(uuid::Uuid::new_v4().simple().to_string()));
+    let (size_bytes, md5) = stage(source, staged.0.clone()).await?;
+    check_original(&md5)?;
+
+    // 3. `put_file` never replaces a blob, so a different one is removed first.
+    if there.is_some() {
+        to.delete(key)
+            .await
+            .with_context(|| format!("cannot replace {what} at the destination"))?;
+    }
+    to.put_file(key, &staged.0)
+        .await
+        .with_context(|| format!("cannot write {what} to the destination"))?;
+
+    // 4. Read back whole.
+    match read_back(to, key).await? {
+        Some(copy) if copy == (size_bytes, md5) => Ok(FileCopied {
+            size_bytes,
+            is_copied: true,
+        }),
+        other => anyhow::bail!(
+            "{what}: the copy at the destination does not match the data folder's (size {}, \
+             MD5 {}; expected {size_bytes}, {})",
+            other.map_or(0, |o| o.0),
+            other.map_or_else(|| "none".to_owned(), |o| hex::encode(o.1)),
+            hex::encode(md5),
+        ),
+    }
 }
 
-fn md5_hex(bytes: &[u8]) -> String {
-    hex::encode(Md5::digest(bytes))
+/// A staged file, removed when dropped if `put_file` did not take it.
+struct Staged(PathBuf);
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Bytes read from disk at a time: memory per running copy, whatever the file's size.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// MD5 of a local file, read a chunk at a time.
+async fn hash_file(path: PathBuf) -> anyhow::Result<[u8; 16]> {
+    tokio::task::spawn_blocking(move || {
+        let mut file =
+            File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut hasher = Md5::new();
+        let mut buffer = vec![0; CHUNK_BYTES];
+        loop {
+            let n = file
+                .read(&mut buffer)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            if n == 0 {
+                return Ok(hasher.finalize().into());
+            }
+            hasher.update(&buffer[..n]);
+        }
+    })
+    .await
+    .context("hashing a file stopped")?
+}
+
+/// Copies a local file to `staged` a chunk at a time, durably, hashing what it writes.
+/// Returns the size and MD5 of the staged bytes.
+async fn stage(source: PathBuf, staged: PathBuf) -> anyhow::Result<(u64, [u8; 16])> {
+    tokio::task::spawn_blocking(move || {
+        let read_err = || format!("cannot read {}", source.display());
+        let write_err = || format!("cannot stage a copy at {}", staged.display());
+        let mut from = File::open(&source).with_context(read_err)?;
+        let mut to = File::create_new(&staged).with_context(write_err)?;
+        let mut hasher = Md5::new();
+        let mut buffer = vec![0; CHUNK_BYTES];
+        let mut size = 0u64;
+        loop {
+            let n = from.read(&mut buffer).with_context(read_err)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            to.write_all(&buffer[..n]).with_context(write_err)?;
+            size += n as u64;
+        }
+        to.sync_data().with_context(write_err)?;
+        Ok((size, hasher.finalize().into()))
+    })
+    .await
+    .context("staging a file stopped")?
+}
+
+/// Size and MD5 of a blob at the destination, if it is there, read as a stream.
+async fn read_back(to: &dyn BlobStore, key: &str) -> anyhow::Result<Option<(u64, [u8; 16])>> {
+    let read_err = || format!("cannot read {key} back from the destination");
+    let Some(body) = to.get(key, None).await.with_context(read_err)? else {
+        return Ok(None);
+    };
+    let mut stream = body.stream;
+    let mut hasher = Md5::new();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.with_context(read_err)?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+    }
+    Ok(Some((size, hasher.finalize().into())))
 }
 
 fn mib(bytes: u64) -> String {
