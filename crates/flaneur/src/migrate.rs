@@ -83,6 +83,20 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
 
 async fn copy(args: &MigrateArgs) -> anyhow::Result<()> {
     let dir = &args.from_data_dir;
+    // The destination is read before anything is opened: an SQLite URL would otherwise be
+    // taken for a PostgreSQL server's address.
+    match flaneur_store::CatalogUrl::parse(&args.db_url) {
+        Ok(flaneur_store::CatalogUrl::Postgres(_)) => {}
+        Ok(flaneur_store::CatalogUrl::Sqlite(_)) => {
+            return Err(Misuse(
+                "--db-url (DB_URL): the copy goes into a PostgreSQL catalog: \
+                 postgresql://USER:PASSWORD@HOST:PORT/DATABASE, not an SQLite file"
+                    .to_owned(),
+            )
+            .into());
+        }
+        Err(e) => return Err(Misuse(format!("--db-url (DB_URL): {e}")).into()),
+    }
     if !dir.is_dir() {
         return Err(Misuse(format!("no data folder at {}", dir.display())).into());
     }
@@ -196,8 +210,9 @@ fn lock_data_dir(dir: &Path) -> anyhow::Result<Vec<File>> {
             .with_context(|| format!("cannot open lock file {}", path.display()))?;
         if file.try_lock().is_err() {
             return Err(Misuse(format!(
-                "a flaneur process is using the data folder {}: stop it (Ctrl-C or SIGTERM to \
-                 `flaneur serve`, which finishes its uploads first), then run the copy again",
+                "another flaneur process (a server, worker or a copy in progress) is using \
+                 the data folder {}: wait for a copy to end, or stop a server or worker \
+                 (Ctrl-C or SIGTERM; it finishes its uploads first), then run the copy again",
                 dir.display()
             ))
             .into());

@@ -521,3 +521,54 @@ fn summary_number(report: &str, marker: &str) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no number before {marker:?}: {line}"))
 }
+
+/// `flaneur migrate-storage` from `data_dir` with these destination URLs, no server needed.
+fn migrate_to(data_dir: &Path, db_url: &str, fs_url: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flaneur"))
+        .current_dir(fs_url)
+        .arg("migrate-storage")
+        .arg("--from-data-dir")
+        .arg(data_dir)
+        .env("DB_URL", db_url)
+        .env("FS_URL", fs_url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("flaneur migrate-storage runs")
+}
+
+#[test]
+fn an_sqlite_destination_is_refused_before_anything_is_opened() {
+    let data = tempfile::tempdir().expect("data folder");
+    Server::start_embedded_in(data.path()).kill();
+    let before = list_files(data.path());
+    let to = tempfile::tempdir().expect("picture folder");
+    let target = to.path().join("x.sqlite");
+    for db_url in [
+        format!("sqlite://{}", target.display()),
+        "sqlite://lib/rel.sqlite".to_owned(),
+    ] {
+        let refused = migrate_to(data.path(), &db_url, to.path());
+        let report = stderr_of(&refused);
+        assert_eq!(refused.status.code(), Some(2), "{db_url}: {report}");
+        assert!(report.contains("DB_URL"), "{report}");
+        assert!(report.contains("postgresql://"), "{report}");
+        assert!(!report.contains("5432"), "{report}");
+    }
+    assert_eq!(list_files(to.path()), Vec::<std::path::PathBuf>::new());
+    assert_eq!(list_files(data.path()), before);
+}
+
+#[test]
+fn a_copy_in_progress_refuses_a_second_one() {
+    let data = tempfile::tempdir().expect("data folder");
+    let to = tempfile::tempdir().expect("picture folder");
+    let held = std::fs::File::create(data.path().join(".lock")).expect("lock file");
+    held.try_lock().expect("the test holds the lock");
+    let refused = migrate_to(data.path(), "postgresql://flaneur@127.0.0.1:1/x", to.path());
+    let report = stderr_of(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{report}");
+    assert!(
+        report.contains("another flaneur process (a server, worker or a copy in progress)"),
+        "{report}"
+    );
+}
