@@ -156,8 +156,15 @@ fn file_args(
         if let Err(err) = sub.clone().try_get_matches_from(check) {
             let text = err.to_string();
             let first = text.lines().next().unwrap_or_default();
+            // The allowed values, when clap lists them on a line of their own.
+            let allowed = text
+                .lines()
+                .map(str::trim)
+                .find(|line| line.starts_with("[possible values:"))
+                .map(|line| format!(" {line}"))
+                .unwrap_or_default();
             problems.push(format!(
-                "key '{key}': {}",
+                "key '{key}': {}{allowed}",
                 first.trim_start_matches("error: ")
             ));
             continue;
@@ -226,6 +233,9 @@ mod tests {
             workers = "many"
             no_workers = "yes"
             db_url = ["a"]
+            instance_summary = 5
+            db_max_connections = 0
+            picture_reads = "redirct"
         "#
         .parse()
         .expect("TOML");
@@ -236,13 +246,27 @@ mod tests {
             .try_get_matches_from(["serve"])
             .expect("no arguments");
         let problems = file_args(&command, sub, &matches, &table).expect_err("problems");
-        assert_eq!(problems.len(), 5, "{problems:#?}");
-        for key in ["data_dri", "listen", "workers", "no_workers", "db_url"] {
+        assert_eq!(problems.len(), 8, "{problems:#?}");
+        for key in [
+            "data_dri",
+            "listen",
+            "workers",
+            "no_workers",
+            "db_url",
+            "instance_summary",
+            "db_max_connections",
+            "picture_reads",
+        ] {
             assert!(
                 problems.iter().any(|p| p.contains(&format!("'{key}'"))),
                 "{key}: {problems:#?}"
             );
         }
+        let reads = problems
+            .iter()
+            .find(|p| p.contains("'picture_reads'"))
+            .expect("picture_reads named");
+        assert!(reads.contains("proxy, redirect"), "{reads}");
     }
 
     #[test]

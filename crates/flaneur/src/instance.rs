@@ -16,7 +16,7 @@ pub struct InstanceArgs {
     /// The whole description as JSON, as Panoramax instances read it: `name`, `description`
     /// and `geo_coverage` (text, or an object of texts by language code), `logo`, `color` and
     /// `email`. The options below override its values.
-    #[arg(long, env = "API_SUMMARY")]
+    #[arg(long, env = "API_SUMMARY", value_parser = summary_json)]
     instance_summary: Option<String>,
     /// Name of the instance, shown by clients such as the Panoramax viewer.
     #[arg(long, env = "FLANEUR_INSTANCE_NAME")]
@@ -83,6 +83,23 @@ fn non_empty(value: &str) -> Option<&str> {
     Some(value.trim()).filter(|v| !v.is_empty())
 }
 
+const SUMMARY_FORM: &str = "API_SUMMARY (--instance-summary) is not a JSON object of name, \
+     description, geo_coverage, logo, color and email";
+
+/// Checks `API_SUMMARY` as the command line is read, so that a bad one is an option error
+/// (named with the configuration file's other problems when it comes from there).
+fn summary_json(text: &str) -> Result<String, String> {
+    if let Some(json) = non_empty(text) {
+        serde_json::from_str::<Summary>(json).map_err(|e| {
+            format!(
+                "API_SUMMARY is not a JSON object of name, description, geo_coverage, logo, \
+                 color and email: {e}"
+            )
+        })?;
+    }
+    Ok(text.to_owned())
+}
+
 impl InstanceArgs {
     /// The instance's description: defaults, then `API_SUMMARY`, then the single options.
     ///
@@ -93,10 +110,7 @@ impl InstanceArgs {
 
         // 1. The summary.
         let summary: Summary = match self.instance_summary.as_deref().and_then(non_empty) {
-            Some(json) => serde_json::from_str(json).context(
-                "API_SUMMARY (--instance-summary) is not a JSON object of name, description, \
-                 geo_coverage, logo, color and email",
-            )?,
+            Some(json) => serde_json::from_str(json).context(SUMMARY_FORM)?,
             None => Summary::default(),
         };
         let texts = [

@@ -17,6 +17,7 @@ use flaneur_service::tile::MapState;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::Misuse;
 use crate::config::ConfigArgs;
 use crate::instance::InstanceArgs;
 use crate::jobs::{JobArgs, Workers};
@@ -110,6 +111,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty()),
     };
+    if args.picture_reads == PictureReadMode::Redirect && !args.storage.has_picture_addresses()? {
+        return Err(Misuse(REDIRECT_NEEDS_S3.to_owned()).into());
+    }
     let mut storage = args.storage.open().await?;
     storage.prepare_staging()?;
     let picture_reads = picture_reads(
@@ -210,6 +214,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+const REDIRECT_NEEDS_S3: &str = "--picture-reads redirect needs an S3 picture store (--fs-url \
+     s3://…): a folder's files can only be streamed by the API";
+
 /// The read mode of the picture routes. Redirects need a store with addresses of its own:
 /// asking for them over a folder is a mistake worth stopping for.
 async fn picture_reads(
@@ -227,10 +234,7 @@ async fn picture_reads(
         .await
         .context("cannot sign picture addresses")?;
     if probe.is_none() {
-        anyhow::bail!(
-            "--picture-reads redirect needs an S3 picture store (--fs-url s3://…): a folder's \
-             files can only be streamed by the API"
-        );
+        return Err(Misuse(REDIRECT_NEEDS_S3.to_owned()).into());
     }
     Ok(PictureReads::Redirect { url_ttl })
 }

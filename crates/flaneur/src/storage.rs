@@ -28,7 +28,12 @@ pub struct StorageArgs {
     #[arg(long, env = "DB_URL", hide_env_values = true)]
     db_url: Option<String>,
     /// Most connections this process holds open to a PostgreSQL catalog.
-    #[arg(long, env = "DB_MAX_CNX", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "DB_MAX_CNX",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
     db_max_connections: u32,
     /// The picture store: a folder path, `file:///folder`, or
     /// `s3://[ACCESS_KEY:SECRET@]bucket[/prefix]?endpoint_url=<urlencoded>&region=<region>`
@@ -56,6 +61,22 @@ pub struct Storage {
 }
 
 impl StorageArgs {
+    /// Whether the picture store can give addresses of its own (an S3 bucket), read from the
+    /// options alone, before anything is opened.
+    ///
+    /// # Errors
+    /// Fails with [`Misuse`] for a URL that cannot name a store.
+    pub fn has_picture_addresses(&self) -> anyhow::Result<bool> {
+        match &self.fs_url {
+            Some(url) => Ok(matches!(
+                BlobLocation::parse(url, &ProcessEnv)
+                    .map_err(|e| Misuse(format!("--fs-url (FS_URL): {e}")))?,
+                BlobLocation::S3(_)
+            )),
+            None => Ok(false),
+        }
+    }
+
     /// Opens the catalog (migrating its schema) and the blob store.
     ///
     /// # Errors

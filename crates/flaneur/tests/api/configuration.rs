@@ -94,7 +94,7 @@ fn a_summary_that_cannot_be_read_stops_the_start() {
         .env("API_SUMMARY", "{\"name\": ")
         .output()
         .expect("flaneur runs");
-    assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("API_SUMMARY"), "{stderr}");
 }

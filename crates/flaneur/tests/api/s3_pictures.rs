@@ -164,9 +164,11 @@ fn redirects_over_a_folder_store_stop_the_start() {
         .arg(data.path())
         .output()
         .expect("flaneur serve runs");
-    assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("needs an S3 picture store"), "{stderr}");
+    // Refused before the catalog is made.
+    assert!(!data.path().join("catalog.sqlite").exists(), "{stderr}");
 }
 
 #[test]
