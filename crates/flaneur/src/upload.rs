@@ -13,6 +13,7 @@
 mod client;
 mod sidecar;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -21,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use reqwest::Client;
 use serde::Serialize;
 
 use client::{ApiUrl, ItemsStatus, UploadSet};
@@ -56,6 +56,11 @@ pub struct UploadArgs {
     /// Give up waiting after this long (e.g. `90s`, `30m`, `2h`; a bare number is seconds).
     #[arg(long, default_value = "30m", value_parser = parse_duration, value_name = "DURATION")]
     pub wait_timeout: Duration,
+
+    /// Keep retrying a request that fails in a way that may pass by itself (no connection,
+    /// HTTP 5xx, 429) for this long before counting it as failed (e.g. `90s`, `10m`).
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub retry_for: Duration,
 
     /// Order of the pictures before they are split into sequences [default: the instance's,
     /// usually time-asc].
@@ -245,15 +250,34 @@ pub async fn upload(
         .title
         .clone()
         .unwrap_or_else(|| default_title(&args.dir));
-    let client = client::build_client()?;
+    let client = client::build_client(args.retry_for)?;
 
     // 2. Make sure the URL is an instance before creating anything on it.
     client::check_api(&client, &api).await?;
 
-    // 3. Create the upload set. Declaring the file count lets the server complete the set by
-    // itself once the last file arrives.
-    let body = new_upload_set_body(args, &title, files.len());
-    let upload_set = client::create_upload_set(&client, &api, &body).await?;
+    // 3. Go on with the set an earlier run of this command left open, sending only what it
+    // does not hold yet; otherwise create one. Declaring the file count lets the server
+    // complete the set by itself once the last file arrives.
+    let (upload_set, accepted) = match resumable_set(&client, &api, &args.dir).await {
+        Some((upload_set, accepted)) => {
+            emit(
+                out,
+                &format!(
+                    "resuming upload set {}, left open by an earlier run ({} pictures already \
+                     accepted)\n",
+                    upload_set.id,
+                    accepted.len()
+                ),
+            );
+            (upload_set, accepted)
+        }
+        None => {
+            let body = new_upload_set_body(args, &title, files.len());
+            let upload_set = client::create_upload_set(&client, &api, &body).await?;
+            save_open_set(&args.dir, &api, &upload_set.id, out);
+            (upload_set, HashSet::new())
+        }
+    };
     let upload_set_url = upload_set.self_url().map_or_else(
         || api.at(&format!("upload_sets/{}", upload_set.id)),
         str::to_owned,
@@ -270,16 +294,38 @@ pub async fn upload(
 
     // 4. Send the files, a few at a time.
     let files_url = api.at(&format!("upload_sets/{}/files", upload_set.id));
-    let reports = send_files(&client, &files_url, &files, &sidecar, args).await;
+    let reports = send_files(&client, &files_url, &files, &accepted, &sidecar, args).await;
     emit(out, &format_summary(&reports));
+
+    // A file that could not be sent keeps the set open: completing it now would make sequences
+    // without that picture, and the picture sent later would get a sequence of its own.
+    let set_url = api.at(&format!("upload_sets/{}", upload_set.id));
+    let failed = Counts::of(&reports).failed;
+    if failed > 0 {
+        emit(
+            out,
+            &format!(
+                "{failed} picture(s) could not be sent: upload set {} is left open; run the \
+                 same command again to send them (pictures already accepted are not sent \
+                 again)\n",
+                upload_set.id
+            ),
+        );
+        let report = UploadReport {
+            upload_set_url,
+            files: reports,
+            upload_set: client::get_upload_set(&client, &set_url).await?,
+        };
+        return Ok(report);
+    }
 
     // 5. Complete the set unless reaching the declared count already did. The count is often
     // not reached: the server does not count a file it answered with 409 for this same set.
-    let set_url = api.at(&format!("upload_sets/{}", upload_set.id));
     let mut upload_set = client::get_upload_set(&client, &set_url).await?;
     if !upload_set.completed {
         upload_set = client::complete_upload_set(&client, &set_url).await?;
     }
+    forget_open_set(&args.dir);
 
     // 6. Earlier upload sets that hold skipped pictures and were never completed were cut
     //    short (the same folder sent before and interrupted): complete them too, so that
@@ -307,6 +353,69 @@ pub async fn upload(
     };
     emit(out, &format!("upload set: {}\n", report.upload_set_url));
     Ok(report)
+}
+
+/// The file, inside the folder sent, naming the upload set a run left open. Its name starts with
+/// a dot, so it is never taken for a picture.
+const OPEN_SET_FILE: &str = ".flaneur-upload.json";
+
+/// What [`OPEN_SET_FILE`] holds.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct OpenSet {
+    api: String,
+    upload_set_id: String,
+}
+
+/// The upload set an earlier run left open for this folder on this instance, with the names of
+/// the files it already accepted; `None` when there is none, it was completed since, or it
+/// cannot be read (a new set is made then).
+async fn resumable_set(
+    http: &client::Http,
+    api: &ApiUrl,
+    dir: &Path,
+) -> Option<(UploadSet, HashSet<String>)> {
+    let text = std::fs::read_to_string(dir.join(OPEN_SET_FILE)).ok()?;
+    let open: OpenSet = serde_json::from_str(&text).ok()?;
+    if open.api != api.to_string() {
+        return None;
+    }
+    let set_url = api.at(&format!("upload_sets/{}", open.upload_set_id));
+    let upload_set = client::get_upload_set(http, &set_url).await.ok()?;
+    if upload_set.completed {
+        return None;
+    }
+    let accepted = client::accepted_file_names(http, &set_url).await.ok()?;
+    Some((upload_set, accepted))
+}
+
+/// Notes the new upload set in the folder so that a run cut short can be resumed. A folder
+/// that cannot be written only loses that.
+fn save_open_set(dir: &Path, api: &ApiUrl, upload_set_id: &str, out: &mut impl Write) {
+    let open = OpenSet {
+        api: api.to_string(),
+        upload_set_id: upload_set_id.to_owned(),
+    };
+    let written = serde_json::to_vec_pretty(&open)
+        .map_err(io::Error::other)
+        .and_then(|json| std::fs::write(dir.join(OPEN_SET_FILE), json));
+    if let Err(err) = written {
+        emit(
+            out,
+            &format!(
+                "warning: cannot write {OPEN_SET_FILE} in the folder ({err}); an interrupted \
+                 upload will not be resumed\n"
+            ),
+        );
+    }
+}
+
+/// Removes the note of an open set once the set is completed.
+fn forget_open_set(dir: &Path) {
+    if let Err(err) = std::fs::remove_file(dir.join(OPEN_SET_FILE))
+        && err.kind() != io::ErrorKind::NotFound
+    {
+        tracing::warn!(error = %err, "cannot remove {OPEN_SET_FILE}");
+    }
 }
 
 /// Lists the pictures directly inside `dir`, sorted by file name.
@@ -396,9 +505,10 @@ fn new_upload_set_body<'a>(
 /// Sends every file with at most `args.parallel` in flight, showing a progress bar on stderr
 /// (indicatif hides it when stderr is not a terminal). Reports come back in file order.
 async fn send_files(
-    client: &Client,
+    client: &client::Http,
     files_url: &str,
     files: &[PathBuf],
+    accepted: &HashSet<String>,
     sidecar: &sidecar::Overrides,
     args: &UploadArgs,
 ) -> Vec<FileReport> {
@@ -415,6 +525,15 @@ async fn send_files(
                     || path.display().to_string(),
                     |n| n.to_string_lossy().into(),
                 );
+                if accepted.contains(&file_name) {
+                    bar.inc(1);
+                    let reason = "accepted in an earlier run".to_owned();
+                    let outcome = FileOutcome::Skipped {
+                        reason,
+                        earlier_upload_set: None,
+                    };
+                    return FileReport { file_name, outcome };
+                }
                 let extra = sidecar.get(&file_name).map_or(&[][..], Vec::as_slice);
                 let outcome =
                     client::send_file(client, files_url, path, &file_name, args.is_blurred, extra)
@@ -439,7 +558,7 @@ async fn send_files(
 /// Completes the other upload sets of the same title that skipped pictures belong to, when
 /// they never were; returns their URLs.
 async fn complete_interrupted_sets(
-    client: &Client,
+    client: &client::Http,
     api: &client::ApiUrl,
     reports: &[FileReport],
     current: &str,
@@ -482,7 +601,7 @@ async fn complete_interrupted_sets(
 }
 
 async fn wait_until_ready(
-    client: &Client,
+    client: &client::Http,
     set_url: &str,
     timeout: Duration,
     out: &mut (impl Write + Send),
@@ -693,6 +812,7 @@ mod tests {
             parallel: 4,
             wait: false,
             wait_timeout: Duration::from_secs(1800),
+            retry_for: Duration::from_secs(300),
             sort_method: None,
             split_distance: None,
             split_time: None,
@@ -949,6 +1069,7 @@ mod tests {
             parallel: 2,
             wait: false,
             wait_timeout: Duration::from_secs(60),
+            retry_for: Duration::from_secs(30),
             sort_method: None,
             split_distance: None,
             split_time: None,

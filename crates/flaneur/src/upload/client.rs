@@ -3,10 +3,11 @@
 //! error bodies of a Panoramax instance). Nothing here writes to the user: the command in the
 //! parent module decides what to show and in which order the calls are made.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
@@ -16,19 +17,28 @@ use super::{FileOutcome, UsageError};
 
 const USER_AGENT: &str = concat!("flaneur/", env!("CARGO_PKG_VERSION"));
 
-/// Attempts per request: the first one plus three retries, as the reference uploader does.
-const MAX_ATTEMPTS: u32 = 4;
-
-/// Delay before the first retry; doubled for each further one (0.5 s, 1 s, 2 s).
+/// Delay before the first retry; doubled for each further one up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
-/// The HTTP client every call of one upload goes through.
-pub(super) fn build_client() -> reqwest::Result<Client> {
-    Client::builder()
+/// The longest pause between two attempts, unless the server asks for more with `Retry-After`.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The HTTP client every call of one upload goes through, with how long a request that fails
+/// transiently is retried.
+#[derive(Debug, Clone)]
+pub(super) struct Http {
+    client: Client,
+    retry_for: Duration,
+}
+
+/// Builds the client; a request failing transiently is retried for at most `retry_for`.
+pub(super) fn build_client(retry_for: Duration) -> reqwest::Result<Http> {
+    let client = Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(15))
         .read_timeout(Duration::from_secs(60))
-        .build()
+        .build()?;
+    Ok(Http { client, retry_for })
 }
 
 /// Where the instance's API lives: an `http://` URL ending in `/api`, without trailing slash.
@@ -174,8 +184,8 @@ impl AssociatedCollection {
 }
 
 /// Checks that `api` answers like a STAC catalog, as every Panoramax instance's root does.
-pub(super) async fn check_api(client: &Client, api: &ApiUrl) -> anyhow::Result<()> {
-    let response = send_with_retry(|| async { Ok(client.get(api.at(""))) })
+pub(super) async fn check_api(http: &Http, api: &ApiUrl) -> anyhow::Result<()> {
+    let response = send_with_retry(http.retry_for, || async { Ok(http.client.get(api.at(""))) })
         .await
         .map_err(|err| err.context(format!("cannot reach the instance at {api}")))?;
     let status = response.status();
@@ -196,32 +206,33 @@ pub(super) async fn check_api(client: &Client, api: &ApiUrl) -> anyhow::Result<(
 
 /// Creates an upload set from `body`, the JSON the instance expects.
 pub(super) async fn create_upload_set(
-    client: &Client,
+    http: &Http,
     api: &ApiUrl,
     body: &impl Serialize,
 ) -> anyhow::Result<UploadSet> {
-    let response = send_with_retry(|| async { Ok(client.post(api.at("upload_sets")).json(body)) })
-        .await
-        .map_err(|err| err.context("cannot create the upload set"))?;
+    let response = send_with_retry(http.retry_for, || async {
+        Ok(http.client.post(api.at("upload_sets")).json(body))
+    })
+    .await
+    .map_err(|err| err.context("cannot create the upload set"))?;
     read_json(response, "cannot create the upload set").await
 }
 
 /// Reads the upload set at `set_url` as it is now.
-pub(super) async fn get_upload_set(client: &Client, set_url: &str) -> anyhow::Result<UploadSet> {
-    let response = send_with_retry(|| async { Ok(client.get(set_url)) })
+pub(super) async fn get_upload_set(http: &Http, set_url: &str) -> anyhow::Result<UploadSet> {
+    let response = send_with_retry(http.retry_for, || async { Ok(http.client.get(set_url)) })
         .await
         .map_err(|err| err.context("cannot read the upload set"))?;
     read_json(response, "cannot read the upload set").await
 }
 /// Tells the server that every file of the upload set at `set_url` was sent.
-pub(super) async fn complete_upload_set(
-    client: &Client,
-    set_url: &str,
-) -> anyhow::Result<UploadSet> {
+pub(super) async fn complete_upload_set(http: &Http, set_url: &str) -> anyhow::Result<UploadSet> {
     let complete_url = format!("{set_url}/complete");
-    let response = send_with_retry(|| async { Ok(client.post(&complete_url)) })
-        .await
-        .map_err(|err| err.context("cannot complete the upload set"))?;
+    let response = send_with_retry(http.retry_for, || async {
+        Ok(http.client.post(&complete_url))
+    })
+    .await
+    .map_err(|err| err.context("cannot complete the upload set"))?;
     read_json(response, "cannot complete the upload set").await
 }
 
@@ -248,7 +259,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(
 
 /// Sends one file as the `file` part of a multipart form, streamed from disk.
 pub(super) async fn send_file(
-    client: &Client,
+    http: &Http,
     files_url: &str,
     path: &Path,
     file_name: &str,
@@ -256,7 +267,7 @@ pub(super) async fn send_file(
     extra_fields: &[(String, String)],
 ) -> FileOutcome {
     // The request is rebuilt from the file for each attempt: a streamed body cannot be replayed.
-    let result = send_with_retry(|| async {
+    let result = send_with_retry(http.retry_for, || async {
         let file = tokio::fs::File::open(path).await?;
         let size_bytes = file.metadata().await?.len();
         let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
@@ -269,7 +280,7 @@ pub(super) async fn send_file(
         for (name, value) in extra_fields {
             form = form.text(name.clone(), value.clone());
         }
-        Ok(client.post(files_url).multipart(form))
+        Ok(http.client.post(files_url).multipart(form))
     })
     .await;
 
@@ -391,39 +402,88 @@ fn one_line(text: &str) -> String {
     }
 }
 
-/// Sends a request, retrying network failures and gateway errors (502, 503, 504) with
-/// exponential backoff. `make_request` builds a fresh request for each attempt; its own errors
-/// (e.g. a file that cannot be opened) are not retried.
-async fn send_with_retry<F, Fut>(mut make_request: F) -> anyhow::Result<Response>
+/// Sends a request, retrying for at most `retry_for` what may pass by itself: network
+/// failures, server errors (5xx but 501) and 429. The pause between attempts starts at 0.5 s and
+/// doubles up to 10 s, or is what the server asks for with `Retry-After` (in seconds).
+/// `make_request` builds a fresh request for each attempt; its own errors (e.g. a file that
+/// cannot be opened) are not retried.
+async fn send_with_retry<F, Fut>(
+    retry_for: Duration,
+    mut make_request: F,
+) -> anyhow::Result<Response>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<RequestBuilder>>,
 {
-    let mut attempt = 1;
+    let started = Instant::now();
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 1_u32;
     loop {
         let result = make_request().await?.send().await;
         let is_transient = match &result {
             Ok(response) => is_transient_status(response.status()),
             Err(err) => !err.is_builder(),
         };
-        if !is_transient || attempt >= MAX_ATTEMPTS {
+        if !is_transient {
             return Ok(result?);
         }
-        let delay = FIRST_BACKOFF * 2u32.pow(attempt - 1);
-        match &result {
-            Ok(response) => tracing::debug!(attempt, status = %response.status(), "retrying"),
-            Err(err) => tracing::debug!(attempt, error = %err, "retrying"),
+        let asked = result.as_ref().ok().and_then(retry_after);
+        let delay = asked.unwrap_or(backoff);
+        if started.elapsed() + delay > retry_for {
+            return Ok(result?);
         }
+        match &result {
+            Ok(response) => {
+                tracing::debug!(attempt, status = %response.status(), ?delay, "retrying")
+            }
+            Err(err) => tracing::debug!(attempt, error = %err, ?delay, "retrying"),
+        }
+        drop(result);
         tokio::time::sleep(delay).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
         attempt += 1;
     }
 }
 
+/// Whether an answer may change by itself: a server error other than "not implemented", or
+/// "too many requests".
 fn is_transient_status(status: StatusCode) -> bool {
-    matches!(
-        status,
-        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
-    )
+    status == StatusCode::TOO_MANY_REQUESTS
+        || (status.is_server_error()
+            && status != StatusCode::NOT_IMPLEMENTED
+            && status != StatusCode::HTTP_VERSION_NOT_SUPPORTED)
+}
+
+/// The pause a `Retry-After: SECONDS` header asks for (the HTTP-date form is not used by the
+/// servers this talks to and is ignored).
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let seconds: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+/// The names of the files the upload set at `set_url` already accepted (those it refused are
+/// left out, so that they are sent again).
+pub(super) async fn accepted_file_names(
+    http: &Http,
+    set_url: &str,
+) -> anyhow::Result<HashSet<String>> {
+    let files_url = format!("{set_url}/files");
+    let response = send_with_retry(http.retry_for, || async { Ok(http.client.get(&files_url)) })
+        .await
+        .map_err(|err| err.context("cannot list the files of the upload set"))?;
+    let answer: serde_json::Value =
+        read_json(response, "cannot list the files of the upload set").await?;
+    let files = answer
+        .get("files")
+        .and_then(|files| files.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    Ok(files
+        .iter()
+        .filter(|file| file.get("rejected").is_none_or(serde_json::Value::is_null))
+        .filter_map(|file| file.get("file_name")?.as_str().map(str::to_owned))
+        .collect())
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod status;
 mod tiles;
 mod updated;
 mod upload;
+mod upload_resume;
 mod users;
 mod web;
 mod workers;
