@@ -53,6 +53,10 @@ pub enum Error {
          s3://[ACCESS_KEY:SECRET@]bucket[/prefix]?endpoint_url=<urlencoded URL>&region=<region>"
     )]
     InvalidBlobUrl(String),
+    /// A file meant to hold a picture storage credential cannot be used: missing, a folder,
+    /// empty, or readable by every account. The text names its variable.
+    #[error("{0}")]
+    BadSecretFile(String),
     /// An operation was refused before it changed anything; the text says why and what to
     /// do.
     #[error("{0}")]

@@ -373,17 +373,24 @@ fn env_secret(env: &dyn EnvSource, name: &str) -> Result<Option<Secret>> {
     }
 }
 
-/// Reads a secret file, refusing one that other accounts can read: a secret is only as safe
-/// as the file holding it.
+/// Reads a secret file, refusing one that every account can read: a secret is only as safe
+/// as the file holding it. A group may read it, so that a service account can share a
+/// group with the one managing its secrets.
 fn read_secret_file(var: &str, path: &str) -> Result<Secret> {
-    let cannot_read = |err: std::io::Error| invalid(&format!("{var}: cannot read {path}: {err}"));
+    let refused = |reason: String| Error::BadSecretFile(format!("{var}: {reason}"));
+    let cannot_read = |err: std::io::Error| refused(format!("cannot read {path}: {err}"));
     let meta = std::fs::metadata(path).map_err(cannot_read)?;
+    if meta.is_dir() {
+        return Err(refused(format!(
+            "{path} is a folder, not a file holding the secret"
+        )));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         if meta.permissions().mode() & 0o004 != 0 {
-            return Err(invalid(&format!(
-                "{var}: {path} is readable by every account; restrict it (chmod o-r, or a \
+            return Err(refused(format!(
+                "{path} is readable by every account; restrict it (chmod o-r, or a \
                  defaultMode of 0400 for a mounted secret)"
             )));
         }
@@ -393,7 +400,7 @@ fn read_secret_file(var: &str, path: &str) -> Result<Secret> {
     let value = std::fs::read_to_string(path).map_err(cannot_read)?;
     let value = value.trim();
     if value.is_empty() {
-        return Err(invalid(&format!("{var}: {path} is empty")));
+        return Err(refused(format!("{path} is empty")));
     }
     Ok(Secret::new(value))
 }
@@ -444,7 +451,7 @@ mod tests {
 
     fn refusal(url: &str, vars: &[(&str, &str)]) -> String {
         match BlobLocation::parse(url, &env(vars)) {
-            Err(err @ Error::InvalidBlobUrl(_)) => err.to_string(),
+            Err(err @ (Error::InvalidBlobUrl(_) | Error::BadSecretFile(_))) => err.to_string(),
             other => panic!("{url} gave {other:?}"),
         }
     }
@@ -495,6 +502,16 @@ mod tests {
 
     #[test]
     fn credentials_come_from_the_environment_or_files() {
+        let message = refusal(
+            "s3://bucket?region=r",
+            &[
+                ("AWS_ACCESS_KEY_ID", "k"),
+                ("AWS_SECRET_ACCESS_KEY_FILE", "/nowhere/s"),
+            ],
+        );
+        assert!(message.contains("cannot read /nowhere/s"), "{message}");
+        assert!(!message.contains("expected a folder path"), "{message}");
+
         let config = s3(
             "s3://bucket?region=eu-west-3",
             &[
@@ -543,7 +560,30 @@ mod tests {
                 ],
             );
             assert!(message.contains("readable by every account"), "{message}");
+            assert!(!message.contains("expected a folder path"), "{message}");
+
+            // A group may read it; every account may not.
+            std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o640))
+                .expect("chmod");
+            let vars = [
+                ("AWS_ACCESS_KEY_ID", "AKID"),
+                ("AWS_SECRET_ACCESS_KEY_FILE", secret_path),
+            ];
+            s3("s3://bucket?region=eu-west-3", &vars).expect("group-readable is accepted");
         }
+
+        let folder = dir.path().to_str().expect("utf-8 path");
+        let message = refusal(
+            "s3://bucket?region=eu-west-3",
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKID"),
+                ("AWS_SECRET_ACCESS_KEY_FILE", folder),
+            ],
+        );
+        assert!(message.contains("is a folder"), "{message}");
+        assert!(message.contains("AWS_SECRET_ACCESS_KEY_FILE"), "{message}");
+        assert!(!message.contains("readable by every account"), "{message}");
+        assert!(!message.contains("expected a folder path"), "{message}");
     }
 
     #[test]
@@ -627,14 +667,6 @@ mod tests {
                     ("AWS_SECRET_ACCESS_KEY_FILE", "/nowhere"),
                 ],
                 "not both",
-            ),
-            (
-                "s3://bucket?region=r",
-                &[
-                    ("AWS_ACCESS_KEY_ID", "k"),
-                    ("AWS_SECRET_ACCESS_KEY_FILE", "/nowhere/s"),
-                ],
-                "cannot read /nowhere/s",
             ),
         ];
         for (url, vars, expected) in cases {
