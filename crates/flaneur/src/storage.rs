@@ -89,6 +89,12 @@ impl StorageArgs {
             }
             None => CatalogUrl::Sqlite(self.data_dir.join("catalog.sqlite")),
         };
+        // Read before the catalog is opened, so that a bad one leaves nothing made.
+        let location = match &self.fs_url {
+            Some(url) => BlobLocation::parse(url, &ProcessEnv)
+                .map_err(|e| Misuse(format!("--fs-url (FS_URL): {e}")))?,
+            None => BlobLocation::Folder(self.data_dir.join("pictures")),
+        };
         let mut locks = Vec::new();
 
         // 1. The catalog. An SQLite file can only be shared by processes of this machine, and
@@ -143,11 +149,6 @@ impl StorageArgs {
 
         // 3. The blob store; an S3 bucket is asked once, so that a wrong key or address
         //    stops the start.
-        let location = match &self.fs_url {
-            Some(url) => BlobLocation::parse(url, &ProcessEnv)
-                .map_err(|e| Misuse(format!("--fs-url (FS_URL): {e}")))?,
-            None => BlobLocation::Folder(self.data_dir.join("pictures")),
-        };
         let blobs_shown = location.describe();
         let blobs = flaneur_store::open_location(&location)
             .await

@@ -181,9 +181,11 @@ fn a_malformed_fs_url_stops_the_start_saying_what_is_expected() {
         .env("FS_URL", "s3://KEY:hunter2@bucket?regoin=eu")
         .output()
         .expect("flaneur serve runs");
-    assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("unknown parameter 'regoin'"), "{stderr}");
+    // Refused before the catalog is made.
+    assert!(!data.path().join("catalog.sqlite").exists(), "{stderr}");
     assert!(
         stderr.contains("s3://[ACCESS_KEY:SECRET@]bucket"),
         "{stderr}"
