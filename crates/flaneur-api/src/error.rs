@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use flaneur_service::{Error, IngestError};
 use serde_json::{Value, json};
-use tracing::error;
+use tracing::{error, warn};
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -44,13 +44,7 @@ impl ApiError {
 
     fn internal(err: &dyn std::error::Error) -> ApiError {
         let request_id = uuid::Uuid::new_v4();
-        let mut chain = err.to_string();
-        let mut source = err.source();
-        while let Some(s) = source {
-            chain.push_str(": ");
-            chain.push_str(&s.to_string());
-            source = s.source();
-        }
+        let chain = error_chain(err);
         error!(request_id = %request_id, error = %chain, "request failed");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -60,8 +54,47 @@ impl ApiError {
     }
 }
 
+/// Seconds a client is asked to wait before sending a request again after a 503.
+const RETRY_AFTER_SECONDS: u32 = 5;
+
+impl ApiError {
+    /// A 503: the catalog or object store cannot be reached or is too busy right now. The
+    /// cause goes to the log; the client is told to send the request again later.
+    fn unavailable(err: &dyn std::error::Error) -> ApiError {
+        let request_id = uuid::Uuid::new_v4();
+        warn!(request_id = %request_id, error = %error_chain(err), "storage unavailable");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "Storage is temporarily unavailable; retry in a few seconds (after \
+                 {RETRY_AFTER_SECONDS} s)"
+            ),
+        )
+        .with("request_id", json!(request_id))
+    }
+}
+
+/// An error and its sources, on one line.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    chain
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            let retry = [(
+                axum::http::header::RETRY_AFTER,
+                RETRY_AFTER_SECONDS.to_string(),
+            )];
+            return (self.status, retry, Json(self.body)).into_response();
+        }
         (self.status, Json(self.body)).into_response()
     }
 }
@@ -109,6 +142,7 @@ impl From<Error> for ApiError {
             Error::InvalidUploadSet(details) => {
                 ApiError::bad_request("Impossible to create an UploadSet").with("details", details)
             }
+            Error::Store(ref e) if e.is_unavailable() => ApiError::unavailable(e),
             Error::Store(ref e) => ApiError::internal(e),
             Error::Staging(ref e) => ApiError::internal(e),
             Error::Imaging(ref e) => ApiError::internal(e),

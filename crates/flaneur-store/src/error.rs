@@ -102,6 +102,19 @@ fn on_key(key: &str) -> String {
 }
 
 impl Error {
+    /// Whether the storage could not be reached or was too busy to answer right now: the
+    /// catalog's pool timed out or lost its connection, the database was locked or shutting
+    /// down, or the object store was unreachable, overloaded or throttling. The same request
+    /// may succeed when sent again later, so callers answer "try again" rather than "broken".
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Database { source, .. } => database_unavailable(source),
+            Error::ObjectStore { source, .. } => object_store_unavailable(source),
+            Error::Shared(inner) => inner.is_unavailable(),
+            _ => false,
+        }
+    }
+
     /// Wraps a driver error with the operation it interrupted.
     pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
         move |source| Error::Database { operation, source }
@@ -113,6 +126,41 @@ impl Error {
             table,
             reason: reason.to_string(),
         }
+    }
+}
+
+/// Whether a driver error means the database is out of reach or busy rather than the query
+/// being wrong.
+fn database_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLITE_BUSY and SQLITE_LOCKED, with any extended code.
+                let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+                matches!(code & 0xff, 5 | 6)
+            } else {
+                // SQLSTATE classes 08 (connection), 53 (insufficient resources) and 57P
+                // (server shutting down or starting).
+                db.code().is_some_and(|c| {
+                    c.starts_with("08") || c.starts_with("53") || c.starts_with("57P")
+                })
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether an object store error means the endpoint could not be reached or asked to slow
+/// down (after the client's own retries), rather than a refusal of this request.
+fn object_store_unavailable(err: &opendal::Error) -> bool {
+    match err.kind() {
+        opendal::ErrorKind::RateLimited => true,
+        opendal::ErrorKind::Unexpected => err.is_temporary() || err.is_persistent(),
+        _ => false,
     }
 }
 

@@ -38,8 +38,9 @@ use crate::catalog::{
 use crate::listing::SequenceQuery;
 use crate::{Catalog, Error, Result};
 
-/// How long a request waits for a free connection of the pool before it fails.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request waits for a free connection of the pool before it fails. Short, so that
+/// with the database down a client hears "unavailable, retry" in seconds instead of hanging.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Key of the advisory lock the schema migrations run under: processes starting at once wait
 /// for the first one to migrate instead of racing it. An arbitrary constant, the same in every

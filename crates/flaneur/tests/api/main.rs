@@ -25,6 +25,7 @@ mod shapes;
 mod stac_api_validator;
 mod status;
 mod tiles;
+mod unavailable;
 mod updated;
 mod upload;
 mod upload_resume;
