@@ -70,6 +70,15 @@ fn tag_overrides(o: &Overrides) -> Option<TagOverrides> {
 const INVALID_FILE_MESSAGE: &str =
     "Impossible to open file as image. The only supported image format is jpg.";
 
+/// How every JPEG file starts: the start-of-image marker, then the next marker's `FF`.
+const JPEG_START: [u8; 3] = [0xFF, 0xD8, 0xFF];
+
+/// Whether the first bytes of a body (all of them, or at least three) could start a JPEG.
+fn starts_like_jpeg(first: &[u8]) -> bool {
+    let n = first.len().min(JPEG_START.len());
+    first[..n] == JPEG_START[..n]
+}
+
 /// A file written to the staging folder, removed on drop unless stored.
 #[derive(Debug)]
 pub struct StagedFile {
@@ -141,6 +150,7 @@ where
             IngestError::BodyRead(io)
         })?;
         hasher.update(&chunk);
+        let before = staged.size_bytes;
         staged.size_bytes += chunk.len() as u64;
         if let Some(end) = &mut staged.end {
             end.feed(&chunk);
@@ -159,6 +169,14 @@ where
                 HeaderScan::NotJpeg => staged.header_complete = true,
                 HeaderScan::NeedMore => {}
             }
+        }
+        // The first bytes decide: a body that does not start like a JPEG is refused before the
+        // rest of it reaches the disk (dropping `staged` removes what was written).
+        if before < JPEG_START.len() as u64 && !starts_like_jpeg(&staged.header) {
+            return Err(IngestError::NotAnImage {
+                reason: ReadError::NotJpeg.message(),
+            }
+            .into());
         }
         file.write_all(&chunk).await.map_err(Error::Staging)?;
     }
@@ -220,6 +238,25 @@ impl Services {
             .await?;
         self.wake_workers();
         Ok(())
+    }
+
+    /// Records that a file of the upload set was refused as not being a JPEG before it was
+    /// staged, so that clients can list the refusal.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be written.
+    pub async fn reject_unreadable(
+        &self,
+        set: UploadSetId,
+        file_name: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let rejection = FileRejection {
+            reason: RejectionReason::InvalidFile,
+            message: INVALID_FILE_MESSAGE.to_owned(),
+            details: Some(serde_json::json!({ "error": reason })),
+        };
+        self.record(set, file_name, None, rejection).await
     }
 
     /// Checks a staged file and stores it as a picture of the upload set.

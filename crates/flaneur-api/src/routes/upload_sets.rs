@@ -369,7 +369,17 @@ pub async fn add_file(
                     };
                     std::io::Error::new(kind, e)
                 });
-                staged = Some(ingest::stage(&state.services.staging_dir, Box::pin(body)).await?);
+                staged = match ingest::stage(&state.services.staging_dir, Box::pin(body)).await {
+                    Ok(staged) => Some(staged),
+                    Err(Error::Ingest(IngestError::NotAnImage { reason })) => {
+                        state
+                            .services
+                            .reject_unreadable(set, &fname, &reason)
+                            .await?;
+                        return Err(IngestError::NotAnImage { reason }.into_api());
+                    }
+                    Err(err) => return Err(err.into()),
+                };
             }
             file_name = Some(fname);
             continue;

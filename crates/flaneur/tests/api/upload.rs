@@ -377,3 +377,80 @@ fn a_picture_cut_short_is_refused_when_it_arrives() {
         "{files}"
     );
 }
+
+#[test]
+fn a_body_not_starting_like_a_jpeg_is_refused_before_the_rest_arrives() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let data = tempfile::tempdir().expect("temp dir");
+    let server = Server::start_in(data.path());
+    let set = server.create_upload_set("zeros", None);
+
+    // A form announcing 256 MiB of zeros named x.jpg, of which only the first MiB is sent: the
+    // answer must come without the rest.
+    let boundary = "flaneur-test-boundary";
+    let start = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n\
+         Content-Type: image/jpeg\r\n\r\n"
+    );
+    let announced = start.len() + (256 << 20);
+    let url =
+        reqwest::Url::parse(&server.url(&format!("/upload_sets/{set}/files"))).expect("a URL");
+    let address = format!(
+        "{}:{}",
+        url.host_str().expect("a host"),
+        url.port().expect("a port")
+    );
+    let mut stream = std::net::TcpStream::connect(address).expect("the server answers");
+    // Only a guard against waiting forever when the server waits for the rest.
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .expect("a read timeout");
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\n\
+         Content-Length: {announced}\r\n\r\n{start}",
+        url.path()
+    );
+    stream.write_all(head.as_bytes()).expect("head sent");
+    stream
+        .write_all(&vec![0_u8; 1 << 20])
+        .expect("first MiB sent");
+
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader
+        .read_line(&mut status_line)
+        .expect("an answer before the rest of the body");
+    assert!(status_line.starts_with("HTTP/1.1 400"), "{status_line}");
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("a header");
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().expect("a length");
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).expect("the JSON answer");
+    let body: Value = serde_json::from_slice(&body).expect("a JSON answer");
+    assert_eq!(
+        body["message"],
+        json!("Impossible to open file as image. The only supported image format is jpg."),
+        "{body}"
+    );
+
+    let staged: Vec<_> = std::fs::read_dir(data.path().join("staging"))
+        .expect("the staging folder")
+        .collect();
+    assert!(staged.is_empty(), "{staged:?}");
+    let (_, files) = server.get_json(&format!("/upload_sets/{set}/files"));
+    assert_eq!(
+        files["files"][0]["rejected"]["reason"],
+        json!("invalid_file"),
+        "{files}"
+    );
+}
