@@ -115,6 +115,22 @@ impl Error {
         }
     }
 
+    /// Whether the object store answered that the bucket does not exist or that it refuses
+    /// these credentials (404 `NoSuchBucket`, 403 `InvalidAccessKeyId`,
+    /// `SignatureDoesNotMatch`, `AccessDenied`): a configuration to fix, not an outage.
+    pub fn is_store_refusal(&self) -> bool {
+        match self {
+            Error::ObjectStore { source, .. } => matches!(
+                source.kind(),
+                opendal::ErrorKind::NotFound
+                    | opendal::ErrorKind::PermissionDenied
+                    | opendal::ErrorKind::ConfigInvalid
+            ),
+            Error::Shared(inner) => inner.is_store_refusal(),
+            _ => false,
+        }
+    }
+
     /// Wraps a driver error with the operation it interrupted.
     pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
         move |source| Error::Database { operation, source }

@@ -152,7 +152,7 @@ impl StorageArgs {
         let blobs_shown = location.describe();
         let blobs = flaneur_store::open_location(&location)
             .await
-            .with_context(|| format!("cannot open the picture store {blobs_shown}"))?;
+            .map_err(|err| start_check_error(err, &blobs_shown))?;
 
         Ok(Storage {
             catalog,
@@ -162,6 +162,25 @@ impl StorageArgs {
             staging_dir: self.data_dir.join("staging"),
             locks,
         })
+    }
+}
+
+/// Why the picture store refused the start check, in a line an operator can act on: a bucket
+/// that does not exist or a key pair the server refuses is a configuration error (exit code
+/// 2, restarting cannot help); a server out of reach may come back (exit code 1).
+fn start_check_error(err: flaneur_store::Error, shown: &str) -> anyhow::Error {
+    if err.is_store_refusal() {
+        anyhow::Error::new(Misuse(format!(
+            "the bucket of the picture store {shown} does not exist or these credentials may \
+             not list it: check FS_URL and the AWS_* keys"
+        )))
+    } else if err.is_unavailable() {
+        anyhow::anyhow!(
+            "the picture store {shown} cannot be reached: check that its server is running and \
+             that FS_URL names its endpoint"
+        )
+    } else {
+        anyhow::Error::new(err).context(format!("cannot open the picture store {shown}"))
     }
 }
 

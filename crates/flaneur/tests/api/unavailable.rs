@@ -203,3 +203,63 @@ fn an_object_store_out_of_reach_answers_503_on_upload() {
         .expect("upload");
     assert_unavailable(response, "POST a file with the object store down");
 }
+
+/// Runs `flaneur serve` on a picture store until it stops, returning its exit code and stderr.
+fn start_on_store(fs_url: &str, access_key: &str, secret_key: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_flaneur"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("FS_URL", fs_url)
+        .env("AWS_ACCESS_KEY_ID", access_key)
+        .env("AWS_SECRET_ACCESS_KEY", secret_key)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run flaneur");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_missing_bucket_or_refused_key_pair_stops_the_start_as_a_configuration_error() {
+    if services_missing("FLANEUR_TEST_S3_ENDPOINT") {
+        return;
+    }
+    let s3 = S3Env::from_env().expect("S3 server");
+    let missing = S3Env {
+        bucket: format!("missing-{}", uuid::Uuid::new_v4().simple()),
+        ..s3.clone()
+    };
+    let cases = [
+        ("missing bucket", missing.fs_url("p"), s3.secret_key.clone()),
+        ("wrong secret", s3.fs_url("p"), "not-the-secret".to_owned()),
+    ];
+    for (case, fs_url, secret) in cases {
+        let (code, stderr) = start_on_store(&fs_url, &s3.access_key, &secret);
+        assert_eq!(code, Some(2), "{case}: {stderr}");
+        assert!(
+            stderr.contains("does not exist or these credentials may not list it")
+                && stderr.contains("FS_URL"),
+            "{case}: {stderr}"
+        );
+        assert!(!stderr.contains("Parts {"), "{case}: raw dump: {stderr}");
+    }
+
+    // A server out of reach may come back: not a configuration error.
+    let closed = TcpListener::bind("127.0.0.1:0").expect("free port");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let away = S3Env {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        ..s3.clone()
+    };
+    let (code, stderr) = start_on_store(&away.fs_url("p"), &s3.access_key, &s3.secret_key);
+    assert_eq!(code, Some(1), "unreachable: {stderr}");
+    assert!(
+        stderr.contains("cannot be reached"),
+        "unreachable: {stderr}"
+    );
+}
