@@ -55,6 +55,18 @@ impl std::fmt::Debug for S3BlobStore {
     }
 }
 
+/// Logs a request the client sends again, in one line: the error's plain text, without the
+/// backtrace its debug form carries.
+fn log_retry(event: opendal::layers::RetryEvent<'_>) {
+    tracing::warn!(
+        operation = ?event.op,
+        attempt = event.attempt,
+        retry_in_s = event.retry_after.as_secs_f64(),
+        error = %event.err,
+        "object store request failed; sending it again"
+    );
+}
+
 fn remote<'a>(operation: &'static str, key: &'a str) -> impl FnOnce(opendal::Error) -> Error + 'a {
     move |source| Error::ObjectStore {
         operation,
@@ -128,7 +140,7 @@ impl S3BlobStore {
         };
         let op = at(config.endpoint.as_ref())?
             .layer(TimeoutLayer::new().with_io_timeout(IO_TIMEOUT))
-            .layer(RetryLayer::new().with_jitter());
+            .layer(RetryLayer::new().with_jitter().with_notify(log_retry));
         // Signing is local: the public endpoint is never asked anything.
         let presigner = match &config.public_endpoint {
             Some(public) => at(Some(public))?,

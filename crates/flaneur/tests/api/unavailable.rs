@@ -182,7 +182,8 @@ fn an_object_store_out_of_reach_answers_503_on_upload() {
         ("AWS_SECRET_ACCESS_KEY".to_owned(), s3.secret_key.clone()),
     ];
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::start_on_storage(dir.path(), storage, &[]);
+    // Backtraces on, as an operator debugging may have them: retry warnings stay one line.
+    let server = Server::start_on_storage(dir.path(), storage, &[("RUST_BACKTRACE", "1")]);
     let set = server.create_upload_set("out of reach", None);
 
     relay.cut();
@@ -202,6 +203,18 @@ fn an_object_store_out_of_reach_answers_503_on_upload() {
         .send()
         .expect("upload");
     assert_unavailable(response, "POST a file with the object store down");
+    let logs = server.logs();
+    let retries: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("sending it again"))
+        .collect();
+    assert!(!retries.is_empty(), "retries are logged: {logs}");
+    for line in retries {
+        assert!(
+            !line.contains("Backtrace") && !line.contains("backtrace") && line.len() < 1500,
+            "a retry warning carries a backtrace: {line}"
+        );
+    }
 }
 
 /// Runs `flaneur serve` on a picture store until it stops, returning its exit code and stderr.
