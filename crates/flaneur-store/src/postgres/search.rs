@@ -16,7 +16,7 @@ use super::filter::{canonical_id, push_micros};
 use super::map::push_in_box;
 use crate::catalog::{Extent, NearbyQuery, Page, PictureQuery};
 use crate::search::paging::{self, NearCursor, PictureSource};
-use crate::search::sql::push_picture_filter;
+use crate::search::sql::{order_by, push_picture_filter, sort_column};
 use crate::search::{PageStart, PlaceQuery, SortField, SortKey, SortValue};
 use crate::{Error, Result};
 
@@ -94,16 +94,7 @@ impl PictureSource for PgPool {
         if let Some(start) = start {
             push_beyond(&mut sql, keys, &start.position.0, backward);
         }
-        sql.push(" ORDER BY ");
-        let mut order = sql.separated(", ");
-        for key in keys {
-            let descending = key.descending != backward;
-            order.push(format!(
-                "{} {}",
-                column(key.field),
-                if descending { "DESC" } else { "ASC" }
-            ));
-        }
+        sql.push(order_by(keys, backward));
         sql.push(" LIMIT ")
             .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
 
@@ -251,7 +242,7 @@ fn push_key_compare(
     op: &str,
     value: &SortValue,
 ) {
-    let col = column(field);
+    let col = sort_column(field);
     match (field, value) {
         (SortField::Id, SortValue::Text(id)) => push_id_beyond(sql, col, op, id),
         // Values of the other kind compare as the SQLite catalog compares them: a number
@@ -312,15 +303,6 @@ fn push_id_beyond(sql: &mut QueryBuilder<Postgres>, col: &str, op: &str, id: &st
 }
 
 /// The column of a sort field; every one is indexed together with the id.
-fn column(field: SortField) -> &'static str {
-    match field {
-        SortField::Captured => "p.captured_at",
-        SortField::Created => "p.created_at",
-        SortField::Updated => "p.updated_at",
-        SortField::Id => "p.id",
-    }
-}
-
 /// Space and time covered by the published pictures.
 pub(crate) async fn extent(pool: &PgPool) -> Result<Extent> {
     type Row = (

@@ -4,7 +4,7 @@
 
 use sqlx::{Encode, QueryBuilder, Type};
 
-use super::{TagProperty, leaf_property};
+use super::{SortField, SortKey, TagProperty, leaf_property};
 use crate::Result;
 use crate::filter::sql::{Column, FilterDialect, push_filter};
 use crate::filter::{Filter, Literal};
@@ -110,4 +110,28 @@ fn push_tag_condition<D: FilterDialect>(
         sql.push(")");
     }
     sql.push(")");
+}
+
+/// The `pictures p` column a sort field reads: the same name in both catalogs' schemas.
+pub(crate) fn sort_column(field: SortField) -> &'static str {
+    match field {
+        SortField::Captured => "p.captured_at",
+        SortField::Created => "p.created_at",
+        SortField::Updated => "p.updated_at",
+        SortField::Id => "p.id",
+    }
+}
+
+/// ` ORDER BY …` of a search batch: `keys` as given, or every direction turned when reading
+/// `backward` towards a previous page.
+pub(crate) fn order_by(keys: &[SortKey], backward: bool) -> String {
+    let terms: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let descending = key.descending != backward;
+            let direction = if descending { "DESC" } else { "ASC" };
+            format!("{} {direction}", sort_column(key.field))
+        })
+        .collect();
+    format!(" ORDER BY {}", terms.join(", "))
 }

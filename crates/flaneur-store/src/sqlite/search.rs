@@ -10,7 +10,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use super::codec::{PICTURE_COLUMNS, from_micros, picture_from_row, push_bbox_overlap, to_micros};
 use crate::catalog::{Extent, Page, PictureQuery};
 use crate::search::paging::{self, NearCursor, PictureSource};
-use crate::search::sql::push_picture_filter;
+use crate::search::sql::{order_by, push_picture_filter, sort_column};
 use crate::search::{PageStart, SortField, SortKey, SortValue};
 use crate::{Error, Result};
 
@@ -102,21 +102,12 @@ impl PictureSource for SqlitePool {
                 } else {
                     (">=", i64::MIN)
                 };
-                sql.push(format!(" AND {} {op} ", column(first.field)))
+                sql.push(format!(" AND {} {op} ", sort_column(first.field)))
                     .push_bind(bound);
             }
             (None, _) => {}
         }
-        sql.push(" ORDER BY ");
-        let mut order = sql.separated(", ");
-        for key in keys {
-            let descending = key.descending != backward;
-            order.push(format!(
-                "{} {}",
-                column(key.field),
-                if descending { "DESC" } else { "ASC" }
-            ));
-        }
+        sql.push(order_by(keys, backward));
         sql.push(" LIMIT ")
             .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
 
@@ -213,7 +204,11 @@ fn push_beyond(
     let (Some(first), Some(value)) = (keys.first(), values.first()) else {
         return;
     };
-    sql.push(format!(" AND {} {}= ", column(first.field), beyond(first)));
+    sql.push(format!(
+        " AND {} {}= ",
+        sort_column(first.field),
+        beyond(first)
+    ));
     push_value(sql, value);
     sql.push(" AND (");
     for (i, (key, value)) in keys.iter().zip(values).enumerate() {
@@ -222,11 +217,11 @@ fn push_beyond(
         }
         sql.push("(");
         for (tied, tied_value) in keys.iter().zip(values).take(i) {
-            sql.push(format!("{} = ", column(tied.field)));
+            sql.push(format!("{} = ", sort_column(tied.field)));
             push_value(sql, tied_value);
             sql.push(" AND ");
         }
-        sql.push(format!("{} {} ", column(key.field), beyond(key)));
+        sql.push(format!("{} {} ", sort_column(key.field), beyond(key)));
         push_value(sql, value);
         sql.push(")");
     }
@@ -242,15 +237,6 @@ fn push_value(sql: &mut QueryBuilder<Sqlite>, value: &SortValue) {
 }
 
 /// The column of a sort field; every one is indexed together with the id.
-fn column(field: SortField) -> &'static str {
-    match field {
-        SortField::Captured => "p.captured_at",
-        SortField::Created => "p.created_at",
-        SortField::Updated => "p.updated_at",
-        SortField::Id => "p.id",
-    }
-}
-
 pub(super) async fn extent(pool: &SqlitePool) -> Result<Extent> {
     type Row = (
         Option<f64>,
