@@ -1,6 +1,6 @@
 //! Domain types shared by every layer of Flâneur: identifiers, pictures, sequences, upload sets,
-//! visibility and background jobs. No I/O lives here; storage and HTTP shapes are built from
-//! these types by the crates above.
+//! visibility and who may see what, and background jobs. No I/O lives here; storage and HTTP
+//! shapes are built from these types by the crates above.
 
 mod id;
 mod job;
@@ -8,6 +8,7 @@ mod picture;
 mod semantics;
 mod sequence;
 mod upload;
+mod viewer;
 mod visibility;
 
 pub use id::{AccountId, JobId, PictureId, SequenceId, UploadSetId};
@@ -22,6 +23,7 @@ pub use upload::{
     DispatchSettings, FileRejection, ItemsStatus, NewUploadSet, RejectionReason, SortMethod,
     UploadFile, UploadSet,
 };
+pub use viewer::Viewer;
 pub use visibility::Visibility;
 
 /// A value that could not be parsed from its text form.
