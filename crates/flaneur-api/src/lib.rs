@@ -13,6 +13,7 @@ mod routes;
 pub mod stac;
 mod style;
 mod url;
+mod viewer;
 pub mod web;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ApiResult};
+pub use viewer::ReadAs;
 pub use web::WebSettings;
 
 /// Facts about the instance shown by the landing page and the configuration route.
