@@ -2,6 +2,7 @@
 //! visibility and who may see what, and background jobs. No I/O lives here; storage and HTTP
 //! shapes are built from these types by the crates above.
 
+mod edit;
 mod id;
 mod job;
 mod picture;
@@ -11,6 +12,7 @@ mod upload;
 mod viewer;
 mod visibility;
 
+pub use edit::{PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange};
 pub use id::{AccountId, JobId, PictureId, SequenceId, UploadSetId};
 pub use job::{Job, JobKind};
 pub use picture::{

@@ -8,9 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureId,
-    PictureStatus, Projection, SemanticTag, Sequence, SequenceId, UploadFile, UploadSet,
-    UploadSetId, Visibility,
+    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureEdit,
+    PictureId, PictureStatus, Projection, SemanticTag, Sequence, SequenceEdit, SequenceId,
+    UploadFile, UploadSet, UploadSetId, Visibility,
 };
 
 use crate::filter::Filter;
@@ -95,6 +95,26 @@ pub struct DispatchPlan {
     /// Pictures to drop.
     pub duplicates: Vec<PlannedDuplicate>,
 }
+
+/// Where the pictures of a sequence stand after a change: their order, their headings and
+/// what the track measures.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Arrangement {
+    /// Every picture of the sequence, in rank order, with its heading.
+    pub pictures: Vec<PlannedPicture>,
+    /// Length of the track in kilometres.
+    pub length_km: f64,
+    /// Position error of its pictures (90th percentile), in metres.
+    pub gps_accuracy_m: Option<f64>,
+}
+
+/// The rule arranging a sequence from its row and its pictures in their current rank order.
+///
+/// The catalog calls it inside the transaction of the change, on the rows as they are once
+/// the change is written: an order computed before the transaction from an earlier read could
+/// undo a change another request made meanwhile. The rule must return every picture it is
+/// given, each once; a change is refused otherwise.
+pub type Arrange = dyn Fn(&Sequence, Vec<Picture>) -> Arrangement + Send + Sync;
 
 /// An inclusive interval of instants; either end may be open.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -390,6 +410,38 @@ pub trait Catalog: Send + Sync + 'static {
     /// same pictures, and tombstoned when no longer needed. Returns the sequence ids in plan
     /// order.
     async fn apply_dispatch(&self, id: UploadSetId, plan: DispatchPlan) -> Result<Vec<SequenceId>>;
+
+    // --- editing ------------------------------------------------------------------------------
+
+    /// Changes a sequence that is not deleted: its fields, then its tags in the order given,
+    /// then, with `arrange`, its pictures' ranks and headings. Returns the changed sequence,
+    /// or `None` when there is no such sequence (or it is deleted).
+    async fn edit_sequence(
+        &self,
+        id: SequenceId,
+        edit: &SequenceEdit,
+        arrange: Option<&Arrange>,
+    ) -> Result<Option<Sequence>>;
+
+    /// Changes a picture: its fields, then its tags in the order given, then, with `arrange`,
+    /// the ranks and headings of its sequence's pictures. Its sequence's time span and bbox
+    /// follow. Returns the changed picture, or `None` when there is no such picture.
+    async fn edit_picture(
+        &self,
+        id: PictureId,
+        edit: &PictureEdit,
+        arrange: Option<&Arrange>,
+    ) -> Result<Option<Picture>>;
+
+    /// Deletes a sequence: it becomes a tombstone, its pictures are removed (their files by
+    /// queued `delete_files` jobs, their pending processing with them). Returns `false` when
+    /// there was no such sequence, or it was already deleted.
+    async fn delete_sequence(&self, id: SequenceId) -> Result<bool>;
+
+    /// Deletes a picture (its files by a queued `delete_files` job), then arranges what is
+    /// left of its sequence with `arrange` and updates the sequence's figures. Returns `false`
+    /// when there was no such picture.
+    async fn delete_picture(&self, id: PictureId, arrange: &Arrange) -> Result<bool>;
 
     // --- sequences ----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@
 //! `Arc<dyn BlobStore>`; [`open_catalog`] opens the catalog a URL names.
 
 mod area;
+mod arrangement;
 pub mod blob;
 mod catalog;
 mod error;
@@ -29,9 +30,9 @@ pub use blob::{
     S3Config, S3Credentials, Secret, blob_keys, open_blob_store, open_location,
 };
 pub use catalog::{
-    AccountSummary, Catalog, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
-    MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, PlannedDuplicate,
-    PlannedPicture, PlannedSequence, RankQuery, SequenceSummary, TimeRange,
+    AccountSummary, Arrange, Arrangement, Catalog, DataVersion, DispatchPlan, Extent, GridCell,
+    InsertOutcome, MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery,
+    PlannedDuplicate, PlannedPicture, PlannedSequence, RankQuery, SequenceSummary, TimeRange,
 };
 pub use error::{Error, Result};
 pub use filter::{CompareOp, Filter, FilterError, Literal, Queryable, QueryableKind};

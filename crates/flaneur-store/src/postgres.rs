@@ -7,6 +7,7 @@
 //! `FOR UPDATE SKIP LOCKED` and a lease, and a stale worker can no longer act on a job it lost.
 
 mod codec;
+mod edit;
 mod filter;
 mod job;
 mod listing;
@@ -24,16 +25,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use flaneur_model::{
-    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureId,
-    PictureStatus, SemanticTag, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
+    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureEdit,
+    PictureId, PictureStatus, SemanticTag, Sequence, SequenceEdit, SequenceId, UploadFile,
+    UploadSet, UploadSetId,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use tracing::info;
 
 use crate::catalog::{
-    AccountSummary, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture,
-    MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
+    AccountSummary, Arrange, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
+    MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
 };
 use crate::listing::SequenceQuery;
 use crate::{Catalog, Error, Result};
@@ -274,6 +276,32 @@ impl Catalog for PgCatalog {
 
     async fn apply_dispatch(&self, id: UploadSetId, plan: DispatchPlan) -> Result<Vec<SequenceId>> {
         sequence::apply_dispatch(&self.pool, id, plan).await
+    }
+
+    async fn edit_sequence(
+        &self,
+        id: SequenceId,
+        edit: &SequenceEdit,
+        arrange: Option<&Arrange>,
+    ) -> Result<Option<Sequence>> {
+        edit::edit_sequence(&self.pool, id, edit, arrange).await
+    }
+
+    async fn edit_picture(
+        &self,
+        id: PictureId,
+        edit: &PictureEdit,
+        arrange: Option<&Arrange>,
+    ) -> Result<Option<Picture>> {
+        edit::edit_picture(&self.pool, id, edit, arrange).await
+    }
+
+    async fn delete_sequence(&self, id: SequenceId) -> Result<bool> {
+        edit::delete_sequence(&self.pool, id).await
+    }
+
+    async fn delete_picture(&self, id: PictureId, arrange: &Arrange) -> Result<bool> {
+        edit::delete_picture(&self.pool, id, arrange).await
     }
 
     async fn sequence(&self, id: SequenceId) -> Result<Option<Sequence>> {

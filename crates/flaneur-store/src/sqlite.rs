@@ -6,6 +6,7 @@
 //! upgrade to writers at once. Reads use a separate pool and run concurrently thanks to WAL.
 
 mod codec;
+mod edit;
 mod filter;
 #[cfg(test)]
 mod fixture;
@@ -27,8 +28,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use flaneur_model::{
-    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureId,
-    PictureStatus, SemanticTag, Sequence, SequenceId, UploadFile, UploadSet, UploadSetId,
+    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureEdit,
+    PictureId, PictureStatus, SemanticTag, Sequence, SequenceEdit, SequenceId, UploadFile,
+    UploadSet, UploadSetId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -36,8 +38,8 @@ use sqlx::sqlite::{
 use tracing::{info, warn};
 
 use crate::catalog::{
-    AccountSummary, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome, MapPicture,
-    MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
+    AccountSummary, Arrange, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
+    MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
 };
 use crate::listing::SequenceQuery;
 use crate::{Catalog, Error, Result};
@@ -224,6 +226,32 @@ impl Catalog for SqliteCatalog {
 
     async fn apply_dispatch(&self, id: UploadSetId, plan: DispatchPlan) -> Result<Vec<SequenceId>> {
         sequence::apply_dispatch(&self.writer, id, plan).await
+    }
+
+    async fn edit_sequence(
+        &self,
+        id: SequenceId,
+        edit: &SequenceEdit,
+        arrange: Option<&Arrange>,
+    ) -> Result<Option<Sequence>> {
+        edit::edit_sequence(&self.writer, id, edit, arrange).await
+    }
+
+    async fn edit_picture(
+        &self,
+        id: PictureId,
+        edit: &PictureEdit,
+        arrange: Option<&Arrange>,
+    ) -> Result<Option<Picture>> {
+        edit::edit_picture(&self.writer, id, edit, arrange).await
+    }
+
+    async fn delete_sequence(&self, id: SequenceId) -> Result<bool> {
+        edit::delete_sequence(&self.writer, id).await
+    }
+
+    async fn delete_picture(&self, id: PictureId, arrange: &Arrange) -> Result<bool> {
+        edit::delete_picture(&self.writer, id, arrange).await
     }
 
     async fn sequence(&self, id: SequenceId) -> Result<Option<Sequence>> {

@@ -348,7 +348,7 @@ pub(super) async fn apply_dispatch(
 }
 
 /// Recomputes a sequence's count, time span and bbox from its pictures.
-async fn refresh_sequence_figures(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+pub(super) async fn refresh_sequence_figures(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     sqlx::query(
         "UPDATE sequences s SET
              nb_pictures = f.nb_pictures,

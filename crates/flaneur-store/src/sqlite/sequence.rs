@@ -455,7 +455,10 @@ pub(super) async fn apply_dispatch(
 }
 
 /// Recomputes a sequence's count, time span and bbox from its pictures.
-async fn refresh_sequence_figures(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<()> {
+pub(super) async fn refresh_sequence_figures(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+) -> Result<()> {
     sqlx::query(
         "UPDATE sequences SET
              nb_pictures = (SELECT count(*) FROM sequence_pictures WHERE sequence_id = ?1),

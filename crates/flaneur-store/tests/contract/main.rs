@@ -4,6 +4,7 @@
 mod backend;
 mod blob;
 mod catalog;
+mod edit;
 mod fixture;
 mod job;
 mod listing;
