@@ -42,6 +42,18 @@ impl ApiError {
         self
     }
 
+    /// The status of the answer.
+    #[cfg(test)]
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The JSON body of the answer.
+    #[cfg(test)]
+    pub(crate) fn body(&self) -> &Value {
+        &self.body
+    }
+
     fn internal(err: &dyn std::error::Error) -> ApiError {
         let request_id = uuid::Uuid::new_v4();
         let chain = error_chain(err);
@@ -135,6 +147,12 @@ impl From<Error> for ApiError {
                 StatusCode::FORBIDDEN,
                 "Picture is not available (currently in processing)",
             ),
+            Error::LoginRequired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "This change needs a logged-in account: send an API token as \
+                 `Authorization: Bearer <token>`",
+            ),
+            Error::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, message),
             Error::InvalidParameter { message, details } => match details {
                 Some(d) => ApiError::bad_request(message).with("details", d),
                 None => ApiError::bad_request(message),

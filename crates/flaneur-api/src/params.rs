@@ -129,7 +129,28 @@ pub fn json_body(
     read: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
     not_json: &str,
 ) -> Result<axum::body::Bytes, ApiError> {
-    let body = read.map_err(|rejection| {
+    let body = read_body(read)?;
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            not_json,
+        ));
+    }
+    if crate::nul::json_holds_nul(&body) {
+        return Err(crate::nul::refused("the JSON body"));
+    }
+    Ok(body)
+}
+
+/// A request body, or a JSON error saying why it could not be read (too large, cut short).
+pub fn read_body(
+    read: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::body::Bytes, ApiError> {
+    read.map_err(|rejection| {
         let status = rejection.status();
         if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -145,21 +166,7 @@ pub fn json_body(
                 format!("The request body could not be read: {rejection}"),
             )
         }
-    })?;
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            not_json,
-        ));
-    }
-    if crate::nul::json_holds_nul(&body) {
-        return Err(crate::nul::refused("the JSON body"));
-    }
-    Ok(body)
+    })
 }
 
 /// Reads the `limit` parameter within `1..=max`, refused with Panoramax's message otherwise.

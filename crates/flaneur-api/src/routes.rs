@@ -10,6 +10,7 @@
 mod catalog;
 mod collections;
 mod docs;
+mod edit;
 mod files;
 mod items;
 mod listing;
@@ -125,6 +126,7 @@ const USERS: &str = "Users";
 const UPLOAD: &str = "Upload";
 
 const JPEG: &str = "image/jpeg";
+const FORM: &str = "application/x-www-form-urlencoded";
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 
 /// Every operation of the API, in the order the document lists them.
@@ -278,6 +280,45 @@ pub fn api() -> Vec<Route> {
                 .errors(&[404, 500]),
         ),
         Route::new(
+            M::PATCH,
+            "/api/collections/{id}",
+            |m| on(m, edit::patch_collection),
+            Operation::new(COLLECTIONS, "Change a sequence")
+                .describe(
+                    "Its owner (or an administrator) changes everything; another logged-in \
+                     account changes its tags, and its order and relative heading when \
+                     collaborative editing is allowed. `semantics` only in a JSON body. An \
+                     empty body changes nothing and answers 304.",
+                )
+                .path("id", "The sequence", uuid())
+                .body(&[
+                    (JSON, reference(schemas::SEQUENCE_EDIT)),
+                    (FORM, reference(schemas::SEQUENCE_EDIT)),
+                ])
+                .answer(
+                    200,
+                    "The changed collection",
+                    JSON,
+                    reference(schemas::COLLECTION),
+                )
+                .answer_empty(304, "Nothing to change")
+                .errors(&[400, 401, 403, 404, 415, 500]),
+        ),
+        Route::new(
+            M::DELETE,
+            "/api/collections/{id}",
+            |m| on(m, edit::delete_collection),
+            Operation::new(COLLECTIONS, "Delete a sequence and its pictures")
+                .describe(
+                    "By its owner or an administrator. The sequence stays as a tombstone in \
+                     `show_deleted=true` listings; its pictures' files are removed in the \
+                     background.",
+                )
+                .path("id", "The sequence", uuid())
+                .answer_empty(204, "Deleted")
+                .errors(&[401, 403, 404, 500]),
+        ),
+        Route::new(
             M::GET,
             "/api/collections/{id}/items",
             |m| on(m, items::list),
@@ -323,6 +364,55 @@ pub fn api() -> Vec<Route> {
                     reference(schemas::ITEM),
                 )
                 .errors(&[404, 500]),
+        ),
+        Route::new(
+            M::PATCH,
+            "/api/collections/{id}/items/{item}",
+            |m| on(m, edit::patch_item),
+            Operation::new(ITEMS, "Change a picture")
+                .describe(
+                    "Its owner (or an administrator) changes everything; another logged-in \
+                     account changes its tags, and its heading, capture time and place when \
+                     collaborative editing is allowed. `semantics` only in a JSON body. The \
+                     sequence's order, extent and computed headings follow a new time or \
+                     place. An empty body changes nothing and answers 304.",
+                )
+                .path(
+                    "id",
+                    "The sequence (not checked)",
+                    json!({ "type": "string" }),
+                )
+                .path("item", "The picture", uuid())
+                .body(&[
+                    (JSON, reference(schemas::ITEM_EDIT)),
+                    (FORM, reference(schemas::ITEM_EDIT)),
+                ])
+                .answer(
+                    200,
+                    "The changed item, with prev and next links",
+                    GEOJSON,
+                    reference(schemas::ITEM),
+                )
+                .answer_empty(304, "Nothing to change")
+                .errors(&[400, 401, 403, 404, 415, 500]),
+        ),
+        Route::new(
+            M::DELETE,
+            "/api/collections/{id}/items/{item}",
+            |m| on(m, edit::delete_item),
+            Operation::new(ITEMS, "Delete a picture")
+                .describe(
+                    "By its owner or an administrator; its files are removed in the \
+                     background, and its sequence's extent and computed headings follow.",
+                )
+                .path(
+                    "id",
+                    "The sequence (not checked)",
+                    json!({ "type": "string" }),
+                )
+                .path("item", "The picture", uuid())
+                .answer_empty(204, "Deleted")
+                .errors(&[401, 403, 404, 500]),
         ),
         Route::new(
             M::GET,

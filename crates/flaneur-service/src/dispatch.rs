@@ -230,6 +230,20 @@ pub fn accuracy_p90(pictures: &[Picture]) -> Option<f64> {
     known.get(rank.saturating_sub(1)).copied()
 }
 
+/// Length of the track through pictures in their order, in kilometres.
+pub fn track_length_km(pictures: &[Picture]) -> f64 {
+    let length_m: f64 = pictures
+        .windows(2)
+        .map(|w| {
+            distance_m(
+                (w[0].base.lon, w[0].base.lat),
+                (w[1].base.lon, w[1].base.lat),
+            )
+        })
+        .sum();
+    length_m / 1000.0
+}
+
 /// The whole dispatch of an upload set's pictures.
 pub fn plan(
     mut pictures: Vec<Picture>,
@@ -252,15 +266,6 @@ pub fn plan(
 
     let several = kept_groups.len() > 1;
     for (n, group) in (1..).zip(kept_groups) {
-        let length_m: f64 = group
-            .windows(2)
-            .map(|w| {
-                distance_m(
-                    (w[0].base.lon, w[0].base.lat),
-                    (w[1].base.lon, w[1].base.lat),
-                )
-            })
-            .sum();
         plan.sequences.push(PlannedSequence {
             title: if several {
                 format!("{title}-{n}")
@@ -269,7 +274,7 @@ pub fn plan(
             },
             sorted_by: settings.sort_method.as_collection_sort().to_owned(),
             pictures: headings(&group, relative_heading_deg),
-            length_km: length_m / 1000.0,
+            length_km: track_length_km(&group),
             gps_accuracy_m: accuracy_p90(&group),
         });
     }

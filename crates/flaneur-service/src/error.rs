@@ -103,6 +103,12 @@ pub enum Error {
     /// The picture exists but its file is not available (still processing).
     #[error("picture {0} is not available (currently in processing)")]
     PictureNotReady(PictureId),
+    /// The change needs a logged-in account.
+    #[error("this change needs a logged-in account")]
+    LoginRequired,
+    /// The caller may see the object but not make this change to it; the text says why.
+    #[error("{0}")]
+    Forbidden(String),
     /// A request parameter is wrong.
     #[error("{message}")]
     InvalidParameter {

@@ -4,12 +4,14 @@
 //!   picture or the tracked rejection.
 //! - [`upload_set`]: creating, completing, reading and deleting upload sets.
 //! - [`dispatch`]: turning a completed upload set into sequences.
+//! - [`edit`]: changing and deleting published sequences and pictures, and who may.
 //! - [`prepare`]: making a picture's derivatives.
 //! - [`worker`]: the loop that runs queued jobs.
 //! - [`read`]: what readers may see: sequences, pictures, search and picture files.
 //! - [`tile`]: map vector tiles of the published pictures.
 
 pub mod dispatch;
+pub mod edit;
 mod error;
 pub mod ingest;
 pub mod prepare;
@@ -42,6 +44,8 @@ pub struct Services {
     pub jobs_queued: Arc<Notify>,
     /// Map tiles kept in memory and the grid of the current data version.
     pub map: Arc<tile::MapState>,
+    /// Who may change what others published, and which visibility levels are accepted.
+    pub editing: edit::EditSettings,
 }
 
 impl Services {
@@ -58,6 +62,7 @@ impl Services {
             dispatch_defaults: DispatchSettings::default(),
             jobs_queued: Arc::new(Notify::new()),
             map: Arc::new(tile::MapState::default()),
+            editing: edit::EditSettings::default(),
         }
     }
 

@@ -42,7 +42,7 @@ pub async fn features(
 }
 
 /// Puts the tags of the picture and of its sequence into its item JSON.
-fn set_tags(item: &mut Value, picture: &Picture, tags: &Tags) {
+pub(super) fn set_tags(item: &mut Value, picture: &Picture, tags: &Tags) {
     let of_picture = tags.pictures.get(&picture.base.id);
     let of_sequence = picture.sequence_id.and_then(|s| tags.sequences.get(&s));
     stac::set_item_semantics(

@@ -316,7 +316,11 @@ impl Answer {
 fn error_description(status: u16) -> &'static str {
     match status {
         400 => "Invalid parameters; the message says which and why",
-        403 => "The picture is not available yet: it is still being processed",
+        401 => "The route needs a logged-in account: send an API token",
+        403 => {
+            "Refused: the caller may not make this change, or the picture is still being \
+                processed"
+        }
         404 => "No such resource, or an id that is not a UUID",
         409 => "Conflicts with what the upload set or the instance already holds",
         413 => "The request body is larger than this route accepts",

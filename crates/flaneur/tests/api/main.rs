@@ -4,6 +4,7 @@
 mod backend;
 mod config_file;
 mod configuration;
+mod editing;
 mod feeds;
 mod filters;
 mod guards;

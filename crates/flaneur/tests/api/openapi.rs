@@ -145,6 +145,7 @@ fn every_described_operation_is_served_and_answers_as_described() {
                 server.client().post(&url).json(&json!({}))
             }
             "post" => server.client().post(&url),
+            "patch" => server.client().patch(&url).json(&json!({})),
             other => panic!("{other} {path}: a method this test does not send"),
         };
         let response = request

@@ -33,6 +33,10 @@ pub const UPLOAD_FILE: &str = "UploadFile";
 pub const UPLOAD_FORM: &str = "UploadForm";
 /// A GeoJSON geometry.
 pub const GEOMETRY: &str = "Geometry";
+/// The body changing a sequence.
+pub const SEQUENCE_EDIT: &str = "SequenceEdit";
+/// The body changing a picture.
+pub const ITEM_EDIT: &str = "ItemEdit";
 
 /// A `$ref` to the component schema `name`.
 pub fn reference(name: &str) -> Value {
@@ -61,6 +65,8 @@ pub fn components() -> Map<String, Value> {
         (UPLOAD_SET, upload_set()),
         (UPLOAD_FILE, upload_file()),
         (UPLOAD_FORM, upload_form()),
+        (SEQUENCE_EDIT, sequence_edit()),
+        (ITEM_EDIT, item_edit()),
     ] {
         schemas.insert(name.to_owned(), schema);
     }
@@ -520,5 +526,102 @@ fn upload_form() -> Value {
             }
         },
         "additionalProperties": { "type": "string" }
+    })
+}
+
+/// Visibility and its deprecated form, as both change bodies read them.
+fn visibility_fields() -> [(&'static str, Value); 2] {
+    [
+        (
+            "visibility",
+            json!({ "type": "string", "enum": ["anyone", "logged-only", "owner-only"],
+                    "description": "Who may see it; logged-only is refused where anyone may \
+                        make an account" }),
+        ),
+        (
+            "visible",
+            json!({ "type": "string", "enum": ["true", "false"], "deprecated": true,
+                    "description": "true is visibility anyone, false owner-only" }),
+        ),
+    ]
+}
+
+/// The tag changes both change bodies read.
+fn semantics_changes() -> Value {
+    json!({
+        "type": "array",
+        "description": "Tags to add or delete, in order; in a JSON body only",
+        "items": {
+            "type": "object", "required": ["key", "value"], "additionalProperties": false,
+            "properties": {
+                "key": { "type": "string", "minLength": 1, "maxLength": 256 },
+                "value": { "type": "string", "maxLength": 2048 },
+                "action": { "type": "string", "enum": ["add", "delete"], "default": "add" }
+            }
+        }
+    })
+}
+
+fn sequence_edit() -> Value {
+    let mut properties = Map::new();
+    for (name, schema) in visibility_fields() {
+        properties.insert(name.to_owned(), schema);
+    }
+    for (name, schema) in [
+        (
+            "title",
+            json!({ "type": "string", "minLength": 1, "maxLength": 250 }),
+        ),
+        (
+            "sortby",
+            json!({ "type": "string",
+                    "enum": ["+gpsdate", "-gpsdate", "+filedate", "-filedate", "+filename",
+                             "-filename"],
+                    "description": "A new order of the pictures, which are ranked again; both \
+                        date orders read the capture time" }),
+        ),
+        (
+            "relative_heading",
+            json!({ "type": "number", "minimum": -180, "maximum": 180,
+                    "description": "Heading of the camera relative to the direction of travel; \
+                        headings computed from the track are computed again" }),
+        ),
+        ("semantics", semantics_changes()),
+    ] {
+        properties.insert(name.to_owned(), schema);
+    }
+    json!({
+        "type": "object", "additionalProperties": false, "properties": properties,
+        "description": "Fields left out stay as they are; every refused field is reported at \
+            once, in the error's details"
+    })
+}
+
+fn item_edit() -> Value {
+    let mut properties = Map::new();
+    for (name, schema) in visibility_fields() {
+        properties.insert(name.to_owned(), schema);
+    }
+    let degrees = |min: i32, max: i32| json!({ "type": "number", "minimum": min, "maximum": max });
+    for (name, schema) in [
+        ("heading", degrees(0, 360)),
+        (
+            "capture_time",
+            json!({ "type": "string", "format": "date-time",
+                    "description": "RFC 3339, with its offset" }),
+        ),
+        ("longitude", degrees(-180, 180)),
+        ("latitude", degrees(-90, 90)),
+        ("pitch", degrees(-90, 90)),
+        ("roll", degrees(-90, 90)),
+        ("yaw", degrees(0, 360)),
+        ("semantics", semantics_changes()),
+    ] {
+        properties.insert(name.to_owned(), schema);
+    }
+    json!({
+        "type": "object", "additionalProperties": false, "properties": properties,
+        "description": "Fields left out stay as they are; longitude and latitude come \
+            together. Every refused field is reported at once, in the error's details"
     })
 }

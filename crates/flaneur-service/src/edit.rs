@@ -1,0 +1,395 @@
+//! Editing: changes to published sequences and pictures and their deletion, and who may make
+//! each of them. The rule is the Panoramax one: owners and administrators change everything;
+//! any other logged-in account may change tags, and the order and headings of a sequence or
+//! the heading, time and place of a picture when the owner lets others edit (collaborative
+//! editing). What the caller may not see does not exist for it.
+//!
+//! The catalog writes each change in one transaction and arranges the sequence there with
+//! [`arrange`], the rule dispatch uses: sort, headings from the track, length and accuracy.
+
+use flaneur_model::{
+    AccountId, Picture, PictureEdit, PictureId, PictureSort, PictureSortKey, PictureStatus,
+    Sequence, SequenceEdit, SequenceId, SequenceStatus, SortMethod, Viewer, Visibility,
+};
+use flaneur_store::Arrangement;
+use tracing::info;
+
+use crate::dispatch::{accuracy_p90, headings, sort, track_length_km};
+use crate::read::ItemView;
+use crate::{Error, Result, Services};
+
+/// Instance settings of editing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EditSettings {
+    /// Whether accounts other than the owner may change the order and headings of sequences
+    /// and the heading, capture time and place of pictures, when the owner's account does not
+    /// say; `None` lets them, as on Panoramax instances.
+    pub collaborative_metadata: Option<bool>,
+    /// Whether anyone may make an account: `logged-only` then hides nothing from anyone and
+    /// is refused, as on Panoramax instances.
+    pub registration_is_open: bool,
+}
+
+/// The arrangement of a sequence from its pictures in rank order: sorted again as the sequence
+/// says when `resort`, else kept in their order; headings without a source of their own
+/// computed from the track and the sequence's relative heading; length and accuracy measured.
+pub fn arrange(sequence: &Sequence, mut pictures: Vec<Picture>, resort: bool) -> Arrangement {
+    if resort && let Ok(order) = sequence.sorted_by.parse::<PictureSort>() {
+        sort(&mut pictures, sort_method(order));
+    }
+    Arrangement {
+        pictures: headings(&pictures, sequence.relative_heading_deg),
+        length_km: track_length_km(&pictures),
+        gps_accuracy_m: accuracy_p90(&pictures),
+    }
+}
+
+/// The sort of dispatch for a sequence's order. Both date orders read the capture instant
+/// the catalog keeps, the one the metadata reader trusted most (or the one a contributor set):
+/// a picture has no other time that edits keep right.
+fn sort_method(order: PictureSort) -> SortMethod {
+    match (order.key, order.descending) {
+        (PictureSortKey::GpsDate | PictureSortKey::FileDate, false) => SortMethod::TimeAsc,
+        (PictureSortKey::GpsDate | PictureSortKey::FileDate, true) => SortMethod::TimeDesc,
+        (PictureSortKey::FileName, false) => SortMethod::FilenameAsc,
+        (PictureSortKey::FileName, true) => SortMethod::FilenameDesc,
+    }
+}
+
+/// Whether a sequence sorted as `sorted_by` may change order when a picture's time changes.
+fn sorts_by_time(sorted_by: &str) -> bool {
+    sorted_by
+        .parse::<PictureSort>()
+        .is_ok_and(|s| matches!(s.key, PictureSortKey::GpsDate | PictureSortKey::FileDate))
+}
+
+/// Refuses a change asked by nobody in particular: every change names its author.
+fn logged(viewer: Viewer) -> Result<AccountId> {
+    viewer.account_id().ok_or(Error::LoginRequired)
+}
+
+impl Services {
+    /// Whether accounts other than `owner` may change the order, headings, times and places
+    /// of what `owner` published.
+    fn allows_collaborative_editing(&self, _owner: AccountId) -> bool {
+        // TODO: read the owner's own choice first, once accounts keep one — until then the
+        // instance setting decides for every account.
+        self.editing.collaborative_metadata.unwrap_or(true)
+    }
+
+    /// Refuses `logged-only` when anyone may make an account.
+    fn check_visibility(&self, visibility: Option<Visibility>) -> Result<()> {
+        if visibility == Some(Visibility::LoggedOnly) && self.editing.registration_is_open {
+            return Err(Error::invalid(
+                "visibility 'logged-only' is not accepted on this instance: anyone may make an \
+                 account here, so it would hide nothing; use 'anyone' or 'owner-only'",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A sequence that is not deleted and that `viewer` may see.
+    async fn editable_sequence(&self, viewer: Viewer, id: SequenceId) -> Result<Sequence> {
+        match self.catalog.sequence(id).await? {
+            Some(s)
+                if s.status != SequenceStatus::Deleted
+                    && viewer.may_see(s.visibility, s.account_id) =>
+            {
+                Ok(s)
+            }
+            _ => Err(Error::CollectionNotFound(id.to_string())),
+        }
+    }
+
+    /// A picture that is not being deleted and that `viewer` may see, with its sequence.
+    async fn editable_picture(
+        &self,
+        viewer: Viewer,
+        id: PictureId,
+    ) -> Result<(Picture, Option<Sequence>)> {
+        let not_found = || Error::ItemNotFound(id.to_string());
+        let picture = self.catalog.picture(id).await?.ok_or_else(not_found)?;
+        let is_seen = picture.status != PictureStatus::WaitingForDelete
+            && viewer.may_see(picture.base.visibility, picture.base.account_id);
+        if !is_seen {
+            return Err(not_found());
+        }
+        let Some(sequence_id) = picture.sequence_id else {
+            return Ok((picture, None));
+        };
+        let sequence = self
+            .editable_sequence(viewer, sequence_id)
+            .await
+            .map_err(|_| not_found())?;
+        Ok((picture, Some(sequence)))
+    }
+
+    /// Changes a sequence as `viewer`, and answers it as changed.
+    ///
+    /// # Errors
+    /// [`Error::LoginRequired`] for an anonymous viewer; [`Error::CollectionNotFound`] when it
+    /// does not exist, is deleted or may not be seen; [`Error::Forbidden`] when the viewer may
+    /// not make one of the changes (nothing is changed then); [`Error::InvalidParameter`] for
+    /// a visibility the instance refuses.
+    pub async fn edit_collection(
+        &self,
+        viewer: Viewer,
+        id: SequenceId,
+        edit: SequenceEdit,
+    ) -> Result<Sequence> {
+        let author = logged(viewer)?;
+        let sequence = self.editable_sequence(viewer, id).await?;
+        self.check_visibility(edit.visibility)?;
+
+        // Others than the owner: tags always, order and headings when the owner allows.
+        if !viewer.acts_as_owner_of(sequence.account_id) {
+            if edit.title.is_some() || edit.visibility.is_some() {
+                return Err(Error::Forbidden(
+                    "only the owner of this collection may change its title or visibility"
+                        .to_owned(),
+                ));
+            }
+            if edit.rearranges() && !self.allows_collaborative_editing(sequence.account_id) {
+                return Err(Error::Forbidden(
+                    "the owner of this collection does not let others change its order or \
+                     relative heading; only its tags may be changed"
+                        .to_owned(),
+                ));
+            }
+        }
+
+        let resort = edit.sort.is_some();
+        let rule = move |s: &Sequence, pictures: Vec<Picture>| arrange(s, pictures, resort);
+        let rule: Option<&flaneur_store::Arrange> = edit.rearranges().then_some(&rule);
+        let edited = self
+            .catalog
+            .edit_sequence(id, &edit, rule)
+            .await?
+            .ok_or_else(|| Error::CollectionNotFound(id.to_string()))?;
+        info!(collection.id = %id, account.id = %author, "collection edited");
+        Ok(edited)
+    }
+
+    /// Changes a picture as `viewer`, and answers it as changed with its neighbours.
+    ///
+    /// # Errors
+    /// As [`Services::edit_collection`], with [`Error::ItemNotFound`] for a picture that does
+    /// not exist, is being deleted, or may not be seen (itself or its sequence).
+    pub async fn edit_item(
+        &self,
+        viewer: Viewer,
+        id: PictureId,
+        edit: PictureEdit,
+    ) -> Result<ItemView> {
+        let author = logged(viewer)?;
+        let (picture, _) = self.editable_picture(viewer, id).await?;
+        self.check_visibility(edit.visibility)?;
+
+        // Others than the owner: tags always, heading, time and place when the owner allows.
+        let owner = picture.base.account_id;
+        if !viewer.acts_as_owner_of(owner) {
+            let owner_only = edit.visibility.is_some()
+                || edit.pitch_deg.is_some()
+                || edit.roll_deg.is_some()
+                || edit.yaw_deg.is_some();
+            if owner_only {
+                return Err(Error::Forbidden(
+                    "only the owner of this picture may change its visibility, pitch, roll or \
+                     yaw"
+                    .to_owned(),
+                ));
+            }
+            let is_metadata = edit.heading_deg.is_some() || edit.moves();
+            if is_metadata && !self.allows_collaborative_editing(owner) {
+                return Err(Error::Forbidden(
+                    "the owner of this picture does not let others change its heading, capture \
+                     time or place; only its tags may be changed"
+                        .to_owned(),
+                ));
+            }
+        }
+
+        // A move changes the track (headings computed from it, length) and, for a sequence
+        // sorted by time, maybe the order. The rule reads the sequence's sort in the
+        // transaction, so a concurrent change of it is taken into account.
+        let retimed = edit.captured_at.is_some();
+        let rule = move |s: &Sequence, pictures: Vec<Picture>| {
+            arrange(s, pictures, retimed && sorts_by_time(&s.sorted_by))
+        };
+        let rule: Option<&flaneur_store::Arrange> = edit.moves().then_some(&rule);
+        let edited = self
+            .catalog
+            .edit_picture(id, &edit, rule)
+            .await?
+            .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
+        info!(picture.id = %id, account.id = %author, "item edited");
+
+        let (mut prev, mut next) = match (edited.sequence_id, edited.rank) {
+            (Some(sequence), Some(rank)) => {
+                self.catalog.sequence_neighbours(sequence, rank).await?
+            }
+            _ => (None, None),
+        };
+        let seen = |p: &Picture| viewer.may_see(p.base.visibility, p.base.account_id);
+        prev = prev.filter(seen);
+        next = next.filter(seen);
+        Ok(ItemView {
+            picture: edited,
+            prev,
+            next,
+            related: Vec::new(),
+        })
+    }
+
+    /// Deletes a sequence as `viewer`: a tombstone stays for harvesters, its pictures go and
+    /// their files are removed in the background.
+    ///
+    /// # Errors
+    /// As [`Services::edit_collection`]; only its owner and administrators may delete it.
+    pub async fn delete_collection(&self, viewer: Viewer, id: SequenceId) -> Result<()> {
+        let author = logged(viewer)?;
+        let sequence = self.editable_sequence(viewer, id).await?;
+        if !viewer.acts_as_owner_of(sequence.account_id) {
+            return Err(Error::Forbidden(
+                "only the owner of this collection may delete it".to_owned(),
+            ));
+        }
+        if !self.catalog.delete_sequence(id).await? {
+            return Err(Error::CollectionNotFound(id.to_string()));
+        }
+        info!(collection.id = %id, account.id = %author, "collection deleted");
+        self.wake_workers();
+        Ok(())
+    }
+
+    /// Deletes a picture as `viewer`; its files are removed in the background and its
+    /// sequence's track, extent and headings follow.
+    ///
+    /// # Errors
+    /// As [`Services::edit_item`]; only its owner and administrators may delete it.
+    pub async fn delete_item(&self, viewer: Viewer, id: PictureId) -> Result<()> {
+        let author = logged(viewer)?;
+        let (picture, _) = self.editable_picture(viewer, id).await?;
+        if !viewer.acts_as_owner_of(picture.base.account_id) {
+            return Err(Error::Forbidden(
+                "only the owner of this picture may delete it".to_owned(),
+            ));
+        }
+        let rule = |s: &Sequence, pictures: Vec<Picture>| arrange(s, pictures, false);
+        if !self.catalog.delete_picture(id, &rule).await? {
+            return Err(Error::ItemNotFound(id.to_string()));
+        }
+        info!(picture.id = %id, account.id = %author, "item deleted");
+        self.wake_workers();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+    use flaneur_model::{NewPicture, PictureDetails, Projection, UploadSetId};
+
+    use super::*;
+
+    fn picture(name: &str, t: DateTime<Utc>, lon: f64, heading: Option<f64>) -> Picture {
+        Picture {
+            base: NewPicture {
+                id: PictureId::new(),
+                upload_set_id: UploadSetId::new(),
+                account_id: AccountId::new(),
+                visibility: Visibility::Anyone,
+                captured_at: t,
+                utc_offset_secs: None,
+                lon,
+                lat: 48.0,
+                heading_deg: heading,
+                projection: Projection::Flat,
+                width: 10,
+                height: 10,
+                orientation: 1,
+                content_md5: String::new(),
+                file_name: name.to_owned(),
+                size_bytes: 1,
+                is_blurred: false,
+                details: PictureDetails::default(),
+            },
+            status: PictureStatus::Ready,
+            heading_computed: heading.is_none(),
+            sequence_id: None,
+            rank: None,
+            created_at: t,
+            updated_at: t,
+            process_error: None,
+        }
+    }
+
+    fn sequence(sorted_by: &str, relative: Option<f64>) -> Sequence {
+        let t = DateTime::from_timestamp(1_600_000_000, 0).unwrap_or_default();
+        Sequence {
+            id: SequenceId::new(),
+            upload_set_id: None,
+            account_id: AccountId::new(),
+            title: "walk".to_owned(),
+            status: SequenceStatus::Ready,
+            visibility: Visibility::Anyone,
+            sorted_by: sorted_by.to_owned(),
+            user_agent: None,
+            relative_heading_deg: relative,
+            created_at: t,
+            updated_at: t,
+            nb_pictures: 0,
+            min_captured_at: None,
+            max_captured_at: None,
+            bbox: None,
+            length_km: None,
+            gps_accuracy_m: None,
+        }
+    }
+
+    #[test]
+    fn arranging_sorts_only_when_asked_and_turns_computed_headings() {
+        let t0 = DateTime::from_timestamp(1_600_000_000, 0).unwrap_or_default();
+        // Going east, the second one given first; the third has a heading of its own.
+        let pictures = vec![
+            picture("2.jpg", t0 + Duration::seconds(1), 2.0001, None),
+            picture("1.jpg", t0, 2.0, None),
+            picture("3.jpg", t0 + Duration::seconds(2), 2.0002, Some(7.0)),
+        ];
+        let names = |a: &Arrangement| -> Vec<String> {
+            a.pictures
+                .iter()
+                .map(|p| {
+                    let found = pictures.iter().find(|q| q.base.id == p.id);
+                    found.map(|q| q.base.file_name.clone()).unwrap_or_default()
+                })
+                .collect()
+        };
+        let kept = arrange(&sequence("+gpsdate", None), pictures.clone(), false);
+        assert_eq!(names(&kept), ["2.jpg", "1.jpg", "3.jpg"]);
+
+        let sorted = arrange(&sequence("-filename", Some(90.0)), pictures.clone(), true);
+        assert_eq!(names(&sorted), ["3.jpg", "2.jpg", "1.jpg"]);
+        let headings: Vec<Option<f64>> = sorted
+            .pictures
+            .iter()
+            .map(|p| p.heading_deg.map(f64::round))
+            .collect();
+        // The camera's own heading stays; the others look west (the way of the track) turned
+        // right by 90°, so north.
+        assert_eq!(headings, [Some(7.0), Some(0.0), Some(0.0)]);
+        assert!(
+            (sorted.length_km - 0.0149).abs() < 0.001,
+            "{}",
+            sorted.length_km
+        );
+    }
+
+    #[test]
+    fn only_date_orders_follow_a_new_capture_time() {
+        assert!(sorts_by_time("+gpsdate"));
+        assert!(sorts_by_time("-filedate"));
+        assert!(!sorts_by_time("+filename"));
+        assert!(!sorts_by_time("anything else"));
+    }
+}

@@ -1,0 +1,339 @@
+//! Who may change and delete published sequences and pictures: owners and administrators
+//! everything, other accounts tags always and the track's metadata when collaborative editing
+//! is allowed, nobody what they may not see; and a refused change changes nothing.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use flaneur_model::{
+    AccountId, NewPicture, NewUploadSet, PictureDetails, PictureEdit, PictureId, PictureStatus,
+    Projection, SemanticTag, SequenceEdit, SequenceId, TagAction, TagChange, UploadFile, Viewer,
+    Visibility,
+};
+use flaneur_service::{Error, Services};
+use flaneur_store::{
+    Catalog, DispatchPlan, FsBlobStore, PlannedPicture, PlannedSequence, RankQuery, SqliteCatalog,
+};
+
+/// Services over a fresh catalog holding one ready walk of three pictures going east, owned
+/// by the default account.
+struct Walk {
+    services: Services,
+    owner: Viewer,
+    sequence: SequenceId,
+    pictures: Vec<PictureId>,
+    _dir: tempfile::TempDir,
+}
+
+impl Walk {
+    async fn new() -> Walk {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
+            .await
+            .expect("catalog");
+        let blobs = FsBlobStore::open(dir.path().join("pictures"))
+            .await
+            .expect("blob store");
+        let (account, _) = catalog.default_account().await.expect("account");
+        let set = catalog
+            .create_upload_set(NewUploadSet::titled("walk", account))
+            .await
+            .expect("set")
+            .id;
+        let mut planned = Vec::new();
+        for n in 0..3_u32 {
+            let at = Utc
+                .timestamp_opt(1_600_000_000 + i64::from(n) * 10, 0)
+                .single()
+                .expect("instant");
+            let id = PictureId::new();
+            let picture = NewPicture {
+                id,
+                upload_set_id: set,
+                account_id: account,
+                visibility: Visibility::Anyone,
+                captured_at: at,
+                utc_offset_secs: None,
+                lon: 2.0 + f64::from(n) * 0.0001,
+                lat: 48.0,
+                heading_deg: None,
+                projection: Projection::Flat,
+                width: 100,
+                height: 50,
+                orientation: 1,
+                content_md5: id.to_string(),
+                file_name: format!("{n}.jpg"),
+                size_bytes: 1,
+                is_blurred: false,
+                details: PictureDetails::default(),
+            };
+            let file = UploadFile {
+                upload_set_id: set,
+                file_name: picture.file_name.clone(),
+                size_bytes: Some(1),
+                content_md5: Some(id.to_string()),
+                picture_id: Some(id),
+                inserted_at: at,
+                rejection: None,
+            };
+            catalog.insert_picture(picture, file).await.expect("insert");
+            catalog
+                .set_picture_status(id, PictureStatus::Ready, None)
+                .await
+                .expect("ready");
+            planned.push(PlannedPicture {
+                id,
+                heading_deg: Some(90.0),
+                heading_computed: true,
+            });
+        }
+        let pictures = planned.iter().map(|p| p.id).collect();
+        let plan = DispatchPlan {
+            sequences: vec![PlannedSequence {
+                title: "walk".to_owned(),
+                sorted_by: "+gpsdate".to_owned(),
+                pictures: planned,
+                length_km: 0.015,
+                gps_accuracy_m: None,
+            }],
+            duplicates: Vec::new(),
+        };
+        let sequence = catalog.apply_dispatch(set, plan).await.expect("dispatch")[0];
+        let services = Services::new(Arc::new(catalog), Arc::new(blobs), dir.path().join("s"));
+        Walk {
+            services,
+            owner: Viewer::account(account, false),
+            sequence,
+            pictures,
+            _dir: dir,
+        }
+    }
+
+    async fn title(&self) -> String {
+        let sequence = self.services.catalog.sequence(self.sequence).await;
+        sequence.expect("read").expect("sequence").title
+    }
+
+    async fn order(&self) -> Vec<PictureId> {
+        let all = RankQuery {
+            include_unready: true,
+            ..RankQuery::default()
+        };
+        let pictures = self
+            .services
+            .catalog
+            .sequence_pictures(self.sequence, all)
+            .await;
+        pictures.expect("read").iter().map(|p| p.base.id).collect()
+    }
+}
+
+fn someone() -> Viewer {
+    Viewer::account(AccountId::new(), false)
+}
+
+fn retitle(title: &str) -> SequenceEdit {
+    SequenceEdit {
+        title: Some(title.to_owned()),
+        ..SequenceEdit::default()
+    }
+}
+
+fn tag(value: &str) -> Vec<TagChange> {
+    vec![TagChange {
+        tag: SemanticTag {
+            key: "transport".to_owned(),
+            value: value.to_owned(),
+        },
+        action: TagAction::Add,
+    }]
+}
+
+#[tokio::test]
+async fn owners_and_administrators_change_everything_of_a_collection() {
+    let walk = Walk::new().await;
+    let s = &walk.services;
+    let edited = s
+        .edit_collection(walk.owner, walk.sequence, retitle("mine"))
+        .await;
+    assert_eq!(edited.expect("owner").title, "mine");
+
+    let admin = Viewer::account(AccountId::new(), true);
+    let hide = SequenceEdit {
+        visibility: Some(Visibility::OwnerOnly),
+        ..retitle("moderated")
+    };
+    let edited = s.edit_collection(admin, walk.sequence, hide).await;
+    assert_eq!(edited.expect("admin").visibility, Visibility::OwnerOnly);
+
+    // Hidden now: another account does not find it, even to tag it.
+    let tags = SequenceEdit {
+        semantics: tag("bike"),
+        ..SequenceEdit::default()
+    };
+    let hidden = s.edit_collection(someone(), walk.sequence, tags).await;
+    assert!(
+        matches!(hidden, Err(Error::CollectionNotFound(_))),
+        "{hidden:?}"
+    );
+}
+
+#[tokio::test]
+async fn others_tag_and_arrange_collections_but_never_retitle_them() {
+    let mut walk = Walk::new().await;
+    let other = someone();
+
+    let refused = walk
+        .services
+        .edit_collection(
+            other,
+            walk.sequence,
+            SequenceEdit {
+                semantics: tag("bike"),
+                ..retitle("theirs")
+            },
+        )
+        .await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    assert_eq!(walk.title().await, "walk", "nothing changed, tags included");
+    let tags = walk.services.semantics(&[walk.sequence], &[]).await;
+    assert!(tags.expect("tags").sequences.is_empty());
+
+    let tagged = SequenceEdit {
+        semantics: tag("bike"),
+        ..SequenceEdit::default()
+    };
+    let done = walk
+        .services
+        .edit_collection(other, walk.sequence, tagged.clone())
+        .await;
+    assert!(done.is_ok(), "{done:?}");
+
+    // Collaborative editing allowed by default: the order may change.
+    let reverse = SequenceEdit {
+        sort: Some("-gpsdate".parse().expect("sort")),
+        ..SequenceEdit::default()
+    };
+    let done = walk
+        .services
+        .edit_collection(other, walk.sequence, reverse.clone())
+        .await;
+    assert_eq!(done.expect("sorted").sorted_by, "-gpsdate");
+    let mut expected = walk.pictures.clone();
+    expected.reverse();
+    assert_eq!(walk.order().await, expected);
+
+    // Not when the instance forbids it; tags still.
+    walk.services.editing.collaborative_metadata = Some(false);
+    let refused = walk
+        .services
+        .edit_collection(other, walk.sequence, reverse)
+        .await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let done = walk
+        .services
+        .edit_collection(other, walk.sequence, tagged)
+        .await;
+    assert!(done.is_ok(), "{done:?}");
+
+    let anonymous = walk
+        .services
+        .edit_collection(Viewer::ANONYMOUS, walk.sequence, retitle("x"))
+        .await;
+    assert!(
+        matches!(anonymous, Err(Error::LoginRequired)),
+        "{anonymous:?}"
+    );
+}
+
+#[tokio::test]
+async fn logged_only_is_refused_where_anyone_may_register() {
+    let mut walk = Walk::new().await;
+    walk.services.editing.registration_is_open = true;
+    let logged_only = SequenceEdit {
+        visibility: Some(Visibility::LoggedOnly),
+        ..SequenceEdit::default()
+    };
+    let refused = walk
+        .services
+        .edit_collection(walk.owner, walk.sequence, logged_only)
+        .await;
+    assert!(
+        matches!(refused, Err(Error::InvalidParameter { .. })),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_capture_time_ranks_the_picture_again() {
+    let walk = Walk::new().await;
+    let other = someone();
+
+    // The first picture taken last: it goes to the end of a sequence sorted by time.
+    let later = Utc
+        .timestamp_opt(1_600_000_100, 0)
+        .single()
+        .expect("instant");
+    let retime = PictureEdit {
+        captured_at: Some(later),
+        ..PictureEdit::default()
+    };
+    let view = walk
+        .services
+        .edit_item(other, walk.pictures[0], retime)
+        .await;
+    let view = view.expect("collaborative edit");
+    assert_eq!(view.picture.rank, Some(3));
+    assert_eq!(view.prev.map(|p| p.base.id), Some(walk.pictures[2]));
+    assert_eq!(view.next, None);
+    let p = &walk.pictures;
+    assert_eq!(walk.order().await, [p[1], p[2], p[0]]);
+
+    // Visibility and pose are the owner's.
+    let hide = PictureEdit {
+        visibility: Some(Visibility::OwnerOnly),
+        ..PictureEdit::default()
+    };
+    let refused = walk.services.edit_item(other, p[1], hide.clone()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let done = walk.services.edit_item(walk.owner, p[1], hide).await;
+    assert!(done.is_ok(), "{done:?}");
+    let hidden = walk
+        .services
+        .edit_item(other, p[1], PictureEdit::default())
+        .await;
+    assert!(matches!(hidden, Err(Error::ItemNotFound(_))), "{hidden:?}");
+}
+
+#[tokio::test]
+async fn only_owners_delete_and_what_is_deleted_is_gone() {
+    let walk = Walk::new().await;
+    let s = &walk.services;
+    let refused = s.delete_item(someone(), walk.pictures[1]).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let refused = s.delete_collection(someone(), walk.sequence).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    assert_eq!(walk.order().await.len(), 3);
+
+    s.delete_item(walk.owner, walk.pictures[1])
+        .await
+        .expect("delete item");
+    assert_eq!(walk.order().await, [walk.pictures[0], walk.pictures[2]]);
+    let again = s.delete_item(walk.owner, walk.pictures[1]).await;
+    assert!(matches!(again, Err(Error::ItemNotFound(_))), "{again:?}");
+
+    s.delete_collection(walk.owner, walk.sequence)
+        .await
+        .expect("delete collection");
+    let gone = s
+        .edit_collection(walk.owner, walk.sequence, retitle("x"))
+        .await;
+    assert!(
+        matches!(gone, Err(Error::CollectionNotFound(_))),
+        "{gone:?}"
+    );
+    let gone = s
+        .edit_item(walk.owner, walk.pictures[0], PictureEdit::default())
+        .await;
+    assert!(matches!(gone, Err(Error::ItemNotFound(_))), "{gone:?}");
+}
