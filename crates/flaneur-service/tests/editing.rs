@@ -3,16 +3,19 @@
 //! is allowed, nobody what they may not see; and a refused change changes nothing.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
 use chrono::{TimeZone, Utc};
 use flaneur_model::{
-    AccountId, NewPicture, NewUploadSet, PictureDetails, PictureEdit, PictureId, PictureStatus,
-    Projection, SemanticTag, SequenceEdit, SequenceId, TagAction, TagChange, UploadFile, Viewer,
-    Visibility,
+    AccountId, JobKind, NewPicture, NewUploadSet, PictureDetails, PictureEdit, PictureId,
+    PictureStatus, Projection, SemanticTag, SequenceEdit, SequenceId, TagAction, TagChange,
+    UploadFile, Viewer, Visibility,
 };
 use flaneur_service::{Error, Services};
 use flaneur_store::{
     Catalog, DispatchPlan, FsBlobStore, PlannedPicture, PlannedSequence, RankQuery, SqliteCatalog,
+    blob_keys,
 };
 
 /// Services over a fresh catalog holding one ready walk of three pictures going east, owned
@@ -336,4 +339,60 @@ async fn only_owners_delete_and_what_is_deleted_is_gone() {
         .edit_item(walk.owner, walk.pictures[0], PictureEdit::default())
         .await;
     assert!(matches!(gone, Err(Error::ItemNotFound(_))), "{gone:?}");
+}
+
+/// Keys of a picture's original and thumbnail.
+fn keys(id: PictureId) -> [String; 2] {
+    [
+        blob_keys::original(id),
+        blob_keys::derivative(id, "thumb.jpg"),
+    ]
+}
+
+/// Runs the queued file removals, as a worker would; returns the pictures they were for.
+async fn remove_files(services: &Services) -> Vec<PictureId> {
+    let mut removed = Vec::new();
+    let lease = Duration::from_secs(60);
+    while let Some(job) = services.catalog.claim_job(lease).await.expect("claim") {
+        if job.kind == JobKind::DeleteFiles {
+            let id: PictureId = job.target.parse().expect("picture id");
+            services.delete_files(id).await.expect("remove files");
+            removed.push(id);
+        }
+        services.catalog.finish_job(&job).await.expect("finish");
+    }
+    removed.sort();
+    removed
+}
+
+#[tokio::test]
+async fn deleted_pictures_lose_their_files_once_the_jobs_ran() {
+    let walk = Walk::new().await;
+    let s = &walk.services;
+    for id in &walk.pictures {
+        for key in keys(*id) {
+            s.blobs
+                .put_bytes(&key, Bytes::from_static(b"jpeg"))
+                .await
+                .expect("put");
+        }
+    }
+    // Jobs queued by the upload (prepare) are not the concern here.
+    remove_files(s).await;
+
+    s.delete_item(walk.owner, walk.pictures[0])
+        .await
+        .expect("delete item");
+    assert_eq!(remove_files(s).await, [walk.pictures[0]]);
+    s.delete_collection(walk.owner, walk.sequence)
+        .await
+        .expect("delete collection");
+    let mut rest = walk.pictures[1..].to_vec();
+    rest.sort();
+    assert_eq!(remove_files(s).await, rest);
+    for id in &walk.pictures {
+        for key in keys(*id) {
+            assert_eq!(s.blobs.stat(&key).await.expect("stat"), None, "{key}");
+        }
+    }
 }
