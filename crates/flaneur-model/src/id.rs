@@ -69,6 +69,10 @@ uuid_id!(
     /// Identifies an account.
     AccountId
 );
+uuid_id!(
+    /// Identifies an API token (not its secret value, which only its holder knows).
+    TokenId
+);
 
 /// Identifies a queued background job.
 pub type JobId = i64;

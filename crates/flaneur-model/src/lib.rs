@@ -1,7 +1,8 @@
-//! Domain types shared by every layer of Flâneur: identifiers, pictures, sequences, upload sets,
-//! visibility and who may see what, and background jobs. No I/O lives here; storage and HTTP
-//! shapes are built from these types by the crates above.
+//! Domain types shared by every layer of Flâneur: identifiers, accounts and tokens, pictures,
+//! sequences, upload sets, visibility and who may see what, and background jobs. No I/O lives
+//! here; storage and HTTP shapes are built from these types by the crates above.
 
+mod account;
 mod edit;
 mod id;
 mod job;
@@ -12,8 +13,11 @@ mod upload;
 mod viewer;
 mod visibility;
 
+pub use account::{
+    Account, AccountPreferences, ClaimOutcome, NewToken, OauthIdentity, Role, Token,
+};
 pub use edit::{PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange};
-pub use id::{AccountId, JobId, PictureId, SequenceId, UploadSetId};
+pub use id::{AccountId, JobId, PictureId, SequenceId, TokenId, UploadSetId};
 pub use job::{Job, JobKind};
 pub use picture::{
     Crop, NewPicture, Picture, PictureDetails, PictureStatus, Projection, TileGrid, camera_model,

@@ -8,9 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureEdit,
-    PictureId, PictureStatus, Projection, SemanticTag, Sequence, SequenceEdit, SequenceId,
-    UploadFile, UploadSet, UploadSetId, Visibility,
+    Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
+    NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus,
+    Projection, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId, UploadFile,
+    UploadSet, UploadSetId, Visibility,
 };
 
 use crate::filter::Filter;
@@ -329,6 +330,67 @@ pub trait Catalog: Send + Sync + 'static {
 
     /// Every account with its display name, oldest first, at most `limit` of them.
     async fn accounts(&self, limit: usize) -> Result<Vec<(AccountId, String)>>;
+
+    /// Makes an account.
+    ///
+    /// # Errors
+    /// [`crate::Error::Refused`] when another account has this name.
+    async fn create_account(&self, name: &str, role: Role) -> Result<Account>;
+
+    /// One account, unless deleted.
+    async fn account(&self, id: AccountId) -> Result<Option<Account>>;
+
+    /// The account of this name, unless deleted.
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>>;
+
+    /// The account of an identity at a login provider, made on its first login, its name
+    /// refreshed on the next ones. Names stay unique: when another account holds `name`, the
+    /// first free of `name_2`, `name_3`… is used.
+    async fn upsert_oauth_account(&self, identity: &OauthIdentity, name: &str) -> Result<Account>;
+
+    /// Changes what an account may do; returns `false` when it does not exist.
+    async fn set_account_role(&self, id: AccountId, role: Role) -> Result<bool>;
+
+    /// Changes an account's preferences; returns the account as updated, or `None` when it
+    /// does not exist.
+    async fn update_account_preferences(
+        &self,
+        id: AccountId,
+        prefs: &AccountPreferences,
+    ) -> Result<Option<Account>>;
+
+    /// Deletes an account: its tokens are revoked and it can no longer log in, but its row
+    /// stays (marked deleted) since its upload sets, pictures and sequences name it. The
+    /// default account cannot be deleted. Returns `false` when there was nothing to delete.
+    async fn delete_account(&self, id: AccountId) -> Result<bool>;
+
+    // --- tokens -------------------------------------------------------------------------------
+
+    /// Stores a token, unclaimed or attached to an account.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] of kind `account` when its account does not exist.
+    async fn create_token(&self, token: NewToken) -> Result<Token>;
+
+    /// Attaches an unclaimed token to an account; a token already claimed is left as it is.
+    async fn claim_token(&self, id: TokenId, account: AccountId) -> Result<ClaimOutcome>;
+
+    /// The tokens of an account, oldest first.
+    async fn account_tokens(&self, account: AccountId) -> Result<Vec<Token>>;
+
+    /// One token.
+    async fn token(&self, id: TokenId) -> Result<Option<Token>>;
+
+    /// The token whose secret value has this SHA-256 (lowercase hexadecimal), with its account
+    /// when claimed (and not deleted). Records the use, at most once every few minutes.
+    async fn resolve_token(&self, secret_sha256: &str) -> Result<Option<(Token, Option<Account>)>>;
+
+    /// Deletes a token, which stops working at once; returns `false` when it did not exist.
+    async fn revoke_token(&self, id: TokenId) -> Result<bool>;
+
+    /// The instance's secret called `name`: `fresh` is stored when it has none yet, and the
+    /// stored value returned, so that every process of the catalog uses the first one made.
+    async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String>;
 
     // --- upload sets --------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@
 //! Nothing above this crate names a driver type: services hold `Arc<dyn Catalog>` and
 //! `Arc<dyn BlobStore>`; [`open_catalog`] opens the catalog a URL names.
 
+mod account;
 mod area;
 mod arrangement;
 pub mod blob;

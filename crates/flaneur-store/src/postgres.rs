@@ -6,6 +6,7 @@
 //! an advisory lock, the job queue hands each job to one worker at a time with
 //! `FOR UPDATE SKIP LOCKED` and a lease, and a stale worker can no longer act on a job it lost.
 
+mod account;
 mod codec;
 mod edit;
 mod filter;
@@ -25,9 +26,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use flaneur_model::{
-    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureEdit,
-    PictureId, PictureStatus, SemanticTag, Sequence, SequenceEdit, SequenceId, UploadFile,
-    UploadSet, UploadSetId,
+    Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
+    NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus, Role,
+    SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId, UploadFile, UploadSet,
+    UploadSetId,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection};
@@ -61,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "map",
         include_str!("../migrations/postgres/0002_map.sql"),
+    ),
+    (
+        3,
+        "accounts_and_tokens",
+        include_str!("../migrations/postgres/0003_accounts_and_tokens.sql"),
     ),
 ];
 
@@ -105,7 +112,7 @@ impl PgCatalog {
             .connect_with(connect)
             .await
             .map_err(Error::db("open catalog"))?;
-        let default_account = upload::ensure_default_account(&pool).await?;
+        let default_account = account::ensure_default_account(&pool).await?;
         // Lines marked stale by an upgrade or by writes just before a stop are redrawn in the
         // background rather than by the first map read.
         let lines = Arc::new(sequence_line::LineRedraws::default());
@@ -196,11 +203,71 @@ impl Catalog for PgCatalog {
     }
 
     async fn account_name(&self, id: AccountId) -> Result<Option<String>> {
-        upload::account_name(&self.pool, id).await
+        account::account_name(&self.pool, id).await
     }
 
     async fn accounts(&self, limit: usize) -> Result<Vec<(AccountId, String)>> {
-        upload::accounts(&self.pool, limit).await
+        account::accounts(&self.pool, limit).await
+    }
+
+    async fn create_account(&self, name: &str, role: Role) -> Result<Account> {
+        account::create_account(&self.pool, name, role).await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        account::account(&self.pool, id).await
+    }
+
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>> {
+        account::account_by_name(&self.pool, name).await
+    }
+
+    async fn upsert_oauth_account(&self, identity: &OauthIdentity, name: &str) -> Result<Account> {
+        account::upsert_oauth_account(&self.pool, identity, name).await
+    }
+
+    async fn set_account_role(&self, id: AccountId, role: Role) -> Result<bool> {
+        account::set_account_role(&self.pool, id, role).await
+    }
+
+    async fn update_account_preferences(
+        &self,
+        id: AccountId,
+        prefs: &AccountPreferences,
+    ) -> Result<Option<Account>> {
+        account::update_account_preferences(&self.pool, id, prefs).await
+    }
+
+    async fn delete_account(&self, id: AccountId) -> Result<bool> {
+        account::delete_account(&self.pool, id).await
+    }
+
+    async fn create_token(&self, token: NewToken) -> Result<Token> {
+        account::create_token(&self.pool, token).await
+    }
+
+    async fn claim_token(&self, id: TokenId, account: AccountId) -> Result<ClaimOutcome> {
+        account::claim_token(&self.pool, id, account).await
+    }
+
+    async fn account_tokens(&self, account: AccountId) -> Result<Vec<Token>> {
+        account::account_tokens(&self.pool, account).await
+    }
+
+    async fn token(&self, id: TokenId) -> Result<Option<Token>> {
+        account::token(&self.pool, id).await
+    }
+
+    async fn resolve_token(&self, secret_sha256: &str) -> Result<Option<(Token, Option<Account>)>> {
+        account::resolve_token(&self.pool, secret_sha256).await
+    }
+
+    async fn revoke_token(&self, id: TokenId) -> Result<bool> {
+        account::revoke_token(&self.pool, id).await
+    }
+
+    async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String> {
+        account::instance_secret(&self.pool, name, fresh).await
     }
 
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {

@@ -5,6 +5,7 @@
 //! process and never fail with SQLite's "database is locked" when two transactions try to
 //! upgrade to writers at once. Reads use a separate pool and run concurrently thanks to WAL.
 
+mod account;
 mod codec;
 mod edit;
 mod filter;
@@ -28,9 +29,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use flaneur_model::{
-    AccountId, ItemsStatus, Job, JobKind, NewPicture, NewUploadSet, Picture, PictureEdit,
-    PictureId, PictureStatus, SemanticTag, Sequence, SequenceEdit, SequenceId, UploadFile,
-    UploadSet, UploadSetId,
+    Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
+    NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus, Role,
+    SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId, UploadFile, UploadSet,
+    UploadSetId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -109,7 +111,7 @@ impl SqliteCatalog {
             .await
             .map_err(Error::db("open catalog for reading"))?;
 
-        let default_account = upload::ensure_default_account(&writer).await?;
+        let default_account = account::ensure_default_account(&writer).await?;
         // Lines marked stale by an upgrade (all of them) or by writes just before a stop are
         // redrawn in the background rather than by the first map read.
         let lines = Arc::new(sequence_line::LineRedraws::default());
@@ -146,11 +148,71 @@ impl Catalog for SqliteCatalog {
     }
 
     async fn account_name(&self, id: AccountId) -> Result<Option<String>> {
-        upload::account_name(&self.reader, id).await
+        account::account_name(&self.reader, id).await
     }
 
     async fn accounts(&self, limit: usize) -> Result<Vec<(AccountId, String)>> {
-        upload::accounts(&self.reader, limit).await
+        account::accounts(&self.reader, limit).await
+    }
+
+    async fn create_account(&self, name: &str, role: Role) -> Result<Account> {
+        account::create_account(&self.writer, name, role).await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        account::account(&self.reader, id).await
+    }
+
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>> {
+        account::account_by_name(&self.reader, name).await
+    }
+
+    async fn upsert_oauth_account(&self, identity: &OauthIdentity, name: &str) -> Result<Account> {
+        account::upsert_oauth_account(&self.writer, identity, name).await
+    }
+
+    async fn set_account_role(&self, id: AccountId, role: Role) -> Result<bool> {
+        account::set_account_role(&self.writer, id, role).await
+    }
+
+    async fn update_account_preferences(
+        &self,
+        id: AccountId,
+        prefs: &AccountPreferences,
+    ) -> Result<Option<Account>> {
+        account::update_account_preferences(&self.writer, id, prefs).await
+    }
+
+    async fn delete_account(&self, id: AccountId) -> Result<bool> {
+        account::delete_account(&self.writer, id).await
+    }
+
+    async fn create_token(&self, token: NewToken) -> Result<Token> {
+        account::create_token(&self.writer, token).await
+    }
+
+    async fn claim_token(&self, id: TokenId, account: AccountId) -> Result<ClaimOutcome> {
+        account::claim_token(&self.writer, id, account).await
+    }
+
+    async fn account_tokens(&self, account: AccountId) -> Result<Vec<Token>> {
+        account::account_tokens(&self.reader, account).await
+    }
+
+    async fn token(&self, id: TokenId) -> Result<Option<Token>> {
+        account::token(&self.reader, id).await
+    }
+
+    async fn resolve_token(&self, secret_sha256: &str) -> Result<Option<(Token, Option<Account>)>> {
+        account::resolve_token(&self.reader, &self.writer, secret_sha256).await
+    }
+
+    async fn revoke_token(&self, id: TokenId) -> Result<bool> {
+        account::revoke_token(&self.writer, id).await
+    }
+
+    async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String> {
+        account::instance_secret(&self.writer, name, fresh).await
     }
 
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {

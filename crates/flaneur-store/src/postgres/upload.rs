@@ -1,4 +1,4 @@
-//! Accounts, upload sets and their files, including the insertion of accepted pictures.
+//! Upload sets and their files, including the insertion of accepted pictures.
 //!
 //! Several processes write at once, so each write to an upload set's files first locks the
 //! upload set's row: the checks of a name already taken and the count of received files then
@@ -7,8 +7,8 @@
 
 use chrono::Utc;
 use flaneur_model::{
-    AccountId, FileRejection, ItemsStatus, JobKind, NewPicture, NewUploadSet, PictureId,
-    RejectionReason, UploadFile, UploadSet, UploadSetId,
+    FileRejection, ItemsStatus, JobKind, NewPicture, NewUploadSet, PictureId, RejectionReason,
+    UploadFile, UploadSet, UploadSetId,
 };
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -20,53 +20,8 @@ use super::job;
 use crate::catalog::InsertOutcome;
 use crate::{Error, Result};
 
-/// Name of the account that owns anonymous uploads, as on Panoramax instances.
-const DEFAULT_ACCOUNT_NAME: &str = "Default account";
-
 /// First key of the advisory locks taken on a picture checksum (the second is its hash).
 const CHECKSUM_LOCK: i32 = 0x666c_6e01;
-
-pub(super) async fn ensure_default_account(pool: &PgPool) -> Result<(AccountId, String)> {
-    // Processes starting at once on an empty catalog: the first insert wins, the others read
-    // its row.
-    sqlx::query(
-        "INSERT INTO accounts (id, name, is_default, created_at) VALUES ($1, $2, true, $3)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(Uuid::new_v4())
-    .bind(DEFAULT_ACCOUNT_NAME)
-    .bind(stored(Utc::now()))
-    .execute(pool)
-    .await
-    .map_err(Error::db("create default account"))?;
-    let (id, name): (Uuid, String) =
-        sqlx::query_as("SELECT id, name FROM accounts WHERE is_default")
-            .fetch_one(pool)
-            .await
-            .map_err(Error::db("read default account"))?;
-    Ok((id.into(), name))
-}
-
-pub(super) async fn account_name(pool: &PgPool, id: AccountId) -> Result<Option<String>> {
-    sqlx::query_scalar("SELECT name FROM accounts WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(Error::db("read account"))
-}
-
-pub(super) async fn accounts(pool: &PgPool, limit: usize) -> Result<Vec<(AccountId, String)>> {
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM accounts ORDER BY created_at, id LIMIT $1")
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(pool)
-            .await
-            .map_err(Error::db("list accounts"))?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name)| (id.into(), name))
-        .collect())
-}
 
 fn upload_set_from_row(row: &PgRow) -> Result<UploadSet> {
     let t = "upload_sets";

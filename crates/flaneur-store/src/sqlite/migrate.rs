@@ -72,6 +72,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "rank_moves_pictures_updated_at",
         include_str!("../../migrations/sqlite/0013_rank_moves_pictures_updated_at.sql"),
     ),
+    (
+        14,
+        "accounts_and_tokens",
+        include_str!("../../migrations/sqlite/0014_accounts_and_tokens.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -1,9 +1,9 @@
-//! Accounts, upload sets and their files, including the insertion of accepted pictures.
+//! Upload sets and their files, including the insertion of accepted pictures.
 
 use chrono::Utc;
 use flaneur_model::{
-    AccountId, FileRejection, ItemsStatus, JobKind, NewPicture, NewUploadSet, RejectionReason,
-    UploadFile, UploadSet, UploadSetId,
+    FileRejection, ItemsStatus, JobKind, NewPicture, NewUploadSet, RejectionReason, UploadFile,
+    UploadSet, UploadSetId,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
@@ -12,50 +12,6 @@ use super::codec::{from_micros, parse_col, parse_opt_col, to_micros};
 use super::job;
 use crate::catalog::InsertOutcome;
 use crate::{Error, Result};
-
-/// Name of the account that owns anonymous uploads, as on Panoramax instances.
-const DEFAULT_ACCOUNT_NAME: &str = "Default account";
-
-pub(super) async fn ensure_default_account(pool: &SqlitePool) -> Result<(AccountId, String)> {
-    let existing: Option<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM accounts WHERE is_default = 1")
-            .fetch_optional(pool)
-            .await
-            .map_err(Error::db("read default account"))?;
-    if let Some((id, name)) = existing {
-        let id = id.parse().map_err(|e| Error::corrupt("accounts", e))?;
-        return Ok((id, name));
-    }
-    let id = AccountId::new();
-    sqlx::query("INSERT INTO accounts (id, name, is_default, created_at) VALUES (?, ?, 1, ?)")
-        .bind(id.to_string())
-        .bind(DEFAULT_ACCOUNT_NAME)
-        .bind(to_micros(Utc::now()))
-        .execute(pool)
-        .await
-        .map_err(Error::db("create default account"))?;
-    Ok((id, DEFAULT_ACCOUNT_NAME.to_owned()))
-}
-
-pub(super) async fn account_name(pool: &SqlitePool, id: AccountId) -> Result<Option<String>> {
-    sqlx::query_scalar("SELECT name FROM accounts WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_optional(pool)
-        .await
-        .map_err(Error::db("read account"))
-}
-
-pub(super) async fn accounts(pool: &SqlitePool, limit: usize) -> Result<Vec<(AccountId, String)>> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM accounts ORDER BY created_at, id LIMIT ?")
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(pool)
-            .await
-            .map_err(Error::db("list accounts"))?;
-    rows.into_iter()
-        .map(|(id, name)| Ok((id.parse().map_err(|e| Error::corrupt("accounts", e))?, name)))
-        .collect()
-}
 
 fn upload_set_from_row(row: &SqliteRow) -> Result<UploadSet> {
     let t = "upload_sets";

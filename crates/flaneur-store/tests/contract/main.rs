@@ -1,6 +1,7 @@
 //! Contract tests of the storage seams, run against every implementation: each behaviour is
 //! written once against the traits, then instantiated per backend.
 
+mod account;
 mod backend;
 mod blob;
 mod catalog;
