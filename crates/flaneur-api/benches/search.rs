@@ -183,6 +183,7 @@ async fn main() {
                 basemap_style: None,
             }),
             picture_reads: PictureReads::Proxy,
+            auth: Arc::default(),
         },
     };
     println!("catalog: {built}");

@@ -8,6 +8,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use flaneur_service::account::AuthFailure;
 use flaneur_service::{Error, IngestError};
 use serde_json::{Value, json};
 use tracing::{error, warn};
@@ -164,8 +165,38 @@ impl From<Error> for ApiError {
             Error::Store(ref e) => ApiError::internal(e),
             Error::Staging(ref e) => ApiError::internal(e),
             Error::Imaging(ref e) => ApiError::internal(e),
-            Error::Task(_) => ApiError::internal(&err),
+            Error::Task(_) | Error::Entropy(_) => ApiError::internal(&err),
+            Error::Auth(failure) => auth_error(failure),
+            Error::TokenNotFound(_) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "Token doesn't exist: it was revoked, or belongs to another account",
+            ),
+            Error::AccountNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "User doesn't exist"),
         }
+    }
+}
+
+/// Refused credentials: 401 when they are not a token of this instance at all, 403 when they
+/// name a token that cannot act (as Panoramax instances answer).
+fn auth_error(failure: AuthFailure) -> ApiError {
+    match failure {
+        AuthFailure::NotBearer => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Only Bearer tokens are accepted: send `Authorization: Bearer <token>`",
+        ),
+        AuthFailure::InvalidValue => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Token not valid: it was not made by this instance, or was cut or altered; send it \
+             whole, or get a new one",
+        ),
+        AuthFailure::UnknownToken => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Token does not exist anymore: it was revoked, or its account deleted; get a new one",
+        ),
+        AuthFailure::Unclaimed => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Token not yet claimed: open its claim link while logged in, then use it again",
+        ),
     }
 }
 

@@ -3,6 +3,7 @@
 //! request, call one service function and shape the answer; the JSON shapes live in [`stac`],
 //! the error mapping in the `error` module, and who may call from a browser in `origin`.
 
+mod auth;
 mod cql2;
 mod error;
 mod feed;
@@ -29,6 +30,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::trace::TraceLayer;
 
+pub use auth::{AuthSettings, LoginSettings};
 pub use error::{ApiError, ApiResult};
 pub use viewer::ReadAs;
 pub use web::WebSettings;
@@ -117,6 +119,8 @@ pub struct AppState {
     pub web: Arc<WebSettings>,
     /// How picture files reach clients.
     pub picture_reads: PictureReads,
+    /// How callers are known.
+    pub auth: Arc<AuthSettings>,
 }
 
 /// How the picture file routes (`hd.jpg`, `sd.jpg`, `thumb.jpg`, tiles) answer.
@@ -147,6 +151,10 @@ pub const MAX_UPLOAD_BYTES: usize = 512 << 20;
 /// The whole API as a service, trailing slashes ignored as on Panoramax instances.
 pub fn app(state: AppState) -> NormalizePath<Router> {
     let router = routes::router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::resolve_caller,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             origin::refuse_cross_site_writes,

@@ -14,8 +14,11 @@ mod edit;
 mod files;
 mod items;
 mod listing;
+mod login;
 mod map;
+mod me;
 mod search;
+mod tokens;
 mod upload_sets;
 mod users;
 
@@ -124,6 +127,7 @@ const FILES: &str = "Picture files";
 const MAP: &str = "Map";
 const USERS: &str = "Users";
 const UPLOAD: &str = "Upload";
+const AUTH: &str = "Authentication";
 
 const JPEG: &str = "image/jpeg";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -722,6 +726,191 @@ pub fn api() -> Vec<Route> {
                     .path("id", "The account", uuid()),
             ),
         ),
+        // The caller's account and its tokens.
+        Route::new(
+            M::GET,
+            "/api/users/me",
+            |m| on(m, me::get),
+            logged(Operation::new(USERS, "The caller's account").answer(
+                200,
+                "Its profile, role and preferences",
+                JSON,
+                json!({ "type": "object" }),
+            )),
+        ),
+        Route::new(
+            M::PATCH,
+            "/api/users/me",
+            |m| on(m, me::patch),
+            logged(
+                Operation::new(USERS, "Change the caller's preferences")
+                    .describe(
+                        "`collaborative_metadata` (true, false, or null for the instance's \
+                     choice) and `default_visibility` (or null for the instance's default).",
+                    )
+                    .body(&[(
+                        JSON,
+                        json!({ "type": "object", "properties": {
+                    "collaborative_metadata": { "type": "boolean", "nullable": true },
+                    "default_visibility": { "type": "string", "nullable": true,
+                        "enum": ["anyone", "logged-only", "owner-only", null] } } }),
+                    )])
+                    .answer(
+                        200,
+                        "The profile as changed",
+                        JSON,
+                        json!({ "type": "object" }),
+                    )
+                    .errors(&[400, 415]),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/me/collection",
+            |m| on(m, me::collection),
+            logged(
+                Operation::new(USERS, "The caller's sequences")
+                    .describe("A redirection to `/api/users/{id}/collection` of the caller.")
+                    .answer_empty(302, "To the caller's collection"),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/me/catalog",
+            |m| on(m, me::catalog),
+            logged(
+                Operation::new(USERS, "The caller's sequences as a catalog (deprecated)")
+                    .describe("A redirection to `/api/users/{id}/catalog` of the caller.")
+                    .answer_empty(302, "To the caller's catalog"),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/me/tokens",
+            |m| on(m, tokens::list),
+            logged(
+                Operation::new(AUTH, "The caller's API tokens")
+                    .describe(
+                        "Their metadata only: a token's value is shown once, when it is made.",
+                    )
+                    .answer(
+                        200,
+                        "The tokens",
+                        JSON,
+                        json!({ "type": "array",
+                    "items": { "type": "object" } }),
+                    ),
+            ),
+        ),
+        Route::new(
+            M::POST,
+            "/api/users/me/tokens",
+            |m| on(m, tokens::create),
+            logged(
+                Operation::new(AUTH, "Make an API token of the caller")
+                    .describe(
+                        "The answer holds the token's value in `jwt_token`, shown this once: only \
+                     its hash is kept. Clients send it as `Authorization: Bearer <value>`.",
+                    )
+                    .body(&[(
+                        JSON,
+                        json!({ "type": "object", "properties": {
+                    "description": { "type": "string" } } }),
+                    )])
+                    .answer(
+                        200,
+                        "The token and its value",
+                        JSON,
+                        json!({ "type": "object" }),
+                    )
+                    .errors(&[400, 415]),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/me/tokens/{id}",
+            |m| on(m, tokens::one),
+            logged(
+                Operation::new(AUTH, "One of the caller's API tokens")
+                    .describe(
+                        "Its metadata; its value is not kept, so it cannot be shown again: make a \
+                     new token when it is lost.",
+                    )
+                    .path("id", "The token", uuid())
+                    .answer(200, "The token", JSON, json!({ "type": "object" }))
+                    .errors(&[404]),
+            ),
+        ),
+        Route::new(
+            M::DELETE,
+            "/api/users/me/tokens/{id}",
+            |m| on(m, tokens::revoke),
+            logged(
+                Operation::new(AUTH, "Revoke one of the caller's API tokens")
+                    .describe("The token stops working at once.")
+                    .path("id", "The token", uuid())
+                    .answer(200, "Revoked", JSON, json!({ "type": "object" }))
+                    .errors(&[404]),
+            ),
+        ),
+        Route::new(
+            M::POST,
+            "/api/auth/tokens/generate",
+            |m| on(m, tokens::generate),
+            Operation::new(AUTH, "Make an API token to claim")
+                .describe(
+                    "Anonymous: the token acts for nobody until someone logged in opens its \
+                     `claim` link. Its value (`jwt_token`) is shown this once.",
+                )
+                .query(
+                    "description",
+                    "What the token is for",
+                    json!({ "type": "string", "maxLength":
+                        flaneur_service::account::MAX_DESCRIPTION_CHARS }),
+                )
+                .answer(
+                    200,
+                    "The token, its value and its claim link",
+                    JSON,
+                    json!({ "type": "object" }),
+                )
+                .errors(&[400, 500]),
+        ),
+        Route::new(
+            M::GET,
+            "/api/auth/tokens/{id}/claim",
+            |m| on(m, tokens::claim),
+            logged(
+                Operation::new(AUTH, "Claim an API token")
+                    .describe(
+                        "Attaches a generated token to the caller's account. Claiming one's own \
+                     token again is harmless; one claimed by another account is refused.",
+                    )
+                    .path("id", "The token", uuid())
+                    .answer(
+                        200,
+                        "Claimed (when no web front-end is configured)",
+                        JSON,
+                        json!({ "type": "object" }),
+                    )
+                    .answer_empty(302, "Claimed: to the web front-end's page saying so")
+                    .errors(&[403, 404]),
+            ),
+        ),
+        login_route(
+            "/api/auth/login",
+            "Log in with the instance's login provider",
+        ),
+        login_route(
+            "/api/auth/redirect",
+            "Where the login provider sends browsers back",
+        ),
+        login_route("/api/auth/logout", "Log out"),
+        login_route(
+            "/api/auth/post_logout_redirect",
+            "Where the provider sends browsers after \
+            logging out",
+        ),
         // Upload sets: create, send files, complete.
         Route::new(
             M::POST,
@@ -740,7 +929,7 @@ pub fn api() -> Vec<Route> {
                     reference(schemas::UPLOAD_SET),
                 )
                 .answer_header(200, "Location", "The address of the new upload set")
-                .errors(&[400, 413, 415, 500]),
+                .errors(&[400, 401, 403, 413, 415, 500]),
         ),
         Route::new(
             M::GET,
@@ -758,7 +947,7 @@ pub fn api() -> Vec<Route> {
             Operation::new(UPLOAD, "Delete an upload set and its pictures")
                 .path("id", "The upload set", uuid())
                 .answer_empty(204, "Deleted")
-                .errors(&[404, 500]),
+                .errors(&[401, 403, 404, 500]),
         ),
         Route::new(
             M::GET,
@@ -797,7 +986,7 @@ pub fn api() -> Vec<Route> {
                     JSON,
                     reference(schemas::UPLOAD_FILE),
                 )
-                .errors(&[400, 404, 409, 413, 415, 500]),
+                .errors(&[400, 401, 403, 404, 409, 413, 415, 500]),
         ),
         Route::new(
             M::POST,
@@ -810,9 +999,36 @@ pub fn api() -> Vec<Route> {
                 )
                 .path("id", "The upload set", uuid())
                 .answer(200, "The upload set", JSON, reference(schemas::UPLOAD_SET))
-                .errors(&[404, 500]),
+                .errors(&[401, 403, 404, 500]),
         ),
     ]
+}
+
+/// `operation` needing a logged account.
+fn logged(operation: Operation) -> Operation {
+    operation
+        .header(
+            "Authorization",
+            "`Bearer <token>`: an API token of the account",
+        )
+        .errors(&[401, 403])
+}
+
+/// A browser login route: 501 while no login provider is configured.
+fn login_route(path: &'static str, summary: &'static str) -> Route {
+    Route::new(
+        Method::GET,
+        path,
+        |m| on(m, login::not_activated),
+        Operation::new(AUTH, summary)
+            .query(
+                "next_url",
+                "Where to send the browser afterwards",
+                json!({ "type": "string" }),
+            )
+            .answer_empty(302, "To the login provider, or back to next_url")
+            .errors(&[501]),
+    )
 }
 
 /// A `limit` within `1..=max`, `default` when absent.
@@ -1039,8 +1255,10 @@ mod tests {
                 .collect();
             assert!(route.path.starts_with("/api"), "{}", route.path);
             assert_eq!(path_names(route.path), described, "{}", route.path);
+            // A redirection is the success of routes that only lead elsewhere (`/users/me/…`,
+            // the login routes).
             assert!(
-                route.doc.statuses().any(|s| (200..300).contains(&s)),
+                route.doc.statuses().any(|s| (200..400).contains(&s)),
                 "{} {} describes no success",
                 route.method,
                 route.path

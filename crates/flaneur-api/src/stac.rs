@@ -203,6 +203,7 @@ pub fn configuration(
     base: &BaseUrl,
     info: &InstanceInfo,
     defaults: &flaneur_model::DispatchSettings,
+    auth: &crate::AuthSettings,
 ) -> Value {
     let logo_url = info
         .logo_url
@@ -216,13 +217,30 @@ pub fn configuration(
         "email": info.email,
         "logo": logo_url,
         "color": info.color,
-        "auth": { "enabled": false },
+        "auth": auth_block(auth),
         "license": { "id": info.license_id, "url": info.license_url },
         "version": PANORAMAX_API_VERSION,
         "pages": [],
         "defaults": dispatch_defaults(defaults),
         "visibility": { "possible_values": ["anyone", "logged-only", "owner-only"] },
     })
+}
+
+/// The `auth` of the configuration: `{"enabled": false}` without a login provider, as
+/// Panoramax clients expect (API tokens work all the same).
+fn auth_block(auth: &crate::AuthSettings) -> Value {
+    let Some(login) = &auth.login else {
+        return json!({ "enabled": false });
+    };
+    let mut block = json!({
+        "enabled": true,
+        "registration_is_open": login.registration_is_open,
+        "enforce_tos_acceptance": login.enforce_tos_acceptance,
+    });
+    if let Some(url) = &login.profile_url {
+        block["user_profile"] = json!({ "url": url });
+    }
+    block
 }
 
 /// The `defaults` of the configuration: what upload sets get when they do not say. Split and

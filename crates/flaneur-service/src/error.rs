@@ -132,6 +132,18 @@ pub enum Error {
     /// A blocking task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(String),
+    /// The request's credentials act for nobody.
+    #[error("credentials refused: {0:?}")]
+    Auth(crate::account::AuthFailure),
+    /// No such token (or not one of the caller's).
+    #[error("token {0} does not exist")]
+    TokenNotFound(String),
+    /// No such account (by id or name).
+    #[error("account {0} does not exist")]
+    AccountNotFound(String),
+    /// The system gave no random bytes.
+    #[error("no random bytes available: {0}")]
+    Entropy(String),
 }
 
 impl Error {

@@ -1,5 +1,7 @@
 //! Flâneur's services: everything the API and the command line do, without HTTP.
 //!
+//! - [`account`]: accounts and API tokens, and who a bearer value acts for; [`token`] makes
+//!   and checks the values.
 //! - [`ingest`]: receiving a file into an upload set, from the streamed body to the stored
 //!   picture or the tracked rejection.
 //! - [`upload_set`]: creating, completing, reading and deleting upload sets.
@@ -10,6 +12,7 @@
 //! - [`read`]: what readers may see: sequences, pictures, search and picture files.
 //! - [`tile`]: map vector tiles of the published pictures.
 
+pub mod account;
 pub mod dispatch;
 pub mod edit;
 mod error;
@@ -17,6 +20,7 @@ pub mod ingest;
 pub mod prepare;
 pub mod read;
 pub mod tile;
+pub mod token;
 pub mod upload_set;
 pub mod worker;
 
@@ -46,6 +50,8 @@ pub struct Services {
     pub map: Arc<tile::MapState>,
     /// Who may change what others published, and which visibility levels are accepted.
     pub editing: edit::EditSettings,
+    /// Accounts and API tokens.
+    pub accounts: account::Accounts,
 }
 
 impl Services {
@@ -56,13 +62,14 @@ impl Services {
         staging_dir: PathBuf,
     ) -> Services {
         Services {
-            catalog,
+            catalog: catalog.clone(),
             blobs,
             staging_dir,
             dispatch_defaults: DispatchSettings::default(),
             jobs_queued: Arc::new(Notify::new()),
             map: Arc::new(tile::MapState::default()),
             editing: edit::EditSettings::default(),
+            accounts: account::Accounts::new(catalog),
         }
     }
 

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a failed operation, 2 misuse (bad arguments or configuration).
 
+mod account;
 mod config;
 mod inspect;
 mod instance;
@@ -39,6 +40,8 @@ enum Command {
     /// Copies an embedded instance (its data folder) into a PostgreSQL catalog and a picture
     /// store such as an S3 bucket, verifying every picture file.
     MigrateStorage(migrate::MigrateArgs),
+    /// Makes and changes accounts and their API tokens.
+    Account(account::AccountArgs),
 }
 
 /// A configuration the command cannot run with; it exits with code 2.
@@ -62,6 +65,9 @@ fn main() -> ExitCode {
         Command::Upload(args) => runtime.block_on(upload::run(args)),
         Command::Inspect(args) => inspect::run(&args, &mut std::io::stdout().lock()),
         Command::MigrateStorage(args) => runtime.block_on(migrate::run(args)),
+        Command::Account(args) => {
+            runtime.block_on(account::run(args, &mut std::io::stdout().lock()))
+        }
     };
     match outcome {
         Ok(code) => code,

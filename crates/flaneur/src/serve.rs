@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use flaneur_api::{AppState, PictureReads, WebSettings};
+use flaneur_api::{AppState, AuthSettings, PictureReads, WebSettings};
 use flaneur_service::Services;
 use flaneur_service::tile::MapState;
 use tokio_util::sync::CancellationToken;
@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// reverse proxy of yours sets them, never when clients reach the server directly.
     #[arg(long, env = "FLANEUR_TRUST_FORWARDED_HEADERS")]
     trust_forwarded_headers: bool,
+    /// Refuse uploads without an API token (401); otherwise anonymous uploads belong to the
+    /// default account.
+    #[arg(long, env = "API_FORCE_AUTH_ON_UPLOAD")]
+    force_auth_on_upload: bool,
     /// How the instance presents itself.
     #[command(flatten)]
     instance: InstanceArgs,
@@ -181,6 +185,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         trust_forwarded_headers: args.trust_forwarded_headers,
         web: Arc::new(web),
         picture_reads,
+        auth: Arc::new(AuthSettings {
+            force_auth_on_upload: args.force_auth_on_upload,
+            ..AuthSettings::default()
+        }),
     };
     let app =
         axum::ServiceExt::<axum::extract::Request>::into_make_service(flaneur_api::app(state));

@@ -83,12 +83,7 @@ impl StorageArgs {
     /// Fails with [`Misuse`] for a URL that cannot name a store, and otherwise when a folder,
     /// the catalog or the blob store cannot be opened.
     pub async fn open(&self) -> anyhow::Result<Storage> {
-        let catalog_url = match &self.db_url {
-            Some(url) => {
-                CatalogUrl::parse(url).map_err(|e| Misuse(format!("--db-url (DB_URL): {e}")))?
-            }
-            None => CatalogUrl::Sqlite(self.data_dir.join("catalog.sqlite")),
-        };
+        let catalog_url = self.catalog_url()?;
         // Read before the catalog is opened, so that a bad one leaves nothing made.
         let location = match &self.fs_url {
             Some(url) => BlobLocation::parse(url, &ProcessEnv)
@@ -112,16 +107,7 @@ impl StorageArgs {
         let options = CatalogOptions {
             max_connections: self.db_max_connections,
         };
-        let catalog = flaneur_store::open_catalog(&catalog_url, &options)
-            .await
-            .map_err(|err| match err {
-                flaneur_store::Error::InvalidCatalogUrl { .. } => {
-                    anyhow::Error::new(Misuse(format!("--db-url (DB_URL): {err}")))
-                }
-                other => {
-                    anyhow::Error::new(other).context(format!("cannot open catalog {catalog_url}"))
-                }
-            })?;
+        let catalog = open_catalog(&catalog_url, &options).await?;
 
         // 2. Jobs held by a process that is gone. Releasing them all is only right when no
         //    other process uses the catalog: alone on an SQLite file, the jobs still claimed
@@ -163,6 +149,56 @@ impl StorageArgs {
             locks,
         })
     }
+}
+
+impl StorageArgs {
+    /// The catalog the options name.
+    fn catalog_url(&self) -> anyhow::Result<CatalogUrl> {
+        Ok(match &self.db_url {
+            Some(url) => {
+                CatalogUrl::parse(url).map_err(|e| Misuse(format!("--db-url (DB_URL): {e}")))?
+            }
+            None => CatalogUrl::Sqlite(self.data_dir.join("catalog.sqlite")),
+        })
+    }
+
+    /// Opens the catalog alone (migrating its schema), for tools that need no pictures: it
+    /// takes no start lock, so it runs beside servers and workers without changing what they
+    /// do at start.
+    ///
+    /// # Errors
+    /// Fails with [`Misuse`] for a URL that cannot name a catalog, and otherwise when the
+    /// catalog cannot be opened.
+    pub async fn open_catalog(&self) -> anyhow::Result<Arc<dyn Catalog>> {
+        let catalog_url = self.catalog_url()?;
+        if let Some(parent) = catalog_url
+            .sqlite_path()
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create folder {}", parent.display()))?;
+        }
+        let options = CatalogOptions {
+            max_connections: self.db_max_connections,
+        };
+        open_catalog(&catalog_url, &options).await
+    }
+}
+
+/// Opens a catalog, a URL it cannot use being misuse.
+async fn open_catalog(
+    url: &CatalogUrl,
+    options: &CatalogOptions,
+) -> anyhow::Result<Arc<dyn Catalog>> {
+    flaneur_store::open_catalog(url, options)
+        .await
+        .map_err(|err| match err {
+            flaneur_store::Error::InvalidCatalogUrl { .. } => {
+                anyhow::Error::new(Misuse(format!("--db-url (DB_URL): {err}")))
+            }
+            other => anyhow::Error::new(other).context(format!("cannot open catalog {url}")),
+        })
 }
 
 /// Why the picture store refused the start check, in a line an operator can act on: a bucket

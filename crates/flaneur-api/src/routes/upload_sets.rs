@@ -14,6 +14,7 @@ use flaneur_service::{Error, IngestError};
 use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 
+use crate::auth::Uploader;
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, stac};
 use crate::{nul, params};
@@ -26,6 +27,7 @@ fn set_id(text: &str) -> Result<UploadSetId, ApiError> {
 pub async fn create(
     State(state): State<AppState>,
     base: BaseUrl,
+    uploader: Uploader,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
@@ -40,12 +42,7 @@ pub async fn create(
         ))
     })?;
 
-    let (account_id, _) = state
-        .services
-        .catalog
-        .default_account()
-        .await
-        .map_err(Error::from)?;
+    let account_id = uploader.account_id;
     let user_agent = headers
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -280,23 +277,39 @@ pub async fn one(
     Ok(Json(stac::upload_set(&base, &view)))
 }
 
-/// `DELETE /api/upload_sets/{id}`.
+/// `DELETE /api/upload_sets/{id}`: by its owner or an administrator.
 pub async fn delete(
     State(state): State<AppState>,
+    uploader: Uploader,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.services.delete_upload_set(set_id(&id)?).await?;
+    let id = owned_set(&state, &uploader, &id).await?;
+    state.services.delete_upload_set(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/upload_sets/{id}/complete`.
+/// `POST /api/upload_sets/{id}/complete`: by its owner or an administrator.
 pub async fn complete(
     State(state): State<AppState>,
     base: BaseUrl,
+    uploader: Uploader,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let view = state.services.complete_upload_set(set_id(&id)?).await?;
+    let id = owned_set(&state, &uploader, &id).await?;
+    let view = state.services.complete_upload_set(id).await?;
     Ok(Json(stac::upload_set(&base, &view)))
+}
+
+/// The upload set of a path, once the uploader is known to own it (or administer the
+/// instance).
+async fn owned_set(
+    state: &AppState,
+    uploader: &Uploader,
+    id: &str,
+) -> Result<UploadSetId, ApiError> {
+    let set = state.services.upload_set_spec(set_id(id)?).await?;
+    uploader.check_owns(set.spec.account_id)?;
+    Ok(set.id)
 }
 
 /// `GET /api/upload_sets/{id}/files`: accepted and refused files.
@@ -319,12 +332,13 @@ pub async fn files(
 pub async fn add_file(
     State(state): State<AppState>,
     base: BaseUrl,
+    uploader: Uploader,
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<Response> {
-    let set = set_id(&id)?;
-    // The set is checked before the body is read, so a wrong URL costs no upload.
-    state.services.upload_set_spec(set).await?;
+    // The set and its owner are checked before the body is read, so a wrong URL or token
+    // costs no upload.
+    let set = owned_set(&state, &uploader, &id).await?;
 
     let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| {
         ApiError::new(

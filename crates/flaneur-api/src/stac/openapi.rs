@@ -316,10 +316,13 @@ impl Answer {
 fn error_description(status: u16) -> &'static str {
     match status {
         400 => "Invalid parameters; the message says which and why",
-        401 => "The route needs a logged-in account: send an API token",
+        401 => {
+            "No credentials where an account is needed, or a token this instance did not \
+                make"
+        }
         403 => {
-            "Refused: the caller may not make this change, or the picture is still being \
-                processed"
+            "Not allowed: a token revoked or not yet claimed, data of another account, or \
+                a picture still being processed"
         }
         404 => "No such resource, or an id that is not a UUID",
         409 => "Conflicts with what the upload set or the instance already holds",
@@ -327,6 +330,7 @@ fn error_description(status: u16) -> &'static str {
         415 => "The request body is not of the media type this route reads",
         416 => "The range asked for lies outside the file",
         500 => "Internal error; the body's request_id finds its cause in the instance's logs",
+        501 => "Not offered by this instance: no login provider is configured",
         _ => "Error",
     }
 }

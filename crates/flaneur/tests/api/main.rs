@@ -1,6 +1,7 @@
 //! The HTTP API of `flaneur serve`, tested as a black box against the real binary, the shared
 //! real pictures (`scripts/fetch-testdata.sh`) and GeoVisio 2.15.1's recorded responses.
 
+mod accounts;
 mod backend;
 mod config_file;
 mod configuration;

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use serde_json::json;
 use tempfile::TempDir;
 
+use crate::accounts::account_with_token;
 use crate::server::{Server, link};
 use crate::{GOPRO, SONY, pictures, pictures_dir};
 
@@ -252,4 +253,113 @@ fn panoramax_cli_downloads_back_the_bytes_the_server_serves() {
         }
     }
     assert_eq!(downloaded, 2 * sources.len());
+}
+
+#[test]
+fn panoramax_cli_uploads_for_the_account_of_a_token_made_by_flaneur_account() {
+    let cli = panoramax_cli();
+    let dir = tempfile::tempdir().expect("data folder");
+    let token = account_with_token(dir.path(), "ana", false);
+    let server = Server::start_in(dir.path());
+    let me = server
+        .client()
+        .get(server.url("/users/me"))
+        .bearer_auth(&token)
+        .send()
+        .expect("GET /users/me");
+    let ana: serde_json::Value = me.json().expect("profile");
+    let ana = ana["id"].as_str().expect("account id").to_owned();
+
+    let (work, folder) = copy_pictures(&pictures(&SONY[1..3]));
+    let output = run_cli(
+        &cli,
+        &server,
+        work.path(),
+        &["upload", "--wait", "--token", &token],
+        &[&folder],
+    );
+    let said = report(&output, &server);
+    assert!(output.status.success(), "panoramax_cli failed\n{said}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("token of ana"), "{said}");
+
+    // The sequence is ana's.
+    let collection = server.get_ok(&format!("/users/{ana}/collection"));
+    let children = collection["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .filter(|l| l["rel"] == "child")
+        .count();
+    assert_eq!(children, 1, "{collection}\n{said}");
+
+    // A revoked token stops the CLI before it sends anything.
+    let made = server
+        .client()
+        .get(server.url("/users/me/tokens"))
+        .bearer_auth(&token)
+        .send()
+        .expect("GET tokens");
+    let tokens: serde_json::Value = made.json().expect("tokens");
+    let id = tokens[0]["id"].as_str().expect("token id");
+    let revoked = server
+        .client()
+        .delete(server.url(&format!("/users/me/tokens/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .expect("DELETE token");
+    assert_eq!(revoked.status(), reqwest::StatusCode::OK);
+    let output = run_cli(
+        &cli,
+        &server,
+        work.path(),
+        &["upload", "--token", &token],
+        &[&folder],
+    );
+    assert!(!output.status.success(), "{}", report(&output, &server));
+}
+
+/// `panoramax_cli login` stores a generated token and prints its claim link; once the link is
+/// opened by a logged account (here with that account's bearer, as the instance has no
+/// browser login), the next `login` says whose it is. Without a login provider the instance
+/// says `auth.enabled: false`, so `upload` without `--token` stays anonymous whatever `login`
+/// stored.
+#[test]
+fn panoramax_cli_login_gets_a_token_claimed_through_its_link() {
+    let cli = panoramax_cli();
+    let dir = tempfile::tempdir().expect("data folder");
+    let ana = account_with_token(dir.path(), "ana", false);
+    let server = Server::start_in(dir.path());
+    let work = tempfile::tempdir().expect("work folder");
+    let login = |server: &Server| run_cli(&cli, server, work.path(), &["login"], &[]);
+
+    // 1. A token is generated and its claim link printed.
+    let output = login(&server);
+    let said = report(&output, &server);
+    assert!(output.status.success(), "{said}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let claim = stdout
+        .split_whitespace()
+        .find(|word| word.contains("/api/auth/tokens/") && word.ends_with("/claim"))
+        .unwrap_or_else(|| panic!("no claim link printed\n{said}"))
+        .to_owned();
+    let stored = std::fs::read_to_string(work.path().join("config/geovisio/config.toml"))
+        .expect("stored credentials");
+    assert!(stored.contains("jwt_token"), "{stored}");
+
+    // 2. Claimed by ana: the next login finds her.
+    let claimed = server
+        .client()
+        .get(&claim)
+        .bearer_auth(&ana)
+        .send()
+        .expect("claim");
+    assert_eq!(claimed.status(), reqwest::StatusCode::OK, "{claim}");
+    let output = login(&server);
+    let said = report(&output, &server);
+    assert!(output.status.success(), "{said}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("Already logged to instance as ana"),
+        "{said}"
+    );
 }

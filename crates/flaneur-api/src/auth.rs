@@ -1,0 +1,251 @@
+//! Who calls the API: the one middleware reading a request's credentials ([`resolve_caller`]),
+//! and the extractors of handlers that need a logged account ([`LoggedIn`]) or act for an
+//! uploader ([`Uploader`]).
+//!
+//! Credentials come from one place, [`caller`]: today an `Authorization: Bearer` API token.
+//! A refused credential is an error whatever the route, so that a client with a revoked or
+//! mistyped token hears it at once instead of being served as anonymous. The account found is
+//! put in the request's extensions twice: as a [`Viewer`] for reads ([`crate::ReadAs`]) and as
+//! a [`Caller`] for the handlers that act for it.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{ACCEPT, AUTHORIZATION, LOCATION};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use flaneur_model::{Account, AccountId, Viewer};
+use flaneur_service::account::AuthFailure;
+
+use crate::url::BaseUrl;
+use crate::{ApiError, AppState};
+
+/// How the instance knows its callers.
+#[derive(Debug, Clone, Default)]
+pub struct AuthSettings {
+    /// The login provider's description, when browsers can log in; `None` leaves API tokens
+    /// as the only credentials, made by `flaneur account token`.
+    pub login: Option<LoginSettings>,
+    /// Whether uploads need a logged account; otherwise anonymous ones go to the default
+    /// account.
+    pub force_auth_on_upload: bool,
+    /// Address of the web front-end that shows the page a claimed token leads to
+    /// (`{website_url}/token-accepted`); without it, the claim answers JSON.
+    pub website_url: Option<String>,
+}
+
+/// What clients are told about browser login, in `/api/configuration`.
+#[derive(Debug, Clone, Default)]
+pub struct LoginSettings {
+    /// Where an account edits its profile at the provider.
+    pub profile_url: Option<String>,
+    /// Whether the terms of service must be accepted before uploading.
+    pub enforce_tos_acceptance: bool,
+    /// Whether anyone may make an account at the provider.
+    pub registration_is_open: bool,
+}
+
+/// The account a request acts for, put in its extensions by [`resolve_caller`].
+#[derive(Debug, Clone)]
+pub struct Caller(pub Arc<Account>);
+
+/// Reads the request's credentials and names its account in the extensions; answers the
+/// error when credentials are given but refused.
+pub async fn resolve_caller(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match caller(&state, request.headers()).await {
+        Ok(None) => {}
+        Ok(Some(account)) => {
+            let extensions = request.extensions_mut();
+            extensions.insert::<Viewer>(account.viewer());
+            extensions.insert(Caller(Arc::new(account)));
+        }
+        Err(err) => return err.into_response(),
+    }
+    next.run(request).await
+}
+
+/// The account behind a request's credentials; `None` when it carries none.
+///
+/// # Errors
+/// The answer to give when credentials are there but act for nobody.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>, ApiError> {
+    let Some(header) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = header
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, value) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| value.trim())
+        })
+        .filter(|v| !v.is_empty())
+        .ok_or(flaneur_service::Error::Auth(AuthFailure::NotBearer))?;
+    Ok(Some(
+        state.services.accounts.authenticate_bearer(value).await?,
+    ))
+}
+
+/// A logged account, for routes that need one. An anonymous request is answered 401 JSON, or,
+/// from a browser asking for a page when a login provider is configured, redirected to the
+/// login with a way back.
+#[derive(Debug, Clone)]
+pub struct LoggedIn(pub Arc<Account>);
+
+impl FromRequestParts<AppState> for LoggedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(Caller(account)) = parts.extensions.get::<Caller>() {
+            return Ok(LoggedIn(account.clone()));
+        }
+        if state.auth.login.is_some() && parts.method == Method::GET && accepts_html(&parts.headers)
+        {
+            let base = BaseUrl::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            let here = format!("{}{}", base.0, parts.uri);
+            let login = base.api(&format!("/auth/login?next_url={}", encode(&here)));
+            return Err((StatusCode::FOUND, [(LOCATION, login)]).into_response());
+        }
+        Err(login_required(state).into_response())
+    }
+}
+
+/// The 401 of an anonymous request to a route needing an account.
+pub fn login_required(state: &AppState) -> ApiError {
+    let how = if state.auth.login.is_some() {
+        "log in, or send an API token as `Authorization: Bearer <token>`"
+    } else {
+        "send an API token as `Authorization: Bearer <token>` (the instance's operators make \
+         one with `flaneur account token`)"
+    };
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        format!("Authentication is mandatory: {how}"),
+    )
+}
+
+/// Who an upload acts for: the caller's account, or for an anonymous request the default
+/// account, unless the instance wants uploads authenticated.
+#[derive(Debug, Clone)]
+pub struct Uploader {
+    /// The account uploads are made for.
+    pub account_id: AccountId,
+    /// Whether it may act on other accounts' upload sets (administrators).
+    pub is_admin: bool,
+}
+
+impl Uploader {
+    /// Refuses to act on an upload set of `owner` unless the uploader owns it or administers
+    /// the instance.
+    ///
+    /// # Errors
+    /// A 403 saying whose credentials to send.
+    pub fn check_owns(&self, owner: AccountId) -> Result<(), ApiError> {
+        if self.is_admin || self.account_id == owner {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "You're not authorized to change this upload set: it belongs to another account; \
+             send a token of its owner",
+        ))
+    }
+}
+
+impl FromRequestParts<AppState> for Uploader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(Caller(account)) = parts.extensions.get::<Caller>() {
+            return Ok(Uploader {
+                account_id: account.id,
+                is_admin: account.is_admin(),
+            });
+        }
+        if state.auth.force_auth_on_upload {
+            return Err(login_required(state));
+        }
+        // Anonymous uploads are the default account's, without its administration rights:
+        // nobody acts on others' upload sets without their token.
+        let (account_id, _) = state
+            .services
+            .catalog
+            .default_account()
+            .await
+            .map_err(flaneur_service::Error::from)?;
+        Ok(Uploader {
+            account_id,
+            is_admin: false,
+        })
+    }
+}
+
+/// Whether a browser asks for a web page.
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"))
+}
+
+/// Percent-encodes a URL to carry it in a query parameter.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(byte));
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_carried_whole_in_a_parameter() {
+        assert_eq!(
+            encode("http://h/api/users/me?a=1&b=é"),
+            "http%3A%2F%2Fh%2Fapi%2Fusers%2Fme%3Fa%3D1%26b%3D%C3%A9"
+        );
+    }
+
+    #[test]
+    fn only_the_uploader_or_an_administrator_acts_on_an_upload_set() {
+        let owner = AccountId::new();
+        let own = Uploader {
+            account_id: owner,
+            is_admin: false,
+        };
+        let other = Uploader {
+            account_id: AccountId::new(),
+            is_admin: false,
+        };
+        let admin = Uploader {
+            is_admin: true,
+            ..other.clone()
+        };
+        assert!(own.check_owns(owner).is_ok());
+        assert!(admin.check_owns(owner).is_ok());
+        assert!(other.check_owns(owner).is_err());
+    }
+}

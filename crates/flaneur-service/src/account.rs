@@ -1,0 +1,279 @@
+//! Accounts and API tokens: making them, finding who a bearer value acts for, claiming,
+//! listing and revoking tokens. How a request carries its credentials is the API's business;
+//! what they are worth is decided here.
+
+use std::sync::Arc;
+
+use flaneur_model::{
+    Account, AccountId, AccountPreferences, ClaimOutcome, NewToken, Role, Token, TokenId,
+};
+use flaneur_store::Catalog;
+use tokio::sync::OnceCell;
+use tracing::info;
+
+use crate::token::{BadValue, TokenKey, secret_sha256};
+use crate::{Error, Result};
+
+/// Name of the instance secret holding the key that signs token values.
+const TOKEN_KEY_SECRET: &str = "token_signing_key";
+
+/// Longest description of a token, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// Longest account name, in characters.
+pub const MAX_NAME_CHARS: usize = 250;
+
+/// Why a request's credentials were refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// The `Authorization` header is not `Bearer <value>`.
+    NotBearer,
+    /// The value is not one this instance made (undecodable, or signed with another key).
+    InvalidValue,
+    /// The value was made here but its token no longer exists (revoked, or its account
+    /// deleted).
+    UnknownToken,
+    /// The token was never claimed by an account.
+    Unclaimed,
+}
+
+/// A token just made, with the only copy of its bearer value.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The token.
+    pub token: Token,
+    /// Its bearer value, given once: only its hash is kept.
+    pub value: String,
+}
+
+/// The accounts and tokens of an instance. Cheap to clone; clones share the signing key.
+#[derive(Clone)]
+pub struct Accounts {
+    catalog: Arc<dyn Catalog>,
+    /// The key signing token values, read from the catalog on first use.
+    token_key: Arc<OnceCell<TokenKey>>,
+}
+
+impl Accounts {
+    /// The accounts and tokens kept in `catalog`.
+    pub fn new(catalog: Arc<dyn Catalog>) -> Accounts {
+        Accounts {
+            catalog,
+            token_key: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// The key signing token values, made and stored in the catalog on first use so that
+    /// every process of the instance shares it.
+    async fn token_key(&self) -> Result<&TokenKey> {
+        self.token_key
+            .get_or_try_init(|| async {
+                let fresh = TokenKey::fresh_hex()?;
+                let stored = self
+                    .catalog
+                    .instance_secret(TOKEN_KEY_SECRET, &fresh)
+                    .await?;
+                TokenKey::from_hex(&stored)
+            })
+            .await
+    }
+
+    /// Makes a token for `account`, or an unclaimed one to be claimed by whoever logs in
+    /// with its claim link.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a description too long; [`Error::AccountNotFound`]
+    /// when the account does not exist.
+    pub async fn issue_token(
+        &self,
+        account: Option<AccountId>,
+        description: &str,
+    ) -> Result<IssuedToken> {
+        if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Err(Error::invalid(format!(
+                "The token description is longer than {MAX_DESCRIPTION_CHARS} characters; \
+                 give a shorter one"
+            )));
+        }
+        let key = self.token_key().await?;
+        let id = TokenId::new();
+        let value = key.mint(id)?;
+        let token = self
+            .catalog
+            .create_token(NewToken {
+                id,
+                account_id: account,
+                description: description.to_owned(),
+                secret_sha256: secret_sha256(&value),
+            })
+            .await
+            .map_err(|e| match e {
+                flaneur_store::Error::NotFound {
+                    kind: "account",
+                    id,
+                    ..
+                } => Error::AccountNotFound(id),
+                other => other.into(),
+            })?;
+        info!(token.id = %id, account.id = ?account, "token issued");
+        Ok(IssuedToken { token, value })
+    }
+
+    /// The account a bearer value acts for.
+    ///
+    /// # Errors
+    /// [`Error::Auth`] saying why the value acts for nobody.
+    pub async fn authenticate_bearer(&self, value: &str) -> Result<Account> {
+        let key = self.token_key().await?;
+        key.verify(value).map_err(|e| match e {
+            BadValue::Malformed | BadValue::BadSignature => Error::Auth(AuthFailure::InvalidValue),
+        })?;
+        match self.catalog.resolve_token(&secret_sha256(value)).await? {
+            None => Err(Error::Auth(AuthFailure::UnknownToken)),
+            Some((_, None)) => Err(Error::Auth(AuthFailure::Unclaimed)),
+            Some((_, Some(account))) => Ok(account),
+        }
+    }
+
+    /// Attaches an unclaimed token to `account`; claiming one's own token again is harmless.
+    ///
+    /// # Errors
+    /// [`Error::TokenNotFound`] when it does not exist; [`Error::Forbidden`] when another
+    /// account claimed it.
+    pub async fn claim_token(&self, id: TokenId, account: &Account) -> Result<()> {
+        match self.catalog.claim_token(id, account.id).await? {
+            ClaimOutcome::Claimed => {
+                info!(token.id = %id, account.id = %account.id, "token claimed");
+                Ok(())
+            }
+            ClaimOutcome::AlreadyOwn => Ok(()),
+            ClaimOutcome::ClaimedByOther => Err(Error::Forbidden(
+                "This token was already claimed by another account; generate a new one".to_owned(),
+            )),
+            ClaimOutcome::Unknown => Err(Error::TokenNotFound(id.to_string())),
+        }
+    }
+
+    /// The tokens of an account, oldest first.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn account_tokens(&self, account: AccountId) -> Result<Vec<Token>> {
+        Ok(self.catalog.account_tokens(account).await?)
+    }
+
+    /// One token of an account.
+    ///
+    /// # Errors
+    /// [`Error::TokenNotFound`] when it does not exist or acts for another account.
+    pub async fn account_token(&self, account: AccountId, id: TokenId) -> Result<Token> {
+        match self.catalog.token(id).await? {
+            Some(token) if token.account_id == Some(account) => Ok(token),
+            _ => Err(Error::TokenNotFound(id.to_string())),
+        }
+    }
+
+    /// Revokes one token of an account: it stops working at once.
+    ///
+    /// # Errors
+    /// [`Error::TokenNotFound`] when it does not exist or acts for another account.
+    pub async fn revoke_token(&self, account: AccountId, id: TokenId) -> Result<()> {
+        self.account_token(account, id).await?;
+        if !self.catalog.revoke_token(id).await? {
+            return Err(Error::TokenNotFound(id.to_string()));
+        }
+        info!(token.id = %id, account.id = %account, "token revoked");
+        Ok(())
+    }
+
+    /// Makes an account.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an empty or too long name, or one already taken.
+    pub async fn create_account(&self, name: &str, role: Role) -> Result<Account> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(Error::invalid(format!(
+                "An account name is 1 to {MAX_NAME_CHARS} characters, not only spaces"
+            )));
+        }
+        let account = self
+            .catalog
+            .create_account(name, role)
+            .await
+            .map_err(|e| match e {
+                flaneur_store::Error::Refused(message) => Error::invalid(message),
+                other => other.into(),
+            })?;
+        info!(account.id = %account.id, account.role = %role, "account created");
+        Ok(account)
+    }
+
+    /// The account of this name.
+    ///
+    /// # Errors
+    /// [`Error::AccountNotFound`] when there is none.
+    pub async fn account_named(&self, name: &str) -> Result<Account> {
+        self.catalog
+            .account_by_name(name)
+            .await?
+            .ok_or_else(|| Error::AccountNotFound(name.to_owned()))
+    }
+
+    /// Every account, oldest first, with its role.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn all_accounts(&self) -> Result<Vec<Account>> {
+        let mut accounts = Vec::new();
+        for (id, _) in self.catalog.accounts(usize::MAX).await? {
+            accounts.extend(self.catalog.account(id).await?);
+        }
+        Ok(accounts)
+    }
+
+    /// Changes what an account may do.
+    ///
+    /// # Errors
+    /// [`Error::AccountNotFound`] when it does not exist.
+    pub async fn set_role(&self, id: AccountId, role: Role) -> Result<()> {
+        if !self.catalog.set_account_role(id, role).await? {
+            return Err(Error::AccountNotFound(id.to_string()));
+        }
+        info!(account.id = %id, account.role = %role, "account role set");
+        Ok(())
+    }
+
+    /// Deletes an account and revokes its tokens; its pictures stay.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`] for the default account; [`Error::AccountNotFound`] when it does
+    /// not exist.
+    pub async fn delete_account(&self, account: &Account) -> Result<()> {
+        if account.is_default {
+            return Err(Error::Forbidden(
+                "The default account owns anonymous uploads and cannot be deleted".to_owned(),
+            ));
+        }
+        if !self.catalog.delete_account(account.id).await? {
+            return Err(Error::AccountNotFound(account.id.to_string()));
+        }
+        info!(account.id = %account.id, "account deleted");
+        Ok(())
+    }
+
+    /// Changes an account's preferences.
+    ///
+    /// # Errors
+    /// [`Error::AccountNotFound`] when it does not exist.
+    pub async fn update_preferences(
+        &self,
+        id: AccountId,
+        prefs: &AccountPreferences,
+    ) -> Result<Account> {
+        self.catalog
+            .update_account_preferences(id, prefs)
+            .await?
+            .ok_or_else(|| Error::AccountNotFound(id.to_string()))
+    }
+}
