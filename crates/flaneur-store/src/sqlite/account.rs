@@ -386,7 +386,8 @@ pub(super) async fn resolve_token(
 
     // The last use is written at most once per TOUCH_EVERY, so that a busy client does not
     // turn each of its reads into a write.
-    let now = Utc::now();
+    // Cut to the microseconds stored, so that the value returned reads back the same.
+    let now = from_micros(to_micros(Utc::now()));
     if is_stale(token.last_used_at, now) {
         sqlx::query("UPDATE tokens SET last_used_at = ? WHERE id = ?")
             .bind(to_micros(now))

@@ -158,6 +158,13 @@ async fn tokens_are_claimed_once_and_resolve_by_their_hash(catalog: &dyn Catalog
     assert_eq!(found.id, loose.id);
     assert!(account.is_none());
     assert!(found.last_used_at.is_some(), "the use is recorded");
+    // A use soon after is not written again: resolving stays a read.
+    let (again, _) = catalog
+        .resolve_token("aa11")
+        .await
+        .expect("resolve")
+        .expect("token");
+    assert_eq!(again.last_used_at, found.last_used_at);
     assert!(
         catalog
             .resolve_token("aa12")

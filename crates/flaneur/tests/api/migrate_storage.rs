@@ -205,6 +205,26 @@ fn tile_path(z: u32, lon: f64, lat: f64) -> String {
     format!("/map/{z}/{x}/{y}.mvt")
 }
 
+/// Makes the account `ana` in the SQLite catalog of `data_dir` (whatever the run's backend)
+/// and returns a token of it.
+fn embedded_token(data_dir: &Path) -> String {
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_flaneur"))
+            .arg("account")
+            .args(args)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env_remove("DB_URL")
+            .env_remove("FS_URL")
+            .output()
+            .expect("flaneur account runs");
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    run(&["create", "ana"]);
+    run(&["token", "ana"]).trim().to_owned()
+}
+
 /// Rows of every copied table of the destination catalog, by table.
 fn row_counts(destination: &Destination) -> String {
     destination.query(
@@ -242,6 +262,8 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let set = set["id"].as_str().expect("upload set id").to_owned();
     server.upload_all(&set, &sony);
     server.wait_ready(&set);
+    // An account and its token, which must still be accepted once moved.
+    let token = embedded_token(data.path());
 
     // While it runs, the copy refuses to start and says how to stop it.
     let refused = destination.migrate(data.path());
@@ -287,7 +309,7 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let counts = row_counts(&destination);
     assert_eq!(
         counts,
-        "accounts=1 files=4 jobs=0 pictures=4 sequence_pictures=4 sequence_semantics=2 \
+        "accounts=2 files=4 jobs=0 pictures=4 sequence_pictures=4 sequence_semantics=2 \
          sequences=2 upload_sets=2",
         "{report}"
     );
@@ -319,6 +341,17 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
             .iter()
             .any(|(path, _)| path.ends_with("tile 1_0")),
         "a 360° tile was compared"
+    );
+    let me = moved
+        .client()
+        .get(moved.url("/users/me"))
+        .bearer_auth(&token)
+        .send()
+        .expect("GET /users/me");
+    assert_eq!(
+        me.status(),
+        StatusCode::OK,
+        "the token moved with its signing key"
     );
     moved.kill();
 
