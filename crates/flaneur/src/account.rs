@@ -11,6 +11,7 @@ use anyhow::Context;
 use flaneur_model::Role;
 use flaneur_service::account::Accounts;
 
+use crate::config::ConfigArgs;
 use crate::storage::StorageArgs;
 
 /// Options of `flaneur account`.
@@ -30,7 +31,7 @@ enum Action {
         #[arg(long)]
         admin: bool,
         #[command(flatten)]
-        storage: StorageArgs,
+        storage: Catalog,
     },
     /// Changes what an account may do.
     SetRole {
@@ -39,7 +40,7 @@ enum Action {
         /// `admin` or `user`.
         role: RoleArg,
         #[command(flatten)]
-        storage: StorageArgs,
+        storage: Catalog,
     },
     /// Makes an API token for an account and prints its value, which is shown only this once
     /// (clients send it as `Authorization: Bearer <value>`).
@@ -50,12 +51,12 @@ enum Action {
         #[arg(long, default_value = "")]
         description: String,
         #[command(flatten)]
-        storage: StorageArgs,
+        storage: Catalog,
     },
     /// Lists the accounts: id, role, tokens and name, tab-separated.
     List {
         #[command(flatten)]
-        storage: StorageArgs,
+        storage: Catalog,
     },
     /// Deletes an account: its tokens stop working at once and it can no longer log in; its
     /// pictures stay, under its name.
@@ -63,8 +64,18 @@ enum Action {
         /// The account's name.
         name: String,
         #[command(flatten)]
-        storage: StorageArgs,
+        storage: Catalog,
     },
+}
+
+/// The catalog an action works on: the storage options of `serve`, from the command line, the
+/// environment or the configuration file.
+#[derive(Debug, clap::Args)]
+struct Catalog {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -152,7 +163,7 @@ pub async fn run(args: AccountArgs, out: &mut impl Write) -> anyhow::Result<Exit
 }
 
 /// The accounts of the catalog the options name.
-async fn open(storage: &StorageArgs) -> anyhow::Result<Accounts> {
-    let catalog = storage.open_catalog().await?;
+async fn open(on: &Catalog) -> anyhow::Result<Accounts> {
+    let catalog = on.storage.open_catalog().await?;
     Ok(Accounts::new(catalog))
 }

@@ -55,15 +55,25 @@ pub fn parse<P: CommandFactory + FromArgMatches>(args: Vec<OsString>) -> Result<
         .clone()
         .try_get_matches_from(&args)
         .map_err(Error::Cli)?;
-    let Some((name, sub_matches)) = matches.subcommand() else {
+    let Some((name, mut sub_matches)) = matches.subcommand() else {
         return P::from_arg_matches(&matches).map_err(Error::Cli);
     };
+    let mut sub = command
+        .find_subcommand(name)
+        .expect("the matched subcommand is one of the command's");
+    // The command taking the file may be nested (`account create`).
+    while sub_matches.try_get_one::<PathBuf>("config").is_err() {
+        let Some((name, nested)) = sub_matches.subcommand() else {
+            break;
+        };
+        sub = sub
+            .find_subcommand(name)
+            .expect("the matched subcommand is one of the command's");
+        sub_matches = nested;
+    }
     let Some(path) = sub_matches.try_get_one::<PathBuf>("config").ok().flatten() else {
         return P::from_arg_matches(&matches).map_err(Error::Cli);
     };
-    let sub = command
-        .find_subcommand(name)
-        .expect("the matched subcommand is one of the command's");
 
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::File(format!(
@@ -151,9 +161,11 @@ fn file_args(
                 }
             },
         };
-        // Each value checked alone, so that every bad one is named.
+        // Each value checked alone, so that every bad one is named; the command's own
+        // arguments (an account's name) are not there, and not required for the check.
         let check = std::iter::once(sub.get_name().to_owned()).chain(arg_list.iter().cloned());
-        if let Err(err) = sub.clone().try_get_matches_from(check) {
+        let alone = sub.clone().mut_args(|arg| arg.required(false));
+        if let Err(err) = alone.try_get_matches_from(check) {
             let text = err.to_string();
             let first = text.lines().next().unwrap_or_default();
             // The allowed values, when clap lists them on a line of their own.

@@ -3,7 +3,7 @@
 //! and the routes answering 501 without a login provider.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use reqwest::StatusCode;
 use reqwest::blocking::RequestBuilder;
@@ -12,10 +12,9 @@ use serde_json::{Value, json};
 use crate::server::{Server, json_of};
 use crate::{GOPRO, pictures};
 
-/// Runs `flaneur account ARGS` on the catalog of `data_dir` (as the run's backend keeps it),
-/// expecting success; returns its stdout.
-pub fn account_command(data_dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_flaneur"))
+/// Runs `flaneur account ARGS` on the catalog of `data_dir` (as the run's backend keeps it).
+fn run_account(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flaneur"))
         .arg("account")
         .args(args)
         .arg("--data-dir")
@@ -23,7 +22,13 @@ pub fn account_command(data_dir: &Path, args: &[&str]) -> String {
         .envs(crate::backend::storage_env(data_dir))
         .env("RUST_LOG", "warn")
         .output()
-        .expect("flaneur account runs");
+        .expect("flaneur account runs")
+}
+
+/// Runs `flaneur account ARGS` on the catalog of `data_dir` (as the run's backend keeps it),
+/// expecting success; returns its stdout.
+pub fn account_command(data_dir: &Path, args: &[&str]) -> String {
+    let output = run_account(data_dir, args);
     assert!(
         output.status.success(),
         "flaneur account {args:?}: {}",
@@ -422,4 +427,63 @@ fn with_uploads_forced_to_authenticate_anonymous_ones_are_refused() {
         server.get_json(&format!("/upload_sets/{set}")).0,
         StatusCode::OK
     );
+}
+
+#[test]
+fn flaneur_account_says_what_went_wrong_with_its_exit_code() {
+    let dir = tempfile::tempdir().expect("data folder");
+    account_command(dir.path(), &["create", "ana"]);
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    // A failed operation: 1, saying why.
+    let taken = run_account(dir.path(), &["create", "ana"]);
+    assert_eq!(taken.status.code(), Some(1), "{}", stderr(&taken));
+    assert!(
+        stderr(&taken).contains("already exists"),
+        "{}",
+        stderr(&taken)
+    );
+    for args in [
+        &["token", "bob"][..],
+        &["delete", "bob"],
+        &["set-role", "bob", "admin"],
+    ] {
+        let missing = run_account(dir.path(), args);
+        assert_eq!(
+            missing.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr(&missing)
+        );
+        assert!(stderr(&missing).contains("bob"), "{}", stderr(&missing));
+    }
+    let default = account_command(dir.path(), &["list"]);
+    assert!(
+        default.contains("\tadmin\t0\tDefault account\n"),
+        "{default}"
+    );
+    let refused = run_account(dir.path(), &["delete", "Default account"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+
+    // Misuse: 2.
+    let bad_role = run_account(dir.path(), &["set-role", "ana", "root"]);
+    assert_eq!(bad_role.status.code(), Some(2), "{}", stderr(&bad_role));
+
+    // The role changes, and the configuration file of `serve` is read too.
+    account_command(dir.path(), &["set-role", "ana", "admin"]);
+    let config = dir.path().join("flaneur.toml");
+    let toml = format!(
+        "data_dir = {:?}\nworkers = 2\n",
+        dir.path().display().to_string()
+    );
+    std::fs::write(&config, toml).expect("configuration file");
+    let output = Command::new(env!("CARGO_BIN_EXE_flaneur"))
+        .args(["account", "list", "--config"])
+        .arg(&config)
+        .envs(crate::backend::storage_env(dir.path()))
+        .output()
+        .expect("flaneur account runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(listed.contains("\tadmin\t0\tana\n"), "{listed}");
 }
