@@ -70,11 +70,13 @@ fn logged(viewer: Viewer) -> Result<AccountId> {
 
 impl Services {
     /// Whether accounts other than `owner` may change the order, headings, times and places
-    /// of what `owner` published.
-    fn allows_collaborative_editing(&self, _owner: AccountId) -> bool {
-        // TODO: read the owner's own choice first, once accounts keep one — until then the
-        // instance setting decides for every account.
-        self.editing.collaborative_metadata.unwrap_or(true)
+    /// of what `owner` published: the owner's choice, else the instance's, else yes.
+    async fn allows_collaborative_editing(&self, owner: AccountId) -> Result<bool> {
+        let own = self.catalog.account(owner).await?;
+        Ok(own
+            .and_then(|a| a.collaborative_metadata)
+            .or(self.editing.collaborative_metadata)
+            .unwrap_or(true))
     }
 
     /// Refuses `logged-only` when anyone may make an account.
@@ -149,7 +151,11 @@ impl Services {
                         .to_owned(),
                 ));
             }
-            if edit.rearranges() && !self.allows_collaborative_editing(sequence.account_id) {
+            if edit.rearranges()
+                && !self
+                    .allows_collaborative_editing(sequence.account_id)
+                    .await?
+            {
                 return Err(Error::Forbidden(
                     "the owner of this collection does not let others change its order or \
                      relative heading; only its tags may be changed"
@@ -200,7 +206,7 @@ impl Services {
                 ));
             }
             let is_metadata = edit.heading_deg.is_some() || edit.moves();
-            if is_metadata && !self.allows_collaborative_editing(owner) {
+            if is_metadata && !self.allows_collaborative_editing(owner).await? {
                 return Err(Error::Forbidden(
                     "the owner of this picture does not let others change its heading, capture \
                      time or place; only its tags may be changed"

@@ -8,9 +8,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use chrono::{TimeZone, Utc};
 use flaneur_model::{
-    AccountId, JobKind, NewPicture, NewUploadSet, PictureDetails, PictureEdit, PictureId,
-    PictureStatus, Projection, SemanticTag, SequenceEdit, SequenceId, TagAction, TagChange,
-    UploadFile, Viewer, Visibility,
+    AccountId, AccountPreferences, JobKind, NewPicture, NewUploadSet, PictureDetails, PictureEdit,
+    PictureId, PictureStatus, Projection, SemanticTag, SequenceEdit, SequenceId, TagAction,
+    TagChange, UploadFile, Viewer, Visibility,
 };
 use flaneur_service::{Error, Services};
 use flaneur_store::{
@@ -247,6 +247,44 @@ async fn others_tag_and_arrange_collections_but_never_retitle_them() {
         matches!(anonymous, Err(Error::LoginRequired)),
         "{anonymous:?}"
     );
+}
+
+#[tokio::test]
+async fn the_owner_s_own_choice_of_collaborative_editing_comes_first() {
+    let mut walk = Walk::new().await;
+    let owner = walk.owner.account_id().expect("owner account");
+    let choose = |allowed: bool| AccountPreferences {
+        collaborative_metadata: Some(Some(allowed)),
+        ..AccountPreferences::default()
+    };
+    let heading = PictureEdit {
+        heading_deg: Some(12.0),
+        ..PictureEdit::default()
+    };
+
+    // The owner says no, the instance says nothing: refused.
+    let catalog = walk.services.catalog.clone();
+    catalog
+        .update_account_preferences(owner, &choose(false))
+        .await
+        .expect("preferences");
+    let refused = walk
+        .services
+        .edit_item(someone(), walk.pictures[0], heading.clone())
+        .await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+
+    // The owner says yes, the instance no: allowed.
+    catalog
+        .update_account_preferences(owner, &choose(true))
+        .await
+        .expect("preferences");
+    walk.services.editing.collaborative_metadata = Some(false);
+    let done = walk
+        .services
+        .edit_item(someone(), walk.pictures[0], heading)
+        .await;
+    assert_eq!(done.expect("allowed").picture.base.heading_deg, Some(12.0));
 }
 
 #[tokio::test]

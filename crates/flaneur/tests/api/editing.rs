@@ -2,10 +2,23 @@
 //! moves, and that a refused request changes nothing.
 
 use reqwest::StatusCode;
+use reqwest::blocking::multipart;
 use serde_json::{Value, json};
 
-use crate::server::{Server, json_of};
+use crate::accounts::account_with_token;
+use crate::server::{Server, json_of, poll};
 use crate::{SONY, pictures};
+
+/// The status and JSON body of an answer; `null` for an answer without a body (204, 304).
+fn answer(response: reqwest::blocking::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().expect("body");
+    if text.is_empty() {
+        return (status, Value::Null);
+    }
+    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: {e}: {text}"));
+    (status, body)
+}
 
 /// `PATCH` of an API path with a JSON body, with a bearer token when given.
 fn patch(server: &Server, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
@@ -13,7 +26,7 @@ fn patch(server: &Server, path: &str, token: Option<&str>, body: &Value) -> (Sta
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    json_of(request.send().expect("PATCH"))
+    answer(request.send().expect("PATCH"))
 }
 
 /// `DELETE` of an API path, with a bearer token when given.
@@ -22,7 +35,7 @@ fn delete(server: &Server, path: &str, token: Option<&str>) -> (StatusCode, Valu
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    json_of(request.send().expect("DELETE"))
+    answer(request.send().expect("DELETE"))
 }
 
 #[test]
@@ -68,4 +81,425 @@ fn anonymous_callers_change_nothing() {
     }
     assert_eq!(server.get_ok(&format!("/collections/{sequence}")), before);
     assert_eq!(server.collection_items(&sequence).len(), 2);
+}
+
+/// A server on a data folder the test keeps, with three accounts and their tokens: the owner
+/// of what is uploaded, another account, and an administrator.
+struct Cast {
+    server: Server,
+    data: tempfile::TempDir,
+    owner: String,
+    other: String,
+    admin: String,
+}
+
+impl Cast {
+    fn new() -> Cast {
+        let data = tempfile::tempdir().expect("data folder");
+        let server = Server::start_in(data.path());
+        let owner = account_with_token(data.path(), "owner", false);
+        let other = account_with_token(data.path(), "other", false);
+        let admin = account_with_token(data.path(), "admin", true);
+        Cast {
+            server,
+            data,
+            owner,
+            other,
+            admin,
+        }
+    }
+
+    /// Uploads `files` as the owner into a new upload set and waits for its sequence; returns
+    /// the sequence and its items' ids in rank order.
+    fn walk(&self, files: &[&str]) -> (String, Vec<String>) {
+        let server = &self.server;
+        let body = json!({ "title": "walk", "estimated_nb_files": files.len() });
+        let request = server.client().post(server.url("/upload_sets")).json(&body);
+        let (status, set) = json_of(request.bearer_auth(&self.owner).send().expect("POST"));
+        assert_eq!(status, StatusCode::OK, "{set}");
+        let set = set["id"].as_str().expect("upload set id").to_owned();
+        for path in pictures(files) {
+            let bytes = std::fs::read(&path).expect("picture");
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let part = multipart::Part::bytes(bytes)
+                .file_name(name)
+                .mime_str("image/jpeg")
+                .expect("mime type");
+            let form = multipart::Form::new().part("file", part);
+            let url = server.url(&format!("/upload_sets/{set}/files"));
+            let request = server.client().post(url).multipart(form);
+            let (status, file) = json_of(request.bearer_auth(&self.owner).send().expect("POST"));
+            assert_eq!(status, StatusCode::ACCEPTED, "{file}");
+        }
+        let ready = server.wait_ready(&set);
+        let sequence = ready["associated_collections"][0]["id"]
+            .as_str()
+            .expect("collection id")
+            .to_owned();
+        let items = self.items(&sequence);
+        (sequence, items)
+    }
+
+    /// Ids of a sequence's items in rank order, as anyone sees them.
+    fn items(&self, sequence: &str) -> Vec<String> {
+        self.server
+            .collection_items(sequence)
+            .iter()
+            .map(|i| i["id"].as_str().expect("item id").to_owned())
+            .collect()
+    }
+
+    fn patch(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        patch(&self.server, path, Some(token), body)
+    }
+
+    fn patch_form(&self, path: &str, token: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let encode = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        let body: Vec<String> = form
+            .iter()
+            .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+            .collect();
+        let request = self
+            .server
+            .client()
+            .patch(self.server.url(path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.join("&"));
+        answer(request.bearer_auth(token).send().expect("PATCH"))
+    }
+
+    fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        delete(&self.server, path, Some(token))
+    }
+
+    /// Whether the picture storage of the server holds `key`.
+    fn stored(&self, key: &str) -> bool {
+        if !crate::backend::is_remote() {
+            return self.data.path().join("pictures").join(key).exists();
+        }
+        let remote = crate::backend::remote_for(self.data.path());
+        let encode = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        let url = remote.fs_url.replacen(
+            "s3://",
+            &format!(
+                "s3://{}:{}@",
+                encode(&remote.s3.access_key),
+                encode(&remote.s3.secret_key)
+            ),
+            1,
+        );
+        crate::backend::block_on(async {
+            let store = flaneur_store::open_blob_store(&url).await.expect("bucket");
+            store.stat(key).await.expect("stat").is_some()
+        })
+    }
+}
+
+fn updated(document: &Value) -> String {
+    document["updated"]
+        .as_str()
+        .or_else(|| document["properties"]["updated"].as_str())
+        .unwrap_or_else(|| panic!("no updated: {document}"))
+        .to_owned()
+}
+
+/// Waits past the millisecond `updated` is read at, so that a change shows as a move.
+fn tick() {
+    std::thread::sleep(std::time::Duration::from_millis(5));
+}
+
+#[test]
+fn owners_change_each_field_and_updated_moves() {
+    let cast = Cast::new();
+    let (sequence, items) = cast.walk(&SONY[..3]);
+    let collection = format!("/collections/{sequence}");
+    let first = format!("{collection}/items/{}", items[0]);
+    let mut seen = updated(&cast.server.get_ok(&collection));
+
+    // The collection, field by field, in JSON and in forms.
+    let changes: [(&str, Value); 5] = [
+        ("title", json!({"title": "Along the river"})),
+        ("sortby", json!({"sortby": "-gpsdate"})),
+        ("relative_heading", json!({"relative_heading": 90})),
+        (
+            "semantics",
+            json!({"semantics": [{"key": "transport", "value": "bike"}]}),
+        ),
+        ("visibility", json!({"visibility": "owner-only"})),
+    ];
+    for (field, body) in changes {
+        tick();
+        let (status, answer) = cast.patch(&collection, &cast.owner, &body);
+        assert_eq!(status, StatusCode::OK, "{field}: {answer}");
+        let now = updated(&answer);
+        assert!(now > seen, "{field}: updated {now} after {seen}");
+        seen = now;
+    }
+    // Hidden from everyone else now, shown again with the deprecated form field.
+    assert_eq!(cast.server.get_json(&collection).0, StatusCode::NOT_FOUND);
+    let (status, answer) = cast.patch_form(&collection, &cast.owner, &[("visible", "true")]);
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let shown = cast.server.get_ok(&collection);
+    assert_eq!(shown["title"], "Along the river");
+    assert_eq!(shown["geovisio:sorted-by"], "-gpsdate", "{shown}");
+    assert_eq!(shown["semantics"][0]["value"], "bike", "{shown}");
+    let mut reversed = items.clone();
+    reversed.reverse();
+    assert_eq!(cast.items(&sequence), reversed);
+
+    // An item, field by field; its sequence follows a move.
+    let before = shown["extent"]["spatial"]["bbox"][0].clone();
+    let changes: [(&str, Value); 6] = [
+        ("heading", json!({"heading": 123})),
+        (
+            "capture_time",
+            json!({"capture_time": "2030-01-01T10:00:00+01:00"}),
+        ),
+        ("position", json!({"longitude": 2.5, "latitude": 48.5})),
+        ("pose", json!({"pitch": -10, "roll": 2, "yaw": 300})),
+        (
+            "semantics",
+            json!({"semantics": [{"key": "osm|traffic_sign", "value": "stop"}]}),
+        ),
+        ("visibility", json!({"visibility": "logged-only"})),
+    ];
+    let mut item_seen = updated(&cast.server.get_ok(&first));
+    for (field, body) in changes {
+        tick();
+        let (status, answer) = cast.patch(&first, &cast.owner, &body);
+        assert_eq!(status, StatusCode::OK, "{field}: {answer}");
+        let now = updated(&answer);
+        assert!(now > item_seen, "{field}: updated {now} after {item_seen}");
+        item_seen = now;
+    }
+    let (status, answer) = cast.patch_form(&first, &cast.owner, &[("visible", "true")]);
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let item = cast.server.get_ok(&first);
+    assert_eq!(item["properties"]["view:azimuth"], 123, "{item}");
+    assert_eq!(
+        item["geometry"]["coordinates"],
+        json!([2.5, 48.5]),
+        "{item}"
+    );
+    assert_eq!(
+        item["properties"]["datetime"], "2030-01-01T09:00:00+00:00",
+        "{item}"
+    );
+    let after = cast.server.get_ok(&collection);
+    assert_ne!(
+        after["extent"]["spatial"]["bbox"][0], before,
+        "the extent follows"
+    );
+    assert!(
+        updated(&after) > seen,
+        "the sequence moves with its pictures"
+    );
+    // Taken last now, in a sequence sorted newest first: ranked first.
+    assert_eq!(cast.items(&sequence)[0], items[0]);
+
+    // An empty body changes nothing.
+    let (status, _) = cast.patch(&first, &cast.owner, &json!({}));
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    let (status, _) = cast.patch(&collection, &cast.owner, &json!({}));
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert_eq!(updated(&cast.server.get_ok(&first)), updated(&item));
+}
+
+#[test]
+fn bad_bodies_and_paths_are_refused_without_effect() {
+    let cast = Cast::new();
+    let (sequence, items) = cast.walk(&SONY[..2]);
+    let collection = format!("/collections/{sequence}");
+    let item = format!("{collection}/items/{}", items[0]);
+    let before = (cast.server.get_ok(&collection), cast.server.get_ok(&item));
+
+    let bodies = [
+        (collection.as_str(), json!({"titel": "typo"}), "titel"),
+        (collection.as_str(), json!({"title": ""}), "title"),
+        (
+            collection.as_str(),
+            json!({"relative_heading": 181}),
+            "relative_heading",
+        ),
+        (collection.as_str(), json!({"sortby": "+time"}), "sortby"),
+        (
+            collection.as_str(),
+            json!({"visibility": "everyone"}),
+            "visibility",
+        ),
+        (
+            collection.as_str(),
+            json!({"semantics": [{"key": ""}]}),
+            "semantics",
+        ),
+        (item.as_str(), json!({"heading": -1}), "heading"),
+        (item.as_str(), json!({"heading": "north"}), "heading"),
+        (item.as_str(), json!({"longitude": 2.0}), "longitude"),
+        (
+            item.as_str(),
+            json!({"latitude": 91, "longitude": 2}),
+            "latitude",
+        ),
+        (item.as_str(), json!({"pitch": 100}), "pitch"),
+        (
+            item.as_str(),
+            json!({"capture_time": "yesterday"}),
+            "capture_time",
+        ),
+    ];
+    for (path, body, field) in bodies {
+        let (status, answer) = cast.patch(path, &cast.owner, &body);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(answer.to_string().contains(field), "{body}: {answer}");
+    }
+    let (status, answer) = cast.patch_form(&item, &cast.owner, &[("semantics", "[]")]);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+
+    // Ids that are no UUID, or try to leave their place in the path.
+    let tricks = [
+        "/collections/not-a-uuid".to_owned(),
+        "/collections/..%2F..%2Fupload_sets".to_owned(),
+        format!("/collections/{sequence}%2F..%2F{sequence}"),
+        format!("/collections/{sequence}/items/..%2F{}", items[1]),
+        format!("/collections/{sequence}/items/{}%00", items[1]),
+        "/collections/00000000-0000-0000-0000-000000000000".to_owned(),
+    ];
+    for path in &tricks {
+        let (status, answer) = cast.patch(path, &cast.owner, &json!({"title": "x"}));
+        assert!(
+            [StatusCode::BAD_REQUEST, StatusCode::NOT_FOUND].contains(&status),
+            "PATCH {path}: {status} {answer}"
+        );
+        let (status, answer) = cast.delete(path, &cast.owner);
+        assert!(
+            [StatusCode::BAD_REQUEST, StatusCode::NOT_FOUND].contains(&status),
+            "DELETE {path}: {status} {answer}"
+        );
+    }
+    let after = (cast.server.get_ok(&collection), cast.server.get_ok(&item));
+    assert_eq!(after, before);
+    assert_eq!(cast.items(&sequence).len(), 2);
+}
+
+#[test]
+fn others_tag_administrators_do_everything() {
+    let cast = Cast::new();
+    let (sequence, items) = cast.walk(&SONY[..2]);
+    let collection = format!("/collections/{sequence}");
+    let item = format!("{collection}/items/{}", items[0]);
+    let before = cast.server.get_ok(&collection);
+
+    for (path, body) in [
+        (&collection, json!({"title": "mine now"})),
+        (&collection, json!({"visibility": "owner-only"})),
+        (&item, json!({"visibility": "owner-only"})),
+        (&item, json!({"pitch": 3})),
+    ] {
+        let (status, answer) = cast.patch(path, &cast.other, &body);
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}: {answer}");
+    }
+    for path in [&item, &collection] {
+        let (status, answer) = cast.delete(path, &cast.other);
+        assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    }
+    assert_eq!(cast.server.get_ok(&collection), before, "nothing changed");
+
+    // Tags always; the track's metadata as collaborative editing allows by default.
+    let tag = json!({"semantics": [{"key": "surface", "value": "gravel"}]});
+    for (path, body) in [
+        (&collection, tag.clone()),
+        (&item, tag),
+        (&collection, json!({"sortby": "-filename"})),
+        (&item, json!({"heading": 45})),
+    ] {
+        let (status, answer) = cast.patch(path, &cast.other, &body);
+        assert_eq!(status, StatusCode::OK, "{body}: {answer}");
+    }
+
+    // An administrator changes and deletes what it does not own.
+    let (status, answer) = cast.patch(&collection, &cast.admin, &json!({"title": "moderated"}));
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, answer) = cast.patch(
+        &collection,
+        &cast.admin,
+        &json!({"visibility": "owner-only"}),
+    );
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    // Hidden from the other account: it does not exist for it.
+    let (status, _) = cast.patch(&collection, &cast.other, &json!({"sortby": "+filename"}));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = cast.delete(&collection, &cast.admin);
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[test]
+fn deletions_leave_tombstones_and_no_files() {
+    let cast = Cast::new();
+    let (sequence, items) = cast.walk(&SONY[..3]);
+    let collection = format!("/collections/{sequence}");
+    let shown = cast.server.get_ok(&collection);
+    let key = |id: &str| {
+        let id: flaneur_model::PictureId = id.parse().expect("picture id");
+        flaneur_store::blob_keys::original(id)
+    };
+    assert!(cast.stored(&key(&items[0])));
+    let before = updated(&shown);
+    tick();
+
+    // One picture: gone from the sequence, the sequence's extent and `updated` follow.
+    let (status, answer) = cast.delete(&format!("{collection}/items/{}", items[0]), &cast.owner);
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+    let (status, _) = cast.server.get_json(&format!("/pictures/{}", items[0]));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(cast.items(&sequence), items[1..]);
+    let after = cast.server.get_ok(&collection);
+    assert!(updated(&after) > before);
+    assert_ne!(after["extent"], shown["extent"]);
+    poll(
+        std::time::Duration::from_secs(60),
+        "the deleted picture's files removed",
+        || (!cast.stored(&key(&items[0]))).then_some(()),
+    )
+    .unwrap_or_else(|last| panic!("{last}"));
+    assert!(cast.stored(&key(&items[1])), "the others' files stay");
+
+    // The sequence: a tombstone for harvesters, gone everywhere else.
+    let (status, answer) = cast.delete(&collection, &cast.owner);
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+    assert_eq!(cast.server.get_json(&collection).0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        cast.server.get_json(&format!("{collection}/items")).0,
+        StatusCode::NOT_FOUND
+    );
+    let listed = cast.server.get_ok("/collections");
+    assert!(!listed.to_string().contains(&sequence), "{listed}");
+    let tombstones = cast.server.get_ok("/collections?show_deleted=true");
+    let tombstone = tombstones["collections"]
+        .as_array()
+        .expect("collections")
+        .iter()
+        .find(|c| c["id"] == sequence.as_str())
+        .cloned();
+    assert_eq!(
+        tombstone,
+        Some(json!({"id": sequence, "geovisio:status": "deleted"}))
+    );
+    let (status, _) = cast.delete(&collection, &cast.owner);
+    assert_eq!(status, StatusCode::NOT_FOUND, "deleted once");
+    for id in &items[1..] {
+        poll(
+            std::time::Duration::from_secs(60),
+            "the sequence's files removed",
+            || (!cast.stored(&key(id))).then_some(()),
+        )
+        .unwrap_or_else(|last| panic!("{last}"));
+    }
 }
