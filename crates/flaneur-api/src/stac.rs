@@ -203,6 +203,7 @@ pub fn configuration(
     base: &BaseUrl,
     info: &InstanceInfo,
     defaults: &flaneur_model::DispatchSettings,
+    editing: &flaneur_service::edit::EditSettings,
     auth: &crate::AuthSettings,
 ) -> Value {
     let logo_url = info
@@ -221,7 +222,7 @@ pub fn configuration(
         "license": { "id": info.license_id, "url": info.license_url },
         "version": PANORAMAX_API_VERSION,
         "pages": [],
-        "defaults": dispatch_defaults(defaults),
+        "defaults": dispatch_defaults(defaults, editing),
         "visibility": { "possible_values": ["anyone", "logged-only", "owner-only"] },
     })
 }
@@ -246,7 +247,10 @@ fn auth_block(auth: &crate::AuthSettings) -> Value {
 /// The `defaults` of the configuration: what upload sets get when they do not say. Split and
 /// deduplication values are `null` when the instance turns them off, as on Panoramax
 /// instances; whole numbers are written without a fraction, as they write them.
-fn dispatch_defaults(defaults: &flaneur_model::DispatchSettings) -> Value {
+fn dispatch_defaults(
+    defaults: &flaneur_model::DispatchSettings,
+    editing: &flaneur_service::edit::EditSettings,
+) -> Value {
     let number = |v: f64| {
         // Values are metres, seconds and degrees, far inside i64.
         #[expect(clippy::cast_possible_truncation, reason = "a whole number in range")]
@@ -274,8 +278,8 @@ fn dispatch_defaults(defaults: &flaneur_model::DispatchSettings) -> Value {
         )
     };
     json!({
-        // No account may edit another's metadata yet.
-        "collaborative_metadata": null,
+        // `null` when the operator left it unset, which allows it, as on Panoramax instances.
+        "collaborative_metadata": editing.collaborative_metadata,
         "default_visibility": flaneur_model::Visibility::default().as_str(),
         "duplicate_distance": duplicate_distance,
         "duplicate_rotation": duplicate_rotation,

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use flaneur_api::{AppState, AuthSettings, PictureReads, WebSettings};
 use flaneur_service::Services;
+use flaneur_service::edit::EditSettings;
 use flaneur_service::tile::MapState;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -61,6 +62,12 @@ pub struct ServeArgs {
     /// default account.
     #[arg(long, env = "API_FORCE_AUTH_ON_UPLOAD")]
     force_auth_on_upload: bool,
+    /// Whether a logged-in account may change the order and headings of others' sequences and
+    /// the heading, capture time and place of their pictures, when the owner's account does
+    /// not say (unset: it may); `false` leaves that to owners and administrators. Tags are
+    /// open to every logged-in account either way.
+    #[arg(long, env = "FLANEUR_COLLABORATIVE_METADATA")]
+    collaborative_metadata: Option<bool>,
     /// How the instance presents itself.
     #[command(flatten)]
     instance: InstanceArgs,
@@ -133,6 +140,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     let tile_cache_bytes = args.tile_cache_mb.saturating_mul(1 << 20);
     services.map = Arc::new(MapState::new(tile_cache_bytes));
+    let auth = AuthSettings {
+        force_auth_on_upload: args.force_auth_on_upload,
+        ..AuthSettings::default()
+    };
+    services.editing = EditSettings {
+        collaborative_metadata: args.collaborative_metadata,
+        registration_is_open: auth.login.as_ref().is_some_and(|l| l.registration_is_open),
+    };
 
     // 2. Workers. One stop request ends both them and the HTTP server, so that the grace of
     //    the jobs runs while the last requests finish.
@@ -185,10 +200,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         trust_forwarded_headers: args.trust_forwarded_headers,
         web: Arc::new(web),
         picture_reads,
-        auth: Arc::new(AuthSettings {
-            force_auth_on_upload: args.force_auth_on_upload,
-            ..AuthSettings::default()
-        }),
+        auth: Arc::new(auth),
     };
     let app =
         axum::ServiceExt::<axum::extract::Request>::into_make_service(flaneur_api::app(state));

@@ -27,6 +27,7 @@ pub async fn configuration(State(state): State<AppState>, base: BaseUrl) -> Json
         &base,
         &state.info,
         &state.services.dispatch_defaults,
+        &state.services.editing,
         &state.auth,
     ))
 }

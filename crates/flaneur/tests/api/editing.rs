@@ -503,3 +503,35 @@ fn deletions_leave_tombstones_and_no_files() {
         .unwrap_or_else(|last| panic!("{last}"));
     }
 }
+
+#[test]
+fn the_operator_may_keep_the_track_s_metadata_to_owners() {
+    let data = tempfile::tempdir().expect("data folder");
+    let server =
+        Server::start_in_with_env(data.path(), &[("FLANEUR_COLLABORATIVE_METADATA", "false")]);
+    let defaults = server.get_ok("/configuration")["defaults"].clone();
+    assert_eq!(defaults["collaborative_metadata"], false, "{defaults}");
+    let other = account_with_token(data.path(), "other", false);
+    let cast = Cast {
+        owner: account_with_token(data.path(), "owner", false),
+        admin: account_with_token(data.path(), "admin", true),
+        other,
+        server,
+        data,
+    };
+    let (sequence, items) = cast.walk(&SONY[..2]);
+    let collection = format!("/collections/{sequence}");
+    let item = format!("{collection}/items/{}", items[0]);
+    for (path, body) in [
+        (&collection, json!({"sortby": "-filename"})),
+        (&item, json!({"heading": 45})),
+    ] {
+        let (status, answer) = cast.patch(path, &cast.other, &body);
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}: {answer}");
+    }
+    let tag = json!({"semantics": [{"key": "surface", "value": "gravel"}]});
+    let (status, answer) = cast.patch(&item, &cast.other, &tag);
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, answer) = cast.patch(&item, &cast.admin, &json!({"heading": 45}));
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
