@@ -16,7 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use flaneur_model::{Account, AccountId, Viewer};
+use flaneur_model::{Account, AccountId, Viewer, Visibility};
 use flaneur_service::account::AuthFailure;
 
 use crate::url::BaseUrl;
@@ -143,6 +143,8 @@ pub struct Uploader {
     pub account_id: AccountId,
     /// Whether it may act on other accounts' upload sets (administrators).
     pub is_admin: bool,
+    /// Visibility of its new upload sets when they do not say.
+    pub default_visibility: Option<Visibility>,
 }
 
 impl Uploader {
@@ -174,6 +176,7 @@ impl FromRequestParts<AppState> for Uploader {
             return Ok(Uploader {
                 account_id: account.id,
                 is_admin: account.is_admin(),
+                default_visibility: account.default_visibility,
             });
         }
         if state.auth.force_auth_on_upload {
@@ -190,6 +193,7 @@ impl FromRequestParts<AppState> for Uploader {
         Ok(Uploader {
             account_id,
             is_admin: false,
+            default_visibility: None,
         })
     }
 }
@@ -235,10 +239,11 @@ mod tests {
         let own = Uploader {
             account_id: owner,
             is_admin: false,
+            default_visibility: None,
         };
         let other = Uploader {
             account_id: AccountId::new(),
-            is_admin: false,
+            ..own.clone()
         };
         let admin = Uploader {
             is_admin: true,

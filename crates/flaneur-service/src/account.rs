@@ -141,7 +141,19 @@ impl Accounts {
     /// [`Error::TokenNotFound`] when it does not exist; [`Error::Forbidden`] when another
     /// account claimed it.
     pub async fn claim_token(&self, id: TokenId, account: &Account) -> Result<()> {
-        match self.catalog.claim_token(id, account.id).await? {
+        let outcome = self
+            .catalog
+            .claim_token(id, account.id)
+            .await
+            .map_err(|e| match e {
+                flaneur_store::Error::NotFound {
+                    kind: "account",
+                    id,
+                    ..
+                } => Error::AccountNotFound(id),
+                other => other.into(),
+            })?;
+        match outcome {
             ClaimOutcome::Claimed => {
                 info!(token.id = %id, account.id = %account.id, "token claimed");
                 Ok(())

@@ -373,6 +373,10 @@ pub trait Catalog: Send + Sync + 'static {
     async fn create_token(&self, token: NewToken) -> Result<Token>;
 
     /// Attaches an unclaimed token to an account; a token already claimed is left as it is.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] of kind `account` when the account does not exist (or was
+    /// deleted) and the token is unclaimed; nothing changes then.
     async fn claim_token(&self, id: TokenId, account: AccountId) -> Result<ClaimOutcome>;
 
     /// The tokens of an account, oldest first.

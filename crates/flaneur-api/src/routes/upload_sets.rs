@@ -47,7 +47,7 @@ pub async fn create(
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let spec = upload_set_spec(&fields, account_id, user_agent)?;
+    let spec = upload_set_spec(&fields, account_id, uploader.default_visibility, user_agent)?;
     let set = state.services.create_upload_set(spec).await?;
     let view = state.services.upload_set(set.id).await?;
     let location = base.api(&format!("/upload_sets/{}", set.id));
@@ -59,6 +59,7 @@ pub async fn create(
 fn upload_set_spec(
     fields: &Map<String, Value>,
     account_id: flaneur_model::AccountId,
+    default_visibility: Option<Visibility>,
     user_agent: Option<String>,
 ) -> Result<NewUploadSet, ApiError> {
     let mut problems: Vec<Value> = Vec::new();
@@ -183,8 +184,9 @@ fn upload_set_spec(
             }
         },
     };
+    // The account's choice when the request makes none.
     let visibility = match get("visibility") {
-        None => Visibility::Anyone,
+        None => default_visibility.unwrap_or_default(),
         Some(v) => match v.as_str().map(str::parse::<Visibility>) {
             Some(Ok(vis)) => vis,
             _ => {

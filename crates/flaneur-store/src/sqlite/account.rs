@@ -321,12 +321,21 @@ pub(super) async fn claim_token(
         Some(Some(holder)) if holder == account.to_string() => ClaimOutcome::AlreadyOwn,
         Some(Some(_)) => ClaimOutcome::ClaimedByOther,
         Some(None) => {
-            sqlx::query("UPDATE tokens SET account_id = ? WHERE id = ? AND account_id IS NULL")
-                .bind(account.to_string())
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::db("claim token"))?;
+            let claimed = sqlx::query(
+                "UPDATE tokens SET account_id = ?1 WHERE id = ?2 AND account_id IS NULL \
+                 AND EXISTS (SELECT 1 FROM accounts WHERE id = ?1 AND deleted_at IS NULL)",
+            )
+            .bind(account.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("claim token"))?;
+            if claimed.rows_affected() == 0 {
+                return Err(Error::NotFound {
+                    kind: "account",
+                    id: account.to_string(),
+                });
+            }
             ClaimOutcome::Claimed
         }
     };

@@ -241,7 +241,25 @@ async fn tokens_are_claimed_once_and_resolve_by_their_hash(catalog: &dyn Catalog
     assert!(catalog.token(attached.id).await.expect("read").is_none());
     assert!(catalog.token(second.id).await.expect("read").is_some());
 
-    // 5. A token for an account that does not exist is refused.
+    // 5. A token for an account that does not exist is refused, and such an account claims
+    //    nothing.
+    let gone = catalog
+        .create_account("gone", Role::User)
+        .await
+        .expect("gone");
+    assert!(catalog.delete_account(gone.id).await.expect("delete"));
+    let unclaimed = catalog
+        .create_token(new_token(None, "ee66"))
+        .await
+        .expect("create");
+    let claim = catalog.claim_token(unclaimed.id, gone.id).await;
+    assert!(matches!(claim, Err(Error::NotFound { .. })), "{claim:?}");
+    let token = catalog
+        .token(unclaimed.id)
+        .await
+        .expect("read")
+        .expect("token");
+    assert_eq!(token.account_id, None);
     let missing = catalog
         .create_token(new_token(Some(flaneur_model::AccountId::new()), "cc44"))
         .await;

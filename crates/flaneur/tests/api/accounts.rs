@@ -392,6 +392,18 @@ fn the_caller_changes_its_preferences_and_finds_its_own_sequences() {
     );
     assert_eq!(me["permissions"]["role"], "user");
 
+    // Her new upload sets take her default visibility unless they say otherwise.
+    let (_, set) = post_as(
+        &server,
+        "/upload_sets",
+        &ana,
+        &json!({ "title": "default" }),
+    );
+    assert_eq!(set["visibility"], "owner-only", "{set}");
+    let body = json!({ "title": "said", "visibility": "anyone" });
+    let (_, set) = post_as(&server, "/upload_sets", &ana, &body);
+    assert_eq!(set["visibility"], "anyone", "{set}");
+
     // `me` leads to the account's own routes.
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
