@@ -91,6 +91,8 @@ struct Cast {
     owner: String,
     other: String,
     admin: String,
+    /// The upload set of the last walk.
+    last_set: std::cell::RefCell<String>,
 }
 
 impl Cast {
@@ -106,6 +108,7 @@ impl Cast {
             owner,
             other,
             admin,
+            last_set: std::cell::RefCell::default(),
         }
     }
 
@@ -141,6 +144,7 @@ impl Cast {
             .expect("collection id")
             .to_owned();
         let items = self.items(&sequence);
+        self.last_set.replace(set);
         (sequence, items)
     }
 
@@ -481,17 +485,7 @@ fn deletions_leave_tombstones_and_no_files() {
     );
     let listed = cast.server.get_ok("/collections");
     assert!(!listed.to_string().contains(&sequence), "{listed}");
-    let tombstones = cast.server.get_ok("/collections?show_deleted=true");
-    let tombstone = tombstones["collections"]
-        .as_array()
-        .expect("collections")
-        .iter()
-        .find(|c| c["id"] == sequence.as_str())
-        .cloned();
-    assert_eq!(
-        tombstone,
-        Some(json!({"id": sequence, "geovisio:status": "deleted"}))
-    );
+    assert!(is_tombstone(&cast.server, &sequence));
     let (status, _) = cast.delete(&collection, &cast.owner);
     assert_eq!(status, StatusCode::NOT_FOUND, "deleted once");
     for id in &items[1..] {
@@ -518,6 +512,7 @@ fn the_operator_may_keep_the_track_s_metadata_to_owners() {
         other,
         server,
         data,
+        last_set: std::cell::RefCell::default(),
     };
     let (sequence, items) = cast.walk(&SONY[..2]);
     let collection = format!("/collections/{sequence}");
@@ -534,4 +529,44 @@ fn the_operator_may_keep_the_track_s_metadata_to_owners() {
     assert_eq!(status, StatusCode::OK, "{answer}");
     let (status, answer) = cast.patch(&item, &cast.admin, &json!({"heading": 45}));
     assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+/// Whether `/collections?show_deleted=true` lists `sequence` as a tombstone.
+fn is_tombstone(server: &Server, sequence: &str) -> bool {
+    let listed = server.get_ok("/collections?show_deleted=true");
+    listed["collections"]
+        .as_array()
+        .expect("collections")
+        .iter()
+        .any(|c| *c == json!({"id": sequence, "geovisio:status": "deleted"}))
+}
+
+#[test]
+fn deleting_an_upload_set_deletes_its_sequences_for_its_owner_only() {
+    let cast = Cast::new();
+    let (sequence, items) = cast.walk(&SONY[..2]);
+    let set = cast.last_set.borrow().clone();
+    let path = format!("/upload_sets/{set}");
+
+    let (status, answer) = cast.delete(&path, &cast.other);
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(cast.items(&sequence), items, "nothing changed");
+
+    let (status, answer) = cast.delete(&path, &cast.owner);
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+    assert_eq!(
+        cast.server.get_json(&format!("/collections/{sequence}")).0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(is_tombstone(&cast.server, &sequence));
+    for id in &items {
+        let id: flaneur_model::PictureId = id.parse().expect("picture id");
+        let key = flaneur_store::blob_keys::original(id);
+        poll(
+            std::time::Duration::from_secs(60),
+            "the upload set's files removed",
+            || (!cast.stored(&key)).then_some(()),
+        )
+        .unwrap_or_else(|last| panic!("{last}"));
+    }
 }
