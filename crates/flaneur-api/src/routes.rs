@@ -746,15 +746,10 @@ pub fn api() -> Vec<Route> {
                 Operation::new(USERS, "Change the caller's preferences")
                     .describe(
                         "`collaborative_metadata` (true, false, or null for the instance's \
-                     choice) and `default_visibility` (or null for the instance's default).",
+                         choice) and `default_visibility` (or null for the instance's \
+                         default).",
                     )
-                    .body(&[(
-                        JSON,
-                        json!({ "type": "object", "properties": {
-                    "collaborative_metadata": { "type": "boolean", "nullable": true },
-                    "default_visibility": { "type": "string", "nullable": true,
-                        "enum": ["anyone", "logged-only", "owner-only", null] } } }),
-                    )])
+                    .body(&[(JSON, preferences_body())])
                     .answer(
                         200,
                         "The profile as changed",
@@ -797,8 +792,7 @@ pub fn api() -> Vec<Route> {
                         200,
                         "The tokens",
                         JSON,
-                        json!({ "type": "array",
-                    "items": { "type": "object" } }),
+                        json!({ "type": "array", "items": { "type": "object" } }),
                     ),
             ),
         ),
@@ -809,13 +803,14 @@ pub fn api() -> Vec<Route> {
             logged(
                 Operation::new(AUTH, "Make an API token of the caller")
                     .describe(
-                        "The answer holds the token's value in `jwt_token`, shown this once: only \
-                     its hash is kept. Clients send it as `Authorization: Bearer <value>`.",
+                        "The answer holds the token's value in `jwt_token`, shown this once: \
+                         only its hash is kept. Clients send it as \
+                         `Authorization: Bearer <value>`.",
                     )
                     .body(&[(
                         JSON,
-                        json!({ "type": "object", "properties": {
-                    "description": { "type": "string" } } }),
+                        json!({ "type": "object",
+                                "properties": { "description": { "type": "string" } } }),
                     )])
                     .answer(
                         200,
@@ -833,8 +828,8 @@ pub fn api() -> Vec<Route> {
             logged(
                 Operation::new(AUTH, "One of the caller's API tokens")
                     .describe(
-                        "Its metadata; its value is not kept, so it cannot be shown again: make a \
-                     new token when it is lost.",
+                        "Its metadata; its value is not kept, so it cannot be shown again: \
+                         make a new token when it is lost.",
                     )
                     .path("id", "The token", uuid())
                     .answer(200, "The token", JSON, json!({ "type": "object" }))
@@ -865,8 +860,8 @@ pub fn api() -> Vec<Route> {
                 .query(
                     "description",
                     "What the token is for",
-                    json!({ "type": "string", "maxLength":
-                        flaneur_service::account::MAX_DESCRIPTION_CHARS }),
+                    json!({ "type": "string",
+                            "maxLength": flaneur_service::account::MAX_DESCRIPTION_CHARS }),
                 )
                 .answer(
                     200,
@@ -883,8 +878,9 @@ pub fn api() -> Vec<Route> {
             logged(
                 Operation::new(AUTH, "Claim an API token")
                     .describe(
-                        "Attaches a generated token to the caller's account. Claiming one's own \
-                     token again is harmless; one claimed by another account is refused.",
+                        "Attaches a generated token to the caller's account. Claiming one's \
+                         own token again is harmless; one claimed by another account is \
+                         refused.",
                     )
                     .path("id", "The token", uuid())
                     .answer(
@@ -1002,6 +998,20 @@ pub fn api() -> Vec<Route> {
                 .errors(&[401, 403, 404, 500]),
         ),
     ]
+}
+
+/// The body of `PATCH /api/users/me`.
+fn preferences_body() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "collaborative_metadata": { "type": "boolean", "nullable": true },
+            "default_visibility": {
+                "type": "string", "nullable": true,
+                "enum": ["anyone", "logged-only", "owner-only", null]
+            }
+        }
+    })
 }
 
 /// `operation` needing a logged account.
