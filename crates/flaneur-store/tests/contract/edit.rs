@@ -23,6 +23,7 @@ catalog_contracts! {
     edits_a_picture_and_keeps_its_sequence_figures => picture_fields;
     deletes_a_sequence_as_a_tombstone_with_file_jobs => sequence_deletion;
     deletes_a_picture_and_arranges_the_rest => picture_deletion;
+    concurrent_moves_in_one_sequence_all_apply_in_order => concurrent_moves;
 }
 
 /// A published walk of three ready pictures, 10 m apart going east, 10 s apart.
@@ -438,4 +439,63 @@ async fn picture_deletion(catalog: &dyn Catalog) {
     let left: Vec<Option<i64>> = pictures(catalog, id).await.iter().map(|p| p.rank).collect();
     assert_eq!(left, [Some(2)]);
     assert!(!catalog.delete_picture(ids[0], &keep).await.expect("delete"));
+}
+
+/// Arranges pictures by capture time, as a sequence sorted `+gpsdate` is.
+fn by_time(_: &Sequence, mut pictures: Vec<Picture>) -> Arrangement {
+    pictures.sort_by_key(|p| (p.base.captured_at, p.base.id));
+    Arrangement {
+        pictures: pictures
+            .iter()
+            .map(|p| PlannedPicture {
+                id: p.base.id,
+                heading_deg: p.base.heading_deg,
+                heading_computed: p.heading_computed,
+            })
+            .collect(),
+        ..Arrangement::default()
+    }
+}
+
+async fn concurrent_moves(catalog: &dyn Catalog) {
+    let (id, ids) = walk(catalog).await;
+    let (_, more) = walk(catalog).await;
+    let base = Utc
+        .timestamp_opt(1_700_000_000, 0)
+        .single()
+        .expect("instant");
+
+    // Every picture gets a new time, the first the latest: each change arranges the sequence
+    // from the rows its transaction sees, so the last one to commit orders them all right.
+    let moves = ids.iter().enumerate().map(|(n, picture)| {
+        let edit = PictureEdit {
+            captured_at: Some(base - chrono::Duration::seconds(n as i64)),
+            ..PictureEdit::default()
+        };
+        async move { catalog.edit_picture(*picture, &edit, Some(&by_time)).await }
+    });
+    // Meanwhile the pictures of another walk are deleted, each arranging what is left of it.
+    let deletions = more.iter().map(|picture| async move {
+        catalog
+            .delete_picture(*picture, &by_time)
+            .await
+            .map(|_| None)
+    });
+    let (moved, deleted) = futures::future::join(
+        futures::future::join_all(moves),
+        futures::future::join_all(deletions),
+    )
+    .await;
+    for outcome in moved.into_iter().chain(deleted) {
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+
+    let order: Vec<PictureId> = pictures(catalog, id)
+        .await
+        .iter()
+        .map(|p| p.base.id)
+        .collect();
+    let mut expected = ids.clone();
+    expected.reverse();
+    assert_eq!(order, expected);
 }
