@@ -20,6 +20,10 @@ const TOKEN_KEY_SECRET: &str = "token_signing_key";
 /// Longest description of a token, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 
+/// How long a generated token waits to be claimed before it is forgotten: anyone may generate
+/// tokens, so unclaimed ones must not pile up.
+pub const UNCLAIMED_FOR: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
 /// Longest account name, in characters.
 pub const MAX_NAME_CHARS: usize = 250;
 
@@ -79,7 +83,8 @@ impl Accounts {
     }
 
     /// Makes a token for `account`, or an unclaimed one to be claimed by whoever logs in
-    /// with its claim link.
+    /// with its claim link within [`UNCLAIMED_FOR`] (older unclaimed ones are forgotten
+    /// then).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a description too long; [`Error::AccountNotFound`]
@@ -96,6 +101,15 @@ impl Accounts {
             )));
         }
         let key = self.token_key().await?;
+        if account.is_none() {
+            let forgotten = self
+                .catalog
+                .forget_unclaimed_tokens(chrono::Utc::now() - UNCLAIMED_FOR)
+                .await?;
+            if forgotten > 0 {
+                info!(tokens = forgotten, "unclaimed tokens forgotten");
+            }
+        }
         let id = TokenId::new();
         let value = key.mint(id)?;
         let token = self

@@ -392,6 +392,9 @@ pub trait Catalog: Send + Sync + 'static {
     /// Deletes a token, which stops working at once; returns `false` when it did not exist.
     async fn revoke_token(&self, id: TokenId) -> Result<bool>;
 
+    /// Deletes the tokens nobody claimed that were made before `before`; returns how many.
+    async fn forget_unclaimed_tokens(&self, before: DateTime<Utc>) -> Result<u64>;
+
     /// The instance's secret called `name`: `fresh` is stored when it has none yet, and the
     /// stored value returned, so that every process of the catalog uses the first one made.
     async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String>;

@@ -266,6 +266,10 @@ impl Catalog for PgCatalog {
         account::revoke_token(&self.pool, id).await
     }
 
+    async fn forget_unclaimed_tokens(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+        account::forget_unclaimed_tokens(&self.pool, before).await
+    }
+
     async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String> {
         account::instance_secret(&self.pool, name, fresh).await
     }

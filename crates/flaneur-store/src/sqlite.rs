@@ -211,6 +211,10 @@ impl Catalog for SqliteCatalog {
         account::revoke_token(&self.writer, id).await
     }
 
+    async fn forget_unclaimed_tokens(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+        account::forget_unclaimed_tokens(&self.writer, before).await
+    }
+
     async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String> {
         account::instance_secret(&self.writer, name, fresh).await
     }

@@ -412,6 +412,15 @@ pub(super) async fn revoke_token(pool: &PgPool, id: TokenId) -> Result<bool> {
     Ok(done.rows_affected() > 0)
 }
 
+pub(super) async fn forget_unclaimed_tokens(pool: &PgPool, before: DateTime<Utc>) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM tokens WHERE account_id IS NULL AND generated_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await
+        .map_err(Error::db("forget unclaimed tokens"))?;
+    Ok(done.rows_affected())
+}
+
 pub(super) async fn instance_secret(pool: &PgPool, name: &str, fresh: &str) -> Result<String> {
     // The first process to ask stores its value; every other one reads it.
     sqlx::query(

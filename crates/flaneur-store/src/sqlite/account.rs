@@ -422,6 +422,18 @@ pub(super) async fn revoke_token(pool: &SqlitePool, id: TokenId) -> Result<bool>
     Ok(done.rows_affected() > 0)
 }
 
+pub(super) async fn forget_unclaimed_tokens(
+    pool: &SqlitePool,
+    before: DateTime<Utc>,
+) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM tokens WHERE account_id IS NULL AND generated_at < ?")
+        .bind(to_micros(before))
+        .execute(pool)
+        .await
+        .map_err(Error::db("forget unclaimed tokens"))?;
+    Ok(done.rows_affected())
+}
+
 pub(super) async fn instance_secret(pool: &SqlitePool, name: &str, fresh: &str) -> Result<String> {
     // The first process to ask stores its value; every other one reads it.
     sqlx::query("INSERT INTO instance_secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING")

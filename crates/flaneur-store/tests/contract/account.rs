@@ -331,6 +331,49 @@ async fn a_deleted_account_loses_its_tokens_and_its_login(catalog: &dyn Catalog)
     );
 }
 
+async fn unclaimed_tokens_are_forgotten_after_a_while(catalog: &dyn Catalog) {
+    let ana = catalog
+        .create_account("ana", Role::User)
+        .await
+        .expect("ana");
+    let loose = catalog
+        .create_token(new_token(None, "ff77"))
+        .await
+        .expect("create");
+    let claimed = catalog
+        .create_token(new_token(None, "ff88"))
+        .await
+        .expect("create");
+    catalog
+        .claim_token(claimed.id, ana.id)
+        .await
+        .expect("claim");
+    let attached = catalog
+        .create_token(new_token(Some(ana.id), "ff99"))
+        .await
+        .expect("create");
+
+    // Made after the limit: kept.
+    let earlier = loose.generated_at - chrono::TimeDelta::seconds(1);
+    let forgotten = catalog
+        .forget_unclaimed_tokens(earlier)
+        .await
+        .expect("forget");
+    assert_eq!(forgotten, 0);
+    assert!(catalog.token(loose.id).await.expect("read").is_some());
+
+    // Made before: only the unclaimed one goes.
+    let later = attached.generated_at + chrono::TimeDelta::seconds(1);
+    let forgotten = catalog
+        .forget_unclaimed_tokens(later)
+        .await
+        .expect("forget");
+    assert_eq!(forgotten, 1);
+    assert!(catalog.token(loose.id).await.expect("read").is_none());
+    assert!(catalog.token(claimed.id).await.expect("read").is_some());
+    assert!(catalog.token(attached.id).await.expect("read").is_some());
+}
+
 async fn the_instance_secret_is_made_once(catalog: &dyn Catalog) {
     let first = catalog
         .instance_secret("token_key", "first")
@@ -352,5 +395,7 @@ catalog_contracts! {
         tokens_are_claimed_once_and_resolve_by_their_hash;
     a_deleted_account_loses_its_tokens_and_its_login =>
         a_deleted_account_loses_its_tokens_and_its_login;
+    unclaimed_tokens_are_forgotten_after_a_while =>
+        unclaimed_tokens_are_forgotten_after_a_while;
     the_instance_secret_is_made_once => the_instance_secret_is_made_once;
 }
