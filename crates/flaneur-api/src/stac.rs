@@ -465,6 +465,28 @@ fn neighbour_link(base: &BaseUrl, rel: &str, p: &Picture) -> Value {
     })
 }
 
+/// Adds to a collection's or item's `links` what the caller may do to it, as Panoramax
+/// instances say it: an `edit` link naming the fields a `PATCH` may change, and a `delete`
+/// link when it may delete it. Nothing for an anonymous caller (`None`).
+pub fn add_rights_links(
+    document: &mut Value,
+    href: &str,
+    rights: Option<&flaneur_service::edit::EditRights>,
+) {
+    let (Some(rights), Some(links)) = (rights, document["links"].as_array_mut()) else {
+        return;
+    };
+    links.push(json!({
+        "rel": "edit", "type": "application/json", "method": "PATCH",
+        "attributes": rights.fields, "href": href,
+    }));
+    if rights.may_delete {
+        links.push(json!({
+            "rel": "delete", "type": "application/json", "method": "DELETE", "href": href,
+        }));
+    }
+}
+
 /// A `related` link: a picture of another sequence taken from about the same place, with the
 /// capture time the viewer offers it by.
 pub fn related_link(base: &BaseUrl, p: &Picture) -> Value {

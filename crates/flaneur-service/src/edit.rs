@@ -30,6 +30,16 @@ pub struct EditSettings {
     pub registration_is_open: bool,
 }
 
+/// What a viewer may do to something published: the fields it may change, and whether it may
+/// delete it. Clients show edit controls from it (the `edit` and `delete` links).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditRights {
+    /// The body fields it may send, sorted.
+    pub fields: Vec<&'static str>,
+    /// Whether it may delete it.
+    pub may_delete: bool,
+}
+
 /// The arrangement of a sequence from its pictures in rank order: sorted again as the sequence
 /// says when `resort`, else kept in their order; headings without a source of their own
 /// computed from the track and the sequence's relative heading; length and accuracy measured.
@@ -61,6 +71,25 @@ fn sorts_by_time(sorted_by: &str) -> bool {
     sorted_by
         .parse::<PictureSort>()
         .is_ok_and(|s| matches!(s.key, PictureSortKey::GpsDate | PictureSortKey::FileDate))
+}
+
+/// Refuses a change asking for a field the viewer may not change, naming those it may.
+fn check_rights(rights: Option<EditRights>, asked: &[(&str, bool)], what: &str) -> Result<()> {
+    let rights = rights.ok_or(Error::LoginRequired)?;
+    let refused: Vec<&str> = asked
+        .iter()
+        .filter(|(field, is_asked)| *is_asked && !rights.fields.contains(field))
+        .map(|(field, _)| *field)
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Forbidden(format!(
+        "you may not change {} of this {what}: only its owner may, or others when the owner \
+         allows collaborative editing; you may change {}",
+        refused.join(", "),
+        rights.fields.join(", ")
+    )))
 }
 
 /// Refuses a change asked by nobody in particular: every change names its author.
@@ -126,6 +155,95 @@ impl Services {
         Ok((picture, Some(sequence)))
     }
 
+    /// What `viewer` may do to a sequence it sees; `None` for an anonymous viewer, who may
+    /// do nothing.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn collection_rights(
+        &self,
+        viewer: Viewer,
+        sequence: &Sequence,
+    ) -> Result<Option<EditRights>> {
+        if viewer.is_anonymous() {
+            return Ok(None);
+        }
+        let rights = if viewer.acts_as_owner_of(sequence.account_id) {
+            EditRights {
+                fields: vec![
+                    "relative_heading",
+                    "semantics",
+                    "sortby",
+                    "title",
+                    "visibility",
+                ],
+                may_delete: true,
+            }
+        } else if self
+            .allows_collaborative_editing(sequence.account_id)
+            .await?
+        {
+            EditRights {
+                fields: vec!["relative_heading", "semantics", "sortby"],
+                may_delete: false,
+            }
+        } else {
+            EditRights {
+                fields: vec!["semantics"],
+                may_delete: false,
+            }
+        };
+        Ok(Some(rights))
+    }
+
+    /// What `viewer` may do to a picture it sees; `None` for an anonymous viewer.
+    ///
+    /// # Errors
+    /// Fails when the catalog cannot be read.
+    pub async fn item_rights(
+        &self,
+        viewer: Viewer,
+        picture: &Picture,
+    ) -> Result<Option<EditRights>> {
+        if viewer.is_anonymous() {
+            return Ok(None);
+        }
+        let owner = picture.base.account_id;
+        let rights = if viewer.acts_as_owner_of(owner) {
+            EditRights {
+                fields: vec![
+                    "capture_time",
+                    "heading",
+                    "latitude",
+                    "longitude",
+                    "pitch",
+                    "roll",
+                    "semantics",
+                    "visibility",
+                    "yaw",
+                ],
+                may_delete: true,
+            }
+        } else if self.allows_collaborative_editing(owner).await? {
+            EditRights {
+                fields: vec![
+                    "capture_time",
+                    "heading",
+                    "latitude",
+                    "longitude",
+                    "semantics",
+                ],
+                may_delete: false,
+            }
+        } else {
+            EditRights {
+                fields: vec!["semantics"],
+                may_delete: false,
+            }
+        };
+        Ok(Some(rights))
+    }
+
     /// Changes a sequence as `viewer`, and answers it as changed.
     ///
     /// # Errors
@@ -144,25 +262,15 @@ impl Services {
         self.check_visibility(edit.visibility)?;
 
         // Others than the owner: tags always, order and headings when the owner allows.
-        if !viewer.acts_as_owner_of(sequence.account_id) {
-            if edit.title.is_some() || edit.visibility.is_some() {
-                return Err(Error::Forbidden(
-                    "only the owner of this collection may change its title or visibility"
-                        .to_owned(),
-                ));
-            }
-            if edit.rearranges()
-                && !self
-                    .allows_collaborative_editing(sequence.account_id)
-                    .await?
-            {
-                return Err(Error::Forbidden(
-                    "the owner of this collection does not let others change its order or \
-                     relative heading; only its tags may be changed"
-                        .to_owned(),
-                ));
-            }
-        }
+        let rights = self.collection_rights(viewer, &sequence).await?;
+        let asked = [
+            ("title", edit.title.is_some()),
+            ("visibility", edit.visibility.is_some()),
+            ("sortby", edit.sort.is_some()),
+            ("relative_heading", edit.relative_heading_deg.is_some()),
+            ("semantics", !edit.semantics.is_empty()),
+        ];
+        check_rights(rights, &asked, "collection")?;
 
         let resort = edit.sort.is_some();
         let rule = move |s: &Sequence, pictures: Vec<Picture>| arrange(s, pictures, resort);
@@ -192,28 +300,19 @@ impl Services {
         self.check_visibility(edit.visibility)?;
 
         // Others than the owner: tags always, heading, time and place when the owner allows.
-        let owner = picture.base.account_id;
-        if !viewer.acts_as_owner_of(owner) {
-            let owner_only = edit.visibility.is_some()
-                || edit.pitch_deg.is_some()
-                || edit.roll_deg.is_some()
-                || edit.yaw_deg.is_some();
-            if owner_only {
-                return Err(Error::Forbidden(
-                    "only the owner of this picture may change its visibility, pitch, roll or \
-                     yaw"
-                    .to_owned(),
-                ));
-            }
-            let is_metadata = edit.heading_deg.is_some() || edit.moves();
-            if is_metadata && !self.allows_collaborative_editing(owner).await? {
-                return Err(Error::Forbidden(
-                    "the owner of this picture does not let others change its heading, capture \
-                     time or place; only its tags may be changed"
-                        .to_owned(),
-                ));
-            }
-        }
+        let rights = self.item_rights(viewer, &picture).await?;
+        let asked = [
+            ("visibility", edit.visibility.is_some()),
+            ("heading", edit.heading_deg.is_some()),
+            ("capture_time", edit.captured_at.is_some()),
+            ("longitude", edit.position.is_some()),
+            ("latitude", edit.position.is_some()),
+            ("pitch", edit.pitch_deg.is_some()),
+            ("roll", edit.roll_deg.is_some()),
+            ("yaw", edit.yaw_deg.is_some()),
+            ("semantics", !edit.semantics.is_empty()),
+        ];
+        check_rights(rights, &asked, "picture")?;
 
         // A move changes the track (headings computed from it, length) and, for a sequence
         // sorted by time, maybe the order. The rule reads the sequence's sort in the

@@ -434,3 +434,51 @@ async fn deleted_pictures_lose_their_files_once_the_jobs_ran() {
         }
     }
 }
+
+#[tokio::test]
+async fn rights_name_what_each_viewer_may_change() {
+    let mut walk = Walk::new().await;
+    let sequence = walk.services.catalog.sequence(walk.sequence).await;
+    let sequence = sequence.expect("read").expect("sequence");
+    let picture = walk.services.catalog.picture(walk.pictures[0]).await;
+    let picture = picture.expect("read").expect("picture");
+    let s = &walk.services;
+
+    assert_eq!(
+        s.collection_rights(Viewer::ANONYMOUS, &sequence)
+            .await
+            .expect("rights"),
+        None
+    );
+    let owner = s
+        .collection_rights(walk.owner, &sequence)
+        .await
+        .expect("rights");
+    let owner = owner.expect("owner's rights");
+    assert!(owner.may_delete && owner.fields.contains(&"title"));
+    let other = s
+        .collection_rights(someone(), &sequence)
+        .await
+        .expect("rights");
+    assert_eq!(
+        other.map(|r| (r.fields, r.may_delete)),
+        Some((vec!["relative_heading", "semantics", "sortby"], false))
+    );
+    let other = s.item_rights(someone(), &picture).await.expect("rights");
+    assert_eq!(other.map(|r| r.fields.len()), Some(5));
+
+    walk.services.editing.collaborative_metadata = Some(false);
+    let other = walk
+        .services
+        .item_rights(someone(), &picture)
+        .await
+        .expect("rights");
+    assert_eq!(other.map(|r| r.fields), Some(vec!["semantics"]));
+    let admin = Viewer::account(AccountId::new(), true);
+    let admin = walk
+        .services
+        .item_rights(admin, &picture)
+        .await
+        .expect("rights");
+    assert!(admin.is_some_and(|r| r.may_delete && r.fields.contains(&"visibility")));
+}

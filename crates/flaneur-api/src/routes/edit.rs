@@ -43,7 +43,11 @@ pub async fn patch_collection(
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     };
     let sequence = state.services.edit_collection(viewer, id, edit).await?;
-    Ok(Json(collection_json(&state, &base, &sequence).await?).into_response())
+    let mut collection = collection_json(&state, &base, &sequence).await?;
+    let rights = state.services.collection_rights(viewer, &sequence).await?;
+    let href = base.api(&format!("/collections/{id}"));
+    stac::add_rights_links(&mut collection, &href, rights.as_ref());
+    Ok(Json(collection).into_response())
 }
 
 /// `DELETE /api/collections/{id}`.
@@ -80,6 +84,12 @@ pub async fn patch_item(
     let sequences: Vec<SequenceId> = view.picture.sequence_id.into_iter().collect();
     let tags = state.services.semantics(&sequences, &[id]).await?;
     set_tags(&mut item, &view.picture, &tags);
+    // Items are changed through their sequence's path; one not in a sequence yet has none.
+    if let Some(sequence) = view.picture.sequence_id {
+        let rights = state.services.item_rights(viewer, &view.picture).await?;
+        let href = base.api(&format!("/collections/{sequence}/items/{id}"));
+        stac::add_rights_links(&mut item, &href, rights.as_ref());
+    }
     Ok(geojson(item))
 }
 

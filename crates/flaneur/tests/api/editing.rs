@@ -286,6 +286,23 @@ fn owners_change_each_field_and_updated_moves() {
     }
     let (status, answer) = cast.patch_form(&first, &cast.owner, &[("visible", "true")]);
     assert_eq!(status, StatusCode::OK, "{answer}");
+    // The answer says what its caller may do next.
+    let rel = |rel: &str| {
+        answer["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .find(|l| l["rel"] == rel)
+            .cloned()
+    };
+    assert_eq!(
+        rel("edit").map(|l| l["method"].clone()),
+        Some(json!("PATCH"))
+    );
+    assert_eq!(
+        rel("delete").map(|l| l["href"].clone()),
+        Some(json!(cast.server.url(&first)))
+    );
     let item = cast.server.get_ok(&first);
     assert_eq!(item["properties"]["view:azimuth"], 123, "{item}");
     assert_eq!(
@@ -416,8 +433,20 @@ fn others_tag_administrators_do_everything() {
     }
     assert_eq!(cast.server.get_ok(&collection), before, "nothing changed");
 
-    // Tags always; the track's metadata as collaborative editing allows by default.
+    // Tags always; the track's metadata as collaborative editing allows by default. The
+    // answer's links say so, and offer no deletion.
     let tag = json!({"semantics": [{"key": "surface", "value": "gravel"}]});
+    let (_, answer) = cast.patch(&collection, &cast.other, &tag);
+    let links = answer["links"].as_array().expect("links");
+    let edit = links
+        .iter()
+        .find(|l| l["rel"] == "edit")
+        .expect("edit link");
+    assert_eq!(
+        edit["attributes"],
+        json!(["relative_heading", "semantics", "sortby"])
+    );
+    assert!(!links.iter().any(|l| l["rel"] == "delete"), "{answer}");
     for (path, body) in [
         (&collection, tag.clone()),
         (&item, tag),
