@@ -16,6 +16,7 @@ mod synthetic;
 use std::sync::Arc;
 use std::time::Instant;
 
+use flaneur_model::Viewer;
 use flaneur_service::Services;
 use flaneur_service::tile::geometry::TileId;
 use flaneur_service::tile::{MapKind, MapState};
@@ -63,7 +64,7 @@ async fn time_tiles(services: &Services, tiles: &[TileId], fresh: bool) -> (f64,
         let start = Instant::now();
         let version = services.map_version().await.expect("version");
         let body = services
-            .map_tile(MapKind::General, *tile, &version)
+            .map_tile(MapKind::General, *tile, Viewer::ANONYMOUS, &version)
             .await
             .expect("tile");
         times.push(start.elapsed());

@@ -1,5 +1,6 @@
-//! What readers may see. Every read goes through here, so visibility is decided in one place:
-//! anonymous readers see published sequences and ready pictures whose visibility is `anyone`.
+//! What readers may see. Every read takes the [`Viewer`] it is made for and shows only what
+//! [`Viewer::may_see`] allows it, for an object and for its sequence: the catalog applies the
+//! same rule in its queries, and what is read by id is checked here with it.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -7,11 +8,11 @@ use std::time::Duration;
 
 use flaneur_model::{
     AccountId, Picture, PictureId, PictureStatus, Projection, SemanticTag, Sequence, SequenceId,
-    SequenceStatus, Visibility,
+    SequenceStatus, Viewer,
 };
 use flaneur_store::{
     AccountSummary, BlobBody, Extent, NearbyQuery, Page, PagePosition, PictureQuery, RankQuery,
-    SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery, SequenceSort, blob_keys, total_order,
+    SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery, blob_keys, total_order,
 };
 
 use crate::{Error, Result, Services};
@@ -89,8 +90,14 @@ pub struct SequencePage {
 }
 
 impl SequencePage {
-    /// Decides what anonymous readers see of each row, and where the pages around are.
-    fn from_page(page: Page<Sequence>, sort: &[SequenceSort]) -> SequencePage {
+    /// Decides what the viewer of `query` sees of each row, and where the pages around are.
+    fn from_page(page: Page<Sequence>, query: &SequenceQuery) -> SequencePage {
+        let sort = &query.sort;
+        let viewer = query.viewer;
+        let is_shown = |s: &Sequence| {
+            sequence_is_visible(s, viewer)
+                || (query.include_unready && is_owners_unready(s, viewer))
+        };
         let edge = |s: Option<&Sequence>, exists: bool| {
             s.filter(|_| exists).map(|s| SequenceCursor::at(s, sort))
         };
@@ -100,7 +107,7 @@ impl SequencePage {
             .rows
             .into_iter()
             .map(|s| {
-                if sequence_is_visible(&s) {
+                if is_shown(&s) {
                     Listed::Shown(Box::new(s))
                 } else {
                     Listed::Tombstone(s.id)
@@ -119,27 +126,6 @@ impl SequencePage {
                 Listed::Tombstone(_) => None,
             })
             .collect()
-    }
-}
-
-/// Who reads, which decides what non-public data they may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reader {
-    /// Nobody logged in: only what is visible to anyone.
-    Anonymous,
-    /// A logged-in account: also `logged-only` data, and its own `owner-only` data.
-    Account(AccountId),
-}
-
-impl Reader {
-    /// Whether this reader may see data of `owner` shown to `visibility`.
-    pub fn may_see(self, visibility: Visibility, owner: AccountId) -> bool {
-        match (visibility, self) {
-            (Visibility::Anyone, _) => true,
-            (Visibility::LoggedOnly, Reader::Account(_)) => true,
-            (Visibility::OwnerOnly, Reader::Account(me)) => me == owner,
-            (_, Reader::Anonymous) => false,
-        }
     }
 }
 
@@ -193,14 +179,20 @@ pub fn check_tombstone_query(query: &SequenceQuery) -> Result<()> {
     Ok(())
 }
 
-/// Whether anonymous readers may see a sequence.
-pub(crate) fn sequence_is_visible(s: &Sequence) -> bool {
-    s.status == SequenceStatus::Ready && s.visibility == Visibility::Anyone
+/// Whether `viewer` may see a sequence as published.
+pub(crate) fn sequence_is_visible(s: &Sequence, viewer: Viewer) -> bool {
+    s.status == SequenceStatus::Ready && viewer.may_see(s.visibility, s.account_id)
 }
 
-/// Whether anonymous readers may see a picture (its sequence aside).
-pub(crate) fn picture_is_visible(p: &Picture) -> bool {
-    p.base.visibility == Visibility::Anyone && p.sequence_id.is_some()
+/// Whether a sequence is one not published yet that `viewer` owns (or administers): listed to
+/// it among its own sequences, as the reference lists an owner's sequences in progress.
+fn is_owners_unready(s: &Sequence, viewer: Viewer) -> bool {
+    s.status == SequenceStatus::WaitingForProcess && viewer.acts_as_owner_of(s.account_id)
+}
+
+/// Whether `viewer` may see a picture, its sequence aside.
+pub(crate) fn picture_is_visible(p: &Picture, viewer: Viewer) -> bool {
+    viewer.may_see(p.base.visibility, p.base.account_id) && p.sequence_id.is_some()
 }
 
 impl Services {
@@ -212,20 +204,20 @@ impl Services {
         Ok(self.catalog.extent().await?)
     }
 
-    /// A visible sequence.
+    /// A published sequence `viewer` may see.
     ///
     /// # Errors
     /// [`Error::CollectionNotFound`] when it does not exist or may not be seen.
-    pub async fn collection(&self, id: SequenceId) -> Result<Sequence> {
+    pub async fn collection(&self, id: SequenceId, viewer: Viewer) -> Result<Sequence> {
         match self.catalog.sequence(id).await? {
-            Some(s) if sequence_is_visible(&s) => Ok(s),
+            Some(s) if sequence_is_visible(&s, viewer) => Ok(s),
             _ => Err(Error::CollectionNotFound(id.to_string())),
         }
     }
 
-    /// A page of sequences. Those anonymous readers may not see (deleted, hidden or not
-    /// yet published) are listed only when `query.with_hidden` asks for them, and then only
-    /// as tombstones, so that harvesters learn to drop them.
+    /// A page of sequences, as the query's viewer may see them. Those it may not see (deleted,
+    /// hidden from it or not yet published) are listed only when `query.with_hidden` asks for
+    /// them, and then only as tombstones, so that harvesters learn to drop them.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read, and with [`Error::InvalidParameter`] when
@@ -235,8 +227,12 @@ impl Services {
         if query.with_hidden {
             check_tombstone_query(query)?;
         }
-        let page = self.catalog.list_sequences(query).await?;
-        Ok(SequencePage::from_page(page, &query.sort))
+        let query = SequenceQuery {
+            include_unready: false,
+            ..query.clone()
+        };
+        let page = self.catalog.list_sequences(&query).await?;
+        Ok(SequencePage::from_page(page, &query))
     }
 
     /// Every account with its display name, oldest first, at most `limit` of them.
@@ -258,8 +254,9 @@ impl Services {
             .ok_or_else(|| Error::UserNotFound(id.to_string()))
     }
 
-    /// An account's name, what its published sequences cover, and one page of them; `query`'s
-    /// account is set to `id`.
+    /// An account's name, what its published sequences the query's viewer may see cover, and
+    /// one page of them; `query`'s account is set to `id`. Its owner (or an administrator)
+    /// also finds the sequences not yet published, as on Panoramax instances.
     ///
     /// # Errors
     /// [`Error::UserNotFound`] when no account has this id.
@@ -269,14 +266,15 @@ impl Services {
         query: &SequenceQuery,
     ) -> Result<(String, AccountSummary, SequencePage)> {
         let name = self.user(id).await?;
-        let summary = self.catalog.account_summary(id).await?;
+        let summary = self.catalog.account_summary(id, query.viewer).await?;
         let query = SequenceQuery {
             account: Some(id),
             with_hidden: false,
+            include_unready: query.viewer.acts_as_owner_of(id),
             ..query.clone()
         };
         let page = self.catalog.list_sequences(&query).await?;
-        Ok((name, summary, SequencePage::from_page(page, &query.sort)))
+        Ok((name, summary, SequencePage::from_page(page, &query)))
     }
 
     /// Accounts whose name contains `text`, ignoring case, oldest first, at most `limit`.
@@ -293,15 +291,20 @@ impl Services {
         Ok(found)
     }
 
-    /// Every published sequence of an account, oldest first.
+    /// Every published sequence of an account that `viewer` may see, oldest first.
     ///
     /// # Errors
     /// [`Error::UserNotFound`] when no account has this id.
-    pub async fn user_all_collections(&self, id: AccountId) -> Result<Vec<Sequence>> {
+    pub async fn user_all_collections(
+        &self,
+        id: AccountId,
+        viewer: Viewer,
+    ) -> Result<Vec<Sequence>> {
         self.user(id).await?;
         let mut query = SequenceQuery {
             account: Some(id),
             limit: 1000,
+            viewer,
             ..SequenceQuery::default()
         };
         let mut all = Vec::new();
@@ -319,67 +322,75 @@ impl Services {
         }
     }
 
-    /// Ready pictures of a visible sequence, in rank order.
+    /// Ready pictures `viewer` may see of a sequence it may see, in rank order.
     ///
     /// # Errors
     /// [`Error::CollectionNotFound`] when the sequence cannot be seen.
     pub async fn collection_items(
         &self,
         id: SequenceId,
+        viewer: Viewer,
         after_rank: Option<i64>,
         limit: Option<usize>,
     ) -> Result<Vec<Picture>> {
-        self.collection(id).await?;
+        self.collection(id, viewer).await?;
         let query = RankQuery {
             after_rank,
             limit,
             include_unready: false,
+            visible_to: Some(viewer),
         };
-        let pictures = self.catalog.sequence_pictures(id, query).await?;
-        Ok(pictures.into_iter().filter(picture_is_visible).collect())
+        Ok(self.catalog.sequence_pictures(id, query).await?)
     }
 
-    /// A visible sequence with its visible pictures in rank order, whatever their processing
-    /// state: what its processing status reports. Pictures dropped as duplicates are left out,
-    /// as they are on their way out of the sequence.
+    /// A sequence `viewer` may see with the pictures it may see in rank order, whatever their
+    /// processing state: what its processing status reports. Pictures dropped as duplicates
+    /// are left out, as they are on their way out of the sequence.
     ///
     /// # Errors
     /// [`Error::CollectionNotFound`] when the sequence cannot be seen.
-    pub async fn collection_status(&self, id: SequenceId) -> Result<(Sequence, Vec<Picture>)> {
-        let sequence = self.collection(id).await?;
+    pub async fn collection_status(
+        &self,
+        id: SequenceId,
+        viewer: Viewer,
+    ) -> Result<(Sequence, Vec<Picture>)> {
+        let sequence = self.collection(id, viewer).await?;
         let query = RankQuery {
             include_unready: true,
+            visible_to: Some(viewer),
             ..RankQuery::default()
         };
         let pictures = self.catalog.sequence_pictures(id, query).await?;
         let pictures = pictures
             .into_iter()
-            .filter(|p| picture_is_visible(p) && p.status != PictureStatus::WaitingForDelete)
+            .filter(|p| p.status != PictureStatus::WaitingForDelete)
             .collect();
         Ok((sequence, pictures))
     }
 
-    /// Lowest and highest rank of a sequence's ready pictures.
+    /// Lowest and highest rank of the ready pictures `viewer` may see in a sequence.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
-    pub async fn collection_rank_bounds(&self, id: SequenceId) -> Result<Option<(i64, i64)>> {
-        Ok(self.catalog.sequence_rank_bounds(id).await?)
+    pub async fn collection_rank_bounds(
+        &self,
+        id: SequenceId,
+        viewer: Viewer,
+    ) -> Result<Option<(i64, i64)>> {
+        Ok(self.catalog.sequence_rank_bounds(id, viewer).await?)
     }
 
-    /// A picture with its neighbours and related pictures, whatever its processing state, if
-    /// it may be seen.
+    /// A picture with its neighbours and related pictures `viewer` may see, whatever its
+    /// processing state, if it may see the picture.
     ///
     /// # Errors
     /// [`Error::ItemNotFound`] when it does not exist or may not be seen.
-    pub async fn item(&self, id: PictureId) -> Result<ItemView> {
-        let picture = self.visible_picture(id).await?;
+    pub async fn item(&self, id: PictureId, viewer: Viewer) -> Result<ItemView> {
+        let (picture, _) = self.visible_picture(id, viewer).await?;
         let (Some(seq), Some(rank)) = (picture.sequence_id, picture.rank) else {
             return Err(Error::ItemNotFound(id.to_string()));
         };
-        let (prev, next) = self.catalog.sequence_neighbours(seq, rank).await?;
-        let prev = prev.filter(picture_is_visible);
-        let next = next.filter(picture_is_visible);
+        let (prev, next) = self.catalog.sequence_neighbours(seq, rank, viewer).await?;
 
         // A 360° picture shows every direction, so only a flat one with a known heading asks
         // the others to face its way.
@@ -393,9 +404,9 @@ impl Services {
             sequence: seq,
             within_m: RELATED_WITHIN_M,
             facing,
+            viewer,
         };
         let related = self.catalog.nearby_pictures(&nearby).await?;
-        let related = related.into_iter().filter(picture_is_visible).collect();
         Ok(ItemView {
             picture,
             prev,
@@ -404,19 +415,23 @@ impl Services {
         })
     }
 
-    /// A picture, whatever its processing state, if it and its sequence may be seen.
-    async fn visible_picture(&self, id: PictureId) -> Result<Picture> {
+    /// A picture, whatever its processing state, with its sequence, if `viewer` may see both
+    /// (its owner also while the sequence is not published yet). Otherwise the same error as
+    /// for an unknown id, so that an id tells nothing of what it hides.
+    async fn visible_picture(&self, id: PictureId, viewer: Viewer) -> Result<(Picture, Sequence)> {
         let not_found = || Error::ItemNotFound(id.to_string());
         let picture = self.catalog.picture(id).await?.ok_or_else(not_found)?;
-        if !picture_is_visible(&picture) || picture.status == PictureStatus::WaitingForDelete {
+        if !picture_is_visible(&picture, viewer)
+            || picture.status == PictureStatus::WaitingForDelete
+        {
             return Err(not_found());
         }
         let seq = picture.sequence_id.ok_or_else(not_found)?;
         let sequence = self.catalog.sequence(seq).await?.ok_or_else(not_found)?;
-        if !sequence_is_visible(&sequence) {
+        if !sequence_is_visible(&sequence, viewer) && !is_owners_unready(&sequence, viewer) {
             return Err(not_found());
         }
-        Ok(picture)
+        Ok((picture, sequence))
     }
 
     /// The semantic tags of the sequences and of the pictures of one page, in two maps
@@ -443,18 +458,20 @@ impl Services {
         Ok(self.catalog.search_pictures(query).await?)
     }
 
-    /// Opens one file of a visible, ready picture.
+    /// Opens one file of a ready picture `viewer` may see.
     ///
     /// # Errors
     /// [`Error::ItemNotFound`] when the picture or the tile does not exist or may not be
-    /// seen; [`Error::PictureNotReady`] while it is being processed.
+    /// seen (alike, never a refusal that would tell the picture exists);
+    /// [`Error::PictureNotReady`] while it is being processed.
     pub async fn picture_file(
         &self,
         id: PictureId,
+        viewer: Viewer,
         asset: Asset,
         range: Option<Range<u64>>,
     ) -> Result<BlobBody> {
-        let (_, key) = self.picture_file_key(id, asset).await?;
+        let (key, _) = self.picture_file_key(id, viewer, asset).await?;
         self.blobs
             .get(&key, range)
             .await?
@@ -463,30 +480,37 @@ impl Services {
 
     /// A time-limited address of one file of a picture, where clients fetch it from the
     /// storage itself. `None` when the blob store has no such addresses (a local folder) or
-    /// the picture is not for everyone: anyone holding the address can read the file until
-    /// it expires, whoever asked for it, so restricted pictures are always streamed.
+    /// the picture or its sequence is not for everyone: anyone holding the address can read
+    /// the file until it expires, whoever asked for it, so restricted pictures are always
+    /// streamed, to the viewers who may see them.
     ///
     /// # Errors
     /// As [`Services::picture_file`].
     pub async fn picture_file_url(
         &self,
         id: PictureId,
+        viewer: Viewer,
         asset: Asset,
         expires: Duration,
     ) -> Result<Option<String>> {
-        // Reads go through `visible_picture`, which admits only what anonymous readers see,
-        // sequence included; the picture's own visibility is checked again here so that an
-        // address never leaks a restricted picture, whoever may read it through the API.
-        let (picture, key) = self.picture_file_key(id, asset).await?;
-        if picture.base.visibility != Visibility::Anyone {
+        let (key, is_public) = self.picture_file_key(id, viewer, asset).await?;
+        if !is_public {
             return Ok(None);
         }
         Ok(self.blobs.presign_read(&key, expires).await?)
     }
 
-    /// One file of a visible, ready picture: the picture and the file's blob key.
-    async fn picture_file_key(&self, id: PictureId, asset: Asset) -> Result<(Picture, String)> {
-        let picture = self.visible_picture(id).await?;
+    /// One file of a ready picture `viewer` may see: the file's blob key, and whether anyone
+    /// may see the picture (it and its sequence).
+    async fn picture_file_key(
+        &self,
+        id: PictureId,
+        viewer: Viewer,
+        asset: Asset,
+    ) -> Result<(String, bool)> {
+        let (picture, sequence) = self.visible_picture(id, viewer).await?;
+        let is_public = picture_is_visible(&picture, Viewer::ANONYMOUS)
+            && sequence_is_visible(&sequence, Viewer::ANONYMOUS);
         match picture.status {
             PictureStatus::Ready => {}
             PictureStatus::Broken => return Err(Error::PictureBroken(id)),
@@ -515,6 +539,6 @@ impl Services {
                 blob_keys::tile(id, col, row)
             }
         };
-        Ok((picture, key))
+        Ok((key, is_public))
     }
 }

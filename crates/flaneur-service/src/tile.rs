@@ -17,12 +17,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use flaneur_model::{AccountId, Visibility};
+use flaneur_model::{AccountId, Viewer, Visibility};
 use flaneur_store::{DataVersion, GridCell, MapPicture, MapQuery, MapSequence};
 
 use self::geometry::{MAX_ZOOM, TileId};
 use self::mvt::{Feature, Geometry, Layer, Value};
-use crate::read::Reader;
 use crate::{Result, Services};
 
 /// Deepest zoom with the `grid` layer, and first with `sequences` (without properties there).
@@ -163,8 +162,10 @@ impl Services {
         Ok(self.catalog.data_version().await?)
     }
 
-    /// The vector tile at a tile address of a map, for anonymous readers, drawn from the
-    /// catalog at `version` (see [`Services::map_version`]) or taken from the tile cache.
+    /// The vector tile at a tile address of a map as `viewer` may see it, drawn from the
+    /// catalog at `version` (see [`Services::map_version`]). Anonymous tiles, the same for
+    /// every anonymous reader, are kept in the tile cache; a logged-in viewer's tile is drawn
+    /// for it alone and never kept, so that no other reader is ever answered with it.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
@@ -172,9 +173,13 @@ impl Services {
         &self,
         kind: MapKind,
         tile: TileId,
+        viewer: Viewer,
         version: &DataVersion,
     ) -> Result<Bytes> {
-        // Every reader of these tiles is anonymous for now, so one cached tile fits all.
+        if !viewer.is_anonymous() {
+            let drawn = self.draw_tile(kind, tile, viewer, version).await?;
+            return Ok(Bytes::from(drawn));
+        }
         if let Some(body) = self.map.tiles.get(version, kind, tile) {
             return Ok(body);
         }
@@ -193,7 +198,7 @@ impl Services {
             return Ok(body);
         }
         let mut drawn = self
-            .draw_tile(kind, tile, Reader::Anonymous, version)
+            .draw_tile(kind, tile, Viewer::ANONYMOUS, version)
             .await?;
         // The cache counts the bytes of a tile: it holds no more than those.
         drawn.shrink_to_fit();
@@ -216,7 +221,8 @@ impl Services {
         Ok(body)
     }
 
-    /// Draws a tile of a map as `reader` may see it.
+    /// Draws a tile of a map as `viewer` may see it. The grid of low zooms counts only what
+    /// anyone may see, whoever the viewer.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
@@ -224,7 +230,7 @@ impl Services {
         &self,
         kind: MapKind,
         tile: TileId,
-        reader: Reader,
+        viewer: Viewer,
         version: &DataVersion,
     ) -> Result<Vec<u8>> {
         let first_sequence_zoom = match kind {
@@ -236,10 +242,10 @@ impl Services {
             let query = map_query(kind, tile);
             let with_properties = kind != MapKind::General || tile.z > ZOOM_GRID_SEQUENCES;
             let sequences = self.catalog.map_sequences(&query).await?;
-            layers.push(sequences_layer(tile, &sequences, reader, with_properties));
+            layers.push(sequences_layer(tile, &sequences, viewer, with_properties));
             if tile.z == MAX_ZOOM {
                 let pictures = self.catalog.map_pictures(&query).await?;
-                layers.push(pictures_layer(tile, &pictures, reader));
+                layers.push(pictures_layer(tile, &pictures, viewer));
             }
         }
         if kind == MapKind::General && tile.z <= ZOOM_GRID_SEQUENCES {
@@ -302,12 +308,12 @@ fn hidden(visibilities: &[Visibility]) -> Option<Value> {
 fn sequences_layer(
     tile: TileId,
     sequences: &[MapSequence],
-    reader: Reader,
+    viewer: Viewer,
     with_properties: bool,
 ) -> Layer {
     let mut features = Vec::new();
     for s in sequences {
-        if !reader.may_see(s.visibility, s.account_id) {
+        if !viewer.may_see(s.visibility, s.account_id) {
             continue;
         }
         let lines: Vec<Vec<[i32; 2]>> = s.lines.iter().flat_map(|l| tile.lines(l)).collect();
@@ -339,11 +345,11 @@ fn sequences_layer(
     }
 }
 
-fn pictures_layer(tile: TileId, pictures: &[MapPicture], reader: Reader) -> Layer {
+fn pictures_layer(tile: TileId, pictures: &[MapPicture], viewer: Viewer) -> Layer {
     let mut features = Vec::new();
     for p in pictures {
-        let seen = reader.may_see(p.visibility, p.account_id)
-            && reader.may_see(p.sequence_visibility, p.account_id);
+        let seen = viewer.may_see(p.visibility, p.account_id)
+            && viewer.may_see(p.sequence_visibility, p.account_id);
         let Some(point) = tile.point(p.lon, p.lat).filter(|_| seen) else {
             continue;
         };
@@ -563,11 +569,11 @@ mod tests {
         let (services, owner) = hidden_walk(dir.path()).await;
         let version = services.map_version().await.expect("version");
         let tile = TileId::containing(15, 2.0, 48.0001);
-        let draw = |reader| {
+        let draw = |viewer| {
             let (services, version) = (&services, &version);
             async move {
                 let bytes = services
-                    .draw_tile(MapKind::User(owner), tile, reader, version)
+                    .draw_tile(MapKind::User(owner), tile, viewer, version)
                     .await
                     .expect("tile");
                 mvt::decode(&bytes).expect("decodes")
@@ -575,15 +581,26 @@ mod tests {
         };
 
         // Anonymous readers see nothing of it, on the owner's map or the general one.
-        assert!(draw(Reader::Anonymous).await.is_empty());
-        let general = services
-            .map_tile(MapKind::General, tile, &version)
-            .await
-            .expect("tile");
-        assert!(general.is_empty());
+        assert!(draw(Viewer::ANONYMOUS).await.is_empty());
+        let general = |viewer| {
+            let (services, version) = (&services, &version);
+            async move {
+                services
+                    .map_tile(MapKind::General, tile, viewer, version)
+                    .await
+                    .expect("tile")
+            }
+        };
+        assert!(general(Viewer::ANONYMOUS).await.is_empty());
 
-        // Its owner sees the line and the pictures, each marked hidden.
-        let layers = draw(Reader::Account(owner)).await;
+        // Its owner sees the line and the pictures, each marked hidden, on the general map
+        // too; the anonymous tile kept meanwhile is not the owner's, nor the other way round.
+        let own = Viewer::account(owner, false);
+        assert!(!general(own).await.is_empty());
+        assert!(general(Viewer::ANONYMOUS).await.is_empty());
+        let admin = Viewer::account(AccountId::new(), true);
+        assert!(!draw(admin).await.is_empty());
+        let layers = draw(own).await;
         let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["sequences", "pictures"]);
         for layer in &layers {
@@ -597,7 +614,11 @@ mod tests {
                 );
             }
         }
-        assert!(draw(Reader::Account(AccountId::new())).await.is_empty());
+        assert!(
+            draw(Viewer::account(AccountId::new(), false))
+                .await
+                .is_empty()
+        );
     }
 
     #[test]
@@ -620,7 +641,7 @@ mod tests {
         let tile = TileId::containing(15, 2.0, 48.0001);
         let version = services.map_version().await.expect("version");
         services
-            .map_tile(MapKind::General, tile, &version)
+            .map_tile(MapKind::General, tile, Viewer::ANONYMOUS, &version)
             .await
             .expect("tile");
         (tile, services.map_version().await.expect("version"))
@@ -631,7 +652,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (services, _) = hidden_walk(dir.path()).await;
         let (tile, version) = settled_tile(&services).await;
-        let asks = (0..8).map(|_| services.map_tile(MapKind::General, tile, &version));
+        let asks =
+            (0..8).map(|_| services.map_tile(MapKind::General, tile, Viewer::ANONYMOUS, &version));
         let tiles = futures::future::join_all(asks).await;
         assert!(tiles.iter().all(Result::is_ok));
         assert!(
@@ -652,12 +674,12 @@ mod tests {
         let kept = services.map.tiles.used_bytes();
         let unknown = MapKind::User(AccountId::new());
         services
-            .map_tile(unknown, tile, &version)
+            .map_tile(unknown, tile, Viewer::ANONYMOUS, &version)
             .await
             .expect("tile");
         assert_eq!(services.map.tiles.used_bytes(), kept);
         services
-            .map_tile(MapKind::User(owner), tile, &version)
+            .map_tile(MapKind::User(owner), tile, Viewer::ANONYMOUS, &version)
             .await
             .expect("tile");
         assert!(

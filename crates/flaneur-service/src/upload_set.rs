@@ -1,6 +1,6 @@
 //! Upload sets: creation, status, completion and deletion.
 
-use flaneur_model::{ItemsStatus, NewUploadSet, UploadFile, UploadSet, UploadSetId};
+use flaneur_model::{ItemsStatus, NewUploadSet, UploadFile, UploadSet, UploadSetId, Viewer};
 use flaneur_store::SequenceSummary;
 use tracing::info;
 
@@ -53,11 +53,24 @@ impl Services {
             .ok_or_else(|| Error::UploadSetNotFound(id.to_string()))
     }
 
-    /// An upload set and its progress.
+    /// An upload set and its progress, if `viewer` may see it; of its sequences, only those it
+    /// may see.
     ///
     /// # Errors
-    /// [`Error::UploadSetNotFound`] when it does not exist.
-    pub async fn upload_set(&self, id: UploadSetId) -> Result<UploadSetView> {
+    /// [`Error::UploadSetNotFound`] when it does not exist or may not be seen (alike, so that
+    /// an id tells nothing of what it hides).
+    pub async fn upload_set(&self, id: UploadSetId, viewer: Viewer) -> Result<UploadSetView> {
+        let mut view = self.upload_set_view(id).await?;
+        if !viewer.may_see(view.set.spec.visibility, view.set.spec.account_id) {
+            return Err(Error::UploadSetNotFound(id.to_string()));
+        }
+        view.sequences
+            .retain(|s| viewer.may_see(s.sequence.visibility, s.sequence.account_id));
+        Ok(view)
+    }
+
+    /// An upload set and its progress, as its writer sees it right after a write.
+    async fn upload_set_view(&self, id: UploadSetId) -> Result<UploadSetView> {
         let set = self
             .catalog
             .upload_set(id)
@@ -80,15 +93,28 @@ impl Services {
         })
     }
 
-    /// Every file received in an upload set.
+    /// Every file received in an upload set, if `viewer` may see the set. Only its owner (or
+    /// an administrator) learns which picture each file became, as on Panoramax instances.
     ///
     /// # Errors
-    /// [`Error::UploadSetNotFound`] when it does not exist.
-    pub async fn upload_set_files(&self, id: UploadSetId) -> Result<Vec<UploadFile>> {
-        if self.catalog.upload_set(id).await?.is_none() {
-            return Err(Error::UploadSetNotFound(id.to_string()));
+    /// [`Error::UploadSetNotFound`] when it does not exist or may not be seen.
+    pub async fn upload_set_files(
+        &self,
+        id: UploadSetId,
+        viewer: Viewer,
+    ) -> Result<Vec<UploadFile>> {
+        let not_found = || Error::UploadSetNotFound(id.to_string());
+        let set = self.catalog.upload_set(id).await?.ok_or_else(not_found)?;
+        if !viewer.may_see(set.spec.visibility, set.spec.account_id) {
+            return Err(not_found());
         }
-        Ok(self.catalog.upload_set_files(id).await?)
+        let mut files = self.catalog.upload_set_files(id).await?;
+        if !viewer.acts_as_owner_of(set.spec.account_id) {
+            for file in &mut files {
+                file.picture_id = None;
+            }
+        }
+        Ok(files)
     }
 
     /// Declares that every file was sent; the dispatch runs in the background.
@@ -100,7 +126,7 @@ impl Services {
             return Err(Error::UploadSetNotFound(id.to_string()));
         }
         self.wake_workers();
-        self.upload_set(id).await
+        self.upload_set_view(id).await
     }
 
     /// Deletes an upload set, its pictures and their files; its sequences become tombstones.

@@ -11,7 +11,7 @@ use flaneur_model::{
     Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
     NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus,
     Projection, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId, UploadFile,
-    UploadSet, UploadSetId, Visibility,
+    UploadSet, UploadSetId, Viewer, Visibility,
 };
 
 use crate::filter::Filter;
@@ -146,6 +146,9 @@ pub struct RankQuery {
     pub limit: Option<usize>,
     /// Include pictures that are not `ready` (the owner's view).
     pub include_unready: bool,
+    /// Only the pictures this viewer may see; every picture when `None`, for the work the
+    /// instance does on its own behalf (dispatch, processing, the owner's upload set).
+    pub visible_to: Option<Viewer>,
 }
 
 /// Pictures around one picture, for its `related` links.
@@ -162,6 +165,8 @@ pub struct NearbyQuery {
     /// `(heading, largest gap)` in degrees: pictures with a heading must face within the gap
     /// of this heading. Pictures without one always qualify.
     pub facing: Option<(f64, f64)>,
+    /// Who reads: only pictures it may see, in sequences it may see, are found.
+    pub viewer: Viewer,
 }
 
 /// A picture search: filters, an order and where the page starts.
@@ -187,6 +192,8 @@ pub struct PictureQuery {
     pub limit: usize,
     /// Where the page starts; the first page when `None`.
     pub start: Option<PageStart>,
+    /// Who reads: only pictures it may see, in sequences it may see, are found.
+    pub viewer: Viewer,
 }
 
 /// Space and time covered by the published pictures.
@@ -517,35 +524,42 @@ pub trait Catalog: Send + Sync + 'static {
     /// One sequence, deleted ones included.
     async fn sequence(&self, id: SequenceId) -> Result<Option<Sequence>>;
 
-    /// Published sequences (ready, visible to anyone) in `(created, id)` order, one page.
+    /// Published sequences (ready, visible to the query's viewer) in the query's order, one
+    /// page.
     async fn list_sequences(&self, query: &SequenceQuery) -> Result<Page<Sequence>>;
 
-    /// What the published sequences of an account cover.
-    async fn account_summary(&self, id: AccountId) -> Result<AccountSummary>;
+    /// What the published sequences of an account that `viewer` may see cover.
+    async fn account_summary(&self, id: AccountId, viewer: Viewer) -> Result<AccountSummary>;
 
     /// Pictures of a sequence in rank order.
     async fn sequence_pictures(&self, id: SequenceId, query: RankQuery) -> Result<Vec<Picture>>;
 
-    /// Lowest and highest rank of the ready pictures of a sequence.
-    async fn sequence_rank_bounds(&self, id: SequenceId) -> Result<Option<(i64, i64)>>;
+    /// Lowest and highest rank of the ready pictures of a sequence that `viewer` may see.
+    async fn sequence_rank_bounds(
+        &self,
+        id: SequenceId,
+        viewer: Viewer,
+    ) -> Result<Option<(i64, i64)>>;
 
     /// Processing state of a sequence's pictures.
     async fn sequence_items_status(&self, id: SequenceId) -> Result<ItemsStatus>;
 
-    /// The ready pictures just before and just after a rank in a sequence.
+    /// The ready pictures `viewer` may see just before and just after a rank in a sequence.
     async fn sequence_neighbours(
         &self,
         id: SequenceId,
         rank: i64,
+        viewer: Viewer,
     ) -> Result<(Option<Picture>, Option<Picture>)>;
 
-    /// Ready pictures visible to anyone in other ready sequences visible to anyone near a
-    /// point: the nearest one of each such sequence, nearest first.
+    /// Ready pictures in other ready sequences near a point, both visible to the query's
+    /// viewer: the nearest one of each such sequence, nearest first.
     async fn nearby_pictures(&self, query: &NearbyQuery) -> Result<Vec<Picture>>;
 
     // --- search -------------------------------------------------------------------------------
 
-    /// Ready pictures of ready sequences matching a query, one page in the query's order.
+    /// Ready pictures of ready sequences matching a query, both visible to the query's viewer,
+    /// one page in the query's order.
     async fn search_pictures(&self, query: &PictureQuery) -> Result<Page<Picture>>;
 
     /// The semantic tags of these sequences, sorted by key then value; sequences without

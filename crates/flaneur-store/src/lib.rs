@@ -24,6 +24,7 @@ mod search;
 mod sqlite;
 pub mod track;
 pub mod transfer;
+mod visibility;
 
 pub use area::Area;
 pub use blob::{

@@ -5,7 +5,7 @@
 //! which breaks ties: page N is read with one indexed range scan, like page 1, whatever the
 //! order, and rows written meanwhile neither shift nor repeat the pages that follow.
 
-use flaneur_model::{AccountId, Sequence, SequenceId};
+use flaneur_model::{AccountId, Sequence, SequenceId, Viewer};
 
 use crate::catalog::TimeRange;
 use crate::filter::{Filter, Queryable, QueryableKind};
@@ -205,8 +205,13 @@ pub struct SequenceQuery {
     pub account: Option<AccountId>,
     /// Only sequences matching this filter, checked against [`SEQUENCE_QUERYABLES`].
     pub filter: Option<Filter>,
-    /// Also the sequences anonymous readers may not see (deleted, hidden, unpublished), for
-    /// the reader layer to turn into tombstones.
+    /// Who reads: only the sequences it may see are listed.
+    pub viewer: Viewer,
+    /// Also the sequences not yet published, deleted ones aside: the owner's view of its own
+    /// sequences.
+    pub include_unready: bool,
+    /// Every sequence, deleted, hidden from the viewer or unpublished ones included, for the
+    /// reader layer to turn those the viewer may not see into tombstones.
     pub with_hidden: bool,
 }
 

@@ -29,7 +29,7 @@ use flaneur_model::{
     Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
     NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus, Role,
     SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId, UploadFile, UploadSet,
-    UploadSetId,
+    UploadSetId, Viewer,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection};
@@ -383,16 +383,20 @@ impl Catalog for PgCatalog {
         listing::list_sequences(&self.pool, query).await
     }
 
-    async fn account_summary(&self, id: AccountId) -> Result<AccountSummary> {
-        listing::account_summary(&self.pool, id).await
+    async fn account_summary(&self, id: AccountId, viewer: Viewer) -> Result<AccountSummary> {
+        listing::account_summary(&self.pool, id, viewer).await
     }
 
     async fn sequence_pictures(&self, id: SequenceId, query: RankQuery) -> Result<Vec<Picture>> {
         picture::sequence_pictures(&self.pool, id, query).await
     }
 
-    async fn sequence_rank_bounds(&self, id: SequenceId) -> Result<Option<(i64, i64)>> {
-        picture::sequence_rank_bounds(&self.pool, id).await
+    async fn sequence_rank_bounds(
+        &self,
+        id: SequenceId,
+        viewer: Viewer,
+    ) -> Result<Option<(i64, i64)>> {
+        picture::sequence_rank_bounds(&self.pool, id, viewer).await
     }
 
     async fn sequence_items_status(&self, id: SequenceId) -> Result<ItemsStatus> {
@@ -403,8 +407,9 @@ impl Catalog for PgCatalog {
         &self,
         id: SequenceId,
         rank: i64,
+        viewer: Viewer,
     ) -> Result<(Option<Picture>, Option<Picture>)> {
-        picture::sequence_neighbours(&self.pool, id, rank).await
+        picture::sequence_neighbours(&self.pool, id, rank, viewer).await
     }
 
     async fn nearby_pictures(&self, query: &NearbyQuery) -> Result<Vec<Picture>> {

@@ -32,7 +32,7 @@ use flaneur_model::{
     Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
     NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus, Role,
     SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId, UploadFile, UploadSet,
-    UploadSetId,
+    UploadSetId, Viewer,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -328,16 +328,20 @@ impl Catalog for SqliteCatalog {
         sequence::list_sequences(&self.reader, query).await
     }
 
-    async fn account_summary(&self, id: AccountId) -> Result<AccountSummary> {
-        sequence::account_summary(&self.reader, id).await
+    async fn account_summary(&self, id: AccountId, viewer: Viewer) -> Result<AccountSummary> {
+        sequence::account_summary(&self.reader, id, viewer).await
     }
 
     async fn sequence_pictures(&self, id: SequenceId, query: RankQuery) -> Result<Vec<Picture>> {
         picture::sequence_pictures(&self.reader, id, query).await
     }
 
-    async fn sequence_rank_bounds(&self, id: SequenceId) -> Result<Option<(i64, i64)>> {
-        picture::sequence_rank_bounds(&self.reader, id).await
+    async fn sequence_rank_bounds(
+        &self,
+        id: SequenceId,
+        viewer: Viewer,
+    ) -> Result<Option<(i64, i64)>> {
+        picture::sequence_rank_bounds(&self.reader, id, viewer).await
     }
 
     async fn sequence_items_status(&self, id: SequenceId) -> Result<ItemsStatus> {
@@ -348,8 +352,9 @@ impl Catalog for SqliteCatalog {
         &self,
         id: SequenceId,
         rank: i64,
+        viewer: Viewer,
     ) -> Result<(Option<Picture>, Option<Picture>)> {
-        picture::sequence_neighbours(&self.reader, id, rank).await
+        picture::sequence_neighbours(&self.reader, id, rank, viewer).await
     }
 
     async fn nearby_pictures(&self, query: &NearbyQuery) -> Result<Vec<Picture>> {

@@ -8,25 +8,26 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use flaneur_model::SequenceId;
 use flaneur_service::read::Listed;
-use flaneur_store::{PagePosition, RankQuery, SequenceQuery, SequenceSort};
+use flaneur_store::{PagePosition, SequenceQuery, SequenceSort};
 use serde_json::{Value, json};
 
 use super::listing;
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, feed, stac};
+use crate::{ApiError, ApiResult, AppState, ReadAs, feed, stac};
 
 /// Default and largest page sizes, as on Panoramax instances.
 pub(super) const DEFAULT_LIMIT: usize = 100;
 pub(super) const MAX_LIMIT: usize = 1000;
 
-/// `GET /api/collections`: visible sequences, oldest first unless `sortby` says otherwise,
-/// with keyset pagination; with `show_deleted=true`, deleted and hidden ones too, as
-/// tombstones, least recently updated first, and only `updated` and `id` to filter and sort
-/// on. With `format=rss` or `Accept: application/rss+xml`, the newest of them as an
-/// RSS feed.
+/// `GET /api/collections`: sequences the caller may see, oldest first unless `sortby` says
+/// otherwise, with keyset pagination; with `show_deleted=true`, deleted ones and those hidden
+/// from the caller too, as tombstones, least recently updated first, and only `updated` and
+/// `id` to filter and sort on. With `format=rss` or `Accept: application/rss+xml`, the newest
+/// of them as an RSS feed.
 pub async fn list(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     Query(params): Query<Params>,
     headers: HeaderMap,
@@ -58,6 +59,7 @@ pub async fn list(
         sort,
         filter,
         with_hidden,
+        viewer,
         ..SequenceQuery::default()
     };
     if let Some(b) = params.get("bbox") {
@@ -203,17 +205,17 @@ impl ProducerNames {
 /// `GET /api/collections/{id}`.
 pub async fn one(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = params::sequence_id(&id)?;
-    let sequence = state.services.collection(id).await?;
+    let sequence = state.services.collection(id, viewer).await?;
+    // The summaries describe only the pictures the caller may see.
     let pictures = state
         .services
-        .catalog
-        .sequence_pictures(id, RankQuery::default())
-        .await
-        .map_err(flaneur_service::Error::from)?;
+        .collection_items(id, viewer, None, None)
+        .await?;
     let producer = producer_name(&state, sequence.account_id).await?;
     let summaries = stac::summaries(&pictures);
     let mut collection =
@@ -227,9 +229,10 @@ pub async fn one(
 /// `GET /api/collections/{id}/geovisio_status`: where the processing of each picture is.
 pub async fn status(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = params::sequence_id(&id)?;
-    let (sequence, pictures) = state.services.collection_status(id).await?;
+    let (sequence, pictures) = state.services.collection_status(id, viewer).await?;
     Ok(Json(stac::collection_status(&sequence, &pictures)))
 }

@@ -1,6 +1,7 @@
 //! Picture files: `hd.jpg`, `sd.jpg`, `thumb.jpg` and 360° tiles, streamed from the blob
 //! store with ETag, Range and cache headers, or, in [`PictureReads::Redirect`] mode, sent to
-//! a time-limited address of the store for pictures anyone may see.
+//! a time-limited address of the store for pictures anyone may see. A picture the caller may
+//! not see answers 404 as an unknown one does, never 403, so that its id tells nothing.
 
 use std::ops::Range;
 
@@ -16,10 +17,14 @@ use flaneur_model::PictureId;
 use flaneur_service::read::Asset;
 
 use crate::params;
-use crate::{ApiError, ApiResult, AppState, PictureReads};
+use crate::{ApiError, ApiResult, AppState, PictureReads, ReadAs};
 
 /// Files of published pictures rarely change; a day of caching spares the instance.
 const CACHE: &str = "public, max-age=86400";
+
+/// The same for a logged-in caller, who may be answered files of restricted pictures: only
+/// its own browser may keep them, never a shared cache.
+const CACHE_PRIVATE: &str = "private, max-age=86400";
 
 fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "Item doesn't exist")
@@ -28,6 +33,7 @@ fn not_found() -> ApiError {
 /// `GET /api/pictures/{id}/{hd,sd,thumb}.jpg`.
 pub async fn picture(
     State(state): State<AppState>,
+    read_as: ReadAs,
     Path((id, file)): Path<(String, String)>,
     method: Method,
     headers: HeaderMap,
@@ -39,30 +45,44 @@ pub async fn picture(
         "thumb.jpg" => Asset::Thumb,
         _ => return Err(not_found()),
     };
-    serve(&state, id, asset, &method, &headers).await
+    serve(&state, read_as, id, asset, &method, &headers).await
 }
 
-/// `GET /api/collections/{id}/thumb.jpg`: the thumbnail of the sequence's first picture.
+/// `GET /api/collections/{id}/thumb.jpg`: the thumbnail of the first picture of the sequence
+/// that the caller may see.
 pub async fn collection_thumb(
     State(state): State<AppState>,
+    read_as: ReadAs,
     Path(id): Path<String>,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let id = params::sequence_id(&id)?;
-    let first = state.services.collection_items(id, None, Some(1)).await?;
+    let first = state
+        .services
+        .collection_items(id, read_as.0, None, Some(1))
+        .await?;
     let Some(picture) = first.first() else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "This sequence has no published picture yet, so no thumbnail",
         ));
     };
-    serve(&state, picture.base.id, Asset::Thumb, &method, &headers).await
+    serve(
+        &state,
+        read_as,
+        picture.base.id,
+        Asset::Thumb,
+        &method,
+        &headers,
+    )
+    .await
 }
 
 /// `GET /api/pictures/{id}/tiled/{col}_{row}.jpg`.
 pub async fn tile(
     State(state): State<AppState>,
+    read_as: ReadAs,
     Path((id, tile)): Path<(String, String)>,
     method: Method,
     headers: HeaderMap,
@@ -73,11 +93,13 @@ pub async fn tile(
         .and_then(|t| t.split_once('_'))
         .and_then(|(c, r)| Some((c.parse::<u32>().ok()?, r.parse::<u32>().ok()?)))
         .ok_or_else(not_found)?;
-    serve(&state, id, Asset::Tile { col, row }, &method, &headers).await
+    let asset = Asset::Tile { col, row };
+    serve(&state, read_as, id, asset, &method, &headers).await
 }
 
 async fn serve(
     state: &AppState,
+    ReadAs(viewer): ReadAs,
     id: PictureId,
     asset: Asset,
     method: &Method,
@@ -86,7 +108,10 @@ async fn serve(
     // A presigned address is signed for GET only, so HEAD is always answered here.
     if let PictureReads::Redirect { url_ttl } = state.picture_reads
         && method == Method::GET
-        && let Some(url) = state.services.picture_file_url(id, asset, url_ttl).await?
+        && let Some(url) = state
+            .services
+            .picture_file_url(id, viewer, asset, url_ttl)
+            .await?
         && let Some(response) = redirect(&url, url_ttl)
     {
         return Ok(response);
@@ -96,7 +121,7 @@ async fn serve(
     let wanted = range_header.map(parse_range);
 
     // The first open tells the size, needed to resolve suffix ranges (`bytes=-500`).
-    let body = state.services.picture_file(id, asset, None).await?;
+    let body = state.services.picture_file(id, viewer, asset, None).await?;
     let size = body.meta.size_bytes;
     let etag = format!(
         "\"{}-{:?}-{}-{}\"",
@@ -108,7 +133,12 @@ async fn serve(
     .replace([' ', '{', '}', ':', ','], "");
     let mut response_headers = HeaderMap::new();
     response_headers.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-    response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(CACHE));
+    let cache = if viewer.is_anonymous() {
+        CACHE
+    } else {
+        CACHE_PRIVATE
+    };
+    response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     response_headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         response_headers.insert(ETAG, v);
@@ -164,7 +194,7 @@ async fn serve(
     drop(body);
     let part = state
         .services
-        .picture_file(id, asset, Some(range.clone()))
+        .picture_file(id, viewer, asset, Some(range.clone()))
         .await?;
     response_headers.insert(CONTENT_LENGTH, HeaderValue::from(range.end - range.start));
     let content_range = format!("bytes {}-{}/{size}", range.start, range.end - 1);

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::collections::{ProducerNames, producer_name};
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, stac};
+use crate::{ApiError, ApiResult, AppState, ReadAs, stac};
 
 pub(super) const MAX_LIMIT: usize = 10_000;
 
@@ -53,9 +53,10 @@ pub(super) fn set_tags(item: &mut Value, picture: &Picture, tags: &Tags) {
 }
 
 /// `GET /api/collections/{id}/items`: the whole sequence, or a page of it with `limit` and
-/// `startAfterRank`.
+/// `startAfterRank`; only the pictures the caller may see.
 pub async fn list(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     Path(id): Path<String>,
     Query(params): Query<Params>,
@@ -74,7 +75,10 @@ pub async fn list(
         None => None,
     };
 
-    let pictures = state.services.collection_items(id, after, limit).await?;
+    let pictures = state
+        .services
+        .collection_items(id, viewer, after, limit)
+        .await?;
     let features = features(&state, &base, &pictures).await?;
 
     let coll = base.api(&format!("/collections/{id}"));
@@ -97,9 +101,10 @@ pub async fn list(
     ));
 
     // Paging links only when the caller pages, as on Panoramax instances.
-    if let (Some(l), Some((min_rank, max_rank))) =
-        (limit, state.services.collection_rank_bounds(id).await?)
-    {
+    if let (Some(l), Some((min_rank, max_rank))) = (
+        limit,
+        state.services.collection_rank_bounds(id, viewer).await?,
+    ) {
         let l64 = i64::try_from(l).unwrap_or(i64::MAX);
         let first_rank = pictures.first().and_then(|p| p.rank);
         let last_rank = pictures.last().and_then(|p| p.rank);
@@ -152,20 +157,23 @@ pub async fn list(
 /// instances, so a picture moved to another sequence is still found.
 pub async fn one_in_collection(
     state: State<AppState>,
+    read_as: ReadAs,
     base: BaseUrl,
     Path((_, item)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    one(state, base, Path(item)).await
+    one(state, read_as, base, Path(item)).await
 }
 
-/// `GET /api/pictures/{id}`: one picture with its `prev`/`next` and `related` links.
+/// `GET /api/pictures/{id}`: one picture with its `prev`/`next` and `related` links, among
+/// the pictures the caller may see; 404 when it may not see this one.
 pub async fn one(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = params::picture_id(&id)?;
-    let view = state.services.item(id).await?;
+    let view = state.services.item(id, viewer).await?;
     let producer = producer_name(&state, view.picture.base.account_id).await?;
     let mut item = stac::item(
         &base,

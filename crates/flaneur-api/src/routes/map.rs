@@ -5,18 +5,23 @@ use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use flaneur_model::Viewer;
 use flaneur_service::tile::MapKind;
 use flaneur_service::tile::geometry::{MAX_ZOOM, TileId};
 use serde_json::Value;
 
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, params, style};
+use crate::{ApiError, ApiResult, AppState, ReadAs, params, style};
 
 /// The media type of vector tiles.
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 
 /// Tiles change as pictures are published: caches may keep them a minute, then revalidate.
 const CACHE: &str = "public, max-age=60";
+
+/// The same for a tile drawn for a logged-in caller, which may show what others may not see:
+/// only its own browser may keep it.
+const CACHE_PRIVATE: &str = "private, max-age=60";
 
 /// The tile addressed by `z`, `x` and `{y}.{format}`, or the answer GeoVisio gives, checked
 /// in its order: 404 for an address that is not numbers and an extension (no route of
@@ -54,49 +59,65 @@ fn parse_tile(z: &str, x: &str, y_fmt: &str) -> Result<TileId, ApiError> {
 /// `GET /api/map/{z}/{x}/{y}.mvt` (or `.pbf`): the published pictures in a vector tile.
 pub async fn tile(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     Path((z, x, y_fmt)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let tile = parse_tile(&z, &x, &y_fmt)?;
-    tile_response(&state, MapKind::General, tile, &headers).await
+    tile_response(&state, MapKind::General, tile, viewer, &headers).await
 }
 
 /// `GET /api/users/{id}/map/{z}/{x}/{y}.mvt` (or `.pbf`): one account's published pictures.
 /// An id that names no account gives empty tiles; one that is no id at all, a 404.
 pub async fn user_tile(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     Path((id, z, x, y_fmt)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let account = params::account_id(&id)?;
     let tile = parse_tile(&z, &x, &y_fmt)?;
-    tile_response(&state, MapKind::User(account), tile, &headers).await
+    tile_response(&state, MapKind::User(account), tile, viewer, &headers).await
 }
 
-/// A tile with its ETag and cache headers, or 304 when the client holds it already.
+/// A tile as `viewer` may see it, with its ETag and cache headers, or 304 when the client
+/// holds it already. Anonymous tiles are public and cached alike for everyone; a logged-in
+/// caller's are private to it.
 async fn tile_response(
     state: &AppState,
     kind: MapKind,
     tile: TileId,
+    viewer: Viewer,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
-    // The ETag names the map, the tile, the catalog and its state the tile was drawn from,
-    // and the release that drew it, so a client holding it is answered without drawing the
-    // tile again, and never given a tile of another catalog or drawn otherwise.
+    // The ETag names the map, the viewer it was drawn for when logged in, the tile, the
+    // catalog and its state the tile was drawn from, and the release that drew it, so a
+    // client holding it is answered without drawing the tile again, and never given a tile
+    // of another catalog, of another viewer, or drawn otherwise.
     let version = state.services.map_version().await?;
     let map = match kind {
         MapKind::General => String::new(),
         MapKind::User(id) => format!("{id}-"),
     };
+    let seen_by = match viewer.account_id() {
+        None => String::new(),
+        Some(id) if viewer.is_admin() => format!("as-{id}-admin-"),
+        Some(id) => format!("as-{id}-"),
+    };
     let etag = format!(
-        "\"{map}{}-{}-{}-{version}-{}\"",
+        "\"{map}{seen_by}{}-{}-{}-{version}-{}\"",
         tile.z,
         tile.x,
         tile.y,
         env!("CARGO_PKG_VERSION")
     );
     let mut response_headers = HeaderMap::new();
-    response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(CACHE));
+    let cache = if viewer.is_anonymous() {
+        CACHE
+    } else {
+        CACHE_PRIVATE
+    };
+    response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         response_headers.insert(ETAG, v);
     }
@@ -113,7 +134,10 @@ async fn tile_response(
         return Ok((StatusCode::NOT_MODIFIED, response_headers).into_response());
     }
 
-    let body = state.services.map_tile(kind, tile, &version).await?;
+    let body = state
+        .services
+        .map_tile(kind, tile, viewer, &version)
+        .await?;
     response_headers.insert(CONTENT_TYPE, HeaderValue::from_static(MVT));
     Ok((response_headers, body).into_response())
 }

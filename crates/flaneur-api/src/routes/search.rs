@@ -20,7 +20,7 @@ use self::place::PlaceParams;
 use super::items::{features, geojson};
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, cql2, stac};
+use crate::{ApiError, ApiResult, AppState, ReadAs, cql2, stac};
 
 pub(super) const DEFAULT_LIMIT: usize = 10;
 pub(super) const MAX_LIMIT: usize = 10_000;
@@ -35,9 +35,10 @@ enum Repeat {
     Post(Map<String, Value>),
 }
 
-/// `GET /api/search`.
+/// `GET /api/search`: pictures the caller may see, in sequences it may see.
 pub async fn get(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     Query(params): Query<Params>,
 ) -> ApiResult<Response> {
@@ -48,6 +49,7 @@ pub async fn get(
             LIMIT_MESSAGE,
         )?
         .unwrap_or(DEFAULT_LIMIT),
+        viewer,
         ..PictureQuery::default()
     };
     if params.contains_key("bbox") && params.contains_key("intersects") {
@@ -109,9 +111,10 @@ pub async fn get(
     run(state, base, query, Repeat::Get(keep)).await
 }
 
-/// `POST /api/search` with a JSON body.
+/// `POST /api/search` with a JSON body: as `GET /api/search`.
 pub async fn post(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -141,6 +144,7 @@ pub async fn post(
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     let mut query = PictureQuery {
         limit,
+        viewer,
         ..PictureQuery::default()
     };
     if body.contains_key("bbox") && body.contains_key("intersects") {

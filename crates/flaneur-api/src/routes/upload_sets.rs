@@ -8,7 +8,9 @@ use axum::http::header::{LOCATION, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
-use flaneur_model::{MAX_TAGS, NewUploadSet, SemanticTag, SortMethod, UploadSetId, Visibility};
+use flaneur_model::{
+    MAX_TAGS, NewUploadSet, SemanticTag, SortMethod, UploadSetId, Viewer, Visibility,
+};
 use flaneur_service::ingest::{self, FileOptions, Overrides, StagedFile};
 use flaneur_service::{Error, IngestError};
 use futures::TryStreamExt;
@@ -16,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Uploader;
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, stac};
+use crate::{ApiError, ApiResult, AppState, ReadAs, stac};
 use crate::{nul, params};
 
 fn set_id(text: &str) -> Result<UploadSetId, ApiError> {
@@ -49,7 +51,9 @@ pub async fn create(
         .map(str::to_owned);
     let spec = upload_set_spec(&fields, account_id, uploader.default_visibility, user_agent)?;
     let set = state.services.create_upload_set(spec).await?;
-    let view = state.services.upload_set(set.id).await?;
+    // Its creator owns it.
+    let owner = Viewer::account(set.spec.account_id, false);
+    let view = state.services.upload_set(set.id, owner).await?;
     let location = base.api(&format!("/upload_sets/{}", set.id));
     Ok(([(LOCATION, location)], Json(stac::upload_set(&base, &view))).into_response())
 }
@@ -269,13 +273,14 @@ fn iso_duration_secs(text: &str) -> Option<f64> {
     Some(total)
 }
 
-/// `GET /api/upload_sets/{id}`.
+/// `GET /api/upload_sets/{id}`: 404 when the caller may not see it.
 pub async fn one(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let view = state.services.upload_set(set_id(&id)?).await?;
+    let view = state.services.upload_set(set_id(&id)?, viewer).await?;
     Ok(Json(stac::upload_set(&base, &view)))
 }
 
@@ -314,14 +319,16 @@ async fn owned_set(
     Ok(set.id)
 }
 
-/// `GET /api/upload_sets/{id}/files`: accepted and refused files.
+/// `GET /api/upload_sets/{id}/files`: accepted and refused files, the pictures they became
+/// told to the owner only; 404 when the caller may not see the set.
 pub async fn files(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = set_id(&id)?;
-    let files = state.services.upload_set_files(id).await?;
+    let files = state.services.upload_set_files(id, viewer).await?;
     let files: Vec<Value> = files.iter().map(|f| stac::upload_file(&base, f)).collect();
     let href = base.api(&format!("/upload_sets/{id}/files"));
     let links = [stac::link("self", Some("application/json"), href, None)];

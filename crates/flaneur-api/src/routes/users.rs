@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use flaneur_model::Viewer;
 use flaneur_service::read::MAX_USERS;
 use flaneur_service::read::SequencePage;
 use flaneur_store::{SequenceQuery, SequenceSort};
@@ -14,7 +15,7 @@ use serde_json::Value;
 use super::listing;
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, stac};
+use crate::{ApiError, ApiResult, AppState, ReadAs, stac};
 
 /// Default and largest page sizes of a user's sequences.
 pub(super) const DEFAULT_LIMIT: usize = 100;
@@ -56,11 +57,13 @@ pub async fn search(
     Ok(Json(stac::user::user_search(&base, &found)))
 }
 
-/// `GET /api/users/{id}/collection`: the account's published sequences as one STAC
-/// collection, newest first by default, paginated; as CSV (every sequence, no paging) with
-/// `format=csv` or `Accept: text/csv`.
+/// `GET /api/users/{id}/collection`: the account's published sequences the caller may see
+/// as one STAC collection, newest first by default, paginated (its owner also finds those not
+/// published yet); as CSV (every published sequence, no paging) with `format=csv` or
+/// `Accept: text/csv`.
 pub async fn collection(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     Path(id): Path<String>,
     Query(params): Query<Params>,
@@ -68,12 +71,12 @@ pub async fn collection(
 ) -> ApiResult<Response> {
     let id = params::account_id(&id)?;
     if wants_csv(&params, &headers)? {
-        let sequences = state.services.user_all_collections(id).await?;
+        let sequences = state.services.user_all_collections(id, viewer).await?;
         let csv = stac::user::user_csv(&sequences);
         return Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
     }
 
-    let query = query(&params)?;
+    let query = query(&params, viewer)?;
     let (name, summary, page) = state.services.user_collections(id, &query).await?;
     let path = format!("/users/{id}/collection");
     let links = self_and_page_links(&base, &path, &params, &page);
@@ -89,15 +92,16 @@ pub async fn collection(
 }
 
 /// `GET /api/users/{id}/catalog`: the deprecated form of the user's sequences, a STAC
-/// catalog of `child` links.
+/// catalog of `child` links, those the caller may see.
 pub async fn catalog(
     State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> ApiResult<Json<Value>> {
     let id = params::account_id(&id)?;
-    let query = query(&params)?;
+    let query = query(&params, viewer)?;
     let (name, _, page) = state.services.user_collections(id, &query).await?;
     let path = format!("/users/{id}/catalog");
     let links = self_and_page_links(&base, &path, &params, &page);
@@ -125,10 +129,10 @@ fn wants_csv(params: &Params, headers: &HeaderMap) -> Result<bool, ApiError> {
     Ok(accept.is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/csv"))))
 }
 
-/// The page of sequences the parameters ask for, newest first unless `sortby` says
-/// otherwise. Tombstones are not offered here (asking for them is a 400): harvesters follow
-/// the collection list.
-fn query(params: &Params) -> Result<SequenceQuery, ApiError> {
+/// The page of sequences the parameters ask for, as `viewer` may see them, newest first
+/// unless `sortby` says otherwise. Tombstones are not offered here (asking for them is a
+/// 400): harvesters follow the collection list.
+fn query(params: &Params, viewer: Viewer) -> Result<SequenceQuery, ApiError> {
     let limit = params::limit(params, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let sort = listing::sortby(params, SequenceSort::CREATED_DESC)?;
     let (filter, asks_deleted) = listing::filter(params)?;
@@ -143,6 +147,7 @@ fn query(params: &Params) -> Result<SequenceQuery, ApiError> {
         page: listing::page(params, &sort)?,
         sort,
         filter,
+        viewer,
         ..SequenceQuery::default()
     };
     if let Some(b) = params.get("bbox") {

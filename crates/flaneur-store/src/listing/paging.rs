@@ -13,7 +13,8 @@ use super::{
 };
 use crate::Result;
 use crate::catalog::Page;
-use crate::filter::sql::Column;
+use crate::filter::sql::{Column, FilterDialect};
+use crate::visibility::push_visible;
 
 /// How a catalog reads the rows of a sequence listing.
 pub(crate) trait SequenceSource {
@@ -37,6 +38,22 @@ pub(crate) trait SequenceSource {
 
     /// Whether a query built on [`Self::filtered_sequences`] selects any row.
     async fn has_row(&self, sql: QueryBuilder<Self::Db>) -> Result<bool>;
+}
+
+/// Appends which sequences of `sequences` a listing may show, before its own conditions: those
+/// published and visible to its viewer (also the unpublished ones when it includes them, never
+/// the deleted ones), or every one when it asks for the hidden ones as well.
+pub(crate) fn push_listed<D: FilterDialect>(sql: &mut QueryBuilder<D>, query: &SequenceQuery) {
+    if query.with_hidden {
+        sql.push("TRUE");
+        return;
+    }
+    sql.push(if query.include_unready {
+        "status <> 'deleted' AND "
+    } else {
+        "status = 'ready' AND "
+    });
+    push_visible(sql, query.viewer, "");
 }
 
 /// One value of a position.

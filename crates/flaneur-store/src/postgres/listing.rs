@@ -5,7 +5,7 @@
 //! are read as the SQLite catalog reads them, through [`crate::listing::paging`].
 
 use chrono::{DateTime, Utc};
-use flaneur_model::{AccountId, Sequence};
+use flaneur_model::{AccountId, Sequence, Viewer};
 use sqlx::postgres::PgPool;
 use sqlx::{Postgres, QueryBuilder};
 
@@ -14,7 +14,8 @@ use super::filter::push_micros;
 use crate::catalog::{AccountSummary, Extent, Page};
 use crate::filter::sql::push_filter;
 use crate::listing::SequenceQuery;
-use crate::listing::paging::{self, Bound, SequenceSource, sequence_column};
+use crate::listing::paging::{self, Bound, SequenceSource, push_listed, sequence_column};
+use crate::visibility::push_visible;
 use crate::{Error, Result};
 
 /// One page of sequences; see [`crate::Catalog::list_sequences`].
@@ -38,11 +39,7 @@ impl SequenceSource for PgPool {
 
     fn filtered_sequences(query: &SequenceQuery, head: &str) -> Result<QueryBuilder<Postgres>> {
         let mut sql = QueryBuilder::new(format!("{head} FROM sequences WHERE "));
-        sql.push(if query.with_hidden {
-            "TRUE"
-        } else {
-            "status = 'ready' AND visibility = 'anyone'"
-        });
+        push_listed(&mut sql, query);
         if let Some(account) = query.account {
             sql.push(" AND account_id = ").push_bind(account.0);
         }
@@ -90,7 +87,11 @@ impl SequenceSource for PgPool {
 }
 
 /// What the published sequences of an account cover.
-pub(crate) async fn account_summary(pool: &PgPool, id: AccountId) -> Result<AccountSummary> {
+pub(crate) async fn account_summary(
+    pool: &PgPool,
+    id: AccountId,
+    viewer: Viewer,
+) -> Result<AccountSummary> {
     type Row = (
         i64,
         Option<f64>,
@@ -102,16 +103,19 @@ pub(crate) async fn account_summary(pool: &PgPool, id: AccountId) -> Result<Acco
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
     );
-    let row: Row = sqlx::query_as(
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT count(*), min(min_lon), min(min_lat), max(max_lon), max(max_lat),
                 min(min_captured_at), max(max_captured_at), min(created_at), max(updated_at)
          FROM sequences
-         WHERE status = 'ready' AND visibility = 'anyone' AND account_id = $1",
-    )
-    .bind(id.0)
-    .fetch_one(pool)
-    .await
-    .map_err(Error::db("summarize account sequences"))?;
+         WHERE status = 'ready' AND account_id = ",
+    );
+    sql.push_bind(id.0).push(" AND ");
+    push_visible(&mut sql, viewer, "");
+    let row: Row = sql
+        .build_query_as()
+        .fetch_one(pool)
+        .await
+        .map_err(Error::db("summarize account sequences"))?;
     let (nb_sequences, min_lon, min_lat, max_lon, max_lat, start, end, created, updated) = row;
     let bbox = match (min_lon, min_lat, max_lon, max_lat) {
         (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),

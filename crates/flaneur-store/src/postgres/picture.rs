@@ -1,12 +1,13 @@
 //! Reads and state changes of single pictures and of a sequence's pictures.
 
-use flaneur_model::{Picture, PictureId, PictureStatus, SequenceId, UploadSetId};
-use sqlx::PgPool;
+use flaneur_model::{Picture, PictureId, PictureStatus, SequenceId, UploadSetId, Viewer};
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::codec::{PICTURE_COLUMNS, picture_from_row};
 use super::upload::delete_picture_row;
 use crate::catalog::RankQuery;
+use crate::visibility::push_picture_visible;
 use crate::{Error, Result};
 
 pub(super) async fn pictures_by_md5(
@@ -106,24 +107,27 @@ pub(super) async fn sequence_pictures(
     id: SequenceId,
     query: RankQuery,
 ) -> Result<Vec<Picture>> {
-    let status_filter = if query.include_unready {
-        ""
-    } else {
-        "AND p.status = 'ready'"
-    };
-    let sql = format!(
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "SELECT {PICTURE_COLUMNS} FROM sequence_pictures sp
          JOIN pictures p ON p.id = sp.picture_id
-         WHERE sp.sequence_id = $1 AND sp.rank > $2 {status_filter}
-         ORDER BY sp.rank
-         LIMIT $3"
-    );
+         JOIN sequences s ON s.id = sp.sequence_id
+         WHERE sp.sequence_id = "
+    ));
+    sql.push_bind(id.0)
+        .push(" AND sp.rank > ")
+        .push_bind(query.after_rank.unwrap_or(i64::MIN));
+    if !query.include_unready {
+        sql.push(" AND p.status = 'ready'");
+    }
+    if let Some(viewer) = query.visible_to {
+        sql.push(" AND ");
+        push_picture_visible(&mut sql, viewer);
+    }
     // No limit reads as `LIMIT NULL`: every row.
     let limit = query.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id.0)
-        .bind(query.after_rank.unwrap_or(i64::MIN))
-        .bind(limit)
+    sql.push(" ORDER BY sp.rank LIMIT ").push_bind(limit);
+    let rows = sql
+        .build()
         .fetch_all(pool)
         .await
         .map_err(Error::db("list sequence pictures"))?;
@@ -133,16 +137,21 @@ pub(super) async fn sequence_pictures(
 pub(super) async fn sequence_rank_bounds(
     pool: &PgPool,
     id: SequenceId,
+    viewer: Viewer,
 ) -> Result<Option<(i64, i64)>> {
-    let (min, max): (Option<i64>, Option<i64>) = sqlx::query_as(
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT min(sp.rank), max(sp.rank) FROM sequence_pictures sp
          JOIN pictures p ON p.id = sp.picture_id
-         WHERE sp.sequence_id = $1 AND p.status = 'ready'",
-    )
-    .bind(id.0)
-    .fetch_one(pool)
-    .await
-    .map_err(Error::db("read sequence ranks"))?;
+         JOIN sequences s ON s.id = sp.sequence_id
+         WHERE p.status = 'ready' AND sp.sequence_id = ",
+    );
+    sql.push_bind(id.0).push(" AND ");
+    push_picture_visible(&mut sql, viewer);
+    let (min, max): (Option<i64>, Option<i64>) = sql
+        .build_query_as()
+        .fetch_one(pool)
+        .await
+        .map_err(Error::db("read sequence ranks"))?;
     Ok(min.zip(max))
 }
 
@@ -150,21 +159,24 @@ pub(super) async fn sequence_neighbours(
     pool: &PgPool,
     id: SequenceId,
     rank: i64,
+    viewer: Viewer,
 ) -> Result<(Option<Picture>, Option<Picture>)> {
-    let one = |op: &str, order: &str| {
-        format!(
+    let mut found = Vec::with_capacity(2);
+    for (op, order) in [("<", "DESC"), (">", "ASC")] {
+        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!(
             "SELECT {PICTURE_COLUMNS} FROM sequence_pictures sp
              JOIN pictures p ON p.id = sp.picture_id
-             WHERE sp.sequence_id = $1 AND sp.rank {op} $2
-               AND p.status = 'ready' AND p.visibility = 'anyone'
-             ORDER BY sp.rank {order} LIMIT 1"
-        )
-    };
-    let mut found = Vec::with_capacity(2);
-    for sql in [one("<", "DESC"), one(">", "ASC")] {
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.0)
-            .bind(rank)
+             JOIN sequences s ON s.id = sp.sequence_id
+             WHERE p.status = 'ready' AND sp.sequence_id = "
+        ));
+        sql.push_bind(id.0)
+            .push(format!(" AND sp.rank {op} "))
+            .push_bind(rank)
+            .push(" AND ");
+        push_picture_visible(&mut sql, viewer);
+        sql.push(format!(" ORDER BY sp.rank {order} LIMIT 1"));
+        let row = sql
+            .build()
             .fetch_optional(pool)
             .await
             .map_err(Error::db("read sequence neighbours"))?;

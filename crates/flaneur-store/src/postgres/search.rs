@@ -18,6 +18,7 @@ use crate::catalog::{Extent, NearbyQuery, Page, PictureQuery};
 use crate::search::paging::{self, NearCursor, PictureSource};
 use crate::search::sql::{order_by, push_picture_filter, sort_column};
 use crate::search::{PageStart, PlaceQuery, SortField, SortKey, SortValue};
+use crate::visibility::push_picture_visible;
 use crate::{Error, Result};
 
 /// Searches pictures; see [`crate::Catalog::search_pictures`].
@@ -44,9 +45,9 @@ fn push_select(
         " FROM pictures p
          JOIN sequence_pictures sp ON sp.picture_id = p.id
          JOIN sequences s ON s.id = sp.sequence_id
-         WHERE p.status = 'ready' AND s.status = 'ready'
-           AND p.visibility = 'anyone' AND s.visibility = 'anyone'",
+         WHERE p.status = 'ready' AND s.status = 'ready' AND ",
     );
+    push_picture_visible(sql, query.viewer);
     if let Some(boxes) = boxes {
         sql.push(" AND (FALSE");
         for bbox in boxes {
@@ -380,10 +381,11 @@ pub(crate) async fn nearby_pictures(pool: &PgPool, query: &NearbyQuery) -> Resul
              FROM pictures p
              JOIN sequence_pictures sp ON sp.picture_id = p.id
              JOIN sequences s ON s.id = sp.sequence_id
-             WHERE p.status = 'ready' AND p.visibility = 'anyone'
-               AND s.status = 'ready' AND s.visibility = 'anyone' AND sp.sequence_id <> ",
+             WHERE p.status = 'ready' AND s.status = 'ready' AND sp.sequence_id <> ",
         )
-        .push_bind(query.sequence.0);
+        .push_bind(query.sequence.0)
+        .push(" AND ");
+    push_picture_visible(&mut sql, query.viewer);
     push_in_box(&mut sql, "p.geom", bbox);
     if let Some((heading, gap)) = query.facing {
         // Headings lie in [0, 360): the gap between two is the shorter way round.

@@ -1,11 +1,12 @@
 //! Reads and state changes of single pictures and of a sequence's pictures.
 
-use flaneur_model::{Picture, PictureId, PictureStatus, SequenceId, UploadSetId};
+use flaneur_model::{Picture, PictureId, PictureStatus, SequenceId, UploadSetId, Viewer};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::codec::{PICTURE_COLUMNS, picture_from_row, push_bbox_overlap};
 use super::upload::delete_picture_row;
 use crate::catalog::{NearbyQuery, RankQuery};
+use crate::visibility::push_picture_visible;
 use crate::{Error, Result};
 
 pub(super) async fn pictures_by_md5(
@@ -122,25 +123,28 @@ pub(super) async fn sequence_pictures(
     id: SequenceId,
     query: RankQuery,
 ) -> Result<Vec<Picture>> {
-    let status_filter = if query.include_unready {
-        ""
-    } else {
-        "AND p.status = 'ready'"
-    };
-    let sql = format!(
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
         "SELECT {PICTURE_COLUMNS} FROM sequence_pictures sp
          JOIN pictures p ON p.id = sp.picture_id
-         WHERE sp.sequence_id = ? AND sp.rank > ? {status_filter}
-         ORDER BY sp.rank
-         LIMIT ?"
-    );
+         JOIN sequences s ON s.id = sp.sequence_id
+         WHERE sp.sequence_id = "
+    ));
+    sql.push_bind(id.to_string())
+        .push(" AND sp.rank > ")
+        .push_bind(query.after_rank.unwrap_or(i64::MIN));
+    if !query.include_unready {
+        sql.push(" AND p.status = 'ready'");
+    }
+    if let Some(viewer) = query.visible_to {
+        sql.push(" AND ");
+        push_picture_visible(&mut sql, viewer);
+    }
     let limit = query
         .limit
         .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(id.to_string())
-        .bind(query.after_rank.unwrap_or(i64::MIN))
-        .bind(limit)
+    sql.push(" ORDER BY sp.rank LIMIT ").push_bind(limit);
+    let rows = sql
+        .build()
         .fetch_all(pool)
         .await
         .map_err(Error::db("list sequence pictures"))?;
@@ -150,16 +154,21 @@ pub(super) async fn sequence_pictures(
 pub(super) async fn sequence_rank_bounds(
     pool: &SqlitePool,
     id: SequenceId,
+    viewer: Viewer,
 ) -> Result<Option<(i64, i64)>> {
-    let (min, max): (Option<i64>, Option<i64>) = sqlx::query_as(
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
         "SELECT min(sp.rank), max(sp.rank) FROM sequence_pictures sp
          JOIN pictures p ON p.id = sp.picture_id
-         WHERE sp.sequence_id = ? AND p.status = 'ready'",
-    )
-    .bind(id.to_string())
-    .fetch_one(pool)
-    .await
-    .map_err(Error::db("read sequence ranks"))?;
+         JOIN sequences s ON s.id = sp.sequence_id
+         WHERE p.status = 'ready' AND sp.sequence_id = ",
+    );
+    sql.push_bind(id.to_string()).push(" AND ");
+    push_picture_visible(&mut sql, viewer);
+    let (min, max): (Option<i64>, Option<i64>) = sql
+        .build_query_as()
+        .fetch_one(pool)
+        .await
+        .map_err(Error::db("read sequence ranks"))?;
     Ok(min.zip(max))
 }
 
@@ -167,21 +176,24 @@ pub(super) async fn sequence_neighbours(
     pool: &SqlitePool,
     id: SequenceId,
     rank: i64,
+    viewer: Viewer,
 ) -> Result<(Option<Picture>, Option<Picture>)> {
-    let one = |op: &str, order: &str| {
-        format!(
+    let mut found = Vec::with_capacity(2);
+    for (op, order) in [("<", "DESC"), (">", "ASC")] {
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
             "SELECT {PICTURE_COLUMNS} FROM sequence_pictures sp
              JOIN pictures p ON p.id = sp.picture_id
-             WHERE sp.sequence_id = ? AND sp.rank {op} ?
-               AND p.status = 'ready' AND p.visibility = 'anyone'
-             ORDER BY sp.rank {order} LIMIT 1"
-        )
-    };
-    let mut found = Vec::with_capacity(2);
-    for sql in [one("<", "DESC"), one(">", "ASC")] {
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(id.to_string())
-            .bind(rank)
+             JOIN sequences s ON s.id = sp.sequence_id
+             WHERE p.status = 'ready' AND sp.sequence_id = "
+        ));
+        sql.push_bind(id.to_string())
+            .push(format!(" AND sp.rank {op} "))
+            .push_bind(rank)
+            .push(" AND ");
+        push_picture_visible(&mut sql, viewer);
+        sql.push(format!(" ORDER BY sp.rank {order} LIMIT 1"));
+        let row = sql
+            .build()
             .fetch_optional(pool)
             .await
             .map_err(Error::db("read sequence neighbours"))?;
@@ -244,11 +256,12 @@ pub(super) async fn nearby_pictures(
              JOIN pictures p ON p.rowid = r.id
              JOIN sequence_pictures sp ON sp.picture_id = p.id
              JOIN sequences s ON s.id = sp.sequence_id
-             WHERE p.status = 'ready' AND p.visibility = 'anyone'
-               AND s.status = 'ready' AND s.visibility = 'anyone' AND sp.sequence_id != ",
+             WHERE p.status = 'ready' AND s.status = 'ready' AND sp.sequence_id != ",
         )
         .push_bind(query.sequence.to_string())
         .push(" AND ");
+    push_picture_visible(&mut sql, query.viewer);
+    sql.push(" AND ");
     push_bbox_overlap(&mut sql, "r.", bbox);
     if let Some((heading, gap)) = query.facing {
         // Headings lie in [0, 360): the gap between two is the shorter way round.

@@ -12,6 +12,7 @@ use crate::catalog::{Extent, Page, PictureQuery};
 use crate::search::paging::{self, NearCursor, PictureSource};
 use crate::search::sql::{order_by, push_picture_filter, sort_column};
 use crate::search::{PageStart, SortField, SortKey, SortValue};
+use crate::visibility::push_picture_visible;
 use crate::{Error, Result};
 
 /// Searches pictures; see [`crate::Catalog::search_pictures`].
@@ -33,9 +34,9 @@ fn select(
         "SELECT {PICTURE_COLUMNS}{extra} FROM pictures p
          JOIN sequence_pictures sp ON sp.picture_id = p.id
          JOIN sequences s ON s.id = sp.sequence_id
-         WHERE p.status = 'ready' AND s.status = 'ready'
-           AND p.visibility = 'anyone' AND s.visibility = 'anyone'"
+         WHERE p.status = 'ready' AND s.status = 'ready' AND "
     ));
+    push_picture_visible(&mut sql, query.viewer);
     if let Some(boxes) = boxes {
         sql.push(" AND p.rowid IN (SELECT id FROM pictures_rtree WHERE ");
         for (i, bbox) in boxes.iter().enumerate() {

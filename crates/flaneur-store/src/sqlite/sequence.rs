@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use flaneur_model::{
     AccountId, FileRejection, ItemsStatus, JobKind, RejectionReason, SemanticTag, Sequence,
-    SequenceId, UploadSetId,
+    SequenceId, UploadSetId, Viewer,
 };
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
@@ -15,7 +15,8 @@ use super::job;
 use crate::catalog::{AccountSummary, DispatchPlan, Extent, Page, SequenceSummary};
 use crate::filter::sql::push_filter;
 use crate::listing::SequenceQuery;
-use crate::listing::paging::{self, Bound, SequenceSource, sequence_column};
+use crate::listing::paging::{self, Bound, SequenceSource, push_listed, sequence_column};
+use crate::visibility::push_visible;
 use crate::{Error, Result};
 
 /// Folds `(status, count)` rows of pictures into the Panoramax status counters.
@@ -104,11 +105,7 @@ impl SequenceSource for SqlitePool {
 
     fn filtered_sequences(query: &SequenceQuery, head: &str) -> Result<QueryBuilder<Sqlite>> {
         let mut sql = QueryBuilder::new(format!("{head} FROM sequences WHERE "));
-        sql.push(if query.with_hidden {
-            "1 = 1"
-        } else {
-            "status = 'ready' AND visibility = 'anyone'"
-        });
+        push_listed(&mut sql, query);
         if let Some(account) = query.account {
             sql.push(" AND account_id = ")
                 .push_bind(account.to_string());
@@ -151,7 +148,11 @@ impl SequenceSource for SqlitePool {
     }
 }
 
-pub(super) async fn account_summary(pool: &SqlitePool, id: AccountId) -> Result<AccountSummary> {
+pub(super) async fn account_summary(
+    pool: &SqlitePool,
+    id: AccountId,
+    viewer: Viewer,
+) -> Result<AccountSummary> {
     type Row = (
         i64,
         Option<f64>,
@@ -163,16 +164,19 @@ pub(super) async fn account_summary(pool: &SqlitePool, id: AccountId) -> Result<
         Option<i64>,
         Option<i64>,
     );
-    let row: Row = sqlx::query_as(
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
         "SELECT count(*), min(min_lon), min(min_lat), max(max_lon), max(max_lat),
                 min(min_captured_at), max(max_captured_at), min(created_at), max(updated_at)
          FROM sequences
-         WHERE status = 'ready' AND visibility = 'anyone' AND account_id = ?",
-    )
-    .bind(id.to_string())
-    .fetch_one(pool)
-    .await
-    .map_err(Error::db("summarize account sequences"))?;
+         WHERE status = 'ready' AND account_id = ",
+    );
+    sql.push_bind(id.to_string()).push(" AND ");
+    push_visible(&mut sql, viewer, "");
+    let row: Row = sql
+        .build_query_as()
+        .fetch_one(pool)
+        .await
+        .map_err(Error::db("summarize account sequences"))?;
     let (nb_sequences, min_lon, min_lat, max_lon, max_lat, start, end, created, updated) = row;
     let bbox = match (min_lon, min_lat, max_lon, max_lat) {
         (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use flaneur_model::{
     AccountId, JobKind, NewPicture, NewUploadSet, PictureDetails, PictureId, PictureStatus,
-    Projection, SequenceId, UploadFile, UploadSetId, Visibility,
+    Projection, SequenceId, UploadFile, UploadSetId, Viewer, Visibility,
 };
 use flaneur_store::{
     Catalog, CompareOp, DispatchPlan, Filter, InsertOutcome, Literal, MapQuery, PictureQuery,
@@ -217,7 +217,7 @@ async fn contract(catalog: &dyn Catalog) {
         .expect("exists");
     assert_eq!((pic.sequence_id, pic.rank), (Some(seqs[0]), Some(2)));
     let (prev, next) = catalog
-        .sequence_neighbours(seqs[0], 2)
+        .sequence_neighbours(seqs[0], 2, Viewer::ANONYMOUS)
         .await
         .expect("neighbours");
     assert_eq!(prev.map(|p| p.base.id), Some(ids[0]));
@@ -301,7 +301,10 @@ async fn contract(catalog: &dyn Catalog) {
         let ids: Vec<SequenceId> = page.rows.iter().map(|s| s.id).collect();
         assert_eq!(ids, expected);
     }
-    let summary = catalog.account_summary(owner).await.expect("summary");
+    let summary = catalog
+        .account_summary(owner, Viewer::ANONYMOUS)
+        .await
+        .expect("summary");
     assert_eq!(summary.nb_sequences, 1);
     assert_eq!(summary.extent.interval, Some((at(1), at(3))));
     assert!(summary.extent.bbox.is_some());

@@ -18,3 +18,4 @@ mod search;
 mod search_filters;
 mod updated;
 mod upload;
+mod visibility;

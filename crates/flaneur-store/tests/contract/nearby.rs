@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use flaneur_model::{
-    AccountId, NewPicture, NewUploadSet, PictureId, PictureStatus, SequenceId, Visibility,
+    AccountId, NewPicture, NewUploadSet, PictureId, PictureStatus, SequenceId, Viewer, Visibility,
 };
 use flaneur_store::{Catalog, NearbyQuery};
 
@@ -105,6 +105,7 @@ async fn nearby_contract(catalog: &dyn Catalog) {
         sequence: own,
         within_m: 15.0,
         facing: Some((90.0, 101.0)),
+        viewer: Viewer::ANONYMOUS,
     };
     let ids = |found: Vec<flaneur_model::Picture>| -> Vec<PictureId> {
         found.iter().map(|p| p.base.id).collect()
@@ -134,9 +135,15 @@ async fn nearby_contract(catalog: &dyn Catalog) {
     assert_eq!(found[0].sequence_id, Some(own));
 
     // Neighbours along a sequence skip what is hidden or not ready.
-    let (prev, next) = catalog.sequence_neighbours(e, 1).await.expect("neighbours");
+    let (prev, next) = catalog
+        .sequence_neighbours(e, 1, Viewer::ANONYMOUS)
+        .await
+        .expect("neighbours");
     assert_eq!((prev, next.map(|p| p.base.id)), (None, Some(e_ids[3])));
-    let (prev, next) = catalog.sequence_neighbours(e, 4).await.expect("neighbours");
+    let (prev, next) = catalog
+        .sequence_neighbours(e, 4, Viewer::ANONYMOUS)
+        .await
+        .expect("neighbours");
     assert_eq!((prev.map(|p| p.base.id), next), (Some(e_ids[0]), None));
 }
 

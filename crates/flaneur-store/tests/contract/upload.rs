@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use flaneur_model::{
     AccountId, FileRejection, ItemsStatus, JobKind, NewPicture, NewUploadSet, PictureId,
-    PictureStatus, RejectionReason, SemanticTag, UploadFile, UploadSetId,
+    PictureStatus, RejectionReason, SemanticTag, UploadFile, UploadSetId, Viewer,
 };
 use flaneur_store::{
     Catalog, DispatchPlan, InsertOutcome, PlannedDuplicate, PlannedPicture, PlannedSequence,
@@ -395,7 +395,7 @@ async fn uploads(catalog: &dyn Catalog) {
     );
     assert_eq!(
         catalog
-            .sequence_rank_bounds(sequence)
+            .sequence_rank_bounds(sequence, Viewer::ANONYMOUS)
             .await
             .expect("bounds"),
         Some((1, 2))
@@ -437,7 +437,7 @@ async fn uploads(catalog: &dyn Catalog) {
     );
     assert_eq!(
         catalog
-            .sequence_rank_bounds(sequence)
+            .sequence_rank_bounds(sequence, Viewer::ANONYMOUS)
             .await
             .expect("bounds"),
         Some((2, 2))

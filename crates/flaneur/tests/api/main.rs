@@ -32,6 +32,7 @@ mod updated;
 mod upload;
 mod upload_resume;
 mod users;
+mod visibility;
 mod web;
 mod workers;
 

@@ -8,6 +8,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use flaneur_model::{SequenceStatus, UploadSetId};
+use flaneur_store::{CatalogOptions, CatalogUrl, open_catalog};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response, multipart};
 use serde_json::{Value, json};
@@ -24,6 +26,8 @@ pub struct Server {
     pub api: String,
     client: Client,
     logs: Arc<Mutex<Vec<String>>>,
+    /// Where the server keeps its catalog.
+    catalog: CatalogUrl,
     /// The data folder, removed on drop when this server created it.
     _own_dir: Option<tempfile::TempDir>,
 }
@@ -81,6 +85,10 @@ impl Server {
         storage: Vec<(String, String)>,
         envs: &[(&str, &str)],
     ) -> Self {
+        let catalog = match storage.iter().find(|(k, _)| k == "DB_URL") {
+            Some((_, url)) => CatalogUrl::Postgres(url.clone()),
+            None => CatalogUrl::Sqlite(data_dir.join("catalog.sqlite")),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_flaneur"))
             .arg("serve")
             .arg("--listen")
@@ -132,6 +140,7 @@ impl Server {
             api: format!("http://{address}/api"),
             client,
             logs,
+            catalog,
             _own_dir: None,
         };
         server.wait_until_answering();
@@ -305,6 +314,39 @@ impl Server {
         .unwrap_or_else(|last| panic!("{last}\nlogs:\n{}", self.logs()))
     }
 
+    /// Polls an upload set hidden from anonymous callers until it is ready, reading the
+    /// server's catalog as nobody logged in can read it through the API, and returns its
+    /// first sequence. Checks on the way that the API answers 404 for it, as for no set.
+    pub fn wait_ready_hidden(&self, set: &str) -> String {
+        let (status, body) = self.get_json(&format!("/upload_sets/{set}"));
+        assert_eq!(status, StatusCode::NOT_FOUND, "a hidden upload set: {body}");
+        let id: UploadSetId = set.parse().expect("upload set id");
+        let ready = || {
+            crate::backend::block_on(async {
+                let catalog = open_catalog(&self.catalog, &CatalogOptions::default())
+                    .await
+                    .expect("open the server's catalog");
+                let set = catalog.upload_set(id).await.expect("read the upload set");
+                let sequences = catalog
+                    .upload_set_sequences(id)
+                    .await
+                    .expect("read its sequences");
+                catalog.close().await;
+                let is_ready = set.is_some_and(|s| s.dispatched)
+                    && sequences.iter().all(|s| {
+                        s.sequence.status == SequenceStatus::Ready
+                            && s.items_status.not_processed == 0
+                            && s.items_status.preparing == 0
+                    });
+                is_ready
+                    .then(|| sequences.first().map(|s| s.sequence.id.to_string()))
+                    .flatten()
+            })
+        };
+        poll(READY_DEADLINE, &format!("upload set {set} ready"), ready)
+            .unwrap_or_else(|last| panic!("{last}\nlogs:\n{}", self.logs()))
+    }
+
     /// Uploads files into a new upload set of the given title and visibility, waits until it is
     /// ready, and returns the id of its (first) sequence.
     pub fn upload_sequence(&self, title: &str, files: &[PathBuf], visibility: &str) -> String {
@@ -317,6 +359,9 @@ impl Server {
         assert_eq!(status, StatusCode::OK, "creating an upload set: {set}");
         let set = set["id"].as_str().expect("upload set id").to_owned();
         self.upload_all(&set, files);
+        if visibility != "anyone" {
+            return self.wait_ready_hidden(&set);
+        }
         self.wait_ready(&set)["associated_collections"][0]["id"]
             .as_str()
             .expect("collection id")

@@ -13,7 +13,7 @@ use crate::server::Server;
 use crate::{GOPRO, SONY, pictures};
 
 /// Where the GoPro and the Sony pictures were taken, roughly.
-const GOPRO_AT: (f64, f64) = (1.9192, 49.0069);
+pub(crate) const GOPRO_AT: (f64, f64) = (1.9192, 49.0069);
 const SONY_AT: (f64, f64) = (-1.6846, 48.1551);
 
 macro_rules! sample {
@@ -27,7 +27,7 @@ fn sample_json(bytes: &[u8]) -> Value {
 }
 
 /// The `z/x/y` path of the tile holding a position, by the slippy-map formulas.
-fn tile_path(z: u32, (lon, lat): (f64, f64)) -> String {
+pub(crate) fn tile_path(z: u32, (lon, lat): (f64, f64)) -> String {
     let n = f64::from(1u32 << z);
     let x = ((lon + 180.0) / 360.0 * n).floor();
     let lat = lat.to_radians();
