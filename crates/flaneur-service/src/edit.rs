@@ -329,15 +329,14 @@ impl Services {
             .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
         info!(picture.id = %id, account.id = %author, "item edited");
 
-        let (mut prev, mut next) = match (edited.sequence_id, edited.rank) {
+        let (prev, next) = match (edited.sequence_id, edited.rank) {
             (Some(sequence), Some(rank)) => {
-                self.catalog.sequence_neighbours(sequence, rank).await?
+                (self.catalog)
+                    .sequence_neighbours(sequence, rank, viewer)
+                    .await?
             }
             _ => (None, None),
         };
-        let seen = |p: &Picture| viewer.may_see(p.base.visibility, p.base.account_id);
-        prev = prev.filter(seen);
-        next = next.filter(seen);
         Ok(ItemView {
             picture: edited,
             prev,

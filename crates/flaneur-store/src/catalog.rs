@@ -576,7 +576,8 @@ pub trait Catalog: Send + Sync + 'static {
         ids: &[PictureId],
     ) -> Result<HashMap<PictureId, Vec<SemanticTag>>>;
 
-    /// Space and time covered by ready pictures.
+    /// Space and time covered by the published pictures anyone may see: what documents shown
+    /// to everyone tell.
     async fn extent(&self) -> Result<Extent>;
 
     // --- map ----------------------------------------------------------------------------------

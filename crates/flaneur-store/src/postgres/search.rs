@@ -6,7 +6,7 @@
 //! SQLite catalog pages with too, so both catalogs keep the same pictures and page alike.
 
 use chrono::{DateTime, Utc};
-use flaneur_model::Picture;
+use flaneur_model::{Picture, Viewer};
 use sqlx::postgres::PgPool;
 use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
@@ -314,13 +314,22 @@ pub(crate) async fn extent(pool: &PgPool) -> Result<Extent> {
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
     );
-    let (min_lon, min_lat, max_lon, max_lat, start, end): Row = sqlx::query_as(
-        "SELECT min(lon), min(lat), max(lon), max(lat), min(captured_at), max(captured_at)
-         FROM pictures WHERE status = 'ready' AND visibility = 'anyone'",
-    )
-    .fetch_one(pool)
-    .await
-    .map_err(Error::db("read extent"))?;
+    // The extent is shown to everyone (the landing page, the collections' listing): it
+    // covers only what anyone may see, sequences included.
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT min(p.lon), min(p.lat), max(p.lon), max(p.lat),
+                min(p.captured_at), max(p.captured_at)
+         FROM pictures p
+         JOIN sequence_pictures sp ON sp.picture_id = p.id
+         JOIN sequences s ON s.id = sp.sequence_id
+         WHERE p.status = 'ready' AND s.status = 'ready' AND ",
+    );
+    push_picture_visible(&mut sql, Viewer::ANONYMOUS);
+    let (min_lon, min_lat, max_lon, max_lat, start, end): Row = sql
+        .build_query_as()
+        .fetch_one(pool)
+        .await
+        .map_err(Error::db("read extent"))?;
     let bbox = match (min_lon, min_lat, max_lon, max_lat) {
         (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
         _ => None,

@@ -4,7 +4,7 @@
 //! This module writes the SQL that reads each batch of candidates; how batches fill a page is
 //! shared with the other catalog in [`crate::search::paging`].
 
-use flaneur_model::Picture;
+use flaneur_model::{Picture, Viewer};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::codec::{PICTURE_COLUMNS, from_micros, picture_from_row, push_bbox_overlap, to_micros};
@@ -247,13 +247,22 @@ pub(super) async fn extent(pool: &SqlitePool) -> Result<Extent> {
         Option<i64>,
         Option<i64>,
     );
-    let (min_lon, min_lat, max_lon, max_lat, start, end): Row = sqlx::query_as(
-        "SELECT min(lon), min(lat), max(lon), max(lat), min(captured_at), max(captured_at)
-         FROM pictures WHERE status = 'ready' AND visibility = 'anyone'",
-    )
-    .fetch_one(pool)
-    .await
-    .map_err(Error::db("read extent"))?;
+    // The extent is shown to everyone (the landing page, the collections' listing): it
+    // covers only what anyone may see, sequences included.
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT min(p.lon), min(p.lat), max(p.lon), max(p.lat),
+                min(p.captured_at), max(p.captured_at)
+         FROM pictures p
+         JOIN sequence_pictures sp ON sp.picture_id = p.id
+         JOIN sequences s ON s.id = sp.sequence_id
+         WHERE p.status = 'ready' AND s.status = 'ready' AND ",
+    );
+    push_picture_visible(&mut sql, Viewer::ANONYMOUS);
+    let (min_lon, min_lat, max_lon, max_lat, start, end): Row = sql
+        .build_query_as()
+        .fetch_one(pool)
+        .await
+        .map_err(Error::db("read extent"))?;
     let bbox = match (min_lon, min_lat, max_lon, max_lat) {
         (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
         _ => None,

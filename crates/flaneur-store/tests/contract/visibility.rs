@@ -25,6 +25,7 @@ struct Placed {
     visibility: Visibility,
     sequence_visibility: Visibility,
     rank: i64,
+    lon_lat: (f64, f64),
 }
 
 impl Placed {
@@ -60,10 +61,12 @@ async fn publish_fixture(catalog: &dyn Catalog, owners: [AccountId; 2]) -> Vec<P
                 };
                 pictures.push((picture, PictureStatus::Ready));
             }
-            let visibilities: Vec<Visibility> =
-                pictures.iter().map(|(p, _)| p.visibility).collect();
+            let placed_at: Vec<(Visibility, (f64, f64))> = pictures
+                .iter()
+                .map(|(p, _)| (p.visibility, (p.lon, p.lat)))
+                .collect();
             let (sequence, ids) = fixture::publish(catalog, set, "walk", pictures).await;
-            for (rank, (id, visibility)) in ids.into_iter().zip(visibilities).enumerate() {
+            for (rank, (id, (visibility, lon_lat))) in ids.into_iter().zip(placed_at).enumerate() {
                 placed.push(Placed {
                     id,
                     sequence,
@@ -71,6 +74,7 @@ async fn publish_fixture(catalog: &dyn Catalog, owners: [AccountId; 2]) -> Vec<P
                     visibility,
                     sequence_visibility,
                     rank: rank as i64 + 1,
+                    lon_lat,
                 });
             }
         }
@@ -228,6 +232,35 @@ async fn visibility_contract(catalog: &dyn Catalog, sql: &Sql) {
             nearby.iter().filter_map(|p| p.sequence_id).collect();
         let expected: BTreeSet<SequenceId> = seen.iter().map(|p| p.sequence).collect();
         assert_eq!(near_sequences, expected, "nearby sequences as {who}");
+    }
+
+    // The extent, shown to everyone, covers only what anyone may see.
+    let public: Vec<(f64, f64)> = placed
+        .iter()
+        .filter(|p| p.is_seen_by(Viewer::ANONYMOUS))
+        .map(|p| p.lon_lat)
+        .collect();
+    let fold = |pick: fn((f64, f64)) -> f64, min: bool| {
+        let values = public.iter().map(|&p| pick(p));
+        if min {
+            values.fold(f64::INFINITY, f64::min)
+        } else {
+            values.fold(f64::NEG_INFINITY, f64::max)
+        }
+    };
+    let expected = [
+        fold(|p| p.0, true),
+        fold(|p| p.1, true),
+        fold(|p| p.0, false),
+        fold(|p| p.1, false),
+    ];
+    let extent = catalog.extent().await.expect("extent");
+    let bbox = extent.bbox.expect("a bbox");
+    for (got, want) in bbox.iter().zip(expected) {
+        assert!(
+            (got - want).abs() < 1e-9,
+            "extent {bbox:?}, public {expected:?}"
+        );
     }
 
     // The owner's own listing may include what is not published yet, never what is deleted,
