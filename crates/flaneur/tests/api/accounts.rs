@@ -51,7 +51,7 @@ pub fn account_with_token(data_dir: &Path, name: &str, admin: bool) -> String {
 
 /// A client keeping no connection between requests: a refused upload leaves its connection
 /// closing, which a pooled client could pick for the next request.
-fn client() -> reqwest::blocking::Client {
+pub(crate) fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .pool_max_idle_per_host(0)
         .no_proxy()
@@ -60,14 +60,14 @@ fn client() -> reqwest::blocking::Client {
 }
 
 /// A request with a bearer token; none for the token `anonymous`.
-fn bearer(request: RequestBuilder, token: &str) -> RequestBuilder {
+pub(crate) fn bearer(request: RequestBuilder, token: &str) -> RequestBuilder {
     if token == "anonymous" {
         return request;
     }
     request.header("Authorization", format!("Bearer {token}"))
 }
 
-fn get_as(server: &Server, path: &str, token: &str) -> (StatusCode, Value) {
+pub(crate) fn get_as(server: &Server, path: &str, token: &str) -> (StatusCode, Value) {
     json_of(
         bearer(client().get(server.url(path)), token)
             .send()
@@ -75,7 +75,12 @@ fn get_as(server: &Server, path: &str, token: &str) -> (StatusCode, Value) {
     )
 }
 
-fn post_as(server: &Server, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+pub(crate) fn post_as(
+    server: &Server,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
     json_of(
         bearer(client().post(server.url(path)), token)
             .json(body)
@@ -100,7 +105,12 @@ fn upload_as(server: &Server, set: &str, token: &str) -> (StatusCode, Value) {
 /// Sends bytes as a picture to an upload set with a token. Refusals come before the body is
 /// read, and the server closes the connection then: refused uploads are sent small, so that
 /// the whole request is out before the answer.
-fn upload_bytes_as(server: &Server, set: &str, token: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub(crate) fn upload_bytes_as(
+    server: &Server,
+    set: &str,
+    token: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
     let part = reqwest::blocking::multipart::Part::bytes(bytes)
         .file_name("1.jpg")
         .mime_str("image/jpeg")
