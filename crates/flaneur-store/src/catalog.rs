@@ -17,6 +17,7 @@ use flaneur_model::{
 use crate::filter::Filter;
 use crate::listing::SequenceQuery;
 use crate::search::{PageStart, PictureOrder, PlaceQuery};
+use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Area, Result};
 
 /// What became of a picture handed to [`Catalog::insert_picture`].
@@ -405,6 +406,23 @@ pub trait Catalog: Send + Sync + 'static {
     /// The instance's secret called `name`: `fresh` is stored when it has none yet, and the
     /// stored value returned, so that every process of the catalog uses the first one made.
     async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String>;
+    // --- browser logins -----------------------------------------------------------------------
+
+    /// Keeps a login request until the browser comes back from the provider; requests past
+    /// their expiry are dropped meanwhile.
+    async fn put_login_request(&self, request: &LoginRequest) -> Result<()>;
+
+    /// Takes (and so removes) the login request of a `state` hash: each is answered once.
+    async fn take_login_request(&self, state_hash: &str) -> Result<Option<LoginRequest>>;
+
+    /// Opens a session; sessions past their expiry are dropped meanwhile.
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+
+    /// The session of a cookie hash, if it is open at `now` and its account still exists.
+    async fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>>;
+
+    /// Ends a session; `None` when there was none of this hash.
+    async fn end_session(&self, id_hash: &str) -> Result<Option<EndedSession>>;
 
     // --- upload sets --------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ mod listing;
 mod location;
 mod postgres;
 mod search;
+mod session;
 mod sqlite;
 pub mod track;
 pub mod transfer;
@@ -48,4 +49,5 @@ pub use search::{
     PICTURE_QUERYABLES, PageStart, PictureOrder, PlaceQuery, Position, SEMANTICS, SortField,
     SortKey, SortValue, TagProperty, bearing_deg, checked_picture_filter,
 };
+pub use session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 pub use sqlite::SqliteCatalog;

@@ -18,6 +18,7 @@ mod search;
 mod semantics;
 mod sequence;
 mod sequence_line;
+mod session;
 mod upload;
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use flaneur_model::{
     Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
     NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus, Role,
@@ -40,6 +42,7 @@ use crate::catalog::{
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
 };
 use crate::listing::SequenceQuery;
+use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
 
 /// How long a request waits for a free connection of the pool before it fails. Short, so that
@@ -68,6 +71,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "accounts_and_tokens",
         include_str!("../migrations/postgres/0003_accounts_and_tokens.sql"),
+    ),
+    (
+        4,
+        "sessions",
+        include_str!("../migrations/postgres/0004_sessions.sql"),
     ),
 ];
 
@@ -272,6 +280,26 @@ impl Catalog for PgCatalog {
 
     async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String> {
         account::instance_secret(&self.pool, name, fresh).await
+    }
+
+    async fn put_login_request(&self, request: &LoginRequest) -> Result<()> {
+        session::put_login_request(&self.pool, request).await
+    }
+
+    async fn take_login_request(&self, state_hash: &str) -> Result<Option<LoginRequest>> {
+        session::take_login_request(&self.pool, state_hash).await
+    }
+
+    async fn create_session(&self, new: &NewSession) -> Result<()> {
+        session::create_session(&self.pool, new).await
+    }
+
+    async fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
+        session::session(&self.pool, id_hash, now).await
+    }
+
+    async fn end_session(&self, id_hash: &str) -> Result<Option<EndedSession>> {
+        session::end_session(&self.pool, id_hash).await
     }
 
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {

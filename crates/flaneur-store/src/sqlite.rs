@@ -19,6 +19,7 @@ mod search;
 mod semantics;
 mod sequence;
 mod sequence_line;
+mod session;
 mod upload;
 
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use flaneur_model::{
     Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
     NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus, Role,
@@ -44,6 +46,7 @@ use crate::catalog::{
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
 };
 use crate::listing::SequenceQuery;
+use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
 
 /// How long a connection waits for another process holding the write lock.
@@ -217,6 +220,26 @@ impl Catalog for SqliteCatalog {
 
     async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String> {
         account::instance_secret(&self.writer, name, fresh).await
+    }
+
+    async fn put_login_request(&self, request: &LoginRequest) -> Result<()> {
+        session::put_login_request(&self.writer, request).await
+    }
+
+    async fn take_login_request(&self, state_hash: &str) -> Result<Option<LoginRequest>> {
+        session::take_login_request(&self.writer, state_hash).await
+    }
+
+    async fn create_session(&self, new: &NewSession) -> Result<()> {
+        session::create_session(&self.writer, new).await
+    }
+
+    async fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
+        session::session(&self.reader, id_hash, now).await
+    }
+
+    async fn end_session(&self, id_hash: &str) -> Result<Option<EndedSession>> {
+        session::end_session(&self.writer, id_hash).await
     }
 
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {

@@ -21,7 +21,7 @@ use crate::{Error, Result};
 const NAME_LOCK: i64 = 0x666c_616e_6575_7203;
 
 /// The columns [`account_from_row`] reads.
-const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provider, \
+pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provider, \
      a.oauth_id, a.default_visibility, a.collaborative_metadata, a.tos_accepted_at, \
      a.created_at";
 
@@ -29,7 +29,7 @@ const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provi
 const TOKEN_COLUMNS: &str = "t.id AS token_id, t.account_id AS token_account_id, \
      t.description, t.generated_at, t.last_used_at";
 
-fn account_from_row(row: &PgRow) -> Result<Account> {
+pub(super) fn account_from_row(row: &PgRow) -> Result<Account> {
     let t = "accounts";
     let id: Uuid = get(row, t, "id")?;
     let provider: Option<String> = get(row, t, "oauth_provider")?;

@@ -14,7 +14,7 @@ use crate::account::{DEFAULT_ACCOUNT_NAME, TOUCH_EVERY, free_name, name_taken};
 use crate::{Error, Result};
 
 /// The columns [`account_from_row`] reads.
-const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provider, \
+pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provider, \
      a.oauth_id, a.default_visibility, a.collaborative_metadata, a.tos_accepted_at, \
      a.created_at";
 
@@ -22,7 +22,7 @@ const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provi
 const TOKEN_COLUMNS: &str = "t.id AS token_id, t.account_id AS token_account_id, \
      t.description, t.generated_at, t.last_used_at";
 
-fn account_from_row(row: &SqliteRow) -> Result<Account> {
+pub(super) fn account_from_row(row: &SqliteRow) -> Result<Account> {
     let t = "accounts";
     let get_i64 = |col: &str| -> Result<Option<i64>> {
         row.try_get(col)

@@ -77,6 +77,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts_and_tokens",
         include_str!("../../migrations/sqlite/0014_accounts_and_tokens.sql"),
     ),
+    (
+        15,
+        "sessions",
+        include_str!("../../migrations/sqlite/0015_sessions.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

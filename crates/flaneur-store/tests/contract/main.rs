@@ -16,6 +16,7 @@ mod postgres_map;
 mod s3_faults;
 mod search;
 mod search_filters;
+mod session;
 mod updated;
 mod upload;
 mod visibility;
