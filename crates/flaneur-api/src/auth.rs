@@ -2,9 +2,12 @@
 //! and the extractors of handlers that need a logged account ([`LoggedIn`]) or act for an
 //! uploader ([`Uploader`]).
 //!
-//! Credentials come from one place, [`caller`]: today an `Authorization: Bearer` API token.
-//! A refused credential is an error whatever the route, so that a client with a revoked or
-//! mistyped token hears it at once instead of being served as anonymous. The account found is
+//! Credentials come from one place, [`caller`]: the session cookie of a browser logged in
+//! through the login provider (see `session` for its CSRF rule), else an
+//! `Authorization: Bearer` API token. The session wins when both are sent, as on Panoramax
+//! instances. A refused token is an error whatever the route, so that a client with a revoked
+//! or mistyped token hears it at once instead of being served as anonymous; a session cookie
+//! that opens no session (ended, expired) is only ignored, since browsers keep sending it. The account found is
 //! put in the request's extensions twice: as a [`Viewer`] for reads ([`crate::ReadAs`]) and as
 //! a [`Caller`] for the handlers that act for it.
 
@@ -18,9 +21,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use flaneur_model::{Account, AccountId, Viewer, Visibility};
 use flaneur_service::account::AuthFailure;
+use flaneur_store::SessionRecord;
 
 use crate::url::BaseUrl;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, session};
 
 /// How the instance knows its callers.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +38,11 @@ pub struct AuthSettings {
     /// Address of the web front-end that shows the page a claimed token leads to
     /// (`{website_url}/token-accepted`); without it, the claim answers JSON.
     pub website_url: Option<String>,
+    /// The login service, set with `login`.
+    pub provider: Option<flaneur_service::login::Login>,
+    /// Whether login cookies are sent over HTTPS only; `None`: when the request came over
+    /// HTTPS.
+    pub cookie_secure: Option<bool>,
 }
 
 /// What clients are told about browser login, in `/api/configuration`.
@@ -52,29 +61,51 @@ pub struct LoginSettings {
 pub struct Caller(pub Arc<Account>);
 
 /// Reads the request's credentials and names its account in the extensions; answers the
-/// error when credentials are given but refused.
+/// error when credentials are given but refused, or when a write authenticated by the session
+/// cookie does not come from the instance's pages.
 pub async fn resolve_caller(
     State(state): State<AppState>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
-    match caller(&state, request.headers()).await {
+    let (mut parts, body) = request.into_parts();
+    match caller(&state, &parts.headers).await {
         Ok(None) => {}
-        Ok(Some(account)) => {
-            let extensions = request.extensions_mut();
-            extensions.insert::<Viewer>(account.viewer());
-            extensions.insert(Caller(Arc::new(account)));
+        Ok(Some((account, session))) => {
+            if let Some(session) = &session
+                && session::is_write(&parts.method, parts.uri.path())
+            {
+                let own = match BaseUrl::from_request_parts(&mut parts, &state).await {
+                    Ok(base) => base.0,
+                    Err(never) => match never {},
+                };
+                if !session::is_from_own_pages(&parts.headers, session, &own) {
+                    return session::csrf_refused().into_response();
+                }
+            }
+            parts.extensions.insert::<Viewer>(account.viewer());
+            parts.extensions.insert(Caller(Arc::new(account)));
+            if let Some(session) = session {
+                parts.extensions.insert(session);
+            }
         }
         Err(err) => return err.into_response(),
     }
-    next.run(request).await
+    next.run(Request::from_parts(parts, body)).await
 }
 
-/// The account behind a request's credentials; `None` when it carries none.
+/// The account behind a request's credentials, with its session when the session cookie
+/// named it; `None` when it carries none.
 ///
 /// # Errors
 /// The answer to give when credentials are there but act for nobody.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>, ApiError> {
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(Account, Option<SessionRecord>)>, ApiError> {
+    if let Some(session) = session::from_cookie(state, headers).await? {
+        return Ok(Some((session.account.clone(), Some(session))));
+    }
     let Some(header) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
@@ -87,9 +118,8 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>
         })
         .filter(|v| !v.is_empty())
         .ok_or(flaneur_service::Error::Auth(AuthFailure::NotBearer))?;
-    Ok(Some(
-        state.services.accounts.authenticate_bearer(value).await?,
-    ))
+    let account = state.services.accounts.authenticate_bearer(value).await?;
+    Ok(Some((account, None)))
 }
 
 /// A logged account, for routes that need one. An anonymous request is answered 401 JSON, or,

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use flaneur_service::account::AuthFailure;
+use flaneur_service::login::LoginError;
 use flaneur_service::{Error, IngestError};
 use serde_json::{Value, json};
 use tracing::{error, warn};
@@ -269,3 +270,42 @@ fn ingest_error(err: IngestError) -> ApiError {
 
 /// Result of handlers.
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+impl From<LoginError> for ApiError {
+    fn from(err: LoginError) -> ApiError {
+        match err {
+            LoginError::UnknownState => ApiError::bad_request(
+                "This login answer matches no login in progress: it was already used, or it \
+                 was not started here; start again from /api/auth/login",
+            ),
+            LoginError::Expired => {
+                ApiError::bad_request("This login took too long; start again from /api/auth/login")
+            }
+            LoginError::Refused(why) => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "The login provider refused this login ({why}); start again from \
+                     /api/auth/login"
+                ),
+            ),
+            LoginError::NotProven(why) => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "The login provider's answer does not prove who logged in ({why}); start \
+                     again from /api/auth/login"
+                ),
+            ),
+            LoginError::Provider(ref why) => {
+                let request_id = uuid::Uuid::new_v4();
+                warn!(request_id = %request_id, error = %why, "login provider unusable");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "The login provider cannot be reached or answered something unusable; \
+                     try again later, or tell the instance's operators this request id",
+                )
+                .with("request_id", json!(request_id))
+            }
+            LoginError::Store(e) => Error::Store(e).into(),
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! the error mapping in the `error` module, and who may call from a browser in `origin`.
 
 mod auth;
+mod cookie;
 mod cql2;
 mod error;
 mod feed;
@@ -11,6 +12,7 @@ mod nul;
 mod origin;
 mod params;
 mod routes;
+mod session;
 pub mod stac;
 mod style;
 mod url;

@@ -19,7 +19,7 @@ use crate::url::BaseUrl;
 use crate::{ApiError, AppState};
 
 /// Routes whose `POST` only reads, open to every site like `GET`.
-const READS_BY_POST: [&str; 1] = ["/api/search"];
+pub(crate) const READS_BY_POST: [&str; 1] = ["/api/search"];
 
 /// CORS for reads only: a preflight for `PATCH`, `PUT` or `DELETE` is answered without
 /// permission, so the browser does not send the request. `POST` is allowed for the searches
@@ -35,7 +35,7 @@ pub fn cors(exposed: impl Into<Vec<HeaderName>>) -> CorsLayer {
 
 /// `scheme://host[:port]` without the scheme: the part both sides agree on behind a proxy
 /// that ends TLS without saying so.
-fn authority(url: &str) -> &str {
+pub(crate) fn authority(url: &str) -> &str {
     url.split_once("://").map_or(url, |(_, rest)| rest)
 }
 

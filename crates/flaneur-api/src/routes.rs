@@ -135,6 +135,12 @@ const MVT: &str = "application/vnd.mapbox-vector-tile";
 
 /// Every operation of the API, in the order the document lists them.
 pub fn api() -> Vec<Route> {
+    let mut routes = table();
+    routes.extend(login::routes());
+    routes
+}
+
+fn table() -> Vec<Route> {
     use Method as M;
     vec![
         // The catalog and what describes it.
@@ -893,20 +899,6 @@ pub fn api() -> Vec<Route> {
                     .errors(&[403, 404]),
             ),
         ),
-        login_route(
-            "/api/auth/login",
-            "Log in with the instance's login provider",
-        ),
-        login_route(
-            "/api/auth/redirect",
-            "Where the login provider sends browsers back",
-        ),
-        login_route("/api/auth/logout", "Log out"),
-        login_route(
-            "/api/auth/post_logout_redirect",
-            "Where the provider sends browsers after \
-            logging out",
-        ),
         // Upload sets: create, send files, complete.
         Route::new(
             M::POST,
@@ -1022,23 +1014,6 @@ fn logged(operation: Operation) -> Operation {
             "`Bearer <token>`: an API token of the account",
         )
         .errors(&[401, 403])
-}
-
-/// A browser login route: 501 while no login provider is configured.
-fn login_route(path: &'static str, summary: &'static str) -> Route {
-    Route::new(
-        Method::GET,
-        path,
-        |m| on(m, login::not_activated),
-        Operation::new(AUTH, summary)
-            .query(
-                "next_url",
-                "Where to send the browser afterwards",
-                json!({ "type": "string" }),
-            )
-            .answer_empty(302, "To the login provider, or back to next_url")
-            .errors(&[501]),
-    )
 }
 
 /// A `limit` within `1..=max`, `default` when absent.

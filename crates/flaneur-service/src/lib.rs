@@ -17,6 +17,7 @@ pub mod dispatch;
 pub mod edit;
 mod error;
 pub mod ingest;
+pub mod login;
 pub mod prepare;
 pub mod read;
 pub mod tile;

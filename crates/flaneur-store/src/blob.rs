@@ -18,7 +18,7 @@ use futures::stream::BoxStream;
 
 pub use fs::FsBlobStore;
 pub use location::{BlobLocation, EnvSource, ProcessEnv, S3Config, S3Credentials, Secret};
-pub use location::{open_blob_store, open_location};
+pub use location::{open_blob_store, open_location, read_secret_file};
 pub use s3::S3BlobStore;
 
 use crate::{Error, Result};

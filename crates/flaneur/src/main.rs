@@ -7,6 +7,7 @@ mod config;
 mod inspect;
 mod instance;
 mod jobs;
+mod login;
 mod logs;
 mod migrate;
 mod serve;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use flaneur_api::{AppState, AuthSettings, PictureReads, WebSettings};
+use flaneur_api::{AppState, AuthSettings, LoginSettings, PictureReads, WebSettings};
 use flaneur_service::Services;
 use flaneur_service::edit::EditSettings;
 use flaneur_service::tile::MapState;
@@ -22,6 +22,7 @@ use crate::Misuse;
 use crate::config::ConfigArgs;
 use crate::instance::InstanceArgs;
 use crate::jobs::{JobArgs, Workers};
+use crate::login::LoginArgs;
 use crate::logs::LogArgs;
 use crate::storage::StorageArgs;
 
@@ -81,6 +82,9 @@ pub struct ServeArgs {
     /// provider's; without it, the map shows land outlines served by this instance, offline.
     #[arg(long, env = "FLANEUR_BASEMAP_STYLE")]
     basemap_style: Option<String>,
+    /// Browser login.
+    #[command(flatten)]
+    login: LoginArgs,
     /// Logs.
     #[command(flatten)]
     logs: LogArgs,
@@ -114,6 +118,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     // 1. Storage.
     let info = args.instance.to_info()?;
+    let login_settings = args.login.settings()?;
     let web = WebSettings {
         dir: args.web_dir.clone(),
         basemap_style: args
@@ -138,10 +143,24 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         storage.blobs.clone(),
         storage.staging_dir.clone(),
     );
+    let login = match login_settings {
+        Some(settings) => Some(
+            flaneur_service::login::Login::new(settings, storage.catalog.clone())
+                .await
+                .map_err(Misuse)?,
+        ),
+        None => None,
+    };
     let tile_cache_bytes = args.tile_cache_mb.saturating_mul(1 << 20);
     services.map = Arc::new(MapState::new(tile_cache_bytes));
     let auth = AuthSettings {
         force_auth_on_upload: args.force_auth_on_upload,
+        login: login.as_ref().map(|login| LoginSettings {
+            profile_url: login.profile_url(),
+            ..LoginSettings::default()
+        }),
+        provider: login,
+        cookie_secure: args.login.cookie_secure().forced(),
         ..AuthSettings::default()
     };
     services.editing = EditSettings {

@@ -1,13 +1,14 @@
 //! The caller's own account: its profile and preferences, and its sequences.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use flaneur_model::{Account, AccountPreferences, Visibility};
+use flaneur_store::SessionRecord;
 use serde_json::{Map, Value, json};
 
 use crate::auth::LoggedIn;
@@ -48,9 +49,18 @@ fn profile(base: &BaseUrl, account: &Account) -> Value {
     body
 }
 
-/// `GET /api/users/me`.
-pub async fn get(base: BaseUrl, LoggedIn(account): LoggedIn) -> Json<Value> {
-    Json(profile(&base, &account))
+/// `GET /api/users/me`; with the CSRF value of the session when the session cookie logged the
+/// caller in, for pages to repeat in `X-CSRF-Token` when they write.
+pub async fn get(
+    base: BaseUrl,
+    LoggedIn(account): LoggedIn,
+    session: Option<Extension<SessionRecord>>,
+) -> Json<Value> {
+    let mut body = profile(&base, &account);
+    if let Some(Extension(session)) = session {
+        body["csrf_token"] = json!(session.csrf_token);
+    }
+    Json(body)
 }
 
 /// `PATCH /api/users/me`: `collaborative_metadata` (a boolean, or null for the instance's

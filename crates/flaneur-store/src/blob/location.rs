@@ -376,7 +376,11 @@ fn env_secret(env: &dyn EnvSource, name: &str) -> Result<Option<Secret>> {
 /// Reads a secret file, refusing one that every account can read: a secret is only as safe
 /// as the file holding it. A group may read it, so that a service account can share a
 /// group with the one managing its secrets.
-fn read_secret_file(var: &str, path: &str) -> Result<Secret> {
+///
+/// # Errors
+/// [`Error::BadSecretFile`] naming `var` when the file cannot be read, is a folder, is
+/// readable by every account or is empty.
+pub fn read_secret_file(var: &str, path: &str) -> Result<Secret> {
     let refused = |reason: String| Error::BadSecretFile(format!("{var}: {reason}"));
     let cannot_read = |err: std::io::Error| refused(format!("cannot read {path}: {err}"));
     let meta = std::fs::metadata(path).map_err(cannot_read)?;

@@ -118,3 +118,32 @@ fn the_worker_reads_its_keys_and_leaves_those_of_serve() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("at least one worker"), "{stderr}");
 }
+
+#[test]
+fn an_incomplete_login_setup_stops_the_start_naming_what_is_missing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        dir.path(),
+        "oauth_provider = \"oidc\"\nlisten = \"127.0.0.1:0\"\n",
+    );
+    let output = run(&["serve"], &config);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("OAUTH_CLIENT_ID"), "{stderr}");
+    assert!(stderr.contains("OAUTH_OIDC_URL"), "{stderr}");
+
+    let config = write_config(
+        dir.path(),
+        "oauth_client_id = \"x\"\nlisten = \"127.0.0.1:0\"\n",
+    );
+    let output = run(&["serve"], &config);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no provider"), "{stderr}");
+
+    let config = write_config(dir.path(), "oauth_provider = \"keycloak\"\n");
+    let output = run(&["serve"], &config);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("'oauth_provider'"), "{stderr}");
+}

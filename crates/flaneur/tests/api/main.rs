@@ -11,6 +11,8 @@ mod filters;
 mod guards;
 mod inspect;
 mod item_links;
+mod login;
+mod login_provider;
 mod migrate_storage;
 mod openapi;
 mod overrides;

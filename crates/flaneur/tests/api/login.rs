@@ -1,0 +1,537 @@
+//! Browser login against a provider standing in on a loopback port: OpenID Connect and
+//! OpenStreetMap logins, the session and CSRF cookies, logout, and hostile answers.
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+use crate::login_provider::{CLIENT_ID, CLIENT_SECRET, Provider, Spoil};
+use crate::server::Server;
+
+/// A browser: keeps cookies as `Set-Cookie` says, follows no redirect by itself.
+pub struct Browser {
+    client: Client,
+    /// Cookie values by name.
+    pub cookies: BTreeMap<String, String>,
+    /// The `Set-Cookie` lines of the last answer.
+    pub last_set: Vec<String>,
+}
+
+impl Browser {
+    pub fn new() -> Browser {
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .expect("client");
+        Browser {
+            client,
+            cookies: BTreeMap::new(),
+            last_set: Vec::new(),
+        }
+    }
+
+    pub fn get(&mut self, url: &str) -> Response {
+        let request = self.client.get(url);
+        self.send(request)
+    }
+
+    /// A request of this browser's client, cookies added by [`Browser::send`].
+    pub fn request(&self, method: reqwest::Method, url: &str) -> RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    pub fn send(&mut self, request: RequestBuilder) -> Response {
+        let line: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let request = if line.is_empty() {
+            request
+        } else {
+            request.header(COOKIE, line.join("; "))
+        };
+        let response = request.send().expect("request sent");
+        self.last_set = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        for set in &self.last_set {
+            let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        response
+    }
+
+    /// The `Set-Cookie` line of `name` in the last answer.
+    pub fn set_line(&self, name: &str) -> Option<&str> {
+        let prefix = format!("{name}=");
+        self.last_set
+            .iter()
+            .find(|l| l.starts_with(&prefix))
+            .map(String::as_str)
+    }
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no Location in a {} answer", response.status()))
+        .to_owned()
+}
+
+/// An instance logging in with `provider` as OpenID Connect provider.
+pub fn oidc_server(provider: &Provider) -> Server {
+    Server::start_with_env(&oidc_env(provider))
+}
+
+fn oidc_env(provider: &Provider) -> [(&'static str, &str); 4] {
+    [
+        ("OAUTH_PROVIDER", "oidc"),
+        ("OAUTH_OIDC_URL", &provider.url),
+        ("OAUTH_CLIENT_ID", CLIENT_ID),
+        ("OAUTH_CLIENT_SECRET", CLIENT_SECRET),
+    ]
+}
+
+/// `GET /api/users/me` as the browser.
+fn me(browser: &mut Browser, server: &Server) -> (StatusCode, Value) {
+    let response = browser.get(&format!("{}/users/me", server.api));
+    let status = response.status();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+/// Starts a login and follows it to the provider; returns the provider's answer: the
+/// address of the instance's redirect route with the code and state.
+pub fn to_provider(browser: &mut Browser, server: &Server, next_url: &str) -> String {
+    let start = browser.get(&format!(
+        "{}/auth/login?next_url={}",
+        server.api,
+        percent_encoding::utf8_percent_encode(next_url, percent_encoding::NON_ALPHANUMERIC)
+    ));
+    assert_eq!(start.status(), StatusCode::FOUND, "{}", server.logs());
+    let authorize = location(&start);
+    assert!(
+        authorize.contains("code_challenge_method=S256"),
+        "{authorize}"
+    );
+    let answered = browser.get(&authorize);
+    assert_eq!(answered.status(), StatusCode::FOUND);
+    location(&answered)
+}
+
+/// A whole login; returns the instance's last answer.
+pub fn log_in(browser: &mut Browser, server: &Server, next_url: &str) -> Response {
+    let back = to_provider(browser, server, next_url);
+    browser.get(&back)
+}
+
+/// `http://127.0.0.1:PORT`: the instance's origin.
+pub fn site(server: &Server) -> String {
+    server.api.trim_end_matches("/api").to_owned()
+}
+
+fn error_of(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().expect("a JSON error");
+    (
+        status,
+        body["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[test]
+fn an_oidc_login_sets_the_session_cookies_and_goes_back_to_the_page_asked_for() {
+    let provider = Provider::start();
+    let server = oidc_server(&provider);
+    let mut browser = Browser::new();
+
+    let done = log_in(&mut browser, &server, "/sequences?sort=new");
+    assert_eq!(done.status(), StatusCode::FOUND, "{}", server.logs());
+    assert_eq!(location(&done), "/sequences?sort=new");
+    let session = browser.set_line("flaneur_session").expect("session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "plain HTTP: {session}");
+    let name = browser.set_line("user_name").expect("user_name cookie");
+    assert!(
+        name.starts_with("user_name=walker;") && !name.contains("HttpOnly"),
+        "{name}"
+    );
+    for readable in ["user_id", "flaneur_csrf"] {
+        let line = browser.set_line(readable).expect(readable);
+        assert!(!line.contains("HttpOnly"), "{line}");
+    }
+    assert!(
+        !browser.cookies.contains_key("flaneur_login_state"),
+        "login step cleared"
+    );
+}
+
+#[test]
+fn a_login_answer_must_match_the_login_this_browser_started() {
+    let provider = Provider::start();
+    let server = oidc_server(&provider);
+    let mut browser = Browser::new();
+    let back = to_provider(&mut browser, &server, "/");
+    let (redirect, query) = back.split_once('?').expect("query");
+    let code = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("code="))
+        .expect("code");
+
+    // Another state than the one this browser holds: refused, nothing logged in.
+    let forged = browser.get(&format!("{redirect}?code={code}&state=forged"));
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(!browser.cookies.contains_key("flaneur_session"));
+    // The right state from another browser (no cookie): refused.
+    let mut other = Browser::new();
+    assert_eq!(other.get(&back).status(), StatusCode::BAD_REQUEST);
+    // A state this browser holds but no login was started with.
+    let mut forger = Browser::new();
+    forger
+        .cookies
+        .insert("flaneur_login_state".into(), "forged".into());
+    let (status, message) = error_of(forger.get(&format!("{redirect}?code={code}&state=forged")));
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{message}");
+
+    // The answer is good once, and only once.
+    let state_cookie = browser.cookies["flaneur_login_state"].clone();
+    assert_eq!(browser.get(&back).status(), StatusCode::FOUND);
+    browser
+        .cookies
+        .insert("flaneur_login_state".into(), state_cookie);
+    let (status, message) = error_of(browser.get(&back));
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "replayed answer: {message}"
+    );
+    assert!(message.contains("no login in progress"), "{message}");
+
+    // The same code within a new login of this browser: the provider refuses it.
+    let fresh = to_provider(&mut browser, &server, "/");
+    let fresh_state = fresh.split("state=").nth(1).expect("state");
+    let (status, message) =
+        error_of(browser.get(&format!("{redirect}?code={code}&state={fresh_state}")));
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "replayed code: {message}");
+    assert!(message.contains("invalid_grant"), "{message}");
+}
+
+#[test]
+fn id_tokens_of_another_issuer_audience_nonce_key_or_time_log_nobody_in() {
+    let provider = Provider::start();
+    let server = oidc_server(&provider);
+    let spoils = [
+        (
+            "issuer",
+            Spoil {
+                issuer: Some("http://127.0.0.1:1/other".into()),
+                ..Spoil::default()
+            },
+        ),
+        (
+            "audience",
+            Spoil {
+                audience: Some("another-client".into()),
+                ..Spoil::default()
+            },
+        ),
+        (
+            "nonce",
+            Spoil {
+                nonce: Some("another-nonce".into()),
+                ..Spoil::default()
+            },
+        ),
+        (
+            "expiry",
+            Spoil {
+                expired: true,
+                ..Spoil::default()
+            },
+        ),
+        (
+            "signature",
+            Spoil {
+                other_key: true,
+                ..Spoil::default()
+            },
+        ),
+    ];
+    for (what, spoil) in spoils {
+        provider.spoil(spoil);
+        let mut browser = Browser::new();
+        let (status, message) = error_of(log_in(&mut browser, &server, "/"));
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {message}");
+        assert!(message.contains("does not prove"), "{what}: {message}");
+        assert!(!browser.cookies.contains_key("flaneur_session"), "{what}");
+    }
+    // The provider's real tokens still log in after a forged signature made the keys be read
+    // again.
+    provider.spoil(Spoil::default());
+    let mut browser = Browser::new();
+    assert_eq!(
+        log_in(&mut browser, &server, "/").status(),
+        StatusCode::FOUND
+    );
+}
+
+#[test]
+fn after_login_the_browser_goes_only_to_pages_of_the_instance() {
+    let provider = Provider::start();
+    let server = oidc_server(&provider);
+    let own = format!("{}/upload", site(&server));
+    for (next_url, expected) in [
+        ("https://evil.example/phish", "/"),
+        ("//evil.example/phish", "/"),
+        ("/\\evil.example", "/"),
+        (own.as_str(), "/upload"),
+    ] {
+        let mut browser = Browser::new();
+        let done = log_in(&mut browser, &server, next_url);
+        assert_eq!(done.status(), StatusCode::FOUND, "{next_url}");
+        assert_eq!(location(&done), expected, "{next_url}");
+    }
+}
+
+#[test]
+fn cookie_writes_need_the_csrf_value_or_the_instances_origin() {
+    let provider = Provider::start();
+    let server = oidc_server(&provider);
+    let mut browser = Browser::new();
+    log_in(&mut browser, &server, "/");
+    let csrf = browser.cookies["flaneur_csrf"].clone();
+    let sets = format!("{}/upload_sets", server.api);
+
+    // A form of another site sends the cookie alone: refused, nothing made.
+    let bare = browser
+        .request(reqwest::Method::POST, &sets)
+        .json(&json!({"title": "bare"}));
+    let (status, message) = error_of(browser.send(bare));
+    assert_eq!(status, StatusCode::FORBIDDEN, "{message}");
+    assert!(message.contains("X-CSRF-Token"), "{message}");
+    let wrong = browser
+        .request(reqwest::Method::POST, &sets)
+        .header("X-CSRF-Token", "guessed")
+        .json(&json!({"title": "guessed"}));
+    assert_eq!(browser.send(wrong).status(), StatusCode::FORBIDDEN);
+
+    // With the CSRF value, or from the instance's own page.
+    let with_token = browser
+        .request(reqwest::Method::POST, &sets)
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({"title": "with token"}));
+    let created = browser.send(with_token);
+    assert!(created.status().is_success(), "{}", created.status());
+    let set: Value = created.json().expect("upload set");
+    let set_url = format!("{sets}/{}", set["id"].as_str().expect("id"));
+    let same_origin = browser
+        .request(reqwest::Method::POST, &sets)
+        .header("Origin", site(&server))
+        .json(&json!({"title": "same origin"}));
+    assert!(browser.send(same_origin).status().is_success());
+
+    // A delete without either changes nothing; with the value, it deletes.
+    let delete = browser.request(reqwest::Method::DELETE, &set_url);
+    let (status, message) = error_of(browser.send(delete));
+    assert_eq!(status, StatusCode::FORBIDDEN, "{message}");
+    assert!(message.contains("X-CSRF-Token"), "{message}");
+    let still: Value = browser.get(&set_url).json().expect("upload set");
+    assert_eq!(still["id"], set["id"]);
+    assert_eq!(
+        still["account_id"].as_str(),
+        Some(browser.cookies["user_id"].as_str())
+    );
+    let delete = browser
+        .request(reqwest::Method::DELETE, &set_url)
+        .header("X-CSRF-Token", &csrf);
+    assert!(browser.send(delete).status().is_success());
+
+    // Clients with no cookie are not concerned.
+    let (status, _) = server.post_json("/upload_sets", &json!({"title": "anonymous"}));
+    assert!(status.is_success(), "{status}");
+}
+
+#[test]
+fn logout_ends_the_session_at_the_instance_and_at_the_provider() {
+    let provider = Provider::start();
+    let server = oidc_server(&provider);
+    let mut browser = Browser::new();
+    log_in(&mut browser, &server, "/");
+    let session = browser.cookies["flaneur_session"].clone();
+    let csrf = browser.cookies["flaneur_csrf"].clone();
+
+    let out = browser.get(&format!("{}/auth/logout?next_url=/sequences", server.api));
+    assert_eq!(out.status(), StatusCode::FOUND);
+    let at_provider = location(&out);
+    assert!(
+        at_provider.starts_with(&format!("{}/logout?", provider.url)),
+        "{at_provider}"
+    );
+    for cleared in ["flaneur_session", "flaneur_csrf", "user_id", "user_name"] {
+        assert!(!browser.cookies.contains_key(cleared), "{cleared} kept");
+    }
+    let back = browser.get(&at_provider);
+    let done = browser.get(&location(&back));
+    assert_eq!(done.status(), StatusCode::FOUND);
+    assert_eq!(location(&done), "/sequences");
+    let logouts = provider.logouts();
+    assert_eq!(logouts.len(), 1);
+    assert!(
+        logouts[0]
+            .get("id_token_hint")
+            .is_some_and(|t| t.split('.').count() == 3)
+    );
+    assert_eq!(
+        logouts[0]
+            .get("post_logout_redirect_uri")
+            .map(String::as_str),
+        Some(format!("{}/auth/post_logout_redirect", server.api).as_str())
+    );
+
+    // The old cookie is worth nothing now: the account is not reached with it.
+    browser
+        .cookies
+        .insert("flaneur_session".into(), session.clone());
+    browser.cookies.insert("flaneur_csrf".into(), csrf.clone());
+    let (status, body) = me(&mut browser, &server);
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let again = browser.get(&format!("{}/auth/post_logout_redirect", server.api));
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+}
+
+#[test]
+fn the_sessions_of_a_deleted_account_end_with_it() {
+    let provider = Provider::start();
+    let dir = tempfile::tempdir().expect("data folder");
+    let server = Server::start_in_with_env(dir.path(), &oidc_env(&provider));
+    let mut browser = Browser::new();
+    log_in(&mut browser, &server, "/");
+    assert_eq!(me(&mut browser, &server).0, StatusCode::OK);
+
+    crate::accounts::account_command(dir.path(), &["delete", "walker"]);
+    let (status, body) = me(&mut browser, &server);
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+#[test]
+fn a_token_is_claimed_in_the_browser_then_used_by_its_client() {
+    let provider = Provider::start();
+    let server = oidc_server(&provider);
+
+    // 1. A client (such as panoramax_cli login) asks for a token and shows its claim link.
+    let (status, generated) = server.post_json("/auth/tokens/generate?description=cli", &json!({}));
+    assert!(status.is_success(), "{status}: {generated}");
+    let token = generated["jwt_token"].as_str().expect("token").to_owned();
+    let claim = generated["links"]
+        .as_array()
+        .and_then(|l| l.iter().find(|l| l["rel"] == "claim"))
+        .and_then(|l| l["href"].as_str())
+        .expect("claim link")
+        .to_owned();
+    let client = Client::builder().no_proxy().build().expect("client");
+    let use_token = || {
+        client
+            .get(format!("{}/users/me", server.api))
+            .bearer_auth(&token)
+            .send()
+            .expect("sent")
+    };
+    assert_eq!(
+        use_token().status(),
+        StatusCode::FORBIDDEN,
+        "not claimed yet"
+    );
+
+    // 2. The user opens it: not logged in, the browser is sent to log in and back.
+    let mut browser = Browser::new();
+    let first = browser
+        .request(reqwest::Method::GET, &claim)
+        .header("Accept", "text/html");
+    let first = browser.send(first);
+    assert_eq!(first.status(), StatusCode::FOUND);
+    let login = location(&first);
+    assert!(login.contains("/api/auth/login?next_url="), "{login}");
+    let authorize = location(&browser.get(&login));
+    let back = location(&browser.get(&authorize));
+    let done = browser.get(&back);
+    assert_eq!(done.status(), StatusCode::FOUND, "{}", server.logs());
+    let claim_path = location(&done);
+    assert!(claim.ends_with(&claim_path), "{claim} vs {claim_path}");
+    let claimed = browser.get(&format!("{}{claim_path}", site(&server)));
+    assert!(
+        claimed.status().is_success() || claimed.status() == StatusCode::FOUND,
+        "{}",
+        claimed.status()
+    );
+
+    // 3. The client's token now acts for the account logged in.
+    let used = use_token();
+    assert_eq!(used.status(), StatusCode::OK);
+    let profile: Value = used.json().expect("profile");
+    assert_eq!(profile["name"], "walker");
+    assert!(
+        profile.get("csrf_token").is_none(),
+        "tokens need no CSRF value"
+    );
+}
+
+#[test]
+fn an_openstreetmap_login_reads_the_user_from_its_api() {
+    let provider = Provider::start();
+    provider.set_user("osm-7", "Zoé Marcheuse");
+    let server = Server::start_with_env(&[
+        ("OAUTH_PROVIDER", "osm"),
+        ("FLANEUR_OSM_URL", &provider.url),
+        ("OAUTH_CLIENT_ID", CLIENT_ID),
+        ("OAUTH_CLIENT_SECRET", CLIENT_SECRET),
+    ]);
+    let mut browser = Browser::new();
+    let start = browser.get(&format!("{}/auth/login", server.api));
+    let authorize = location(&start);
+    assert!(authorize.starts_with(&format!("{}/oauth2/authorize?", provider.url)));
+    assert!(authorize.contains("scope=read_prefs"), "{authorize}");
+    let back = location(&browser.get(&authorize));
+    let done = browser.get(&back);
+    assert_eq!(done.status(), StatusCode::FOUND, "{}", server.logs());
+    assert_eq!(location(&done), "/");
+    assert_eq!(browser.cookies["user_name"], "Zo%C3%A9%20Marcheuse");
+    let (status, profile) = me(&mut browser, &server);
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    assert_eq!(profile["name"], "Zoé Marcheuse");
+    assert_eq!(profile["oauth_provider"], "osm");
+
+    // No provider session to end: logged out at once.
+    let out = browser.get(&format!("{}/auth/logout", server.api));
+    assert_eq!(out.status(), StatusCode::ACCEPTED);
+    assert!(!browser.cookies.contains_key("flaneur_session"));
+}
+
+#[test]
+fn without_a_provider_the_login_routes_say_authentication_is_off() {
+    let server = Server::start();
+    for route in ["login", "redirect", "logout", "post_logout_redirect"] {
+        let (status, body) = server.get_json(&format!("/auth/{route}"));
+        assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{route}");
+        assert_eq!(
+            body["message"],
+            "authentication is not activated on this instance"
+        );
+    }
+}
