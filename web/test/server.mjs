@@ -44,14 +44,17 @@ export function picturesDir() {
   return dir;
 }
 
-/** A running server; `stop()` ends it and removes its data folder. */
-export async function startServer({ webDir, startMs }) {
+/** A running server; `stop()` ends it and removes its data folder. `env` adds variables. */
+export async function startServer({ webDir, startMs, env = {} }) {
   const dataDir = mkdtempSync(join(tmpdir(), "flaneur-web-test-"));
   const child = spawn(
     findBinary(),
     ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--web-dir", webDir,
       "--workers", "2", "--log-format", "json"],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info,sqlx=warn" } },
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, RUST_LOG: "info,sqlx=warn", ...env },
+    },
   );
   const logs = [];
   const address = new Promise((resolveAddress, reject) => {
