@@ -181,6 +181,49 @@ fn an_oidc_login_sets_the_session_cookies_and_goes_back_to_the_page_asked_for() 
         !browser.cookies.contains_key("flaneur_login_state"),
         "login step cleared"
     );
+
+    // The account was made at this first login, named as the provider says.
+    let (status, profile) = me(&mut browser, &server);
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    assert_eq!(profile["name"], "walker");
+    assert_eq!(
+        profile["id"].as_str(),
+        Some(browser.cookies["user_id"].as_str())
+    );
+    assert_eq!(profile["oauth_provider"], "oidc");
+    assert_eq!(profile["permissions"]["role"], "user");
+    assert_eq!(
+        profile["csrf_token"].as_str(),
+        Some(browser.cookies["flaneur_csrf"].as_str())
+    );
+
+    // A second login, from another browser, reaches the same account.
+    let mut other = Browser::new();
+    log_in(&mut other, &server, "/");
+    let (_, again) = me(&mut other, &server);
+    assert_eq!(again["id"], profile["id"]);
+    let users = server.get_ok("/users");
+    let walkers = users["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["name"] == "walker")
+        .count();
+    assert_eq!(walkers, 1, "{users}");
+
+    // Clients learn that logins are on, and where the profile is kept.
+    let configuration = server.get_ok("/configuration");
+    assert_eq!(configuration["auth"]["enabled"], true, "{configuration}");
+    assert_eq!(
+        configuration["auth"]["user_profile"]["url"],
+        format!("{}/account/#/personal-info", provider.url)
+    );
+
+    // The session wins over a bearer token sent with it.
+    let with_junk_bearer = browser
+        .request(reqwest::Method::GET, &format!("{}/users/me", server.api))
+        .bearer_auth("not-a-token");
+    assert_eq!(browser.send(with_junk_bearer).status(), StatusCode::OK);
 }
 
 #[test]
