@@ -14,9 +14,9 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{ACCEPT, AUTHORIZATION, LOCATION};
+use axum::http::header::{ACCEPT, AUTHORIZATION, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use flaneur_model::{Account, AccountId, Viewer, Visibility};
@@ -24,7 +24,7 @@ use flaneur_service::account::AuthFailure;
 use flaneur_store::SessionRecord;
 
 use crate::url::BaseUrl;
-use crate::{ApiError, AppState, session};
+use crate::{ApiError, AppState, cookie, session};
 
 /// How the instance knows its callers.
 #[derive(Debug, Clone, Default)]
@@ -69,9 +69,14 @@ pub async fn resolve_caller(
     next: Next,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
-    match caller(&state, &parts.headers).await {
-        Ok(None) => {}
+    // A session cookie that opens no session (ended elsewhere, account deleted) is removed,
+    // with the cookies telling pages who is logged in.
+    let has_cookie =
+        state.auth.provider.is_some() && cookie::get(&parts.headers, cookie::SESSION).is_some();
+    let is_stale = match caller(&state, &parts.headers).await {
+        Ok(None) => has_cookie,
         Ok(Some((account, session))) => {
+            let is_stale = has_cookie && session.is_none();
             if let Some(session) = &session
                 && session::is_write(&parts.method, parts.uri.path())
             {
@@ -88,10 +93,28 @@ pub async fn resolve_caller(
             if let Some(session) = session {
                 parts.extensions.insert(session);
             }
+            is_stale
         }
         Err(err) => return err.into_response(),
+    };
+    let base = match BaseUrl::from_request_parts(&mut parts, &state).await {
+        Ok(base) => base,
+        Err(never) => match never {},
+    };
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    // A login answered now sets a session of its own, which must not be removed.
+    let sets_session = response.headers().get_all(SET_COOKIE).iter().any(|v| {
+        v.as_bytes()
+            .starts_with(format!("{}=", cookie::SESSION).as_bytes())
+    });
+    if is_stale && !sets_session {
+        for (name, value) in cookie::cleared(&state, &base) {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().append(name, value);
+            }
+        }
     }
-    next.run(Request::from_parts(parts, body)).await
+    response
 }
 
 /// The account behind a request's credentials, with its session when the session cookie

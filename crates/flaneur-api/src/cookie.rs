@@ -7,9 +7,12 @@
 //! site is followed (the provider sending the browser back), never with another site's
 //! writes.
 
-use axum::http::HeaderMap;
-use axum::http::header::COOKIE;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderName};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::AppState;
+use crate::url::BaseUrl;
 
 /// The session: its value is a 256-bit secret.
 pub const SESSION: &str = "flaneur_session";
@@ -83,6 +86,30 @@ pub fn set(name: &str, value: &str, max_age_secs: u64, options: Options) -> Stri
 /// A `Set-Cookie` value removing `name`.
 pub fn clear(name: &str, options: Options) -> String {
     set(name, "", 0, options)
+}
+
+/// How the instance's cookies are sent to a client reaching it at `base`.
+pub fn options(state: &AppState, base: &BaseUrl, http_only: bool, auth_only: bool) -> Options {
+    Options {
+        secure: state
+            .auth
+            .cookie_secure
+            .unwrap_or_else(|| base.0.starts_with("https://")),
+        http_only,
+        auth_only,
+    }
+}
+
+/// The `Set-Cookie` headers removing a session's cookies.
+pub fn cleared(state: &AppState, base: &BaseUrl) -> Vec<(HeaderName, String)> {
+    let site = options(state, base, true, false);
+    let readable = options(state, base, false, false);
+    vec![
+        (SET_COOKIE, clear(SESSION, site)),
+        (SET_COOKIE, clear(CSRF, readable)),
+        (SET_COOKIE, clear(USER_ID, readable)),
+        (SET_COOKIE, clear(USER_NAME, readable)),
+    ]
 }
 
 #[cfg(test)]

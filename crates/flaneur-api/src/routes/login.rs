@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{AUTH, Route};
-use crate::cookie::{self, Options};
+use crate::cookie;
 use crate::stac::openapi::{JSON, Operation};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState};
@@ -157,29 +157,6 @@ fn local_path(next_url: &str, base: &str) -> Option<String> {
     (is_path && is_plain).then(|| path.to_owned())
 }
 
-fn options(state: &AppState, base: &BaseUrl, http_only: bool, auth_only: bool) -> Options {
-    Options {
-        secure: state
-            .auth
-            .cookie_secure
-            .unwrap_or_else(|| base.0.starts_with("https://")),
-        http_only,
-        auth_only,
-    }
-}
-
-/// The cookies of a session, removed.
-fn cleared(state: &AppState, base: &BaseUrl) -> Vec<(axum::http::HeaderName, String)> {
-    let site = options(state, base, true, false);
-    let readable = options(state, base, false, false);
-    vec![
-        (SET_COOKIE, cookie::clear(cookie::SESSION, site)),
-        (SET_COOKIE, cookie::clear(cookie::CSRF, readable)),
-        (SET_COOKIE, cookie::clear(cookie::USER_ID, readable)),
-        (SET_COOKIE, cookie::clear(cookie::USER_NAME, readable)),
-    ]
-}
-
 fn found(location: &str, cookies: Vec<(axum::http::HeaderName, String)>) -> Response {
     (
         StatusCode::FOUND,
@@ -205,7 +182,7 @@ async fn login(
         cookie::LOGIN_STATE,
         &start.state,
         STEP_COOKIE_SECS,
-        options(&state, &base, true, true),
+        cookie::options(&state, &base, true, true),
     );
     Ok(found(&start.authorize_url, vec![(SET_COOKIE, bound)]))
 }
@@ -263,8 +240,8 @@ fn session_cookies(
     logged_in: &LoggedIn,
 ) -> Vec<(axum::http::HeaderName, String)> {
     let ttl = logged_in.ttl.as_secs();
-    let site = options(state, base, true, false);
-    let readable = options(state, base, false, false);
+    let site = cookie::options(state, base, true, false);
+    let readable = cookie::options(state, base, false, false);
     let id = logged_in.account_id.to_string();
     vec![
         (
@@ -282,7 +259,10 @@ fn session_cookies(
         ),
         (
             SET_COOKIE,
-            cookie::clear(cookie::LOGIN_STATE, options(state, base, true, true)),
+            cookie::clear(
+                cookie::LOGIN_STATE,
+                cookie::options(state, base, true, true),
+            ),
         ),
     ]
 }
@@ -302,12 +282,12 @@ async fn logout(
     let session = cookie::get(&headers, cookie::SESSION);
     let back = base.api("/auth/post_logout_redirect");
     let at_provider = login.logout(session, &back).await?;
-    let mut cookies = cleared(&state, &base);
+    let mut cookies = cookie::cleared(&state, &base);
     let Some(at_provider) = at_provider else {
         return Ok(logged_out(next_url, cookies));
     };
     if let Some(next_url) = next_url {
-        let step = options(&state, &base, true, true);
+        let step = cookie::options(&state, &base, true, true);
         cookies.push((
             SET_COOKIE,
             cookie::set(cookie::LOGOUT_NEXT, &next_url, STEP_COOKIE_SECS, step),
@@ -330,10 +310,13 @@ async fn post_logout_redirect(
     let next_url = cookie::get(&headers, cookie::LOGOUT_NEXT)
         .map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned())
         .and_then(|n| local_path(&n, &base.0));
-    let mut cookies = cleared(&state, &base);
+    let mut cookies = cookie::cleared(&state, &base);
     cookies.push((
         SET_COOKIE,
-        cookie::clear(cookie::LOGOUT_NEXT, options(&state, &base, true, true)),
+        cookie::clear(
+            cookie::LOGOUT_NEXT,
+            cookie::options(&state, &base, true, true),
+        ),
     ));
     Ok(logged_out(next_url, cookies))
 }

@@ -467,10 +467,24 @@ fn the_sessions_of_a_deleted_account_end_with_it() {
     let mut browser = Browser::new();
     log_in(&mut browser, &server, "/");
     assert_eq!(me(&mut browser, &server).0, StatusCode::OK);
+    let dead = browser.cookies["flaneur_session"].clone();
 
     crate::accounts::account_command(dir.path(), &["delete", "walker"]);
     let (status, body) = me(&mut browser, &server);
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // The dead cookies are removed, so that pages stop showing who was logged in.
+    for cleared in ["flaneur_session", "flaneur_csrf", "user_id", "user_name"] {
+        assert!(!browser.cookies.contains_key(cleared), "{cleared} kept");
+    }
+
+    // A browser still sending a dead session cookie when it comes back from the provider
+    // logs in all the same: its new session is not removed with the dead one.
+    let back = to_provider(&mut browser, &server, "/");
+    browser.cookies.insert("flaneur_session".into(), dead);
+    let done = browser.get(&back);
+    assert_eq!(done.status(), StatusCode::FOUND);
+    let (status, body) = me(&mut browser, &server);
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 #[test]
