@@ -40,6 +40,11 @@ pub struct LoginArgs {
     /// Connect, `read_prefs` for OpenStreetMap].
     #[arg(long, env = "OAUTH_SCOPE")]
     oauth_scope: Option<String>,
+    /// Where users edit their profile at the provider, shown to clients in
+    /// `/api/configuration` [default: Keycloak's account page for OpenID Connect, the account
+    /// page of OpenStreetMap].
+    #[arg(long, env = "OAUTH_PROFILE_URL")]
+    oauth_profile_url: Option<String>,
     /// How long a browser stays logged in, in seconds.
     #[arg(
         long,
@@ -83,6 +88,13 @@ impl CookieSecure {
 }
 
 impl LoginArgs {
+    /// The profile page configured, if any.
+    pub fn profile_url(&self) -> Option<String> {
+        self.oauth_profile_url
+            .clone()
+            .filter(|u| !u.trim().is_empty())
+    }
+
     /// Whether cookies carry `Secure`.
     pub fn cookie_secure(&self) -> CookieSecure {
         self.cookie_secure

@@ -156,7 +156,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let auth = AuthSettings {
         force_auth_on_upload: args.force_auth_on_upload,
         login: login.as_ref().map(|login| LoginSettings {
-            profile_url: login.profile_url(),
+            profile_url: args.login.profile_url().or_else(|| login.profile_url()),
             ..LoginSettings::default()
         }),
         provider: login,

@@ -558,7 +558,13 @@ fn an_openstreetmap_login_reads_the_user_from_its_api() {
         ("FLANEUR_OSM_URL", &provider.url),
         ("OAUTH_CLIENT_ID", CLIENT_ID),
         ("OAUTH_CLIENT_SECRET", CLIENT_SECRET),
+        ("OAUTH_PROFILE_URL", "https://profile.example.org/me"),
     ]);
+    let configuration = server.get_ok("/configuration");
+    assert_eq!(
+        configuration["auth"]["user_profile"]["url"],
+        "https://profile.example.org/me"
+    );
     let mut browser = Browser::new();
     let start = browser.get(&format!("{}/auth/login", server.api));
     let authorize = location(&start);
