@@ -76,3 +76,7 @@ uuid_id!(
 
 /// Identifies a queued background job.
 pub type JobId = i64;
+uuid_id!(
+    /// Identifies a report of a problem with a picture or a sequence.
+    ReportId
+);

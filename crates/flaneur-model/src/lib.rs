@@ -7,6 +7,7 @@ mod edit;
 mod id;
 mod job;
 mod picture;
+mod report;
 mod semantics;
 mod sequence;
 mod upload;
@@ -17,12 +18,13 @@ pub use account::{
     Account, AccountPreferences, ClaimOutcome, NewToken, OauthIdentity, Role, Token,
 };
 pub use edit::{PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange};
-pub use id::{AccountId, JobId, PictureId, SequenceId, TokenId, UploadSetId};
+pub use id::{AccountId, JobId, PictureId, ReportId, SequenceId, TokenId, UploadSetId};
 pub use job::{Job, JobKind};
 pub use picture::{
     Crop, NewPicture, Picture, PictureDetails, PictureStatus, Projection, TileGrid, camera_model,
     h_pixel_density,
 };
+pub use report::{NewReport, Report, ReportChange, ReportIssue, ReportQuery, ReportStatus};
 pub use semantics::{MAX_KEY_CHARS, MAX_TAGS, MAX_VALUE_CHARS, SemanticTag};
 pub use sequence::{Sequence, SequenceStatus};
 pub use upload::{

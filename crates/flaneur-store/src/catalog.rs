@@ -16,9 +16,11 @@ use flaneur_model::{
 
 use crate::filter::Filter;
 use crate::listing::SequenceQuery;
+use crate::report::ReportCount;
 use crate::search::{PageStart, PictureOrder, PlaceQuery};
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Area, Result};
+use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
 /// What became of a picture handed to [`Catalog::insert_picture`].
 #[derive(Debug, Clone, PartialEq)]
@@ -536,6 +538,25 @@ pub trait Catalog: Send + Sync + 'static {
     /// left of its sequence with `arrange` and updates the sequence's figures. Returns `false`
     /// when there was no such picture.
     async fn delete_picture(&self, id: PictureId, arrange: &Arrange) -> Result<bool>;
+
+    // --- reports ------------------------------------------------------------------------------
+
+    /// Records a report; with `hide`, hides the reported data from everyone but its owner in
+    /// the same transaction, as an edit of its visibility would, and the report is
+    /// `open_autofix` (else `open`).
+    async fn create_report(&self, report: &NewReport) -> Result<Report>;
+
+    /// One report, with the owner of the data it is about.
+    async fn report(&self, id: ReportId) -> Result<Option<Report>>;
+
+    /// Changes a report; `None` when there is no such report.
+    async fn update_report(&self, id: ReportId, change: &ReportChange) -> Result<Option<Report>>;
+
+    /// Reports the query selects, most recent first.
+    async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<Report>>;
+
+    /// How many reports there are of each status and issue (pairs without any are absent).
+    async fn report_counts(&self) -> Result<Vec<ReportCount>>;
 
     // --- sequences ----------------------------------------------------------------------------
 

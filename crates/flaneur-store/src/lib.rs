@@ -20,6 +20,7 @@ pub mod filter;
 mod listing;
 mod location;
 mod postgres;
+mod report;
 mod search;
 mod session;
 mod sqlite;
@@ -45,6 +46,7 @@ pub use listing::{
 };
 pub use location::{CatalogOptions, CatalogUrl, open_catalog, redact_url};
 pub use postgres::{PgCatalog, PgCatalogOptions};
+pub use report::ReportCount;
 pub use search::{
     PICTURE_QUERYABLES, PageStart, PictureOrder, PlaceQuery, Position, SEMANTICS, SortField,
     SortKey, SortValue, TagProperty, bearing_deg, checked_picture_filter,

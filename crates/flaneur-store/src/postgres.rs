@@ -14,6 +14,7 @@ mod job;
 mod listing;
 mod map;
 mod picture;
+mod report;
 mod search;
 mod semantics;
 mod sequence;
@@ -42,8 +43,10 @@ use crate::catalog::{
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
 };
 use crate::listing::SequenceQuery;
+use crate::report::ReportCount;
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
+use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
 /// How long a request waits for a free connection of the pool before it fails. Short, so that
 /// with the database down a client hears "unavailable, retry" in seconds instead of hanging.
@@ -76,6 +79,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "sessions",
         include_str!("../migrations/postgres/0004_sessions.sql"),
+    ),
+    (
+        5,
+        "reports",
+        include_str!("../migrations/postgres/0005_reports.sql"),
     ),
 ];
 
@@ -300,6 +308,26 @@ impl Catalog for PgCatalog {
 
     async fn end_session(&self, id_hash: &str) -> Result<Option<EndedSession>> {
         session::end_session(&self.pool, id_hash).await
+    }
+
+    async fn create_report(&self, new: &NewReport) -> Result<Report> {
+        report::create_report(&self.pool, new).await
+    }
+
+    async fn report(&self, id: ReportId) -> Result<Option<Report>> {
+        report::report(&self.pool, id).await
+    }
+
+    async fn update_report(&self, id: ReportId, change: &ReportChange) -> Result<Option<Report>> {
+        report::update_report(&self.pool, id, change).await
+    }
+
+    async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<Report>> {
+        report::list_reports(&self.pool, query).await
+    }
+
+    async fn report_counts(&self) -> Result<Vec<ReportCount>> {
+        report::report_counts(&self.pool).await
     }
 
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {

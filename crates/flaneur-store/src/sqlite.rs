@@ -15,6 +15,7 @@ mod job;
 mod map;
 mod migrate;
 mod picture;
+mod report;
 mod search;
 mod semantics;
 mod sequence;
@@ -46,8 +47,10 @@ use crate::catalog::{
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
 };
 use crate::listing::SequenceQuery;
+use crate::report::ReportCount;
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
+use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
 /// How long a connection waits for another process holding the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -240,6 +243,26 @@ impl Catalog for SqliteCatalog {
 
     async fn end_session(&self, id_hash: &str) -> Result<Option<EndedSession>> {
         session::end_session(&self.writer, id_hash).await
+    }
+
+    async fn create_report(&self, new: &NewReport) -> Result<Report> {
+        report::create_report(&self.writer, new).await
+    }
+
+    async fn report(&self, id: ReportId) -> Result<Option<Report>> {
+        report::report(&self.reader, id).await
+    }
+
+    async fn update_report(&self, id: ReportId, change: &ReportChange) -> Result<Option<Report>> {
+        report::update_report(&self.writer, id, change).await
+    }
+
+    async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<Report>> {
+        report::list_reports(&self.reader, query).await
+    }
+
+    async fn report_counts(&self) -> Result<Vec<ReportCount>> {
+        report::report_counts(&self.reader).await
     }
 
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {

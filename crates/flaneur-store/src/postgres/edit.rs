@@ -9,7 +9,7 @@
 
 use flaneur_model::{
     JobKind, Picture, PictureEdit, PictureId, Sequence, SequenceEdit, SequenceId, TagAction,
-    TagChange,
+    TagChange, Visibility,
 };
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
@@ -92,23 +92,7 @@ pub(super) async fn edit_picture(
     // 1. The row: the columns and the document that repeats them, changed alike. A change of
     //    tags alone leaves the row as it is, and so the map's version.
     if edit.changes_row() {
-        edit.apply_to(&mut picture);
-        sqlx::query(
-            "UPDATE pictures SET visibility = $1, captured_at = $2, lon = $3, lat = $4,
-                 heading_deg = $5, heading_computed = $6, doc = $7
-             WHERE id = $8",
-        )
-        .bind(picture.base.visibility.as_str())
-        .bind(stored(picture.base.captured_at))
-        .bind(picture.base.lon)
-        .bind(picture.base.lat)
-        .bind(picture.base.heading_deg)
-        .bind(picture.heading_computed)
-        .bind(Json(&picture.base))
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("edit picture"))?;
+        write_picture_row(&mut tx, &mut picture, edit).await?;
     }
 
     // 2. Tags, then its sequence: order and headings when asked, time span and bbox always.
@@ -130,6 +114,61 @@ pub(super) async fn edit_picture(
     let picture = read_picture(&mut tx, id).await?;
     tx.commit().await.map_err(Error::db("edit picture"))?;
     Ok(picture)
+}
+
+async fn write_picture_row(
+    conn: &mut PgConnection,
+    picture: &mut Picture,
+    edit: &PictureEdit,
+) -> Result<()> {
+    edit.apply_to(picture);
+    sqlx::query(
+        "UPDATE pictures SET visibility = $1, captured_at = $2, lon = $3, lat = $4,
+             heading_deg = $5, heading_computed = $6, doc = $7
+         WHERE id = $8",
+    )
+    .bind(picture.base.visibility.as_str())
+    .bind(stored(picture.base.captured_at))
+    .bind(picture.base.lon)
+    .bind(picture.base.lat)
+    .bind(picture.base.heading_deg)
+    .bind(picture.heading_computed)
+    .bind(Json(&picture.base))
+    .bind(picture.base.id.0)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("edit picture"))?;
+    Ok(())
+}
+
+/// Hides reported data from everyone but its owner, as an edit of its visibility would: the
+/// picture when given (its sequence's figures follow), else the sequence.
+pub(super) async fn hide_reported(
+    conn: &mut PgConnection,
+    picture: Option<PictureId>,
+    sequence: Option<SequenceId>,
+) -> Result<()> {
+    let edit = PictureEdit {
+        visibility: Some(Visibility::OwnerOnly),
+        ..PictureEdit::default()
+    };
+    if let Some(id) = picture {
+        let Some(mut picture) = lock_picture(conn, id).await? else {
+            return Ok(());
+        };
+        write_picture_row(conn, &mut picture, &edit).await?;
+        if let Some(sequence) = picture.sequence_id {
+            refresh_sequence_figures(conn, sequence.0).await?;
+        }
+    } else if let Some(id) = sequence {
+        sqlx::query("UPDATE sequences SET visibility = $1 WHERE id = $2 AND status != 'deleted'")
+            .bind(Visibility::OwnerOnly.as_str())
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::db("hide reported sequence"))?;
+    }
+    Ok(())
 }
 
 pub(super) async fn delete_sequence(pool: &PgPool, id: SequenceId) -> Result<bool> {

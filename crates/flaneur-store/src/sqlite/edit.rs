@@ -4,7 +4,7 @@
 
 use flaneur_model::{
     JobKind, Picture, PictureEdit, PictureId, Sequence, SequenceEdit, SequenceId, TagAction,
-    TagChange,
+    TagChange, Visibility,
 };
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -312,4 +312,34 @@ async fn rearrange(conn: &mut SqliteConnection, id: SequenceId, arrange: &Arrang
         .await
         .map_err(Error::db("write sequence length"))?;
     refresh_sequence_figures(conn, &id_text).await
+}
+
+/// Hides reported data from everyone but its owner, as an edit of its visibility would: the
+/// picture when given (its sequence's figures follow), else the sequence.
+pub(super) async fn hide_reported(
+    conn: &mut SqliteConnection,
+    picture: Option<&str>,
+    sequence: Option<&str>,
+) -> Result<()> {
+    let edit = PictureEdit {
+        visibility: Some(Visibility::OwnerOnly),
+        ..PictureEdit::default()
+    };
+    if let Some(id) = picture {
+        let Some(mut picture) = read_picture(conn, id).await? else {
+            return Ok(());
+        };
+        write_picture_row(conn, &mut picture, &edit).await?;
+        if let Some(sequence) = picture.sequence_id {
+            refresh_sequence_figures(conn, &sequence.to_string()).await?;
+        }
+    } else if let Some(id) = sequence {
+        sqlx::query("UPDATE sequences SET visibility = ? WHERE id = ? AND status != 'deleted'")
+            .bind(Visibility::OwnerOnly.as_str())
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::db("hide reported sequence"))?;
+    }
+    Ok(())
 }

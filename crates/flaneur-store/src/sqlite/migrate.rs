@@ -82,6 +82,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sessions",
         include_str!("../../migrations/sqlite/0015_sessions.sql"),
     ),
+    (
+        16,
+        "reports",
+        include_str!("../../migrations/sqlite/0016_reports.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -13,6 +13,7 @@ mod map;
 mod nearby;
 mod postgres;
 mod postgres_map;
+mod report;
 mod s3_faults;
 mod search;
 mod search_filters;
