@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use flaneur_model::SequenceId;
+use flaneur_model::{Sequence, SequenceId, Viewer};
 use flaneur_service::read::Listed;
 use flaneur_store::{PagePosition, SequenceQuery, SequenceSort};
 use serde_json::{Value, json};
@@ -211,19 +211,34 @@ pub async fn one(
 ) -> ApiResult<Json<Value>> {
     let id = params::sequence_id(&id)?;
     let sequence = state.services.collection(id, viewer).await?;
-    // The summaries describe only the pictures the caller may see.
+    Ok(Json(
+        collection_document(&state, &base, viewer, &sequence).await?,
+    ))
+}
+
+/// A sequence as its single collection route shows it to `viewer`: summaries of the pictures
+/// it may see, tags, and the `edit` and `delete` links of what it may do.
+pub(super) async fn collection_document(
+    state: &AppState,
+    base: &BaseUrl,
+    viewer: Viewer,
+    sequence: &Sequence,
+) -> ApiResult<Value> {
+    let id = sequence.id;
     let pictures = state
         .services
         .collection_items(id, viewer, None, None)
         .await?;
-    let producer = producer_name(&state, sequence.account_id).await?;
+    let producer = producer_name(state, sequence.account_id).await?;
     let summaries = stac::summaries(&pictures);
-    let mut collection =
-        stac::collection(&base, &state.info, &sequence, &producer, Some(summaries));
+    let mut collection = stac::collection(base, &state.info, sequence, &producer, Some(summaries));
     let tags = state.services.semantics(&[id], &[]).await?;
     let of_sequence = tags.sequences.get(&id).map_or(&[][..], Vec::as_slice);
     stac::set_collection_semantics(&mut collection, of_sequence);
-    Ok(Json(collection))
+    let rights = state.services.collection_rights(viewer, sequence).await?;
+    let href = base.api(&format!("/collections/{id}"));
+    stac::add_rights_links(&mut collection, &href, rights.as_ref());
+    Ok(collection)
 }
 
 /// `GET /api/collections/{id}/geovisio_status`: where the processing of each picture is.

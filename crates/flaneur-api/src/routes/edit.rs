@@ -9,15 +9,13 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use flaneur_model::{Sequence, SequenceId, Viewer};
-use flaneur_store::RankQuery;
-use serde_json::Value;
+use flaneur_model::Viewer;
 
-use super::collections::producer_name;
-use super::items::{geojson, set_tags};
+use super::collections::collection_document;
+use super::items::{geojson, item_document};
 use crate::params;
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, ReadAs, stac};
+use crate::{ApiError, ApiResult, AppState, ReadAs};
 
 /// Refuses an anonymous caller before anything of the request is read: who may not change
 /// anything learns nothing of the body's problems or of what exists.
@@ -43,10 +41,7 @@ pub async fn patch_collection(
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     };
     let sequence = state.services.edit_collection(viewer, id, edit).await?;
-    let mut collection = collection_json(&state, &base, &sequence).await?;
-    let rights = state.services.collection_rights(viewer, &sequence).await?;
-    let href = base.api(&format!("/collections/{id}"));
-    stac::add_rights_links(&mut collection, &href, rights.as_ref());
+    let collection = collection_document(&state, &base, viewer, &sequence).await?;
     Ok(Json(collection).into_response())
 }
 
@@ -78,19 +73,7 @@ pub async fn patch_item(
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     };
     let view = state.services.edit_item(viewer, id, edit).await?;
-    let producer = producer_name(&state, view.picture.base.account_id).await?;
-    let neighbours = (view.prev.as_ref(), view.next.as_ref());
-    let mut item = stac::item(&base, &state.info, &view.picture, &producer, neighbours);
-    let sequences: Vec<SequenceId> = view.picture.sequence_id.into_iter().collect();
-    let tags = state.services.semantics(&sequences, &[id]).await?;
-    set_tags(&mut item, &view.picture, &tags);
-    // Items are changed through their sequence's path; one not in a sequence yet has none.
-    if let Some(sequence) = view.picture.sequence_id {
-        let rights = state.services.item_rights(viewer, &view.picture).await?;
-        let href = base.api(&format!("/collections/{sequence}/items/{id}"));
-        stac::add_rights_links(&mut item, &href, rights.as_ref());
-    }
-    Ok(geojson(item))
+    Ok(geojson(item_document(&state, &base, viewer, &view).await?))
 }
 
 /// `DELETE /api/collections/{id}/items/{item}`.
@@ -103,28 +86,4 @@ pub async fn delete_item(
     let id = params::picture_id(&item)?;
     state.services.delete_item(viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A changed sequence as its single collection route shows it.
-async fn collection_json(
-    state: &AppState,
-    base: &BaseUrl,
-    sequence: &Sequence,
-) -> ApiResult<Value> {
-    let pictures = state
-        .services
-        .catalog
-        .sequence_pictures(sequence.id, RankQuery::default())
-        .await
-        .map_err(flaneur_service::Error::from)?;
-    let producer = producer_name(state, sequence.account_id).await?;
-    let summaries = stac::summaries(&pictures);
-    let mut collection = stac::collection(base, &state.info, sequence, &producer, Some(summaries));
-    let tags = state.services.semantics(&[sequence.id], &[]).await?;
-    let of_sequence = tags
-        .sequences
-        .get(&sequence.id)
-        .map_or(&[][..], Vec::as_slice);
-    stac::set_collection_semantics(&mut collection, of_sequence);
-    Ok(collection)
 }

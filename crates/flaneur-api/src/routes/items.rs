@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use flaneur_model::{Picture, PictureId, SequenceId};
-use flaneur_service::read::Tags;
+use flaneur_model::{Picture, PictureId, SequenceId, Viewer};
+use flaneur_service::read::{ItemView, Tags};
 use serde_json::{Value, json};
 
 use super::collections::{ProducerNames, producer_name};
@@ -42,7 +42,7 @@ pub async fn features(
 }
 
 /// Puts the tags of the picture and of its sequence into its item JSON.
-pub(super) fn set_tags(item: &mut Value, picture: &Picture, tags: &Tags) {
+fn set_tags(item: &mut Value, picture: &Picture, tags: &Tags) {
     let of_picture = tags.pictures.get(&picture.base.id);
     let of_sequence = picture.sequence_id.and_then(|s| tags.sequences.get(&s));
     stac::set_item_semantics(
@@ -174,21 +174,35 @@ pub async fn one(
 ) -> ApiResult<Response> {
     let id = params::picture_id(&id)?;
     let view = state.services.item(id, viewer).await?;
-    let producer = producer_name(&state, view.picture.base.account_id).await?;
-    let mut item = stac::item(
-        &base,
-        &state.info,
-        &view.picture,
-        &producer,
-        (view.prev.as_ref(), view.next.as_ref()),
-    );
-    let sequences: Vec<SequenceId> = view.picture.sequence_id.into_iter().collect();
+    Ok(geojson(item_document(&state, &base, viewer, &view).await?))
+}
+
+/// A picture as its single item route shows it to `viewer`: neighbour and related links,
+/// tags, and the `edit` and `delete` links of what it may do.
+pub(super) async fn item_document(
+    state: &AppState,
+    base: &BaseUrl,
+    viewer: Viewer,
+    view: &ItemView,
+) -> ApiResult<Value> {
+    let picture = &view.picture;
+    let id = picture.base.id;
+    let producer = producer_name(state, picture.base.account_id).await?;
+    let neighbours = (view.prev.as_ref(), view.next.as_ref());
+    let mut item = stac::item(base, &state.info, picture, &producer, neighbours);
+    let sequences: Vec<SequenceId> = picture.sequence_id.into_iter().collect();
     let tags = state.services.semantics(&sequences, &[id]).await?;
-    set_tags(&mut item, &view.picture, &tags);
+    set_tags(&mut item, picture, &tags);
     // Only the single item has them, as on Panoramax instances: a list would cost one space
     // query per item.
     if let Some(links) = item["links"].as_array_mut() {
-        links.extend(view.related.iter().map(|p| stac::related_link(&base, p)));
+        links.extend(view.related.iter().map(|p| stac::related_link(base, p)));
     }
-    Ok(geojson(item))
+    // Items are changed through their sequence's path; one not in a sequence yet has none.
+    if let Some(sequence) = picture.sequence_id {
+        let rights = state.services.item_rights(viewer, picture).await?;
+        let href = base.api(&format!("/collections/{sequence}/items/{id}"));
+        stac::add_rights_links(&mut item, &href, rights.as_ref());
+    }
+    Ok(item)
 }

@@ -457,6 +457,38 @@ fn others_tag_administrators_do_everything() {
         assert_eq!(status, StatusCode::OK, "{body}: {answer}");
     }
 
+    // Reads say the same to each caller: nothing to anonymous ones.
+    let links_of = |token: Option<&str>, path: &str| {
+        let mut request = cast.server.client().get(cast.server.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let (status, document) = self::answer(request.send().expect("GET"));
+        assert_eq!(status, StatusCode::OK, "{document}");
+        let links = document["links"].as_array().cloned().unwrap_or_default();
+        let find = |rel: &str| links.iter().find(|l| l["rel"] == rel).cloned();
+        (
+            find("edit").map(|l| l["attributes"].clone()),
+            find("delete").is_some(),
+        )
+    };
+    assert_eq!(links_of(None, &collection), (None, false));
+    assert_eq!(
+        links_of(Some(&cast.other), &item),
+        (
+            Some(json!([
+                "capture_time",
+                "heading",
+                "latitude",
+                "longitude",
+                "semantics"
+            ])),
+            false
+        )
+    );
+    let (owner_fields, owner_deletes) = links_of(Some(&cast.owner), &collection);
+    assert!(owner_deletes && owner_fields.is_some_and(|f| f.to_string().contains("title")));
+
     // An administrator changes and deletes what it does not own.
     let (status, answer) = cast.patch(&collection, &cast.admin, &json!({"title": "moderated"}));
     assert_eq!(status, StatusCode::OK, "{answer}");
