@@ -70,6 +70,10 @@ uuid_id!(
     AccountId
 );
 uuid_id!(
+    /// Identifies an excluded area.
+    ExcludedAreaId
+);
+uuid_id!(
     /// Identifies an API token (not its secret value, which only its holder knows).
     TokenId
 );

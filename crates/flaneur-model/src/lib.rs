@@ -18,7 +18,9 @@ pub use account::{
     Account, AccountPreferences, ClaimOutcome, NewToken, OauthIdentity, Role, Token,
 };
 pub use edit::{PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange};
-pub use id::{AccountId, JobId, PictureId, ReportId, SequenceId, TokenId, UploadSetId};
+pub use id::{
+    AccountId, ExcludedAreaId, JobId, PictureId, ReportId, SequenceId, TokenId, UploadSetId,
+};
 pub use job::{Job, JobKind};
 pub use picture::{
     Crop, NewPicture, Picture, PictureDetails, PictureStatus, Projection, TileGrid, camera_model,

@@ -8,12 +8,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
-    NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus,
-    Projection, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId, UploadFile,
-    UploadSet, UploadSetId, Viewer, Visibility,
+    Account, AccountId, AccountPreferences, ClaimOutcome, ExcludedAreaId, ItemsStatus, Job,
+    JobKind, NewPicture, NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId,
+    PictureStatus, Projection, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, Token,
+    TokenId, UploadFile, UploadSet, UploadSetId, Viewer, Visibility,
 };
 
+use crate::excluded::{AreaScope, ExcludedArea, Exclusion, NewExcludedArea};
 use crate::filter::Filter;
 use crate::listing::SequenceQuery;
 use crate::report::ReportCount;
@@ -427,6 +428,30 @@ pub trait Catalog: Send + Sync + 'static {
     async fn end_session(&self, id_hash: &str) -> Result<Option<EndedSession>>;
 
     // --- upload sets --------------------------------------------------------------------------
+
+    /// The excluded areas in `scope`, oldest first.
+    async fn excluded_areas(&self, scope: AreaScope) -> Result<Vec<ExcludedArea>>;
+
+    /// Stores one excluded area.
+    async fn add_excluded_area(&self, area: &NewExcludedArea) -> Result<ExcludedArea>;
+
+    /// Replaces every general area (those of no account) with `areas`, at once.
+    async fn replace_general_areas(&self, areas: &[NewExcludedArea]) -> Result<Vec<ExcludedArea>>;
+
+    /// Deletes an area of `owner` (`None`: a general one); `false` when it has no such area.
+    async fn delete_excluded_area(
+        &self,
+        id: ExcludedAreaId,
+        owner: Option<AccountId>,
+    ) -> Result<bool>;
+
+    /// Whether a picture of `account` at this position is refused, and by which kind of area.
+    async fn exclusion_at(
+        &self,
+        lon: f64,
+        lat: f64,
+        account: Option<AccountId>,
+    ) -> Result<Option<Exclusion>>;
 
     /// Stores a new upload set.
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet>;

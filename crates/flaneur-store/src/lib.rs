@@ -16,6 +16,7 @@ mod arrangement;
 pub mod blob;
 mod catalog;
 mod error;
+mod excluded;
 pub mod filter;
 mod listing;
 mod location;
@@ -39,6 +40,10 @@ pub use catalog::{
     PlannedDuplicate, PlannedPicture, PlannedSequence, RankQuery, SequenceSummary, TimeRange,
 };
 pub use error::{Error, Result};
+pub use excluded::{
+    AreaScope, ExcludedArea, Exclusion, MAX_LABEL_CHARS, MAX_VERTICES, NewExcludedArea, Polygons,
+    polygons_from_geojson, polygons_to_geojson,
+};
 pub use filter::{CompareOp, Filter, FilterError, Literal, Queryable, QueryableKind};
 pub use listing::{
     PagePosition, SEQUENCE_QUERYABLES, SequenceCursor, SequenceQuery, SequenceSort,

@@ -9,6 +9,7 @@
 mod account;
 mod codec;
 mod edit;
+mod excluded;
 mod filter;
 mod job;
 mod listing;
@@ -29,10 +30,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
-    NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus, Role,
-    SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId, UploadFile, UploadSet,
-    UploadSetId, Viewer,
+    Account, AccountId, AccountPreferences, ClaimOutcome, ExcludedAreaId, ItemsStatus, Job,
+    JobKind, NewPicture, NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId,
+    PictureStatus, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId,
+    UploadFile, UploadSet, UploadSetId, Viewer,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection};
@@ -42,6 +43,7 @@ use crate::catalog::{
     AccountSummary, Arrange, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
 };
+use crate::excluded::{AreaScope, ExcludedArea, Exclusion, NewExcludedArea};
 use crate::listing::SequenceQuery;
 use crate::report::ReportCount;
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
@@ -84,6 +86,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "reports",
         include_str!("../migrations/postgres/0005_reports.sql"),
+    ),
+    (
+        6,
+        "excluded_areas",
+        include_str!("../migrations/postgres/0006_excluded_areas.sql"),
     ),
 ];
 
@@ -328,6 +335,35 @@ impl Catalog for PgCatalog {
 
     async fn report_counts(&self) -> Result<Vec<ReportCount>> {
         report::report_counts(&self.pool).await
+    }
+
+    async fn excluded_areas(&self, scope: AreaScope) -> Result<Vec<ExcludedArea>> {
+        excluded::list(&self.pool, scope).await
+    }
+
+    async fn add_excluded_area(&self, area: &NewExcludedArea) -> Result<ExcludedArea> {
+        excluded::add(&self.pool, area).await
+    }
+
+    async fn replace_general_areas(&self, areas: &[NewExcludedArea]) -> Result<Vec<ExcludedArea>> {
+        excluded::replace_general(&self.pool, areas).await
+    }
+
+    async fn delete_excluded_area(
+        &self,
+        id: ExcludedAreaId,
+        owner: Option<AccountId>,
+    ) -> Result<bool> {
+        excluded::delete(&self.pool, id, owner).await
+    }
+
+    async fn exclusion_at(
+        &self,
+        lon: f64,
+        lat: f64,
+        account: Option<AccountId>,
+    ) -> Result<Option<Exclusion>> {
+        excluded::exclusion_at(&self.pool, lon, lat, account).await
     }
 
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {

@@ -8,6 +8,7 @@
 mod account;
 mod codec;
 mod edit;
+mod excluded;
 mod filter;
 #[cfg(test)]
 mod fixture;
@@ -32,10 +33,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    Account, AccountId, AccountPreferences, ClaimOutcome, ItemsStatus, Job, JobKind, NewPicture,
-    NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId, PictureStatus, Role,
-    SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId, UploadFile, UploadSet,
-    UploadSetId, Viewer,
+    Account, AccountId, AccountPreferences, ClaimOutcome, ExcludedAreaId, ItemsStatus, Job,
+    JobKind, NewPicture, NewToken, NewUploadSet, OauthIdentity, Picture, PictureEdit, PictureId,
+    PictureStatus, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, Token, TokenId,
+    UploadFile, UploadSet, UploadSetId, Viewer,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -46,6 +47,7 @@ use crate::catalog::{
     AccountSummary, Arrange, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
 };
+use crate::excluded::{AreaScope, ExcludedArea, Exclusion, NewExcludedArea};
 use crate::listing::SequenceQuery;
 use crate::report::ReportCount;
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
@@ -263,6 +265,35 @@ impl Catalog for SqliteCatalog {
 
     async fn report_counts(&self) -> Result<Vec<ReportCount>> {
         report::report_counts(&self.reader).await
+    }
+
+    async fn excluded_areas(&self, scope: AreaScope) -> Result<Vec<ExcludedArea>> {
+        excluded::list(&self.reader, scope).await
+    }
+
+    async fn add_excluded_area(&self, area: &NewExcludedArea) -> Result<ExcludedArea> {
+        excluded::add(&self.writer, area).await
+    }
+
+    async fn replace_general_areas(&self, areas: &[NewExcludedArea]) -> Result<Vec<ExcludedArea>> {
+        excluded::replace_general(&self.writer, areas).await
+    }
+
+    async fn delete_excluded_area(
+        &self,
+        id: ExcludedAreaId,
+        owner: Option<AccountId>,
+    ) -> Result<bool> {
+        excluded::delete(&self.writer, id, owner).await
+    }
+
+    async fn exclusion_at(
+        &self,
+        lon: f64,
+        lat: f64,
+        account: Option<AccountId>,
+    ) -> Result<Option<Exclusion>> {
+        excluded::exclusion_at(&self.reader, lon, lat, account).await
     }
 
     async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {

@@ -87,6 +87,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reports",
         include_str!("../../migrations/sqlite/0016_reports.sql"),
     ),
+    (
+        17,
+        "excluded_areas",
+        include_str!("../../migrations/sqlite/0017_excluded_areas.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -6,6 +6,7 @@ mod backend;
 mod blob;
 mod catalog;
 mod edit;
+mod excluded;
 mod fixture;
 mod job;
 mod listing;
