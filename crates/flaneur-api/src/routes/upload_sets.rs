@@ -288,9 +288,10 @@ pub async fn one(
 pub async fn delete(
     State(state): State<AppState>,
     uploader: Uploader,
+    ReadAs(viewer): ReadAs,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let id = owned_set(&state, &uploader, &id).await?;
+    let id = owned_set(&state, &uploader, viewer, &id).await?;
     state.services.delete_upload_set(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -300,22 +301,30 @@ pub async fn complete(
     State(state): State<AppState>,
     base: BaseUrl,
     uploader: Uploader,
+    ReadAs(viewer): ReadAs,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let id = owned_set(&state, &uploader, &id).await?;
+    let id = owned_set(&state, &uploader, viewer, &id).await?;
     let view = state.services.complete_upload_set(id).await?;
     Ok(Json(stac::upload_set(&base, &view)))
 }
 
 /// The upload set of a path, once the uploader is known to own it (or administer the
-/// instance).
+/// instance). A set the caller may not see is unknown to it (404), as for reading: a 403 would
+/// tell that a hidden set exists.
 async fn owned_set(
     state: &AppState,
     uploader: &Uploader,
+    viewer: Viewer,
     id: &str,
 ) -> Result<UploadSetId, ApiError> {
     let set = state.services.upload_set_spec(set_id(id)?).await?;
-    uploader.check_owns(set.spec.account_id)?;
+    // Anonymous uploads act for the default account, which sees its own hidden sets.
+    let owns = uploader.check_owns(set.spec.account_id);
+    if owns.is_err() && !viewer.may_see(set.spec.visibility, set.spec.account_id) {
+        return Err(Error::UploadSetNotFound(id.to_owned()).into());
+    }
+    owns?;
     Ok(set.id)
 }
 
@@ -342,12 +351,13 @@ pub async fn add_file(
     State(state): State<AppState>,
     base: BaseUrl,
     uploader: Uploader,
+    ReadAs(viewer): ReadAs,
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<Response> {
     // The set and its owner are checked before the body is read, so a wrong URL or token
     // costs no upload.
-    let set = owned_set(&state, &uploader, &id).await?;
+    let set = owned_set(&state, &uploader, viewer, &id).await?;
 
     let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| {
         ApiError::new(

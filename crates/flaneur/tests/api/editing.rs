@@ -631,3 +631,71 @@ fn deleting_an_upload_set_deletes_its_sequences_for_its_owner_only() {
         .unwrap_or_else(|last| panic!("{last}"));
     }
 }
+
+#[test]
+fn upload_sets_hidden_from_a_caller_are_unknown_to_its_changes() {
+    let cast = Cast::new();
+    let server = &cast.server;
+    let mut sets = Vec::new();
+    for visibility in ["logged-only", "owner-only"] {
+        let body = json!({ "title": visibility, "visibility": visibility });
+        let request = server.client().post(server.url("/upload_sets")).json(&body);
+        let (status, set) = json_of(request.bearer_auth(&cast.owner).send().expect("POST"));
+        assert_eq!(status, StatusCode::OK, "{set}");
+        sets.push(set["id"].as_str().expect("upload set id").to_owned());
+    }
+    let [logged_only, owner_only] = [&sets[0], &sets[1]];
+
+    // As for reading: 404 where the caller may not see the set, 403 where it may but does not
+    // own it. Anonymous callers act for the default account.
+    let cases = [
+        (None, logged_only, StatusCode::NOT_FOUND),
+        (None, owner_only, StatusCode::NOT_FOUND),
+        (Some(&cast.other), logged_only, StatusCode::FORBIDDEN),
+        (Some(&cast.other), owner_only, StatusCode::NOT_FOUND),
+    ];
+    for (token, set, expected) in cases {
+        let path = format!("/upload_sets/{set}");
+        let before = server
+            .client()
+            .get(server.url(&path))
+            .bearer_auth(&cast.owner)
+            .send()
+            .expect("GET")
+            .text()
+            .expect("body");
+        let (status, answer) = delete(server, &path, token.map(String::as_str));
+        assert_eq!(status, expected, "DELETE {path}: {answer}");
+        let mut request = server
+            .client()
+            .post(server.url(&format!("{path}/complete")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let (status, answer) = json_of(request.send().expect("POST"));
+        assert_eq!(status, expected, "complete {path}: {answer}");
+        let part = multipart::Part::bytes(vec![0xFF, 0xD8, 0xFF])
+            .file_name("1.jpg")
+            .mime_str("image/jpeg")
+            .expect("mime type");
+        let form = multipart::Form::new().part("file", part);
+        let mut request = server
+            .client()
+            .post(server.url(&format!("{path}/files")))
+            .multipart(form);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let (status, answer) = json_of(request.send().expect("POST"));
+        assert_eq!(status, expected, "file into {path}: {answer}");
+        let after = server
+            .client()
+            .get(server.url(&path))
+            .bearer_auth(&cast.owner)
+            .send()
+            .expect("GET")
+            .text()
+            .expect("body");
+        assert_eq!(after, before, "{path} changed");
+    }
+}
