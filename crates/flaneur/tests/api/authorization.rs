@@ -1,0 +1,701 @@
+//! Who may do what: every operation of the API, as the served description lists it, tried by
+//! an anonymous caller, the owner of the data, another account and an administrator, on data
+//! seen by anyone, by logged accounts only and by its owner only.
+//!
+//! The operations come from `/api/docs/specs.json`, which the server builds from the same route
+//! table as its router: the test stays a black box, and an operation added to the table
+//! without a row in [`ROWS`] (or a row left for a removed one) fails it by name. Each refused
+//! write is checked to change nothing, each allowed one to take effect.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use reqwest::blocking::{Client, RequestBuilder, multipart};
+use serde_json::{Value, json};
+
+use crate::accounts::account_with_token;
+use crate::server::{READY_DEADLINE, Server, poll};
+use crate::{SONY, pictures};
+
+/// The callers, in the order of the statuses of a row.
+const CALLERS: [&str; 4] = ["anonymous", "owner", "other", "admin"];
+/// The visibilities of the owner's data, in the order of the statuses of a data row.
+const VISIBILITIES: [&str; 3] = ["anyone", "logged-only", "owner-only"];
+
+/// The statuses an operation answers, by caller (anonymous, owner, other, admin).
+type Statuses = [u16; 4];
+
+/// What a row expects.
+enum Cells {
+    /// The operation touches no data of the owner that has a visibility: one status by caller.
+    Free(Statuses),
+    /// The operation touches the owner's sequence, picture or upload set: statuses by caller
+    /// for data seen by anyone, by logged accounts only, by its owner only.
+    Data([Statuses; 3]),
+}
+
+use Cells::{Data, Free};
+
+/// Every operation of the API with what each caller gets. An operation of the route table
+/// (`crates/flaneur-api/src/routes.rs`) needs its row here, keyed as the description's paths
+/// are (without `/api`).
+const ROWS: &[(&str, &str, Cells)] = &[
+    ("GET", "/", Free([200, 200, 200, 200])),
+    ("GET", "/conformance", Free([200, 200, 200, 200])),
+    ("GET", "/configuration", Free([200, 200, 200, 200])),
+    ("GET", "/docs/specs.json", Free([200, 200, 200, 200])),
+    ("GET", "/docs/swagger", Free([200, 200, 200, 200])),
+    ("GET", "/queryables", Free([200, 200, 200, 200])),
+    ("GET", "/collections/queryables", Free([200, 200, 200, 200])),
+    ("GET", "/collections", Free([200, 200, 200, 200])),
+    ("GET", "/collections/{id}", Data(READ)),
+    ("PATCH", "/collections/{id}", Data(OWN)),
+    ("DELETE", "/collections/{id}", Data(DELETE)),
+    ("GET", "/collections/{id}/items", Data(READ)),
+    ("GET", "/collections/{id}/items/{item}", Data(READ)),
+    ("PATCH", "/collections/{id}/items/{item}", Data(OWN)),
+    ("DELETE", "/collections/{id}/items/{item}", Data(DELETE)),
+    ("GET", "/collections/{id}/geovisio_status", Data(READ)),
+    ("GET", "/collections/{id}/thumb.jpg", Data(READ)),
+    ("GET", "/pictures/{id}", Data(READ)),
+    ("GET", "/search", Free([200, 200, 200, 200])),
+    ("POST", "/search", Free([200, 200, 200, 200])),
+    ("GET", "/pictures/{id}/{file}", Data(READ)),
+    ("GET", "/pictures/{id}/tiled/{tile}", Data(READ)),
+    ("GET", "/map/style.json", Free([200, 200, 200, 200])),
+    ("GET", "/map/{z}/{x}/{y_fmt}", Free([200, 200, 200, 200])),
+    ("GET", "/users", Free([200, 200, 200, 200])),
+    ("GET", "/users/search", Free([200, 200, 200, 200])),
+    ("GET", "/users/{id}", Free([200, 200, 200, 200])),
+    ("GET", "/users/{id}/collection", Free([200, 200, 200, 200])),
+    ("GET", "/users/{id}/catalog", Free([200, 200, 200, 200])),
+    (
+        "GET",
+        "/users/{id}/map/style.json",
+        Free([200, 200, 200, 200]),
+    ),
+    (
+        "GET",
+        "/users/{id}/map/{z}/{x}/{y_fmt}",
+        Free([200, 200, 200, 200]),
+    ),
+    ("GET", "/users/me", Free([401, 200, 200, 200])),
+    ("PATCH", "/users/me", Free([401, 200, 200, 200])),
+    ("GET", "/users/me/collection", Free([401, 302, 302, 302])),
+    ("GET", "/users/me/catalog", Free([401, 302, 302, 302])),
+    ("GET", "/users/me/tokens", Free([401, 200, 200, 200])),
+    ("POST", "/users/me/tokens", Free([401, 200, 200, 200])),
+    // The owner's token: nobody else learns of it.
+    ("GET", "/users/me/tokens/{id}", Free([401, 200, 404, 404])),
+    (
+        "DELETE",
+        "/users/me/tokens/{id}",
+        Free([401, 200, 404, 404]),
+    ),
+    ("POST", "/auth/tokens/generate", Free([200, 200, 200, 200])),
+    // A token just generated, claimed by whoever calls.
+    ("GET", "/auth/tokens/{id}/claim", Free([401, 200, 200, 200])),
+    // Anonymous uploads are the instance's default account's, as on Panoramax instances that
+    // do not force logins for uploads.
+    ("POST", "/upload_sets", Free([200, 200, 200, 200])),
+    ("GET", "/upload_sets/{id}", Data(READ)),
+    ("DELETE", "/upload_sets/{id}", Data(DELETE_SET)),
+    ("GET", "/upload_sets/{id}/files", Data(READ)),
+    ("POST", "/upload_sets/{id}/files", Data(SEND)),
+    ("POST", "/upload_sets/{id}/complete", Data(COMPLETE)),
+    // Without a login provider configured.
+    ("GET", "/auth/login", Free([501, 501, 501, 501])),
+    ("GET", "/auth/redirect", Free([501, 501, 501, 501])),
+    ("GET", "/auth/logout", Free([501, 501, 501, 501])),
+    (
+        "GET",
+        "/auth/post_logout_redirect",
+        Free([501, 501, 501, 501]),
+    ),
+];
+
+/// Reads: anyone's data by everyone, logged-only data by accounts, owner-only data by its
+/// owner and administrators; hidden data is as unknown (404), never forbidden.
+const READ: [Statuses; 3] = [
+    [200, 200, 200, 200],
+    [404, 200, 200, 200],
+    [404, 200, 404, 200],
+];
+/// Changes of what only the owner and administrators may change.
+const OWN: [Statuses; 3] = [
+    [401, 200, 403, 200],
+    [401, 200, 403, 200],
+    [401, 200, 404, 200],
+];
+const DELETE: [Statuses; 3] = [
+    [401, 204, 403, 204],
+    [401, 204, 403, 204],
+    [401, 204, 404, 204],
+];
+/// Changes of an upload set: anonymous callers act for the default account, which owns none of
+/// the owner's sets.
+const DELETE_SET: [Statuses; 3] = [
+    [403, 204, 403, 204],
+    [404, 204, 403, 204],
+    [404, 204, 404, 204],
+];
+const SEND: [Statuses; 3] = [
+    [403, 202, 403, 202],
+    [404, 202, 403, 202],
+    [404, 202, 404, 202],
+];
+const COMPLETE: [Statuses; 3] = [
+    [403, 200, 403, 200],
+    [404, 200, 403, 200],
+    [404, 200, 404, 200],
+];
+
+/// Requests that are no operation of the description: ids that are no UUID or try to leave
+/// their place in the path, and ids of the wrong kind or owner. `{seq}`, `{pic}` and `{set}`
+/// are the owner's, seen by anyone; `{hidden_seq}`, `{hidden_pic}`, `{hidden_set}` its
+/// owner-only ones;
+/// `{other_set}` an upload set of the other account seen by anyone.
+const TRICKS: &[(&str, &str, Statuses)] = &[
+    ("GET", "/collections/not-a-uuid", [404, 404, 404, 404]),
+    ("GET", "/collections/..%2Fupload_sets", [404, 404, 404, 404]),
+    ("GET", "/collections/{seq}%2Fitems", [404, 404, 404, 404]),
+    (
+        "GET",
+        "/collections/{seq}/items/..%2F{pic}",
+        [404, 404, 404, 404],
+    ),
+    ("GET", "/pictures/{pic}%2Fsd.jpg", [404, 404, 404, 404]),
+    (
+        "GET",
+        "/pictures/{pic}/..%2F..%2Fconfiguration",
+        [404, 404, 404, 404],
+    ),
+    (
+        "GET",
+        "/pictures/{pic}/tiled/..%2Fsd.jpg",
+        [404, 404, 404, 404],
+    ),
+    ("PATCH", "/collections/not-a-uuid", [401, 404, 404, 404]),
+    ("DELETE", "/collections/..%2F{seq}", [401, 404, 404, 404]),
+    ("DELETE", "/upload_sets/not-a-uuid", [404, 404, 404, 404]),
+    (
+        "POST",
+        "/upload_sets/..%2F{set}/complete",
+        [404, 404, 404, 404],
+    ),
+    // A sequence's id is no upload set's, a picture's no sequence's.
+    ("GET", "/upload_sets/{seq}", [404, 404, 404, 404]),
+    ("GET", "/collections/{pic}", [404, 404, 404, 404]),
+    ("PATCH", "/collections/{pic}", [401, 404, 404, 404]),
+    // An item is found by its own id whatever the sequence of the path, as on Panoramax
+    // instances; a hidden one stays hidden.
+    (
+        "GET",
+        "/collections/{seq}/items/{hidden_pic}",
+        [404, 200, 404, 200],
+    ),
+    (
+        "PATCH",
+        "/collections/{seq}/items/{hidden_pic}",
+        [401, 200, 404, 200],
+    ),
+    // Hidden data is unknown to those it is hidden from, whatever they ask.
+    (
+        "GET",
+        "/collections/{hidden_seq}/items",
+        [404, 200, 404, 200],
+    ),
+    ("PATCH", "/collections/{hidden_seq}", [401, 200, 404, 200]),
+    (
+        "GET",
+        "/upload_sets/{hidden_set}/files",
+        [404, 200, 404, 200],
+    ),
+    // Sending a file into someone else's upload set.
+    (
+        "POST",
+        "/upload_sets/{other_set}/files",
+        [403, 403, 202, 202],
+    ),
+    (
+        "POST",
+        "/upload_sets/{other_set}/complete",
+        [403, 403, 200, 200],
+    ),
+];
+
+/// The owner's data seen by one visibility.
+struct Owned {
+    /// An upload set holding `sequence`.
+    set: String,
+    /// A sequence of pictures, the first of which is never deleted.
+    sequence: String,
+    pictures: Vec<String>,
+    /// Pictures of `sequence` and whole sequences left for deletions.
+    spare_pictures: RefCell<Vec<String>>,
+    spare_sequences: RefCell<Vec<String>>,
+}
+
+/// One server with the three accounts, the owner's data at each visibility, and what the cells
+/// need besides.
+struct Fixture {
+    server: Server,
+    _data: tempfile::TempDir,
+    /// Tokens by caller; `anonymous` for none.
+    tokens: [String; 4],
+    owner_id: String,
+    owned: Vec<Owned>,
+    /// An upload set of the other account, seen by anyone.
+    other_set: String,
+    /// An API token of the owner that no cell revokes.
+    spare_token: String,
+    /// A client that follows no redirection and keeps no connection.
+    client: Client,
+    /// Makes each change different from the last.
+    counter: Cell<u32>,
+}
+
+/// The description's operations, as `(METHOD, path)`.
+fn operations(server: &Server) -> BTreeSet<(String, String)> {
+    let document = server.get_ok("/docs/specs.json");
+    let mut all = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            all.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    all
+}
+
+/// How many cells of an operation at a visibility expect success: that many fresh objects.
+fn successes(method: &str, path: &str, visibility: usize) -> usize {
+    ROWS.iter()
+        .filter(|(m, p, _)| *m == method && *p == path)
+        .map(|(_, _, cells)| match cells {
+            Data(statuses) => statuses[visibility]
+                .iter()
+                .filter(|s| is_success(**s))
+                .count(),
+            Free(_) => 0,
+        })
+        .sum()
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let data = tempfile::tempdir().expect("data folder");
+        let owner = account_with_token(data.path(), "owner", false);
+        let other = account_with_token(data.path(), "other", false);
+        let admin = account_with_token(data.path(), "admin", true);
+        let server = Server::start_in(data.path());
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
+            .no_proxy()
+            .build()
+            .expect("client");
+        let mut fixture = Fixture {
+            server,
+            _data: data,
+            tokens: ["anonymous".to_owned(), owner, other, admin],
+            owner_id: String::new(),
+            owned: Vec::new(),
+            other_set: String::new(),
+            spare_token: String::new(),
+            client,
+            counter: Cell::new(0),
+        };
+        let (_, me) = fixture.send_as(1, Method::GET, "/users/me", None);
+        fixture.owner_id = me["id"].as_str().expect("account id").to_owned();
+        let (_, token) = fixture.send_as(1, Method::POST, "/users/me/tokens", Some(json!({})));
+        fixture.spare_token = token["id"].as_str().expect("token id").to_owned();
+        fixture.other_set = fixture.upload_set(2, "anyone", 10);
+
+        // Every upload first, so that the workers process them together; then each sequence
+        // is waited for, and given its visibility again by its owner.
+        let mut sets = Vec::new();
+        for (v, visibility) in VISIBILITIES.iter().enumerate() {
+            let extra = successes("DELETE", "/collections/{id}/items/{item}", v);
+            let walk = crate::GOPRO[..1 + extra].to_vec();
+            let mut mine = vec![(fixture.upload(visibility, &walk), walk.len())];
+            for _ in 0..successes("DELETE", "/collections/{id}", v) {
+                mine.push((fixture.upload(visibility, &SONY[3..4]), 1));
+            }
+            sets.push(mine);
+        }
+        for (v, mine) in sets.into_iter().enumerate() {
+            let mut sequences = Vec::new();
+            for (set, count) in mine {
+                let sequence = fixture.wait_ready(&set);
+                let path = format!("/collections/{sequence}");
+                let body = json!({ "visibility": VISIBILITIES[v] });
+                let (status, answer) = fixture.send_as(1, Method::PATCH, &path, Some(body));
+                assert!(
+                    [200, 304].contains(&status),
+                    "PATCH {path}: {status} {answer}"
+                );
+                let (_, items) = fixture.send_as(1, Method::GET, &format!("{path}/items"), None);
+                let pictures: Vec<String> = items["features"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .map(|f| f["id"].as_str().expect("item id").to_owned())
+                    .collect();
+                assert_eq!(pictures.len(), count, "{items}");
+                sequences.push((set, sequence, pictures));
+            }
+            let (set, sequence, mut pictures) = sequences.remove(0);
+            let spare_pictures = pictures.split_off(1);
+            fixture.owned.push(Owned {
+                set,
+                sequence,
+                pictures,
+                spare_pictures: RefCell::new(spare_pictures),
+                spare_sequences: RefCell::new(sequences.into_iter().map(|(_, s, _)| s).collect()),
+            });
+        }
+        fixture
+    }
+
+    /// A request of `caller`, with a body: JSON, or a multipart form for `Part`.
+    fn request(&self, caller: usize, method: Method, path: &str) -> RequestBuilder {
+        let request = self.client.request(method, self.server.url(path));
+        match caller {
+            0 => request,
+            _ => request.bearer_auth(&self.tokens[caller]),
+        }
+    }
+
+    /// Sends a request as `caller`; returns its status and its JSON body (`null` for none or
+    /// what is no JSON).
+    fn send_as(
+        &self,
+        caller: usize,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.request(caller, method.clone(), path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request, &method, path)
+    }
+
+    /// A new upload set of the owner (or `caller`) seen by `visibility`, expecting `files`.
+    fn upload_set(&self, caller: usize, visibility: &str, files: usize) -> String {
+        let body = json!({
+            "title": "matrix",
+            "visibility": visibility,
+            "estimated_nb_files": files,
+        });
+        let (status, set) = self.send_as(caller, Method::POST, "/upload_sets", Some(body));
+        assert_eq!(status, 200, "{set}");
+        set["id"].as_str().expect("upload set id").to_owned()
+    }
+
+    /// Sends `names` as the owner into a new upload set seen by `visibility`; returns the set.
+    fn upload(&self, visibility: &str, names: &[&str]) -> String {
+        let set = self.upload_set(1, visibility, names.len());
+        for path in pictures(names) {
+            let bytes = std::fs::read(&path).expect("picture");
+            let name = path.file_name().and_then(|n| n.to_str()).expect("name");
+            let (status, body) = self.send_file(1, &set, name, bytes);
+            assert_eq!(status, 202, "{body}");
+        }
+        set
+    }
+
+    /// Sends a picture into `set` as `caller`. The bytes get a mark after the image's end, so
+    /// that no two sendings are the same file, which the server would refuse as sent already.
+    fn send_file(&self, caller: usize, set: &str, name: &str, mut bytes: Vec<u8>) -> (u16, Value) {
+        let n = self.next();
+        bytes.extend_from_slice(format!("matrix {n}").as_bytes());
+        let part = multipart::Part::bytes(bytes)
+            .file_name(format!("{n}-{name}"))
+            .mime_str("image/jpeg")
+            .expect("mime");
+        let path = format!("/upload_sets/{set}/files");
+        let request = self.request(caller, Method::POST, &path);
+        answer(
+            request.multipart(multipart::Form::new().part("file", part)),
+            &Method::POST,
+            &path,
+        )
+    }
+
+    /// Waits until the owner sees `set` ready; returns its sequence.
+    fn wait_ready(&self, set: &str) -> String {
+        let path = format!("/upload_sets/{set}");
+        let ready = poll(READY_DEADLINE, &format!("upload set {set} ready"), || {
+            let (_, body) = self.send_as(1, Method::GET, &path, None);
+            (body["ready"] == json!(true)).then_some(body)
+        })
+        .unwrap_or_else(|last| panic!("{last}\nlogs:\n{}", self.server.logs()));
+        ready["associated_collections"][0]["id"]
+            .as_str()
+            .expect("collection id")
+            .to_owned()
+    }
+
+    fn next(&self) -> u32 {
+        self.counter.set(self.counter.get() + 1);
+        self.counter.get()
+    }
+}
+
+/// The status of an answer and its JSON body, `null` when it has none or it is no JSON.
+fn answer(request: RequestBuilder, method: &Method, path: &str) -> (u16, Value) {
+    let response = request
+        .send()
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    let status = response.status().as_u16();
+    let text = response.text().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// What a cell sends.
+enum Body {
+    None,
+    Json(Value),
+    /// A picture, whole when the upload should be accepted; a few bytes otherwise, as a
+    /// refusal comes before the body is read.
+    File(Vec<u8>),
+}
+
+/// A tile of the GoPro walk's place.
+const TILE: &str = "15/16558/11252.mvt";
+
+impl Fixture {
+    /// The path of a cell: `template` with the ids of the owner's data seen by `visibility`,
+    /// fresh ones for writes expected to succeed where the write uses its object up.
+    fn fill(&self, method: &str, template: &str, visibility: usize, expected: u16) -> String {
+        let owned = &self.owned[visibility];
+        let fresh = method != "GET" && is_success(expected);
+        let pop = |spares: &RefCell<Vec<String>>| {
+            spares.borrow_mut().pop().unwrap_or_else(|| {
+                panic!("no object left for {method} {template}: the fixture counts too few")
+            })
+        };
+        let id = if template.starts_with("/collections/{id}") {
+            if fresh && method == "DELETE" && template == "/collections/{id}" {
+                pop(&owned.spare_sequences)
+            } else {
+                owned.sequence.clone()
+            }
+        } else if template.starts_with("/pictures/{id}") {
+            owned.pictures[0].clone()
+        } else if template.starts_with("/upload_sets/{id}") {
+            if fresh {
+                self.upload_set(1, VISIBILITIES[visibility], 1)
+            } else {
+                owned.set.clone()
+            }
+        } else if template.starts_with("/users/me/tokens/{id}") {
+            if fresh {
+                let body = Some(json!({ "description": "revoked" }));
+                let (_, token) = self.send_as(1, Method::POST, "/users/me/tokens", body);
+                token["id"].as_str().expect("token id").to_owned()
+            } else {
+                self.spare_token.clone()
+            }
+        } else if template.starts_with("/auth/tokens/{id}") {
+            let (_, token) = self.send_as(0, Method::POST, "/auth/tokens/generate", None);
+            token["id"].as_str().expect("generated token id").to_owned()
+        } else {
+            self.owner_id.clone()
+        };
+        let item = if fresh && method == "DELETE" && template.ends_with("{item}") {
+            pop(&owned.spare_pictures)
+        } else {
+            owned.pictures[0].clone()
+        };
+        let hidden = &self.owned[2];
+        template
+            .replace("{id}", &id)
+            .replace("{item}", &item)
+            .replace("/users/search", "/users/search?q=own")
+            .replace("{file}", "sd.jpg")
+            .replace("{tile}", "0_0.jpg")
+            .replace("{z}/{x}/{y_fmt}", TILE)
+            .replace("{seq}", &self.owned[0].sequence)
+            .replace("{pic}", &self.owned[0].pictures[0])
+            .replace("{hidden_seq}", &hidden.sequence)
+            .replace("{hidden_pic}", &hidden.pictures[0])
+            .replace("{set}", &self.owned[0].set)
+            .replace("{hidden_set}", &hidden.set)
+            .replace("{other_set}", &self.other_set)
+    }
+
+    /// What is read, as the owner or the caller, to see whether a write took effect.
+    fn watched(
+        &self,
+        method: &str,
+        template: &str,
+        path: &str,
+        caller: usize,
+    ) -> Vec<(usize, String)> {
+        if method == "GET" || template == "/search" {
+            return Vec::new();
+        }
+        if template.starts_with("/upload_sets/{id}") {
+            let set = path
+                .trim_end_matches("/files")
+                .trim_end_matches("/complete");
+            return vec![(1, set.to_owned()), (1, format!("{set}/files"))];
+        }
+        if template.starts_with("/collections/{id}")
+            || template.starts_with("/users/me/tokens/{id}")
+        {
+            return vec![(1, path.to_owned())];
+        }
+        match (template, caller) {
+            (_, 0) => Vec::new(),
+            ("/users/me", _) => vec![(caller, "/users/me".to_owned())],
+            ("/users/me/tokens" | "/auth/tokens/{id}/claim", _) => {
+                vec![(caller, "/users/me/tokens".to_owned())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn snapshot(&self, watched: &[(usize, String)]) -> Vec<(u16, Value)> {
+        watched
+            .iter()
+            .map(|(caller, path)| self.send_as(*caller, Method::GET, path, None))
+            .collect()
+    }
+
+    /// The body of a cell.
+    fn body(&self, method: &str, template: &str, caller: usize, expected: u16) -> Body {
+        let n = self.next();
+        match (method, template) {
+            ("PATCH", "/users/me") => {
+                let (_, me) = self.send_as(caller, Method::GET, "/users/me", None);
+                let collaborative = me["collaborative_metadata"] != json!(true);
+                Body::Json(json!({ "collaborative_metadata": collaborative }))
+            }
+            ("PATCH", t) if t.contains("/items/") => Body::Json(json!({ "pitch": n % 80 })),
+            ("PATCH", _) => Body::Json(json!({ "title": format!("Walk {n}") })),
+            ("POST", "/search") => Body::Json(json!({ "limit": 1 })),
+            ("POST", "/users/me/tokens") => Body::Json(json!({ "description": "matrix" })),
+            ("POST", "/upload_sets") => {
+                Body::Json(json!({ "title": "matrix", "estimated_nb_files": 1 }))
+            }
+            ("POST", t) if t.ends_with("/files") => {
+                let mut bytes = std::fs::read(&pictures(&SONY[4..])[0]).expect("picture");
+                if !is_success(expected) {
+                    bytes.truncate(200);
+                }
+                Body::File(bytes)
+            }
+            _ => Body::None,
+        }
+    }
+
+    /// Runs one cell; returns what is wrong with it.
+    fn run(
+        &self,
+        method: &str,
+        template: &str,
+        caller: usize,
+        visibility: usize,
+        expected: u16,
+    ) -> Option<String> {
+        let path = self.fill(method, template, visibility, expected);
+        let who = CALLERS[caller];
+        let on = VISIBILITIES[visibility];
+        let body = self.body(method, template, caller, expected);
+        let watched = self.watched(method, template, &path, caller);
+        let before = self.snapshot(&watched);
+        let verb: Method = method.parse().expect("method");
+        let (status, answer) = match body {
+            Body::None => self.send_as(caller, verb, &path, None),
+            Body::Json(body) => self.send_as(caller, verb, &path, Some(body)),
+            Body::File(bytes) => {
+                let set = path
+                    .trim_start_matches("/upload_sets/")
+                    .trim_end_matches("/files");
+                self.send_file(caller, set, SONY[4], bytes)
+            }
+        };
+        let cell = format!("{method} {path} ({template}) as {who} on data seen by {on}");
+        if status != expected {
+            return Some(format!(
+                "{cell}: expected {expected}, got {status}: {answer}"
+            ));
+        }
+        let after = self.snapshot(&watched);
+        if !is_success(status) && after != before {
+            return Some(format!(
+                "{cell}: refused but changed {before:?} into {after:?}"
+            ));
+        }
+        if is_success(status) && method == "DELETE" && after.first().is_some_and(|(s, _)| *s != 404)
+        {
+            return Some(format!("{cell}: deleted but still there: {after:?}"));
+        }
+        if is_success(status) && after == before && !watched.is_empty() {
+            return Some(format!("{cell}: allowed but changed nothing: {after:?}"));
+        }
+        None
+    }
+}
+
+#[test]
+fn each_caller_may_do_what_the_matrix_says_and_nothing_more() {
+    let fixture = Fixture::new();
+
+    // The rows and the route table name the same operations.
+    let served = operations(&fixture.server);
+    let rows: BTreeSet<(String, String)> = ROWS
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(rows.len(), ROWS.len(), "an operation has two rows in ROWS");
+    let mut wrong = Vec::new();
+    for (method, path) in served.difference(&rows) {
+        wrong.push(format!(
+            "{method} /api{path} is in the route table but has no row: add one to ROWS in \
+             crates/flaneur/tests/api/authorization.rs"
+        ));
+    }
+    for (method, path) in rows.difference(&served) {
+        wrong.push(format!(
+            "ROWS in crates/flaneur/tests/api/authorization.rs has a row for {method} \
+             /api{path}, which the route table no longer has: remove it"
+        ));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    let mut cells = 0;
+    for (method, template, expected) in ROWS {
+        let by_visibility: Vec<(usize, &Statuses)> = match expected {
+            Free(statuses) => vec![(0, statuses)],
+            Data(statuses) => statuses.iter().enumerate().collect(),
+        };
+        for (visibility, statuses) in by_visibility {
+            for (caller, status) in statuses.iter().enumerate() {
+                cells += 1;
+                wrong.extend(fixture.run(method, template, caller, visibility, *status));
+            }
+        }
+    }
+    for (method, template, statuses) in TRICKS {
+        for (caller, status) in statuses.iter().enumerate() {
+            cells += 1;
+            wrong.extend(fixture.run(method, template, caller, 0, *status));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} cells of {cells} differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
