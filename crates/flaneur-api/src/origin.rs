@@ -13,7 +13,7 @@ use axum::http::header::{HOST, ORIGIN};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 use crate::url::BaseUrl;
 use crate::{ApiError, AppState};
@@ -29,7 +29,9 @@ pub fn cors(exposed: impl Into<Vec<HeaderName>>) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::POST])
-        .allow_headers(Any)
+        // Named back rather than `*`: browsers never let a wildcard cover `Authorization`,
+        // and viewers of other sites send their user's API token with reads.
+        .allow_headers(AllowHeaders::mirror_request())
         .expose_headers(exposed.into())
 }
 

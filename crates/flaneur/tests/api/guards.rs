@@ -124,6 +124,27 @@ fn pages_of_other_sites_may_read_but_not_write() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
 
+    // Pages of other sites may send an API token with their reads: the preflight names the
+    // header back, as browsers do not let `*` stand for `Authorization`.
+    let preflight = server
+        .client()
+        .request(reqwest::Method::OPTIONS, server.url("/users/me"))
+        .header("Origin", evil)
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .expect("OPTIONS /users/me");
+    let allowed_headers = preflight
+        .headers()
+        .get("access-control-allow-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        allowed_headers.contains("authorization"),
+        "{allowed_headers}"
+    );
+
     // A browser asking before a DELETE gets no permission for it.
     let allowed = allowed_methods(
         &server,
