@@ -172,6 +172,9 @@ impl From<Error> for ApiError {
                 StatusCode::NOT_FOUND,
                 "Token doesn't exist: it was revoked, or belongs to another account",
             ),
+            Error::ReportNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "Report doesn't exist")
+            }
             Error::AccountNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "User doesn't exist"),
         }
     }

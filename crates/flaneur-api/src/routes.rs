@@ -17,6 +17,7 @@ mod listing;
 mod login;
 mod map;
 mod me;
+mod reports;
 mod search;
 mod tokens;
 mod upload_sets;
@@ -137,6 +138,7 @@ const MVT: &str = "application/vnd.mapbox-vector-tile";
 pub fn api() -> Vec<Route> {
     let mut routes = table();
     routes.extend(login::routes());
+    routes.extend(reports::routes());
     routes
 }
 

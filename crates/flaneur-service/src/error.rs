@@ -135,6 +135,9 @@ pub enum Error {
     /// The request's credentials act for nobody.
     #[error("credentials refused: {0:?}")]
     Auth(crate::account::AuthFailure),
+    /// No such report.
+    #[error("report {0} does not exist")]
+    ReportNotFound(String),
     /// No such token (or not one of the caller's).
     #[error("token {0} does not exist")]
     TokenNotFound(String),

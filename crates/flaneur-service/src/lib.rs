@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod login;
 pub mod prepare;
 pub mod read;
+pub mod report;
 pub mod tile;
 pub mod token;
 pub mod upload_set;

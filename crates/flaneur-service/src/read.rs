@@ -418,7 +418,11 @@ impl Services {
     /// A picture, whatever its processing state, with its sequence, if `viewer` may see both
     /// (its owner also while the sequence is not published yet). Otherwise the same error as
     /// for an unknown id, so that an id tells nothing of what it hides.
-    async fn visible_picture(&self, id: PictureId, viewer: Viewer) -> Result<(Picture, Sequence)> {
+    pub(crate) async fn visible_picture(
+        &self,
+        id: PictureId,
+        viewer: Viewer,
+    ) -> Result<(Picture, Sequence)> {
         let not_found = || Error::ItemNotFound(id.to_string());
         let picture = self.catalog.picture(id).await?.ok_or_else(not_found)?;
         if !picture_is_visible(&picture, viewer)

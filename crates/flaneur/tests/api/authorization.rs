@@ -104,6 +104,14 @@ const ROWS: &[(&str, &str, Cells)] = &[
     ("GET", "/upload_sets/{id}/files", Data(READ)),
     ("POST", "/upload_sets/{id}/files", Data(SEND)),
     ("POST", "/upload_sets/{id}/complete", Data(COMPLETE)),
+    // A report of the owner's public picture, by anyone; the reports of an id that names
+    // none are unknown to every logged caller.
+    ("POST", "/reports", Free([200, 200, 200, 200])),
+    ("GET", "/reports", Free([401, 403, 403, 200])),
+    ("GET", "/reports/{id}", Free([401, 404, 404, 404])),
+    ("PATCH", "/reports/{id}", Free([401, 404, 404, 404])),
+    ("GET", "/users/me/reports", Free([401, 200, 200, 200])),
+    ("GET", "/admin/reports/stats", Free([401, 403, 403, 200])),
     // Without a login provider configured.
     ("GET", "/auth/login", Free([501, 501, 501, 501])),
     ("GET", "/auth/redirect", Free([501, 501, 501, 501])),
@@ -580,6 +588,11 @@ impl Fixture {
                 let collaborative = me["collaborative_metadata"] != json!(true);
                 Body::Json(json!({ "collaborative_metadata": collaborative }))
             }
+            ("POST", "/reports") => Body::Json(json!({
+                "issue": "mislocated",
+                "picture_id": self.owned[0].pictures[0],
+            })),
+            ("PATCH", "/reports/{id}") => Body::Json(json!({ "status": "waiting" })),
             ("PATCH", t) if t.contains("/items/") => Body::Json(json!({ "pitch": n % 80 })),
             ("PATCH", _) => Body::Json(json!({ "title": format!("Walk {n}") })),
             ("POST", "/search") => Body::Json(json!({ "limit": 1 })),

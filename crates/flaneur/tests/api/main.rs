@@ -21,6 +21,7 @@ mod panoramax_cli;
 mod pystac_client;
 mod queryables;
 mod read;
+mod reports;
 mod restart;
 mod s3_pictures;
 mod scale_out;

@@ -91,6 +91,7 @@ fn sample(path: &str, param: &Value, ids: &Ids) -> String {
         ("/users/", &ids.account),
         // Any id: these routes need an account, which the test does not send.
         ("/auth/tokens/", &ids.account),
+        ("/reports/", &ids.account),
         ("/upload_sets/", &ids.upload_set),
     ] {
         if path.starts_with(prefix) {
