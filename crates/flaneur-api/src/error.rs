@@ -248,6 +248,10 @@ fn ingest_error(err: IngestError) -> ApiError {
             "Impossible to open file as image. The only supported image format is jpg.",
         )
         .with("details", json!({ "error": reason })),
+        IngestError::InExcludedArea { error } => {
+            ApiError::bad_request("Picture is located within an excluded area")
+                .with("details", json!({ "error": error }))
+        }
         IngestError::NameTaken { existing, .. } => ApiError::new(
             StatusCode::CONFLICT,
             "A different picture with the same name has already been added to this uploadset",

@@ -59,6 +59,12 @@ pub enum IngestError {
         /// The picture holding it.
         existing: Option<PictureId>,
     },
+    /// The picture lies in an area where pictures are refused.
+    #[error("picture within an excluded area: {error}")]
+    InExcludedArea {
+        /// Which kind of area, as Panoramax instances say it.
+        error: &'static str,
+    },
     /// The pre-assigned picture id is already used.
     #[error("picture id {0} is already used")]
     IdConflict(PictureId),

@@ -388,6 +388,26 @@ impl Services {
             rejection: None,
         };
 
+        // The areas where pictures are refused, for everyone or for this uploader. Tested
+        // before any byte is stored, so that a refused picture leaves nothing behind.
+        // TODO: an area added while this upload runs is not seen by it — the test and the
+        // insert are not one transaction; the window is one request long.
+        let excluded = (self.catalog)
+            .exclusion_at(picture.lon, picture.lat, Some(picture.account_id))
+            .await?;
+        if let Some(exclusion) = excluded {
+            let error = crate::excluded::explanation(exclusion);
+            let rejection = FileRejection {
+                reason: RejectionReason::InExcludedArea,
+                message: crate::excluded::REFUSED.to_owned(),
+                details: Some(serde_json::json!({ "error": error })),
+            };
+            debug!(file = %options.file_name, "file refused: within an excluded area");
+            self.record(set, &options.file_name, Some(&staged), rejection)
+                .await?;
+            return Err(IngestError::InExcludedArea { error }.into());
+        }
+
         // TODO: a crash between the blob write and the catalog commit leaves an original no
         // row names — the upload was not acknowledged, so nothing is lost, but the file stays
         // until a sweep of unreferenced blobs exists.

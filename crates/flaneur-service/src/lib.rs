@@ -16,6 +16,7 @@ pub mod account;
 pub mod dispatch;
 pub mod edit;
 mod error;
+pub mod excluded;
 pub mod ingest;
 pub mod login;
 pub mod prepare;
