@@ -11,6 +11,7 @@ mod catalog;
 mod collections;
 mod docs;
 mod edit;
+mod excluded;
 mod files;
 mod items;
 mod listing;
@@ -139,6 +140,7 @@ pub fn api() -> Vec<Route> {
     let mut routes = table();
     routes.extend(login::routes());
     routes.extend(reports::routes());
+    routes.extend(excluded::routes());
     routes
 }
 

@@ -7,6 +7,7 @@ mod backend;
 mod config_file;
 mod configuration;
 mod editing;
+mod excluded_areas;
 mod feeds;
 mod filters;
 mod guards;
