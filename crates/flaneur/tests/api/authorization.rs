@@ -112,6 +112,43 @@ const ROWS: &[(&str, &str, Cells)] = &[
     ("PATCH", "/reports/{id}", Free([401, 404, 404, 404])),
     ("GET", "/users/me/reports", Free([401, 200, 200, 200])),
     ("GET", "/admin/reports/stats", Free([401, 403, 403, 200])),
+    // Excluded areas: the general ones are the administrators' to change; an id that names
+    // no area is unknown to them, and to every account among its own.
+    (
+        "GET",
+        "/configuration/excluded_areas",
+        Free([200, 200, 200, 200]),
+    ),
+    (
+        "POST",
+        "/configuration/excluded_areas",
+        Free([401, 403, 403, 200]),
+    ),
+    (
+        "PUT",
+        "/configuration/excluded_areas",
+        Free([401, 403, 403, 200]),
+    ),
+    (
+        "DELETE",
+        "/configuration/excluded_areas/{id}",
+        Free([401, 403, 403, 404]),
+    ),
+    (
+        "GET",
+        "/users/me/excluded_areas",
+        Free([401, 200, 200, 200]),
+    ),
+    (
+        "POST",
+        "/users/me/excluded_areas",
+        Free([401, 200, 200, 200]),
+    ),
+    (
+        "DELETE",
+        "/users/me/excluded_areas/{id}",
+        Free([401, 404, 404, 404]),
+    ),
     // Without a login provider configured.
     ("GET", "/auth/login", Free([501, 501, 501, 501])),
     ("GET", "/auth/redirect", Free([501, 501, 501, 501])),
@@ -597,6 +634,17 @@ impl Fixture {
             ("PATCH", _) => Body::Json(json!({ "title": format!("Walk {n}") })),
             ("POST", "/search") => Body::Json(json!({ "limit": 1 })),
             ("POST", "/users/me/tokens") => Body::Json(json!({ "description": "matrix" })),
+            // A small square in the sea, far from every picture of the fixture.
+            ("POST", t) if t.ends_with("/excluded_areas") => Body::Json(json!({
+                "type": "Feature",
+                "geometry": { "type": "Polygon", "coordinates": [[
+                    [0.0, 0.0], [0.001, 0.0], [0.001, 0.001], [0.0, 0.001], [0.0, 0.0]
+                ]]},
+                "properties": { "label": "matrix" },
+            })),
+            ("PUT", "/configuration/excluded_areas") => {
+                Body::Json(json!({ "type": "FeatureCollection", "features": [] }))
+            }
             ("POST", "/upload_sets") => {
                 Body::Json(json!({ "title": "matrix", "estimated_nb_files": 1 }))
             }
