@@ -104,12 +104,13 @@ const ROWS: &[(&str, &str, Cells)] = &[
     ("GET", "/upload_sets/{id}/files", Data(READ)),
     ("POST", "/upload_sets/{id}/files", Data(SEND)),
     ("POST", "/upload_sets/{id}/complete", Data(COMPLETE)),
-    // A report of the owner's public picture, by anyone; the reports of an id that names
-    // none are unknown to every logged caller.
+    // A report of the owner's public picture, by anyone. `{id}` is a report the other account
+    // made of it: its reporter, the owner of what it names and administrators read and
+    // change it.
     ("POST", "/reports", Free([200, 200, 200, 200])),
     ("GET", "/reports", Free([401, 403, 403, 200])),
-    ("GET", "/reports/{id}", Free([401, 404, 404, 404])),
-    ("PATCH", "/reports/{id}", Free([401, 404, 404, 404])),
+    ("GET", "/reports/{id}", Free([401, 200, 200, 200])),
+    ("PATCH", "/reports/{id}", Free([401, 200, 200, 200])),
     ("GET", "/users/me/reports", Free([401, 200, 200, 200])),
     ("GET", "/admin/reports/stats", Free([401, 403, 403, 200])),
     // Excluded areas: the general ones are the administrators' to change; an id that names
@@ -295,6 +296,8 @@ struct Fixture {
     other_set: String,
     /// An API token of the owner that no cell revokes.
     spare_token: String,
+    /// A report by the other account of the owner's picture seen by anyone.
+    report: String,
     /// A client that follows no redirection and keeps no connection.
     client: Client,
     /// Makes each change different from the last.
@@ -352,6 +355,7 @@ impl Fixture {
             owned: Vec::new(),
             other_set: String::new(),
             spare_token: String::new(),
+            report: String::new(),
             client,
             counter: Cell::new(0),
         };
@@ -404,6 +408,10 @@ impl Fixture {
                 spare_sequences: RefCell::new(sequences.into_iter().map(|(_, s, _)| s).collect()),
             });
         }
+        let body = json!({ "issue": "mislocated", "picture_id": fixture.owned[0].pictures[0] });
+        let (status, report) = fixture.send_as(2, Method::POST, "/reports", Some(body));
+        assert_eq!(status, 200, "{report}");
+        fixture.report = report["id"].as_str().expect("report id").to_owned();
         fixture
     }
 
@@ -549,6 +557,8 @@ impl Fixture {
             } else {
                 self.spare_token.clone()
             }
+        } else if template.starts_with("/reports/{id}") {
+            self.report.clone()
         } else if template.starts_with("/auth/tokens/{id}") {
             let (_, token) = self.send_as(0, Method::POST, "/auth/tokens/generate", None);
             token["id"].as_str().expect("generated token id").to_owned()
@@ -587,6 +597,9 @@ impl Fixture {
     ) -> Vec<(usize, String)> {
         if method == "GET" || template == "/search" {
             return Vec::new();
+        }
+        if template.starts_with("/reports/{id}") {
+            return vec![(3, path.to_owned())];
         }
         if template.starts_with("/upload_sets/{id}") {
             let set = path
@@ -629,7 +642,11 @@ impl Fixture {
                 "issue": "mislocated",
                 "picture_id": self.owned[0].pictures[0],
             })),
-            ("PATCH", "/reports/{id}") => Body::Json(json!({ "status": "waiting" })),
+            // Each caller moves the report to another status than the last.
+            ("PATCH", "/reports/{id}") => {
+                let status = ["waiting", "closed_solved"][caller % 2];
+                Body::Json(json!({ "status": status }))
+            }
             ("PATCH", t) if t.contains("/items/") => Body::Json(json!({ "pitch": n % 80 })),
             ("PATCH", _) => Body::Json(json!({ "title": format!("Walk {n}") })),
             ("POST", "/search") => Body::Json(json!({ "limit": 1 })),
