@@ -113,8 +113,8 @@ const ROWS: &[(&str, &str, Cells)] = &[
     ("PATCH", "/reports/{id}", Free([401, 200, 200, 200])),
     ("GET", "/users/me/reports", Free([401, 200, 200, 200])),
     ("GET", "/admin/reports/stats", Free([401, 403, 403, 200])),
-    // Excluded areas: the general ones are the administrators' to change; an id that names
-    // no area is unknown to them, and to every account among its own.
+    // Excluded areas: the general ones are the administrators' to change; `{id}` is an area
+    // of the owner's, or a general one, which no other account finds among its own.
     (
         "GET",
         "/configuration/excluded_areas",
@@ -133,7 +133,7 @@ const ROWS: &[(&str, &str, Cells)] = &[
     (
         "DELETE",
         "/configuration/excluded_areas/{id}",
-        Free([401, 403, 403, 404]),
+        Free([401, 403, 403, 204]),
     ),
     (
         "GET",
@@ -148,7 +148,7 @@ const ROWS: &[(&str, &str, Cells)] = &[
     (
         "DELETE",
         "/users/me/excluded_areas/{id}",
-        Free([401, 404, 404, 404]),
+        Free([401, 204, 404, 404]),
     ),
     // Without a login provider configured.
     ("GET", "/auth/login", Free([501, 501, 501, 501])),
@@ -298,6 +298,8 @@ struct Fixture {
     spare_token: String,
     /// A report by the other account of the owner's picture seen by anyone.
     report: String,
+    /// An excluded area of the owner's that no cell deletes.
+    own_area: String,
     /// A client that follows no redirection and keeps no connection.
     client: Client,
     /// Makes each change different from the last.
@@ -356,6 +358,7 @@ impl Fixture {
             other_set: String::new(),
             spare_token: String::new(),
             report: String::new(),
+            own_area: String::new(),
             client,
             counter: Cell::new(0),
         };
@@ -412,6 +415,7 @@ impl Fixture {
         let (status, report) = fixture.send_as(2, Method::POST, "/reports", Some(body));
         assert_eq!(status, 200, "{report}");
         fixture.report = report["id"].as_str().expect("report id").to_owned();
+        fixture.own_area = fixture.excluded_area(1, "/users/me/excluded_areas");
         fixture
     }
 
@@ -496,6 +500,19 @@ impl Fixture {
             .to_owned()
     }
 
+    /// A new excluded area made by `caller` at `list`; returns its id.
+    fn excluded_area(&self, caller: usize, list: &str) -> String {
+        let Body::Json(body) = self.body("POST", list, caller, 200) else {
+            unreachable!("an area is sent as JSON")
+        };
+        let (status, area) = self.send_as(caller, Method::POST, list, Some(body));
+        assert_eq!(status, 200, "POST {list}: {area}");
+        area["properties"]["id"]
+            .as_str()
+            .expect("area id")
+            .to_owned()
+    }
+
     fn next(&self) -> u32 {
         self.counter.set(self.counter.get() + 1);
         self.counter.get()
@@ -559,6 +576,14 @@ impl Fixture {
             }
         } else if template.starts_with("/reports/{id}") {
             self.report.clone()
+        } else if template == "/users/me/excluded_areas/{id}" {
+            match fresh {
+                true => self.excluded_area(1, "/users/me/excluded_areas"),
+                false => self.own_area.clone(),
+            }
+        } else if template == "/configuration/excluded_areas/{id}" {
+            // Always a new one: replacing the general areas (PUT) removed the earlier ones.
+            self.excluded_area(3, "/configuration/excluded_areas")
         } else if template.starts_with("/auth/tokens/{id}") {
             let (_, token) = self.send_as(0, Method::POST, "/auth/tokens/generate", None);
             token["id"].as_str().expect("generated token id").to_owned()
@@ -600,6 +625,12 @@ impl Fixture {
         }
         if template.starts_with("/reports/{id}") {
             return vec![(3, path.to_owned())];
+        }
+        if template == "/users/me/excluded_areas/{id}" {
+            return vec![(1, "/users/me/excluded_areas".to_owned())];
+        }
+        if template == "/configuration/excluded_areas/{id}" {
+            return vec![(3, "/configuration/excluded_areas?all=true".to_owned())];
         }
         if template.starts_with("/upload_sets/{id}") {
             let set = path
@@ -714,7 +745,11 @@ impl Fixture {
                 "{cell}: refused but changed {before:?} into {after:?}"
             ));
         }
-        if is_success(status) && method == "DELETE" && after.first().is_some_and(|(s, _)| *s != 404)
+        let reads_itself = watched.first().is_some_and(|(_, p)| *p == path);
+        if is_success(status)
+            && method == "DELETE"
+            && reads_itself
+            && after.first().is_some_and(|(s, _)| *s != 404)
         {
             return Some(format!("{cell}: deleted but still there: {after:?}"));
         }
