@@ -356,8 +356,16 @@ pub async fn add_file(
     request: Request,
 ) -> ApiResult<Response> {
     // The set and its owner are checked before the body is read, so a wrong URL or token
-    // costs no upload.
-    let set = owned_set(&state, &uploader, viewer, &id).await?;
+    // costs no staging. A refusal still reads the body to its end and drops it: a server
+    // that answers and closes while the client is still sending makes most clients report a
+    // broken connection instead of the answer.
+    let set = match owned_set(&state, &uploader, viewer, &id).await {
+        Ok(set) => set,
+        Err(refusal) => {
+            discard_body(request).await;
+            return Err(refusal);
+        }
+    };
 
     let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| {
         ApiError::new(
@@ -441,6 +449,16 @@ pub async fn add_file(
 const MAX_FIELD_BYTES: usize = 64 << 10;
 
 /// Reads a small form field, refusing one that would hold megabytes in memory.
+/// How long the body of a refused upload is read and dropped before the answer goes.
+const DISCARD_SECS: u64 = 30;
+
+/// Reads a request's body to its end, or for [`DISCARD_SECS`], keeping none of it.
+async fn discard_body(request: Request) {
+    let mut body = request.into_body().into_data_stream();
+    let drain = async { while let Ok(Some(_)) = body.try_next().await {} };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(DISCARD_SECS), drain).await;
+}
+
 async fn small_field(
     mut field: axum::extract::multipart::Field<'_>,
     name: &str,
