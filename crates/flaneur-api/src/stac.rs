@@ -188,6 +188,8 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
                  Some("MapLibre Style JSON")),
             link(queryables::REL, Some(queryables::MEDIA_TYPE), api("/queryables"),
                  Some("Queryables")),
+            link("report", Some("application/json"), api("/reports"),
+                 Some("Report a problem with a picture or a sequence")),
             link("user-xyz", Some("application/vnd.mapbox-vector-tile"),
                  api("/users/{userId}/map/{z}/{x}/{y}.mvt"),
                  Some("Pictures and sequences vector tiles for a given user")),

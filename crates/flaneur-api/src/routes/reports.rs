@@ -78,6 +78,11 @@ fn text(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiEr
     }
 }
 
+/// A string field, absent, null or blank as `None`.
+fn given_text(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
+    Ok(text(fields, name)?.filter(|t| !t.trim().is_empty()))
+}
+
 /// A field read with `FromStr` (ids, issues, statuses).
 fn parsed<T: std::str::FromStr>(
     fields: &Map<String, Value>,
@@ -121,8 +126,10 @@ pub async fn create(
         issue,
         picture_id: parsed(&fields, "picture_id")?,
         sequence_id: parsed(&fields, "sequence_id")?,
-        reporter_email: text(&fields, "reporter_email")?,
-        reporter_comments: text(&fields, "reporter_comments")?,
+        // Forms, the Panoramax viewer's among them, send the fields left empty as empty
+        // strings: nothing was given.
+        reporter_email: given_text(&fields, "reporter_email")?,
+        reporter_comments: given_text(&fields, "reporter_comments")?,
     };
     let report = state.services.create_report(viewer, input).await?;
     Ok(Json(report_json(&base, &report, ReportView::Public)))

@@ -95,12 +95,34 @@ fn reports_hide_review_and_list_by_role() {
     let (_, found) = get_as(&server, &format!("/search?ids={}", items[0]), anonymous);
     assert_eq!(found["features"], json!([]), "{found}");
 
-    // An anonymous report records the problem but hides nothing.
-    let body = json!({ "issue": "inappropriate", "picture_id": items[1] });
+    // An anonymous report records the problem but hides nothing. It is sent as the Panoramax
+    // viewer's form sends it, found through the landing's link, its empty fields included.
+    let (_, landing) = get_as(&server, "/", anonymous);
+    let links = landing["links"].as_array().expect("landing links");
+    let report_link = links
+        .iter()
+        .find(|l| l["rel"] == "report" && l["type"] == "application/json")
+        .unwrap_or_else(|| panic!("no report link: {landing}"));
+    assert_eq!(report_link["href"], server.url("/reports"));
+    let body = json!({
+        "issue": "inappropriate",
+        "picture_id": items[1],
+        "sequence_id": sequence,
+        "reporter_comments": "",
+        "reporter_email": "",
+    });
     let (status, anonymous_report) = post_as(&server, "/reports", anonymous, &body);
     assert_eq!(status, StatusCode::OK, "{anonymous_report}");
     assert_eq!(anonymous_report["status"], "open");
+    assert_eq!(anonymous_report["reporter_comments"], Value::Null);
     assert_eq!(get_as(&server, &item(1), anonymous).0, StatusCode::OK);
+    let anonymous_path = format!("/reports/{}", anonymous_report["id"].as_str().expect("id"));
+    let (_, anonymous_full) = get_as(&server, &anonymous_path, &admin);
+    assert_eq!(
+        anonymous_full["reporter_email"],
+        Value::Null,
+        "{anonymous_full}"
+    );
 
     // Reading: admins all of it, the reporter and the owner without the address, others not.
     let (status, full) = get_as(&server, &path, &admin);
