@@ -85,7 +85,7 @@ pub async fn collection(
         &state.info,
         (id, &name),
         &summary,
-        &page.into_shown(),
+        (&page.into_shown(), viewer.acts_as_owner_of(id)),
         links,
     ))
     .into_response())

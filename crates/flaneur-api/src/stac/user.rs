@@ -98,7 +98,9 @@ fn listing_links(
         .collect()
 }
 
-fn sequence_child(base: &BaseUrl, s: &Sequence) -> Value {
+/// `for_owner` adds the sequence's state and visibility, which only its owner (or an
+/// administrator) is told, as they decide who sees it.
+fn sequence_child(base: &BaseUrl, s: &Sequence, for_owner: bool) -> Value {
     let interval = match (s.min_captured_at, s.max_captured_at) {
         (Some(a), Some(b)) => json!([[ts(a), ts(b)]]),
         _ => json!([[null, null]]),
@@ -114,6 +116,10 @@ fn sequence_child(base: &BaseUrl, s: &Sequence) -> Value {
         "stats:items": { "count": s.nb_pictures },
         "geovisio:length_km": s.length_km.map(|l| (l * 1000.0).round() / 1000.0),
     }));
+    if for_owner {
+        child["geovisio:status"] = json!(s.status.as_str());
+        child["geovisio:visibility"] = json!(s.visibility.as_str());
+    }
     child["extent"] = json!({ "temporal": { "interval": interval } });
     if let Some(bbox) = s.bbox {
         child["extent"]["spatial"] = json!({ "bbox": [bbox] });
@@ -122,13 +128,14 @@ fn sequence_child(base: &BaseUrl, s: &Sequence) -> Value {
 }
 
 /// The account's sequences as one STAC collection whose `child` links are the sequences of
-/// this page; `links` are the self and paging links of the page.
+/// this page; `links` are the self and paging links of the page. `for_owner`: the caller
+/// acts as the account's owner, and is told each sequence's state and visibility.
 pub fn user_collection(
     base: &BaseUrl,
     info: &InstanceInfo,
     (id, name): (AccountId, &str),
     summary: &AccountSummary,
-    sequences: &[Sequence],
+    (sequences, for_owner): (&[Sequence], bool),
     links: Vec<Value>,
 ) -> Value {
     let bbox = summary.extent.bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]);
@@ -136,7 +143,7 @@ pub fn user_collection(
         Some((a, b)) => json!([[ts(a), ts(b)]]),
         None => json!([[null, null]]),
     };
-    let children = sequences.iter().map(|s| sequence_child(base, s));
+    let children = sequences.iter().map(|s| sequence_child(base, s, for_owner));
     let all_links = listing_links(base, links, children);
     compact(json!({
         "type": "Collection",

@@ -244,9 +244,13 @@ fn each_caller_reads_what_the_rule_lets_it_see() {
         let who = caller.name;
         // Whether this caller sees each of the sequences: the owner-only one from the owner
         // on, the logged-only one from any account on, the public one always.
-        let sees = [(n >= 2, &own), (n >= 1, &logged), (true, &public)];
+        let sees = [
+            (n >= 2, "owner-only", &own),
+            (n >= 1, "logged-only", &logged),
+            (true, "anyone", &public),
+        ];
         let mut seen_pictures = 0;
-        for (sees, (set, sequence, ids)) in sees {
+        for (sees, level, (set, sequence, ids)) in sees {
             let expected = if sees { 200 } else { 404 };
             let mut paths = vec![
                 format!("/upload_sets/{set}"),
@@ -296,6 +300,28 @@ fn each_caller_reads_what_the_rule_lets_it_see() {
                     text.contains(sequence.as_str()),
                     sees,
                     "GET {path} as {who}"
+                );
+            }
+            // The account's listing tells its owner and administrators each sequence's state
+            // and visibility, and no one else.
+            let (_, listing) = caller.get_json(&server, &format!("/users/{ana_id}/collection"));
+            let child = listing["links"]
+                .as_array()
+                .and_then(|links| links.iter().find(|l| l["id"] == json!(sequence)))
+                .cloned();
+            assert_eq!(child.is_some(), sees, "listing as {who}: {listing}");
+            if let Some(child) = child {
+                let told = |key: &str| child.get(key).cloned();
+                let (status, visibility) = if n >= 2 {
+                    (Some(json!("ready")), Some(json!(level)))
+                } else {
+                    (None, None)
+                };
+                assert_eq!(told("geovisio:status"), status, "listing as {who}: {child}");
+                assert_eq!(
+                    told("geovisio:visibility"),
+                    visibility,
+                    "listing as {who}: {child}"
                 );
             }
             let (_, listed) = caller.get_json(&server, "/collections?show_deleted=true");
