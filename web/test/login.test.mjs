@@ -5,80 +5,32 @@
 // the provider, and a second login landing in the same account.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import Provider from "oidc-provider";
 import { chromium } from "playwright-core";
 
+import { listenForProvider, passProviderForms } from "./provider.mjs";
 import { startServer } from "./server.mjs";
 
 const web = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
 const output = process.env.FLANEUR_WEB_TEST_OUTPUT || join(web, "test-output");
 const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SECOND = 1000;
-const CLIENT = { id: "flaneur", secret: "flaneur-browser-test-secret" };
-
-/** The provider's user: any login name the form is given becomes the account id there. */
-const claimsOf = (id) => ({
-  sub: id,
-  preferred_username: `walker-${id}`,
-  name: "Zoé Marcheuse",
-  email: `${id}@example.org`,
-});
-
-/** An HTTP server on a free loopback port; its handler is set once the provider exists. */
-async function listen() {
-  let handler = (_req, res) => {
-    res.statusCode = 503;
-    res.end();
-  };
-  const server = createServer((req, res) => handler(req, res));
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    serve: (h) => {
-      handler = h;
-    },
-    close: () => server.close(),
-  };
-}
 
 test("login and logout through an OpenID Connect provider", { timeout: 300 * SECOND }, async (t) => {
   mkdirSync(output, { recursive: true });
 
-  // 1. The provider's address first, for the instance to know it; the instance's address
-  //    then, for the provider's client registration. The instance reads the provider's
-  //    discovery document at the first login, by which time it answers.
-  const op = await listen();
+  // 1. The provider, then the instance logging in through it.
+  const op = await listenForProvider();
   t.after(() => op.close());
   const server = await startServer({
     webDir: join(web, "no-build"),
     startMs: 60 * SECOND,
-    env: {
-      OAUTH_PROVIDER: "oidc",
-      OAUTH_OIDC_URL: op.url,
-      OAUTH_CLIENT_ID: CLIENT.id,
-      OAUTH_CLIENT_SECRET: CLIENT.secret,
-    },
+    env: op.env,
   });
   t.after(() => server.stop());
-  const provider = new Provider(op.url, {
-    clients: [{
-      client_id: CLIENT.id,
-      client_secret: CLIENT.secret,
-      redirect_uris: [`${server.api}/auth/redirect`],
-      post_logout_redirect_uris: [`${server.api}/auth/post_logout_redirect`],
-    }],
-    findAccount: (_ctx, id) => ({ accountId: id, claims: () => claimsOf(id) }),
-    claims: { openid: ["sub"], profile: ["preferred_username", "name"], email: ["email"] },
-    // The profile stays out of the ID token (this package's default, unlike Keycloak): the
-    // instance reads the name from the userinfo endpoint.
-    pkce: { required: () => true },
-    cookies: { keys: ["browser-test-only"] },
-  });
-  op.serve(provider.callback());
+  op.start(server.api);
 
   const browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -100,17 +52,7 @@ test("login and logout through an OpenID Connect provider", { timeout: 300 * SEC
   /** From the instance's login route through the provider's forms, back to `next`. */
   async function logIn(login, next) {
     await page.goto(`${server.api}/auth/login?next_url=${encodeURIComponent(next)}`);
-    await page.waitForURL((url) => url.href.startsWith(op.url));
-    await page.fill('input[name="login"]', login);
-    await page.fill('input[name="password"]', "anything");
-    await shot(`form-${login}`);
-    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
-    // The consent form, shown when the client is new to this user at the provider.
-    if (page.url().startsWith(op.url)) {
-      await shot(`consent-${login}`);
-      await page.click('button[type="submit"]');
-    }
-    await page.waitForURL(`${server.origin}${next}`);
+    await passProviderForms(page, op, login, `${server.origin}${next}`, shot);
   }
 
   // 2. First login: the account is made, the cookies are set.

@@ -44,6 +44,21 @@ export function picturesDir() {
   return dir;
 }
 
+/**
+ * `flaneur account <args>` on the data folder of a running server (accounts, roles, tokens);
+ * answers what it printed.
+ */
+export function accountCommand(dataDir, args) {
+  const run = spawnSync(findBinary(), ["account", ...args, "--data-dir", dataDir], {
+    encoding: "utf8",
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  if (run.status !== 0) {
+    throw new Error(`flaneur account ${args.join(" ")} failed: ${run.stderr}`);
+  }
+  return run.stdout.trim();
+}
+
 /** A running server; `stop()` ends it and removes its data folder. `env` adds variables. */
 export async function startServer({ webDir, startMs, env = {} }) {
   const dataDir = mkdtempSync(join(tmpdir(), "flaneur-web-test-"));
@@ -87,7 +102,7 @@ export async function startServer({ webDir, startMs, env = {} }) {
   };
   try {
     const origin = `http://${await address}`;
-    return { origin, api: `${origin}/api`, logs, stop };
+    return { origin, api: `${origin}/api`, dataDir, logs, stop };
   } catch (err) {
     stop();
     throw err;
@@ -102,12 +117,16 @@ async function json(response, what) {
   return body;
 }
 
-/** Uploads pictures in one upload set and waits until its sequences are ready. */
-export async function uploadAndWait(api, title, files, readyMs) {
+/**
+ * Uploads pictures in one upload set and waits until its sequences are ready; with `token`,
+ * as the account holding this API token, else anonymously.
+ */
+export async function uploadAndWait(api, title, files, readyMs, token) {
+  const auth = token ? { Authorization: `Bearer ${token}` } : {};
   const set = await json(
     await fetch(`${api}/upload_sets`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...auth },
       body: JSON.stringify({ title }),
     }),
     "creating an upload set",
@@ -116,17 +135,24 @@ export async function uploadAndWait(api, title, files, readyMs) {
     const form = new FormData();
     form.append("file", new Blob([readFileSync(file)], { type: "image/jpeg" }), basename(file));
     await json(
-      await fetch(`${api}/upload_sets/${set.id}/files`, { method: "POST", body: form }),
+      await fetch(`${api}/upload_sets/${set.id}/files`, {
+        method: "POST",
+        headers: auth,
+        body: form,
+      }),
       `uploading ${file}`,
     );
   }
   await json(
-    await fetch(`${api}/upload_sets/${set.id}/complete`, { method: "POST" }),
+    await fetch(`${api}/upload_sets/${set.id}/complete`, { method: "POST", headers: auth }),
     "completing the upload set",
   );
   const deadline = Date.now() + readyMs;
   for (;;) {
-    const state = await json(await fetch(`${api}/upload_sets/${set.id}`), "upload set state");
+    const state = await json(
+      await fetch(`${api}/upload_sets/${set.id}`, { headers: auth }),
+      "upload set state",
+    );
     if (state.ready) {
       return state;
     }
