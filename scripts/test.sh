@@ -3,7 +3,8 @@
 # SeaweedFS S3 server too, started here on loopback and stopped at the end), integration tests that start the real server and drive it over HTTP with
 # real pictures (run twice: on the embedded storage, then on PostgreSQL + S3), the real Panoramax command-line uploader, the STAC API validator and
 # the OpenAPI document validator, then the browser tests of the web front-end (Chromium on the
-# map, the viewer and the upload page) and of the API description page.
+# map, the viewer, the upload page, the logins and the account's pages) and of the API
+# description page.
 #
 # It installs what it needs (build tools, the uploader, the validators and pystac-client in
 # virtual environments), fetches the test pictures once into a cache, and keeps the build in a

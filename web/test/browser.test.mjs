@@ -263,6 +263,9 @@ test("map, viewer and upload page work in a browser", { timeout: 900 * SECOND },
     await page.locator("#sequences li").nth(1).waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll("#sequences img")]
       .every((img) => img.complete && img.naturalWidth > 0), null, { timeout: LIMITS.step });
+    // Without a login provider, the bar offers no login.
+    await page.waitForLoadState("networkidle");
+    assert.equal(await page.locator("nav.account > *").count(), 0);
     await page.screenshot({ path: join(output, "5-sequences.png"), fullPage: true });
   }, page);
 

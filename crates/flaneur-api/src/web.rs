@@ -1,5 +1,5 @@
-//! The web front-end: its pages (`/`, `/sequences`, `/upload`), their static assets under
-//! `/assets/` and the settings they read at start (`/web/settings.json`).
+//! The web front-end: its pages (`/`, `/sequences`, `/upload`, `/my-sequences`), their static
+//! assets under `/assets/` and the settings they read at start (`/web/settings.json`).
 //!
 //! The pages are built from npm packages into a folder (`web/dist` in the repository) that
 //! the server reads at request time, so a new build needs no restart. This module only serves
@@ -38,10 +38,11 @@ impl WebSettings {
 }
 
 /// Every page of the front-end: its route and its file in the build.
-pub const PAGES: [(&str, &str); 3] = [
+pub const PAGES: [(&str, &str); 4] = [
     ("/", "index.html"),
     ("/sequences", "sequences.html"),
     ("/upload", "upload.html"),
+    ("/my-sequences", "my-sequences.html"),
 ];
 
 fn page_path(dir: &Path, file: &str) -> PathBuf {

@@ -1,5 +1,6 @@
 // What every page shares: the language chosen from the browser's, the translated texts, the
-// navigation bar and the server's settings for the pages.
+// navigation bar with the account's links, reads and writes of the API, and the server's
+// settings for the pages.
 
 // French typography puts a no-break space before ':' (and a few other marks); the French texts
 // write it as NBSP so that a line never starts with the colon.
@@ -57,6 +58,30 @@ const TEXTS = {
     upload_sequence_preparing: "being prepared",
     upload_failed: "The upload could not start",
     error_loading: "Could not load from the server",
+    account_login: "Log in",
+    account_logout: "Log out",
+    account_mine: "My sequences",
+    mine_title: "My sequences",
+    mine_intro:
+      "Your sequences, published or still being prepared, whoever may see them. " +
+      "Rename them, choose who sees them, or delete them.",
+    mine_empty: "You have no sequence yet.",
+    mine_logged_out: "Log in to see and change your sequences.",
+    mine_status_ready: "published",
+    mine_status_preparing: "being prepared",
+    mine_title_label: "Title",
+    mine_rename: "Rename",
+    mine_visibility_label: "Who sees it",
+    mine_visibility_anyone: "Everyone",
+    "mine_visibility_logged-only": "Only people logged in",
+    "mine_visibility_owner-only": "Only me",
+    mine_delete: "Delete",
+    mine_delete_confirm: (title) =>
+      `Delete the sequence "${title}" and its pictures? This cannot be undone.`,
+    mine_saved: "Saved.",
+    mine_deleted: (title) => `The sequence "${title}" is deleted.`,
+    error_refused: "The server refused",
+    mine_open: "Open in the viewer",
   },
   fr: {
     nav_map: "Carte",
@@ -114,6 +139,31 @@ const TEXTS = {
     upload_sequence_preparing: "en préparation",
     upload_failed: "L'envoi n'a pas pu commencer",
     error_loading: "Le chargement depuis le serveur a échoué",
+    account_login: "Se connecter",
+    account_logout: "Se déconnecter",
+    account_mine: "Mes séquences",
+    mine_title: "Mes séquences",
+    mine_intro:
+      "Vos séquences, publiées ou encore en préparation, quelle que soit leur visibilité. " +
+      "Renommez-les, choisissez qui les voit ou supprimez-les.",
+    mine_empty: "Vous n'avez encore aucune séquence.",
+    mine_logged_out: "Connectez-vous pour voir et modifier vos séquences.",
+    mine_status_ready: "publiée",
+    mine_status_preparing: "en préparation",
+    mine_title_label: "Titre",
+    mine_rename: "Renommer",
+    mine_visibility_label: "Qui la voit",
+    mine_visibility_anyone: "Tout le monde",
+    "mine_visibility_logged-only": "Seulement les personnes connectées",
+    "mine_visibility_owner-only": "Moi seulement",
+    mine_delete: "Supprimer",
+    mine_delete_confirm: (title) =>
+      `Supprimer la séquence «${NBSP}${title}${NBSP}» et ses photos${NBSP}? ` +
+      "C'est définitif.",
+    mine_saved: "Enregistré.",
+    mine_deleted: (title) => `La séquence «${NBSP}${title}${NBSP}» est supprimée.`,
+    error_refused: "Le serveur a refusé",
+    mine_open: "Ouvrir dans la visionneuse",
   },
 };
 
@@ -142,7 +192,10 @@ export function labelled(label, value) {
 /** The API's address on this server. */
 export const API = `${location.origin}/api`;
 
-/** Sets the language, the title and the navigation bar of a page; `current` names its link. */
+/**
+ * Sets the language, the title and the navigation bar of a page; `current` names its link.
+ * The bar's account links come once the server said whether it has logins.
+ */
 export function setupPage(current) {
   document.documentElement.lang = lang;
   document.title = `${t(`${current}_title`)} · Flâneur`;
@@ -159,6 +212,83 @@ export function setupPage(current) {
   for (const node of document.querySelectorAll("[data-text]")) {
     node.textContent = t(node.dataset.text);
   }
+  const account = document.createElement("nav");
+  account.className = "account";
+  nav.after(account);
+  showAccount(account, current);
+}
+
+/** The value of the cookie `name`, decoded, or `null`. */
+export function cookie(name) {
+  const found = document.cookie.split("; ").find((c) => c.startsWith(`${name}=`));
+  if (!found) {
+    return null;
+  }
+  const value = found.slice(name.length + 1);
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The logged account as the login cookies name it, `{ id, name }`, or `null`. */
+export function loggedAccount() {
+  const id = cookie("user_id");
+  return id ? { id, name: cookie("user_name") || id } : null;
+}
+
+/** The address of the login, coming back to `next` (by default this page). */
+export function loginUrl(next = location.pathname + location.search) {
+  return `${API}/auth/login?next_url=${encodeURIComponent(next)}`;
+}
+
+/**
+ * Fills the bar's account links: the logged account's name, its sequences and the logout,
+ * or the login; nothing on an instance without logins (tokens are its only credentials).
+ */
+async function showAccount(nav, current) {
+  const link = (text, href) => {
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    return a;
+  };
+  let configuration;
+  try {
+    configuration = await getJson(`${API}/configuration`);
+  } catch {
+    // Without the server's answer the page works as before, only without account links.
+    return;
+  }
+  if (!configuration?.auth?.enabled) {
+    return;
+  }
+  const account = loggedAccount();
+  if (!account) {
+    nav.append(link(t("account_login"), loginUrl()));
+    return;
+  }
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = account.name;
+  const mine = link(t("account_mine"), "/my-sequences");
+  if (current === "mine") {
+    mine.setAttribute("aria-current", "page");
+  }
+  nav.append(name, mine, link(t("account_logout"), `${API}/auth/logout?next_url=/`));
+}
+
+/**
+ * Throws an error with the server's message for a failed answer whose body is `body`, and
+ * the reason of each refused field when it lists them (`details: [{ error }]`).
+ */
+function fail(response, body) {
+  const message = body?.message || `${response.status} ${response.statusText}`;
+  const reasons = Array.isArray(body?.details)
+    ? body.details.map((detail) => detail?.error).filter((e) => typeof e === "string")
+    : [];
+  throw new Error(reasons.length ? labelled(message, reasons.join("; ")) : message);
 }
 
 /** GETs JSON, throwing an error with the server's message on a failed answer. */
@@ -166,9 +296,32 @@ export async function getJson(url) {
   const response = await fetch(url);
   const body = await response.json().catch(() => null);
   if (!response.ok) {
-    throw new Error(body?.message || `${response.status} ${response.statusText}`);
+    fail(response, body);
   }
   return body;
+}
+
+/**
+ * Sends a change as the logged account (`method` to `url`, with `body` as JSON when given)
+ * and answers the JSON the server answered, `null` for none. Writes made with the login
+ * cookie carry its CSRF value, which only this site's pages can read.
+ */
+export async function sendJson(method, url, body) {
+  const headers = { "X-CSRF-Token": cookie("flaneur_csrf") || "" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => null);
+  // 304: a change to what already was.
+  if (!response.ok && response.status !== 304) {
+    fail(response, answer);
+  }
+  return answer;
 }
 
 /** The server's settings for the pages (`flaneur serve --basemap-style`). */
