@@ -1,8 +1,8 @@
 // The account's pages in a real browser (Debian's Chromium, driven by playwright-core)
 // against the real server logging in through a real OpenID Connect provider on loopback: the
 // login link of the bar, "My sequences" renaming, hiding and deleting a sequence the account
-// uploaded, a report sent from the viewer and read back by an administrator, and the
-// logout. Any page error fails the
+// uploaded, a report sent from the viewer and read back by an administrator, the pages a
+// claimed token and the terms of service lead to, and the logout. Any page error fails the
 // test. Screenshots are kept in web/test-output/ (account-*.png).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
@@ -19,7 +19,7 @@ const output = process.env.FLANEUR_WEB_TEST_OUTPUT || join(web, "test-output");
 const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SECOND = 1000;
 
-test("account pages: login, my sequences, report, logout",
+test("account pages: login, my sequences, report, token and terms pages, logout",
   { timeout: 900 * SECOND }, async (t) => {
     const dist = join(web, "dist");
     assert.ok(existsSync(join(dist, "my-sequences.html")), `no build in ${dist}: npm run build`);
@@ -170,7 +170,40 @@ test("account pages: login, my sequences, report, logout",
     await page.reload();
     await page.locator("#status", { hasText: "You have no sequence yet." }).waitFor();
 
-    // 8. In French, logged out: the bar and My sequences say so and invite to log in.
+    // 8. The page a claimed token leads to.
+    await page.goto(`${server.origin}/token-accepted.html`);
+    await page.getByRole("heading", { name: "Token accepted" }).waitFor();
+    assert.match(await page.locator("main").textContent(), /command-line tool/);
+
+    // 9. The terms of service, as the server will answer them: shown in a frame where their
+    //    scripts do not run, then accepted, going on to the page asked for, of this site only.
+    const accepted = [];
+    await page.route(`${server.api}/pages/terms-of-service/en`, (route) => route.fulfill({
+      status: 200,
+      contentType: "text/html; charset=utf-8",
+      body: "<h2>Our terms</h2><p>Be kind.</p><script>top.termsScriptRan = true</script>"
+        + '<img src="/nothing.png" onerror="top.termsScriptRan = true">',
+    }));
+    await page.route(`${server.api}/users/me/accept_tos`, (route) => {
+      accepted.push(route.request().headers()["x-csrf-token"]);
+      return route.fulfill({ status: 200, contentType: "application/json", body: "{}" });
+    });
+    for (const [next, landing] of [["/sequences", "/sequences"], ["https://example.org/", "/"]]) {
+      await page.goto(`${server.origin}/tos-validation.html?next_url=${encodeURIComponent(next)}`);
+      const terms = page.frameLocator("#terms");
+      await terms.getByRole("heading", { name: "Our terms" }).waitFor();
+      await shot("terms");
+      assert.equal(await page.evaluate(() => window.termsScriptRan), undefined);
+      await Promise.all([
+        page.waitForURL(`${server.origin}${landing}`),
+        page.getByRole("button", { name: "I accept the terms of service" }).click(),
+      ]);
+    }
+    const csrf = (await context.cookies(server.origin)).find((c) => c.name === "flaneur_csrf");
+    assert.deepEqual(accepted, [csrf.value, csrf.value], "accepted with the CSRF value");
+    await page.unrouteAll();
+
+    // 10. In French, logged out: the bar and My sequences say so and invite to log in.
     const french = await browser.newContext({ locale: "fr-FR" });
     t.after(() => french.close());
     const frenchPage = await french.newPage();
@@ -181,7 +214,7 @@ test("account pages: login, my sequences, report, logout",
     assert.equal(await invite.getAttribute("href"),
       `${server.api}/auth/login?next_url=%2Fmy-sequences`);
 
-    // 9. Logout, through the provider's confirmation, back to the map, logged out.
+    // 11. Logout, through the provider's confirmation, back to the map, logged out.
     await account.getByRole("link", { name: "Log out" }).click();
     await page.waitForURL((url) => url.href.startsWith(op.url));
     await page.click('button[name="logout"]');

@@ -1,5 +1,6 @@
-//! The web front-end: its pages (`/`, `/sequences`, `/upload`, `/my-sequences`), their static
-//! assets under `/assets/` and the settings they read at start (`/web/settings.json`).
+//! The web front-end: its pages (`/`, `/sequences`, `/upload`, `/my-sequences` and those the
+//! API leads to, listed in [`PAGES`]), their static assets under `/assets/` and the settings
+//! they read at start (`/web/settings.json`).
 //!
 //! The pages are built from npm packages into a folder (`web/dist` in the repository) that
 //! the server reads at request time, so a new build needs no restart. This module only serves
@@ -37,12 +38,18 @@ impl WebSettings {
     }
 }
 
-/// Every page of the front-end: its route and its file in the build.
-pub const PAGES: [(&str, &str); 4] = [
+/// Every page of the front-end: its route and its file in the build. The pages the API
+/// leads browsers to (a claimed token, terms to accept) are named as Panoramax instances'
+/// websites name them, with and without `.html`.
+pub const PAGES: [(&str, &str); 8] = [
     ("/", "index.html"),
     ("/sequences", "sequences.html"),
     ("/upload", "upload.html"),
     ("/my-sequences", "my-sequences.html"),
+    ("/token-accepted", "token-accepted.html"),
+    ("/token-accepted.html", "token-accepted.html"),
+    ("/tos-validation", "tos-validation.html"),
+    ("/tos-validation.html", "tos-validation.html"),
 ];
 
 fn page_path(dir: &Path, file: &str) -> PathBuf {

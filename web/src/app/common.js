@@ -82,6 +82,18 @@ const TEXTS = {
     mine_deleted: (title) => `The sequence "${title}" is deleted.`,
     error_refused: "The server refused",
     mine_open: "Open in the viewer",
+    token_title: "Token accepted",
+    token_done: "The token is now linked to your account.",
+    token_back:
+      "You can close this page and go back to the command-line tool or application that " +
+      "asked for it: it now sends pictures in your name.",
+    tos_title: "Terms of service",
+    tos_intro: "Please read the terms of service of this instance and accept them to go on.",
+    tos_accept: "I accept the terms of service",
+    tos_accepted: "Thank you, the terms of service are accepted.",
+    tos_missing: "This instance has not published terms of service.",
+    tos_logged_out: "Log in first: the terms are accepted by an account.",
+    tos_continue: "Go on",
   },
   fr: {
     nav_map: "Carte",
@@ -164,6 +176,19 @@ const TEXTS = {
     mine_deleted: (title) => `La séquence «${NBSP}${title}${NBSP}» est supprimée.`,
     error_refused: "Le serveur a refusé",
     mine_open: "Ouvrir dans la visionneuse",
+    token_title: "Jeton accepté",
+    token_done: "Le jeton est maintenant lié à votre compte.",
+    token_back:
+      "Vous pouvez fermer cette page et revenir à l'outil en ligne de commande ou à " +
+      `l'application qui l'a demandé${NBSP}: il envoie désormais les photos en votre nom.`,
+    tos_title: "Conditions d'utilisation",
+    tos_intro:
+      "Lisez les conditions d'utilisation de cette instance et acceptez-les pour continuer.",
+    tos_accept: "J'accepte les conditions d'utilisation",
+    tos_accepted: "Merci, les conditions d'utilisation sont acceptées.",
+    tos_missing: "Cette instance n'a pas publié de conditions d'utilisation.",
+    tos_logged_out: "Connectez-vous d'abord${NBSP}: les conditions sont acceptées par un compte.",
+    tos_continue: "Continuer",
   },
 };
 

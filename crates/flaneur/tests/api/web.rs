@@ -6,11 +6,12 @@ use reqwest::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE};
 
 use crate::server::{Server, json_of};
 
-/// A stand-in for a build of `web/`: two pages and one asset.
+/// A stand-in for a build of `web/`: three pages and one asset.
 fn fake_build() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("index.html"), "<p>map</p>").expect("write index.html");
     std::fs::write(dir.path().join("upload.html"), "<p>upload</p>").expect("write upload.html");
+    std::fs::write(dir.path().join("token-accepted.html"), "<p>token</p>").expect("write page");
     std::fs::create_dir_all(dir.path().join("assets/app-1")).expect("assets folder");
     std::fs::write(dir.path().join("assets/app-1/main.js"), "let a = 1;").expect("write js");
     dir
@@ -39,7 +40,12 @@ fn pages_and_assets_come_from_the_build_with_their_cache_headers() {
     let origin = server.api.trim_end_matches("/api").to_owned();
 
     // Pages: HTML, revalidated on each visit.
-    for (path, text) in [("/", "<p>map</p>"), ("/upload", "<p>upload</p>")] {
+    for (path, text) in [
+        ("/", "<p>map</p>"),
+        ("/upload", "<p>upload</p>"),
+        ("/token-accepted", "<p>token</p>"),
+        ("/token-accepted.html", "<p>token</p>"),
+    ] {
         let response = server.get_url(&format!("{origin}{path}"));
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         assert!(header(&response, CONTENT_TYPE).starts_with("text/html"));
