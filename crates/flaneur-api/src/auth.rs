@@ -35,8 +35,9 @@ pub struct AuthSettings {
     /// Whether uploads need a logged account; otherwise anonymous ones go to the default
     /// account.
     pub force_auth_on_upload: bool,
-    /// Address of the web front-end that shows the page a claimed token leads to
-    /// (`{website_url}/token-accepted`); without it, the claim answers JSON.
+    /// Address of a web front-end of its own showing the page a browser goes to once it
+    /// claimed a token (`{website_url}/token-accepted`); without it, the instance's front-end
+    /// page, or the claim's own page when the front-end has none.
     pub website_url: Option<String>,
     /// The login service, set with `login`.
     pub provider: Option<flaneur_service::login::Login>,
@@ -68,7 +69,7 @@ pub async fn resolve_caller(
     request: Request,
     next: Next,
 ) -> Response {
-    let (mut parts, body) = request.into_parts();
+    let (mut parts, mut body) = request.into_parts();
     // A session cookie that opens no session (ended elsewhere, account deleted) is removed,
     // with the cookies telling pages who is logged in.
     let has_cookie =
@@ -85,7 +86,12 @@ pub async fn resolve_caller(
                     Err(never) => match never {},
                 };
                 if !session::is_from_own_pages(&parts.headers, session, &own) {
-                    return session::csrf_refused().into_response();
+                    let (is_proven, kept) =
+                        session::is_proven_by_form(&parts.headers, body, session).await;
+                    if !is_proven {
+                        return session::csrf_refused().into_response();
+                    }
+                    body = kept;
                 }
             }
             parts.extensions.insert::<Viewer>(account.viewer());
@@ -252,7 +258,7 @@ impl FromRequestParts<AppState> for Uploader {
 }
 
 /// Whether a browser asks for a web page.
-fn accepts_html(headers: &HeaderMap) -> bool {
+pub(crate) fn accepts_html(headers: &HeaderMap) -> bool {
     headers
         .get_all(ACCEPT)
         .iter()

@@ -8,6 +8,7 @@
 //! of the API, are routed outside it.
 
 mod catalog;
+mod claim;
 mod collections;
 mod docs;
 mod edit;
@@ -884,23 +885,51 @@ fn table() -> Vec<Route> {
         Route::new(
             M::GET,
             "/api/auth/tokens/{id}/claim",
-            |m| on(m, tokens::claim),
+            |m| on(m, claim::confirm),
+            logged(
+                Operation::new(AUTH, "What claiming an API token would do")
+                    .describe(
+                        "The link a client shows after generating a token. Changes nothing: \
+                         to a browser, a page naming the token, when it was made and the \
+                         account it would act for, with a button sending the `POST` that \
+                         claims it; to other callers, the same as JSON. A browser not logged \
+                         in is sent to log in first, then back here.",
+                    )
+                    .path("id", "The token", uuid())
+                    .answer(
+                        200,
+                        "The token to claim, or already the caller's",
+                        JSON,
+                        json!({ "type": "object" }),
+                    )
+                    .answer(
+                        200,
+                        "The confirmation page",
+                        "text/html",
+                        json!({ "type": "string" }),
+                    )
+                    .answer_empty(302, "To the login, for a browser not logged in")
+                    .errors(&[404]),
+            ),
+        ),
+        Route::new(
+            M::POST,
+            "/api/auth/tokens/{id}/claim",
+            |m| on(m, claim::claim),
             logged(
                 Operation::new(AUTH, "Claim an API token")
                     .describe(
                         "Attaches a generated token to the caller's account. Claiming one's \
                          own token again is harmless; one claimed by another account is \
-                         refused.",
+                         refused and stays theirs. Authenticated by the session cookie, it \
+                         needs the `flaneur_csrf` value, in `X-CSRF-Token` or in a \
+                         `csrf_token` form field (as the confirmation page sends it). \
+                         Browsers are then sent to the page saying the token was claimed.",
                     )
                     .path("id", "The token", uuid())
-                    .answer(
-                        200,
-                        "Claimed (when no web front-end is configured)",
-                        JSON,
-                        json!({ "type": "object" }),
-                    )
-                    .answer_empty(302, "Claimed: to the web front-end's page saying so")
-                    .errors(&[403, 404]),
+                    .answer(200, "Claimed", JSON, json!({ "type": "object" }))
+                    .answer_empty(302, "Claimed: to the page saying so, for a browser")
+                    .errors(&[404]),
             ),
         ),
         // Upload sets: create, send files, complete.

@@ -6,10 +6,12 @@
 //! it, so a write carrying only the cookie could come from a form of another site. Such a
 //! write must also carry either a same-origin `Origin` (or `Sec-Fetch-Site: same-origin`),
 //! which only the instance's pages can send, or the session's CSRF value in `X-CSRF-Token`,
-//! which only they can read. Requests with a bearer token are not concerned: no browser adds
-//! one on its own.
+//! which only they can read. A form of the instance's pages, which cannot set headers, may
+//! carry that value in a `csrf_token` field instead. Requests with a bearer token are not
+//! concerned: no browser adds one on its own.
 
-use axum::http::header::ORIGIN;
+use axum::body::Body;
+use axum::http::header::{CONTENT_TYPE, ORIGIN};
 use axum::http::{HeaderMap, Method, StatusCode};
 use flaneur_store::SessionRecord;
 
@@ -50,6 +52,36 @@ pub fn is_from_own_pages(headers: &HeaderMap, session: &SessionRecord, own: &str
     text(cookie::CSRF_HEADER).is_some_and(|token| same_secret(token, &session.csrf_token))
 }
 
+/// The form field of [`is_proven_by_form`].
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// Largest form body read for its CSRF field: the forms of the instance's pages are a few
+/// fields long.
+const MAX_FORM_BYTES: usize = 16 << 10;
+
+/// Whether a URL-encoded form body carries the session's CSRF value in [`CSRF_FIELD`]; gives
+/// the body back whole for the handler. A body too long to be one of the instance's forms
+/// proves nothing and is given back empty, since the request is refused.
+pub async fn is_proven_by_form(
+    headers: &HeaderMap,
+    body: Body,
+    session: &SessionRecord,
+) -> (bool, Body) {
+    let is_form = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (false, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+        return (false, Body::empty());
+    };
+    let is_proven = url::form_urlencoded::parse(&bytes)
+        .any(|(key, value)| key == CSRF_FIELD && same_secret(&value, &session.csrf_token));
+    (is_proven, Body::from(bytes))
+}
+
 /// Compares secrets in a time that does not depend on where they differ.
 fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -66,7 +98,8 @@ pub fn csrf_refused() -> ApiError {
         format!(
             "This change is authenticated by a login cookie but does not show it comes from \
              this instance's pages: send the value of the {} cookie in an X-CSRF-Token header \
-             (pages of the instance read it), or use an API token",
+             or a {CSRF_FIELD} form field (pages of the instance read it), or use an API \
+             token",
             cookie::CSRF
         ),
     )
@@ -127,6 +160,33 @@ mod tests {
             ]),
             "Origin, when sent, decides"
         );
+    }
+
+    fn form(content_type: &'static str, body: &'static str) -> (HeaderMap, Body) {
+        (headers(&[("content-type", content_type)]), Body::from(body))
+    }
+
+    #[tokio::test]
+    async fn a_form_proves_its_page_by_its_csrf_field_and_keeps_its_body() {
+        let form_type = "application/x-www-form-urlencoded";
+        for (content_type, body, expected) in [
+            (form_type, "csrf_token=s3cret-value", true),
+            (form_type, "a=1&csrf_token=s3cret%2Dvalue&b=2", true),
+            (form_type, "csrf_token=s3cret-valuf", false),
+            (form_type, "csrf=s3cret-value", false),
+            (form_type, "", false),
+            ("application/json", "csrf_token=s3cret-value", false),
+        ] {
+            let (headers, sent) = form(content_type, body);
+            let (is_proven, kept) = is_proven_by_form(&headers, sent, &session()).await;
+            assert_eq!(is_proven, expected, "{content_type} {body}");
+            let kept = axum::body::to_bytes(kept, usize::MAX).await.expect("body");
+            assert_eq!(kept, body.as_bytes(), "the handler reads the same body");
+        }
+        let long = "x".repeat(MAX_FORM_BYTES) + "&csrf_token=s3cret-value";
+        let (headers, _) = form(form_type, "");
+        let (is_proven, _) = is_proven_by_form(&headers, Body::from(long), &session()).await;
+        assert!(!is_proven, "a body longer than any form of the pages");
     }
 
     #[test]

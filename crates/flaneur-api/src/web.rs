@@ -52,6 +52,16 @@ pub const PAGES: [(&str, &str); 8] = [
     ("/tos-validation.html", "tos-validation.html"),
 ];
 
+/// The route of the page built into `file`, when the front-end serves one and the build
+/// holds it.
+pub fn built_page(settings: &WebSettings, file: &str) -> Option<&'static str> {
+    PAGES
+        .iter()
+        .find(|(_, built)| *built == file)
+        .filter(|(_, built)| page_path(&settings.dir, built).is_file())
+        .map(|(route, _)| *route)
+}
+
 fn page_path(dir: &Path, file: &str) -> PathBuf {
     dir.join(file)
 }
@@ -113,7 +123,7 @@ fn not_built(headers: &HeaderMap) -> Response {
 
 /// The language of `known` that an `Accept-Language` header ranks highest, by weight then by
 /// order; the first of `known` when it names none of them.
-fn preferred_language<'a>(accept_language: &str, known: &[&'a str]) -> &'a str {
+pub(crate) fn preferred_language<'a>(accept_language: &str, known: &[&'a str]) -> &'a str {
     let mut best: Option<(&'a str, f32)> = None;
     for range in accept_language.split(',') {
         let mut parts = range.split(';');

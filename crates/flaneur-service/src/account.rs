@@ -50,6 +50,30 @@ pub struct IssuedToken {
     pub value: String,
 }
 
+/// A token that exists and may be claimed, as the account claiming it sees it.
+#[derive(Debug, Clone)]
+pub enum ClaimView {
+    /// Claimed by nobody yet.
+    Open(Token),
+    /// Already acting for the account.
+    Own(Token),
+}
+
+impl ClaimView {
+    /// The token.
+    pub fn token(&self) -> &Token {
+        match self {
+            ClaimView::Open(token) | ClaimView::Own(token) => token,
+        }
+    }
+}
+
+fn claimed_by_other() -> Error {
+    Error::Forbidden(
+        "This token was already claimed by another account; generate a new one".to_owned(),
+    )
+}
+
 /// The accounts and tokens of an instance. Cheap to clone; clones share the signing key.
 #[derive(Clone)]
 pub struct Accounts {
@@ -149,12 +173,37 @@ impl Accounts {
         }
     }
 
+    /// The token `id` as `account` finds it before claiming it.
+    ///
+    /// # Errors
+    /// [`Error::TokenNotFound`] when it does not exist or waited longer than
+    /// [`UNCLAIMED_FOR`]; [`Error::Forbidden`] when another account claimed it.
+    pub async fn token_to_claim(&self, id: TokenId, account: AccountId) -> Result<ClaimView> {
+        let token = self
+            .catalog
+            .token(id)
+            .await?
+            .ok_or_else(|| Error::TokenNotFound(id.to_string()))?;
+        match token.account_id {
+            // Forgotten at the next generation anyway: nobody may take it meanwhile.
+            None if token.generated_at < chrono::Utc::now() - UNCLAIMED_FOR => {
+                Err(Error::TokenNotFound(id.to_string()))
+            }
+            None => Ok(ClaimView::Open(token)),
+            Some(owner) if owner == account => Ok(ClaimView::Own(token)),
+            Some(_) => Err(claimed_by_other()),
+        }
+    }
+
     /// Attaches an unclaimed token to `account`; claiming one's own token again is harmless.
     ///
     /// # Errors
-    /// [`Error::TokenNotFound`] when it does not exist; [`Error::Forbidden`] when another
-    /// account claimed it.
+    /// [`Error::TokenNotFound`] when it does not exist or waited longer than
+    /// [`UNCLAIMED_FOR`]; [`Error::Forbidden`] when another account claimed it.
     pub async fn claim_token(&self, id: TokenId, account: &Account) -> Result<()> {
+        if let ClaimView::Own(_) = self.token_to_claim(id, account.id).await? {
+            return Ok(());
+        }
         let outcome = self
             .catalog
             .claim_token(id, account.id)
@@ -173,9 +222,7 @@ impl Accounts {
                 Ok(())
             }
             ClaimOutcome::AlreadyOwn => Ok(()),
-            ClaimOutcome::ClaimedByOther => Err(Error::Forbidden(
-                "This token was already claimed by another account; generate a new one".to_owned(),
-            )),
+            ClaimOutcome::ClaimedByOther => Err(claimed_by_other()),
             ClaimOutcome::Unknown => Err(Error::TokenNotFound(id.to_string())),
         }
     }

@@ -1,13 +1,12 @@
-//! API tokens: generating one to claim, claiming it, and an account's own tokens (list, make,
-//! read, revoke). A token's value is shown only when it is made: only its hash is kept.
+//! API tokens: generating one to claim (claiming it is `claim`'s), and an account's own
+//! tokens (list, make, read, revoke). A token's value is shown only when it is made: only its
+//! hash is kept.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::header::LOCATION;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use flaneur_model::{Token, TokenId};
 use flaneur_service::account::IssuedToken;
 use serde_json::{Value, json};
@@ -68,23 +67,6 @@ pub async fn generate(
         None,
     )]);
     Ok(Json(body))
-}
-
-/// `GET /api/auth/tokens/{id}/claim`: attaches the token to the logged account, then leads to
-/// the web front-end's page saying so, or answers JSON without one.
-pub async fn claim(
-    State(state): State<AppState>,
-    LoggedIn(account): LoggedIn,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    let id = token_id(&id)?;
-    state.services.accounts.claim_token(id, &account).await?;
-    if let Some(website) = &state.auth.website_url {
-        let page = format!("{}/token-accepted", website.trim_end_matches('/'));
-        return Ok((StatusCode::FOUND, [(LOCATION, page)]).into_response());
-    }
-    let message = "Token claimed: it now acts for your account; you may close this page";
-    Ok(Json(json!({ "message": message, "id": id, "account_id": account.id })).into_response())
 }
 
 /// `GET /api/users/me/tokens`: the caller's tokens, without their values.

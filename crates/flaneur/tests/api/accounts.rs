@@ -217,22 +217,43 @@ fn a_generated_token_is_claimed_used_and_revoked() {
         "{body}"
     );
 
-    // 2. Claimed by ana (with her own token, as no browser login is configured); claiming it
-    //    again is harmless, and bob cannot take it.
-    let (status, body) = json_of(bearer(client().get(&claim), &ana).send().expect("claim"));
+    // 2. Opening the link changes nothing: it says what a claim would do.
+    let (status, body) = json_of(bearer(client().get(&claim), &ana).send().expect("look"));
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _) = json_of(bearer(client().get(&claim), &ana).send().expect("claim"));
+    assert_eq!(body["claimed"], json!(false), "{body}");
+    assert_eq!(body["description"], "my laptop", "{body}");
+    assert_eq!(
+        get_as(&server, "/users/me", &value).0,
+        StatusCode::FORBIDDEN
+    );
+
+    // 3. Claimed by ana (with her own token, as no browser login is configured); claiming it
+    //    again is harmless, and bob can neither take it nor learn about it.
+    let (status, body) = json_of(bearer(client().post(&claim), &ana).send().expect("claim"));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = json_of(bearer(client().post(&claim), &ana).send().expect("claim"));
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = json_of(bearer(client().get(&claim), &bob).send().expect("claim"));
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = json_of(bearer(client().get(&claim), &ana).send().expect("look"));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["claimed"], json!(true), "{body}");
+    for bob_asks in [client().post(&claim), client().get(&claim)] {
+        let (status, body) = json_of(bearer(bob_asks, &bob).send().expect("claim"));
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(body.get("description").is_none(), "{body}");
+    }
     let (status, me) = get_as(&server, "/users/me", &value);
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["name"], "ana");
-    // Claiming needs an account.
-    let (status, body) = json_of(client().get(&claim).send().expect("claim"));
+    // Claiming needs an account; a token that does not exist is not found.
+    let (status, body) = json_of(client().post(&claim).send().expect("claim"));
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let unknown = claim.replace(&id, &uuid::Uuid::new_v4().to_string());
+    for ana_asks in [client().post(&unknown), client().get(&unknown)] {
+        let (status, body) = json_of(bearer(ana_asks, &ana).send().expect("claim"));
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
 
-    // 3. Listed among hers, without values; bob does not see it.
+    // 4. Listed among hers, without values; bob does not see it.
     let (status, tokens) = get_as(&server, "/users/me/tokens", &value);
     assert_eq!(status, StatusCode::OK, "{tokens}");
     let listed = tokens.as_array().expect("list");
@@ -252,7 +273,7 @@ fn a_generated_token_is_claimed_used_and_revoked() {
         StatusCode::NOT_FOUND
     );
 
-    // 4. A token made through the API works at once.
+    // 5. A token made through the API works at once.
     let (status, made) = post_as(
         &server,
         "/users/me/tokens",
@@ -263,7 +284,7 @@ fn a_generated_token_is_claimed_used_and_revoked() {
     let made_value = made["jwt_token"].as_str().expect("jwt_token");
     assert_eq!(get_as(&server, "/users/me", made_value).1["name"], "ana");
 
-    // 5. Revoked: refused at once.
+    // 6. Revoked: refused at once.
     let revoked = bearer(
         client().delete(server.url(&format!("/users/me/tokens/{id}"))),
         &ana,

@@ -94,8 +94,13 @@ const ROWS: &[(&str, &str, Cells)] = &[
         Free([401, 200, 404, 404]),
     ),
     ("POST", "/auth/tokens/generate", Free([200, 200, 200, 200])),
-    // A token just generated, claimed by whoever calls.
+    // A token just generated: shown to whoever calls, claimed by whoever posts.
     ("GET", "/auth/tokens/{id}/claim", Free([401, 200, 200, 200])),
+    (
+        "POST",
+        "/auth/tokens/{id}/claim",
+        Free([401, 200, 200, 200]),
+    ),
     // Anonymous uploads are the instance's default account's, as on Panoramax instances that
     // do not force logins for uploads.
     ("POST", "/upload_sets", Free([200, 200, 200, 200])),

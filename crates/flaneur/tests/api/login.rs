@@ -98,6 +98,14 @@ pub fn oidc_server(provider: &Provider) -> Server {
     Server::start_with_env(&oidc_env(provider))
 }
 
+/// An instance logging in with `provider`, its web front-end's build in `web_dir`.
+fn oidc_server_with_web(provider: &Provider, web_dir: &std::path::Path) -> Server {
+    let web_dir = web_dir.to_str().expect("UTF-8 temporary path");
+    let mut env = oidc_env(provider).to_vec();
+    env.push(("FLANEUR_WEB_DIR", web_dir));
+    Server::start_with_env(&env)
+}
+
 fn oidc_env(provider: &Provider) -> [(&'static str, &str); 4] {
     [
         ("OAUTH_PROVIDER", "oidc"),
@@ -487,41 +495,82 @@ fn the_sessions_of_a_deleted_account_end_with_it() {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
-#[test]
-fn a_token_is_claimed_in_the_browser_then_used_by_its_client() {
-    let provider = Provider::start();
-    let server = oidc_server(&provider);
-
-    // 1. A client (such as panoramax_cli login) asks for a token and shows its claim link.
+/// Generates a token as a client does; returns its value and its claim link.
+pub fn generate_token(server: &Server) -> (String, String) {
     let (status, generated) = server.post_json("/auth/tokens/generate?description=cli", &json!({}));
     assert!(status.is_success(), "{status}: {generated}");
     let token = generated["jwt_token"].as_str().expect("token").to_owned();
-    let claim = generated["links"]
-        .as_array()
-        .and_then(|l| l.iter().find(|l| l["rel"] == "claim"))
-        .and_then(|l| l["href"].as_str())
-        .expect("claim link")
-        .to_owned();
+    let claim = crate::server::link(&generated, "claim").expect("claim link");
+    (token, claim)
+}
+
+/// The status of `GET /api/users/me` with a bearer token, and the account's name.
+fn token_user(server: &Server, token: &str) -> (StatusCode, Value) {
     let client = Client::builder().no_proxy().build().expect("client");
-    let use_token = || {
-        client
-            .get(format!("{}/users/me", server.api))
-            .bearer_auth(&token)
-            .send()
-            .expect("sent")
-    };
+    let response = client
+        .get(format!("{}/users/me", server.api))
+        .bearer_auth(token)
+        .send()
+        .expect("sent");
+    let status = response.status();
+    (
+        status,
+        response.json::<Value>().unwrap_or(Value::Null)["name"].clone(),
+    )
+}
+
+/// A browser opening a page: asking for HTML.
+pub fn navigate(browser: &mut Browser, url: &str) -> Response {
+    let request = browser
+        .request(reqwest::Method::GET, url)
+        .header("Accept", "text/html,application/xhtml+xml");
+    browser.send(request)
+}
+
+/// The confirmation form's CSRF field in a claim page.
+pub fn form_csrf(html: &str) -> String {
+    let field = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no csrf_token field in {html}"));
+    field.split('"').next().expect("value").to_owned()
+}
+
+/// A URL-encoded form body holding `csrf_token`.
+pub fn csrf_form(csrf: &str) -> String {
+    let value = percent_encoding::utf8_percent_encode(csrf, percent_encoding::NON_ALPHANUMERIC);
+    format!("csrf_token={value}")
+}
+
+/// The confirmation form posted as a browser does, from the claim page.
+pub fn confirm_claim(browser: &mut Browser, server: &Server, claim: &str, csrf: &str) -> Response {
+    let request = browser
+        .request(reqwest::Method::POST, claim)
+        .header("Accept", "text/html")
+        .header("Origin", site(server))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(csrf_form(csrf));
+    browser.send(request)
+}
+
+#[test]
+fn a_token_is_claimed_in_the_browser_then_used_by_its_client() {
+    let provider = Provider::start();
+    // No front-end build: the claim's own page says the token was claimed.
+    let unbuilt = tempfile::tempdir().expect("web folder");
+    let server = oidc_server_with_web(&provider, unbuilt.path());
+
+    // 1. A client (such as panoramax_cli login) asks for a token and shows its claim link.
+    let (token, claim) = generate_token(&server);
     assert_eq!(
-        use_token().status(),
+        token_user(&server, &token).0,
         StatusCode::FORBIDDEN,
         "not claimed yet"
     );
 
     // 2. The user opens it: not logged in, the browser is sent to log in and back.
     let mut browser = Browser::new();
-    let first = browser
-        .request(reqwest::Method::GET, &claim)
-        .header("Accept", "text/html");
-    let first = browser.send(first);
+    let first = navigate(&mut browser, &claim);
     assert_eq!(first.status(), StatusCode::FOUND);
     let login = location(&first);
     assert!(login.contains("/api/auth/login?next_url="), "{login}");
@@ -531,22 +580,143 @@ fn a_token_is_claimed_in_the_browser_then_used_by_its_client() {
     assert_eq!(done.status(), StatusCode::FOUND, "{}", server.logs());
     let claim_path = location(&done);
     assert!(claim.ends_with(&claim_path), "{claim} vs {claim_path}");
-    let claimed = browser.get(&format!("{}{claim_path}", site(&server)));
+
+    // 3. Back there, a page says what the claim would do; nothing is claimed yet.
+    let page = navigate(&mut browser, &format!("{}{claim_path}", site(&server)));
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().expect("page");
+    for shown in ["walker", "cli", "<form method=\"post\">"] {
+        assert!(html.contains(shown), "{shown} not in {html}");
+    }
+    assert_eq!(token_user(&server, &token).0, StatusCode::FORBIDDEN);
+
+    // 4. Its button claims the token, then leads to the page saying so.
+    let confirmed = confirm_claim(&mut browser, &server, &claim, &form_csrf(&html));
+    assert_eq!(confirmed.status(), StatusCode::FOUND, "{}", server.logs());
+    assert_eq!(location(&confirmed), claim);
+    let accepted = navigate(&mut browser, &location(&confirmed));
+    assert_eq!(accepted.status(), StatusCode::OK);
     assert!(
-        claimed.status().is_success() || claimed.status() == StatusCode::FOUND,
-        "{}",
-        claimed.status()
+        accepted
+            .text()
+            .expect("page")
+            .contains("now acts for your account")
     );
 
-    // 3. The client's token now acts for the account logged in.
-    let used = use_token();
-    assert_eq!(used.status(), StatusCode::OK);
-    let profile: Value = used.json().expect("profile");
-    assert_eq!(profile["name"], "walker");
-    assert!(
-        profile.get("csrf_token").is_none(),
-        "tokens need no CSRF value"
+    // 5. The client's token now acts for the account logged in.
+    let (status, name) = token_user(&server, &token);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(name, "walker");
+}
+
+#[test]
+fn a_claim_link_opened_from_another_site_claims_nothing_without_the_confirmation() {
+    let provider = Provider::start();
+    let build = tempfile::tempdir().expect("web folder");
+    for page in ["index.html", "token-accepted.html"] {
+        std::fs::write(build.path().join(page), "<p>built</p>").expect("page");
+    }
+    let server = oidc_server_with_web(&provider, build.path());
+    let mut browser = Browser::new();
+    log_in(&mut browser, &server, "/");
+    let (token, claim) = generate_token(&server);
+    let unclaimed = || token_user(&server, &token).0 == StatusCode::FORBIDDEN;
+
+    // A hostile page sends the logged-in browser to the link (a top-level navigation, which
+    // carries the session cookie): a page asking to confirm, that no site may frame.
+    let request = browser
+        .request(reqwest::Method::GET, &claim)
+        .header("Accept", "text/html")
+        .header("Sec-Fetch-Site", "cross-site")
+        .header("Referer", "http://evil.example/");
+    let page = browser.send(request);
+    assert_eq!(page.status(), StatusCode::OK);
+    let headers = page.headers().clone();
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let policy = headers["content-security-policy"].to_str().expect("policy");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let html = page.text().expect("page");
+    assert_eq!(form_csrf(&html), browser.cookies["flaneur_csrf"]);
+    assert!(unclaimed(), "a GET claims nothing");
+
+    // Posts showing no sign of the instance's pages are refused and change nothing: the
+    // cookie alone, a wrong field, or another site's form.
+    let csrf = browser.cookies["flaneur_csrf"].clone();
+    let refused = [
+        browser.request(reqwest::Method::POST, &claim),
+        browser
+            .request(reqwest::Method::POST, &claim)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(csrf_form("guessed")),
+        browser
+            .request(reqwest::Method::POST, &claim)
+            .header("Origin", "http://evil.example")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(csrf_form(&csrf)),
+        browser
+            .request(reqwest::Method::POST, &claim)
+            .header("Sec-Fetch-Site", "cross-site")
+            .header("X-CSRF-Token", &csrf),
+    ];
+    for (n, request) in refused.into_iter().enumerate() {
+        let (status, message) = error_of(browser.send(request));
+        assert_eq!(status, StatusCode::FORBIDDEN, "{n}: {message}");
+        assert!(unclaimed(), "{n}: refused, yet claimed");
+    }
+
+    // The CSRF value in the header is enough, as for every cookie write; JSON when asked.
+    let request = browser
+        .request(reqwest::Method::POST, &claim)
+        .header("X-CSRF-Token", &csrf)
+        .header("Accept", "application/json");
+    let claimed = browser.send(request);
+    assert_eq!(claimed.status(), StatusCode::OK);
+    let body: Value = claimed.json().expect("JSON");
+    assert_eq!(
+        body["account_id"].as_str(),
+        Some(browser.cookies["user_id"].as_str())
     );
+    assert_eq!(
+        token_user(&server, &token),
+        (StatusCode::OK, json!("walker"))
+    );
+
+    // The confirmation form leads to the front-end's page; claiming again is harmless.
+    let confirmed = confirm_claim(&mut browser, &server, &claim, &csrf);
+    assert_eq!(confirmed.status(), StatusCode::FOUND);
+    assert_eq!(
+        location(&confirmed),
+        format!("{}/token-accepted", site(&server))
+    );
+
+    // Another account can neither see nor take it: it stays walker's.
+    provider.set_user("sub-2", "runner");
+    let mut other = Browser::new();
+    log_in(&mut other, &server, "/");
+    let page = navigate(&mut other, &claim);
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let html = page.text().expect("page");
+    assert!(
+        html.contains("another account") && !html.contains("cli"),
+        "{html}"
+    );
+    let other_csrf = other.cookies["flaneur_csrf"].clone();
+    let (status, _) = error_of(confirm_claim(&mut other, &server, &claim, &other_csrf));
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        token_user(&server, &token),
+        (StatusCode::OK, json!("walker"))
+    );
+
+    // A link naming no token: a page saying so.
+    let unknown = claim.replace(
+        claim.split('/').rev().nth(1).expect("id"),
+        "00000000-0000-4000-8000-000000000000",
+    );
+    let page = navigate(&mut other, &unknown);
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(page.text().expect("page").contains("no token to claim"));
 }
 
 #[test]

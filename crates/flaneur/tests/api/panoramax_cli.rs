@@ -319,8 +319,8 @@ fn panoramax_cli_uploads_for_the_account_of_a_token_made_by_flaneur_account() {
     assert!(!output.status.success(), "{}", report(&output, &server));
 }
 
-/// `panoramax_cli login` stores a generated token and prints its claim link; once the link is
-/// opened by a logged account (here with that account's bearer, as the instance has no
+/// `panoramax_cli login` stores a generated token and prints its claim link; once the token is
+/// claimed there by a logged account (here with that account's bearer, as the instance has no
 /// browser login), the next `login` says whose it is. Without a login provider the instance
 /// says `auth.enabled: false`, so `upload` without `--token` stays anonymous whatever `login`
 /// stored.
@@ -350,7 +350,7 @@ fn panoramax_cli_login_gets_a_token_claimed_through_its_link() {
     // 2. Claimed by ana: the next login finds her.
     let claimed = server
         .client()
-        .get(&claim)
+        .post(&claim)
         .bearer_auth(&ana)
         .send()
         .expect("claim");

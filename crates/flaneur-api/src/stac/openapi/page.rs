@@ -230,7 +230,7 @@ fn anchor(tag: &str) -> String {
 }
 
 /// Escapes text for HTML, in element content and in quoted attributes.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
