@@ -92,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "excluded_areas",
         include_str!("../migrations/postgres/0006_excluded_areas.sql"),
     ),
+    (
+        7,
+        "sequence_figures_over_reach",
+        include_str!("../migrations/postgres/0007_sequence_figures_over_reach.sql"),
+    ),
 ];
 
 /// How a [`PgCatalog`] connects.

@@ -50,6 +50,13 @@ pub(crate) fn push_picture_visible<D: FilterDialect>(sql: &mut QueryBuilder<D>, 
     push_visible(sql, viewer, "s");
 }
 
+/// The SQL condition that a picture `p` reaches at least as far as its sequence `s`: whoever
+/// may see the sequence may see the picture. A sequence's figures (count, time span, bbox)
+/// cover only such pictures, as its map line does, so a picture hidden from the sequence's
+/// readers shapes nothing they read.
+pub(crate) const REACHES_SEQUENCE: &str =
+    "(p.visibility = 'anyone' OR p.visibility = s.visibility OR s.visibility = 'owner-only')";
+
 #[cfg(test)]
 mod tests {
     use flaneur_model::AccountId;
@@ -61,6 +68,37 @@ mod tests {
         let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("");
         push_visible(&mut sql, viewer, "p");
         sql.sql().as_str().to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_picture_reaches_its_sequence_when_every_reader_of_the_sequence_sees_it() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:")
+            .await
+            .expect("database");
+        let sql = format!(
+            "SELECT {REACHES_SEQUENCE} FROM (SELECT ?1 AS visibility) p, \
+             (SELECT ?2 AS visibility) s"
+        );
+        let owner = AccountId::new();
+        let readers = [
+            Viewer::ANONYMOUS,
+            Viewer::account(AccountId::new(), false),
+            Viewer::account(owner, false),
+        ];
+        for picture in Visibility::ALL {
+            for sequence in Visibility::ALL {
+                let reaches: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(picture.as_str())
+                    .bind(sequence.as_str())
+                    .fetch_one(&pool)
+                    .await
+                    .expect("condition");
+                let expected = readers
+                    .iter()
+                    .all(|r| !r.may_see(sequence, owner) || r.may_see(picture, owner));
+                assert_eq!(reaches, expected, "{picture} in {sequence}");
+            }
+        }
     }
 
     #[test]

@@ -62,8 +62,12 @@ pub(super) async fn edit_sequence(
         &edit.semantics,
     )
     .await?;
-    if let Some(arrange) = arrange {
-        rearrange(&mut tx, id, arrange).await?;
+    // Its figures cover the pictures reaching as far as it does: a new visibility may
+    // change which.
+    match arrange {
+        Some(arrange) => rearrange(&mut tx, id, arrange).await?,
+        None if edit.visibility.is_some() => refresh_sequence_figures(&mut tx, id.0).await?,
+        None => {}
     }
 
     let sequence = lock_live_sequence(&mut tx, id).await?;
@@ -167,6 +171,7 @@ pub(super) async fn hide_reported(
             .execute(&mut *conn)
             .await
             .map_err(Error::db("hide reported sequence"))?;
+        refresh_sequence_figures(conn, id.0).await?;
     }
     Ok(())
 }

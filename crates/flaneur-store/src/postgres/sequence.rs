@@ -15,6 +15,7 @@ use super::codec::{sequence_from_row, stored};
 use super::job;
 use super::upload::{lock_upload_set, lock_upload_set_pictures};
 use crate::catalog::{DispatchPlan, SequenceSummary};
+use crate::visibility::REACHES_SEQUENCE;
 use crate::{Error, Result};
 
 /// Folds `(status, count)` rows of pictures into the Panoramax status counters.
@@ -347,10 +348,12 @@ pub(super) async fn apply_dispatch(
     Ok(ids)
 }
 
-/// Recomputes a sequence's count, time span and bbox from its pictures.
+/// Recomputes a sequence's count, time span and bbox from the pictures that reach as far as
+/// it (see [`REACHES_SEQUENCE`]): the figures everyone who may read the sequence reads, its
+/// owner included.
 pub(super) async fn refresh_sequence_figures(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query(
-        "UPDATE sequences s SET
+    let figures = format!(
+        "UPDATE sequences SET
              nb_pictures = f.nb_pictures,
              min_captured_at = f.min_captured_at, max_captured_at = f.max_captured_at,
              min_lon = f.min_lon, min_lat = f.min_lat, max_lon = f.max_lon, max_lat = f.max_lat
@@ -358,13 +361,16 @@ pub(super) async fn refresh_sequence_figures(conn: &mut PgConnection, id: Uuid) 
                       min(p.captured_at) AS min_captured_at, max(p.captured_at) AS max_captured_at,
                       min(p.lon) AS min_lon, min(p.lat) AS min_lat,
                       max(p.lon) AS max_lon, max(p.lat) AS max_lat
-               FROM sequence_pictures sp JOIN pictures p ON p.id = sp.picture_id
-               WHERE sp.sequence_id = $1) f
-         WHERE s.id = $1",
-    )
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map_err(Error::db("refresh sequence figures"))?;
+               FROM sequence_pictures sp
+               JOIN pictures p ON p.id = sp.picture_id
+               JOIN sequences s ON s.id = sp.sequence_id
+               WHERE sp.sequence_id = $1 AND {REACHES_SEQUENCE}) f
+         WHERE sequences.id = $1"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(figures))
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("refresh sequence figures"))?;
     Ok(())
 }

@@ -92,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "excluded_areas",
         include_str!("../../migrations/sqlite/0017_excluded_areas.sql"),
     ),
+    (
+        18,
+        "sequence_figures_over_reach",
+        include_str!("../../migrations/sqlite/0018_sequence_figures_over_reach.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -16,7 +16,7 @@ use crate::catalog::{AccountSummary, DispatchPlan, Extent, Page, SequenceSummary
 use crate::filter::sql::push_filter;
 use crate::listing::SequenceQuery;
 use crate::listing::paging::{self, Bound, SequenceSource, push_listed, sequence_column};
-use crate::visibility::push_visible;
+use crate::visibility::{REACHES_SEQUENCE, push_visible};
 use crate::{Error, Result};
 
 /// Folds `(status, count)` rows of pictures into the Panoramax status counters.
@@ -458,32 +458,29 @@ pub(super) async fn apply_dispatch(
     Ok(ids)
 }
 
-/// Recomputes a sequence's count, time span and bbox from its pictures.
+/// Recomputes a sequence's count, time span and bbox from the pictures that reach as far as
+/// it (see [`REACHES_SEQUENCE`]): the figures everyone who may read the sequence reads, its
+/// owner included.
 pub(super) async fn refresh_sequence_figures(
     conn: &mut sqlx::SqliteConnection,
     id: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE sequences SET
-             nb_pictures = (SELECT count(*) FROM sequence_pictures WHERE sequence_id = ?1),
-             min_captured_at = (SELECT min(p.captured_at) FROM sequence_pictures sp
-                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
-             max_captured_at = (SELECT max(p.captured_at) FROM sequence_pictures sp
-                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
-             min_lon = (SELECT min(p.lon) FROM sequence_pictures sp
-                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
-             min_lat = (SELECT min(p.lat) FROM sequence_pictures sp
-                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
-             max_lon = (SELECT max(p.lon) FROM sequence_pictures sp
-                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1),
-             max_lat = (SELECT max(p.lat) FROM sequence_pictures sp
-                 JOIN pictures p ON p.id = sp.picture_id WHERE sp.sequence_id = ?1)
-         WHERE id = ?1",
-    )
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map_err(Error::db("refresh sequence figures"))?;
+    let figures = format!(
+        "UPDATE sequences SET (nb_pictures, min_captured_at, max_captured_at,
+                               min_lon, min_lat, max_lon, max_lat) =
+             (SELECT count(*), min(p.captured_at), max(p.captured_at),
+                     min(p.lon), min(p.lat), max(p.lon), max(p.lat)
+              FROM sequence_pictures sp
+              JOIN pictures p ON p.id = sp.picture_id
+              JOIN sequences s ON s.id = sp.sequence_id
+              WHERE sp.sequence_id = ?1 AND {REACHES_SEQUENCE})
+         WHERE id = ?1"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(figures))
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("refresh sequence figures"))?;
     Ok(())
 }
 

@@ -21,6 +21,7 @@ catalog_contracts! {
     arranges_a_sequence_inside_the_change => arrangement_inside_the_change;
     refuses_an_arrangement_losing_a_picture_and_changes_nothing => bad_arrangement;
     edits_a_picture_and_keeps_its_sequence_figures => picture_fields;
+    figures_cover_the_pictures_reaching_as_far_as_their_sequence => figures_over_reach;
     deletes_a_sequence_as_a_tombstone_with_file_jobs => sequence_deletion;
     deletes_a_picture_and_arranges_the_rest => picture_deletion;
     concurrent_moves_in_one_sequence_all_apply_in_order => concurrent_moves;
@@ -284,7 +285,7 @@ async fn picture_fields(catalog: &dyn Catalog) {
         .single()
         .expect("instant");
     let edit = PictureEdit {
-        visibility: Some(Visibility::LoggedOnly),
+        visibility: None,
         heading_deg: Some(42.0),
         captured_at: Some(later),
         utc_offset_secs: Some(3600),
@@ -300,7 +301,6 @@ async fn picture_fields(catalog: &dyn Catalog) {
         .await
         .expect("edit")
         .expect("picture");
-    assert_eq!(edited.base.visibility, Visibility::LoggedOnly);
     assert_eq!((edited.base.lon, edited.base.lat), moved_to);
     assert_eq!(edited.base.captured_at, later);
     assert_eq!(edited.base.utc_offset_secs, Some(3600));
@@ -349,6 +349,90 @@ async fn picture_fields(catalog: &dyn Catalog) {
         .await
         .expect("edit");
     assert_eq!(none, None);
+}
+
+async fn hide(catalog: &dyn Catalog, id: PictureId, visibility: Visibility) {
+    let edit = PictureEdit {
+        visibility: Some(visibility),
+        ..PictureEdit::default()
+    };
+    catalog
+        .edit_picture(id, &edit, None)
+        .await
+        .expect("edit")
+        .expect("picture");
+}
+
+async fn figures_over_reach(catalog: &dyn Catalog) {
+    let (id, ids) = walk(catalog).await;
+    let whole = sequence(catalog, id).await;
+    assert_eq!(whole.nb_pictures, 3);
+
+    // The last picture hidden from the sequence's readers no longer counts, nor stretches its
+    // time span and bbox: they end at the second picture.
+    hide(catalog, ids[2], Visibility::OwnerOnly).await;
+    let second = catalog
+        .picture(ids[1])
+        .await
+        .expect("read")
+        .expect("picture");
+    let shrunk = sequence(catalog, id).await;
+    assert_eq!(shrunk.nb_pictures, 2);
+    assert_eq!(shrunk.min_captured_at, whole.min_captured_at);
+    assert_eq!(shrunk.max_captured_at, Some(second.base.captured_at));
+    let bbox = shrunk.bbox.expect("bbox");
+    assert!((bbox[2] - second.base.lon).abs() < 1e-12, "{bbox:?}");
+    assert_eq!(
+        pictures(catalog, id).await.len(),
+        3,
+        "the picture stays in its sequence"
+    );
+
+    // Logged-only reaches a logged-only sequence, and owner-only one of the same level.
+    hide(catalog, ids[2], Visibility::LoggedOnly).await;
+    assert_eq!(sequence(catalog, id).await.nb_pictures, 2);
+    let logged = SequenceEdit {
+        visibility: Some(Visibility::LoggedOnly),
+        ..SequenceEdit::default()
+    };
+    catalog
+        .edit_sequence(id, &logged, None)
+        .await
+        .expect("edit")
+        .expect("sequence");
+    let logged_figures = sequence(catalog, id).await;
+    assert_eq!(
+        (logged_figures.nb_pictures, logged_figures.bbox),
+        (3, whole.bbox)
+    );
+    hide(catalog, ids[2], Visibility::OwnerOnly).await;
+    assert_eq!(sequence(catalog, id).await.nb_pictures, 2);
+    let owner_only = SequenceEdit {
+        visibility: Some(Visibility::OwnerOnly),
+        ..SequenceEdit::default()
+    };
+    catalog
+        .edit_sequence(id, &owner_only, None)
+        .await
+        .expect("edit")
+        .expect("sequence");
+    assert_eq!(sequence(catalog, id).await.nb_pictures, 3);
+
+    // Shown to anyone again, the picture counts again.
+    let anyone = SequenceEdit {
+        visibility: Some(Visibility::Anyone),
+        ..SequenceEdit::default()
+    };
+    catalog
+        .edit_sequence(id, &anyone, None)
+        .await
+        .expect("edit")
+        .expect("sequence");
+    assert_eq!(sequence(catalog, id).await.nb_pictures, 2);
+    hide(catalog, ids[2], Visibility::Anyone).await;
+    let back = sequence(catalog, id).await;
+    assert_eq!((back.nb_pictures, back.bbox), (3, whole.bbox));
+    assert_eq!(back.max_captured_at, whole.max_captured_at);
 }
 
 async fn file_jobs(catalog: &dyn Catalog) -> Vec<String> {

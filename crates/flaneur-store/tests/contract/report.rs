@@ -100,6 +100,16 @@ async fn reports(catalog: &dyn Catalog) {
         .expect("read")
         .expect("picture");
     assert_eq!(other.base.visibility, Visibility::Anyone);
+    let sequence = catalog
+        .sequence(seq)
+        .await
+        .expect("read")
+        .expect("sequence");
+    assert_eq!(
+        (sequence.nb_pictures, sequence.min_captured_at),
+        (1, Some(other.base.captured_at)),
+        "the sequence's figures leave the hidden picture out"
+    );
 
     // A report of a mislocated sequence hides nothing.
     let plain = catalog

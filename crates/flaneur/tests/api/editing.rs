@@ -410,6 +410,72 @@ fn bad_bodies_and_paths_are_refused_without_effect() {
     assert_eq!(cast.items(&sequence).len(), 2);
 }
 
+/// The bbox of items' points, as a collection's extent gives it.
+fn bbox_of(items: &[Value]) -> Value {
+    let coordinate = |item: &Value, axis: usize| {
+        item["geometry"]["coordinates"][axis]
+            .as_f64()
+            .expect("coordinate")
+    };
+    let (mut low, mut high) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for item in items {
+        for axis in 0..2 {
+            low[axis] = low[axis].min(coordinate(item, axis));
+            high[axis] = high[axis].max(coordinate(item, axis));
+        }
+    }
+    json!([[low[0], low[1], high[0], high[1]]])
+}
+
+#[test]
+fn a_hidden_picture_shapes_no_figure_of_its_collection() {
+    let cast = Cast::new();
+    let (sequence, items) = cast.walk(&SONY[..3]);
+    let collection = format!("/collections/{sequence}");
+    let whole = cast.server.get_ok(&collection);
+    assert_eq!(whole["stats:items"]["count"], 3, "{whole}");
+
+    // The last picture hidden: anonymous readers get the extent and count of the other two.
+    let last = format!("{collection}/items/{}", items[2]);
+    let hidden = json!({"visibility": "owner-only"});
+    let (status, answer) = cast.patch(&last, &cast.owner, &hidden);
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let shown = cast.server.collection_items(&sequence);
+    assert_eq!(shown.len(), 2);
+    let shrunk = cast.server.get_ok(&collection);
+    assert_eq!(shrunk["stats:items"]["count"], 2, "{shrunk}");
+    assert_eq!(
+        shrunk["extent"]["spatial"]["bbox"],
+        bbox_of(&shown),
+        "{shrunk}"
+    );
+    assert_ne!(shrunk["extent"], whole["extent"], "{shrunk}");
+    let listed = cast.server.get_ok("/collections");
+    assert_eq!(
+        listed["collections"][0]["stats:items"]["count"], 2,
+        "{listed}"
+    );
+
+    // Its owner reads the same figures, and still every picture.
+    let (status, owned) = crate::accounts::get_as(&cast.server, &collection, &cast.owner);
+    assert_eq!(status, StatusCode::OK, "{owned}");
+    assert_eq!(owned["stats:items"], shrunk["stats:items"], "{owned}");
+    assert_eq!(owned["extent"], shrunk["extent"], "{owned}");
+    let (_, owned_items) =
+        crate::accounts::get_as(&cast.server, &format!("{collection}/items"), &cast.owner);
+    assert_eq!(owned_items["features"].as_array().map(Vec::len), Some(3));
+
+    // Shown again, it counts again.
+    let (status, answer) = cast.patch(&last, &cast.owner, &json!({"visibility": "anyone"}));
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let again = cast.server.get_ok(&collection);
+    assert_eq!(again["stats:items"], whole["stats:items"], "{again}");
+    assert_eq!(
+        again["extent"]["spatial"], whole["extent"]["spatial"],
+        "{again}"
+    );
+}
+
 #[test]
 fn others_tag_administrators_do_everything() {
     let cast = Cast::new();
