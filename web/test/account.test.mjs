@@ -131,7 +131,7 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
     assert.equal((await anonymously(`/collections/${sequence}`)).status, 200);
 
     // 6. The viewer's own report form, on a picture of the sequence; logged in, the report
-    //    is the account's. The address field is left empty.
+    //    is the account's.
     await page.goto(`${server.origin}/?sequence=${sequence}`);
     await page.waitForURL((url) => url.searchParams.get("pic") === picture);
     const legend = page.locator("pnx-picture-legend");
@@ -139,6 +139,9 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
     await legend.locator("#pic-legend-expand").click();
     await legend.locator('#pic-legend-cta pnx-button[kind="fullwarn"]').click();
     const form = page.locator("pnx-report-form");
+    // The viewer knows the account from the readable login cookies, and asks no address.
+    await form.getByText('This report will be sent using your account "walker-zoe"').waitFor();
+    assert.equal(await form.locator("input#email").count(), 0);
     await form.locator("select#issue").selectOption("mislocated");
     await form.locator("textarea#comments").fill("About 50 m east of here");
     await shot("report-form");

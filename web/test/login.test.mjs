@@ -96,7 +96,7 @@ test("login and logout through an OpenID Connect provider", { timeout: 300 * SEC
   await page.click('button[name="logout"]');
   await page.waitForURL(`${server.origin}/api/conformance`);
   jar = await cookies();
-  for (const name of ["flaneur_session", "flaneur_csrf", "user_id", "user_name"]) {
+  for (const name of ["flaneur_session", "flaneur_csrf", "user_id", "user_name", "session"]) {
     assert.equal(jar[name], undefined, `${name} cleared`);
   }
 

@@ -1,8 +1,8 @@
 //! The cookies of browser logins: reading them from requests and writing `Set-Cookie`.
 //!
 //! The session cookie is `HttpOnly`, so that scripts (an injected one included) never see it;
-//! `user_id` and `user_name` are readable, for the web pages to show who is logged in, as on
-//! Panoramax instances; the CSRF cookie is readable too, since pages repeat its value in the
+//! `user_id`, `user_name` and a `session` mark are readable, for the web pages and the
+//! Panoramax viewer to show who is logged in, as on Panoramax instances; the CSRF cookie is readable too, since pages repeat its value in the
 //! `X-CSRF-Token` header of their writes. All are `SameSite=Lax`: sent when a link of another
 //! site is followed (the provider sending the browser back), never with another site's
 //! writes.
@@ -28,6 +28,13 @@ pub const LOGOUT_NEXT: &str = "flaneur_logout_next";
 pub const USER_ID: &str = "user_id";
 /// The logged-in account's name, percent-encoded, for web pages.
 pub const USER_NAME: &str = "user_name";
+/// A readable mark that a session is open, under the name the Panoramax web viewer looks for:
+/// it offers what needs an account (editing tags, reporting in the account's name) only when
+/// it can read a `session` cookie beside [`USER_ID`] and [`USER_NAME`]. Its value says
+/// nothing; the session itself stays in the unreadable [`SESSION`].
+pub const VIEWER_MARK: &str = "session";
+/// The value of [`VIEWER_MARK`].
+pub const VIEWER_MARK_VALUE: &str = "open";
 
 /// Where the cookies of the login steps are sent: only to the login routes.
 const AUTH_PATH: &str = "/api/auth";
@@ -109,6 +116,7 @@ pub fn cleared(state: &AppState, base: &BaseUrl) -> Vec<(HeaderName, String)> {
         (SET_COOKIE, clear(CSRF, readable)),
         (SET_COOKIE, clear(USER_ID, readable)),
         (SET_COOKIE, clear(USER_NAME, readable)),
+        (SET_COOKIE, clear(VIEWER_MARK, readable)),
     ]
 }
 

@@ -54,7 +54,8 @@ pub fn routes() -> Vec<Route> {
                      browser, opens a session for the account (created on its first \
                      login) and sets the cookies `flaneur_session` (the session, out of \
                      reach of scripts), `flaneur_csrf` (to repeat in `X-CSRF-Token` when \
-                     writing), `user_id` and `user_name`.",
+                     writing), `user_id`, `user_name` and `session` (a mark the \
+                     Panoramax viewer reads).",
                 )
                 .query(
                     "code",
@@ -256,6 +257,15 @@ fn session_cookies(
         (
             SET_COOKIE,
             cookie::set(cookie::USER_NAME, &logged_in.account_name, ttl, readable),
+        ),
+        (
+            SET_COOKIE,
+            cookie::set(
+                cookie::VIEWER_MARK,
+                cookie::VIEWER_MARK_VALUE,
+                ttl,
+                readable,
+            ),
         ),
         (
             SET_COOKIE,

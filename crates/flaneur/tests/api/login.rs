@@ -181,7 +181,7 @@ fn an_oidc_login_sets_the_session_cookies_and_goes_back_to_the_page_asked_for() 
         name.starts_with("user_name=walker;") && !name.contains("HttpOnly"),
         "{name}"
     );
-    for readable in ["user_id", "flaneur_csrf"] {
+    for readable in ["user_id", "flaneur_csrf", "session"] {
         let line = browser.set_line(readable).expect(readable);
         assert!(!line.contains("HttpOnly"), "{line}");
     }
@@ -435,7 +435,13 @@ fn logout_ends_the_session_at_the_instance_and_at_the_provider() {
         at_provider.starts_with(&format!("{}/logout?", provider.url)),
         "{at_provider}"
     );
-    for cleared in ["flaneur_session", "flaneur_csrf", "user_id", "user_name"] {
+    for cleared in [
+        "flaneur_session",
+        "flaneur_csrf",
+        "user_id",
+        "user_name",
+        "session",
+    ] {
         assert!(!browser.cookies.contains_key(cleared), "{cleared} kept");
     }
     let back = browser.get(&at_provider);
@@ -481,7 +487,13 @@ fn the_sessions_of_a_deleted_account_end_with_it() {
     let (status, body) = me(&mut browser, &server);
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     // The dead cookies are removed, so that pages stop showing who was logged in.
-    for cleared in ["flaneur_session", "flaneur_csrf", "user_id", "user_name"] {
+    for cleared in [
+        "flaneur_session",
+        "flaneur_csrf",
+        "user_id",
+        "user_name",
+        "session",
+    ] {
         assert!(!browser.cookies.contains_key(cleared), "{cleared} kept");
     }
 
