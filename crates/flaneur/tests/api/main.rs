@@ -4,6 +4,7 @@
 mod accounts;
 mod authorization;
 mod backend;
+mod cli_login;
 mod config_file;
 mod configuration;
 mod editing;

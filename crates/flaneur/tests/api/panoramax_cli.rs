@@ -38,7 +38,7 @@ const SENT: [&str; 17] = [
     "xpcomment.jpg",
 ];
 
-fn panoramax_cli() -> PathBuf {
+pub(crate) fn panoramax_cli() -> PathBuf {
     let cli = std::env::var_os("FLANEUR_PANORAMAX_CLI").map(PathBuf::from);
     let cli = cli.unwrap_or_else(|| {
         panic!(
@@ -56,7 +56,13 @@ fn panoramax_cli() -> PathBuf {
 
 /// Runs a command of the CLI in `work` (its state and configuration stay there) against
 /// `server`, with options then paths.
-fn run_cli(cli: &Path, server: &Server, work: &Path, args: &[&str], paths: &[&Path]) -> Output {
+pub(crate) fn run_cli(
+    cli: &Path,
+    server: &Server,
+    work: &Path,
+    args: &[&str],
+    paths: &[&Path],
+) -> Output {
     let base = server.api.trim_end_matches("/api").to_owned();
     let (command, options) = args.split_first().expect("a command");
     Command::new(cli)
@@ -67,6 +73,7 @@ fn run_cli(cli: &Path, server: &Server, work: &Path, args: &[&str], paths: &[&Pa
         .args(paths)
         .current_dir(work)
         .env("XDG_CONFIG_HOME", work.join("config"))
+        .env("HOME", work)
         .env("COLUMNS", "200")
         .env("NO_COLOR", "1")
         // The CLI asks PyPI for a newer version on every run: a dead loopback proxy keeps it
@@ -81,7 +88,7 @@ fn run_cli(cli: &Path, server: &Server, work: &Path, args: &[&str], paths: &[&Pa
 
 /// A work folder for the CLI holding a `pictures` folder of copies of `sources`, since the CLI
 /// writes its state file in the folder it uploads; returns both.
-fn copy_pictures(sources: &[PathBuf]) -> (TempDir, PathBuf) {
+pub(crate) fn copy_pictures(sources: &[PathBuf]) -> (TempDir, PathBuf) {
     let work = tempfile::tempdir().expect("work folder");
     let folder = work.path().join("pictures");
     std::fs::create_dir(&folder).expect("pictures folder");
@@ -98,7 +105,7 @@ fn upload(cli: &Path, server: &Server, work: &Path, folder: &Path) -> Output {
 }
 
 /// What the CLI printed, and the server's logs, to explain a failure.
-fn report(output: &Output, server: &Server) -> String {
+pub(crate) fn report(output: &Output, server: &Server) -> String {
     format!(
         "stdout:\n{}\nstderr:\n{}\nserver logs:\n{}",
         String::from_utf8_lossy(&output.stdout),
