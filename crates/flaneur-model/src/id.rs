@@ -84,3 +84,7 @@ uuid_id!(
     /// Identifies a report of a problem with a picture or a sequence.
     ReportId
 );
+uuid_id!(
+    /// Identifies an annotation: semantic tags on a part of a picture.
+    AnnotationId
+);

@@ -3,6 +3,7 @@
 //! here; storage and HTTP shapes are built from these types by the crates above.
 
 mod account;
+mod annotation;
 mod edit;
 mod id;
 mod job;
@@ -17,9 +18,11 @@ mod visibility;
 pub use account::{
     Account, AccountPreferences, ClaimOutcome, NewToken, OauthIdentity, Role, Token,
 };
+pub use annotation::{Annotation, MAX_SHAPE_POINTS, NewAnnotation, Shape, refuse_duplicate_tags};
 pub use edit::{PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange};
 pub use id::{
-    AccountId, ExcludedAreaId, JobId, PictureId, ReportId, SequenceId, TokenId, UploadSetId,
+    AccountId, AnnotationId, ExcludedAreaId, JobId, PictureId, ReportId, SequenceId, TokenId,
+    UploadSetId,
 };
 pub use job::{Job, JobKind};
 pub use picture::{

@@ -14,6 +14,7 @@ use flaneur_model::{
     TokenId, UploadFile, UploadSet, UploadSetId, Viewer, Visibility,
 };
 
+use crate::annotation::AnnotationOutcome;
 use crate::excluded::{AreaScope, ExcludedArea, Exclusion, NewExcludedArea};
 use crate::filter::Filter;
 use crate::listing::SequenceQuery;
@@ -21,6 +22,7 @@ use crate::report::ReportCount;
 use crate::search::{PageStart, PictureOrder, PlaceQuery};
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Area, Result};
+use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
 /// What became of a picture handed to [`Catalog::insert_picture`].
@@ -563,6 +565,38 @@ pub trait Catalog: Send + Sync + 'static {
     /// left of its sequence with `arrange` and updates the sequence's figures. Returns `false`
     /// when there was no such picture.
     async fn delete_picture(&self, id: PictureId, arrange: &Arrange) -> Result<bool>;
+
+    // --- annotations --------------------------------------------------------------------------
+
+    /// Applies tag changes, in order, to the annotation of the new one's picture with the same
+    /// shape, or makes the new one when the picture has none of that shape. An annotation left
+    /// without tags is deleted, and a new one that would have none is not made.
+    async fn annotate(
+        &self,
+        new: &NewAnnotation,
+        changes: &[TagChange],
+    ) -> Result<AnnotationOutcome>;
+
+    /// One annotation with its tags.
+    async fn annotation(&self, id: AnnotationId) -> Result<Option<Annotation>>;
+
+    /// Applies tag changes, in order, to an annotation, deleting it when it is left without
+    /// tags.
+    async fn edit_annotation(
+        &self,
+        id: AnnotationId,
+        changes: &[TagChange],
+    ) -> Result<AnnotationOutcome>;
+
+    /// Deletes an annotation; `false` when there was none of this id.
+    async fn delete_annotation(&self, id: AnnotationId) -> Result<bool>;
+
+    /// The annotations of these pictures, each picture's oldest first, each with its tags
+    /// sorted by key then value; pictures without annotations are absent from the map.
+    async fn picture_annotations(
+        &self,
+        ids: &[PictureId],
+    ) -> Result<HashMap<PictureId, Vec<Annotation>>>;
 
     // --- reports ------------------------------------------------------------------------------
 

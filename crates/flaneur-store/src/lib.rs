@@ -11,6 +11,7 @@
 //! `Arc<dyn BlobStore>`; [`open_catalog`] opens the catalog a URL names.
 
 mod account;
+mod annotation;
 mod area;
 mod arrangement;
 pub mod blob;
@@ -29,6 +30,7 @@ pub mod track;
 pub mod transfer;
 mod visibility;
 
+pub use annotation::AnnotationOutcome;
 pub use area::Area;
 pub use blob::{
     BlobBody, BlobLocation, BlobMeta, BlobStore, EnvSource, FsBlobStore, ProcessEnv, S3BlobStore,

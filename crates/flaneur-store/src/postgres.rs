@@ -7,6 +7,7 @@
 //! `FOR UPDATE SKIP LOCKED` and a lease, and a stale worker can no longer act on a job it lost.
 
 mod account;
+mod annotation;
 mod codec;
 mod edit;
 mod excluded;
@@ -39,6 +40,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use tracing::info;
 
+use crate::annotation::AnnotationOutcome;
 use crate::catalog::{
     AccountSummary, Arrange, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
@@ -48,6 +50,7 @@ use crate::listing::SequenceQuery;
 use crate::report::ReportCount;
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
+use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
 /// How long a request waits for a free connection of the pool before it fails. Short, so that
@@ -96,6 +99,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "sequence_figures_over_reach",
         include_str!("../migrations/postgres/0007_sequence_figures_over_reach.sql"),
+    ),
+    (
+        8,
+        "annotations",
+        include_str!("../migrations/postgres/0008_annotations.sql"),
     ),
 ];
 
@@ -320,6 +328,37 @@ impl Catalog for PgCatalog {
 
     async fn end_session(&self, id_hash: &str) -> Result<Option<EndedSession>> {
         session::end_session(&self.pool, id_hash).await
+    }
+
+    async fn annotate(
+        &self,
+        new: &NewAnnotation,
+        changes: &[TagChange],
+    ) -> Result<AnnotationOutcome> {
+        annotation::annotate(&self.pool, new, changes).await
+    }
+
+    async fn annotation(&self, id: AnnotationId) -> Result<Option<Annotation>> {
+        annotation::annotation(&self.pool, id).await
+    }
+
+    async fn edit_annotation(
+        &self,
+        id: AnnotationId,
+        changes: &[TagChange],
+    ) -> Result<AnnotationOutcome> {
+        annotation::edit_annotation(&self.pool, id, changes).await
+    }
+
+    async fn delete_annotation(&self, id: AnnotationId) -> Result<bool> {
+        annotation::delete_annotation(&self.pool, id).await
+    }
+
+    async fn picture_annotations(
+        &self,
+        ids: &[PictureId],
+    ) -> Result<HashMap<PictureId, Vec<Annotation>>> {
+        annotation::picture_annotations(&self.pool, ids).await
     }
 
     async fn create_report(&self, new: &NewReport) -> Result<Report> {

@@ -6,6 +6,7 @@
 //! upgrade to writers at once. Reads use a separate pool and run concurrently thanks to WAL.
 
 mod account;
+mod annotation;
 mod codec;
 mod edit;
 mod excluded;
@@ -43,6 +44,7 @@ use sqlx::sqlite::{
 };
 use tracing::{info, warn};
 
+use crate::annotation::AnnotationOutcome;
 use crate::catalog::{
     AccountSummary, Arrange, DataVersion, DispatchPlan, Extent, GridCell, InsertOutcome,
     MapPicture, MapQuery, MapSequence, NearbyQuery, Page, PictureQuery, RankQuery, SequenceSummary,
@@ -52,6 +54,7 @@ use crate::listing::SequenceQuery;
 use crate::report::ReportCount;
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
+use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
 /// How long a connection waits for another process holding the write lock.
@@ -245,6 +248,37 @@ impl Catalog for SqliteCatalog {
 
     async fn end_session(&self, id_hash: &str) -> Result<Option<EndedSession>> {
         session::end_session(&self.writer, id_hash).await
+    }
+
+    async fn annotate(
+        &self,
+        new: &NewAnnotation,
+        changes: &[TagChange],
+    ) -> Result<AnnotationOutcome> {
+        annotation::annotate(&self.writer, new, changes).await
+    }
+
+    async fn annotation(&self, id: AnnotationId) -> Result<Option<Annotation>> {
+        annotation::annotation(&self.reader, id).await
+    }
+
+    async fn edit_annotation(
+        &self,
+        id: AnnotationId,
+        changes: &[TagChange],
+    ) -> Result<AnnotationOutcome> {
+        annotation::edit_annotation(&self.writer, id, changes).await
+    }
+
+    async fn delete_annotation(&self, id: AnnotationId) -> Result<bool> {
+        annotation::delete_annotation(&self.writer, id).await
+    }
+
+    async fn picture_annotations(
+        &self,
+        ids: &[PictureId],
+    ) -> Result<HashMap<PictureId, Vec<Annotation>>> {
+        annotation::picture_annotations(&self.reader, ids).await
     }
 
     async fn create_report(&self, new: &NewReport) -> Result<Report> {

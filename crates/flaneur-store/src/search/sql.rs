@@ -1,6 +1,6 @@
 //! The item search filter as SQL, for every catalog: semantic tag conditions as `EXISTS`
-//! tests on the picture's and its sequence's tags, every other condition through
-//! [`crate::filter::sql`] with the catalog's dialect.
+//! tests on the tags of the picture, of its sequence and of its annotations, every other
+//! condition through [`crate::filter::sql`] with the catalog's dialect.
 
 use sqlx::{Encode, QueryBuilder, Type};
 
@@ -64,8 +64,9 @@ fn picture_column(property: &str) -> Option<Column> {
     })
 }
 
-/// A checked tag condition: whether the picture or its sequence has a tag of the key (any
-/// tag for `semantics`), with one of the values when the condition names values.
+/// A checked tag condition: whether the picture, its sequence or one of its annotations has a
+/// tag of the key (any tag for `semantics`), with one of the values when the condition names
+/// values.
 fn push_tag_condition<D: FilterDialect>(
     sql: &mut QueryBuilder<D>,
     tags: TagProperty<'_>,
@@ -82,17 +83,19 @@ fn push_tag_condition<D: FilterDialect>(
         sql.push("NOT ");
     }
     sql.push("(");
+    // The tags of the picture, of its sequence and of the picture's annotations, as on
+    // Panoramax instances: a search for a road sign finds the pictures where a part shows one.
     let owners = [
-        ("picture_semantics", "picture_id", "p.id"),
-        ("sequence_semantics", "sequence_id", "sp.sequence_id"),
+        "picture_semantics t WHERE t.picture_id = p.id",
+        "sequence_semantics t WHERE t.sequence_id = sp.sequence_id",
+        "annotation_semantics t JOIN annotations a ON a.id = t.annotation_id \
+         WHERE a.picture_id = p.id",
     ];
-    for (i, (table, owner, of)) in owners.into_iter().enumerate() {
+    for (i, owner) in owners.into_iter().enumerate() {
         if i > 0 {
             sql.push(" OR ");
         }
-        sql.push(format!(
-            "EXISTS (SELECT 1 FROM {table} t WHERE t.{owner} = {of}"
-        ));
+        sql.push(format!("EXISTS (SELECT 1 FROM {owner}"));
         if let TagProperty::Key(key) = tags {
             sql.push(" AND t.key = ").push_bind(key.to_owned());
         }

@@ -97,6 +97,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sequence_figures_over_reach",
         include_str!("../../migrations/sqlite/0018_sequence_figures_over_reach.sql"),
     ),
+    (
+        19,
+        "annotations",
+        include_str!("../../migrations/sqlite/0019_annotations.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

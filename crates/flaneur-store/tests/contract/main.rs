@@ -2,6 +2,7 @@
 //! written once against the traits, then instantiated per backend.
 
 mod account;
+mod annotation;
 mod backend;
 mod blob;
 mod catalog;
