@@ -8,14 +8,14 @@
 //! [`arrange`], the rule dispatch uses: sort, headings from the track, length and accuracy.
 
 use flaneur_model::{
-    AccountId, Picture, PictureEdit, PictureId, PictureSort, PictureSortKey, PictureStatus,
-    Sequence, SequenceEdit, SequenceId, SequenceStatus, SortMethod, Viewer, Visibility,
+    AccountId, Picture, PictureEdit, PictureId, PictureSort, PictureSortKey, Sequence,
+    SequenceEdit, SequenceId, SortMethod, Viewer, Visibility,
 };
 use flaneur_store::Arrangement;
 use tracing::info;
 
 use crate::dispatch::{accuracy_p90, headings, sort, track_length_km};
-use crate::read::ItemView;
+use crate::read::{ItemView, sequence_is_readable};
 use crate::{Error, Result, Services};
 
 /// Instance settings of editing.
@@ -119,40 +119,13 @@ impl Services {
         Ok(())
     }
 
-    /// A sequence that is not deleted and that `viewer` may see.
+    /// A sequence `viewer` may read by id, by the rule of reads: others than its owner change
+    /// only a published sequence they see. Otherwise the error of an unknown id.
     async fn editable_sequence(&self, viewer: Viewer, id: SequenceId) -> Result<Sequence> {
         match self.catalog.sequence(id).await? {
-            Some(s)
-                if s.status != SequenceStatus::Deleted
-                    && viewer.may_see(s.visibility, s.account_id) =>
-            {
-                Ok(s)
-            }
+            Some(s) if sequence_is_readable(&s, viewer) => Ok(s),
             _ => Err(Error::CollectionNotFound(id.to_string())),
         }
-    }
-
-    /// A picture that is not being deleted and that `viewer` may see, with its sequence.
-    async fn editable_picture(
-        &self,
-        viewer: Viewer,
-        id: PictureId,
-    ) -> Result<(Picture, Option<Sequence>)> {
-        let not_found = || Error::ItemNotFound(id.to_string());
-        let picture = self.catalog.picture(id).await?.ok_or_else(not_found)?;
-        let is_seen = picture.status != PictureStatus::WaitingForDelete
-            && viewer.may_see(picture.base.visibility, picture.base.account_id);
-        if !is_seen {
-            return Err(not_found());
-        }
-        let Some(sequence_id) = picture.sequence_id else {
-            return Ok((picture, None));
-        };
-        let sequence = self
-            .editable_sequence(viewer, sequence_id)
-            .await
-            .map_err(|_| not_found())?;
-        Ok((picture, Some(sequence)))
     }
 
     /// What `viewer` may do to a sequence it sees; `None` for an anonymous viewer, who may
@@ -275,13 +248,12 @@ impl Services {
         let resort = edit.sort.is_some();
         let rule = move |s: &Sequence, pictures: Vec<Picture>| arrange(s, pictures, resort);
         let rule: Option<&flaneur_store::Arrange> = edit.rearranges().then_some(&rule);
-        let edited = self
-            .catalog
-            .edit_sequence(id, &edit, rule)
-            .await?
+        (self.catalog.edit_sequence(id, &edit, rule).await?)
             .ok_or_else(|| Error::CollectionNotFound(id.to_string()))?;
         info!(collection.id = %id, account.id = %author, "collection edited");
-        Ok(edited)
+
+        // The answer is what the caller reads now: a change made meanwhile may hide it.
+        self.editable_sequence(viewer, id).await
     }
 
     /// Changes a picture as `viewer`, and answers it as changed with its neighbours.
@@ -296,7 +268,7 @@ impl Services {
         edit: PictureEdit,
     ) -> Result<ItemView> {
         let author = logged(viewer)?;
-        let (picture, _) = self.editable_picture(viewer, id).await?;
+        let (picture, _) = self.visible_picture(id, viewer).await?;
         self.check_visibility(edit.visibility)?;
 
         // Others than the owner: tags always, heading, time and place when the owner allows.
@@ -338,27 +310,13 @@ impl Services {
             arrange(s, pictures, retimed && sorts_by_time(&s.sorted_by))
         };
         let rule: Option<&flaneur_store::Arrange> = edit.moves().then_some(&rule);
-        let edited = self
-            .catalog
-            .edit_picture(id, &edit, rule)
-            .await?
+        (self.catalog.edit_picture(id, &edit, rule).await?)
             .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
         info!(picture.id = %id, account.id = %author, "item edited");
 
-        let (prev, next) = match (edited.sequence_id, edited.rank) {
-            (Some(sequence), Some(rank)) => {
-                (self.catalog)
-                    .sequence_neighbours(sequence, rank, viewer)
-                    .await?
-            }
-            _ => (None, None),
-        };
-        Ok(ItemView {
-            picture: edited,
-            prev,
-            next,
-            related: Vec::new(),
-        })
+        // The answer is what the caller reads now, neighbours and related pictures as it sees
+        // them: a change made meanwhile may hide the picture from it.
+        self.item(id, viewer).await
     }
 
     /// Deletes a sequence as `viewer`: a tombstone stays for harvesters, its pictures go and
@@ -389,7 +347,7 @@ impl Services {
     /// As [`Services::edit_item`]; only its owner and administrators may delete it.
     pub async fn delete_item(&self, viewer: Viewer, id: PictureId) -> Result<()> {
         let author = logged(viewer)?;
-        let (picture, _) = self.editable_picture(viewer, id).await?;
+        let (picture, _) = self.visible_picture(id, viewer).await?;
         if !viewer.acts_as_owner_of(picture.base.account_id) {
             return Err(Error::Forbidden(
                 "only the owner of this picture may delete it".to_owned(),
@@ -408,7 +366,9 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Duration, Utc};
-    use flaneur_model::{NewPicture, PictureDetails, Projection, UploadSetId};
+    use flaneur_model::{
+        NewPicture, PictureDetails, PictureStatus, Projection, SequenceStatus, UploadSetId,
+    };
 
     use super::*;
 
@@ -503,6 +463,22 @@ mod tests {
             "{}",
             sorted.length_km
         );
+    }
+
+    #[test]
+    fn others_find_no_sequence_to_change_before_it_is_published() {
+        let mut unready = sequence("+gpsdate", None);
+        unready.status = SequenceStatus::WaitingForProcess;
+        let owner = Viewer::account(unready.account_id, false);
+        let admin = Viewer::account(AccountId::new(), true);
+        let other = Viewer::account(AccountId::new(), false);
+        assert!(sequence_is_readable(&unready, owner));
+        assert!(sequence_is_readable(&unready, admin));
+        assert!(!sequence_is_readable(&unready, other));
+        unready.status = SequenceStatus::Ready;
+        assert!(sequence_is_readable(&unready, other));
+        unready.status = SequenceStatus::Deleted;
+        assert!(!sequence_is_readable(&unready, owner));
     }
 
     #[test]

@@ -184,6 +184,13 @@ pub(crate) fn sequence_is_visible(s: &Sequence, viewer: Viewer) -> bool {
     s.status == SequenceStatus::Ready && viewer.may_see(s.visibility, s.account_id)
 }
 
+/// Whether `viewer` may read a sequence by id: published and seen by it, or not published yet
+/// and its own (see [`is_owners_unready`]). Its pictures are read, and both are changed, only
+/// then.
+pub(crate) fn sequence_is_readable(s: &Sequence, viewer: Viewer) -> bool {
+    sequence_is_visible(s, viewer) || is_owners_unready(s, viewer)
+}
+
 /// Whether a sequence is one not published yet that `viewer` owns (or administers): listed to
 /// it among its own sequences, as the reference lists an owner's sequences in progress.
 fn is_owners_unready(s: &Sequence, viewer: Viewer) -> bool {
@@ -432,7 +439,7 @@ impl Services {
         }
         let seq = picture.sequence_id.ok_or_else(not_found)?;
         let sequence = self.catalog.sequence(seq).await?.ok_or_else(not_found)?;
-        if !sequence_is_visible(&sequence, viewer) && !is_owners_unready(&sequence, viewer) {
+        if !sequence_is_readable(&sequence, viewer) {
             return Err(not_found());
         }
         Ok((picture, sequence))

@@ -10,7 +10,7 @@ use chrono::{TimeZone, Utc};
 use flaneur_model::{
     AccountId, AccountPreferences, JobKind, NewPicture, NewUploadSet, PictureDetails, PictureEdit,
     PictureId, PictureStatus, Projection, SemanticTag, SequenceEdit, SequenceId, TagAction,
-    TagChange, UploadFile, Viewer, Visibility,
+    TagChange, UploadFile, UploadSetId, Viewer, Visibility,
 };
 use flaneur_service::{Error, Services};
 use flaneur_store::{
@@ -18,11 +18,85 @@ use flaneur_store::{
     blob_keys,
 };
 
+/// Uploads the `n`th picture of a walk going east, 10 s and about 7 m apart, into `set`, and
+/// makes it ready.
+async fn insert_ready(
+    catalog: &dyn Catalog,
+    set: UploadSetId,
+    account: AccountId,
+    n: u32,
+) -> PictureId {
+    let at = Utc
+        .timestamp_opt(1_600_000_000 + i64::from(n) * 10, 0)
+        .single()
+        .expect("instant");
+    let id = PictureId::new();
+    let picture = NewPicture {
+        id,
+        upload_set_id: set,
+        account_id: account,
+        visibility: Visibility::Anyone,
+        captured_at: at,
+        utc_offset_secs: None,
+        lon: 2.0 + f64::from(n) * 0.0001,
+        lat: 48.0,
+        heading_deg: None,
+        projection: Projection::Flat,
+        width: 100,
+        height: 50,
+        orientation: 1,
+        content_md5: id.to_string(),
+        file_name: format!("{n}.jpg"),
+        size_bytes: 1,
+        is_blurred: false,
+        details: PictureDetails::default(),
+    };
+    let file = UploadFile {
+        upload_set_id: set,
+        file_name: picture.file_name.clone(),
+        size_bytes: Some(1),
+        content_md5: Some(id.to_string()),
+        picture_id: Some(id),
+        inserted_at: at,
+        rejection: None,
+    };
+    catalog.insert_picture(picture, file).await.expect("insert");
+    catalog
+        .set_picture_status(id, PictureStatus::Ready, None)
+        .await
+        .expect("ready");
+    id
+}
+
+/// Makes one sequence of `pictures` in their order, as a dispatch of `set` would.
+async fn publish(catalog: &dyn Catalog, set: UploadSetId, pictures: &[PictureId]) -> SequenceId {
+    let planned = pictures
+        .iter()
+        .map(|&id| PlannedPicture {
+            id,
+            heading_deg: Some(90.0),
+            heading_computed: true,
+        })
+        .collect();
+    let plan = DispatchPlan {
+        sequences: vec![PlannedSequence {
+            title: "walk".to_owned(),
+            sorted_by: "+gpsdate".to_owned(),
+            pictures: planned,
+            length_km: 0.015,
+            gps_accuracy_m: None,
+        }],
+        duplicates: Vec::new(),
+    };
+    catalog.apply_dispatch(set, plan).await.expect("dispatch")[0]
+}
+
 /// Services over a fresh catalog holding one ready walk of three pictures going east, owned
 /// by the default account.
 struct Walk {
     services: Services,
     owner: Viewer,
+    set: UploadSetId,
     sequence: SequenceId,
     pictures: Vec<PictureId>,
     _dir: tempfile::TempDir,
@@ -43,73 +117,26 @@ impl Walk {
             .await
             .expect("set")
             .id;
-        let mut planned = Vec::new();
+        let mut pictures = Vec::new();
         for n in 0..3_u32 {
-            let at = Utc
-                .timestamp_opt(1_600_000_000 + i64::from(n) * 10, 0)
-                .single()
-                .expect("instant");
-            let id = PictureId::new();
-            let picture = NewPicture {
-                id,
-                upload_set_id: set,
-                account_id: account,
-                visibility: Visibility::Anyone,
-                captured_at: at,
-                utc_offset_secs: None,
-                lon: 2.0 + f64::from(n) * 0.0001,
-                lat: 48.0,
-                heading_deg: None,
-                projection: Projection::Flat,
-                width: 100,
-                height: 50,
-                orientation: 1,
-                content_md5: id.to_string(),
-                file_name: format!("{n}.jpg"),
-                size_bytes: 1,
-                is_blurred: false,
-                details: PictureDetails::default(),
-            };
-            let file = UploadFile {
-                upload_set_id: set,
-                file_name: picture.file_name.clone(),
-                size_bytes: Some(1),
-                content_md5: Some(id.to_string()),
-                picture_id: Some(id),
-                inserted_at: at,
-                rejection: None,
-            };
-            catalog.insert_picture(picture, file).await.expect("insert");
-            catalog
-                .set_picture_status(id, PictureStatus::Ready, None)
-                .await
-                .expect("ready");
-            planned.push(PlannedPicture {
-                id,
-                heading_deg: Some(90.0),
-                heading_computed: true,
-            });
+            pictures.push(insert_ready(&catalog, set, account, n).await);
         }
-        let pictures = planned.iter().map(|p| p.id).collect();
-        let plan = DispatchPlan {
-            sequences: vec![PlannedSequence {
-                title: "walk".to_owned(),
-                sorted_by: "+gpsdate".to_owned(),
-                pictures: planned,
-                length_km: 0.015,
-                gps_accuracy_m: None,
-            }],
-            duplicates: Vec::new(),
-        };
-        let sequence = catalog.apply_dispatch(set, plan).await.expect("dispatch")[0];
+        let sequence = publish(&catalog, set, &pictures).await;
         let services = Services::new(Arc::new(catalog), Arc::new(blobs), dir.path().join("s"));
         Walk {
             services,
             owner: Viewer::account(account, false),
+            set,
             sequence,
             pictures,
             _dir: dir,
         }
+    }
+
+    /// A ready picture of the walk's upload set that no sequence holds yet.
+    async fn unsequenced(&self) -> PictureId {
+        let account = self.owner.account_id().expect("owner account");
+        insert_ready(self.services.catalog.as_ref(), self.set, account, 3).await
     }
 
     async fn title(&self) -> String {
@@ -481,4 +508,98 @@ async fn rights_name_what_each_viewer_may_change() {
         .await
         .expect("rights");
     assert!(admin.is_some_and(|r| r.may_delete && r.fields.contains(&"visibility")));
+}
+
+#[tokio::test]
+async fn pictures_no_sequence_holds_are_unknown_to_changes() {
+    let walk = Walk::new().await;
+    let s = &walk.services;
+    let loose = walk.unsequenced().await;
+    let heading = PictureEdit {
+        heading_deg: Some(12.0),
+        ..PictureEdit::default()
+    };
+
+    // Read by id as an unknown one, for everyone: changed and deleted by nobody.
+    for viewer in [someone(), walk.owner] {
+        assert!(matches!(
+            s.item(loose, viewer).await,
+            Err(Error::ItemNotFound(_))
+        ));
+        let refused = s.edit_item(viewer, loose, heading.clone()).await;
+        assert!(
+            matches!(refused, Err(Error::ItemNotFound(_))),
+            "{refused:?}"
+        );
+        let refused = s.delete_item(viewer, loose).await;
+        assert!(
+            matches!(refused, Err(Error::ItemNotFound(_))),
+            "{refused:?}"
+        );
+    }
+    let kept = s.catalog.picture(loose).await.expect("read");
+    assert_eq!(
+        kept.expect("picture").base.heading_deg,
+        None,
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn a_change_answers_what_its_author_reads() {
+    let walk = Walk::new().await;
+    let s = &walk.services;
+    let other = someone();
+
+    // Another walk passed by the first picture: it is related to it.
+    let catalog = s.catalog.as_ref();
+    let account = walk.owner.account_id().expect("owner account");
+    let again = NewUploadSet::titled("again", account);
+    let again = catalog.create_upload_set(again).await.expect("set").id;
+    let passing = insert_ready(catalog, again, account, 0).await;
+    publish(catalog, again, &[passing]).await;
+
+    // The owner hides the middle picture: the other account's change of the first one
+    // answers it without that neighbour and with its related picture, as its read does.
+    let hide = PictureEdit {
+        visibility: Some(Visibility::OwnerOnly),
+        ..PictureEdit::default()
+    };
+    s.edit_item(walk.owner, walk.pictures[1], hide)
+        .await
+        .expect("hide");
+    let heading = PictureEdit {
+        heading_deg: Some(12.0),
+        ..PictureEdit::default()
+    };
+    let answer = s.edit_item(other, walk.pictures[0], heading).await;
+    let answer = answer.expect("collaborative edit");
+    let read = s.item(walk.pictures[0], other).await.expect("read");
+    assert_eq!(format!("{answer:?}"), format!("{read:?}"));
+    assert_eq!(
+        answer.next.as_ref().map(|p| p.base.id),
+        Some(walk.pictures[2])
+    );
+    assert_eq!(answer.related.len(), 1, "{answer:?}");
+
+    // The same for a collection, hidden from the other account meanwhile: nothing to answer.
+    let tags = SequenceEdit {
+        semantics: tag("bike"),
+        ..SequenceEdit::default()
+    };
+    let answer = s.edit_collection(other, walk.sequence, tags.clone()).await;
+    let read = s.collection(walk.sequence, other).await;
+    assert_eq!(format!("{answer:?}"), format!("{read:?}"));
+    let owner_only = SequenceEdit {
+        visibility: Some(Visibility::OwnerOnly),
+        ..SequenceEdit::default()
+    };
+    s.edit_collection(walk.owner, walk.sequence, owner_only)
+        .await
+        .expect("hide");
+    let hidden = s.edit_collection(other, walk.sequence, tags).await;
+    assert!(
+        matches!(hidden, Err(Error::CollectionNotFound(_))),
+        "{hidden:?}"
+    );
 }
