@@ -248,7 +248,7 @@ fn table() -> Vec<Route> {
                     "Only sequences captured within this time",
                     datetime(true),
                 )
-                .then(|o| cql2_filter(o, SEQUENCE_FILTER))
+                .then(|o| cql2_filter(o, SEQUENCE_FILTER, "created >= '2024-01-01'"))
                 .query(
                     "sortby",
                     "Order of the sequences",
@@ -520,7 +520,7 @@ fn table() -> Vec<Route> {
                     id_list(),
                 )
                 .then(place_search)
-                .then(|o| cql2_filter(o, PICTURE_FILTER))
+                .then(|o| cql2_filter(o, PICTURE_FILTER, "created >= '2024-01-01'"))
                 .query(
                     "filter-crs",
                     "The coordinate system of filter: only CRS84 (longitude, latitude)",
@@ -735,7 +735,8 @@ fn table() -> Vec<Route> {
                 Operation::new(MAP, "Vector tile of an account's published pictures")
                     .describe("An id that names no account gives empty tiles.")
                     .path("id", "The account", uuid()),
-            ),
+            )
+            .then(|o| cql2_filter(o, MAP_FILTER, "visibility <> 'anyone'")),
         ),
         // The caller's account and its tokens.
         Route::new(
@@ -788,6 +789,28 @@ fn table() -> Vec<Route> {
                 Operation::new(USERS, "The caller's sequences as a catalog (deprecated)")
                     .describe("A redirection to `/api/users/{id}/catalog` of the caller.")
                     .answer_empty(302, "To the caller's catalog"),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/me/map/style.json",
+            |m| on(m, map::me_style),
+            logged(
+                Operation::new(MAP, "MapLibre style of the caller's vector tiles")
+                    .describe("Its source is `geovisio_me`, the caller's own tiles.")
+                    .answer(200, "The style", JSON, json!({ "type": "object" })),
+            ),
+        ),
+        Route::new(
+            M::GET,
+            "/api/users/me/map/{z}/{x}/{y_fmt}",
+            |m| on(m, map::me_tile),
+            logged(
+                tile_operation(Operation::new(
+                    MAP,
+                    "Vector tile of the caller's pictures, hidden ones included",
+                ))
+                .then(|o| cql2_filter(o, MAP_FILTER, "visibility <> 'anyone'")),
             ),
         ),
         Route::new(
@@ -1145,7 +1168,7 @@ fn user_listing(summary: &'static str) -> Operation {
             json!({ "type": "boolean", "enum": [false], "default": false }),
         )
         .query_list("bbox", "Only sequences overlapping this box", bbox())
-        .then(|o| cql2_filter(o, SEQUENCE_FILTER))
+        .then(|o| cql2_filter(o, SEQUENCE_FILTER, "created >= '2024-01-01'"))
         .query("page", PAGE_DESCRIPTION, json!({ "type": "string" }))
         .errors(&[400, 404, 500])
 }
@@ -1215,20 +1238,25 @@ const SEQUENCE_FILTER: &str = concat!(
     "IS NULL, AND, OR, NOT); /collections/queryables lists the properties it may name",
 );
 
+/// The CQL2 `filter` of a user's map tiles.
+const MAP_FILTER: &str = concat!(
+    "Only sequences and pictures matching this CQL2 filter on `visibility` (a picture counts ",
+    "as the narrower of its own and its sequence's), e.g. `visibility <> 'anyone'`",
+);
+
 /// The CQL2 `filter` of item search.
 const PICTURE_FILTER: &str = concat!(
     "Only pictures matching this CQL2 filter (comparisons, IN, BETWEEN, LIKE, ",
     "IS NULL, AND, OR, NOT); /queryables lists the properties it may name",
 );
 
-/// A CQL2 `filter`, described by `description`, and its language.
-fn cql2_filter(operation: Operation, description: &'static str) -> Operation {
+/// A CQL2 `filter`, described by `description`, with an example, and its language.
+fn cql2_filter(operation: Operation, description: &'static str, example: &str) -> Operation {
     operation
         .query(
             "filter",
             description,
-            json!({ "type": "string", "maxLength": cql2::MAX_TEXT_CHARS,
-                    "example": "created >= '2024-01-01'" }),
+            json!({ "type": "string", "maxLength": cql2::MAX_TEXT_CHARS, "example": example }),
         )
         .query(
             "filter-lang",

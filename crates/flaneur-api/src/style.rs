@@ -1,19 +1,29 @@
-//! The MapLibre styles of the map tiles (`/api/map/style.json` and
-//! `/api/users/{id}/map/style.json`), as the Panoramax viewer merges them into its map
-//! (panoramax-api.md §6 and §10): one vector source and a layer per tile layer, with the
-//! colours and zoom ramps of Panoramax instances.
+//! The MapLibre styles of the map tiles (`/api/map/style.json`,
+//! `/api/users/{id}/map/style.json` and `/api/users/me/map/style.json`), as the Panoramax
+//! viewer merges them into its map (panoramax-api.md §6 and §10): one vector source and a
+//! layer per tile layer, with the colours and zoom ramps of Panoramax instances.
 
-use flaneur_service::tile::{
-    GRID_FIELDS, MapKind, PICTURE_FIELDS, SEQUENCE_FIELDS, geometry::MAX_ZOOM,
-};
+use flaneur_model::AccountId;
+use flaneur_service::tile::{GRID_FIELDS, PICTURE_FIELDS, SEQUENCE_FIELDS, geometry::MAX_ZOOM};
 use serde_json::{Value, json};
 
 use crate::InstanceInfo;
 use crate::url::BaseUrl;
 
 /// Name of the general vector source, which prefixes the layer ids; a user's is
-/// `geovisio_<id>`.
+/// `geovisio_<id>`, the caller's own `geovisio_me`.
 const SOURCE: &str = "geovisio";
+
+/// Which tiles a style draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StyledMap {
+    /// Everyone's, at `/api/map`.
+    General,
+    /// One account's, at `/api/users/{id}/map`.
+    User(AccountId),
+    /// The caller's own, at `/api/users/me/map`.
+    Me,
+}
 
 /// The colour of sequences and pictures.
 const ORANGE: &str = "#FF6F00";
@@ -44,18 +54,22 @@ fn grid_radius(radius: Value) -> Value {
 }
 
 /// The style document of a map's tiles served under `base`.
-pub fn map_style(base: &BaseUrl, info: &InstanceInfo, kind: MapKind) -> Value {
+pub fn map_style(base: &BaseUrl, info: &InstanceInfo, kind: StyledMap) -> Value {
     let (source, tiles) = match kind {
-        MapKind::General => (SOURCE.to_owned(), base.api("/map/{z}/{x}/{y}.mvt")),
-        MapKind::User(id) => (
+        StyledMap::General => (SOURCE.to_owned(), base.api("/map/{z}/{x}/{y}.mvt")),
+        StyledMap::User(id) => (
             format!("{SOURCE}_{id}"),
             base.api(&format!("/users/{id}/map/{{z}}/{{x}}/{{y}}.mvt")),
+        ),
+        StyledMap::Me => (
+            format!("{SOURCE}_me"),
+            base.api("/users/me/map/{z}/{x}/{y}.mvt"),
         ),
     };
     // A user's tiles have lines at every zoom, so they need not fade in.
     let line_opacity = match kind {
-        MapKind::General => by_zoom(&[(6.25, json!(0)), (7.0, json!(1))]),
-        MapKind::User(_) => json!(1),
+        StyledMap::General => by_zoom(&[(6.25, json!(0)), (7.0, json!(1))]),
+        StyledMap::User(_) | StyledMap::Me => json!(1),
     };
     let sequences = json!({
         "id": format!("{source}_sequences"),
@@ -109,7 +123,7 @@ pub fn map_style(base: &BaseUrl, info: &InstanceInfo, kind: MapKind) -> Value {
     });
     let mut fields = json!({ "sequences": SEQUENCE_FIELDS, "pictures": PICTURE_FIELDS });
     let mut layers = vec![sequences, pictures];
-    if kind == MapKind::General {
+    if kind == StyledMap::General {
         fields["grid"] = json!(GRID_FIELDS);
         layers.push(grid);
     }

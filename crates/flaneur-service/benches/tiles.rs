@@ -64,7 +64,7 @@ async fn time_tiles(services: &Services, tiles: &[TileId], fresh: bool) -> (f64,
         let start = Instant::now();
         let version = services.map_version().await.expect("version");
         let body = services
-            .map_tile(MapKind::General, *tile, Viewer::ANONYMOUS, &version)
+            .map_tile(MapKind::General, *tile, Viewer::ANONYMOUS, None, &version)
             .await
             .expect("tile");
         times.push(start.elapsed());

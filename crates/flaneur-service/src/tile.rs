@@ -4,12 +4,14 @@
 //! - [`geometry`]: Web-Mercator tile math and clipping.
 //! - [`mvt`]: the vector tile encoding.
 //! - [`cache`]: encoded tiles kept per data version.
+//! - [`filter`]: the `filter` of user maps.
 //!
 //! Tiles are drawn from what the catalog keeps current with every write (the grid, sequence
 //! lines, the pictures' space index), so the map never lags behind the catalog and no tile
 //! reads more than its own area. Drawn tiles are kept until the catalog's data version moves.
 
 pub mod cache;
+pub mod filter;
 pub mod geometry;
 pub mod mvt;
 
@@ -18,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use flaneur_model::{AccountId, Viewer, Visibility};
-use flaneur_store::{DataVersion, GridCell, MapPicture, MapQuery, MapSequence};
+use flaneur_store::{DataVersion, Filter, GridCell, MapPicture, MapQuery, MapSequence};
 
 use self::geometry::{MAX_ZOOM, TileId};
 use self::mvt::{Feature, Geometry, Layer, Value};
@@ -163,9 +165,11 @@ impl Services {
     }
 
     /// The vector tile at a tile address of a map as `viewer` may see it, drawn from the
-    /// catalog at `version` (see [`Services::map_version`]). Anonymous tiles, the same for
-    /// every anonymous reader, are kept in the tile cache; a logged-in viewer's tile is drawn
-    /// for it alone and never kept, so that no other reader is ever answered with it.
+    /// catalog at `version` (see [`Services::map_version`]), with only the sequences and
+    /// pictures passing `filter` (checked against [`filter::MAP_QUERYABLES`]). Anonymous
+    /// unfiltered tiles, the same for every anonymous reader, are kept in the tile cache; a
+    /// logged-in viewer's tile or a filtered one is drawn for its request alone and never
+    /// kept, so that no other reader is ever answered with it.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
@@ -174,10 +178,11 @@ impl Services {
         kind: MapKind,
         tile: TileId,
         viewer: Viewer,
+        filter: Option<&Filter>,
         version: &DataVersion,
     ) -> Result<Bytes> {
-        if !viewer.is_anonymous() {
-            let drawn = self.draw_tile(kind, tile, viewer, version).await?;
+        if !viewer.is_anonymous() || filter.is_some() {
+            let drawn = self.draw_tile(kind, tile, viewer, filter, version).await?;
             return Ok(Bytes::from(drawn));
         }
         if let Some(body) = self.map.tiles.get(version, kind, tile) {
@@ -198,7 +203,7 @@ impl Services {
             return Ok(body);
         }
         let mut drawn = self
-            .draw_tile(kind, tile, Viewer::ANONYMOUS, version)
+            .draw_tile(kind, tile, Viewer::ANONYMOUS, None, version)
             .await?;
         // The cache counts the bytes of a tile: it holds no more than those.
         drawn.shrink_to_fit();
@@ -221,8 +226,8 @@ impl Services {
         Ok(body)
     }
 
-    /// Draws a tile of a map as `viewer` may see it. The grid of low zooms counts only what
-    /// anyone may see, whoever the viewer.
+    /// Draws a tile of a map as `viewer` may see it, with what passes `filter` only. The grid
+    /// of low zooms counts only what anyone may see, whoever the viewer and the filter.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
@@ -231,8 +236,10 @@ impl Services {
         kind: MapKind,
         tile: TileId,
         viewer: Viewer,
+        filter: Option<&Filter>,
         version: &DataVersion,
     ) -> Result<Vec<u8>> {
+        let shown = Shown { viewer, filter };
         let first_sequence_zoom = match kind {
             MapKind::General => ZOOM_GRID_SEQUENCES,
             MapKind::User(_) => 0,
@@ -242,10 +249,10 @@ impl Services {
             let query = map_query(kind, tile);
             let with_properties = kind != MapKind::General || tile.z > ZOOM_GRID_SEQUENCES;
             let sequences = self.catalog.map_sequences(&query).await?;
-            layers.push(sequences_layer(tile, &sequences, viewer, with_properties));
+            layers.push(sequences_layer(tile, &sequences, shown, with_properties));
             if tile.z == MAX_ZOOM {
                 let pictures = self.catalog.map_pictures(&query).await?;
-                layers.push(pictures_layer(tile, &pictures, viewer));
+                layers.push(pictures_layer(tile, &pictures, shown));
             }
         }
         if kind == MapKind::General && tile.z <= ZOOM_GRID_SEQUENCES {
@@ -289,6 +296,21 @@ fn map_query(kind: MapKind, tile: TileId) -> MapQuery {
     }
 }
 
+/// Who a tile is drawn for and what it keeps.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
+    viewer: Viewer,
+    filter: Option<&'a Filter>,
+}
+
+impl Shown<'_> {
+    /// Whether the tile shows data of `owner` seen by `visibility`.
+    fn shows(&self, visibility: Visibility, owner: AccountId) -> bool {
+        self.viewer.may_see(visibility, owner)
+            && self.filter.is_none_or(|f| filter::keeps(f, visibility))
+    }
+}
+
 /// Adds the properties that have a value, in order.
 fn properties(fields: Vec<(&str, Option<Value>)>) -> Vec<(String, Value)> {
     fields
@@ -308,12 +330,12 @@ fn hidden(visibilities: &[Visibility]) -> Option<Value> {
 fn sequences_layer(
     tile: TileId,
     sequences: &[MapSequence],
-    viewer: Viewer,
+    shown: Shown<'_>,
     with_properties: bool,
 ) -> Layer {
     let mut features = Vec::new();
     for s in sequences {
-        if !viewer.may_see(s.visibility, s.account_id) {
+        if !shown.shows(s.visibility, s.account_id) {
             continue;
         }
         let lines: Vec<Vec<[i32; 2]>> = s.lines.iter().flat_map(|l| tile.lines(l)).collect();
@@ -345,11 +367,13 @@ fn sequences_layer(
     }
 }
 
-fn pictures_layer(tile: TileId, pictures: &[MapPicture], viewer: Viewer) -> Layer {
+fn pictures_layer(tile: TileId, pictures: &[MapPicture], shown: Shown<'_>) -> Layer {
     let mut features = Vec::new();
     for p in pictures {
-        let seen = viewer.may_see(p.visibility, p.account_id)
-            && viewer.may_see(p.sequence_visibility, p.account_id);
+        let visibility = filter::narrower(p.visibility, p.sequence_visibility);
+        let seen = shown.viewer.may_see(p.visibility, p.account_id)
+            && shown.viewer.may_see(p.sequence_visibility, p.account_id)
+            && shown.shows(visibility, p.account_id);
         let Some(point) = tile.point(p.lon, p.lat).filter(|_| seen) else {
             continue;
         };
@@ -573,7 +597,7 @@ mod tests {
             let (services, version) = (&services, &version);
             async move {
                 let bytes = services
-                    .draw_tile(MapKind::User(owner), tile, viewer, version)
+                    .draw_tile(MapKind::User(owner), tile, viewer, None, version)
                     .await
                     .expect("tile");
                 mvt::decode(&bytes).expect("decodes")
@@ -586,7 +610,7 @@ mod tests {
             let (services, version) = (&services, &version);
             async move {
                 services
-                    .map_tile(MapKind::General, tile, viewer, version)
+                    .map_tile(MapKind::General, tile, viewer, None, version)
                     .await
                     .expect("tile")
             }
@@ -619,6 +643,26 @@ mod tests {
                 .await
                 .is_empty()
         );
+
+        // A filter on visibility keeps the hidden walk, or leaves the tile empty.
+        let filtered = |value: &str| {
+            let filter = Filter::Compare {
+                property: "visibility".to_owned(),
+                op: flaneur_store::CompareOp::Eq,
+                value: flaneur_store::Literal::Text(value.to_owned()),
+            };
+            let (services, version) = (&services, &version);
+            async move {
+                let bytes = services
+                    .map_tile(MapKind::User(owner), tile, own, Some(&filter), version)
+                    .await
+                    .expect("tile");
+                mvt::decode(&bytes).expect("decodes")
+            }
+        };
+        assert_eq!(filtered("owner-only").await, layers);
+        let public = filtered("anyone").await;
+        assert!(public.iter().all(|l| l.features.is_empty()), "{public:?}");
     }
 
     #[test]
@@ -641,7 +685,7 @@ mod tests {
         let tile = TileId::containing(15, 2.0, 48.0001);
         let version = services.map_version().await.expect("version");
         services
-            .map_tile(MapKind::General, tile, Viewer::ANONYMOUS, &version)
+            .map_tile(MapKind::General, tile, Viewer::ANONYMOUS, None, &version)
             .await
             .expect("tile");
         (tile, services.map_version().await.expect("version"))
@@ -652,8 +696,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (services, _) = hidden_walk(dir.path()).await;
         let (tile, version) = settled_tile(&services).await;
-        let asks =
-            (0..8).map(|_| services.map_tile(MapKind::General, tile, Viewer::ANONYMOUS, &version));
+        let asks = (0..8)
+            .map(|_| services.map_tile(MapKind::General, tile, Viewer::ANONYMOUS, None, &version));
         let tiles = futures::future::join_all(asks).await;
         assert!(tiles.iter().all(Result::is_ok));
         assert!(
@@ -674,12 +718,18 @@ mod tests {
         let kept = services.map.tiles.used_bytes();
         let unknown = MapKind::User(AccountId::new());
         services
-            .map_tile(unknown, tile, Viewer::ANONYMOUS, &version)
+            .map_tile(unknown, tile, Viewer::ANONYMOUS, None, &version)
             .await
             .expect("tile");
         assert_eq!(services.map.tiles.used_bytes(), kept);
         services
-            .map_tile(MapKind::User(owner), tile, Viewer::ANONYMOUS, &version)
+            .map_tile(
+                MapKind::User(owner),
+                tile,
+                Viewer::ANONYMOUS,
+                None,
+                &version,
+            )
             .await
             .expect("tile");
         assert!(

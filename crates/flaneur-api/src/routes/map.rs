@@ -1,17 +1,25 @@
-//! Map vector tiles and their styles, general and per user (panoramax-api.md §6).
+//! Map vector tiles and their styles: general, per user, and the caller's own
+//! (panoramax-api.md §6).
+
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flaneur_model::Viewer;
 use flaneur_service::tile::MapKind;
+use flaneur_service::tile::filter::MAP_QUERYABLES;
 use flaneur_service::tile::geometry::{MAX_ZOOM, TileId};
+use flaneur_store::Filter;
 use serde_json::Value;
 
+use crate::auth::LoggedIn;
+use crate::params::Params;
+use crate::style::StyledMap;
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, ReadAs, params, style};
+use crate::{ApiError, ApiResult, AppState, ReadAs, cql2, params, style};
 
 /// The media type of vector tiles.
 const MVT: &str = "application/vnd.mapbox-vector-tile";
@@ -56,6 +64,22 @@ fn parse_tile(z: &str, x: &str, y_fmt: &str) -> Result<TileId, ApiError> {
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "X or Y parameter is out of bounds"))
 }
 
+/// The `filter` of a user map: CQL2 on the visibility of sequences and pictures
+/// (`visibility <> 'anyone'` draws what is hidden from some readers).
+///
+/// # Errors
+/// A 400 when it cannot be read or names another property, such as the `status` the
+/// reference's older documentation shows.
+fn map_filter(params: &Params) -> Result<Option<Filter>, ApiError> {
+    let Some(filter) = cql2::from_params(params)? else {
+        return Ok(None);
+    };
+    filter
+        .checked(MAP_QUERYABLES)
+        .map(Some)
+        .map_err(|e| ApiError::bad_request(format!("Parameter filter cannot be used here: {e}")))
+}
+
 /// `GET /api/map/{z}/{x}/{y}.mvt` (or `.pbf`): the published pictures in a vector tile.
 pub async fn tile(
     State(state): State<AppState>,
@@ -64,32 +88,73 @@ pub async fn tile(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let tile = parse_tile(&z, &x, &y_fmt)?;
-    tile_response(&state, MapKind::General, tile, viewer, &headers).await
+    let drawn = Drawn {
+        kind: MapKind::General,
+        viewer,
+        filter: None,
+    };
+    tile_response(&state, drawn, tile, &headers).await
 }
 
-/// `GET /api/users/{id}/map/{z}/{x}/{y}.mvt` (or `.pbf`): one account's published pictures.
-/// An id that names no account gives empty tiles; one that is no id at all, a 404.
+/// `GET /api/users/{id}/map/{z}/{x}/{y}.mvt` (or `.pbf`): one account's published pictures,
+/// those passing `filter` only when given. An id that names no account gives empty tiles; one
+/// that is no id at all, a 404.
 pub async fn user_tile(
     State(state): State<AppState>,
     ReadAs(viewer): ReadAs,
     Path((id, z, x, y_fmt)): Path<(String, String, String, String)>,
+    Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let account = params::account_id(&id)?;
     let tile = parse_tile(&z, &x, &y_fmt)?;
-    tile_response(&state, MapKind::User(account), tile, viewer, &headers).await
+    let drawn = Drawn {
+        kind: MapKind::User(account),
+        viewer,
+        filter: map_filter(&params)?,
+    };
+    tile_response(&state, drawn, tile, &headers).await
 }
 
-/// A tile as `viewer` may see it, with its ETag and cache headers, or 304 when the client
+/// `GET /api/users/me/map/{z}/{x}/{y}.mvt` (or `.pbf`): the caller's own published pictures,
+/// hidden ones included, those passing `filter` only when given; never kept by shared caches.
+pub async fn me_tile(
+    State(state): State<AppState>,
+    LoggedIn(account): LoggedIn,
+    Path((z, x, y_fmt)): Path<(String, String, String)>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let tile = parse_tile(&z, &x, &y_fmt)?;
+    let drawn = Drawn {
+        kind: MapKind::User(account.id),
+        viewer: account.viewer(),
+        filter: map_filter(&params)?,
+    };
+    tile_response(&state, drawn, tile, &headers).await
+}
+
+/// What a tile is drawn of and for.
+struct Drawn {
+    kind: MapKind,
+    viewer: Viewer,
+    filter: Option<Filter>,
+}
+
+/// A tile as its viewer may see it, with its ETag and cache headers, or 304 when the client
 /// holds it already. Anonymous tiles are public and cached alike for everyone; a logged-in
 /// caller's are private to it.
 async fn tile_response(
     state: &AppState,
-    kind: MapKind,
+    drawn: Drawn,
     tile: TileId,
-    viewer: Viewer,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
+    let Drawn {
+        kind,
+        viewer,
+        filter,
+    } = drawn;
     // The ETag names the map, the viewer it was drawn for when logged in, the tile, the
     // catalog and its state the tile was drawn from, and the release that drew it, so a
     // client holding it is answered without drawing the tile again, and never given a tile
@@ -104,8 +169,14 @@ async fn tile_response(
         Some(id) if viewer.is_admin() => format!("as-{id}-admin-"),
         Some(id) => format!("as-{id}-"),
     };
+    // A filter is named by a hash of its parsed form: two spellings of one condition share it.
+    let only = filter.as_ref().map_or_else(String::new, |f| {
+        let mut hasher = DefaultHasher::new();
+        format!("{f:?}").hash(&mut hasher);
+        format!("only-{:016x}-", hasher.finish())
+    });
     let etag = format!(
-        "\"{map}{seen_by}{}-{}-{}-{version}-{}\"",
+        "\"{map}{seen_by}{only}{}-{}-{}-{version}-{}\"",
         tile.z,
         tile.x,
         tile.y,
@@ -136,7 +207,7 @@ async fn tile_response(
 
     let body = state
         .services
-        .map_tile(kind, tile, viewer, &version)
+        .map_tile(kind, tile, viewer, filter.as_ref(), &version)
         .await?;
     response_headers.insert(CONTENT_TYPE, HeaderValue::from_static(MVT));
     Ok((response_headers, body).into_response())
@@ -144,7 +215,18 @@ async fn tile_response(
 
 /// `GET /api/map/style.json`: the MapLibre style of the tiles.
 pub async fn style(State(state): State<AppState>, base: BaseUrl) -> Json<Value> {
-    Json(style::map_style(&base, &state.info, MapKind::General))
+    Json(style::map_style(&base, &state.info, StyledMap::General))
+}
+
+/// `GET /api/users/me/map/style.json`: the MapLibre style of the caller's own tiles. It names
+/// no account, but answers only the logged-in: private to the caller, as its tiles are.
+pub async fn me_style(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    LoggedIn(_): LoggedIn,
+) -> Response {
+    let body = style::map_style(&base, &state.info, StyledMap::Me);
+    ([(CACHE_CONTROL, CACHE_PRIVATE)], Json(body)).into_response()
 }
 
 /// `GET /api/users/{id}/map/style.json`: the MapLibre style of one account's tiles.
@@ -157,6 +239,6 @@ pub async fn user_style(
     Ok(Json(style::map_style(
         &base,
         &state.info,
-        MapKind::User(account),
+        StyledMap::User(account),
     )))
 }

@@ -84,6 +84,16 @@ const ROWS: &[(&str, &str, Cells)] = &[
     ("PATCH", "/users/me", Free([401, 200, 200, 200])),
     ("GET", "/users/me/collection", Free([401, 302, 302, 302])),
     ("GET", "/users/me/catalog", Free([401, 302, 302, 302])),
+    (
+        "GET",
+        "/users/me/map/style.json",
+        Free([401, 200, 200, 200]),
+    ),
+    (
+        "GET",
+        "/users/me/map/{z}/{x}/{y_fmt}",
+        Free([401, 200, 200, 200]),
+    ),
     ("GET", "/users/me/tokens", Free([401, 200, 200, 200])),
     ("POST", "/users/me/tokens", Free([401, 200, 200, 200])),
     // The owner's token: nobody else learns of it.

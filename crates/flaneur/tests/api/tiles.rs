@@ -9,7 +9,9 @@ use reqwest::StatusCode;
 use reqwest::header;
 use serde_json::{Value, json};
 
+use crate::accounts::{account_with_token, bearer, client, get_as};
 use crate::server::Server;
+use crate::visibility::publish_as;
 use crate::{GOPRO, SONY, pictures};
 
 /// Where the GoPro and the Sony pictures were taken, roughly.
@@ -482,4 +484,122 @@ fn tiles_of_two_catalogs_never_share_an_etag() {
         a.contains(env!("CARGO_PKG_VERSION")),
         "the release that drew it: {a}"
     );
+}
+
+/// A tile fetched with a token (none for `anonymous`): its status, cache header and layers
+/// (none unless 200).
+fn tile_as(server: &Server, path: &str, token: &str) -> (StatusCode, String, Vec<Layer>) {
+    let response = bearer(client().get(server.url(path)), token)
+        .send()
+        .expect("GET tile");
+    let status = response.status();
+    let cache = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = response.bytes().expect("tile body");
+    let layers = match status {
+        StatusCode::OK => mvt::decode(&bytes).unwrap_or_else(|e| panic!("GET {path}: {e}")),
+        _ => Vec::new(),
+    };
+    (status, cache, layers)
+}
+
+/// The ids of a layer's features, sorted.
+fn ids(layers: &[Layer], name: &str) -> Vec<String> {
+    let mut ids: Vec<String> = features(layers, name)
+        .iter()
+        .map(|f| properties(f)["id"].as_str().expect("id").to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn the_callers_own_tiles_show_it_its_hidden_pictures_and_filter_them() {
+    let dir = tempfile::tempdir().expect("data folder");
+    let ana = account_with_token(dir.path(), "ana", false);
+    let bob = account_with_token(dir.path(), "bob", false);
+    let server = Server::start_in(dir.path());
+    let (_, me) = get_as(&server, "/users/me", &ana);
+    let ana_id = me["id"].as_str().expect("account id").to_owned();
+    let (_, hidden_seq, mut hidden) = publish_as(&server, &ana, &GOPRO[..2], "owner-only");
+    let (_, public_seq, mut public) = publish_as(&server, &ana, &GOPRO[2..], "anyone");
+    hidden.sort();
+    public.sort();
+    let mut all = [hidden.clone(), public.clone()].concat();
+    all.sort();
+
+    // Its owner's tile: both sequences, the hidden one marked so; private to its browser.
+    let mine = format!("/users/me{}", tile_path(15, GOPRO_AT));
+    let (status, cache, layers) = tile_as(&server, &mine, &ana);
+    assert_eq!(status, StatusCode::OK);
+    assert!(cache.starts_with("private"), "{cache}");
+    assert_eq!(ids(&layers, "pictures"), all);
+    for feature in features(&layers, "pictures") {
+        let fields = properties(feature);
+        let is_hidden = hidden.contains(&fields["id"].as_str().unwrap_or_default().to_owned());
+        assert_eq!(
+            fields.get("hidden") == Some(&json!(true)),
+            is_hidden,
+            "{fields:?}"
+        );
+    }
+    let mut both = vec![hidden_seq.clone(), public_seq.clone()];
+    both.sort();
+    assert_eq!(ids(&layers, "sequences"), both);
+
+    // A filter keeps what is hidden, or what is public; other properties are refused.
+    let filtered = |filter: &str| {
+        let query = format!(
+            "?filter={}",
+            filter.replace(' ', "%20").replace('\'', "%27")
+        );
+        tile_as(&server, &format!("{mine}{query}"), &ana)
+    };
+    let (_, _, layers) = filtered("visibility <> 'anyone'");
+    assert_eq!(ids(&layers, "pictures"), hidden);
+    assert_eq!(ids(&layers, "sequences"), std::slice::from_ref(&hidden_seq));
+    let (_, _, layers) = filtered("visibility = 'anyone'");
+    assert_eq!(ids(&layers, "pictures"), public);
+    let (status, _, _) = filtered("status = 'hidden'");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Another account's own tile holds nothing of hers; without an account, none is drawn.
+    let (status, _, layers) = tile_as(&server, &mine, &bob);
+    assert_eq!(status, StatusCode::OK);
+    assert!(ids(&layers, "pictures").is_empty(), "{layers:?}");
+    let (status, _, _) = tile_as(&server, &mine, "anonymous");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Her public map takes the same filter, for what its reader may see.
+    let hers = format!("/users/{ana_id}{}", tile_path(15, GOPRO_AT));
+    let (_, cache, layers) = tile_as(
+        &server,
+        &format!("{hers}?filter=visibility%3D%27anyone%27"),
+        "anonymous",
+    );
+    assert!(cache.starts_with("public"), "{cache}");
+    assert_eq!(ids(&layers, "pictures"), public);
+    let (_, _, layers) = tile_as(
+        &server,
+        &format!("{hers}?filter=visibility%3C%3E%27anyone%27"),
+        "anonymous",
+    );
+    assert!(ids(&layers, "pictures").is_empty(), "{layers:?}");
+
+    // The style of her own tiles, for her only.
+    let response = bearer(client().get(server.url("/users/me/map/style.json")), &ana)
+        .send()
+        .expect("GET style");
+    let cache = response.headers()[header::CACHE_CONTROL].clone();
+    assert!(cache.to_str().unwrap_or_default().starts_with("private"));
+    let style: Value = response.json().expect("style");
+    let tiles = server.url("/users/me/map/{z}/{x}/{y}.mvt");
+    assert_eq!(style["sources"]["geovisio_me"]["tiles"], json!([tiles]));
+    assert_eq!(style["layers"][0]["id"], json!("geovisio_me_sequences"));
+    let (status, _) = get_as(&server, "/users/me/map/style.json", "anonymous");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -163,7 +163,7 @@ impl Caller {
 
 /// Uploads `names` with `token` into a new upload set seen by `visibility`, waits until its
 /// owner sees it ready, and returns the set, its sequence and its pictures.
-fn publish_as(
+pub(crate) fn publish_as(
     server: &Server,
     token: &str,
     names: &[&str],
