@@ -56,7 +56,7 @@ impl FromStr for Role {
 /// An identity at a login provider: `(provider, id there)`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OauthIdentity {
-    /// The provider's name (`oidc`, `osm`, …).
+    /// The provider: its address (an OpenID Connect issuer, OpenStreetMap's site).
     pub provider: String,
     /// The account's id at that provider.
     pub id: String,

@@ -87,7 +87,7 @@ pub enum LoginError {
 /// Someone the provider vouched for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// The provider's name, as stored with accounts (`oidc`, `osm`).
+    /// The kind of provider (`oidc`, `osm`).
     pub provider: &'static str,
     /// The provider's stable identifier of the user.
     pub subject: String,
@@ -139,6 +139,8 @@ enum Provider {
 pub struct Login {
     catalog: Arc<dyn Catalog>,
     provider: Arc<Provider>,
+    /// What accounts' identities are kept under: the provider's address.
+    identity_key: Arc<str>,
     session_ttl: Duration,
 }
 
@@ -186,9 +188,14 @@ impl Login {
                 Provider::Osm(osm::Osm::new(base_url, &settings, http)?)
             }
         };
+        let identity_key = match &settings.provider {
+            ProviderSettings::Oidc { issuer_url } => issuer_url,
+            ProviderSettings::Osm { base_url } => base_url,
+        };
         let login = Login {
             catalog,
             provider: Arc::new(provider),
+            identity_key: identity_key.trim().trim_end_matches('/').into(),
             session_ttl: settings.session_ttl,
         };
         info!(provider = login.provider_name(), "browser login enabled");
@@ -201,6 +208,34 @@ impl Login {
             Provider::Oidc(_) => oidc::PROVIDER,
             Provider::Osm(_) => osm::PROVIDER,
         }
+    }
+
+    /// What the identities of accounts logging in are kept under: the OpenID Connect
+    /// issuer's address, or OpenStreetMap's, so that the same user id at two providers never
+    /// names one account.
+    pub fn identity_key(&self) -> &str {
+        &self.identity_key
+    }
+
+    /// Moves the identities kept under the provider's kind alone (`oidc`, `osm`), as earlier
+    /// versions kept them, to [`Login::identity_key`], so that their accounts are found
+    /// again; returns how many moved. Identities of another kind are left alone.
+    ///
+    /// # Errors
+    /// Fails when the catalog does.
+    pub async fn adopt_kind_keyed_identities(&self) -> Result<u64, LoginError> {
+        let moved = self
+            .catalog
+            .rekey_oauth_provider(self.provider_name(), &self.identity_key)
+            .await?;
+        if moved > 0 {
+            info!(
+                accounts = moved,
+                provider = %self.identity_key,
+                "login identities now kept under their provider's address"
+            );
+        }
+        Ok(moved)
     }
 
     /// How long a session lasts.
@@ -286,7 +321,7 @@ impl Login {
             .catalog
             .upsert_oauth_account(
                 &OauthIdentity {
-                    provider: identity.provider.to_owned(),
+                    provider: self.identity_key.to_string(),
                     id: identity.subject.clone(),
                 },
                 &identity.name,

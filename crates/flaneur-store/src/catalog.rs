@@ -361,6 +361,10 @@ pub trait Catalog: Send + Sync + 'static {
     /// first free of `name_2`, `name_3`… is used.
     async fn upsert_oauth_account(&self, identity: &OauthIdentity, name: &str) -> Result<Account>;
 
+    /// Moves the login identities kept under the provider key `from` to the key `to`, except
+    /// those whose identity `to` already holds; returns how many moved.
+    async fn rekey_oauth_provider(&self, from: &str, to: &str) -> Result<u64>;
+
     /// Changes what an account may do; returns `false` when it does not exist.
     async fn set_account_role(&self, id: AccountId, role: Role) -> Result<bool>;
 

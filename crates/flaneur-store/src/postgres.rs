@@ -262,6 +262,10 @@ impl Catalog for PgCatalog {
         account::upsert_oauth_account(&self.pool, identity, name).await
     }
 
+    async fn rekey_oauth_provider(&self, from: &str, to: &str) -> Result<u64> {
+        account::rekey_oauth_provider(&self.pool, from, to).await
+    }
+
     async fn set_account_role(&self, id: AccountId, role: Role) -> Result<bool> {
         account::set_account_role(&self.pool, id, role).await
     }

@@ -182,6 +182,10 @@ impl Catalog for SqliteCatalog {
         account::upsert_oauth_account(&self.writer, identity, name).await
     }
 
+    async fn rekey_oauth_provider(&self, from: &str, to: &str) -> Result<u64> {
+        account::rekey_oauth_provider(&self.writer, from, to).await
+    }
+
     async fn set_account_role(&self, id: AccountId, role: Role) -> Result<bool> {
         account::set_account_role(&self.writer, id, role).await
     }

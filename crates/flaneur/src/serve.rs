@@ -144,11 +144,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         storage.staging_dir.clone(),
     );
     let login = match login_settings {
-        Some(settings) => Some(
-            flaneur_service::login::Login::new(settings, storage.catalog.clone())
+        Some(settings) => {
+            let login = flaneur_service::login::Login::new(settings, storage.catalog.clone())
                 .await
-                .map_err(Misuse)?,
-        ),
+                .map_err(Misuse)?;
+            login
+                .adopt_kind_keyed_identities()
+                .await
+                .context("cannot move the login identities to their provider's address")?;
+            Some(login)
+        }
         None => None,
     };
     let tile_cache_bytes = args.tile_cache_mb.saturating_mul(1 << 20);

@@ -16,7 +16,7 @@ use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, params, stac};
 
 /// The caller's profile, as Panoramax clients read it.
-fn profile(base: &BaseUrl, account: &Account) -> Value {
+fn profile(state: &AppState, base: &BaseUrl, account: &Account) -> Value {
     let link = |rel: &str, path: &str| {
         stac::link(
             rel,
@@ -43,7 +43,15 @@ fn profile(base: &BaseUrl, account: &Account) -> Value {
         "tos_latest_change_read": true,
     });
     if let Some(oauth) = &account.oauth {
-        body["oauth_provider"] = json!(oauth.provider);
+        // Identities are kept under their provider's address; clients are told its kind, as
+        // on Panoramax instances.
+        let provider = state
+            .auth
+            .provider
+            .as_ref()
+            .filter(|login| login.identity_key() == oauth.provider)
+            .map_or(oauth.provider.as_str(), |login| login.provider_name());
+        body["oauth_provider"] = json!(provider);
         body["oauth_id"] = json!(oauth.id);
     }
     body
@@ -52,11 +60,12 @@ fn profile(base: &BaseUrl, account: &Account) -> Value {
 /// `GET /api/users/me`; with the CSRF value of the session when the session cookie logged the
 /// caller in, for pages to repeat in `X-CSRF-Token` when they write.
 pub async fn get(
+    State(state): State<AppState>,
     base: BaseUrl,
     LoggedIn(account): LoggedIn,
     session: Option<Extension<SessionRecord>>,
 ) -> Json<Value> {
-    let mut body = profile(&base, &account);
+    let mut body = profile(&state, &base, &account);
     if let Some(Extension(session)) = session {
         body["csrf_token"] = json!(session.csrf_token);
     }
@@ -82,7 +91,7 @@ pub async fn patch(
         .accounts
         .update_preferences(account.id, &prefs)
         .await?;
-    Ok(Json(profile(&base, &updated)))
+    Ok(Json(profile(&state, &base, &updated)))
 }
 
 /// The preferences a PATCH body changes; unknown keys are refused so that a typo is not lost.

@@ -148,6 +148,20 @@ pub(super) async fn account_by_name(pool: &SqlitePool, name: &str) -> Result<Opt
     row.as_ref().map(account_from_row).transpose()
 }
 
+pub(super) async fn rekey_oauth_provider(pool: &SqlitePool, from: &str, to: &str) -> Result<u64> {
+    let moved = sqlx::query(
+        "UPDATE accounts SET oauth_provider = ?2 WHERE oauth_provider = ?1 \
+         AND NOT EXISTS (SELECT 1 FROM accounts held \
+                         WHERE held.oauth_provider = ?2 AND held.oauth_id = accounts.oauth_id)",
+    )
+    .bind(from)
+    .bind(to)
+    .execute(pool)
+    .await
+    .map_err(Error::db("rekey login identities"))?;
+    Ok(moved.rows_affected())
+}
+
 pub(super) async fn upsert_oauth_account(
     pool: &SqlitePool,
     identity: &OauthIdentity,

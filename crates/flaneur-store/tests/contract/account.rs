@@ -134,6 +134,61 @@ async fn logins_find_their_account_and_names_stay_unique(catalog: &dyn Catalog) 
     assert_eq!(other.name, "ana renamed_2");
 }
 
+async fn login_identities_move_to_another_provider_key(catalog: &dyn Catalog) {
+    let login = |provider: &str, id: &str| OauthIdentity {
+        provider: provider.to_owned(),
+        id: id.to_owned(),
+    };
+    let ana = catalog
+        .upsert_oauth_account(&login("oidc", "1"), "ana")
+        .await
+        .expect("ana");
+    let bob = catalog
+        .upsert_oauth_account(&login("oidc", "2"), "bob")
+        .await
+        .expect("bob");
+    // Already under the new key: it keeps its identity, and bob's stays where it was.
+    let bob_again = catalog
+        .upsert_oauth_account(&login("https://issuer.example", "2"), "bob again")
+        .await
+        .expect("bob again");
+    let osm = catalog
+        .upsert_oauth_account(&login("osm", "1"), "zoe")
+        .await
+        .expect("zoe");
+
+    let moved = catalog
+        .rekey_oauth_provider("oidc", "https://issuer.example")
+        .await
+        .expect("rekey");
+    assert_eq!(moved, 1);
+    let found = catalog
+        .upsert_oauth_account(&login("https://issuer.example", "1"), "ana")
+        .await
+        .expect("ana's next login");
+    assert_eq!(found.id, ana.id, "the same account, under the new key");
+    assert_eq!(found.oauth, Some(login("https://issuer.example", "1")));
+    let again = catalog
+        .upsert_oauth_account(&login("https://issuer.example", "2"), "bob again")
+        .await
+        .expect("bob's next login");
+    assert_eq!(again.id, bob_again.id);
+    assert_ne!(again.id, bob.id);
+    let zoe = catalog.account(osm.id).await.expect("read").expect("zoe");
+    assert_eq!(
+        zoe.oauth,
+        Some(login("osm", "1")),
+        "another key is left alone"
+    );
+    assert_eq!(
+        catalog
+            .rekey_oauth_provider("oidc", "https://issuer.example")
+            .await
+            .expect("rekey again"),
+        0
+    );
+}
+
 async fn tokens_are_claimed_once_and_resolve_by_their_hash(catalog: &dyn Catalog) {
     let ana = catalog
         .create_account("ana", Role::User)
@@ -391,6 +446,8 @@ catalog_contracts! {
     accounts_are_made_found_and_changed => accounts_are_made_found_and_changed;
     logins_find_their_account_and_names_stay_unique =>
         logins_find_their_account_and_names_stay_unique;
+    login_identities_move_to_another_provider_key =>
+        login_identities_move_to_another_provider_key;
     tokens_are_claimed_once_and_resolve_by_their_hash =>
         tokens_are_claimed_once_and_resolve_by_their_hash;
     a_deleted_account_loses_its_tokens_and_its_login =>

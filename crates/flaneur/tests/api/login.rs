@@ -731,6 +731,60 @@ fn a_claim_link_opened_from_another_site_claims_nothing_without_the_confirmation
     assert!(page.text().expect("page").contains("no token to claim"));
 }
 
+/// Keeps the login identities of an embedded catalog under `key`, as versions keeping them
+/// under the provider's kind alone did.
+fn key_identities_as(data_dir: &std::path::Path, key: &str) {
+    use sqlx::Connection;
+    let path = data_dir.join("catalog.sqlite");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let url = format!("sqlite://{}", path.display());
+        let mut db = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("catalog");
+        sqlx::query("UPDATE accounts SET oauth_provider = ? WHERE oauth_provider IS NOT NULL")
+            .bind(key)
+            .execute(&mut db)
+            .await
+            .expect("rekeyed");
+    });
+}
+
+#[test]
+fn logins_are_kept_under_their_providers_address_and_older_ones_found_again() {
+    let first = Provider::start();
+    let second = Provider::start();
+    let dir = tempfile::tempdir().expect("data folder");
+    let serve =
+        |provider: &Provider| Server::start_on_storage(dir.path(), Vec::new(), &oidc_env(provider));
+    let logged_in_as = |server: &Server| {
+        let mut browser = Browser::new();
+        log_in(&mut browser, server, "/");
+        let (status, profile) = me(&mut browser, server);
+        assert_eq!(status, StatusCode::OK, "{profile}\n{}", server.logs());
+        profile
+    };
+
+    // 1. Walker's first login, kept as earlier versions kept it.
+    let server = serve(&first);
+    let walker = logged_in_as(&server);
+    server.kill();
+    key_identities_as(dir.path(), "oidc");
+
+    // 2. The instance moves it to its provider's address: walker is found again.
+    let server = serve(&first);
+    let again = logged_in_as(&server);
+    assert_eq!(again["id"], walker["id"], "{again}");
+    assert_eq!(again["oauth_provider"], "oidc", "clients are told the kind");
+    server.kill();
+
+    // 3. The same user id at another provider is another account.
+    let server = serve(&second);
+    let stranger = logged_in_as(&server);
+    assert_ne!(stranger["id"], walker["id"], "{stranger}");
+    assert_eq!(stranger["name"], "walker_2");
+}
+
 #[test]
 fn an_openstreetmap_login_reads_the_user_from_its_api() {
     let provider = Provider::start();
