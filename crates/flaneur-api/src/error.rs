@@ -172,6 +172,9 @@ impl From<Error> for ApiError {
                 StatusCode::NOT_FOUND,
                 "Token doesn't exist: it was revoked, or belongs to another account",
             ),
+            Error::AnnotationNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "Annotation doesn't exist")
+            }
             Error::ReportNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "Report doesn't exist")
             }

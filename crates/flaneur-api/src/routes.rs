@@ -7,6 +7,7 @@
 //! (`params::check_documented`). Only the web front-end's pages and assets, which are no part
 //! of the API, are routed outside it.
 
+mod annotations;
 mod catalog;
 mod claim;
 mod collections;
@@ -141,6 +142,7 @@ pub fn api() -> Vec<Route> {
     let mut routes = table();
     routes.extend(login::routes());
     routes.extend(reports::routes());
+    routes.extend(annotations::routes());
     routes.extend(excluded::routes());
     routes
 }

@@ -3,7 +3,7 @@
 //! absent values are omitted rather than `null`, as they do.
 
 use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, Utc};
-use flaneur_model::{Picture, Projection, SemanticTag, Sequence, UploadFile};
+use flaneur_model::{Annotation, Picture, Projection, SemanticTag, Sequence, UploadFile};
 use flaneur_service::upload_set::UploadSetView;
 use serde_json::{Map, Value, json};
 
@@ -78,6 +78,36 @@ pub fn semantics(tags: &[SemanticTag]) -> Value {
             .map(|t| json!({ "key": t.key, "value": t.value }))
             .collect(),
     )
+}
+
+/// An annotation as its routes answer it.
+pub fn annotation(a: &Annotation) -> Value {
+    json!({
+        "id": a.id,
+        "picture_id": a.picture_id,
+        "shape": a.shape.to_json(),
+        "semantics": semantics(&a.semantics),
+    })
+}
+
+/// Puts a picture's annotations into its item JSON, each without the picture's id.
+pub fn set_item_annotations(item: &mut Value, annotations: &[Annotation]) {
+    item["properties"]["annotations"] = annotations
+        .iter()
+        .map(|a| {
+            let tags = semantics(&a.semantics);
+            json!({ "id": a.id, "shape": a.shape.to_json(), "semantics": tags })
+        })
+        .collect();
+}
+
+/// Adds the `add_annotation` link of an item, for a caller that may annotate it.
+pub fn add_annotation_link(item: &mut Value, href: String) {
+    if let Some(links) = item["links"].as_array_mut() {
+        links.push(json!({
+            "rel": "add_annotation", "type": "application/json", "method": "POST", "href": href,
+        }));
+    }
 }
 
 /// Puts a sequence's tags into its collection JSON.

@@ -141,6 +141,9 @@ pub enum Error {
     /// The request's credentials act for nobody.
     #[error("credentials refused: {0:?}")]
     Auth(crate::account::AuthFailure),
+    /// No such visible annotation.
+    #[error("annotation {0} does not exist")]
+    AnnotationNotFound(String),
     /// No such report.
     #[error("report {0} does not exist")]
     ReportNotFound(String),

@@ -13,6 +13,7 @@
 //! - [`tile`]: map vector tiles of the published pictures.
 
 pub mod account;
+pub mod annotation;
 pub mod dispatch;
 pub mod edit;
 mod error;

@@ -7,8 +7,8 @@ use std::ops::Range;
 use std::time::Duration;
 
 use flaneur_model::{
-    AccountId, Picture, PictureId, PictureStatus, Projection, SemanticTag, Sequence, SequenceId,
-    SequenceStatus, Viewer,
+    AccountId, Annotation, Picture, PictureId, PictureStatus, Projection, SemanticTag, Sequence,
+    SequenceId, SequenceStatus, Viewer,
 };
 use flaneur_store::{
     AccountSummary, BlobBody, Extent, NearbyQuery, Page, PagePosition, PictureQuery, RankQuery,
@@ -34,6 +34,8 @@ pub struct Tags {
     pub sequences: HashMap<SequenceId, Vec<SemanticTag>>,
     /// Per picture.
     pub pictures: HashMap<PictureId, Vec<SemanticTag>>,
+    /// The annotations of each picture, with their tags.
+    pub annotations: HashMap<PictureId, Vec<Annotation>>,
 }
 
 /// A file of a picture that clients can fetch.
@@ -445,8 +447,8 @@ impl Services {
         Ok((picture, sequence))
     }
 
-    /// The semantic tags of the sequences and of the pictures of one page, in two maps
-    /// (objects without tags are absent).
+    /// The semantic tags of the sequences and of the pictures of one page, and the pictures'
+    /// annotations (objects without tags or annotations are absent).
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
@@ -458,6 +460,10 @@ impl Services {
         Ok(Tags {
             sequences: self.catalog.sequence_semantics(sequences).await?,
             pictures: self.catalog.picture_semantics(pictures).await?,
+            annotations: match pictures {
+                [] => HashMap::new(),
+                some => self.catalog.picture_annotations(some).await?,
+            },
         })
     }
 

@@ -50,6 +50,8 @@ fn set_tags(item: &mut Value, picture: &Picture, tags: &Tags) {
         of_picture.map_or(&[], Vec::as_slice),
         of_sequence.map_or(&[], Vec::as_slice),
     );
+    let annotations = tags.annotations.get(&picture.base.id);
+    stac::set_item_annotations(item, annotations.map_or(&[], Vec::as_slice));
 }
 
 /// `GET /api/collections/{id}/items`: the whole sequence, or a page of it with `limit` and
@@ -203,6 +205,9 @@ pub(super) async fn item_document(
         let rights = state.services.item_rights(viewer, picture).await?;
         let href = base.api(&format!("/collections/{sequence}/items/{id}"));
         stac::add_rights_links(&mut item, &href, rights.as_ref());
+        if state.services.may_annotate(viewer, picture).await? {
+            stac::add_annotation_link(&mut item, format!("{href}/annotations"));
+        }
     }
     Ok(item)
 }

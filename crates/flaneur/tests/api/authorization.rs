@@ -165,6 +165,33 @@ const ROWS: &[(&str, &str, Cells)] = &[
         "/users/me/excluded_areas/{id}",
         Free([401, 204, 404, 404]),
     ),
+    // Annotations: any logged-in account that sees a picture tags parts of it, as it tags the
+    // picture. `{annotation}`, and `{id}` of `/annotations/{id}`, are annotations the owner
+    // made on its first picture.
+    (
+        "POST",
+        "/collections/{id}/items/{item}/annotations",
+        Data(TAG),
+    ),
+    ("POST", "/pictures/{id}/annotations", Data(TAG)),
+    (
+        "GET",
+        "/collections/{id}/items/{item}/annotations/{annotation}",
+        Data(READ),
+    ),
+    ("GET", "/annotations/{id}", Data(READ)),
+    (
+        "PATCH",
+        "/collections/{id}/items/{item}/annotations/{annotation}",
+        Data(TAG),
+    ),
+    ("PATCH", "/annotations/{id}", Data(TAG)),
+    (
+        "DELETE",
+        "/collections/{id}/items/{item}/annotations/{annotation}",
+        Data(UNTAG),
+    ),
+    ("DELETE", "/annotations/{id}", Data(UNTAG)),
     // Without a login provider configured.
     ("GET", "/auth/login", Free([501, 501, 501, 501])),
     ("GET", "/auth/redirect", Free([501, 501, 501, 501])),
@@ -192,6 +219,17 @@ const OWN: [Statuses; 3] = [
 const DELETE: [Statuses; 3] = [
     [401, 204, 403, 204],
     [401, 204, 403, 204],
+    [401, 204, 404, 204],
+];
+/// Changes of tags, which any account that sees the data may make.
+const TAG: [Statuses; 3] = [
+    [401, 200, 200, 200],
+    [401, 200, 200, 200],
+    [401, 200, 404, 200],
+];
+const UNTAG: [Statuses; 3] = [
+    [401, 204, 204, 204],
+    [401, 204, 204, 204],
     [401, 204, 404, 204],
 ];
 /// Changes of an upload set: anonymous callers act for the default account, which owns none of
@@ -273,6 +311,18 @@ const TRICKS: &[(&str, &str, Statuses)] = &[
         "/upload_sets/{hidden_set}/files",
         [404, 200, 404, 200],
     ),
+    // An annotation is found only under its own picture, a picture only in its own
+    // collection.
+    (
+        "GET",
+        "/collections/{seq}/items/{pic}/annotations/{hidden_annotation}",
+        [404, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/collections/{hidden_seq}/items/{pic}/annotations",
+        [401, 404, 404, 404],
+    ),
     // Sending a file into someone else's upload set.
     (
         "POST",
@@ -296,6 +346,8 @@ struct Owned {
     /// Pictures of `sequence` and whole sequences left for deletions.
     spare_pictures: RefCell<Vec<String>>,
     spare_sequences: RefCell<Vec<String>>,
+    /// An annotation of the owner on the first picture, never deleted.
+    annotation: String,
 }
 
 /// One server with the three accounts, the owner's data at each visibility, and what the cells
@@ -424,6 +476,7 @@ impl Fixture {
                 pictures,
                 spare_pictures: RefCell::new(spare_pictures),
                 spare_sequences: RefCell::new(sequences.into_iter().map(|(_, s, _)| s).collect()),
+                annotation: String::new(),
             });
         }
         let body = json!({ "issue": "mislocated", "picture_id": fixture.owned[0].pictures[0] });
@@ -431,6 +484,9 @@ impl Fixture {
         assert_eq!(status, 200, "{report}");
         fixture.report = report["id"].as_str().expect("report id").to_owned();
         fixture.own_area = fixture.excluded_area(1, "/users/me/excluded_areas");
+        for v in 0..VISIBILITIES.len() {
+            fixture.owned[v].annotation = fixture.annotation(v);
+        }
         fixture
     }
 
@@ -528,6 +584,18 @@ impl Fixture {
             .to_owned()
     }
 
+    /// A new annotation of the owner on its first picture seen by `visibility`; returns its id.
+    fn annotation(&self, visibility: usize) -> String {
+        let picture = &self.owned[visibility].pictures[0];
+        let path = format!("/pictures/{picture}/annotations");
+        let Body::Json(body) = self.body("POST", &path, 1, 200) else {
+            unreachable!("an annotation is sent as JSON")
+        };
+        let (status, annotation) = self.send_as(1, Method::POST, &path, Some(body));
+        assert_eq!(status, 200, "POST {path}: {annotation}");
+        annotation["id"].as_str().expect("annotation id").to_owned()
+    }
+
     fn next(&self) -> u32 {
         self.counter.set(self.counter.get() + 1);
         self.counter.get()
@@ -599,6 +667,11 @@ impl Fixture {
         } else if template == "/configuration/excluded_areas/{id}" {
             // Always a new one: replacing the general areas (PUT) removed the earlier ones.
             self.excluded_area(3, "/configuration/excluded_areas")
+        } else if template == "/annotations/{id}" {
+            match fresh && method == "DELETE" {
+                true => self.annotation(visibility),
+                false => owned.annotation.clone(),
+            }
         } else if template.starts_with("/auth/tokens/{id}") {
             let (_, token) = self.send_as(0, Method::POST, "/auth/tokens/generate", None);
             token["id"].as_str().expect("generated token id").to_owned()
@@ -610,8 +683,14 @@ impl Fixture {
         } else {
             owned.pictures[0].clone()
         };
+        let annotation = match fresh && method == "DELETE" {
+            true if template.contains("{annotation}") => self.annotation(visibility),
+            _ => owned.annotation.clone(),
+        };
         let hidden = &self.owned[2];
         template
+            .replace("{annotation}", &annotation)
+            .replace("{hidden_annotation}", &hidden.annotation)
             .replace("{id}", &id)
             .replace("{item}", &item)
             .replace("/users/search", "/users/search?q=own")
@@ -637,6 +716,16 @@ impl Fixture {
     ) -> Vec<(usize, String)> {
         if method == "GET" || template == "/search" {
             return Vec::new();
+        }
+        // A new annotation shows in its picture; one changed or deleted in itself.
+        if let Some(picture) = template
+            .ends_with("/annotations")
+            .then(|| path.trim_end_matches("/annotations"))
+        {
+            return vec![(1, picture.to_owned())];
+        }
+        if template.contains("annotation") {
+            return vec![(1, path.to_owned())];
         }
         if template.starts_with("/reports/{id}") {
             return vec![(3, path.to_owned())];
@@ -693,6 +782,14 @@ impl Fixture {
                 let status = ["waiting", "closed_solved"][caller % 2];
                 Body::Json(json!({ "status": status }))
             }
+            // A new shape each time, inside every picture of the fixture.
+            ("POST", t) if t.ends_with("/annotations") => Body::Json(json!({
+                "shape": [n, 0, n + 10, 10],
+                "semantics": [{ "key": "matrix", "value": "sign" }],
+            })),
+            ("PATCH", t) if t.contains("annotation") => Body::Json(json!({
+                "semantics": [{ "key": "matrix", "value": format!("change {n}") }],
+            })),
             ("PATCH", t) if t.contains("/items/") => Body::Json(json!({ "pitch": n % 80 })),
             ("PATCH", _) => Body::Json(json!({ "title": format!("Walk {n}") })),
             ("POST", "/search") => Body::Json(json!({ "limit": 1 })),

@@ -80,6 +80,8 @@ fn sample(path: &str, param: &Value, ids: &Ids) -> String {
     }
     match name {
         "item" => return ids.picture.clone(),
+        // Any id: no annotation has it, which the routes answer as described.
+        "annotation" => return ids.account.clone(),
         "tile" => return "0_0.jpg".to_owned(),
         "y_fmt" => return "0.mvt".to_owned(),
         "z" | "x" => return "0".to_owned(),
@@ -92,6 +94,7 @@ fn sample(path: &str, param: &Value, ids: &Ids) -> String {
         // Any id: these routes need an account, which the test does not send.
         ("/auth/tokens/", &ids.account),
         ("/reports/", &ids.account),
+        ("/annotations/", &ids.account),
         ("/configuration/excluded_areas/", &ids.account),
         ("/upload_sets/", &ids.upload_set),
     ] {
