@@ -64,167 +64,185 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
     const shot = (name) => page.screenshot({ path: join(output, `account-${name}.png`) });
     const account = page.locator("nav.account");
 
-    // 1. Logged out, the bar offers the login, which comes back to the same page.
-    await page.goto(`${server.origin}/sequences`);
-    const login = account.getByRole("link", { name: "Log in" });
-    assert.equal(
-      await login.getAttribute("href"),
-      `${server.api}/auth/login?next_url=%2Fsequences`,
-    );
-    await login.click();
-    await passProviderForms(page, op, "zoe", `${server.origin}/sequences`, shot);
-    await account.locator(".name", { hasText: "walker-zoe" }).waitFor();
-    await shot("logged-in");
+    // A screenshot of the page as a step failed.
+    try {
+      // 1. Logged out, the bar offers the login, which comes back to the same page.
+      await page.goto(`${server.origin}/sequences`);
+      const login = account.getByRole("link", { name: "Log in" });
+      assert.equal(
+        await login.getAttribute("href"),
+        `${server.api}/auth/login?next_url=%2Fsequences`,
+      );
+      await login.click();
+      await passProviderForms(page, op, "zoe", `${server.origin}/sequences`, shot);
+      await account.locator(".name", { hasText: "walker-zoe" }).waitFor();
+      await shot("logged-in");
 
-    // 2. A sequence of this account, sent with a token made for it.
-    const token = accountCommand(server.dataDir, ["token", "walker-zoe"]);
-    const walk = await uploadAndWait(server.api, "walk", ["e1.jpg", "e2.jpg"]
-      .map((name) => join(pictures, name)), 300 * SECOND, token);
-    const sequence = walk.associated_collections[0].id;
-    const items = await (await anonymously(`/collections/${sequence}/items`)).json();
-    const picture = items.features[0].id;
+      // 2. A sequence of this account, sent with a token made for it.
+      const token = accountCommand(server.dataDir, ["token", "walker-zoe"]);
+      const walk = await uploadAndWait(server.api, "walk", ["e1.jpg", "e2.jpg"]
+        .map((name) => join(pictures, name)), 300 * SECOND, token);
+      const sequence = walk.associated_collections[0].id;
+      const items = await (await anonymously(`/collections/${sequence}/items`)).json();
+      const picture = items.features[0].id;
 
-    // 3. My sequences lists it, published and seen by everyone.
-    await account.getByRole("link", { name: "My sequences" }).click();
-    await page.waitForURL(`${server.origin}/my-sequences`);
-    const row = page.locator(`#sequences li[data-id="${sequence}"]`);
-    await row.waitFor();
-    assert.match(await row.locator(".facts").textContent(), /2 pictures · published/);
-    const visibility = row.getByLabel("Who sees it");
-    assert.equal(await visibility.inputValue(), "anyone");
-    await page.waitForFunction((id) =>
-      document.querySelector(`#sequences li[data-id="${id}"] img`)?.naturalWidth > 0, sequence);
-    await shot("my-sequences");
+      // 3. My sequences lists it, published and seen by everyone.
+      await account.getByRole("link", { name: "My sequences" }).click();
+      await page.waitForURL(`${server.origin}/my-sequences`);
+      const row = page.locator(`#sequences li[data-id="${sequence}"]`);
+      await row.waitFor();
+      assert.match(await row.locator(".facts").textContent(), /2 pictures · published/);
+      const visibility = row.getByLabel("Who sees it");
+      assert.equal(await visibility.inputValue(), "anyone");
+      await page.waitForFunction((id) =>
+        document.querySelector(`#sequences li[data-id="${id}"] img`)?.naturalWidth > 0, sequence);
+      await shot("my-sequences");
 
-    /** Runs `act` and waits for the page's change of the sequence to be answered. */
-    const change = async (method, act) => {
-      const [response] = await Promise.all([
-        page.waitForResponse((r) =>
-          r.url() === `${server.api}/collections/${sequence}` && r.request().method() === method),
-        act(),
-      ]);
-      return response;
-    };
-    const outcome = row.locator(".outcome");
+      /** Runs `act` and waits for the page's change of the sequence to be answered. */
+      const change = async (method, act) => {
+        const [response] = await Promise.all([
+          page.waitForResponse((r) =>
+            r.url() === `${server.api}/collections/${sequence}` && r.request().method() === method),
+          act(),
+        ]);
+        return response;
+      };
+      const outcome = row.locator(".outcome");
 
-    // 4. Renaming; a refused title is explained in words and changes nothing.
-    const title = row.getByLabel("Title");
-    await title.fill("   ");
-    assert.equal((await change("PATCH", () => row.getByRole("button", { name: "Rename" })
-      .click())).status(), 400);
-    assert.match(await outcome.textContent(), /^The server refused: .*non-empty string/);
-    assert.equal(await outcome.getAttribute("class"), "outcome error");
-    await title.fill("Along the river");
-    await change("PATCH", () => row.getByRole("button", { name: "Rename" }).click());
-    assert.equal(await outcome.textContent(), "Saved.");
-    assert.equal((await (await anonymously(`/collections/${sequence}`)).json()).title,
-      "Along the river");
+      // 4. Renaming; a refused title is explained in words and changes nothing.
+      const title = row.getByLabel("Title");
+      await title.fill("   ");
+      assert.equal((await change("PATCH", () => row.getByRole("button", { name: "Rename" })
+        .click())).status(), 400);
+      assert.match(await outcome.textContent(), /^The server refused: .*non-empty string/);
+      assert.equal(await outcome.getAttribute("class"), "outcome error");
+      await title.fill("Along the river");
+      await change("PATCH", () => row.getByRole("button", { name: "Rename" }).click());
+      assert.equal(await outcome.textContent(), "Saved.");
+      assert.equal((await (await anonymously(`/collections/${sequence}`)).json()).title,
+        "Along the river");
 
-    // 5. Hidden from all but its owner: gone for anonymous readers, still listed here.
-    await change("PATCH", () => visibility.selectOption("owner-only"));
-    assert.equal((await anonymously(`/collections/${sequence}`)).status, 404);
-    await page.reload();
-    await row.waitFor();
-    assert.equal(await row.getByLabel("Who sees it").inputValue(), "owner-only");
-    assert.equal(await row.getByLabel("Title").inputValue(), "Along the river");
-    await change("PATCH", () => row.getByLabel("Who sees it").selectOption("anyone"));
-    assert.equal((await anonymously(`/collections/${sequence}`)).status, 200);
+      // 5. Hidden from all but its owner: gone for anonymous readers, still listed here.
+      await change("PATCH", () => visibility.selectOption("owner-only"));
+      assert.equal((await anonymously(`/collections/${sequence}`)).status, 404);
+      await page.reload();
+      await row.waitFor();
+      assert.equal(await row.getByLabel("Who sees it").inputValue(), "owner-only");
+      assert.equal(await row.getByLabel("Title").inputValue(), "Along the river");
+      await change("PATCH", () => row.getByLabel("Who sees it").selectOption("anyone"));
+      assert.equal((await anonymously(`/collections/${sequence}`)).status, 200);
 
-    // 6. The viewer's own report form, on a picture of the sequence; logged in, the report
-    //    is the account's.
-    await page.goto(`${server.origin}/?sequence=${sequence}`);
-    await page.waitForURL((url) => url.searchParams.get("pic") === picture);
-    const legend = page.locator("pnx-picture-legend");
-    // The legend opens folded: its report button shows once it is unfolded.
-    await legend.locator("#pic-legend-expand").click();
-    await legend.locator('#pic-legend-cta pnx-button[kind="fullwarn"]').click();
-    const form = page.locator("pnx-report-form");
-    // The viewer knows the account from the readable login cookies, and asks no address.
-    await form.getByText('This report will be sent using your account "walker-zoe"').waitFor();
-    assert.equal(await form.locator("input#email").count(), 0);
-    await form.locator("select#issue").selectOption("mislocated");
-    await form.locator("textarea#comments").fill("About 50 m east of here");
-    await shot("report-form");
-    await form.locator('pnx-button[type="submit"]').click();
-    await form.getByText("Report was sent successfully").waitFor();
-    await shot("report-sent");
-    const zoe = (await (await page.request.get(`${server.api}/users/me`)).json()).id;
-    const reports = await (await asAdmin("/reports")).json();
-    const sent = reports.reports.find((r) => r.picture_id === picture);
-    assert.ok(sent, `the report is listed: ${JSON.stringify(reports)}`);
-    assert.equal(sent.issue, "mislocated");
-    assert.equal(sent.sequence_id, sequence);
-    assert.equal(sent.reporter_account_id, zoe);
-    assert.equal(sent.reporter_comments, "About 50 m east of here");
-    assert.equal((await anonymously(`/collections/${sequence}`)).status, 200, "nothing hidden");
+      // 6. The viewer's own report form, on a picture of the sequence; logged in, the report
+      //    is the account's.
+      await page.goto(`${server.origin}/?sequence=${sequence}`);
+      await page.waitForURL((url) => url.searchParams.get("pic") === picture);
+      const legend = page.locator("pnx-picture-legend");
+      // The legend opens folded: its report button shows once it is unfolded.
+      await legend.locator("#pic-legend-expand").click();
+      await legend.locator('#pic-legend-cta pnx-button[kind="fullwarn"]').click();
+      const form = page.locator("pnx-report-form");
+      // The viewer knows the account from the readable login cookies, and asks no address.
+      await form.getByText('This report will be sent using your account "walker-zoe"').waitFor();
+      assert.equal(await form.locator("input#email").count(), 0);
+      await form.locator("select#issue").selectOption("mislocated");
+      await form.locator("textarea#comments").fill("About 50 m east of here");
+      await shot("report-form");
+      await form.locator('pnx-button[type="submit"]').click();
+      await form.getByText("Report was sent successfully").waitFor();
+      await shot("report-sent");
+      const zoe = (await (await page.request.get(`${server.api}/users/me`)).json()).id;
+      const reports = await (await asAdmin("/reports")).json();
+      const sent = reports.reports.find((r) => r.picture_id === picture);
+      assert.ok(sent, `the report is listed: ${JSON.stringify(reports)}`);
+      assert.equal(sent.issue, "mislocated");
+      assert.equal(sent.sequence_id, sequence);
+      assert.equal(sent.reporter_account_id, zoe);
+      assert.equal(sent.reporter_comments, "About 50 m east of here");
+      assert.equal((await anonymously(`/collections/${sequence}`)).status, 200, "nothing hidden");
 
-    // 7. Deleting, once confirmed: the row goes, and so does the sequence.
-    await page.goto(`${server.origin}/my-sequences`);
-    await row.waitFor();
-    page.once("dialog", (dialog) => {
-      assert.match(dialog.message(), /Along the river/);
-      dialog.accept();
-    });
-    assert.equal((await change("DELETE", () => row.getByRole("button", { name: "Delete" })
-      .click())).status(), 204);
-    await row.waitFor({ state: "detached" });
-    assert.match(await page.locator("#status").textContent(), /is deleted/);
-    assert.equal((await anonymously(`/collections/${sequence}`)).status, 404);
-    await page.reload();
-    await page.locator("#status", { hasText: "You have no sequence yet." }).waitFor();
+      // 7. Deleting, once confirmed: the row goes, and so does the sequence.
+      await page.goto(`${server.origin}/my-sequences`);
+      await row.waitFor();
+      page.once("dialog", (dialog) => {
+        assert.match(dialog.message(), /Along the river/);
+        dialog.accept();
+      });
+      assert.equal((await change("DELETE", () => row.getByRole("button", { name: "Delete" })
+        .click())).status(), 204);
+      await row.waitFor({ state: "detached" });
+      assert.match(await page.locator("#status").textContent(), /is deleted/);
+      assert.equal((await anonymously(`/collections/${sequence}`)).status, 404);
+      await page.reload();
+      await page.locator("#status", { hasText: "You have no sequence yet." }).waitFor();
 
-    // 8. The page a claimed token leads to.
-    await page.goto(`${server.origin}/token-accepted.html`);
-    await page.getByRole("heading", { name: "Token accepted" }).waitFor();
-    assert.match(await page.locator("main").textContent(), /command-line tool/);
-
-    // 9. The terms of service, as the server will answer them: shown in a frame where their
-    //    scripts do not run, then accepted, going on to the page asked for, of this site only.
-    const accepted = [];
-    await page.route(`${server.api}/pages/terms-of-service/en`, (route) => route.fulfill({
-      status: 200,
-      contentType: "text/html; charset=utf-8",
-      body: "<h2>Our terms</h2><p>Be kind.</p><script>top.termsScriptRan = true</script>"
-        + '<img src="/nothing.png" onerror="top.termsScriptRan = true">',
-    }));
-    await page.route(`${server.api}/users/me/accept_tos`, (route) => {
-      accepted.push(route.request().headers()["x-csrf-token"]);
-      return route.fulfill({ status: 200, contentType: "application/json", body: "{}" });
-    });
-    for (const [next, landing] of [["/sequences", "/sequences"], ["https://example.org/", "/"]]) {
-      await page.goto(`${server.origin}/tos-validation.html?next_url=${encodeURIComponent(next)}`);
-      const terms = page.frameLocator("#terms");
-      await terms.getByRole("heading", { name: "Our terms" }).waitFor();
-      await shot("terms");
-      assert.equal(await page.evaluate(() => window.termsScriptRan), undefined);
+      // 8. A token a command-line tool made, claimed through its link: the page it leads to
+      //    says to go back to the tool, whose token now acts for the account.
+      const generated = await (await fetch(`${server.api}/auth/tokens/generate?description=cli`,
+        { method: "POST" })).json();
+      await page.goto(generated.links.find((link) => link.rel === "claim").href);
       await Promise.all([
-        page.waitForURL(`${server.origin}${landing}`),
-        page.getByRole("button", { name: "I accept the terms of service" }).click(),
+        page.waitForURL(`${server.origin}/token-accepted`),
+        page.getByRole("button", { name: "Attach the token to my account" }).click(),
       ]);
+      await page.getByRole("heading", { name: "Token accepted" }).waitFor();
+      assert.match(await page.locator("main").textContent(), /command-line tool/);
+      await shot("token-accepted");
+      const me = await (await fetch(`${server.api}/users/me`,
+        { headers: { Authorization: `Bearer ${generated.jwt_token}` } })).json();
+      assert.equal(me.name, "walker-zoe");
+
+      // 9. The terms of service, as the server will answer them: shown in a frame where their
+      //    scripts do not run, then accepted, going on to the page asked for, of this site only.
+      const accepted = [];
+      await page.route(`${server.api}/pages/terms-of-service/en`, (route) => route.fulfill({
+        status: 200,
+        contentType: "text/html; charset=utf-8",
+        body: "<h2>Our terms</h2><p>Be kind.</p><script>top.termsScriptRan = true</script>"
+          + '<img src="/nothing.png" onerror="top.termsScriptRan = true">',
+      }));
+      await page.route(`${server.api}/users/me/accept_tos`, (route) => {
+        accepted.push(route.request().headers()["x-csrf-token"]);
+        return route.fulfill({ status: 200, contentType: "application/json", body: "{}" });
+      });
+      for (const [next, landing] of [["/sequences", "/sequences"], ["https://example.org/", "/"]]) {
+        await page.goto(`${server.origin}/tos-validation.html?next_url=${encodeURIComponent(next)}`);
+        const terms = page.frameLocator("#terms");
+        await terms.getByRole("heading", { name: "Our terms" }).waitFor();
+        await shot("terms");
+        assert.equal(await page.evaluate(() => window.termsScriptRan), undefined);
+        await Promise.all([
+          page.waitForURL(`${server.origin}${landing}`),
+          page.getByRole("button", { name: "I accept the terms of service" }).click(),
+        ]);
+      }
+      const csrf = (await context.cookies(server.origin)).find((c) => c.name === "flaneur_csrf");
+      assert.deepEqual(accepted, [csrf.value, csrf.value], "accepted with the CSRF value");
+      await page.unrouteAll();
+
+      // 10. In French, logged out: the bar and My sequences say so and invite to log in.
+      const french = await browser.newContext({ locale: "fr-FR" });
+      t.after(() => french.close());
+      const frenchPage = await french.newPage();
+      await frenchPage.goto(`${server.origin}/my-sequences`);
+      await frenchPage.locator("nav.account").getByRole("link", { name: "Se connecter" }).waitFor();
+      const invite = frenchPage.locator("#status a");
+      assert.equal(await invite.textContent(), "Connectez-vous pour voir et modifier vos séquences.");
+      assert.equal(await invite.getAttribute("href"),
+        `${server.api}/auth/login?next_url=%2Fmy-sequences`);
+
+      // 11. Logout, through the provider's confirmation, back to the map, logged out.
+      await account.getByRole("link", { name: "Log out" }).click();
+      await page.waitForURL((url) => url.href.startsWith(op.url));
+      await page.click('button[name="logout"]');
+      await page.waitForURL(`${server.origin}/`);
+      await account.getByRole("link", { name: "Log in" }).waitFor();
+      assert.equal(await account.locator(".name").count(), 0);
+      await shot("logged-out");
+
+    } catch (err) {
+      await shot("failed").catch(() => {});
+      throw err;
     }
-    const csrf = (await context.cookies(server.origin)).find((c) => c.name === "flaneur_csrf");
-    assert.deepEqual(accepted, [csrf.value, csrf.value], "accepted with the CSRF value");
-    await page.unrouteAll();
-
-    // 10. In French, logged out: the bar and My sequences say so and invite to log in.
-    const french = await browser.newContext({ locale: "fr-FR" });
-    t.after(() => french.close());
-    const frenchPage = await french.newPage();
-    await frenchPage.goto(`${server.origin}/my-sequences`);
-    await frenchPage.locator("nav.account").getByRole("link", { name: "Se connecter" }).waitFor();
-    const invite = frenchPage.locator("#status a");
-    assert.equal(await invite.textContent(), "Connectez-vous pour voir et modifier vos séquences.");
-    assert.equal(await invite.getAttribute("href"),
-      `${server.api}/auth/login?next_url=%2Fmy-sequences`);
-
-    // 11. Logout, through the provider's confirmation, back to the map, logged out.
-    await account.getByRole("link", { name: "Log out" }).click();
-    await page.waitForURL((url) => url.href.startsWith(op.url));
-    await page.click('button[name="logout"]');
-    await page.waitForURL(`${server.origin}/`);
-    await account.getByRole("link", { name: "Log in" }).waitFor();
-    assert.equal(await account.locator(".name").count(), 0);
-    await shot("logged-out");
 
     assert.deepEqual(problems, [], `page errors:\n${problems.join("\n")}`);
   });

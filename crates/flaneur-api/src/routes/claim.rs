@@ -171,7 +171,10 @@ fn page(status: StatusCode, texts: &Texts, body: &str) -> Response {
                 "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
                  form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
             ),
-            (REFERRER_POLICY, "no-referrer"),
+            // The page's address names the token: other sites never get it. Not
+            // `no-referrer`, under which browsers send the button's `POST` with
+            // `Origin: null`, refused as another site's write.
+            (REFERRER_POLICY, "same-origin"),
             (VARY, "Accept, Accept-Language"),
         ],
         html,
