@@ -131,6 +131,19 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
       assert.equal(await row.getByLabel("Title").inputValue(), "Along the river");
       await change("PATCH", () => row.getByLabel("Who sees it").selectOption("anyone"));
       assert.equal((await anonymously(`/collections/${sequence}`)).status, 200);
+      const choices = () => row.getByLabel("Who sees it").locator("option")
+        .evaluateAll((options) => options.map((o) => o.value));
+      assert.deepEqual(await choices(), ["anyone", "logged-only", "owner-only"]);
+      // Where anyone may make an account, "only people logged in" is not offered.
+      await page.route(`${server.api}/configuration`, async (route) => {
+        const real = await (await route.fetch()).json();
+        const auth = { ...real.auth, registration_is_open: true };
+        await route.fulfill({ json: { ...real, auth } });
+      });
+      await page.reload();
+      await row.waitFor();
+      assert.deepEqual(await choices(), ["anyone", "owner-only"]);
+      await page.unrouteAll();
 
       // 6. The viewer's own report form, on a picture of the sequence; logged in, the report
       //    is the account's.
@@ -205,7 +218,8 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
         return route.fulfill({ status: 200, contentType: "application/json", body: "{}" });
       });
       for (const [next, landing] of [["/sequences", "/sequences"], ["https://example.org/", "/"]]) {
-        await page.goto(`${server.origin}/tos-validation.html?next_url=${encodeURIComponent(next)}`);
+        const query = new URLSearchParams({ next_url: next });
+        await page.goto(`${server.origin}/tos-validation.html?${query}`);
         const terms = page.frameLocator("#terms");
         await terms.getByRole("heading", { name: "Our terms" }).waitFor();
         await shot("terms");
@@ -226,7 +240,8 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
       await frenchPage.goto(`${server.origin}/my-sequences`);
       await frenchPage.locator("nav.account").getByRole("link", { name: "Se connecter" }).waitFor();
       const invite = frenchPage.locator("#status a");
-      assert.equal(await invite.textContent(), "Connectez-vous pour voir et modifier vos séquences.");
+      assert.equal(await invite.textContent(),
+        "Connectez-vous pour voir et modifier vos séquences.");
       assert.equal(await invite.getAttribute("href"),
         `${server.api}/auth/login?next_url=%2Fmy-sequences`);
 

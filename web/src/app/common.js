@@ -281,7 +281,7 @@ async function showAccount(nav, current) {
   };
   let configuration;
   try {
-    configuration = await getJson(`${API}/configuration`);
+    configuration = await loadConfiguration();
   } catch {
     // Without the server's answer the page works as before, only without account links.
     return;
@@ -347,6 +347,14 @@ export async function sendJson(method, url, body) {
     fail(response, answer);
   }
   return answer;
+}
+
+let configurationRead;
+
+/** The instance's `/api/configuration`, read once for the page. */
+export function loadConfiguration() {
+  configurationRead ??= getJson(`${API}/configuration`);
+  return configurationRead;
 }
 
 /** The server's settings for the pages (`flaneur serve --basemap-style`). */

@@ -2,7 +2,7 @@
 // renamed, shown to another audience or deleted, through the same API as any client. A
 // visitor who is not logged in is invited to log in.
 import {
-  API, labelled, linkOf, loggedAccount, loginUrl, sendJson, setupPage, t,
+  API, labelled, linkOf, loadConfiguration, loggedAccount, loginUrl, sendJson, setupPage, t,
 } from "./common.js";
 
 setupPage("mine");
@@ -35,8 +35,16 @@ function facts(child) {
   ].filter(Boolean).join(" · ");
 }
 
+/**
+ * Who a sequence may be shown to. Where anyone may make an account, "only people logged in"
+ * is everyone, and the server refuses it: it is offered only to a sequence already set so.
+ */
+function visibilitiesFor(current, registrationIsOpen) {
+  return VISIBILITIES.filter((v) => v !== "logged-only" || !registrationIsOpen || v === current);
+}
+
 /** One sequence and its controls; `child` is its link in the account's listing. */
-function row(child) {
+function row(child, registrationIsOpen) {
   const id = child.id;
   const url = `${API}/collections/${encodeURIComponent(id)}`;
   let title = child.title || t("sequences_untitled");
@@ -113,13 +121,13 @@ function row(child) {
   const visibility = document.createElement("select");
   visibility.id = `visibility-${id}`;
   visibility.name = "visibility";
-  for (const value of VISIBILITIES) {
+  let shownTo = child["geovisio:visibility"] || "anyone";
+  for (const value of visibilitiesFor(shownTo, registrationIsOpen)) {
     const option = document.createElement("option");
     option.value = value;
     option.textContent = t(`mine_visibility_${value}`);
     visibility.append(option);
   }
-  let shownTo = child["geovisio:visibility"] || "anyone";
   visibility.value = shownTo;
   visibility.addEventListener("change", async () => {
     visibility.disabled = true;
@@ -168,6 +176,8 @@ async function loadPage() {
     return;
   }
   try {
+    const configuration = await loadConfiguration().catch(() => null);
+    const registrationIsOpen = Boolean(configuration?.auth?.registration_is_open);
     const response = await fetch(next);
     // The login ended (expired, or logged out elsewhere) though the page still had cookies.
     if (response.status === 401) {
@@ -179,7 +189,7 @@ async function loadPage() {
       throw new Error(page?.message || `${response.status} ${response.statusText}`);
     }
     for (const child of (page.links || []).filter((link) => link.rel === "child")) {
-      list.append(row(child));
+      list.append(row(child, registrationIsOpen));
     }
     next = linkOf(page, "next");
     more.hidden = !next;
