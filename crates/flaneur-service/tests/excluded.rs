@@ -10,7 +10,10 @@ use flaneur_model::{
 };
 use flaneur_service::ingest::{FileOptions, stage};
 use flaneur_service::{Error, IngestError, Services};
-use flaneur_store::{FsBlobStore, NewExcludedArea, SqliteCatalog, polygons_from_geojson};
+use flaneur_store::{
+    DispatchPlan, FsBlobStore, NewExcludedArea, PlannedPicture, PlannedSequence, SqliteCatalog,
+    polygons_from_geojson,
+};
 use serde_json::json;
 
 #[path = "../../flaneur/tests/support/testdata.rs"]
@@ -159,6 +162,23 @@ async fn a_picture_is_not_moved_into_an_area() {
     added.expect("accepted");
     let picture = instance.services.catalog.upload_set_pictures(set).await;
     let picture = picture.expect("pictures")[0].base.id;
+    // Published in a sequence, as changes need.
+    let plan = DispatchPlan {
+        sequences: vec![PlannedSequence {
+            title: "walk".to_owned(),
+            sorted_by: "+gpsdate".to_owned(),
+            pictures: vec![PlannedPicture {
+                id: picture,
+                heading_deg: None,
+                heading_computed: false,
+            }],
+            length_km: 0.0,
+            gps_accuracy_m: None,
+        }],
+        duplicates: Vec::new(),
+    };
+    let catalog = &instance.services.catalog;
+    catalog.apply_dispatch(set, plan).await.expect("dispatch");
     instance.area(LON + 0.1, LAT, Some(ana)).await;
 
     let owner = Viewer::account(ana, false);
