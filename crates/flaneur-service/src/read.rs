@@ -244,7 +244,8 @@ impl Services {
         Ok(SequencePage::from_page(page, &query))
     }
 
-    /// Every account with its display name, oldest first, at most `limit` of them.
+    /// Every account not deleted with its display name, oldest first, at most `limit` of
+    /// them.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
@@ -252,11 +253,20 @@ impl Services {
         Ok(self.catalog.accounts(limit).await?)
     }
 
-    /// The display name of an account.
+    /// The display name of an account, for its profile.
     ///
     /// # Errors
-    /// [`Error::UserNotFound`] when no account has this id.
+    /// [`Error::UserNotFound`] when no account has this id, or it is deleted.
     pub async fn user(&self, id: AccountId) -> Result<String> {
+        let account = self.catalog.account(id).await?;
+        account
+            .map(|a| a.name)
+            .ok_or_else(|| Error::UserNotFound(id.to_string()))
+    }
+
+    /// The name an account's published sequences are credited to, also once the account is
+    /// deleted: its pictures stay published under its name, as their licence asks.
+    async fn credited_name(&self, id: AccountId) -> Result<String> {
         self.catalog
             .account_name(id)
             .await?
@@ -274,7 +284,7 @@ impl Services {
         id: AccountId,
         query: &SequenceQuery,
     ) -> Result<(String, AccountSummary, SequencePage)> {
-        let name = self.user(id).await?;
+        let name = self.credited_name(id).await?;
         let summary = self.catalog.account_summary(id, query.viewer).await?;
         let query = SequenceQuery {
             account: Some(id),
@@ -286,7 +296,8 @@ impl Services {
         Ok((name, summary, SequencePage::from_page(page, &query)))
     }
 
-    /// Accounts whose name contains `text`, ignoring case, oldest first, at most `limit`.
+    /// Accounts not deleted whose name contains `text`, ignoring case, oldest first, at most
+    /// `limit`.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
@@ -309,7 +320,7 @@ impl Services {
         id: AccountId,
         viewer: Viewer,
     ) -> Result<Vec<Sequence>> {
-        self.user(id).await?;
+        self.credited_name(id).await?;
         let mut query = SequenceQuery {
             account: Some(id),
             limit: 1000,

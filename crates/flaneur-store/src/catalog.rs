@@ -338,10 +338,12 @@ pub trait Catalog: Send + Sync + 'static {
     /// The account anonymous uploads belong to, created on first use.
     async fn default_account(&self) -> Result<(AccountId, String)>;
 
-    /// The display name of an account.
+    /// The display name of an account, deleted ones included: their pictures stay credited
+    /// to them.
     async fn account_name(&self, id: AccountId) -> Result<Option<String>>;
 
-    /// Every account with its display name, oldest first, at most `limit` of them.
+    /// Every account not deleted with its display name, oldest first, at most `limit` of
+    /// them.
     async fn accounts(&self, limit: usize) -> Result<Vec<(AccountId, String)>>;
 
     /// Makes an account.

@@ -99,12 +99,13 @@ pub(super) async fn account_name(pool: &PgPool, id: AccountId) -> Result<Option<
 }
 
 pub(super) async fn accounts(pool: &PgPool, limit: usize) -> Result<Vec<(AccountId, String)>> {
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM accounts ORDER BY created_at, id LIMIT $1")
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(pool)
-            .await
-            .map_err(Error::db("list accounts"))?;
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, name FROM accounts WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT $1",
+    )
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await
+    .map_err(Error::db("list accounts"))?;
     Ok(rows
         .into_iter()
         .map(|(id, name)| (id.into(), name))

@@ -99,12 +99,13 @@ pub(super) async fn account_name(pool: &SqlitePool, id: AccountId) -> Result<Opt
 }
 
 pub(super) async fn accounts(pool: &SqlitePool, limit: usize) -> Result<Vec<(AccountId, String)>> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM accounts ORDER BY created_at, id LIMIT ?")
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(pool)
-            .await
-            .map_err(Error::db("list accounts"))?;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, name FROM accounts WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT ?",
+    )
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await
+    .map_err(Error::db("list accounts"))?;
     rows.into_iter()
         .map(|(id, name)| Ok((id.parse().map_err(|e| Error::corrupt("accounts", e))?, name)))
         .collect()

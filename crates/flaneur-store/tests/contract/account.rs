@@ -367,6 +367,9 @@ async fn a_deleted_account_loses_its_tokens_and_its_login(catalog: &dyn Catalog)
         catalog.account_name(ana.id).await.expect("name").as_deref(),
         Some("ana")
     );
+    // It is listed no more.
+    let listed = catalog.accounts(100).await.expect("accounts");
+    assert!(listed.iter().all(|(id, _)| *id != ana.id), "{listed:?}");
 
     // Logging in again makes a new account, under another name.
     let again = catalog

@@ -5,7 +5,9 @@ use reqwest::StatusCode;
 use reqwest::header;
 use serde_json::{Value, json};
 
+use crate::accounts::{account_command, account_with_token};
 use crate::server::{Server, link};
+use crate::visibility::publish_as;
 use crate::{GOPRO, SONY, pictures};
 
 /// The default account's id, which every upload belongs to.
@@ -151,4 +153,41 @@ fn user_collection_pages_newest_first_and_hides_what_is_not_public() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert!(body["message"].is_string(), "{query}: {body}");
     }
+}
+
+#[test]
+fn deleted_accounts_are_listed_nowhere_and_their_pictures_stay_credited() {
+    let dir = tempfile::tempdir().expect("data folder");
+    let token = account_with_token(dir.path(), "leaver", false);
+    let server = Server::start_in(dir.path());
+    let (_, sequence, pictures) = publish_as(&server, &token, &SONY[..1], "anyone");
+    let collection = server.get_ok(&format!("/collections/{sequence}"));
+    let id = collection["providers"][0]["id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+    assert_eq!(server.get_ok(&format!("/users/{id}"))["name"], "leaver");
+
+    account_command(dir.path(), &["delete", "leaver"]);
+
+    // No list or search names it, and its profile is gone.
+    let users = server.get_ok("/users");
+    assert!(!users.to_string().contains("leaver"), "{users}");
+    let found = server.get_ok("/users/search?q=leaver");
+    assert_eq!(found["features"], json!([]), "{found}");
+    let profile = format!("/users/{id}");
+    assert_status(
+        &server,
+        &profile,
+        StatusCode::NOT_FOUND,
+        "User doesn't exist",
+    );
+
+    // Its published pictures stay, credited to it, and listed under it.
+    let collection = server.get_ok(&format!("/collections/{sequence}"));
+    assert_eq!(collection["providers"][0]["name"], "leaver", "{collection}");
+    let item = server.get_ok(&format!("/collections/{sequence}/items/{}", pictures[0]));
+    assert!(item["providers"].to_string().contains("leaver"), "{item}");
+    let listed = server.get_ok(&format!("/users/{id}/collection"));
+    assert_eq!(children(&listed), [sequence], "{listed}");
 }
