@@ -212,6 +212,29 @@ const TABLES: &[Table] = &[
         cleared: &[],
     },
     Table {
+        name: "annotations",
+        columns: &[
+            ("id", "id", Kind::Uuid),
+            ("picture_id", "picture_id", Kind::Uuid),
+            ("shape", "shape", Kind::Text),
+            ("account_id", "account_id", Kind::Uuid),
+            ("created_at", "created_at", Kind::Instant),
+            ("updated_at", "updated_at", Kind::Instant),
+        ],
+        key: &["id"],
+        cleared: &[],
+    },
+    Table {
+        name: "annotation_semantics",
+        columns: &[
+            ("annotation_id", "annotation_id", Kind::Uuid),
+            ("key", "key", Kind::Text),
+            ("value", "value", Kind::Text),
+        ],
+        key: &["annotation_id", "key", "value"],
+        cleared: &[],
+    },
+    Table {
         name: "jobs",
         columns: &[
             ("id", "id", Kind::Int),
@@ -238,6 +261,8 @@ const TRIGGERED: &[&str] = &[
     "sequence_pictures",
     "sequence_semantics",
     "picture_semantics",
+    "annotations",
+    "annotation_semantics",
 ];
 
 /// Rows sent in one statement (PostgreSQL takes at most 65 535 parameters).

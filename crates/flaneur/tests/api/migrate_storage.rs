@@ -236,6 +236,8 @@ fn row_counts(destination: &Destination) -> String {
             UNION ALL SELECT 'sequences', count(*) FROM sequences
             UNION ALL SELECT 'sequence_pictures', count(*) FROM sequence_pictures
             UNION ALL SELECT 'sequence_semantics', count(*) FROM sequence_semantics
+            UNION ALL SELECT 'annotations', count(*) FROM annotations
+            UNION ALL SELECT 'annotation_semantics', count(*) FROM annotation_semantics
             UNION ALL SELECT 'jobs', count(*) FROM jobs) c",
     )
 }
@@ -260,10 +262,27 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let (status, set) = server.post_json("/upload_sets", &body);
     assert_eq!(status, StatusCode::OK, "{set}");
     let set = set["id"].as_str().expect("upload set id").to_owned();
-    server.upload_all(&set, &sony);
+    let flat = server.upload_all(&set, &sony);
     server.wait_ready(&set);
     // An account and its token, which must still be accepted once moved.
     let token = embedded_token(data.path());
+    // An annotation of the account on a flat picture, which items show once moved.
+    let picture = &flat[0];
+    let annotation = serde_json::json!({
+        "shape": [10, 10, 60, 40],
+        "semantics": [{"key": "osm|amenity", "value": "bench"}, {"key": "colour", "value": "green"}],
+    });
+    let request = server
+        .client()
+        .post(server.url(&format!("/pictures/{picture}/annotations")));
+    let (status, annotated) = crate::server::json_of(
+        request
+            .bearer_auth(&token)
+            .json(&annotation)
+            .send()
+            .expect("POST annotation"),
+    );
+    assert_eq!(status, StatusCode::OK, "{annotated}");
 
     // While it runs, the copy refuses to start and says how to stop it.
     let refused = destination.migrate(data.path());
@@ -309,8 +328,8 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let counts = row_counts(&destination);
     assert_eq!(
         counts,
-        "accounts=2 files=4 jobs=0 pictures=4 sequence_pictures=4 sequence_semantics=2 \
-         sequences=2 upload_sets=2",
+        "accounts=2 annotation_semantics=2 annotations=1 files=4 jobs=0 pictures=4 \
+         sequence_pictures=4 sequence_semantics=2 sequences=2 upload_sets=2",
         "{report}"
     );
     let again = destination.migrate(data.path());
