@@ -1,5 +1,7 @@
 //! Changing and deleting sequences and pictures: `PATCH` and `DELETE` of collections and
-//! items. The body is read by [`fields`]; who may change what is the services' decision.
+//! items. The body is read by [`fields`]; who may change what is the services' decision. An
+//! anonymous caller is refused by [`LoggedIn`] before anything of the request is read: who
+//! may not change anything learns nothing of the body's problems or of what exists.
 
 mod fields;
 
@@ -9,33 +11,24 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use flaneur_model::Viewer;
 
 use super::collections::collection_document;
 use super::items::{geojson, item_document};
+use crate::auth::LoggedIn;
 use crate::params;
 use crate::url::BaseUrl;
-use crate::{ApiError, ApiResult, AppState, ReadAs};
-
-/// Refuses an anonymous caller before anything of the request is read: who may not change
-/// anything learns nothing of the body's problems or of what exists.
-fn logged(viewer: Viewer) -> Result<Viewer, ApiError> {
-    if viewer.is_anonymous() {
-        return Err(flaneur_service::Error::LoginRequired.into());
-    }
-    Ok(viewer)
-}
+use crate::{ApiResult, AppState};
 
 /// `PATCH /api/collections/{id}`: title, visibility, order, relative heading and tags.
 pub async fn patch_collection(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     base: BaseUrl,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let viewer = logged(viewer)?;
+    let viewer = account.viewer();
     let id = params::sequence_id(&id)?;
     let Some(edit) = fields::sequence_edit(&headers, body)? else {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
@@ -48,10 +41,10 @@ pub async fn patch_collection(
 /// `DELETE /api/collections/{id}`.
 pub async fn delete_collection(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let viewer = logged(viewer)?;
+    let viewer = account.viewer();
     let id = params::sequence_id(&id)?;
     state.services.delete_collection(viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -61,13 +54,13 @@ pub async fn delete_collection(
 /// and tags. As for reading, the collection part is not checked.
 pub async fn patch_item(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     base: BaseUrl,
     Path((_, item)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let viewer = logged(viewer)?;
+    let viewer = account.viewer();
     let id = params::picture_id(&item)?;
     let Some(edit) = fields::picture_edit(&headers, body)? else {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
@@ -79,10 +72,10 @@ pub async fn patch_item(
 /// `DELETE /api/collections/{id}/items/{item}`.
 pub async fn delete_item(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     Path((_, item)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let viewer = logged(viewer)?;
+    let viewer = account.viewer();
     let id = params::picture_id(&item)?;
     state.services.delete_item(viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)

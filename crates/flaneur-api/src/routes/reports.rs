@@ -8,13 +8,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::on;
 use flaneur_model::{
-    Report, ReportChange, ReportId, ReportIssue, ReportQuery, ReportStatus, Viewer,
+    Account, Report, ReportChange, ReportId, ReportIssue, ReportQuery, ReportStatus, Viewer,
 };
 use flaneur_service::report::{ReportInput, ReportView};
 use flaneur_store::{CompareOp, Filter, Literal};
 use serde_json::{Map, Value, json};
 
 use super::{Route, logged};
+use crate::auth::LoggedIn;
 use crate::params::{self, Params};
 use crate::stac::openapi::{JSON, Operation};
 use crate::url::BaseUrl;
@@ -149,15 +150,13 @@ pub async fn one(
 /// `PATCH /api/reports/{id}`: status, issue, reporter's email, resolver's comments.
 pub async fn patch(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     base: BaseUrl,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    if viewer.is_anonymous() {
-        return Err(flaneur_service::Error::LoginRequired.into());
-    }
+    let viewer = account.viewer();
     let id = report_id(&id)?;
     let fields = json_object(&headers, body, "The change of the report")?;
     if let Some(name) = fields
@@ -267,39 +266,60 @@ fn list_json(base: &BaseUrl, reports: &[Report], view: ReportView) -> Value {
     json!({ "reports": reports, "links": [] })
 }
 
+/// Which reports a list holds.
+#[derive(Debug, Clone, Copy)]
+enum Listing {
+    /// Every report, for administrators, in full.
+    All,
+    /// Those the caller made or that are about its data, in full for administrators only.
+    Mine,
+}
+
+/// The body of a list of reports, as `account` may read it.
+async fn list_reports(
+    state: &AppState,
+    account: &Account,
+    base: &BaseUrl,
+    params: &Params,
+    listing: Listing,
+) -> ApiResult<Json<Value>> {
+    let viewer = account.viewer();
+    let query = list_query(viewer, params)?;
+    let (reports, view) = match listing {
+        Listing::All => (
+            state.services.reports(viewer, &query).await?,
+            ReportView::Full,
+        ),
+        Listing::Mine if viewer.is_admin() => (
+            state.services.my_reports(viewer, &query).await?,
+            ReportView::Full,
+        ),
+        Listing::Mine => (
+            state.services.my_reports(viewer, &query).await?,
+            ReportView::Public,
+        ),
+    };
+    Ok(Json(list_json(base, &reports, view)))
+}
+
 /// `GET /api/reports`: every report, for administrators.
 pub async fn list(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     base: BaseUrl,
     Query(params): Query<Params>,
 ) -> ApiResult<Json<Value>> {
-    if viewer.is_anonymous() {
-        return Err(flaneur_service::Error::LoginRequired.into());
-    }
-    let query = list_query(viewer, &params)?;
-    let reports = state.services.reports(viewer, &query).await?;
-    Ok(Json(list_json(&base, &reports, ReportView::Full)))
+    list_reports(&state, &account, &base, &params, Listing::All).await
 }
 
 /// `GET /api/users/me/reports`: the reports the caller made or that are about its data.
 pub async fn mine(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     base: BaseUrl,
     Query(params): Query<Params>,
 ) -> ApiResult<Json<Value>> {
-    if viewer.is_anonymous() {
-        return Err(flaneur_service::Error::LoginRequired.into());
-    }
-    let query = list_query(viewer, &params)?;
-    let reports = state.services.my_reports(viewer, &query).await?;
-    let view = if viewer.is_admin() {
-        ReportView::Full
-    } else {
-        ReportView::Public
-    };
-    Ok(Json(list_json(&base, &reports, view)))
+    list_reports(&state, &account, &base, &params, Listing::Mine).await
 }
 
 /// `GET /api/admin/reports/stats`: counts by status and by issue.

@@ -78,6 +78,8 @@ fn anonymous_callers_change_nothing() {
     for (status, body) in refusals {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["status_code"], 401, "{body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("Authentication is mandatory"), "{body}");
     }
     assert_eq!(server.get_ok(&format!("/collections/{sequence}")), before);
     assert_eq!(server.collection_items(&sequence).len(), 2);
