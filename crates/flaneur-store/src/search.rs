@@ -48,7 +48,8 @@ pub const PICTURE_QUERYABLES: &[Queryable] = &[
 ];
 
 /// The property of the search filter standing for all semantic tags (`semantics IS NOT NULL`:
-/// the picture or its sequence has some tag); `semantics.<key>` stands for the tags of one key.
+/// the picture, its sequence or one of its annotations has some tag); `semantics.<key>` stands
+/// for the tags of one key.
 pub const SEMANTICS: &str = "semantics";
 
 /// Which semantic tags a filter property is about.

@@ -29,15 +29,16 @@ pub fn items(base: &BaseUrl) -> Value {
     );
     schema["properties"][SEMANTICS] = json!({
         "type": "string",
-        "description": "Whether the picture or its sequence has semantic tags: only \
-                        `semantics IS NULL` and `semantics IS NOT NULL` apply",
+        "description": "Whether the picture, its sequence or one of its annotations has \
+                        semantic tags: only `semantics IS NULL` and `semantics IS NOT NULL` \
+                        apply",
     });
     schema["patternProperties"] = json!({
         format!("^{SEMANTICS}\\.(.+)$"): {
             "type": "string",
-            "description": "The values of one semantic tag key of the picture or its \
-                            sequence, the key written after `semantics.`: compared with `=` \
-                            or `IN`, or tested with `IS [NOT] NULL`",
+            "description": "The values of one semantic tag key of the picture, its sequence \
+                            or its annotations, the key written after `semantics.`: compared \
+                            with `=` or `IN`, or tested with `IS [NOT] NULL`",
         }
     });
     schema
