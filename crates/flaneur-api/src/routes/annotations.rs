@@ -1,7 +1,8 @@
 //! Annotations: semantic tags on a part of a picture, made on an item, then read, retagged and
 //! deleted by their own id, under their item's path or alone. There is no list route: items
 //! carry their annotations in `properties.annotations`. Who may do what is the services'
-//! decision.
+//! decision; an anonymous caller of a change is refused by [`LoggedIn`] before anything of
+//! the request is read.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -16,6 +17,7 @@ use flaneur_service::annotation::{AnnotationInput, AnnotationPath};
 use serde_json::{Map, Value, json};
 
 use super::{Route, logged};
+use crate::auth::LoggedIn;
 use crate::params;
 use crate::stac::openapi::schemas::uuid;
 use crate::stac::openapi::{JSON, Operation};
@@ -23,14 +25,6 @@ use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, ReadAs, stac};
 
 const ANNOTATIONS: &str = "Annotations";
-
-/// Refuses an anonymous caller before anything of the request is read.
-fn logged_in(viewer: Viewer) -> Result<Viewer, ApiError> {
-    if viewer.is_anonymous() {
-        return Err(flaneur_service::Error::LoginRequired.into());
-    }
-    Ok(viewer)
-}
 
 fn annotation_id(text: &str) -> Result<AnnotationId, ApiError> {
     params::path_id(text, "Annotation doesn't exist")
@@ -117,13 +111,13 @@ fn answer(annotation: Option<flaneur_model::Annotation>, location: Option<String
 /// `POST /api/collections/{id}/items/{item}/annotations`.
 pub async fn create_in_collection(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     base: BaseUrl,
     Path((collection, item)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let viewer = logged_in(viewer)?;
+    let viewer = account.viewer();
     let collection = params::sequence_id(&collection)?;
     let item = params::picture_id(&item)?;
     let input = input(&headers, body)?;
@@ -142,13 +136,13 @@ pub async fn create_in_collection(
 /// `POST /api/pictures/{id}/annotations`.
 pub async fn create(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     base: BaseUrl,
     Path(item): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let viewer = logged_in(viewer)?;
+    let viewer = account.viewer();
     let item: PictureId = params::picture_id(&item)?;
     let input = input(&headers, body)?;
     let annotation = state.services.annotate(viewer, item, None, input).await?;
@@ -215,12 +209,12 @@ async fn patch_at(
 /// `PATCH /api/collections/{id}/items/{item}/annotations/{annotation}`.
 pub async fn patch_in_collection(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     Path((collection, item, id)): Path<(String, String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let viewer = logged_in(viewer)?;
+    let viewer = account.viewer();
     let (id, path) = under_item(&collection, &item, &id)?;
     patch_at(&state, viewer, id, path, &headers, body).await
 }
@@ -228,12 +222,12 @@ pub async fn patch_in_collection(
 /// `PATCH /api/annotations/{id}`.
 pub async fn patch(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let viewer = logged_in(viewer)?;
+    let viewer = account.viewer();
     let id = annotation_id(&id)?;
     patch_at(
         &state,
@@ -249,10 +243,10 @@ pub async fn patch(
 /// `DELETE /api/collections/{id}/items/{item}/annotations/{annotation}`.
 pub async fn delete_in_collection(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     Path((collection, item, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let viewer = logged_in(viewer)?;
+    let viewer = account.viewer();
     let (id, path) = under_item(&collection, &item, &id)?;
     state.services.delete_annotation(viewer, id, path).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -261,10 +255,10 @@ pub async fn delete_in_collection(
 /// `DELETE /api/annotations/{id}`.
 pub async fn delete(
     State(state): State<AppState>,
-    ReadAs(viewer): ReadAs,
+    LoggedIn(account): LoggedIn,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let viewer = logged_in(viewer)?;
+    let viewer = account.viewer();
     let id = annotation_id(&id)?;
     (state.services)
         .delete_annotation(viewer, id, AnnotationPath::default())
