@@ -44,6 +44,8 @@ pub struct AuthSettings {
     /// Whether login cookies are sent over HTTPS only; `None`: when the request came over
     /// HTTPS.
     pub cookie_secure: Option<bool>,
+    /// How often each client may start a login or generate a token; no limit by default.
+    pub login_rate: Arc<crate::RateLimit>,
 }
 
 /// What clients are told about browser login, in `/api/configuration`.

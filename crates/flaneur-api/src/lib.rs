@@ -11,6 +11,7 @@ mod feed;
 mod nul;
 mod origin;
 mod params;
+mod rate;
 mod routes;
 mod session;
 pub mod stac;
@@ -34,6 +35,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::{AuthSettings, LoginSettings};
 pub use error::{ApiError, ApiResult};
+pub use rate::RateLimit;
 pub use viewer::ReadAs;
 pub use web::WebSettings;
 

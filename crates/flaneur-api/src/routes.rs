@@ -905,7 +905,7 @@ fn table() -> Vec<Route> {
                     JSON,
                     json!({ "type": "object" }),
                 )
-                .errors(&[400, 500]),
+                .errors(&[400, 429, 500]),
         ),
         Route::new(
             M::GET,

@@ -24,6 +24,10 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 /// tokens, so unclaimed ones must not pile up.
 pub const UNCLAIMED_FOR: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
+/// How many generated tokens may wait to be claimed at once by default: the oldest are
+/// forgotten beyond it.
+pub const MAX_UNCLAIMED_TOKENS: u64 = 10_000;
+
 /// Longest account name, in characters.
 pub const MAX_NAME_CHARS: usize = 250;
 
@@ -80,6 +84,8 @@ pub struct Accounts {
     catalog: Arc<dyn Catalog>,
     /// The key signing token values, read from the catalog on first use.
     token_key: Arc<OnceCell<TokenKey>>,
+    /// How many generated tokens may wait to be claimed at once.
+    max_unclaimed: u64,
 }
 
 impl Accounts {
@@ -88,7 +94,16 @@ impl Accounts {
         Accounts {
             catalog,
             token_key: Arc::new(OnceCell::new()),
+            max_unclaimed: MAX_UNCLAIMED_TOKENS,
         }
+    }
+
+    /// The same, keeping at most `max_unclaimed` generated tokens waiting to be claimed (at
+    /// least one): anyone may generate tokens, so the oldest go beyond it.
+    #[must_use]
+    pub fn with_max_unclaimed(mut self, max_unclaimed: u64) -> Accounts {
+        self.max_unclaimed = max_unclaimed.max(1);
+        self
     }
 
     /// The key signing token values, made and stored in the catalog on first use so that
@@ -108,7 +123,7 @@ impl Accounts {
 
     /// Makes a token for `account`, or an unclaimed one to be claimed by whoever logs in
     /// with its claim link within [`UNCLAIMED_FOR`] (older unclaimed ones are forgotten
-    /// then).
+    /// then, and the oldest beyond the most that may wait).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a description too long; [`Error::AccountNotFound`]
@@ -128,7 +143,7 @@ impl Accounts {
         if account.is_none() {
             let forgotten = self
                 .catalog
-                .forget_unclaimed_tokens(chrono::Utc::now() - UNCLAIMED_FOR)
+                .forget_unclaimed_tokens(chrono::Utc::now() - UNCLAIMED_FOR, self.max_unclaimed - 1)
                 .await?;
             if forgotten > 0 {
                 info!(tokens = forgotten, "unclaimed tokens forgotten");

@@ -30,6 +30,9 @@ use http::ProviderHttp;
 /// How long a browser may stay at the provider's login page before its request is forgotten.
 const LOGIN_REQUEST_TTL: Duration = Duration::from_secs(15 * 60);
 
+/// How many logins may be in progress at once by default: the oldest are forgotten beyond it.
+pub const MAX_PENDING_LOGINS: u64 = 10_000;
+
 /// The provider accounts log in with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderSettings {
@@ -58,6 +61,9 @@ pub struct LoginSettings {
     pub scope: Option<String>,
     /// How long a session lasts.
     pub session_ttl: Duration,
+    /// How many logins may be in progress at once: anyone may start one, so the oldest are
+    /// forgotten beyond it.
+    pub max_pending: u64,
 }
 
 /// Why a login or logout failed.
@@ -142,6 +148,7 @@ pub struct Login {
     /// What accounts' identities are kept under: the provider's address.
     identity_key: Arc<str>,
     session_ttl: Duration,
+    max_pending: u64,
 }
 
 impl std::fmt::Debug for Login {
@@ -197,6 +204,7 @@ impl Login {
             provider: Arc::new(provider),
             identity_key: identity_key.trim().trim_end_matches('/').into(),
             session_ttl: settings.session_ttl,
+            max_pending: settings.max_pending.max(1),
         };
         info!(provider = login.provider_name(), "browser login enabled");
         Ok(login)
@@ -274,14 +282,17 @@ impl Login {
         };
         let expires_at = Utc::now() + LOGIN_REQUEST_TTL;
         self.catalog
-            .put_login_request(&LoginRequest {
-                state_hash: secret_hash(&state),
-                pkce_verifier: verifier.into_secret(),
-                nonce,
-                next_url,
-                redirect_url: redirect_url.to_owned(),
-                expires_at,
-            })
+            .put_login_request(
+                &LoginRequest {
+                    state_hash: secret_hash(&state),
+                    pkce_verifier: verifier.into_secret(),
+                    nonce,
+                    next_url,
+                    redirect_url: redirect_url.to_owned(),
+                    expires_at,
+                },
+                self.max_pending,
+            )
             .await?;
         Ok(LoginStart {
             authorize_url,

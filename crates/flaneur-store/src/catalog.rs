@@ -411,8 +411,9 @@ pub trait Catalog: Send + Sync + 'static {
     /// Deletes a token, which stops working at once; returns `false` when it did not exist.
     async fn revoke_token(&self, id: TokenId) -> Result<bool>;
 
-    /// Deletes the tokens nobody claimed that were made before `before`; returns how many.
-    async fn forget_unclaimed_tokens(&self, before: DateTime<Utc>) -> Result<u64>;
+    /// Deletes the tokens nobody claimed that were made before `before`, and the oldest ones
+    /// beyond the `keep` newest; returns how many.
+    async fn forget_unclaimed_tokens(&self, before: DateTime<Utc>, keep: u64) -> Result<u64>;
 
     /// The instance's secret called `name`: `fresh` is stored when it has none yet, and the
     /// stored value returned, so that every process of the catalog uses the first one made.
@@ -420,8 +421,9 @@ pub trait Catalog: Send + Sync + 'static {
     // --- browser logins -----------------------------------------------------------------------
 
     /// Keeps a login request until the browser comes back from the provider; requests past
-    /// their expiry are dropped meanwhile.
-    async fn put_login_request(&self, request: &LoginRequest) -> Result<()>;
+    /// their expiry are dropped meanwhile, and the oldest ones beyond `max_pending` waiting
+    /// requests (this one included).
+    async fn put_login_request(&self, request: &LoginRequest, max_pending: u64) -> Result<()>;
 
     /// Takes (and so removes) the login request of a `state` hash: each is answered once.
     async fn take_login_request(&self, state_hash: &str) -> Result<Option<LoginRequest>>;

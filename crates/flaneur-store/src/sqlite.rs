@@ -226,16 +226,20 @@ impl Catalog for SqliteCatalog {
         account::revoke_token(&self.writer, id).await
     }
 
-    async fn forget_unclaimed_tokens(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64> {
-        account::forget_unclaimed_tokens(&self.writer, before).await
+    async fn forget_unclaimed_tokens(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        keep: u64,
+    ) -> Result<u64> {
+        account::forget_unclaimed_tokens(&self.writer, before, keep).await
     }
 
     async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String> {
         account::instance_secret(&self.writer, name, fresh).await
     }
 
-    async fn put_login_request(&self, request: &LoginRequest) -> Result<()> {
-        session::put_login_request(&self.writer, request).await
+    async fn put_login_request(&self, request: &LoginRequest, max_pending: u64) -> Result<()> {
+        session::put_login_request(&self.writer, request, max_pending).await
     }
 
     async fn take_login_request(&self, state_hash: &str) -> Result<Option<LoginRequest>> {

@@ -57,6 +57,21 @@ pub struct LoginArgs {
     /// over HTTPS (as the request, or the proxy's `X-Forwarded-Proto`, says).
     #[arg(long, env = "FLANEUR_COOKIE_SECURE", default_value = "auto")]
     cookie_secure: CookieSecure,
+    /// How many logins (`GET /api/auth/login`) and token generations
+    /// (`POST /api/auth/tokens/generate`) each client address may start per minute, in
+    /// bursts of as many; more are answered 429 until the next is allowed. IPv6 clients are
+    /// counted by their /64 network; `0` sets no limit.
+    #[arg(long, env = "FLANEUR_LOGIN_RATE_PER_MINUTE", default_value_t = 20)]
+    login_rate_per_minute: u32,
+    /// How many logins in progress and how many generated tokens waiting to be claimed are
+    /// kept at most, each: the oldest are forgotten beyond it.
+    #[arg(
+        long,
+        env = "FLANEUR_MAX_PENDING_LOGINS",
+        default_value_t = flaneur_service::login::MAX_PENDING_LOGINS,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    max_pending_logins: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -98,6 +113,16 @@ impl LoginArgs {
     /// Whether cookies carry `Secure`.
     pub fn cookie_secure(&self) -> CookieSecure {
         self.cookie_secure
+    }
+
+    /// How many logins and token generations a client may start per minute; `0`: no limit.
+    pub fn login_rate_per_minute(&self) -> u32 {
+        self.login_rate_per_minute
+    }
+
+    /// How many logins in progress and unclaimed tokens are kept at most, each.
+    pub fn max_pending_logins(&self) -> u64 {
+        self.max_pending_logins
     }
 
     /// The login settings, `None` without a provider.
@@ -166,6 +191,7 @@ impl LoginArgs {
             client_secret: secret,
             scope: self.oauth_scope.clone().filter(|s| !s.trim().is_empty()),
             session_ttl: Duration::from_secs(self.session_ttl_secs),
+            max_pending: self.max_pending_logins,
         }))
     }
 

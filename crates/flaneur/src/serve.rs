@@ -143,6 +143,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         storage.blobs.clone(),
         storage.staging_dir.clone(),
     );
+    services.accounts = services
+        .accounts
+        .clone()
+        .with_max_unclaimed(args.login.max_pending_logins());
     let login = match login_settings {
         Some(settings) => {
             let login = flaneur_service::login::Login::new(settings, storage.catalog.clone())
@@ -166,6 +170,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }),
         provider: login,
         cookie_secure: args.login.cookie_secure().forced(),
+        login_rate: Arc::new(flaneur_api::RateLimit::per_minute(
+            args.login.login_rate_per_minute(),
+        )),
         ..AuthSettings::default()
     };
     services.editing = EditSettings {
@@ -226,8 +233,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         picture_reads,
         auth: Arc::new(auth),
     };
-    let app =
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(flaneur_api::app(state));
+    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        std::net::SocketAddr,
+    >(flaneur_api::app(state));
     let server = axum::serve(listener, app).with_graceful_shutdown(stop.clone().cancelled_owned());
     // Requests still running get the grace period too: a client gone quiet mid-upload would
     // otherwise hold the stop for as long as its connection stays open. Those cut off are

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::{AUTH, Route};
 use crate::cookie;
+use crate::rate::LoginRate;
 use crate::stac::openapi::{JSON, Operation};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState};
@@ -42,7 +43,7 @@ pub fn routes() -> Vec<Route> {
                  of this instance; others are ignored)",
             )
             .answer_empty(302, "To the provider's login page")
-            .errors(&[500, 501, 502]),
+            .errors(&[429, 500, 501, 502]),
         ),
         Route::new(
             M::GET,
@@ -169,6 +170,7 @@ fn found(location: &str, cookies: Vec<(axum::http::HeaderName, String)>) -> Resp
 
 /// `GET /api/auth/login`.
 async fn login(
+    _: LoginRate,
     State(state): State<AppState>,
     base: BaseUrl,
     Query(query): Query<NextQuery>,

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::auth::LoggedIn;
 use crate::params::{self, Params};
+use crate::rate::LoginRate;
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, stac};
 
@@ -49,6 +50,7 @@ fn issued_json(base: &BaseUrl, issued: &IssuedToken) -> Value {
 /// `POST /api/auth/tokens/generate?description=`: an unclaimed token, for a client to hand
 /// its claim link to someone who logs in.
 pub async fn generate(
+    _: LoginRate,
     State(state): State<AppState>,
     base: BaseUrl,
     Query(params): Query<Params>,

@@ -329,6 +329,7 @@ fn error_description(status: u16) -> &'static str {
         413 => "The request body is larger than this route accepts",
         415 => "The request body is not of the media type this route reads",
         416 => "The range asked for lies outside the file",
+        429 => "Too many such requests from this client; `Retry-After` says when to try again",
         500 => "Internal error; the body's request_id finds its cause in the instance's logs",
         501 => "Not offered by this instance: no login provider is configured",
         _ => "Error",

@@ -427,12 +427,21 @@ pub(super) async fn revoke_token(pool: &PgPool, id: TokenId) -> Result<bool> {
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn forget_unclaimed_tokens(pool: &PgPool, before: DateTime<Utc>) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM tokens WHERE account_id IS NULL AND generated_at < $1")
-        .bind(before)
-        .execute(pool)
-        .await
-        .map_err(Error::db("forget unclaimed tokens"))?;
+pub(super) async fn forget_unclaimed_tokens(
+    pool: &PgPool,
+    before: DateTime<Utc>,
+    keep: u64,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM tokens WHERE account_id IS NULL AND (generated_at < $1 OR id NOT IN \
+         (SELECT id FROM tokens WHERE account_id IS NULL \
+          ORDER BY generated_at DESC, id DESC LIMIT $2))",
+    )
+    .bind(before)
+    .bind(i64::try_from(keep).unwrap_or(i64::MAX))
+    .execute(pool)
+    .await
+    .map_err(Error::db("forget unclaimed tokens"))?;
     Ok(done.rows_affected())
 }
 

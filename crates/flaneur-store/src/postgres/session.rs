@@ -9,13 +9,24 @@ use super::codec::stored;
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Error, Result};
 
-pub(super) async fn put_login_request(pool: &PgPool, request: &LoginRequest) -> Result<()> {
-    // Requests never answered (the browser closed, the user gave up) go as new ones come.
-    sqlx::query("DELETE FROM login_requests WHERE expires_at < $1")
-        .bind(stored(Utc::now()))
-        .execute(pool)
-        .await
-        .map_err(Error::db("purge login requests"))?;
+pub(super) async fn put_login_request(
+    pool: &PgPool,
+    request: &LoginRequest,
+    max_pending: u64,
+) -> Result<()> {
+    // Requests never answered (the browser closed, the user gave up) go as new ones come, and
+    // the oldest go first when too many wait, so that anonymous requests cannot fill the table.
+    let keep = i64::try_from(max_pending.saturating_sub(1)).unwrap_or(i64::MAX);
+    sqlx::query(
+        "DELETE FROM login_requests WHERE expires_at < $1 OR state_hash NOT IN \
+         (SELECT state_hash FROM login_requests ORDER BY expires_at DESC, state_hash DESC \
+          LIMIT $2)",
+    )
+    .bind(stored(Utc::now()))
+    .bind(keep)
+    .execute(pool)
+    .await
+    .map_err(Error::db("purge login requests"))?;
     sqlx::query(
         "INSERT INTO login_requests
              (state_hash, pkce_verifier, nonce, next_url, redirect_url, expires_at)

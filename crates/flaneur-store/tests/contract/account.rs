@@ -414,7 +414,7 @@ async fn unclaimed_tokens_are_forgotten_after_a_while(catalog: &dyn Catalog) {
     // Made after the limit: kept.
     let earlier = loose.generated_at - chrono::TimeDelta::seconds(1);
     let forgotten = catalog
-        .forget_unclaimed_tokens(earlier)
+        .forget_unclaimed_tokens(earlier, 100)
         .await
         .expect("forget");
     assert_eq!(forgotten, 0);
@@ -423,12 +423,44 @@ async fn unclaimed_tokens_are_forgotten_after_a_while(catalog: &dyn Catalog) {
     // Made before: only the unclaimed one goes.
     let later = attached.generated_at + chrono::TimeDelta::seconds(1);
     let forgotten = catalog
-        .forget_unclaimed_tokens(later)
+        .forget_unclaimed_tokens(later, 100)
         .await
         .expect("forget");
     assert_eq!(forgotten, 1);
     assert!(catalog.token(loose.id).await.expect("read").is_none());
     assert!(catalog.token(claimed.id).await.expect("read").is_some());
+    assert!(catalog.token(attached.id).await.expect("read").is_some());
+}
+
+async fn unclaimed_tokens_beyond_the_newest_are_forgotten(catalog: &dyn Catalog) {
+    let ana = catalog
+        .create_account("ana", Role::User)
+        .await
+        .expect("ana");
+    let mut loose = Vec::new();
+    for hash in ["aa01", "aa02", "aa03"] {
+        let token = catalog
+            .create_token(new_token(None, hash))
+            .await
+            .expect("create");
+        loose.push(token.id);
+    }
+    let attached = catalog
+        .create_token(new_token(Some(ana.id), "aa04"))
+        .await
+        .expect("create");
+
+    // Whatever their age, only the newest unclaimed one stays; claimed ones are not counted.
+    let long_ago = chrono::Utc::now() - chrono::TimeDelta::days(365);
+    let forgotten = catalog
+        .forget_unclaimed_tokens(long_ago, 1)
+        .await
+        .expect("forget");
+    assert_eq!(forgotten, 2);
+    for (n, id) in loose.iter().enumerate() {
+        let is_kept = catalog.token(*id).await.expect("read").is_some();
+        assert_eq!(is_kept, n == 2, "token {n}");
+    }
     assert!(catalog.token(attached.id).await.expect("read").is_some());
 }
 
@@ -457,5 +489,7 @@ catalog_contracts! {
         a_deleted_account_loses_its_tokens_and_its_login;
     unclaimed_tokens_are_forgotten_after_a_while =>
         unclaimed_tokens_are_forgotten_after_a_while;
+    unclaimed_tokens_beyond_the_newest_are_forgotten =>
+        unclaimed_tokens_beyond_the_newest_are_forgotten;
     the_instance_secret_is_made_once => the_instance_secret_is_made_once;
 }

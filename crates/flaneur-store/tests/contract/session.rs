@@ -31,14 +31,14 @@ fn session(id_hash: &str, account_id: AccountId, expires_in: Duration) -> NewSes
 
 async fn login_requests_are_answered_once(catalog: &dyn Catalog, _sql: &Sql) {
     let kept = request("a1", Duration::minutes(10));
-    catalog.put_login_request(&kept).await.expect("put");
+    catalog.put_login_request(&kept, 100).await.expect("put");
     catalog
-        .put_login_request(&request("old", Duration::minutes(-1)))
+        .put_login_request(&request("old", Duration::minutes(-1)), 100)
         .await
         .expect("put an expired one");
     // A later request purges the expired one.
     catalog
-        .put_login_request(&request("b2", Duration::minutes(10)))
+        .put_login_request(&request("b2", Duration::minutes(10)), 100)
         .await
         .expect("put");
 
@@ -51,6 +51,21 @@ async fn login_requests_are_answered_once(catalog: &dyn Catalog, _sql: &Sql) {
         catalog.take_login_request("zz").await.expect("unknown"),
         None
     );
+}
+
+async fn the_oldest_login_requests_go_when_too_many_wait(catalog: &dyn Catalog, _sql: &Sql) {
+    for (n, hash) in ["c1", "c2", "c3"].iter().enumerate() {
+        let expires_in = Duration::minutes(10) + Duration::seconds(i64::try_from(n).expect("n"));
+        catalog
+            .put_login_request(&request(hash, expires_in), 2)
+            .await
+            .expect("put");
+    }
+    assert_eq!(catalog.take_login_request("c1").await.expect("c1"), None);
+    for kept in ["c2", "c3"] {
+        let taken = catalog.take_login_request(kept).await.expect("take");
+        assert!(taken.is_some(), "{kept} forgotten");
+    }
 }
 
 async fn sessions_live_until_ended_expired_or_orphaned(catalog: &dyn Catalog, sql: &Sql) {
@@ -124,5 +139,7 @@ async fn sessions_live_until_ended_expired_or_orphaned(catalog: &dyn Catalog, sq
 
 sql_contracts! {
     login_requests_are_answered_once => login_requests_are_answered_once;
+    the_oldest_login_requests_go_when_too_many_wait =>
+        the_oldest_login_requests_go_when_too_many_wait;
     sessions_live_until_ended_expired_or_orphaned => sessions_live_until_ended_expired_or_orphaned;
 }

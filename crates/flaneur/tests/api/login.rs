@@ -786,6 +786,89 @@ fn logins_are_kept_under_their_providers_address_and_older_ones_found_again() {
 }
 
 #[test]
+fn each_client_may_start_only_so_many_logins_and_token_generations_a_minute() {
+    let provider = Provider::start();
+    let mut env = oidc_env(&provider).to_vec();
+    env.push(("FLANEUR_LOGIN_RATE_PER_MINUTE", "3"));
+    let server = Server::start_with_env(&env);
+    let mut browser = Browser::new();
+    let login = format!("{}/auth/login", server.api);
+
+    // Three in a burst, logins and generations counted together.
+    assert_eq!(browser.get(&login).status(), StatusCode::FOUND);
+    for _ in 0..2 {
+        let (status, body) = server.post_json("/auth/tokens/generate", &json!({}));
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    // Then 429, saying when to come back; nothing is written.
+    let (status, body) = server.post_json("/auth/tokens/generate", &json!({}));
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(
+        body["retry_after_secs"],
+        json!(20),
+        "one every 20 s: {body}"
+    );
+    let refused = browser.get(&login);
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=20).contains(&retry), "{retry}");
+    assert!(
+        browser.set_line("flaneur_login_state").is_none(),
+        "no login started"
+    );
+
+    // Other routes are not counted.
+    assert_eq!(server.get_json("/collections").0, StatusCode::OK);
+}
+
+#[test]
+fn the_oldest_logins_in_progress_and_unclaimed_tokens_go_beyond_the_cap() {
+    let provider = Provider::start();
+    let mut env = oidc_env(&provider).to_vec();
+    env.push(("FLANEUR_MAX_PENDING_LOGINS", "2"));
+    let server = Server::start_with_env(&env);
+
+    // Three logins started: the first one's answer finds no login in progress any more.
+    let mut browsers: Vec<(Browser, String)> = (0..3)
+        .map(|_| {
+            let mut browser = Browser::new();
+            let back = to_provider(&mut browser, &server, "/");
+            (browser, back)
+        })
+        .collect();
+    let (first, back) = &mut browsers[0];
+    let (status, message) = error_of(first.get(back));
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{message}");
+    assert!(message.contains("no login in progress"), "{message}");
+    for (browser, back) in &mut browsers[1..] {
+        assert_eq!(browser.get(back).status(), StatusCode::FOUND);
+    }
+
+    // Three tokens generated: the oldest is forgotten, the two newest wait.
+    let claims: Vec<String> = (0..3).map(|_| generate_token(&server).1).collect();
+    let (browser, _) = &mut browsers[1];
+    let csrf = browser.cookies["flaneur_csrf"].clone();
+    let statuses: Vec<StatusCode> = claims
+        .iter()
+        .map(|claim| {
+            let request = browser
+                .request(reqwest::Method::POST, claim)
+                .header("X-CSRF-Token", &csrf);
+            browser.send(request).status()
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [StatusCode::NOT_FOUND, StatusCode::OK, StatusCode::OK]
+    );
+}
+
+#[test]
 fn an_openstreetmap_login_reads_the_user_from_its_api() {
     let provider = Provider::start();
     provider.set_user("osm-7", "Zoé Marcheuse");
