@@ -868,6 +868,85 @@ fn the_oldest_logins_in_progress_and_unclaimed_tokens_go_beyond_the_cap() {
     );
 }
 
+/// Logs a browser in as a client reaching the instance through a proxy ending TLS would:
+/// every request says `X-Forwarded-Proto: https`. Returns the `Set-Cookie` lines of the
+/// login's start and of its end.
+fn log_in_over_https(browser: &mut Browser, server: &Server) -> Vec<String> {
+    let over_https = |browser: &Browser, url: &str| {
+        browser
+            .request(
+                reqwest::Method::GET,
+                &url.replacen("https://", "http://", 1),
+            )
+            .header("X-Forwarded-Proto", "https")
+    };
+    let start = over_https(browser, &format!("{}/auth/login", server.api));
+    let start = browser.send(start);
+    assert_eq!(start.status(), StatusCode::FOUND, "{}", server.logs());
+    let mut lines = browser.last_set.clone();
+    let back = location(&browser.get(&location(&start)));
+    let done = over_https(browser, &back);
+    let done = browser.send(done);
+    assert_eq!(done.status(), StatusCode::FOUND, "{}", server.logs());
+    lines.extend(browser.last_set.clone());
+    lines
+}
+
+#[test]
+fn login_cookies_are_secure_when_the_instance_is_reached_over_https_or_told_so() {
+    let provider = Provider::start();
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut env = oidc_env(&provider).to_vec();
+        env.extend_from_slice(extra);
+        Server::start_with_env(&env)
+    };
+    let is_secure = |line: &String| line.split(';').any(|a| a.trim() == "Secure");
+
+    // By default, as the client reached the instance: HTTPS, as a trusted proxy says.
+    let proxied = with(&[("FLANEUR_TRUST_FORWARDED_HEADERS", "true")]);
+    let lines = log_in_over_https(&mut Browser::new(), &proxied);
+    for name in [
+        "flaneur_login_state",
+        "flaneur_session",
+        "flaneur_csrf",
+        "user_id",
+    ] {
+        let prefix = format!("{name}=");
+        assert!(
+            lines.iter().any(|l| l.starts_with(&prefix)),
+            "{name}: {lines:?}"
+        );
+    }
+    assert!(lines.iter().all(is_secure), "{lines:?}");
+    let mut plain = Browser::new();
+    plain.get(&format!("{}/auth/login", proxied.api));
+    assert!(
+        !plain.last_set.iter().any(is_secure),
+        "{:?}",
+        plain.last_set
+    );
+
+    // A proxy that is not trusted proves nothing.
+    let direct = with(&[]);
+    let lines = log_in_over_https(&mut Browser::new(), &direct);
+    assert!(!lines.iter().any(is_secure), "{lines:?}");
+
+    // Told so: always, even over plain HTTP (a proxy ending TLS without saying it) ...
+    let always = with(&[("FLANEUR_COOKIE_SECURE", "always")]);
+    let mut browser = Browser::new();
+    log_in(&mut browser, &always, "/");
+    let line = browser.set_line("flaneur_session").expect("session");
+    assert!(is_secure(&line.to_owned()), "{line}");
+
+    // ... or never.
+    let never = with(&[
+        ("FLANEUR_COOKIE_SECURE", "never"),
+        ("FLANEUR_TRUST_FORWARDED_HEADERS", "true"),
+    ]);
+    let lines = log_in_over_https(&mut Browser::new(), &never);
+    assert!(!lines.iter().any(is_secure), "{lines:?}");
+}
+
 #[test]
 fn an_openstreetmap_login_reads_the_user_from_its_api() {
     let provider = Provider::start();
