@@ -100,7 +100,7 @@ fn panoramax_cli_login_is_confirmed_in_the_browser_then_uploads_until_revoked() 
     );
     assert_eq!(page.status(), StatusCode::OK);
     let csrf = form_csrf(&page.text().expect("confirmation page"));
-    let confirmed = confirm_claim(&mut browser, &server, &claim, &csrf);
+    let confirmed = confirm_claim(&mut browser, &claim, &csrf);
     assert_eq!(confirmed.status(), StatusCode::FOUND, "{}", server.logs());
     let walker = browser.cookies["user_id"].clone();
 
