@@ -287,21 +287,8 @@ impl Services {
         check_rights(rights, &asked, "picture")?;
 
         // A picture may not be moved where it could not have been uploaded: the areas tested
-        // are the general ones and those of its owner, as at upload.
-        if let Some((lon, lat)) = edit.position {
-            let excluded = (self.catalog)
-                .exclusion_at(lon, lat, Some(picture.base.account_id))
-                .await?;
-            if let Some(exclusion) = excluded {
-                return Err(Error::InvalidParameter {
-                    message: crate::excluded::REFUSED.to_owned(),
-                    details: Some(serde_json::json!({
-                        "error": crate::excluded::explanation(exclusion)
-                    })),
-                });
-            }
-        }
-
+        // are the general ones and those of its owner, as at upload. The catalog tests them in
+        // the transaction of the change.
         // A move changes the track (headings computed from it, length) and, for a sequence
         // sorted by time, maybe the order. The rule reads the sequence's sort in the
         // transaction, so a concurrent change of it is taken into account.

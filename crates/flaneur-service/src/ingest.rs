@@ -15,7 +15,7 @@ use flaneur_metadata::{
 use flaneur_model::{
     FileRejection, NewPicture, PictureDetails, PictureId, RejectionReason, UploadFile, UploadSetId,
 };
-use flaneur_store::{InsertOutcome, blob_keys};
+use flaneur_store::{Exclusion, InsertOutcome, blob_keys};
 use futures::{Stream, StreamExt};
 use md5::{Digest, Md5};
 use tokio::io::AsyncWriteExt;
@@ -389,23 +389,14 @@ impl Services {
         };
 
         // The areas where pictures are refused, for everyone or for this uploader. Tested
-        // before any byte is stored, so that a refused picture leaves nothing behind.
-        // TODO: an area added while this upload runs is not seen by it — the test and the
-        // insert are not one transaction; the window is one request long.
+        // before any byte is stored, so that a refused picture costs no write; the catalog
+        // tests them again in the transaction of the insert, for an area added meanwhile.
         let excluded = (self.catalog)
             .exclusion_at(picture.lon, picture.lat, Some(picture.account_id))
             .await?;
         if let Some(exclusion) = excluded {
-            let error = crate::excluded::explanation(exclusion);
-            let rejection = FileRejection {
-                reason: RejectionReason::InExcludedArea,
-                message: crate::excluded::REFUSED.to_owned(),
-                details: Some(serde_json::json!({ "error": error })),
-            };
-            debug!(file = %options.file_name, "file refused: within an excluded area");
-            self.record(set, &options.file_name, Some(&staged), rejection)
-                .await?;
-            return Err(IngestError::InExcludedArea { error }.into());
+            let name = options.file_name;
+            return Err(self.refuse_excluded(set, name, &staged, exclusion).await);
         }
 
         // TODO: a crash between the blob write and the catalog commit leaves an original no
@@ -441,6 +432,11 @@ impl Services {
         }
         let outcome = match self.catalog.insert_picture(picture, file.clone()).await {
             Ok(outcome) => outcome,
+            Err(flaneur_store::Error::InExcludedArea(exclusion)) => {
+                self.discard(&key).await;
+                let name = options.file_name;
+                return Err(self.refuse_excluded(set, name, &staged, exclusion).await);
+            }
             Err(err) => {
                 self.discard(&key).await;
                 return Err(err.into());
@@ -523,6 +519,28 @@ impl Services {
     async fn discard(&self, key: &str) {
         if let Err(err) = self.blobs.delete(key).await {
             warn!(blob.key = key, error = %err, "cannot remove refused upload; file left behind");
+        }
+    }
+
+    /// Records a file refused for lying in an excluded area, and the error answering it (or
+    /// the catalog's, when the refusal cannot be recorded).
+    async fn refuse_excluded(
+        &self,
+        set: UploadSetId,
+        file_name: String,
+        staged: &StagedFile,
+        exclusion: Exclusion,
+    ) -> Error {
+        let error = crate::excluded::explanation(exclusion);
+        let rejection = FileRejection {
+            reason: RejectionReason::InExcludedArea,
+            message: crate::excluded::REFUSED.to_owned(),
+            details: Some(serde_json::json!({ "error": error })),
+        };
+        debug!(file = %file_name, "file refused: within an excluded area");
+        match self.record(set, &file_name, Some(staged), rejection).await {
+            Ok(()) => IngestError::InExcludedArea { error }.into(),
+            Err(err) => err,
         }
     }
 

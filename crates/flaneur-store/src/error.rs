@@ -61,6 +61,9 @@ pub enum Error {
     /// do.
     #[error("{0}")]
     Refused(String),
+    /// A picture would lie where it is refused: the change was not made.
+    #[error("the picture would lie within an excluded area ({0:?})")]
+    InExcludedArea(crate::Exclusion),
     /// A blob already exists under this key; blobs are never silently replaced.
     #[error("a blob already exists under key '{0}'")]
     AlreadyExists(String),

@@ -95,6 +95,11 @@ pub(super) async fn edit_picture(
 
     // 1. The row: the columns and the document that repeats them, changed alike. A change of
     //    tags alone leaves the row as it is, and so the map's version.
+    // A move where the owner's pictures are refused is refused, in this transaction so that
+    // an area added meanwhile cannot miss it.
+    if let Some(place) = edit.position {
+        super::excluded::refuse_excluded(&mut tx, place, picture.base.account_id).await?;
+    }
     if edit.changes_row() {
         write_picture_row(&mut tx, &mut picture, edit).await?;
     }

@@ -116,6 +116,38 @@ pub(super) async fn exclusion_at(
     lat: f64,
     account: Option<AccountId>,
 ) -> Result<Option<Exclusion>> {
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(Error::db("test excluded areas"))?;
+    exclusion_in(&mut conn, lon, lat, account).await
+}
+
+/// Refuses, inside a transaction, a picture of `account` placed at `(lon, lat)` in an area
+/// that concerns it. The share lock taken first waits for the area writes under way and holds
+/// the next ones until the transaction ends (writes of pictures do not wait for each other),
+/// so no area added meanwhile can miss the picture.
+pub(super) async fn refuse_excluded(
+    conn: &mut PgConnection,
+    (lon, lat): (f64, f64),
+    account: AccountId,
+) -> Result<()> {
+    sqlx::query("LOCK TABLE excluded_areas IN SHARE MODE")
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("test excluded areas"))?;
+    match exclusion_in(conn, lon, lat, Some(account)).await? {
+        Some(exclusion) => Err(Error::InExcludedArea(exclusion)),
+        None => Ok(()),
+    }
+}
+
+async fn exclusion_in(
+    conn: &mut PgConnection,
+    lon: f64,
+    lat: f64,
+    account: Option<AccountId>,
+) -> Result<Option<Exclusion>> {
     let rows = sqlx::query(
         "SELECT account_id, is_allowed, polygons FROM excluded_areas
          WHERE (account_id IS NULL OR account_id = $1)
@@ -124,13 +156,13 @@ pub(super) async fn exclusion_at(
     .bind(account.map(|a| a.0))
     .bind(lon)
     .bind(lat)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(Error::db("test excluded areas"))?;
     let has_allowed: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM excluded_areas WHERE account_id IS NULL AND is_allowed)",
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await
     .map_err(Error::db("test excluded areas"))?;
     let candidates = rows

@@ -429,6 +429,12 @@ pub(super) async fn insert_picture(
         return Ok(InsertOutcome::IdTaken);
     }
 
+    // Where pictures are refused is read here, in the transaction of the write, so that an
+    // area added since the upload's first test cannot miss it. The refusal undoes nothing:
+    // nothing is written yet.
+    super::excluded::refuse_excluded(&mut tx, (picture.lon, picture.lat), picture.account_id)
+        .await?;
+
     // 2. The picture row (its point for the space index is derived from it).
     let now = stored(Utc::now());
     sqlx::query(

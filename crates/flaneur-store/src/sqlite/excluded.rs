@@ -111,6 +111,33 @@ pub(super) async fn exclusion_at(
     lat: f64,
     account: Option<AccountId>,
 ) -> Result<Option<Exclusion>> {
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(Error::db("test excluded areas"))?;
+    exclusion_in(&mut conn, lon, lat, account).await
+}
+
+/// Refuses, inside a write transaction, a picture of `account` placed at `(lon, lat)` in an
+/// area that concerns it. The writer is one connection at a time, so no area changes before
+/// the transaction ends.
+pub(super) async fn refuse_excluded(
+    conn: &mut SqliteConnection,
+    (lon, lat): (f64, f64),
+    account: AccountId,
+) -> Result<()> {
+    match exclusion_in(conn, lon, lat, Some(account)).await? {
+        Some(exclusion) => Err(Error::InExcludedArea(exclusion)),
+        None => Ok(()),
+    }
+}
+
+async fn exclusion_in(
+    conn: &mut SqliteConnection,
+    lon: f64,
+    lat: f64,
+    account: Option<AccountId>,
+) -> Result<Option<Exclusion>> {
     let rows = sqlx::query(
         "SELECT account_id, is_allowed, polygons FROM excluded_areas
          WHERE (account_id IS NULL OR account_id = ?)
@@ -121,13 +148,13 @@ pub(super) async fn exclusion_at(
     .bind(lon)
     .bind(lat)
     .bind(lat)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(Error::db("test excluded areas"))?;
     let has_allowed: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM excluded_areas WHERE account_id IS NULL AND is_allowed)",
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await
     .map_err(Error::db("test excluded areas"))?;
     let candidates = rows

@@ -414,6 +414,12 @@ pub(super) async fn insert_picture(
         return Ok(InsertOutcome::IdTaken);
     }
 
+    // Where pictures are refused is read here, in the transaction of the write, so that an
+    // area added since the upload's first test cannot miss it. The refusal undoes nothing:
+    // nothing is written yet.
+    super::excluded::refuse_excluded(&mut tx, (picture.lon, picture.lat), picture.account_id)
+        .await?;
+
     // 2. The picture row (a trigger puts its point in the space index).
     let now = to_micros(Utc::now());
     let doc = serde_json::to_string(&picture).map_err(|e| Error::corrupt("pictures", e))?;

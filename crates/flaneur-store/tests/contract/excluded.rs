@@ -1,11 +1,13 @@
 //! The contract of excluded areas: what is listed to whom, what a point test answers for
 //! general, own and allowed areas, and that replacing and deleting touch only what they name.
 
-use flaneur_model::{ExcludedAreaId, Role};
-use flaneur_store::{AreaScope, Catalog, Exclusion, NewExcludedArea, polygons_from_geojson};
+use chrono::{TimeZone, Utc};
+use flaneur_model::{ExcludedAreaId, NewUploadSet, PictureEdit, PictureStatus, Role, UploadFile};
+use flaneur_store::{AreaScope, Catalog, Error, Exclusion, NewExcludedArea, polygons_from_geojson};
 use serde_json::json;
 
 use crate::backend::{Sql, sql_contracts};
+use crate::fixture;
 
 /// A square of `side` degrees from `(x, y)`, with a hole in its middle third when asked.
 fn square(x: f64, y: f64, side: f64, holed: bool) -> flaneur_store::Polygons {
@@ -230,7 +232,137 @@ async fn many_areas_are_tested_through_their_boxes(catalog: &dyn Catalog, _sql: 
     }
 }
 
+async fn writes_refuse_pictures_placed_in_an_area(catalog: &dyn Catalog, _sql: &Sql) {
+    let (account, _) = catalog.default_account().await.expect("account");
+    let set = catalog
+        .create_upload_set(NewUploadSet::titled("walk", account))
+        .await
+        .expect("set")
+        .id;
+    let at = Utc
+        .timestamp_opt(1_600_000_000, 0)
+        .single()
+        .expect("instant");
+    let first = fixture::picture(set, account, 0, at, fixture::offset(0.0, 0.0));
+    let (_, ids) =
+        fixture::publish(catalog, set, "walk", vec![(first, PictureStatus::Ready)]).await;
+    let mut own = area("home", square(2.5, 48.5, 0.1, false));
+    own.account_id = Some(account);
+    catalog.add_excluded_area(&own).await.expect("own area");
+
+    // A move into the area is refused whole, and a move elsewhere is made.
+    let before = catalog.picture(ids[0]).await.expect("read");
+    let move_to = |place| PictureEdit {
+        position: Some(place),
+        heading_deg: Some(90.0),
+        ..PictureEdit::default()
+    };
+    let refused = catalog
+        .edit_picture(ids[0], &move_to((2.55, 48.55)), None)
+        .await;
+    assert!(
+        matches!(refused, Err(Error::InExcludedArea(Exclusion::Own))),
+        "{refused:?}"
+    );
+    assert_eq!(catalog.picture(ids[0]).await.expect("read"), before);
+    let moved = catalog
+        .edit_picture(ids[0], &move_to((2.45, 48.55)), None)
+        .await;
+    assert!(moved.expect("move").is_some());
+
+    // A picture inserted there is refused, and nothing of it is kept.
+    let second = fixture::picture(set, account, 1, at, (2.55, 48.55));
+    let id = second.id;
+    let file = UploadFile {
+        upload_set_id: set,
+        file_name: second.file_name.clone(),
+        size_bytes: Some(1),
+        content_md5: Some(id.to_string()),
+        picture_id: Some(id),
+        inserted_at: at,
+        rejection: None,
+    };
+    let refused = catalog.insert_picture(second, file).await;
+    assert!(
+        matches!(refused, Err(Error::InExcludedArea(Exclusion::Own))),
+        "{refused:?}"
+    );
+    assert_eq!(catalog.picture(id).await.expect("read"), None);
+    let files = catalog.upload_set_files(set).await.expect("files");
+    assert_eq!(files.len(), 1, "{files:?}");
+}
+
+async fn a_move_waits_for_an_area_being_written(catalog: &dyn Catalog, sql: &Sql) {
+    let (account, _) = catalog.default_account().await.expect("account");
+    let bob = catalog
+        .create_account("bob", Role::User)
+        .await
+        .expect("bob")
+        .id;
+    let set = catalog
+        .create_upload_set(NewUploadSet::titled("walk", account))
+        .await
+        .expect("set")
+        .id;
+    let at = Utc
+        .timestamp_opt(1_600_000_000, 0)
+        .single()
+        .expect("instant");
+    let first = fixture::picture(set, account, 0, at, fixture::offset(0.0, 0.0));
+    let (_, ids) =
+        fixture::publish(catalog, set, "walk", vec![(first, PictureStatus::Ready)]).await;
+    let mut theirs = area("bob's", square(2.5, 48.5, 0.1, false));
+    theirs.account_id = Some(bob);
+    let theirs = catalog.add_excluded_area(&theirs).await.expect("area");
+
+    // Another writer gives the area to the picture's owner, and commits while the move runs:
+    // the move waits for it and is refused, rather than testing the area as it was.
+    let move_there = PictureEdit {
+        position: Some((2.55, 48.55)),
+        ..PictureEdit::default()
+    };
+    let pause = std::time::Duration::from_millis(300);
+    let moved = match sql {
+        Sql::Sqlite(pool) => {
+            let mut tx = pool.begin().await.expect("begin");
+            sqlx::query("UPDATE excluded_areas SET account_id = ? WHERE id = ?")
+                .bind(account.to_string())
+                .bind(theirs.id.to_string())
+                .execute(&mut *tx)
+                .await
+                .expect("give");
+            let (moved, ()) =
+                tokio::join!(catalog.edit_picture(ids[0], &move_there, None), async {
+                    tokio::time::sleep(pause).await;
+                    tx.commit().await.expect("commit");
+                });
+            moved
+        }
+        Sql::Postgres(pool) => {
+            let mut tx = pool.begin().await.expect("begin");
+            sqlx::query("UPDATE excluded_areas SET account_id = $1 WHERE id = $2")
+                .bind(account.0)
+                .bind(theirs.id.0)
+                .execute(&mut *tx)
+                .await
+                .expect("give");
+            let (moved, ()) =
+                tokio::join!(catalog.edit_picture(ids[0], &move_there, None), async {
+                    tokio::time::sleep(pause).await;
+                    tx.commit().await.expect("commit");
+                });
+            moved
+        }
+    };
+    assert!(
+        matches!(moved, Err(Error::InExcludedArea(Exclusion::Own))),
+        "{moved:?}"
+    );
+}
+
 sql_contracts! {
+    a_move_waits_for_an_area_being_written => a_move_waits_for_an_area_being_written;
+    writes_refuse_pictures_placed_in_an_area => writes_refuse_pictures_placed_in_an_area;
     points_in_general_and_own_areas_are_refused => points_in_general_and_own_areas_are_refused;
     private_general_areas_are_listed_on_request => private_general_areas_are_listed_on_request;
     replacing_keeps_own_areas_and_allowed_areas_refuse_the_rest =>
