@@ -7,6 +7,7 @@
 //! (`params::check_documented`). Only the web front-end's pages and assets, which are no part
 //! of the API, are routed outside it.
 
+mod admin;
 mod annotations;
 mod catalog;
 mod claim;
@@ -144,6 +145,7 @@ pub fn api() -> Vec<Route> {
     routes.extend(reports::routes());
     routes.extend(annotations::routes());
     routes.extend(excluded::routes());
+    routes.extend(admin::routes());
     routes
 }
 

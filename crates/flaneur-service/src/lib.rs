@@ -23,6 +23,7 @@ pub mod login;
 pub mod prepare;
 pub mod read;
 pub mod report;
+pub mod stats;
 pub mod tile;
 pub mod token;
 pub mod upload_set;

@@ -625,6 +625,9 @@ pub trait Catalog: Send + Sync + 'static {
     /// How many reports there are of each status and issue (pairs without any are absent).
     async fn report_counts(&self) -> Result<Vec<ReportCount>>;
 
+    /// Accounts, pictures, sequences and queued jobs, counted for administrators.
+    async fn instance_stats(&self) -> Result<crate::InstanceStats>;
+
     // --- sequences ----------------------------------------------------------------------------
 
     /// One sequence, deleted ones included.

@@ -26,6 +26,7 @@ mod report;
 mod search;
 mod session;
 mod sqlite;
+mod stats;
 pub mod track;
 pub mod transfer;
 mod visibility;
@@ -60,3 +61,4 @@ pub use search::{
 };
 pub use session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 pub use sqlite::SqliteCatalog;
+pub use stats::{CountBy, InstanceStats, JobCount, SequenceCount};

@@ -22,6 +22,7 @@ mod semantics;
 mod sequence;
 mod sequence_line;
 mod session;
+mod stats;
 mod upload;
 
 use std::collections::HashMap;
@@ -387,6 +388,10 @@ impl Catalog for PgCatalog {
 
     async fn report_counts(&self) -> Result<Vec<ReportCount>> {
         report::report_counts(&self.pool).await
+    }
+
+    async fn instance_stats(&self) -> Result<crate::InstanceStats> {
+        stats::instance_stats(&self.pool).await
     }
 
     async fn excluded_areas(&self, scope: AreaScope) -> Result<Vec<ExcludedArea>> {

@@ -23,6 +23,7 @@ mod semantics;
 mod sequence;
 mod sequence_line;
 mod session;
+mod stats;
 mod upload;
 
 use std::collections::HashMap;
@@ -307,6 +308,10 @@ impl Catalog for SqliteCatalog {
 
     async fn report_counts(&self) -> Result<Vec<ReportCount>> {
         report::report_counts(&self.reader).await
+    }
+
+    async fn instance_stats(&self) -> Result<crate::InstanceStats> {
+        stats::instance_stats(&self.reader).await
     }
 
     async fn excluded_areas(&self, scope: AreaScope) -> Result<Vec<ExcludedArea>> {

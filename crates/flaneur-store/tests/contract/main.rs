@@ -20,6 +20,7 @@ mod s3_faults;
 mod search;
 mod search_filters;
 mod session;
+mod stats;
 mod updated;
 mod upload;
 mod visibility;

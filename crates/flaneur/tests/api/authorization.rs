@@ -128,6 +128,7 @@ const ROWS: &[(&str, &str, Cells)] = &[
     ("PATCH", "/reports/{id}", Free([401, 200, 200, 200])),
     ("GET", "/users/me/reports", Free([401, 200, 200, 200])),
     ("GET", "/admin/reports/stats", Free([401, 403, 403, 200])),
+    ("GET", "/admin/stats", Free([401, 403, 403, 200])),
     // Excluded areas: the general ones are the administrators' to change; `{id}` is an area
     // of the owner's, or a general one, which no other account finds among its own.
     (

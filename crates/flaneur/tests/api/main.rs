@@ -2,6 +2,7 @@
 //! real pictures (`scripts/fetch-testdata.sh`) and GeoVisio 2.15.1's recorded responses.
 
 mod accounts;
+mod admin_stats;
 mod annotations;
 mod authorization;
 mod backend;
