@@ -255,8 +255,18 @@ pub fn configuration(
         "version": PANORAMAX_API_VERSION,
         "pages": [],
         "defaults": dispatch_defaults(defaults, editing),
-        "visibility": { "possible_values": ["anyone", "logged-only", "owner-only"] },
+        "visibility": { "possible_values": possible_visibilities(editing) },
     })
+}
+
+/// The visibilities uploads and edits may set: all but `logged-only` when anyone may make an
+/// account, since it would hide nothing then.
+fn possible_visibilities(editing: &flaneur_service::edit::EditSettings) -> Vec<&'static str> {
+    flaneur_model::Visibility::ALL
+        .iter()
+        .filter(|v| !(editing.registration_is_open && **v == flaneur_model::Visibility::LoggedOnly))
+        .map(flaneur_model::Visibility::as_str)
+        .collect()
 }
 
 /// The `auth` of the configuration: `{"enabled": false}` without a login provider, as

@@ -108,8 +108,12 @@ impl Services {
             .unwrap_or(true))
     }
 
-    /// Refuses `logged-only` when anyone may make an account.
-    fn check_visibility(&self, visibility: Option<Visibility>) -> Result<()> {
+    /// Refuses `logged-only` when anyone may make an account: every place a visibility is set
+    /// (upload sets, edits, an account's default) asks here.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for `logged-only` on an instance whose registration is open.
+    pub fn check_visibility(&self, visibility: Option<Visibility>) -> Result<()> {
         if visibility == Some(Visibility::LoggedOnly) && self.editing.registration_is_open {
             return Err(Error::invalid(
                 "visibility 'logged-only' is not accepted on this instance: anyone may make an \

@@ -35,8 +35,10 @@ impl Services {
     /// Stores a new upload set.
     ///
     /// # Errors
-    /// Fails when the catalog cannot be written.
+    /// [`Error::InvalidParameter`] for a visibility the instance refuses (see
+    /// [`Services::check_visibility`]); fails when the catalog cannot be written.
     pub async fn create_upload_set(&self, spec: NewUploadSet) -> Result<UploadSet> {
+        self.check_visibility(Some(spec.visibility))?;
         let set = self.catalog.create_upload_set(spec).await?;
         info!(upload_set.id = %set.id, "upload set created");
         Ok(set)

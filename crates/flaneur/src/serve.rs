@@ -63,6 +63,11 @@ pub struct ServeArgs {
     /// default account.
     #[arg(long, env = "API_FORCE_AUTH_ON_UPLOAD")]
     force_auth_on_upload: bool,
+    /// Anyone may make an account at the login provider: `logged-only` would hide nothing, so
+    /// it is refused (400) wherever a visibility is set, and not offered in
+    /// `/api/configuration`.
+    #[arg(long, env = "API_REGISTRATION_IS_OPEN")]
+    registration_is_open: bool,
     /// Whether a logged-in account may change the order and headings of others' sequences and
     /// the heading, capture time and place of their pictures, when the owner's account does
     /// not say (unset: it may); `false` leaves that to owners and administrators. Tags are
@@ -166,6 +171,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         force_auth_on_upload: args.force_auth_on_upload,
         login: login.as_ref().map(|login| LoginSettings {
             profile_url: args.login.profile_url().or_else(|| login.profile_url()),
+            registration_is_open: args.registration_is_open,
             ..LoginSettings::default()
         }),
         provider: login,
@@ -177,7 +183,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     services.editing = EditSettings {
         collaborative_metadata: args.collaborative_metadata,
-        registration_is_open: auth.login.as_ref().is_some_and(|l| l.registration_is_open),
+        registration_is_open: args.registration_is_open,
     };
 
     // 2. Workers. One stop request ends both them and the HTTP server, so that the grace of

@@ -86,6 +86,9 @@ pub async fn patch(
         ApiError::bad_request(format!("The account's settings are not a JSON object: {e}"))
     })?;
     let prefs = preferences(&fields)?;
+    if let Some(visibility) = prefs.default_visibility {
+        state.services.check_visibility(visibility)?;
+    }
     let updated = state
         .services
         .accounts

@@ -1,9 +1,12 @@
 //! `/api/configuration`: what the operator sets, and what a default instance says next to the
 //! recorded answer of a Panoramax instance.
 
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::server::Server;
+use crate::accounts::{account_with_token, bearer, client, post_as};
+use crate::server::{Server, json_of};
+use crate::{SONY, pictures};
 
 fn recorded() -> Value {
     serde_json::from_str(include_str!(
@@ -97,4 +100,65 @@ fn a_summary_that_cannot_be_read_stops_the_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("API_SUMMARY"), "{stderr}");
+}
+
+/// A PATCH with a token.
+fn patch_as(server: &Server, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+    json_of(
+        bearer(client().patch(server.url(path)), token)
+            .json(body)
+            .send()
+            .expect("PATCH"),
+    )
+}
+
+#[test]
+fn logged_only_is_refused_wherever_a_visibility_is_set_when_registration_is_open() {
+    let dir = tempfile::tempdir().expect("data folder");
+    let root = account_with_token(dir.path(), "root", true);
+    let open = [("API_REGISTRATION_IS_OPEN", "true")];
+    let server = Server::start_in_with_env(dir.path(), &open);
+    let configuration = server.get_ok("/configuration");
+    assert_eq!(
+        configuration["visibility"]["possible_values"],
+        json!(["anyone", "owner-only"])
+    );
+
+    // Upload sets, a published sequence and a picture, and the account's default.
+    let refused = |(status, body): (StatusCode, Value)| {
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("anyone may make an account"), "{body}");
+    };
+    let body = json!({ "title": "walk", "visibility": "logged-only" });
+    refused(post_as(&server, "/upload_sets", &root, &body));
+    let sequence = server.upload_sequence("walk", &pictures(&SONY[..1]), "anyone");
+    let logged_only = json!({ "visibility": "logged-only" });
+    refused(patch_as(
+        &server,
+        &format!("/collections/{sequence}"),
+        &root,
+        &logged_only,
+    ));
+    let item = server.collection_items(&sequence)[0]["id"]
+        .as_str()
+        .expect("item id")
+        .to_owned();
+    let path = format!("/collections/{sequence}/items/{item}");
+    refused(patch_as(&server, &path, &root, &logged_only));
+    let body = json!({ "default_visibility": "logged-only" });
+    refused(patch_as(&server, "/users/me", &root, &body));
+
+    // The other visibilities are taken as usual.
+    let owner_only = json!({ "visibility": "owner-only" });
+    let (status, body) = patch_as(
+        &server,
+        &format!("/collections/{sequence}"),
+        &root,
+        &owner_only,
+    );
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = json!({ "default_visibility": "owner-only" });
+    let (status, body) = patch_as(&server, "/users/me", &root, &body);
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
