@@ -35,6 +35,9 @@ pub struct AuthSettings {
     /// Whether uploads need a logged account; otherwise anonymous ones go to the default
     /// account.
     pub force_auth_on_upload: bool,
+    /// Whether an account must accept the terms of service before uploading; logins then
+    /// lead to the front-end's page asking it first.
+    pub enforce_tos_acceptance: bool,
     /// Address of a web front-end of its own showing the page a browser goes to once it
     /// claimed a token (`{website_url}/token-accepted`); without it, the instance's front-end
     /// page, or the claim's own page when the front-end has none.
@@ -234,6 +237,22 @@ impl FromRequestParts<AppState> for Uploader {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if let Some(Caller(account)) = parts.extensions.get::<Caller>() {
+            if state.auth.enforce_tos_acceptance && account.tos_accepted_at.is_none() {
+                let base = match BaseUrl::from_request_parts(parts, state).await {
+                    Ok(base) => base,
+                    Err(never) => match never {},
+                };
+                let page = tos_validation_page(state, &base);
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    format!(
+                        "You must accept the terms of service of this instance before \
+                         uploading: read and accept them at {page}, or POST \
+                         /api/users/me/accept_tos"
+                    ),
+                )
+                .with("details", serde_json::json!({ "validation_page": page })));
+            }
             return Ok(Uploader {
                 account_id: account.id,
                 is_admin: account.is_admin(),
@@ -257,6 +276,28 @@ impl FromRequestParts<AppState> for Uploader {
             default_visibility: None,
         })
     }
+}
+
+/// The front-end's page asking an account to accept the terms of service: under the
+/// configured website, else this instance's own pages.
+pub fn tos_validation_page(state: &AppState, base: &BaseUrl) -> String {
+    match &state.auth.website_url {
+        Some(website) => format!("{}/tos-validation", website.trim_end_matches('/')),
+        None => format!("{}/tos-validation.html", base.0),
+    }
+}
+
+/// Where a login leads an account: first to the terms of service when the instance enforces
+/// them and the account has not accepted them, with `next` as the way on.
+pub fn after_login(state: &AppState, base: &BaseUrl, account: &Account, next: String) -> String {
+    if !state.auth.enforce_tos_acceptance || account.tos_accepted_at.is_some() {
+        return next;
+    }
+    format!(
+        "{}?next_url={}",
+        tos_validation_page(state, base),
+        encode(&next)
+    )
 }
 
 /// Whether a browser asks for a web page.

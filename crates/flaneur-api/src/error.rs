@@ -175,6 +175,10 @@ impl From<Error> for ApiError {
             Error::AnnotationNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "Annotation doesn't exist")
             }
+            Error::PageNotFound(_) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "Page doesn't exist in this language; GET /api/pages/{page} lists its languages",
+            ),
             Error::ReportNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "Report doesn't exist")
             }

@@ -21,6 +21,7 @@ mod listing;
 mod login;
 mod map;
 mod me;
+mod pages;
 mod reports;
 mod search;
 mod tokens;
@@ -146,6 +147,7 @@ pub fn api() -> Vec<Route> {
     routes.extend(annotations::routes());
     routes.extend(excluded::routes());
     routes.extend(admin::routes());
+    routes.extend(pages::routes());
     routes
 }
 
@@ -773,6 +775,39 @@ fn table() -> Vec<Route> {
                         json!({ "type": "object" }),
                     )
                     .errors(&[400, 415]),
+            ),
+        ),
+        Route::new(
+            M::POST,
+            "/api/users/me/accept_tos",
+            |m| on(m, me::accept_tos),
+            logged(
+                Operation::new(USERS, "Accept the terms of service")
+                    .describe(
+                        "Records that the caller accepts them, and read their latest change. \
+                         Instances enforcing them refuse uploads until then.",
+                    )
+                    .answer(
+                        200,
+                        "The profile as changed",
+                        JSON,
+                        json!({ "type": "object" }),
+                    ),
+            ),
+        ),
+        Route::new(
+            M::POST,
+            "/api/users/me/tos_read",
+            |m| on(m, me::tos_read),
+            logged(
+                Operation::new(USERS, "Mark the latest change of the terms of service read")
+                    .describe("`tos_latest_change_read` of the profile turns true.")
+                    .answer(
+                        200,
+                        "The profile as changed",
+                        JSON,
+                        json!({ "type": "object" }),
+                    ),
             ),
         ),
         Route::new(

@@ -237,6 +237,7 @@ pub fn configuration(
     defaults: &flaneur_model::DispatchSettings,
     editing: &flaneur_service::edit::EditSettings,
     auth: &crate::AuthSettings,
+    pages: &[String],
 ) -> Value {
     let logo_url = info
         .logo_url
@@ -253,7 +254,7 @@ pub fn configuration(
         "auth": auth_block(auth),
         "license": { "id": info.license_id, "url": info.license_url },
         "version": PANORAMAX_API_VERSION,
-        "pages": [],
+        "pages": pages,
         "defaults": dispatch_defaults(defaults, editing),
         "visibility": { "possible_values": possible_visibilities(editing) },
     })

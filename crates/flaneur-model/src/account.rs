@@ -81,6 +81,8 @@ pub struct Account {
     pub collaborative_metadata: Option<bool>,
     /// When it accepted the terms of service.
     pub tos_accepted_at: Option<DateTime<Utc>>,
+    /// When it last read the terms of service, to tell whether it read their latest change.
+    pub tos_latest_change_read_at: Option<DateTime<Utc>>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }
@@ -107,6 +109,8 @@ pub struct AccountPreferences {
     pub collaborative_metadata: Option<Option<bool>>,
     /// When it accepted the terms of service.
     pub tos_accepted_at: Option<Option<DateTime<Utc>>>,
+    /// When it last read the terms of service.
+    pub tos_latest_change_read_at: Option<Option<DateTime<Utc>>>,
 }
 
 /// An API token: it acts for its account once claimed. Its secret value is given once, when
@@ -174,6 +178,7 @@ mod tests {
             default_visibility: None,
             collaborative_metadata: None,
             tos_accepted_at: None,
+            tos_latest_change_read_at: None,
             created_at: Utc::now(),
         };
         assert!(account.viewer().is_admin());

@@ -144,6 +144,9 @@ pub enum Error {
     /// No such visible annotation.
     #[error("annotation {0} does not exist")]
     AnnotationNotFound(String),
+    /// No such page, or not in that language.
+    #[error("page {0} does not exist")]
+    PageNotFound(String),
     /// No such report.
     #[error("report {0} does not exist")]
     ReportNotFound(String),

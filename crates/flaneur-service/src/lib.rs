@@ -20,6 +20,7 @@ mod error;
 pub mod excluded;
 pub mod ingest;
 pub mod login;
+pub mod page;
 pub mod prepare;
 pub mod read;
 pub mod report;

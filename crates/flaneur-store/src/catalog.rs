@@ -628,6 +628,29 @@ pub trait Catalog: Send + Sync + 'static {
     /// Accounts, pictures, sequences and queued jobs, counted for administrators.
     async fn instance_stats(&self) -> Result<crate::InstanceStats>;
 
+    // --- pages --------------------------------------------------------------------------------
+
+    /// The texts of a page, one per language, by language code.
+    async fn page_texts(&self, name: &str) -> Result<Vec<crate::PageText>>;
+
+    /// The names of the pages written in some language, sorted.
+    async fn page_names(&self) -> Result<Vec<String>>;
+
+    /// Writes a page's text in one language, replacing the one there was; a new language
+    /// shares the page's last announced change.
+    async fn save_page(&self, name: &str, lang: &str, content: &str) -> Result<()>;
+
+    /// Removes a page's text in one language; false when there was none.
+    async fn delete_page(&self, name: &str, lang: &str) -> Result<bool>;
+
+    /// Records a change of a page announced at `at`, for every language; false when the
+    /// page is written in none.
+    async fn publish_page_change(
+        &self,
+        name: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool>;
+
     // --- sequences ----------------------------------------------------------------------------
 
     /// One sequence, deleted ones included.

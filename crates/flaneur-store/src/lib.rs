@@ -21,6 +21,7 @@ mod excluded;
 pub mod filter;
 mod listing;
 mod location;
+mod page;
 mod postgres;
 mod report;
 mod search;
@@ -53,6 +54,7 @@ pub use listing::{
     SequenceSortField, total_order,
 };
 pub use location::{CatalogOptions, CatalogUrl, open_catalog, redact_url};
+pub use page::PageText;
 pub use postgres::{PgCatalog, PgCatalogOptions};
 pub use report::ReportCount;
 pub use search::{

@@ -15,6 +15,7 @@ mod filter;
 mod job;
 mod listing;
 mod map;
+mod page;
 mod picture;
 mod report;
 mod search;
@@ -105,6 +106,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "annotations",
         include_str!("../migrations/postgres/0008_annotations.sql"),
+    ),
+    (
+        9,
+        "pages",
+        include_str!("../migrations/postgres/0009_pages.sql"),
     ),
 ];
 
@@ -392,6 +398,30 @@ impl Catalog for PgCatalog {
 
     async fn instance_stats(&self) -> Result<crate::InstanceStats> {
         stats::instance_stats(&self.pool).await
+    }
+
+    async fn page_texts(&self, name: &str) -> Result<Vec<crate::PageText>> {
+        page::page_texts(&self.pool, name).await
+    }
+
+    async fn page_names(&self) -> Result<Vec<String>> {
+        page::page_names(&self.pool).await
+    }
+
+    async fn save_page(&self, name: &str, lang: &str, content: &str) -> Result<()> {
+        page::save_page(&self.pool, name, lang, content).await
+    }
+
+    async fn delete_page(&self, name: &str, lang: &str) -> Result<bool> {
+        page::delete_page(&self.pool, name, lang).await
+    }
+
+    async fn publish_page_change(
+        &self,
+        name: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        page::publish_page_change(&self.pool, name, at).await
     }
 
     async fn excluded_areas(&self, scope: AreaScope) -> Result<Vec<ExcludedArea>> {

@@ -16,6 +16,7 @@ mod fixture;
 mod job;
 mod map;
 mod migrate;
+mod page;
 mod picture;
 mod report;
 mod search;
@@ -312,6 +313,30 @@ impl Catalog for SqliteCatalog {
 
     async fn instance_stats(&self) -> Result<crate::InstanceStats> {
         stats::instance_stats(&self.reader).await
+    }
+
+    async fn page_texts(&self, name: &str) -> Result<Vec<crate::PageText>> {
+        page::page_texts(&self.reader, name).await
+    }
+
+    async fn page_names(&self) -> Result<Vec<String>> {
+        page::page_names(&self.reader).await
+    }
+
+    async fn save_page(&self, name: &str, lang: &str, content: &str) -> Result<()> {
+        page::save_page(&self.writer, name, lang, content).await
+    }
+
+    async fn delete_page(&self, name: &str, lang: &str) -> Result<bool> {
+        page::delete_page(&self.writer, name, lang).await
+    }
+
+    async fn publish_page_change(
+        &self,
+        name: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        page::publish_page_change(&self.writer, name, at).await
     }
 
     async fn excluded_areas(&self, scope: AreaScope) -> Result<Vec<ExcludedArea>> {

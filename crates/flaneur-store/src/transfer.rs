@@ -75,6 +75,11 @@ const TABLES: &[Table] = &[
                 Kind::Bool,
             ),
             ("tos_accepted_at", "tos_accepted_at", Kind::Instant),
+            (
+                "tos_latest_change_read_at",
+                "tos_latest_change_read_at",
+                Kind::Instant,
+            ),
             ("deleted_at", "deleted_at", Kind::Instant),
         ],
         key: &["id"],

@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// `/api/configuration`.
     #[arg(long, env = "API_REGISTRATION_IS_OPEN")]
     registration_is_open: bool,
+    /// Accounts must accept the terms of service (the `terms-of-service` page) before
+    /// uploading (401 until then), and logins lead to the page asking it first.
+    #[arg(long, env = "API_ENFORCE_TOS_ACCEPTANCE")]
+    enforce_tos_acceptance: bool,
     /// Whether a logged-in account may change the order and headings of others' sequences and
     /// the heading, capture time and place of their pictures, when the owner's account does
     /// not say (unset: it may); `false` leaves that to owners and administrators. Tags are
@@ -169,10 +173,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     services.map = Arc::new(MapState::new(tile_cache_bytes));
     let auth = AuthSettings {
         force_auth_on_upload: args.force_auth_on_upload,
+        enforce_tos_acceptance: args.enforce_tos_acceptance,
         login: login.as_ref().map(|login| LoginSettings {
             profile_url: args.login.profile_url().or_else(|| login.profile_url()),
             registration_is_open: args.registration_is_open,
-            ..LoginSettings::default()
+            enforce_tos_acceptance: args.enforce_tos_acceptance,
         }),
         provider: login,
         cookie_secure: args.login.cookie_secure().forced(),

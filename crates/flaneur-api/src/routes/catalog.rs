@@ -22,14 +22,16 @@ pub async fn conformance() -> Json<Value> {
 }
 
 /// `GET /api/configuration`: instance description and upload defaults.
-pub async fn configuration(State(state): State<AppState>, base: BaseUrl) -> Json<Value> {
-    Json(stac::configuration(
+pub async fn configuration(State(state): State<AppState>, base: BaseUrl) -> ApiResult<Json<Value>> {
+    let pages = state.services.page_names().await?;
+    Ok(Json(stac::configuration(
         &base,
         &state.info,
         &state.services.dispatch_defaults,
         &state.services.editing,
         &state.auth,
-    ))
+        &pages,
+    )))
 }
 
 /// `GET /api/queryables`: what item search can filter on.

@@ -314,6 +314,7 @@ mod tests {
             default_visibility: None,
             collaborative_metadata: None,
             tos_accepted_at: None,
+            tos_latest_change_read_at: None,
             created_at: Utc::now(),
         };
         let html = confirmation(&ENGLISH, &token, &account, "a\"b");

@@ -232,7 +232,11 @@ async fn redirect(
     if let Some(previous) = cookie::get(&headers, cookie::SESSION) {
         login.end_session(previous).await?;
     }
-    let next = logged_in.next_url.clone().unwrap_or_else(|| "/".to_owned());
+    let mut next = logged_in.next_url.clone().unwrap_or_else(|| "/".to_owned());
+    let account = state.services.catalog.account(logged_in.account_id).await;
+    if let Some(account) = account.map_err(flaneur_service::Error::from)? {
+        next = crate::auth::after_login(&state, &base, &account, next);
+    }
     Ok(found(&next, session_cookies(&state, &base, &logged_in)))
 }
 

@@ -16,7 +16,8 @@ use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, params, stac};
 
 /// The caller's profile, as Panoramax clients read it.
-fn profile(state: &AppState, base: &BaseUrl, account: &Account) -> Value {
+async fn profile(state: &AppState, base: &BaseUrl, account: &Account) -> ApiResult<Value> {
+    let has_read_terms = state.services.has_read_latest_terms(account).await?;
     let link = |rel: &str, path: &str| {
         stac::link(
             rel,
@@ -40,7 +41,7 @@ fn profile(state: &AppState, base: &BaseUrl, account: &Account) -> Value {
         "collaborative_metadata": account.collaborative_metadata,
         "tos_accepted": account.tos_accepted_at.is_some(),
         "tos_accepted_at": account.tos_accepted_at,
-        "tos_latest_change_read": true,
+        "tos_latest_change_read": has_read_terms,
     });
     if let Some(oauth) = &account.oauth {
         // Identities are kept under their provider's address; clients are told its kind, as
@@ -54,7 +55,7 @@ fn profile(state: &AppState, base: &BaseUrl, account: &Account) -> Value {
         body["oauth_provider"] = json!(provider);
         body["oauth_id"] = json!(oauth.id);
     }
-    body
+    Ok(body)
 }
 
 /// `GET /api/users/me`; with the CSRF value of the session when the session cookie logged the
@@ -64,12 +65,34 @@ pub async fn get(
     base: BaseUrl,
     LoggedIn(account): LoggedIn,
     session: Option<Extension<SessionRecord>>,
-) -> Json<Value> {
-    let mut body = profile(&state, &base, &account);
+) -> ApiResult<Json<Value>> {
+    let mut body = profile(&state, &base, &account).await?;
     if let Some(Extension(session)) = session {
         body["csrf_token"] = json!(session.csrf_token);
     }
-    Json(body)
+    Ok(Json(body))
+}
+
+/// `POST /api/users/me/accept_tos`: the caller accepts the terms of service (and so reads
+/// their latest change); answers its profile.
+pub async fn accept_tos(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    LoggedIn(account): LoggedIn,
+) -> ApiResult<Json<Value>> {
+    let updated = state.services.accept_terms(&account).await?;
+    Ok(Json(profile(&state, &base, &updated).await?))
+}
+
+/// `POST /api/users/me/tos_read`: the caller read the latest change of the terms of service;
+/// answers its profile.
+pub async fn tos_read(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    LoggedIn(account): LoggedIn,
+) -> ApiResult<Json<Value>> {
+    let updated = state.services.mark_terms_read(&account).await?;
+    Ok(Json(profile(&state, &base, &updated).await?))
 }
 
 /// `PATCH /api/users/me`: `collaborative_metadata` (a boolean, or null for the instance's
@@ -94,7 +117,7 @@ pub async fn patch(
         .accounts
         .update_preferences(account.id, &prefs)
         .await?;
-    Ok(Json(profile(&state, &base, &updated)))
+    Ok(Json(profile(&state, &base, &updated).await?))
 }
 
 /// The preferences a PATCH body changes; unknown keys are refused so that a typo is not lost.

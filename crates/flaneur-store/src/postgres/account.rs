@@ -23,7 +23,7 @@ const NAME_LOCK: i64 = 0x666c_616e_6575_7203;
 /// The columns [`account_from_row`] reads.
 pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provider, \
      a.oauth_id, a.default_visibility, a.collaborative_metadata, a.tos_accepted_at, \
-     a.created_at";
+     a.tos_latest_change_read_at, a.created_at";
 
 /// The columns [`token_from_row`] reads.
 const TOKEN_COLUMNS: &str = "t.id AS token_id, t.account_id AS token_account_id, \
@@ -51,6 +51,7 @@ pub(super) fn account_from_row(row: &PgRow) -> Result<Account> {
             .map_err(|e| Error::corrupt(t, e))?,
         collaborative_metadata: get(row, t, "collaborative_metadata")?,
         tos_accepted_at: get(row, t, "tos_accepted_at")?,
+        tos_latest_change_read_at: get(row, t, "tos_latest_change_read_at")?,
         created_at: get(row, t, "created_at")?,
     })
 }
@@ -252,7 +253,9 @@ pub(super) async fn update_account_preferences(
         "UPDATE accounts SET
             default_visibility = CASE WHEN $2 THEN $3 ELSE default_visibility END,
             collaborative_metadata = CASE WHEN $4 THEN $5 ELSE collaborative_metadata END,
-            tos_accepted_at = CASE WHEN $6 THEN $7 ELSE tos_accepted_at END
+            tos_accepted_at = CASE WHEN $6 THEN $7 ELSE tos_accepted_at END,
+            tos_latest_change_read_at =
+                CASE WHEN $8 THEN $9 ELSE tos_latest_change_read_at END
          WHERE id = $1 AND deleted_at IS NULL",
     )
     .bind(id.0)
@@ -262,6 +265,8 @@ pub(super) async fn update_account_preferences(
     .bind(prefs.collaborative_metadata.flatten())
     .bind(prefs.tos_accepted_at.is_some())
     .bind(prefs.tos_accepted_at.flatten().map(stored))
+    .bind(prefs.tos_latest_change_read_at.is_some())
+    .bind(prefs.tos_latest_change_read_at.flatten().map(stored))
     .execute(pool)
     .await
     .map_err(Error::db("update account preferences"))?;

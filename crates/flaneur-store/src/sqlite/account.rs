@@ -16,7 +16,7 @@ use crate::{Error, Result};
 /// The columns [`account_from_row`] reads.
 pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provider, \
      a.oauth_id, a.default_visibility, a.collaborative_metadata, a.tos_accepted_at, \
-     a.created_at";
+     a.tos_latest_change_read_at, a.created_at";
 
 /// The columns [`token_from_row`] reads.
 const TOKEN_COLUMNS: &str = "t.id AS token_id, t.account_id AS token_account_id, \
@@ -45,6 +45,7 @@ pub(super) fn account_from_row(row: &SqliteRow) -> Result<Account> {
         default_visibility: parse_opt_col(row, t, "default_visibility")?,
         collaborative_metadata: get_i64("collaborative_metadata")?.map(|b| b != 0),
         tos_accepted_at: get_i64("tos_accepted_at")?.map(from_micros),
+        tos_latest_change_read_at: get_i64("tos_latest_change_read_at")?.map(from_micros),
         created_at: from_micros(get_i64("created_at")?.unwrap_or(0)),
     })
 }
@@ -265,6 +266,14 @@ pub(super) async fn update_account_preferences(
             .execute(&mut *tx)
             .await
             .map_err(Error::db("update terms acceptance"))?;
+    }
+    if let Some(read) = prefs.tos_latest_change_read_at {
+        sqlx::query("UPDATE accounts SET tos_latest_change_read_at = ? WHERE id = ?")
+            .bind(read.map(to_micros))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("update terms reading"))?;
     }
     tx.commit()
         .await

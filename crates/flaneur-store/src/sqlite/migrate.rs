@@ -102,6 +102,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "annotations",
         include_str!("../../migrations/sqlite/0019_annotations.sql"),
     ),
+    (
+        20,
+        "pages",
+        include_str!("../../migrations/sqlite/0020_pages.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.

@@ -65,6 +65,7 @@ async fn accounts_are_made_found_and_changed(catalog: &dyn Catalog) {
         default_visibility: Some(Some(Visibility::OwnerOnly)),
         collaborative_metadata: Some(Some(false)),
         tos_accepted_at: None,
+        tos_latest_change_read_at: None,
     };
     let updated = catalog
         .update_account_preferences(ana.id, &prefs)

@@ -13,6 +13,7 @@ mod job;
 mod listing;
 mod map;
 mod nearby;
+mod page;
 mod postgres;
 mod postgres_map;
 mod report;

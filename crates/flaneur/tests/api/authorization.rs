@@ -129,6 +129,25 @@ const ROWS: &[(&str, &str, Cells)] = &[
     ("GET", "/users/me/reports", Free([401, 200, 200, 200])),
     ("GET", "/admin/reports/stats", Free([401, 403, 403, 200])),
     ("GET", "/admin/stats", Free([401, 403, 403, 200])),
+    // Pages are the administrators' to write and anyone's to read; the terms of service are
+    // written first, then read, their change announced, and removed last.
+    ("POST", "/pages/{page}/{lang}", Free([401, 403, 403, 200])),
+    ("PUT", "/pages/{page}/{lang}", Free([401, 403, 403, 200])),
+    ("GET", "/pages/{page}", Free([200, 200, 200, 200])),
+    ("GET", "/pages/{page}/{lang}", Free([200, 200, 200, 200])),
+    (
+        "POST",
+        "/pages/{page}/publish-change",
+        Free([401, 403, 403, 200]),
+    ),
+    (
+        "PUT",
+        "/pages/{page}/publish-change",
+        Free([401, 403, 403, 200]),
+    ),
+    ("DELETE", "/pages/{page}/{lang}", Free([401, 403, 403, 204])),
+    ("POST", "/users/me/accept_tos", Free([401, 200, 200, 200])),
+    ("POST", "/users/me/tos_read", Free([401, 200, 200, 200])),
     // Excluded areas: the general ones are the administrators' to change; `{id}` is an area
     // of the owner's, or a general one, which no other account finds among its own.
     (
@@ -620,6 +639,8 @@ enum Body {
     /// A picture, whole when the upload should be accepted; a few bytes otherwise, as a
     /// refusal comes before the body is read.
     File(Vec<u8>),
+    /// An HTML text.
+    Html(String),
 }
 
 /// A tile of the GoPro walk's place.
@@ -697,6 +718,8 @@ impl Fixture {
             .replace("/users/search", "/users/search?q=own")
             .replace("{file}", "sd.jpg")
             .replace("{tile}", "0_0.jpg")
+            .replace("{page}", "terms-of-service")
+            .replace("{lang}", "en")
             .replace("{z}/{x}/{y_fmt}", TILE)
             .replace("{seq}", &self.owned[0].sequence)
             .replace("{pic}", &self.owned[0].pictures[0])
@@ -731,6 +754,9 @@ impl Fixture {
         if template.starts_with("/reports/{id}") {
             return vec![(3, path.to_owned())];
         }
+        if template.starts_with("/pages/") {
+            return vec![(0, "/pages/terms-of-service".to_owned())];
+        }
         if template == "/users/me/excluded_areas/{id}" {
             return vec![(1, "/users/me/excluded_areas".to_owned())];
         }
@@ -750,7 +776,7 @@ impl Fixture {
         }
         match (template, caller) {
             (_, 0) => Vec::new(),
-            ("/users/me", _) => vec![(caller, "/users/me".to_owned())],
+            ("/users/me" | "/users/me/accept_tos", _) => vec![(caller, "/users/me".to_owned())],
             ("/users/me/tokens" | "/auth/tokens/{id}/claim", _) => {
                 vec![(caller, "/users/me/tokens".to_owned())]
             }
@@ -806,6 +832,7 @@ impl Fixture {
             ("PUT", "/configuration/excluded_areas") => {
                 Body::Json(json!({ "type": "FeatureCollection", "features": [] }))
             }
+            ("POST" | "PUT", "/pages/{page}/{lang}") => Body::Html(format!("<p>Terms {n}</p>")),
             ("POST", "/upload_sets") => {
                 Body::Json(json!({ "title": "matrix", "estimated_nb_files": 1 }))
             }
@@ -839,6 +866,11 @@ impl Fixture {
         let (status, answer) = match body {
             Body::None => self.send_as(caller, verb, &path, None),
             Body::Json(body) => self.send_as(caller, verb, &path, Some(body)),
+            Body::Html(html) => {
+                let request = self.request(caller, verb.clone(), &path);
+                let request = request.header("Content-Type", "text/html").body(html);
+                answer(request, &verb, &path)
+            }
             Body::File(bytes) => {
                 let set = path
                     .trim_start_matches("/upload_sets/")

@@ -21,6 +21,7 @@ mod login_provider;
 mod migrate_storage;
 mod openapi;
 mod overrides;
+mod pages;
 mod panoramax_cli;
 mod pystac_client;
 mod queryables;

@@ -85,6 +85,8 @@ fn sample(path: &str, param: &Value, ids: &Ids) -> String {
         "tile" => return "0_0.jpg".to_owned(),
         "y_fmt" => return "0.mvt".to_owned(),
         "z" | "x" => return "0".to_owned(),
+        "page" => return "terms-of-service".to_owned(),
+        "lang" => return "en".to_owned(),
         _ => {}
     }
     for (prefix, id) in [

@@ -1,0 +1,15 @@
+-- Pages administrators write, such as the terms of service: one HTML text per page and
+-- language. `change_published_at` is when a change of the page was last announced, which
+-- accounts that read the page then have to read again; saving a text announces nothing.
+CREATE TABLE pages (
+    name text NOT NULL,
+    lang text NOT NULL,
+    content text NOT NULL,
+    updated_at timestamptz NOT NULL,
+    change_published_at timestamptz,
+    PRIMARY KEY (name, lang)
+);
+
+-- When the account last read the terms of service, to tell whether it read their latest
+-- announced change.
+ALTER TABLE accounts ADD COLUMN tos_latest_change_read_at timestamptz;
