@@ -10,21 +10,21 @@ use crate::server::{Server, json_of};
 use crate::{GOPRO, pictures};
 
 /// Where `1.jpg` was taken.
-const LON: f64 = 1.919_185;
-const LAT: f64 = 49.006_890;
+pub const LON: f64 = 1.919_185;
+pub const LAT: f64 = 49.006_890;
 
 /// A square of 0.02° around `(lon, lat)` as a GeoJSON Polygon.
-fn square(lon: f64, lat: f64) -> Value {
+pub fn square(lon: f64, lat: f64) -> Value {
     let (w, s, e, n) = (lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01);
     json!({ "type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]] })
 }
 
-fn feature(geometry: Value, label: &str, is_public: bool) -> Value {
+pub fn feature(geometry: Value, label: &str, is_public: bool) -> Value {
     json!({ "type": "Feature", "geometry": geometry,
             "properties": { "label": label, "is_public": is_public } })
 }
 
-fn send(
+pub fn send(
     server: &Server,
     method: reqwest::Method,
     path: &str,

@@ -106,7 +106,7 @@ fn oidc_server_with_web(provider: &Provider, web_dir: &std::path::Path) -> Serve
     Server::start_with_env(&env)
 }
 
-fn oidc_env(provider: &Provider) -> [(&'static str, &str); 4] {
+pub fn oidc_env(provider: &Provider) -> [(&'static str, &str); 4] {
     [
         ("OAUTH_PROVIDER", "oidc"),
         ("OAUTH_OIDC_URL", &provider.url),

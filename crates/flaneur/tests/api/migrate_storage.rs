@@ -1,5 +1,6 @@
 //! `flaneur migrate-storage`: an embedded instance copied into PostgreSQL and S3 serves the
-//! same collections, items, picture bytes, tiles and search results; a copy killed mid-way
+//! same collections, items, picture bytes, tiles and search results, keeps its reports,
+//! excluded areas, pages and browser sessions; a copy killed mid-way
 //! completes on the next run; a run on a finished copy has nothing to do; a damaged original
 //! stops the copy naming its picture; a catalog or a bucket prefix holding another instance's
 //! data is refused.
@@ -16,6 +17,10 @@ use std::process::{Command, Output, Stdio};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::accounts::{post_as, upload_bytes_as};
+use crate::excluded_areas::{LAT, LON, feature, send, square};
+use crate::login::{Browser, log_in, oidc_env};
+use crate::login_provider::Provider;
 use crate::server::{Server, link};
 use crate::{GOPRO, SONY, pictures};
 
@@ -205,9 +210,9 @@ fn tile_path(z: u32, lon: f64, lat: f64) -> String {
     format!("/map/{z}/{x}/{y}.mvt")
 }
 
-/// Makes the account `ana` in the SQLite catalog of `data_dir` (whatever the run's backend)
-/// and returns a token of it.
-fn embedded_token(data_dir: &Path) -> String {
+/// Makes the account `name` (an administrator with `admin`) in the SQLite catalog of
+/// `data_dir` (whatever the run's backend) and returns a token of it.
+fn embedded_token(data_dir: &Path, name: &str, admin: bool) -> String {
     let run = |args: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_flaneur"))
             .arg("account")
@@ -221,8 +226,25 @@ fn embedded_token(data_dir: &Path) -> String {
         assert!(output.status.success(), "{}", stderr_of(&output));
         String::from_utf8(output.stdout).expect("UTF-8")
     };
-    run(&["create", "ana"]);
-    run(&["token", "ana"]).trim().to_owned()
+    if admin {
+        run(&["create", name, "--admin"]);
+    } else {
+        run(&["create", name]);
+    }
+    run(&["token", name]).trim().to_owned()
+}
+
+/// Sends one picture to a new upload set of the token's account.
+fn upload_as(server: &Server, token: &str, picture: &Path) -> (StatusCode, Value) {
+    let (status, set) = post_as(
+        server,
+        "/upload_sets",
+        token,
+        &serde_json::json!({"title": "x"}),
+    );
+    assert_eq!(status, StatusCode::OK, "{set}");
+    let set = set["id"].as_str().expect("upload set id");
+    upload_bytes_as(server, set, token, std::fs::read(picture).expect("picture"))
 }
 
 /// Rows of every copied table of the destination catalog, by table.
@@ -238,6 +260,10 @@ fn row_counts(destination: &Destination) -> String {
             UNION ALL SELECT 'sequence_semantics', count(*) FROM sequence_semantics
             UNION ALL SELECT 'annotations', count(*) FROM annotations
             UNION ALL SELECT 'annotation_semantics', count(*) FROM annotation_semantics
+            UNION ALL SELECT 'reports', count(*) FROM reports
+            UNION ALL SELECT 'excluded_areas', count(*) FROM excluded_areas
+            UNION ALL SELECT 'sessions', count(*) FROM sessions
+            UNION ALL SELECT 'pages', count(*) FROM pages
             UNION ALL SELECT 'jobs', count(*) FROM jobs) c",
     )
 }
@@ -249,8 +275,10 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     };
     let data = tempfile::tempdir().expect("data folder");
 
-    // 1. An embedded instance with a 360° sequence (tiled) and a flat one.
-    let server = Server::start_embedded_in(data.path());
+    // 1. An embedded instance with a 360° sequence (tiled) and a flat one, logging browsers
+    //    in through a provider.
+    let provider = Provider::start();
+    let server = Server::start_on_storage(data.path(), Vec::new(), &oidc_env(&provider));
     let gopro = pictures(&GOPRO[..2]);
     let sony = pictures(&SONY[..2]);
     server.upload_sequence("360", &gopro, "anyone");
@@ -265,7 +293,8 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let flat = server.upload_all(&set, &sony);
     server.wait_ready(&set);
     // An account and its token, which must still be accepted once moved.
-    let token = embedded_token(data.path());
+    let token = embedded_token(data.path(), "ana", false);
+    let root = embedded_token(data.path(), "root", true);
     // An annotation of the account on a flat picture, which items show once moved.
     let picture = &flat[0];
     let annotation = serde_json::json!({
@@ -283,6 +312,37 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
             .expect("POST annotation"),
     );
     assert_eq!(status, StatusCode::OK, "{annotated}");
+    // A report, an excluded area for everybody (where the 360° pictures were taken) and one
+    // for Ana's uploads only (where the flat ones were), and a browser logged in.
+    let report = serde_json::json!({"issue": "mislocated", "picture_id": flat[1]});
+    let (status, report) = post_as(&server, "/reports", &token, &report);
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let report_path = format!("/reports/{}", report["id"].as_str().expect("report id"));
+    let (status, report) = crate::accounts::get_as(&server, &report_path, &root);
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let report_before = report.to_string().replace(&server.api, "API");
+    let general = feature(square(LON, LAT), "airfield", true);
+    let path = "/configuration/excluded_areas";
+    let (status, area) = send(&server, reqwest::Method::POST, path, &root, Some(&general));
+    assert_eq!(status, StatusCode::OK, "{area}");
+    let (lon, lat) = (-1.6846, 48.1551);
+    let own = feature(square(lon, lat), "home", false);
+    let path = "/users/me/excluded_areas";
+    let (status, area) = send(&server, reqwest::Method::POST, path, &token, Some(&own));
+    assert_eq!(status, StatusCode::OK, "{area}");
+    let terms = server.url("/pages/terms-of-service/en");
+    let written = crate::accounts::bearer(server.client().put(&terms), &root)
+        .header("Content-Type", "text/html; charset=utf-8")
+        .body("<h1>Terms</h1><p>Be kind.</p>")
+        .send()
+        .expect("PUT the terms of service");
+    assert_eq!(written.status(), StatusCode::OK, "{}", server.logs());
+    let terms_before = server.get_bytes(&terms);
+    let mut browser = Browser::new();
+    log_in(&mut browser, &server, "/");
+    let me_url = format!("{}/users/me", server.api);
+    let logged = browser.get(&me_url);
+    assert_eq!(logged.status(), StatusCode::OK, "{}", server.logs());
 
     // While it runs, the copy refuses to start and says how to stop it.
     let refused = destination.migrate(data.path());
@@ -328,8 +388,9 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     let counts = row_counts(&destination);
     assert_eq!(
         counts,
-        "accounts=2 annotation_semantics=2 annotations=1 files=4 jobs=0 pictures=4 \
-         sequence_pictures=4 sequence_semantics=2 sequences=2 upload_sets=2",
+        "accounts=4 annotation_semantics=2 annotations=1 excluded_areas=2 files=4 jobs=0 \
+         pages=1 pictures=4 reports=1 sequence_pictures=4 sequence_semantics=2 sequences=2 sessions=1 \
+         upload_sets=2",
         "{report}"
     );
     let again = destination.migrate(data.path());
@@ -340,7 +401,9 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
 
     // 4. Served from PostgreSQL and S3, the instance shows the same, byte for byte.
     let elsewhere = tempfile::tempdir().expect("another data folder");
-    let moved = Server::start_in_with_env(elsewhere.path(), &destination.env());
+    let mut env = destination.env();
+    env.extend(oidc_env(&provider));
+    let moved = Server::start_in_with_env(elsewhere.path(), &env);
     let after = snapshot(&moved, &places);
     assert_eq!(
         before.documents.len(),
@@ -372,6 +435,20 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
         StatusCode::OK,
         "the token moved with its signing key"
     );
+    // The report and the terms of service read as they did, and the browser is still
+    // logged in.
+    let terms = moved.url("/pages/terms-of-service/en");
+    assert!(
+        moved.get_bytes(&terms) == terms_before,
+        "the terms of service moved"
+    );
+    let (status, report) = crate::accounts::get_as(&moved, &report_path, &root);
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report.to_string().replace(&moved.api, "API"), report_before);
+    let logged = browser.get(&format!("{}/users/me", moved.api));
+    assert_eq!(logged.status(), StatusCode::OK, "the session moved");
+    let logged: Value = logged.json().expect("JSON");
+    assert_eq!(logged["name"], "walker", "{logged}");
     moved.kill();
 
     // A file cut short at the destination (here a folder) is written again, and nothing
@@ -395,6 +472,32 @@ fn an_embedded_instance_moved_to_postgresql_and_s3_serves_the_same_pictures() {
     assert!(!report.contains("nothing to do"), "{report}");
     assert!(std::fs::read(sd).expect("copy again") == whole);
     assert_eq!(list_files(folder.path()), copies, "no file added");
+
+    // The excluded areas refuse uploads from PostgreSQL as they did: a 360° picture for
+    // everybody, a flat one for Ana only (pictures not sent yet, which would be refused as
+    // duplicates first).
+    let served = tempfile::tempdir().expect("a data folder");
+    let moved = Server::start_in_with_env(served.path(), &to_folder.env());
+    let (gopro, sony) = (pictures(&GOPRO[2..3]), pictures(&SONY[2..4]));
+    let (status, refusal) = upload_as(&moved, &root, &gopro[0]);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refusal}");
+    assert!(
+        refusal["details"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("general excluded area")),
+        "{refusal}"
+    );
+    let (status, refusal) = upload_as(&moved, &token, &sony[0]);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refusal}");
+    assert!(
+        refusal["details"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("your own excluded area")),
+        "{refusal}"
+    );
+    let (status, accepted) = upload_as(&moved, &root, &sony[1]);
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    moved.kill();
 
     // 5. An original damaged in the data folder stops the copy, naming its picture, and
     //    stays where it was.
