@@ -1,6 +1,6 @@
 //! What a copy of the catalog carries over: every table holding data, column by column, with
 //! how each column is stored on either side; and every other table of the embedded schema,
-//! with the reason it is not copied. A test holds the two lists against the schema, so that
+//! with the reason it is not copied. Tests hold the two lists against both schemas, so that
 //! a table or column added by a migration is either copied or left out on purpose.
 
 /// How a column is stored in each catalog.
@@ -363,6 +363,7 @@ const NOT_COPIED: &[(&str, &str)] = &[
 mod tests {
     use std::collections::BTreeSet;
 
+    use sqlx::postgres::{PgConnectOptions, PgPool};
     use sqlx::sqlite::SqlitePoolOptions;
 
     use super::*;
@@ -453,6 +454,96 @@ mod tests {
                 unknown.is_empty(),
                 "table {}: columns {unknown:?} are listed but not in the schema",
                 table.name
+            );
+        }
+    }
+
+    /// The tables and columns of a PostgreSQL catalog with every migration run, but for the
+    /// ledger of migrations, PostGIS's own table and generated columns (the database computes
+    /// them, such as a picture's point geometry); `None` without a test server.
+    #[expect(
+        clippy::print_stderr,
+        reason = "a skipped test says so in the test output"
+    )]
+    async fn postgres_schema() -> Option<Vec<(String, BTreeSet<String>)>> {
+        let Some(admin_url) = std::env::var("FLANEUR_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            assert!(
+                std::env::var("FLANEUR_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "FLANEUR_TEST_DATABASE_URL is not set: start the test servers with \
+                 `scripts/services.sh start` and export the variables it prints"
+            );
+            eprintln!("skipped: FLANEUR_TEST_DATABASE_URL is not set (no PostgreSQL)");
+            return None;
+        };
+        let name = format!("transfer_{}", uuid::Uuid::new_v4().simple());
+        let admin = PgPool::connect(&admin_url).await.expect("test server");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE flaneur_template"
+        )))
+        .execute(&admin)
+        .await
+        .expect("create database");
+        let options: PgConnectOptions = admin_url.parse().expect("database URL");
+        let options = options.database(&name);
+        crate::postgres::migrate(&options).await.expect("migrate");
+        let pool = PgPool::connect_with(options).await.expect("open database");
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.table_name::text, c.column_name::text
+             FROM information_schema.columns c
+             JOIN information_schema.tables t USING (table_schema, table_name)
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+               AND c.table_name NOT IN ('schema_migrations', 'spatial_ref_sys')
+               AND c.is_generated = 'NEVER'
+             ORDER BY 1, 2",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("list columns");
+        pool.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await
+        .expect("drop database");
+        let mut tables: Vec<(String, BTreeSet<String>)> = Vec::new();
+        for (table, column) in rows {
+            match tables.last_mut() {
+                Some((name, columns)) if *name == table => {
+                    columns.insert(column);
+                }
+                _ => tables.push((table, BTreeSet::from([column]))),
+            }
+        }
+        Some(tables)
+    }
+
+    /// A table or column added to the PostgreSQL schema only is caught as well: every
+    /// column of a copied table there gets a value from the copy.
+    #[tokio::test]
+    async fn every_table_and_column_of_the_postgresql_schema_is_copied_or_left_out() {
+        let Some(schema) = postgres_schema().await else {
+            return;
+        };
+        assert!(
+            schema.iter().any(|(name, _)| name == "pictures"),
+            "{schema:?}"
+        );
+        for (name, columns) in &schema {
+            if NOT_COPIED.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            let table = TABLES
+                .iter()
+                .find(|t| t.name == name)
+                .unwrap_or_else(|| panic!("table {name}: add it to TABLES or to NOT_COPIED"));
+            let listed: BTreeSet<String> = table.columns.iter().map(|c| c.1.to_owned()).collect();
+            assert_eq!(
+                columns, &listed,
+                "table {name}: the PostgreSQL columns and the ones copied differ"
             );
         }
     }
