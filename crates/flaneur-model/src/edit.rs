@@ -159,6 +159,23 @@ impl FromStr for PictureSort {
     }
 }
 
+/// The condition of a change that only collaborative editing lets an account other than the
+/// owner make (order, headings, capture time, place): the owner allows it, or says nothing
+/// and the instance does (`instance_default`, allowed when `None`). The catalog tests it in
+/// the transaction of the change, so an owner's refusal given meanwhile is not missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Collaborative {
+    /// The instance's choice for owners who made none.
+    pub instance_default: Option<bool>,
+}
+
+impl Collaborative {
+    /// Whether an owner whose choice is `owner_choice` lets others make the change.
+    pub fn is_allowed_by(&self, owner_choice: Option<bool>) -> bool {
+        owner_choice.or(self.instance_default).unwrap_or(true)
+    }
+}
+
 /// A change of a sequence. Fields left `None` (and an empty tag list) stay as they are.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SequenceEdit {
@@ -173,6 +190,8 @@ pub struct SequenceEdit {
     pub relative_heading_deg: Option<f64>,
     /// Tags to add or remove, in order.
     pub semantics: Vec<TagChange>,
+    /// Made only under collaborative editing, when given.
+    pub collaborative: Option<Collaborative>,
 }
 
 impl SequenceEdit {
@@ -204,6 +223,8 @@ pub struct PictureEdit {
     pub yaw_deg: Option<f64>,
     /// Tags to add or remove, in order.
     pub semantics: Vec<TagChange>,
+    /// Made only under collaborative editing, when given.
+    pub collaborative: Option<Collaborative>,
 }
 
 impl PictureEdit {

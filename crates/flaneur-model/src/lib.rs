@@ -19,7 +19,9 @@ pub use account::{
     Account, AccountPreferences, ClaimOutcome, NewToken, OauthIdentity, Role, Token,
 };
 pub use annotation::{Annotation, MAX_SHAPE_POINTS, NewAnnotation, Shape, refuse_duplicate_tags};
-pub use edit::{PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange};
+pub use edit::{
+    Collaborative, PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange,
+};
 pub use id::{
     AccountId, AnnotationId, ExcludedAreaId, JobId, PictureId, ReportId, SequenceId, TokenId,
     UploadSetId,

@@ -8,8 +8,8 @@
 //! [`arrange`], the rule dispatch uses: sort, headings from the track, length and accuracy.
 
 use flaneur_model::{
-    AccountId, Picture, PictureEdit, PictureId, PictureSort, PictureSortKey, Sequence,
-    SequenceEdit, SequenceId, SortMethod, Viewer, Visibility,
+    AccountId, Collaborative, Picture, PictureEdit, PictureId, PictureSort, PictureSortKey,
+    Sequence, SequenceEdit, SequenceId, SortMethod, Viewer, Visibility,
 };
 use flaneur_store::Arrangement;
 use tracing::info;
@@ -106,6 +106,15 @@ impl Services {
             .and_then(|a| a.collaborative_metadata)
             .or(self.editing.collaborative_metadata)
             .unwrap_or(true))
+    }
+
+    /// The condition of a change only collaborative editing allows: the rights were checked
+    /// with the owner's choice as read before the change; the catalog reads it again in the
+    /// change's transaction.
+    fn collaborative(&self) -> Collaborative {
+        Collaborative {
+            instance_default: self.editing.collaborative_metadata,
+        }
     }
 
     /// Refuses `logged-only` when anyone may make an account: every place a visibility is set
@@ -248,6 +257,10 @@ impl Services {
             ("semantics", !edit.semantics.is_empty()),
         ];
         check_rights(rights, &asked, "collection")?;
+        let mut edit = edit;
+        if !viewer.acts_as_owner_of(sequence.account_id) && edit.rearranges() {
+            edit.collaborative = Some(self.collaborative());
+        }
 
         let resort = edit.sort.is_some();
         let rule = move |s: &Sequence, pictures: Vec<Picture>| arrange(s, pictures, resort);
@@ -289,6 +302,11 @@ impl Services {
             ("semantics", !edit.semantics.is_empty()),
         ];
         check_rights(rights, &asked, "picture")?;
+        let mut edit = edit;
+        let is_collaborative = edit.heading_deg.is_some() || edit.moves();
+        if !viewer.acts_as_owner_of(picture.base.account_id) && is_collaborative {
+            edit.collaborative = Some(self.collaborative());
+        }
 
         // A picture may not be moved where it could not have been uploaded: the areas tested
         // are the general ones and those of its owner, as at upload. The catalog tests them in

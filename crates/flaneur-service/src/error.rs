@@ -174,13 +174,19 @@ impl Error {
 impl From<flaneur_store::Error> for Error {
     /// A storage error, except a write naming an upload set another request or process
     /// deleted meanwhile (the client asked for a set that is gone, as if it had never been)
-    /// and a picture placed in an excluded area (the client's input is refused).
+    /// and the refusals of a change (collaborative editing not allowed, a picture placed in
+    /// an excluded area).
     fn from(err: flaneur_store::Error) -> Error {
         match err {
             flaneur_store::Error::NotFound {
                 kind: "upload set",
                 id,
             } => Error::UploadSetNotFound(id),
+            flaneur_store::Error::CollaborationRefused => Error::Forbidden(
+                "you may not make this change: the owner does not allow collaborative editing \
+                 of its order, headings, times and places"
+                    .to_owned(),
+            ),
             flaneur_store::Error::InExcludedArea(exclusion) => Error::InvalidParameter {
                 message: crate::excluded::REFUSED.to_owned(),
                 details: Some(serde_json::json!({

@@ -61,6 +61,10 @@ pub enum Error {
     /// do.
     #[error("{0}")]
     Refused(String),
+    /// The owner does not let others make a change only collaborative editing allows: the
+    /// change was not made.
+    #[error("the owner does not allow collaborative editing")]
+    CollaborationRefused,
     /// A picture would lie where it is refused: the change was not made.
     #[error("the picture would lie within an excluded area ({0:?})")]
     InExcludedArea(crate::Exclusion),

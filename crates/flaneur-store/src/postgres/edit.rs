@@ -8,8 +8,8 @@
 //! worker while it waits for the change.
 
 use flaneur_model::{
-    JobKind, Picture, PictureEdit, PictureId, Sequence, SequenceEdit, SequenceId, TagAction,
-    TagChange, Visibility,
+    AccountId, Collaborative, JobKind, Picture, PictureEdit, PictureId, Sequence, SequenceEdit,
+    SequenceId, TagAction, TagChange, Visibility,
 };
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
@@ -33,9 +33,10 @@ pub(super) async fn edit_sequence(
     if arrange.is_some() {
         lock_sequence_pictures(&mut tx, id).await?;
     }
-    if lock_live_sequence(&mut tx, id).await?.is_none() {
+    let Some(sequence) = lock_live_sequence(&mut tx, id).await? else {
         return Ok(None);
-    }
+    };
+    check_collaborative(&mut tx, edit.collaborative, sequence.account_id).await?;
 
     // 1. The row: each field given replaces the stored one.
     sqlx::query(
@@ -95,6 +96,7 @@ pub(super) async fn edit_picture(
 
     // 1. The row: the columns and the document that repeats them, changed alike. A change of
     //    tags alone leaves the row as it is, and so the map's version.
+    check_collaborative(&mut tx, edit.collaborative, picture.base.account_id).await?;
     // A move where the owner's pictures are refused is refused, in this transaction so that
     // an area added meanwhile cannot miss it.
     if let Some(place) = edit.position {
@@ -386,4 +388,27 @@ async fn rearrange(conn: &mut PgConnection, id: SequenceId, arrange: &Arrange) -
         .await
         .map_err(Error::db("write sequence length"))?;
     refresh_sequence_figures(conn, id.0).await
+}
+
+/// Refuses a change made under collaborative editing when the owner does not allow it. The
+/// owner's row is read under a share lock, so a change of the owner's choice waits for this
+/// transaction, and one made before is read.
+async fn check_collaborative(
+    conn: &mut PgConnection,
+    collaborative: Option<Collaborative>,
+    owner: AccountId,
+) -> Result<()> {
+    let Some(rule) = collaborative else {
+        return Ok(());
+    };
+    let choice: Option<Option<bool>> =
+        sqlx::query_scalar("SELECT collaborative_metadata FROM accounts WHERE id = $1 FOR SHARE")
+            .bind(owner.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(Error::db("read collaborative editing"))?;
+    if rule.is_allowed_by(choice.flatten()) {
+        return Ok(());
+    }
+    Err(Error::CollaborationRefused)
 }

@@ -3,8 +3,8 @@
 //! the schema; this module writes the rows and the sequences' figures.
 
 use flaneur_model::{
-    JobKind, Picture, PictureEdit, PictureId, Sequence, SequenceEdit, SequenceId, TagAction,
-    TagChange, Visibility,
+    AccountId, Collaborative, JobKind, Picture, PictureEdit, PictureId, Sequence, SequenceEdit,
+    SequenceId, TagAction, TagChange, Visibility,
 };
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -26,9 +26,10 @@ pub(super) async fn edit_sequence(
     let mut tx = super::begin_write(pool)
         .await
         .map_err(Error::db("edit sequence"))?;
-    if live_sequence(&mut tx, &id_text).await?.is_none() {
+    let Some(sequence) = live_sequence(&mut tx, &id_text).await? else {
         return Ok(None);
-    }
+    };
+    check_collaborative(&mut tx, edit.collaborative, sequence.account_id).await?;
 
     // 1. The row: each field given replaces the stored one.
     sqlx::query(
@@ -84,6 +85,7 @@ pub(super) async fn edit_picture(
 
     // 1. The row: the columns and the document that repeats them, changed alike. A change of
     //    tags alone leaves the row as it is, and so the map's version.
+    check_collaborative(&mut tx, edit.collaborative, picture.base.account_id).await?;
     // A move where the owner's pictures are refused is refused, in this transaction so that
     // an area added meanwhile cannot miss it.
     if let Some(place) = edit.position {
@@ -352,4 +354,27 @@ pub(super) async fn hide_reported(
         refresh_sequence_figures(conn, id).await?;
     }
     Ok(())
+}
+
+/// Refuses a change made under collaborative editing when the owner does not allow it, as
+/// the owner's row reads in the transaction of the change: the writer is one connection at a
+/// time, so the owner's choice cannot change before the change is made.
+async fn check_collaborative(
+    conn: &mut SqliteConnection,
+    collaborative: Option<Collaborative>,
+    owner: AccountId,
+) -> Result<()> {
+    let Some(rule) = collaborative else {
+        return Ok(());
+    };
+    let choice: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT collaborative_metadata FROM accounts WHERE id = ?")
+            .bind(owner.to_string())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(Error::db("read collaborative editing"))?;
+    if rule.is_allowed_by(choice.flatten().map(|c| c != 0)) {
+        return Ok(());
+    }
+    Err(Error::CollaborationRefused)
 }

@@ -7,14 +7,25 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use flaneur_model::{
-    JobKind, NewUploadSet, Picture, PictureEdit, PictureId, PictureSort, PictureStatus,
-    SemanticTag, Sequence, SequenceEdit, SequenceId, SequenceStatus, TagAction, TagChange,
-    Visibility,
+    AccountPreferences, Collaborative, JobKind, NewUploadSet, Picture, PictureEdit, PictureId,
+    PictureSort, PictureStatus, SemanticTag, Sequence, SequenceEdit, SequenceId, SequenceStatus,
+    TagAction, TagChange, Visibility,
 };
-use flaneur_store::{Arrangement, Catalog, PlannedPicture, RankQuery};
+use flaneur_store::{Arrangement, Catalog, Error, PlannedPicture, RankQuery};
 
-use crate::backend::catalog_contracts;
+use crate::backend::{Sql, catalog_contracts};
 use crate::fixture::{self, offset};
+
+/// Changes racing other writers, which need a connection of their own to the catalog.
+mod concurrent {
+    use super::collaboration_refused_meanwhile;
+    use crate::backend::sql_contracts;
+
+    sql_contracts! {
+        a_collaborative_change_waits_for_the_owner_s_choice_being_written =>
+            collaboration_refused_meanwhile;
+    }
+}
 
 catalog_contracts! {
     edits_sequence_fields_and_tags => sequence_fields_and_tags;
@@ -22,6 +33,7 @@ catalog_contracts! {
     refuses_an_arrangement_losing_a_picture_and_changes_nothing => bad_arrangement;
     edits_a_picture_and_keeps_its_sequence_figures => picture_fields;
     figures_cover_the_pictures_reaching_as_far_as_their_sequence => figures_over_reach;
+    collaborative_changes_follow_the_owner_s_choice_read_in_the_change => collaboration;
     deletes_a_sequence_as_a_tombstone_with_file_jobs => sequence_deletion;
     deletes_a_picture_and_arranges_the_rest => picture_deletion;
     concurrent_moves_in_one_sequence_all_apply_in_order => concurrent_moves;
@@ -294,6 +306,7 @@ async fn picture_fields(catalog: &dyn Catalog) {
         roll_deg: Some(1.5),
         yaw_deg: Some(300.0),
         semantics: vec![tag("osm|traffic_sign", "stop", TagAction::Add)],
+        collaborative: None,
     };
     let keep = same_order(10.0);
     let edited = catalog
@@ -433,6 +446,111 @@ async fn figures_over_reach(catalog: &dyn Catalog) {
     let back = sequence(catalog, id).await;
     assert_eq!((back.nb_pictures, back.bbox), (3, whole.bbox));
     assert_eq!(back.max_captured_at, whole.max_captured_at);
+}
+
+async fn collaboration(catalog: &dyn Catalog) {
+    let (id, ids) = walk(catalog).await;
+    let owner = sequence(catalog, id).await.account_id;
+    let turn = |instance_default| PictureEdit {
+        heading_deg: Some(33.0),
+        collaborative: Some(Collaborative { instance_default }),
+        ..PictureEdit::default()
+    };
+    let reorder = |instance_default| SequenceEdit {
+        relative_heading_deg: Some(90.0),
+        collaborative: Some(Collaborative { instance_default }),
+        ..SequenceEdit::default()
+    };
+
+    // The owner says nothing: the instance decides, yes when it says nothing either.
+    let refused = catalog.edit_picture(ids[0], &turn(Some(false)), None).await;
+    assert!(
+        matches!(refused, Err(Error::CollaborationRefused)),
+        "{refused:?}"
+    );
+    let refused = catalog.edit_sequence(id, &reorder(Some(false)), None).await;
+    assert!(
+        matches!(refused, Err(Error::CollaborationRefused)),
+        "{refused:?}"
+    );
+    let before = catalog
+        .picture(ids[0])
+        .await
+        .expect("read")
+        .expect("picture");
+    assert_ne!(before.base.heading_deg, Some(33.0), "nothing changed");
+    let done = catalog.edit_picture(ids[0], &turn(None), None).await;
+    assert_eq!(
+        done.expect("edit").expect("picture").base.heading_deg,
+        Some(33.0)
+    );
+
+    // The owner's choice comes first.
+    let choose = |allowed| AccountPreferences {
+        collaborative_metadata: Some(Some(allowed)),
+        ..AccountPreferences::default()
+    };
+    (catalog
+        .update_account_preferences(owner, &choose(false))
+        .await)
+        .expect("preferences");
+    let refused = catalog.edit_picture(ids[1], &turn(Some(true)), None).await;
+    assert!(
+        matches!(refused, Err(Error::CollaborationRefused)),
+        "{refused:?}"
+    );
+    (catalog
+        .update_account_preferences(owner, &choose(true))
+        .await)
+        .expect("preferences");
+    let done = catalog.edit_sequence(id, &reorder(Some(false)), None).await;
+    assert!(done.expect("edit").is_some());
+}
+
+async fn collaboration_refused_meanwhile(catalog: &dyn Catalog, sql: &Sql) {
+    let (id, ids) = walk(catalog).await;
+    let owner = sequence(catalog, id).await.account_id;
+    let turn = PictureEdit {
+        heading_deg: Some(33.0),
+        collaborative: Some(Collaborative::default()),
+        ..PictureEdit::default()
+    };
+
+    // The owner refuses collaborative editing in a transaction that commits while the change
+    // runs: the change waits for it and is refused, rather than reading the choice before.
+    let pause = Duration::from_millis(300);
+    let turned = match sql {
+        Sql::Sqlite(pool) => {
+            let mut tx = pool.begin().await.expect("begin");
+            sqlx::query("UPDATE accounts SET collaborative_metadata = 0 WHERE id = ?")
+                .bind(owner.to_string())
+                .execute(&mut *tx)
+                .await
+                .expect("refuse");
+            let commit = async {
+                tokio::time::sleep(pause).await;
+                tx.commit().await.expect("commit");
+            };
+            tokio::join!(catalog.edit_picture(ids[0], &turn, None), commit).0
+        }
+        Sql::Postgres(pool) => {
+            let mut tx = pool.begin().await.expect("begin");
+            sqlx::query("UPDATE accounts SET collaborative_metadata = false WHERE id = $1")
+                .bind(owner.0)
+                .execute(&mut *tx)
+                .await
+                .expect("refuse");
+            let commit = async {
+                tokio::time::sleep(pause).await;
+                tx.commit().await.expect("commit");
+            };
+            tokio::join!(catalog.edit_picture(ids[0], &turn, None), commit).0
+        }
+    };
+    assert!(
+        matches!(turned, Err(Error::CollaborationRefused)),
+        "{turned:?}"
+    );
 }
 
 async fn file_jobs(catalog: &dyn Catalog) -> Vec<String> {

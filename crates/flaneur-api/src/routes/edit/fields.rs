@@ -255,6 +255,7 @@ pub fn sequence_edit(
         sort: fields.parsed::<PictureSort>("sortby", &expected),
         relative_heading_deg: fields.number("relative_heading", -180.0..=180.0),
         semantics: fields.semantics(),
+        collaborative: None,
     };
     fields.finish(Some(edit))
 }
@@ -315,6 +316,7 @@ pub fn picture_edit(
         roll_deg: fields.number("roll", -90.0..=90.0),
         yaw_deg: fields.number("yaw", 0.0..=360.0),
         semantics: fields.semantics(),
+        collaborative: None,
     };
     fields.finish(Some(edit))
 }
