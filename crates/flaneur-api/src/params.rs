@@ -492,6 +492,12 @@ pub fn picture_id(value: &str) -> Result<PictureId, ApiError> {
     path_id(value, "Item doesn't exist")
 }
 
+/// The collection and picture ids of an item's path; either unreadable is an unknown item.
+pub fn item_path(collection: &str, item: &str) -> Result<(SequenceId, PictureId), ApiError> {
+    let collection = path_id(collection, "Item doesn't exist")?;
+    Ok((collection, picture_id(item)?))
+}
+
 #[cfg(test)]
 mod tests {
     use axum::Router;

@@ -373,10 +373,14 @@ fn table() -> Vec<Route> {
             |m| on(m, items::one_in_collection),
             Operation::new(ITEMS, "One picture")
                 .describe(
-                    "The sequence part is not checked, so a picture moved to another \
-                     sequence is still found.",
+                    "A picture of another sequence than the path's is answered as an \
+                     unknown item.",
                 )
-                .path("id", "The sequence", json!({ "type": "string" }))
+                .path(
+                    "id",
+                    "The sequence of the picture",
+                    json!({ "type": "string" }),
+                )
                 .path("item", "The picture", uuid())
                 .answer(
                     200,
@@ -400,7 +404,7 @@ fn table() -> Vec<Route> {
                 )
                 .path(
                     "id",
-                    "The sequence (not checked)",
+                    "The sequence of the picture (else 404)",
                     json!({ "type": "string" }),
                 )
                 .path("item", "The picture", uuid())
@@ -428,7 +432,7 @@ fn table() -> Vec<Route> {
                 )
                 .path(
                     "id",
-                    "The sequence (not checked)",
+                    "The sequence of the picture (else 404)",
                     json!({ "type": "string" }),
                 )
                 .path("item", "The picture", uuid())

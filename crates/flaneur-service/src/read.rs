@@ -435,6 +435,25 @@ impl Services {
         })
     }
 
+    /// Checks that the path of an item names the sequence of the picture, as `viewer` sees
+    /// it.
+    ///
+    /// # Errors
+    /// [`Error::ItemNotFound`] when the picture may not be seen or is in another sequence:
+    /// a wrong path is answered as an unknown picture.
+    pub async fn check_item_path(
+        &self,
+        collection: SequenceId,
+        id: PictureId,
+        viewer: Viewer,
+    ) -> Result<()> {
+        let (_, sequence) = self.visible_picture(id, viewer).await?;
+        if sequence.id != collection {
+            return Err(Error::ItemNotFound(id.to_string()));
+        }
+        Ok(())
+    }
+
     /// A picture, whatever its processing state, with its sequence, if `viewer` may see both
     /// (its owner also while the sequence is not published yet). Otherwise the same error as
     /// for an unknown id, so that an id tells nothing of what it hides.

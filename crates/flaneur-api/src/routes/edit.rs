@@ -51,20 +51,23 @@ pub async fn delete_collection(
 }
 
 /// `PATCH /api/collections/{id}/items/{item}`: visibility, heading, capture time, place, pose
-/// and tags. As for reading, the collection part is not checked.
+/// and tags. As for reading, a picture of another collection than the path's is unknown.
 pub async fn patch_item(
     State(state): State<AppState>,
     LoggedIn(account): LoggedIn,
     base: BaseUrl,
-    Path((_, item)): Path<(String, String)>,
+    Path((collection, item)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let viewer = account.viewer();
-    let id = params::picture_id(&item)?;
+    let (collection, id) = params::item_path(&collection, &item)?;
     let Some(edit) = fields::picture_edit(&headers, body)? else {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     };
+    (state.services)
+        .check_item_path(collection, id, viewer)
+        .await?;
     let view = state.services.edit_item(viewer, id, edit).await?;
     Ok(geojson(item_document(&state, &base, viewer, &view).await?))
 }
@@ -73,10 +76,13 @@ pub async fn patch_item(
 pub async fn delete_item(
     State(state): State<AppState>,
     LoggedIn(account): LoggedIn,
-    Path((_, item)): Path<(String, String)>,
+    Path((collection, item)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let viewer = account.viewer();
-    let id = params::picture_id(&item)?;
+    let (collection, id) = params::item_path(&collection, &item)?;
+    (state.services)
+        .check_item_path(collection, id, viewer)
+        .await?;
     state.services.delete_item(viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -155,15 +155,20 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/collections/{id}/items/{item}`: the collection part is ignored, as on Panoramax
-/// instances, so a picture moved to another sequence is still found.
+/// `GET /api/collections/{id}/items/{item}`: as `GET /api/pictures/{item}`, for a picture of
+/// that collection only; one of another collection is answered as an unknown item.
 pub async fn one_in_collection(
-    state: State<AppState>,
-    read_as: ReadAs,
+    State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
     base: BaseUrl,
-    Path((_, item)): Path<(String, String)>,
+    Path((collection, item)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    one(state, read_as, base, Path(item)).await
+    let (collection, id) = params::item_path(&collection, &item)?;
+    let view = state.services.item(id, viewer).await?;
+    if view.picture.sequence_id != Some(collection) {
+        return Err(flaneur_service::Error::ItemNotFound(id.to_string()).into());
+    }
+    Ok(geojson(item_document(&state, &base, viewer, &view).await?))
 }
 
 /// `GET /api/pictures/{id}`: one picture with its `prev`/`next` and `related` links, among

@@ -412,6 +412,36 @@ fn bad_bodies_and_paths_are_refused_without_effect() {
     assert_eq!(cast.items(&sequence).len(), 2);
 }
 
+#[test]
+fn an_item_is_only_reached_through_its_own_collection() {
+    let cast = Cast::new();
+    let (first, items) = cast.walk(&SONY[..2]);
+    let (second, _) = cast.walk(&SONY[2..3]);
+    let own = format!("/collections/{first}/items/{}", items[0]);
+    let before = cast.server.get_ok(&own);
+
+    for wrong in [second.as_str(), "not-a-uuid"] {
+        let path = format!("/collections/{wrong}/items/{}", items[0]);
+        let (status, body) = cast.server.get_json(&path);
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}: {body}");
+        assert_eq!(body["message"], "Item doesn't exist", "GET {path}: {body}");
+        let (status, body) = cast.patch(&path, &cast.owner, &json!({"heading": 90}));
+        assert_eq!(status, StatusCode::NOT_FOUND, "PATCH {path}: {body}");
+        assert_eq!(
+            body["message"], "Item doesn't exist",
+            "PATCH {path}: {body}"
+        );
+        let (status, body) = cast.delete(&path, &cast.owner);
+        assert_eq!(status, StatusCode::NOT_FOUND, "DELETE {path}: {body}");
+        assert_eq!(
+            body["message"], "Item doesn't exist",
+            "DELETE {path}: {body}"
+        );
+    }
+    assert_eq!(cast.server.get_ok(&own), before);
+    assert_eq!(cast.items(&first), items);
+}
+
 /// The bbox of items' points, as a collection's extent gives it.
 fn bbox_of(items: &[Value]) -> Value {
     let coordinate = |item: &Value, axis: usize| {
