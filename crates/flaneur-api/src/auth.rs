@@ -7,9 +7,9 @@
 //! `Authorization: Bearer` API token. The session wins when both are sent, as on Panoramax
 //! instances. A refused token is an error whatever the route, so that a client with a revoked
 //! or mistyped token hears it at once instead of being served as anonymous; a session cookie
-//! that opens no session (ended, expired) is only ignored, since browsers keep sending it. The account found is
-//! put in the request's extensions twice: as a [`Viewer`] for reads ([`crate::ReadAs`]) and as
-//! a [`Caller`] for the handlers that act for it.
+//! that opens no session (ended, expired) is only ignored, since browsers keep sending it. The
+//! account found is put in the request's extensions twice: as a [`Viewer`] for reads
+//! ([`crate::ReadAs`]) and as a [`Caller`] for the handlers that act for it.
 
 use std::sync::Arc;
 

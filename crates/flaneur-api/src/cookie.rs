@@ -2,10 +2,10 @@
 //!
 //! The session cookie is `HttpOnly`, so that scripts (an injected one included) never see it;
 //! `user_id`, `user_name` and a `session` mark are readable, for the web pages and the
-//! Panoramax viewer to show who is logged in, as on Panoramax instances; the CSRF cookie is readable too, since pages repeat its value in the
-//! `X-CSRF-Token` header of their writes. All are `SameSite=Lax`: sent when a link of another
-//! site is followed (the provider sending the browser back), never with another site's
-//! writes.
+//! Panoramax viewer to show who is logged in, as on Panoramax instances; the CSRF cookie is
+//! readable too, since pages repeat its value in the `X-CSRF-Token` header of their writes.
+//! All are `SameSite=Lax`: sent when a link of another site is followed (the provider sending
+//! the browser back), never with another site's writes.
 
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderName};

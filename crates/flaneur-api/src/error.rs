@@ -45,7 +45,6 @@ impl ApiError {
     }
 
     /// The status of the answer.
-    #[cfg(test)]
     pub(crate) fn status(&self) -> StatusCode {
         self.status
     }

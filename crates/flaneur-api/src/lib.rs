@@ -8,6 +8,7 @@ mod cookie;
 mod cql2;
 mod error;
 mod feed;
+mod html;
 mod nul;
 mod origin;
 mod params;

@@ -26,8 +26,8 @@ use flaneur_store::SessionRecord;
 use serde_json::json;
 
 use crate::auth::{LoggedIn, accepts_html};
+use crate::html::escape;
 use crate::session::CSRF_FIELD;
-use crate::stac::openapi::page::escape;
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, params, web};
 
@@ -80,11 +80,15 @@ pub async fn confirm(
             )
         }
         Ok(ClaimView::Own(_)) => (StatusCode::OK, texts.already_own(&account)),
-        Err(flaneur_service::Error::TokenNotFound(_)) => (StatusCode::NOT_FOUND, texts.unknown()),
-        Err(flaneur_service::Error::Forbidden(_)) => {
-            (StatusCode::FORBIDDEN, texts.claimed_by_other())
+        // The status comes from the API's one error mapping; only the page is chosen here.
+        Err(err) => {
+            let body = match &err {
+                flaneur_service::Error::TokenNotFound(_) => texts.unknown(),
+                flaneur_service::Error::Forbidden(_) => texts.claimed_by_other(),
+                _ => return Err(err.into()),
+            };
+            (ApiError::from(err).status(), body)
         }
-        Err(other) => return Err(other.into()),
     };
     Ok(page(status, &texts, &body))
 }

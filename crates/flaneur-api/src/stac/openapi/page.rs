@@ -10,6 +10,8 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
+use crate::html::escape;
+
 /// The page describing `document`, whose JSON lives at `document_href`.
 pub fn html(document: &Value, document_href: &str) -> String {
     let info = &document["info"];
@@ -229,22 +231,6 @@ fn anchor(tag: &str) -> String {
         .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
 }
 
-/// Escapes text for HTML, in element content and in quoted attributes.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// Escapes text, and shows its `code` spans (the only markup the descriptions use) as code.
 fn inline(s: &str) -> String {
     escape(s)
@@ -297,6 +283,5 @@ mod tests {
     #[test]
     fn escapes_what_it_shows() {
         assert_eq!(inline("a `<b>` c"), "a <code>&lt;b&gt;</code> c");
-        assert_eq!(escape("\"'&"), "&quot;&#39;&amp;");
     }
 }
