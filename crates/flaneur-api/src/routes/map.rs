@@ -5,7 +5,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flaneur_model::Viewer;
@@ -27,9 +27,18 @@ const MVT: &str = "application/vnd.mapbox-vector-tile";
 /// Tiles change as pictures are published: caches may keep them a minute, then revalidate.
 const CACHE: &str = "public, max-age=60";
 
-/// The same for a tile drawn for a logged-in caller, which may show what others may not see:
-/// only its own browser may keep it.
-const CACHE_PRIVATE: &str = "private, max-age=60";
+/// A tile drawn for a logged-in caller may show what others may not see: only its own browser
+/// may keep it, and asks again before each use (answered 304 by the ETag naming the viewer),
+/// since one address serves every account: `/api/users/me/map` tiles of the account logged in
+/// before would otherwise be shown to the one logged in after, in the same browser.
+const CACHE_VIEWER: &str = "private, no-cache";
+
+/// What a tile's content depends on besides its address: the credentials it was drawn for.
+const VARY_CALLER: &str = "Cookie, Authorization";
+
+/// The style of the caller's own tiles: the same for every account, but served to the logged-in
+/// only.
+const CACHE_STYLE_ME: &str = "private, max-age=60";
 
 /// The tile addressed by `z`, `x` and `{y}.{format}`, or the answer GeoVisio gives, checked
 /// in its order: 404 for an address that is not numbers and an extension (no route of
@@ -186,9 +195,10 @@ async fn tile_response(
     let cache = if viewer.is_anonymous() {
         CACHE
     } else {
-        CACHE_PRIVATE
+        CACHE_VIEWER
     };
     response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+    response_headers.insert(VARY, HeaderValue::from_static(VARY_CALLER));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         response_headers.insert(ETAG, v);
     }
@@ -226,7 +236,7 @@ pub async fn me_style(
     LoggedIn(_): LoggedIn,
 ) -> Response {
     let body = style::map_style(&base, &state.info, StyledMap::Me);
-    ([(CACHE_CONTROL, CACHE_PRIVATE)], Json(body)).into_response()
+    ([(CACHE_CONTROL, CACHE_STYLE_ME)], Json(body)).into_response()
 }
 
 /// `GET /api/users/{id}/map/style.json`: the MapLibre style of one account's tiles.

@@ -532,11 +532,22 @@ fn the_callers_own_tiles_show_it_its_hidden_pictures_and_filter_them() {
     let mut all = [hidden.clone(), public.clone()].concat();
     all.sort();
 
-    // Its owner's tile: both sequences, the hidden one marked so; private to its browser.
+    // Its owner's tile: both sequences, the hidden one marked so; private to its browser,
+    // which asks again before showing it, as the address is every account's.
     let mine = format!("/users/me{}", tile_path(15, GOPRO_AT));
     let (status, cache, layers) = tile_as(&server, &mine, &ana);
     assert_eq!(status, StatusCode::OK);
-    assert!(cache.starts_with("private"), "{cache}");
+    assert_eq!(cache, "private, no-cache");
+    let response = bearer(client().get(server.url(&mine)), &ana)
+        .send()
+        .expect("GET tile");
+    let vary = response.headers()[header::VARY]
+        .to_str()
+        .unwrap_or_default();
+    assert!(
+        vary.contains("Cookie") && vary.contains("Authorization"),
+        "{vary}"
+    );
     assert_eq!(ids(&layers, "pictures"), all);
     for feature in features(&layers, "pictures") {
         let fields = properties(feature);
