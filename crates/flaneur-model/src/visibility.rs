@@ -36,6 +36,13 @@ impl Visibility {
             Visibility::OwnerOnly => "owner-only",
         }
     }
+
+    /// Whether a picture of this visibility reaches as far as a sequence of visibility
+    /// `sequence`: whoever may see the sequence may see the picture. A sequence's figures
+    /// cover only such pictures, so a picture hidden from its readers shapes nothing they read.
+    pub fn reaches(self, sequence: Visibility) -> bool {
+        self == Visibility::Anyone || self == sequence || sequence == Visibility::OwnerOnly
+    }
 }
 
 impl fmt::Display for Visibility {

@@ -7,11 +7,13 @@
 //! The catalog writes each change in one transaction and arranges the sequence there with
 //! [`arrange`], the rule dispatch uses: sort, headings from the track, length and accuracy.
 
+use std::collections::HashMap;
+
 use flaneur_model::{
     AccountId, Collaborative, Picture, PictureEdit, PictureId, PictureSort, PictureSortKey,
     Sequence, SequenceEdit, SequenceId, SortMethod, Viewer, Visibility,
 };
-use flaneur_store::Arrangement;
+use flaneur_store::{Arrangement, PlannedPicture};
 use tracing::info;
 
 use crate::dispatch::{accuracy_p90, headings, sort, track_length_km};
@@ -43,14 +45,39 @@ pub struct EditRights {
 /// The arrangement of a sequence from its pictures in rank order: sorted again as the sequence
 /// says when `resort`, else kept in their order; headings without a source of their own
 /// computed from the track and the sequence's relative heading; length and accuracy measured.
+///
+/// The track the sequence's readers see goes only through the pictures that reach as far as
+/// the sequence ([`Visibility::reaches`]), as its count, time span and bbox do: its length,
+/// accuracy and the computed headings of those pictures follow that track, so a hidden
+/// picture far off neither lengthens it nor turns its neighbours towards itself. Pictures
+/// hidden from the sequence's readers get their headings from the whole track.
 pub fn arrange(sequence: &Sequence, mut pictures: Vec<Picture>, resort: bool) -> Arrangement {
     if resort && let Ok(order) = sequence.sorted_by.parse::<PictureSort>() {
         sort(&mut pictures, sort_method(order));
     }
+    let relative = sequence.relative_heading_deg;
+    let readable: Vec<Picture> = pictures
+        .iter()
+        .filter(|p| p.base.visibility.reaches(sequence.visibility))
+        .cloned()
+        .collect();
+
+    let mut planned = headings(&pictures, relative);
+    if readable.len() < pictures.len() {
+        let seen: HashMap<PictureId, PlannedPicture> = headings(&readable, relative)
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        for p in &mut planned {
+            if let Some(seen) = seen.get(&p.id) {
+                *p = seen.clone();
+            }
+        }
+    }
     Arrangement {
-        pictures: headings(&pictures, sequence.relative_heading_deg),
-        length_km: track_length_km(&pictures),
-        gps_accuracy_m: accuracy_p90(&pictures),
+        pictures: planned,
+        length_km: track_length_km(&readable),
+        gps_accuracy_m: accuracy_p90(&readable),
     }
 }
 
@@ -264,7 +291,9 @@ impl Services {
 
         let resort = edit.sort.is_some();
         let rule = move |s: &Sequence, pictures: Vec<Picture>| arrange(s, pictures, resort);
-        let rule: Option<&flaneur_store::Arrange> = edit.rearranges().then_some(&rule);
+        // A new visibility changes which pictures reach the sequence's readers, so its track.
+        let rearranges = edit.rearranges() || edit.visibility.is_some();
+        let rule: Option<&flaneur_store::Arrange> = rearranges.then_some(&rule);
         (self.catalog.edit_sequence(id, &edit, rule).await?)
             .ok_or_else(|| Error::CollectionNotFound(id.to_string()))?;
         info!(collection.id = %id, account.id = %author, "collection edited");
@@ -318,7 +347,9 @@ impl Services {
         let rule = move |s: &Sequence, pictures: Vec<Picture>| {
             arrange(s, pictures, retimed && sorts_by_time(&s.sorted_by))
         };
-        let rule: Option<&flaneur_store::Arrange> = edit.moves().then_some(&rule);
+        // So does a new visibility: the picture joins or leaves the track the readers see.
+        let rearranges = edit.moves() || edit.visibility.is_some();
+        let rule: Option<&flaneur_store::Arrange> = rearranges.then_some(&rule);
         (self.catalog.edit_picture(id, &edit, rule).await?)
             .ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
         info!(picture.id = %id, account.id = %author, "item edited");
@@ -472,6 +503,53 @@ mod tests {
             "{}",
             sorted.length_km
         );
+    }
+
+    #[test]
+    fn a_picture_hidden_from_the_sequences_readers_shapes_none_of_its_track() {
+        let t0 = DateTime::from_timestamp(1_600_000_000, 0).unwrap_or_default();
+        // Going east, with a picture 1° north (about 111 km) between the first two, seen by
+        // its owner only, and less precise than the others.
+        let mut far = picture("far.jpg", t0 + Duration::seconds(1), 2.0, None);
+        far.base.lat = 49.0;
+        far.base.visibility = Visibility::OwnerOnly;
+        far.base.details.gps_accuracy_m = Some(50.0);
+        let mut pictures = vec![
+            picture("1.jpg", t0, 2.0, None),
+            far,
+            picture("2.jpg", t0 + Duration::seconds(2), 2.0001, None),
+            picture("3.jpg", t0 + Duration::seconds(3), 2.0002, None),
+        ];
+        for p in pictures
+            .iter_mut()
+            .filter(|p| p.base.file_name != "far.jpg")
+        {
+            p.base.details.gps_accuracy_m = Some(2.0);
+        }
+
+        let public = arrange(&sequence("+gpsdate", None), pictures.clone(), false);
+        assert!(public.length_km < 0.02, "{}", public.length_km);
+        assert_eq!(public.gps_accuracy_m, Some(2.0));
+        // The first looks east to the next readable picture, not north to the hidden one; the
+        // hidden one keeps a heading along the whole track (south, back to the second).
+        let heading = |name: &str| {
+            let id = pictures
+                .iter()
+                .find(|p| p.base.file_name == name)
+                .map(|p| p.base.id);
+            let planned = public.pictures.iter().find(|p| Some(p.id) == id);
+            planned.and_then(|p| p.heading_deg).map(f64::round)
+        };
+        assert_eq!(heading("1.jpg"), Some(90.0));
+        assert_eq!(heading("far.jpg"), Some(180.0));
+        assert_eq!(public.pictures.len(), 4);
+
+        // In a sequence only its owner sees, every picture counts.
+        let mut own = sequence("+gpsdate", None);
+        own.visibility = Visibility::OwnerOnly;
+        let whole = arrange(&own, pictures, false);
+        assert!(whole.length_km > 200.0, "{}", whole.length_km);
+        assert_eq!(whole.gps_accuracy_m, Some(50.0));
     }
 
     #[test]

@@ -482,6 +482,9 @@ fn a_hidden_picture_shapes_no_figure_of_its_collection() {
         "{shrunk}"
     );
     assert_ne!(shrunk["extent"], whole["extent"], "{shrunk}");
+    // The track, too, ends at the last picture they see.
+    let length = |c: &Value| c["geovisio:length_km"].as_f64().expect("length");
+    assert!(length(&shrunk) < length(&whole), "{shrunk} {whole}");
     let listed = cast.server.get_ok("/collections");
     assert_eq!(
         listed["collections"][0]["stats:items"]["count"], 2,
@@ -502,6 +505,7 @@ fn a_hidden_picture_shapes_no_figure_of_its_collection() {
     assert_eq!(status, StatusCode::OK, "{answer}");
     let again = cast.server.get_ok(&collection);
     assert_eq!(again["stats:items"], whole["stats:items"], "{again}");
+    assert_eq!(length(&again), length(&whole), "{again}");
     assert_eq!(
         again["extent"]["spatial"], whole["extent"]["spatial"],
         "{again}"
