@@ -187,7 +187,7 @@ const TEXTS = {
     tos_accept: "J'accepte les conditions d'utilisation",
     tos_accepted: "Merci, les conditions d'utilisation sont acceptées.",
     tos_missing: "Cette instance n'a pas publié de conditions d'utilisation.",
-    tos_logged_out: "Connectez-vous d'abord${NBSP}: les conditions sont acceptées par un compte.",
+    tos_logged_out: `Connectez-vous d'abord${NBSP}: les conditions sont acceptées par un compte.`,
     tos_continue: "Continuer",
   },
 };
