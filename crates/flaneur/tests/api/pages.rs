@@ -127,6 +127,16 @@ fn administrators_write_pages_anyone_reads_them_and_accounts_read_their_changes(
         .to_owned();
     assert!(kind.starts_with("text/html"), "{kind}");
     assert!(response.headers().contains_key(header::LAST_MODIFIED));
+    // Opened directly, the text runs no script on the API's origin.
+    let policy = &response.headers()[header::CONTENT_SECURITY_POLICY];
+    assert_eq!(
+        policy,
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src * data:"
+    );
+    assert_eq!(
+        response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+        "nosniff"
+    );
     assert_eq!(response.text().expect("text"), html);
     assert_eq!(
         server.get_ok("/configuration")["pages"],
