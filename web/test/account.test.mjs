@@ -226,11 +226,18 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
         { headers: { Authorization: `Bearer ${generated.jwt_token}` } })).json();
       assert.equal(holder.name, "walker-zoe");
 
-      // 9. The terms page goes on only to pages of this site.
-      const elsewhere = new URLSearchParams({ next_url: "https://example.org/" });
-      await page.goto(`${server.origin}/tos-validation.html?${elsewhere}`);
-      await page.frameLocator("#terms").getByRole("heading", { name: "Our terms" }).waitFor();
-      await Promise.all([page.waitForURL(`${server.origin}/`), accept.click()]);
+      // 9. The terms page goes on only to pages of this site, whatever a path reads like once
+      // resolved. The other site is on loopback too: nothing leaves the machine if it fails.
+      const elsewhere = ["http://127.0.0.2:9/", "/.//127.0.0.2:9/", "/..//127.0.0.2:9/",
+        "/\\127.0.0.2:9/"];
+      for (const next of elsewhere) {
+        const query = new URLSearchParams({ next_url: next });
+        await page.goto(`${server.origin}/tos-validation.html?${query}`);
+        await page.frameLocator("#terms").getByRole("heading", { name: "Our terms" }).waitFor();
+        const left = page.url();
+        await Promise.all([page.waitForURL((url) => url.href !== left), accept.click()]);
+        assert.equal(new URL(page.url()).origin, server.origin, `next_url=${next}`);
+      }
 
       // 10. In French, logged out: the bar and My sequences say so and invite to log in.
       const french = await browser.newContext({ locale: "fr-FR" });

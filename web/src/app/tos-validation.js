@@ -12,7 +12,11 @@ const accept = document.getElementById("accept");
 const status = document.getElementById("status");
 const PAGE = `${API}/pages/terms-of-service`;
 
-/** Where to go once accepted: `next_url` when it is a page of this site, else the map. */
+/**
+ * Where to go once accepted: `next_url` when it is a page of this site, else the map. The whole
+ * address checked is the one followed: its path alone may read as another site's address
+ * (`/.//evil.example` has the path `//evil.example`, which a browser takes for a host).
+ */
 function nextPage() {
   const wanted = new URLSearchParams(location.search).get("next_url");
   if (!wanted) {
@@ -20,7 +24,7 @@ function nextPage() {
   }
   try {
     const url = new URL(wanted, location.origin);
-    return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
+    return url.origin === location.origin ? url.href : "/";
   } catch {
     return "/";
   }
