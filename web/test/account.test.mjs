@@ -238,6 +238,12 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
         await Promise.all([page.waitForURL((url) => url.href !== left), accept.click()]);
         assert.equal(new URL(page.url()).origin, server.origin, `next_url=${next}`);
       }
+      // With no terms published, there is nothing to accept.
+      const removed = await asAdmin("/pages/terms-of-service/en", { method: "DELETE" });
+      assert.ok(removed.ok, await removed.text());
+      await page.goto(`${server.origin}/tos-validation.html`);
+      await page.getByText("This instance has not published terms of service.").waitFor();
+      assert.equal(await accept.isDisabled(), true);
 
       // 10. In French, logged out: the bar and My sequences say so and invite to log in.
       const french = await browser.newContext({ locale: "fr-FR" });

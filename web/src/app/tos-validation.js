@@ -75,17 +75,19 @@ async function start() {
     status.append(link);
     return;
   }
+  // The button is offered only with terms to accept: none published, or none read, leaves
+  // nothing to agree to.
   try {
     const html = await terms();
     if (html === null) {
       status.textContent = t("tos_missing");
-    } else {
-      show(html);
+      return;
     }
+    show(html);
+    accept.disabled = false;
   } catch (err) {
     status.textContent = labelled(t("error_loading"), err.message);
   }
-  accept.disabled = false;
 }
 
 accept.addEventListener("click", async () => {
