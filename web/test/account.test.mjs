@@ -45,7 +45,10 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
       method: "PUT",
       headers: { "Content-Type": "text/html" },
       body: "<h2>Our terms</h2><p>Be kind.</p><script>top.termsScriptRan = true</script>"
-        + '<img src="/nothing.png" onerror="top.termsScriptRan = true">',
+        + '<img src="/nothing.png" onerror="top.termsScriptRan = true">'
+        + '<a href="javascript:opener.termsScriptRan = true">run</a>'
+        + '<a href="data:text/html,<script>opener.termsScriptRan = true</script>">data</a>'
+        + '<a href="https://example.org/terms">read more</a>',
     });
     assert.equal(terms.status, 200, await terms.text());
 
@@ -93,6 +96,12 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
       await page.frameLocator("#terms").getByRole("heading", { name: "Our terms" }).waitFor();
       await shot("terms");
       assert.equal(await page.evaluate(() => window.termsScriptRan), undefined);
+      // Only its web links stay links: others would run as this site in a new tab.
+      const termsFrame = page.frameLocator("#terms");
+      assert.equal(await termsFrame.getByText("run").getAttribute("href"), null);
+      assert.equal(await termsFrame.getByText("data").getAttribute("href"), null);
+      assert.equal(await termsFrame.getByText("read more").getAttribute("href"),
+        "https://example.org/terms");
       const accept = page.getByRole("button", { name: "I accept the terms of service" });
       await Promise.all([page.waitForURL(`${server.origin}/sequences`), accept.click()]);
       await account.locator(".name", { hasText: "walker-zoe" }).waitFor();

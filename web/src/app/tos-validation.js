@@ -52,6 +52,30 @@ async function terms() {
   return other ? html(`${PAGE}/${encodeURIComponent(other.language)}`) : null;
 }
 
+/**
+ * `html` with only web and mail links: a `javascript:` or `data:` link would open, in a new tab
+ * escaping the frame's sandbox, a page running with this site's origin. The text is parsed in
+ * an inert document, where nothing runs or loads.
+ */
+function webLinksOnly(html) {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  const allowed = ["http:", "https:", "mailto:"];
+  for (const attribute of ["href", "action", "formaction", "xlink:href"]) {
+    for (const element of doc.querySelectorAll(`[${CSS.escape(attribute)}]`)) {
+      let protocol = null;
+      try {
+        protocol = new URL(element.getAttribute(attribute), location.href).protocol;
+      } catch {
+        // An address that does not parse is dropped with the others.
+      }
+      if (!allowed.includes(protocol)) {
+        element.removeAttribute(attribute);
+      }
+    }
+  }
+  return doc.head.innerHTML + doc.body.innerHTML;
+}
+
 /** Shows `html` in the frame: no scripts, links opening in a new tab, the frame as tall. */
 function show(html) {
   frame.title = t("tos_title");
@@ -63,7 +87,7 @@ function show(html) {
   });
   frame.srcdoc = '<!doctype html><meta charset="utf-8"><base target="_blank">'
     + "<style>body{font-family:system-ui,sans-serif;margin:0.5rem;color:#1d2430}</style>"
-    + html;
+    + webLinksOnly(html);
   frame.hidden = false;
 }
 
