@@ -10,7 +10,7 @@
 //! the run or the whole source. It is an upsert, so that a second run writes only what
 //! differs, and ends by checking that the destination holds nothing but the source's rows.
 //! The derived tables (map lines and grid) are not copied: every sequence written is marked
-//! for redrawing, which the catalog does before it answers a map read. [`table`] lists what
+//! for redrawing, which the catalog does before it answers a map read. `table` lists what
 //! is copied and why every other table is not.
 
 use std::path::Path;
