@@ -31,6 +31,38 @@ pub const MAX_UNCLAIMED_TOKENS: u64 = 10_000;
 /// Longest account name, in characters.
 pub const MAX_NAME_CHARS: usize = 250;
 
+/// A name given for a new account, trimmed: 1 to [`MAX_NAME_CHARS`] characters, not only
+/// spaces, and no control character (tab, line break, escape…), which would fake lines or
+/// columns of account listings and reach the terminals showing them.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] saying what is wrong with the name.
+pub fn checked_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::invalid(format!(
+            "An account name is 1 to {MAX_NAME_CHARS} characters, not only spaces"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "An account name may not hold control characters (tabs, line breaks, escapes)",
+        ));
+    }
+    Ok(name)
+}
+
+/// The account name for the name a login provider shows: each control character becomes a
+/// space, and the ends are trimmed. `None` when nothing is left.
+pub fn provider_account_name(shown: &str) -> Option<String> {
+    let name: String = shown
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
 /// Why a request's credentials were refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
@@ -277,14 +309,9 @@ impl Accounts {
     /// Makes an account.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for an empty or too long name, or one already taken.
+    /// [`Error::InvalidParameter`] for a name [`checked_name`] refuses, or one already taken.
     pub async fn create_account(&self, name: &str, role: Role) -> Result<Account> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(Error::invalid(format!(
-                "An account name is 1 to {MAX_NAME_CHARS} characters, not only spaces"
-            )));
-        }
+        let name = checked_name(name)?;
         let account = self
             .catalog
             .create_account(name, role)
@@ -363,5 +390,34 @@ impl Accounts {
             .update_account_preferences(id, prefs)
             .await?
             .ok_or_else(|| Error::AccountNotFound(id.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_control_characters_are_refused_or_cleaned() {
+        assert_eq!(checked_name("  Zoé Marcheuse ").ok(), Some("Zoé Marcheuse"));
+        for name in [
+            "",
+            "   ",
+            "ana\tadmin",
+            "ana\nbob",
+            "\u{1b}[31mana",
+            "ana\u{85}bob",
+            "ana\u{9b}31m",
+        ] {
+            assert!(checked_name(name).is_err(), "{name:?}");
+        }
+        assert!(checked_name(&"a".repeat(MAX_NAME_CHARS + 1)).is_err());
+
+        let cleaned = |s: &str| provider_account_name(s);
+        assert_eq!(cleaned("ana\tadmin\n").as_deref(), Some("ana admin"));
+        assert_eq!(cleaned("\u{1b}[31mana").as_deref(), Some("[31mana"));
+        assert_eq!(cleaned(" Zoé ").as_deref(), Some("Zoé"));
+        assert_eq!(cleaned("\r\n\t "), None);
+        assert_eq!(cleaned(""), None);
     }
 }

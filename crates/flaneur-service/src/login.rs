@@ -327,7 +327,10 @@ impl Login {
             Provider::Osm(osm) => osm.identity(&request, code).await?,
         };
 
-        // 3. Their account, then a session for it.
+        // 3. Their account, then a session for it. The name shown by the provider loses its
+        // control characters; the subject names an account left with none.
+        let name = crate::account::provider_account_name(&identity.name)
+            .unwrap_or_else(|| identity.subject.clone());
         let account = self
             .catalog
             .upsert_oauth_account(
@@ -335,7 +338,7 @@ impl Login {
                     provider: self.identity_key.to_string(),
                     id: identity.subject.clone(),
                 },
-                &identity.name,
+                &name,
             )
             .await?;
         let (account_id, account_name) = (account.id, account.name);

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use flaneur_model::Role;
-use flaneur_service::account::Accounts;
+use flaneur_service::account::{Accounts, checked_name};
 
+use crate::Misuse;
 use crate::config::ConfigArgs;
 use crate::storage::StorageArgs;
 
@@ -104,6 +105,8 @@ pub async fn run(args: AccountArgs, out: &mut impl Write) -> anyhow::Result<Exit
             admin,
             storage,
         } => {
+            // Refused before the catalog is opened: a misuse, not a failed operation.
+            checked_name(&name).map_err(|e| Misuse(e.to_string()))?;
             let accounts = open(&storage).await?;
             let role = if admin { Role::Admin } else { Role::User };
             let account = accounts.create_account(&name, role).await?;

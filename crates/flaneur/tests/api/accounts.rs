@@ -511,6 +511,18 @@ fn flaneur_account_says_what_went_wrong_with_its_exit_code() {
     // Misuse: 2.
     let bad_role = run_account(dir.path(), &["set-role", "ana", "root"]);
     assert_eq!(bad_role.status.code(), Some(2), "{}", stderr(&bad_role));
+    // A name that would fake a row of the listing, or reach the terminal showing it.
+    for name in ["eve\tadmin\t0\troot", "eve\nbob", "\u{1b}[2Jeve"] {
+        let refused = run_account(dir.path(), &["create", name]);
+        assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("control characters"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    let listed = account_command(dir.path(), &["list"]);
+    assert_eq!(listed.lines().count(), 2, "{listed:?}");
 
     // The role changes, and the configuration file of `serve` is read too.
     account_command(dir.path(), &["set-role", "ana", "admin"]);

@@ -507,6 +507,32 @@ fn the_sessions_of_a_deleted_account_end_with_it() {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
+#[test]
+fn control_characters_of_a_provider_s_name_become_spaces() {
+    let provider = Provider::start();
+    let dir = tempfile::tempdir().expect("data folder");
+    let server = Server::start_in_with_env(dir.path(), &oidc_env(&provider));
+    provider.set_user("sub-9", "eve\t\u{1b}[31madmin\nroot\r\n");
+    let mut browser = Browser::new();
+    log_in(&mut browser, &server, "/");
+    let (status, profile) = me(&mut browser, &server);
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    assert_eq!(profile["name"], "eve  [31madmin root");
+
+    // Nothing left: the subject names the account.
+    provider.set_user("sub-10", "\t\u{7f}\n");
+    let mut other = Browser::new();
+    log_in(&mut other, &server, "/");
+    let (status, profile) = me(&mut other, &server);
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    assert_eq!(profile["name"], "sub-10");
+
+    // One line per account in the operator's listing.
+    let listed = crate::accounts::account_command(dir.path(), &["list"]);
+    assert_eq!(listed.lines().count(), 3, "{listed:?}");
+    assert!(!listed.contains('\u{1b}'), "{listed:?}");
+}
+
 /// Generates a token as a client does; returns its value and its claim link.
 pub fn generate_token(server: &Server) -> (String, String) {
     let (status, generated) = server.post_json("/auth/tokens/generate?description=cli", &json!({}));
