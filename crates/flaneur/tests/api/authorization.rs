@@ -307,17 +307,17 @@ const TRICKS: &[(&str, &str, Statuses)] = &[
     ("GET", "/upload_sets/{seq}", [404, 404, 404, 404]),
     ("GET", "/collections/{pic}", [404, 404, 404, 404]),
     ("PATCH", "/collections/{pic}", [401, 404, 404, 404]),
-    // An item is found by its own id whatever the sequence of the path, as on Panoramax
-    // instances; a hidden one stays hidden.
+    // An item is reached only through its own sequence: another sequence's path names no
+    // item, even for those who may see and change it.
     (
         "GET",
         "/collections/{seq}/items/{hidden_pic}",
-        [404, 200, 404, 200],
+        [404, 404, 404, 404],
     ),
     (
         "PATCH",
         "/collections/{seq}/items/{hidden_pic}",
-        [401, 200, 404, 200],
+        [401, 404, 404, 404],
     ),
     // Hidden data is unknown to those it is hidden from, whatever they ask.
     (
