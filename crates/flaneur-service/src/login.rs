@@ -237,10 +237,14 @@ impl Login {
             .rekey_oauth_provider(self.provider_name(), &self.identity_key)
             .await?;
         if moved > 0 {
-            info!(
+            // Earlier versions did not record which provider an identity came from: these are
+            // taken to come from the one configured now. Loud, so that an operator who changed
+            // provider in the same upgrade sees which accounts were filed under the new one.
+            warn!(
                 accounts = moved,
                 provider = %self.identity_key,
-                "login identities now kept under their provider's address"
+                "login identities kept under the provider's kind alone are now filed under the \
+                 provider configured at this start, taken to be the one they came from"
             );
         }
         Ok(moved)
