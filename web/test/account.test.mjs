@@ -139,17 +139,24 @@ test("account pages: login, my sequences, report, token and terms pages, logout"
         return response;
       };
       const outcome = row.locator(".outcome");
+      // The page writes the outcome once it has read the answer's body, after the response.
+      const outcomeMatching = async (pattern) => {
+        await page.waitForFunction(([el, source]) => new RegExp(source).test(el.textContent),
+          [await outcome.elementHandle(), pattern.source]);
+        return outcome.textContent();
+      };
 
       // 4. Renaming; a refused title is explained in words and changes nothing.
       const title = row.getByLabel("Title");
       await title.fill("   ");
       assert.equal((await change("PATCH", () => row.getByRole("button", { name: "Rename" })
         .click())).status(), 400);
-      assert.match(await outcome.textContent(), /^The server refused: .*non-empty string/);
+      assert.match(await outcomeMatching(/^The server refused: .*non-empty string/),
+        /^The server refused: .*non-empty string/);
       assert.equal(await outcome.getAttribute("class"), "outcome error");
       await title.fill("Along the river");
       await change("PATCH", () => row.getByRole("button", { name: "Rename" }).click());
-      assert.equal(await outcome.textContent(), "Saved.");
+      assert.equal(await outcomeMatching(/^Saved\.$/), "Saved.");
       assert.equal((await (await anonymously(`/collections/${sequence}`)).json()).title,
         "Along the river");
 
