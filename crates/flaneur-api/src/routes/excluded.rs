@@ -9,7 +9,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
-use flaneur_model::{ExcludedAreaId, Viewer};
+use flaneur_model::ExcludedAreaId;
 use flaneur_store::{ExcludedArea, polygons_to_geojson};
 use serde_json::{Value, json};
 
@@ -87,10 +87,6 @@ fn area_id(text: &str) -> ApiResult<ExcludedAreaId> {
     params::path_id(text, "Excluded area doesn't exist")
 }
 
-fn as_viewer(account: &flaneur_model::Account) -> Viewer {
-    Viewer::account(account.id, account.is_admin())
-}
-
 /// `GET /api/configuration/excluded_areas?all=`.
 pub async fn list_general(
     State(state): State<AppState>,
@@ -109,7 +105,7 @@ pub async fn add_general(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let viewer = as_viewer(&account);
+    let viewer = account.viewer();
     if !viewer.is_admin() {
         // Refused before the body is read, so that a bad body does not hide the refusal.
         state.services.general_areas(viewer, true).await?;
@@ -127,7 +123,7 @@ pub async fn replace_general(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let viewer = as_viewer(&account);
+    let viewer = account.viewer();
     let invert = flag(&params, "invert")?;
     if !viewer.is_admin() {
         state.services.general_areas(viewer, true).await?;
@@ -146,7 +142,7 @@ pub async fn delete_general(
     LoggedIn(account): LoggedIn,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let viewer = as_viewer(&account);
+    let viewer = account.viewer();
     let id = area_id(&id)?;
     if !state.services.delete_general_area(viewer, id).await? {
         return Err(ApiError::new(
