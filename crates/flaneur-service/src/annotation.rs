@@ -34,20 +34,6 @@ pub struct AnnotationPath {
 }
 
 impl Services {
-    /// A picture `viewer` sees, in the collection of the path when it names one.
-    async fn annotated_picture(
-        &self,
-        viewer: Viewer,
-        id: PictureId,
-        collection: Option<SequenceId>,
-    ) -> Result<Picture> {
-        let (picture, sequence) = self.visible_picture(id, viewer).await?;
-        if collection.is_some_and(|c| c != sequence.id) {
-            return Err(Error::ItemNotFound(id.to_string()));
-        }
-        Ok(picture)
-    }
-
     /// An annotation `viewer` sees through its picture, found where the path says, with its
     /// picture.
     async fn visible_annotation(
@@ -61,8 +47,8 @@ impl Services {
         if path.item.is_some_and(|item| item != annotation.picture_id) {
             return Err(not_found());
         }
-        let picture = self
-            .annotated_picture(viewer, annotation.picture_id, path.collection)
+        let (picture, _) = self
+            .visible_picture(path.collection, annotation.picture_id, viewer)
             .await
             .map_err(|e| match e {
                 Error::ItemNotFound(_) => not_found(),
@@ -115,7 +101,7 @@ impl Services {
         input: AnnotationInput,
     ) -> Result<Option<Annotation>> {
         let author = viewer.account_id().ok_or(Error::LoginRequired)?;
-        let picture = self.annotated_picture(viewer, picture, collection).await?;
+        let (picture, _) = self.visible_picture(collection, picture, viewer).await?;
         self.check_may_annotate(viewer, &picture).await?;
         input
             .shape

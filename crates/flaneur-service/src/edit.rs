@@ -302,19 +302,22 @@ impl Services {
         self.editable_sequence(viewer, id).await
     }
 
-    /// Changes a picture as `viewer`, and answers it as changed with its neighbours.
+    /// Changes a picture as `viewer`, and answers it as changed with its neighbours; in
+    /// `collection` when a path names one.
     ///
     /// # Errors
     /// As [`Services::edit_collection`], with [`Error::ItemNotFound`] for a picture that does
-    /// not exist, is being deleted, or may not be seen (itself or its sequence).
+    /// not exist, is being deleted, may not be seen (itself or its sequence) or is in another
+    /// collection than the path's.
     pub async fn edit_item(
         &self,
         viewer: Viewer,
+        collection: Option<SequenceId>,
         id: PictureId,
         edit: PictureEdit,
     ) -> Result<ItemView> {
         let author = logged(viewer)?;
-        let (picture, _) = self.visible_picture(id, viewer).await?;
+        let (picture, _) = self.visible_picture(collection, id, viewer).await?;
         self.check_visibility(edit.visibility)?;
 
         // Others than the owner: tags always, heading, time and place when the owner allows.
@@ -356,7 +359,7 @@ impl Services {
 
         // The answer is what the caller reads now, neighbours and related pictures as it sees
         // them: a change made meanwhile may hide the picture from it.
-        self.item(id, viewer).await
+        self.item(collection, id, viewer).await
     }
 
     /// Deletes a sequence as `viewer`: a tombstone stays for harvesters, its pictures go and
@@ -385,9 +388,14 @@ impl Services {
     ///
     /// # Errors
     /// As [`Services::edit_item`]; only its owner and administrators may delete it.
-    pub async fn delete_item(&self, viewer: Viewer, id: PictureId) -> Result<()> {
+    pub async fn delete_item(
+        &self,
+        viewer: Viewer,
+        collection: Option<SequenceId>,
+        id: PictureId,
+    ) -> Result<()> {
         let author = logged(viewer)?;
-        let (picture, _) = self.visible_picture(id, viewer).await?;
+        let (picture, _) = self.visible_picture(collection, id, viewer).await?;
         if !viewer.acts_as_owner_of(picture.base.account_id) {
             return Err(Error::Forbidden(
                 "only the owner of this picture may delete it".to_owned(),

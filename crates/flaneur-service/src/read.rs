@@ -401,12 +401,18 @@ impl Services {
     }
 
     /// A picture with its neighbours and related pictures `viewer` may see, whatever its
-    /// processing state, if it may see the picture.
+    /// processing state, if it may see the picture; in `collection` when a path names one.
     ///
     /// # Errors
-    /// [`Error::ItemNotFound`] when it does not exist or may not be seen.
-    pub async fn item(&self, id: PictureId, viewer: Viewer) -> Result<ItemView> {
-        let (picture, _) = self.visible_picture(id, viewer).await?;
+    /// [`Error::ItemNotFound`] when it does not exist, may not be seen or is in another
+    /// collection than the path's.
+    pub async fn item(
+        &self,
+        collection: Option<SequenceId>,
+        id: PictureId,
+        viewer: Viewer,
+    ) -> Result<ItemView> {
+        let (picture, _) = self.visible_picture(collection, id, viewer).await?;
         let (Some(seq), Some(rank)) = (picture.sequence_id, picture.rank) else {
             return Err(Error::ItemNotFound(id.to_string()));
         };
@@ -435,30 +441,13 @@ impl Services {
         })
     }
 
-    /// Checks that the path of an item names the sequence of the picture, as `viewer` sees
-    /// it.
-    ///
-    /// # Errors
-    /// [`Error::ItemNotFound`] when the picture may not be seen or is in another sequence:
-    /// a wrong path is answered as an unknown picture.
-    pub async fn check_item_path(
-        &self,
-        collection: SequenceId,
-        id: PictureId,
-        viewer: Viewer,
-    ) -> Result<()> {
-        let (_, sequence) = self.visible_picture(id, viewer).await?;
-        if sequence.id != collection {
-            return Err(Error::ItemNotFound(id.to_string()));
-        }
-        Ok(())
-    }
-
     /// A picture, whatever its processing state, with its sequence, if `viewer` may see both
-    /// (its owner also while the sequence is not published yet). Otherwise the same error as
-    /// for an unknown id, so that an id tells nothing of what it hides.
+    /// (its owner also while the sequence is not published yet) and the sequence is
+    /// `collection` when a path names one. Otherwise the same error as for an unknown id, so
+    /// that an id tells nothing of what it hides and a wrong path reaches nothing.
     pub(crate) async fn visible_picture(
         &self,
+        collection: Option<SequenceId>,
         id: PictureId,
         viewer: Viewer,
     ) -> Result<(Picture, Sequence)> {
@@ -471,7 +460,7 @@ impl Services {
         }
         let seq = picture.sequence_id.ok_or_else(not_found)?;
         let sequence = self.catalog.sequence(seq).await?.ok_or_else(not_found)?;
-        if !sequence_is_readable(&sequence, viewer) {
+        if !sequence_is_readable(&sequence, viewer) || collection.is_some_and(|c| c != seq) {
             return Err(not_found());
         }
         Ok((picture, sequence))
@@ -555,7 +544,7 @@ impl Services {
         viewer: Viewer,
         asset: Asset,
     ) -> Result<(String, bool)> {
-        let (picture, sequence) = self.visible_picture(id, viewer).await?;
+        let (picture, sequence) = self.visible_picture(None, id, viewer).await?;
         let is_public = picture_is_visible(&picture, Viewer::ANONYMOUS)
             && sequence_is_visible(&sequence, Viewer::ANONYMOUS);
         match picture.status {

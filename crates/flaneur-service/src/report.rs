@@ -122,7 +122,7 @@ impl Services {
         }
         match (input.picture_id, input.sequence_id) {
             (Some(picture), sequence) => {
-                let (picture, _) = self.visible_picture(picture, viewer).await?;
+                let (picture, _) = self.visible_picture(None, picture, viewer).await?;
                 if sequence.is_some() && picture.sequence_id != sequence {
                     return Err(Error::invalid(
                         "picture_id is not a picture of sequence_id: give one of them, or both \

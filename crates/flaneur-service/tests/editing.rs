@@ -297,7 +297,7 @@ async fn the_owner_s_own_choice_of_collaborative_editing_comes_first() {
         .expect("preferences");
     let refused = walk
         .services
-        .edit_item(someone(), walk.pictures[0], heading.clone())
+        .edit_item(someone(), None, walk.pictures[0], heading.clone())
         .await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
 
@@ -309,7 +309,7 @@ async fn the_owner_s_own_choice_of_collaborative_editing_comes_first() {
     walk.services.editing.collaborative_metadata = Some(false);
     let done = walk
         .services
-        .edit_item(someone(), walk.pictures[0], heading)
+        .edit_item(someone(), None, walk.pictures[0], heading)
         .await;
     assert_eq!(done.expect("allowed").picture.base.heading_deg, Some(12.0));
 }
@@ -348,7 +348,7 @@ async fn a_new_capture_time_ranks_the_picture_again() {
     };
     let view = walk
         .services
-        .edit_item(other, walk.pictures[0], retime)
+        .edit_item(other, None, walk.pictures[0], retime)
         .await;
     let view = view.expect("collaborative edit");
     assert_eq!(view.picture.rank, Some(3));
@@ -362,13 +362,16 @@ async fn a_new_capture_time_ranks_the_picture_again() {
         visibility: Some(Visibility::OwnerOnly),
         ..PictureEdit::default()
     };
-    let refused = walk.services.edit_item(other, p[1], hide.clone()).await;
+    let refused = walk
+        .services
+        .edit_item(other, None, p[1], hide.clone())
+        .await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
-    let done = walk.services.edit_item(walk.owner, p[1], hide).await;
+    let done = walk.services.edit_item(walk.owner, None, p[1], hide).await;
     assert!(done.is_ok(), "{done:?}");
     let hidden = walk
         .services
-        .edit_item(other, p[1], PictureEdit::default())
+        .edit_item(other, None, p[1], PictureEdit::default())
         .await;
     assert!(matches!(hidden, Err(Error::ItemNotFound(_))), "{hidden:?}");
 }
@@ -377,17 +380,17 @@ async fn a_new_capture_time_ranks_the_picture_again() {
 async fn only_owners_delete_and_what_is_deleted_is_gone() {
     let walk = Walk::new().await;
     let s = &walk.services;
-    let refused = s.delete_item(someone(), walk.pictures[1]).await;
+    let refused = s.delete_item(someone(), None, walk.pictures[1]).await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
     let refused = s.delete_collection(someone(), walk.sequence).await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
     assert_eq!(walk.order().await.len(), 3);
 
-    s.delete_item(walk.owner, walk.pictures[1])
+    s.delete_item(walk.owner, None, walk.pictures[1])
         .await
         .expect("delete item");
     assert_eq!(walk.order().await, [walk.pictures[0], walk.pictures[2]]);
-    let again = s.delete_item(walk.owner, walk.pictures[1]).await;
+    let again = s.delete_item(walk.owner, None, walk.pictures[1]).await;
     assert!(matches!(again, Err(Error::ItemNotFound(_))), "{again:?}");
 
     s.delete_collection(walk.owner, walk.sequence)
@@ -401,7 +404,7 @@ async fn only_owners_delete_and_what_is_deleted_is_gone() {
         "{gone:?}"
     );
     let gone = s
-        .edit_item(walk.owner, walk.pictures[0], PictureEdit::default())
+        .edit_item(walk.owner, None, walk.pictures[0], PictureEdit::default())
         .await;
     assert!(matches!(gone, Err(Error::ItemNotFound(_))), "{gone:?}");
 }
@@ -445,7 +448,7 @@ async fn deleted_pictures_lose_their_files_once_the_jobs_ran() {
     // Jobs queued by the upload (prepare) are not the concern here.
     remove_files(s).await;
 
-    s.delete_item(walk.owner, walk.pictures[0])
+    s.delete_item(walk.owner, None, walk.pictures[0])
         .await
         .expect("delete item");
     assert_eq!(remove_files(s).await, [walk.pictures[0]]);
@@ -523,15 +526,15 @@ async fn pictures_no_sequence_holds_are_unknown_to_changes() {
     // Read by id as an unknown one, for everyone: changed and deleted by nobody.
     for viewer in [someone(), walk.owner] {
         assert!(matches!(
-            s.item(loose, viewer).await,
+            s.item(None, loose, viewer).await,
             Err(Error::ItemNotFound(_))
         ));
-        let refused = s.edit_item(viewer, loose, heading.clone()).await;
+        let refused = s.edit_item(viewer, None, loose, heading.clone()).await;
         assert!(
             matches!(refused, Err(Error::ItemNotFound(_))),
             "{refused:?}"
         );
-        let refused = s.delete_item(viewer, loose).await;
+        let refused = s.delete_item(viewer, None, loose).await;
         assert!(
             matches!(refused, Err(Error::ItemNotFound(_))),
             "{refused:?}"
@@ -565,16 +568,16 @@ async fn a_change_answers_what_its_author_reads() {
         visibility: Some(Visibility::OwnerOnly),
         ..PictureEdit::default()
     };
-    s.edit_item(walk.owner, walk.pictures[1], hide)
+    s.edit_item(walk.owner, None, walk.pictures[1], hide)
         .await
         .expect("hide");
     let heading = PictureEdit {
         heading_deg: Some(12.0),
         ..PictureEdit::default()
     };
-    let answer = s.edit_item(other, walk.pictures[0], heading).await;
+    let answer = s.edit_item(other, None, walk.pictures[0], heading).await;
     let answer = answer.expect("collaborative edit");
-    let read = s.item(walk.pictures[0], other).await.expect("read");
+    let read = s.item(None, walk.pictures[0], other).await.expect("read");
     assert_eq!(format!("{answer:?}"), format!("{read:?}"));
     assert_eq!(
         answer.next.as_ref().map(|p| p.base.id),

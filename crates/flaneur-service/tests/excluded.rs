@@ -188,7 +188,7 @@ async fn a_picture_is_not_moved_into_an_area() {
     };
     let refused = instance
         .services
-        .edit_item(owner, picture, move_to(LON + 0.1))
+        .edit_item(owner, None, picture, move_to(LON + 0.1))
         .await;
     assert!(
         matches!(&refused, Err(Error::InvalidParameter { message, .. })
@@ -201,7 +201,7 @@ async fn a_picture_is_not_moved_into_an_area() {
 
     let moved = instance
         .services
-        .edit_item(owner, picture, move_to(LON + 0.05))
+        .edit_item(owner, None, picture, move_to(LON + 0.05))
         .await;
     assert!(moved.is_ok(), "{moved:?}");
 }

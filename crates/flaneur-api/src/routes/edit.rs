@@ -65,10 +65,9 @@ pub async fn patch_item(
     let Some(edit) = fields::picture_edit(&headers, body)? else {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     };
-    (state.services)
-        .check_item_path(collection, id, viewer)
+    let view = (state.services)
+        .edit_item(viewer, Some(collection), id, edit)
         .await?;
-    let view = state.services.edit_item(viewer, id, edit).await?;
     Ok(geojson(item_document(&state, &base, viewer, &view).await?))
 }
 
@@ -81,8 +80,7 @@ pub async fn delete_item(
     let viewer = account.viewer();
     let (collection, id) = params::item_path(&collection, &item)?;
     (state.services)
-        .check_item_path(collection, id, viewer)
+        .delete_item(viewer, Some(collection), id)
         .await?;
-    state.services.delete_item(viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

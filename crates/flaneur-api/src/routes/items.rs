@@ -164,10 +164,7 @@ pub async fn one_in_collection(
     Path((collection, item)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (collection, id) = params::item_path(&collection, &item)?;
-    let view = state.services.item(id, viewer).await?;
-    if view.picture.sequence_id != Some(collection) {
-        return Err(flaneur_service::Error::ItemNotFound(id.to_string()).into());
-    }
+    let view = state.services.item(Some(collection), id, viewer).await?;
     Ok(geojson(item_document(&state, &base, viewer, &view).await?))
 }
 
@@ -180,7 +177,7 @@ pub async fn one(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = params::picture_id(&id)?;
-    let view = state.services.item(id, viewer).await?;
+    let view = state.services.item(None, id, viewer).await?;
     Ok(geojson(item_document(&state, &base, viewer, &view).await?))
 }
 
