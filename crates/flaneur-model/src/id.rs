@@ -88,3 +88,7 @@ uuid_id!(
     /// Identifies an annotation: semantic tags on a part of a picture.
     AnnotationId
 );
+uuid_id!(
+    /// Identifies a peer: another instance this one harvests.
+    PeerId
+);

@@ -5,6 +5,7 @@
 mod account;
 mod annotation;
 mod edit;
+mod federation;
 mod id;
 mod job;
 mod picture;
@@ -22,9 +23,10 @@ pub use annotation::{Annotation, MAX_SHAPE_POINTS, NewAnnotation, Shape, refuse_
 pub use edit::{
     Collaborative, PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange,
 };
+pub use federation::{HarvestState, Peer, PeerSource, RemoteAuthor, RemoteCollection, RemoteItem};
 pub use id::{
-    AccountId, AnnotationId, ExcludedAreaId, JobId, PictureId, ReportId, SequenceId, TokenId,
-    UploadSetId,
+    AccountId, AnnotationId, ExcludedAreaId, JobId, PeerId, PictureId, ReportId, SequenceId,
+    TokenId, UploadSetId,
 };
 pub use job::{Job, JobKind};
 pub use picture::{
