@@ -147,3 +147,47 @@ pub struct RemoteItem {
     /// addresses still point to its instance.
     pub doc: Map<String, Value>,
 }
+
+/// Where a harvest stands after a step, saved with the step's change in one transaction so
+/// that a restart neither skips nor repeats more than the step under way.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HarvestProgress {
+    /// See [`HarvestState::watermark`].
+    pub watermark: Option<DateTime<Utc>>,
+    /// See [`HarvestState::resume_url`].
+    pub resume_url: Option<String>,
+}
+
+/// How a harvest of one peer ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HarvestEnd {
+    /// It went through to the end of the listing.
+    Success {
+        /// When it ended.
+        at: DateTime<Utc>,
+        /// Not before when the next scheduled harvest starts.
+        next_attempt_at: DateTime<Utc>,
+    },
+    /// It stopped on an error; what was applied before stays, and so does the progress.
+    Failure {
+        /// When it stopped.
+        at: DateTime<Utc>,
+        /// What went wrong, in words.
+        error: String,
+        /// Not before when it is tried again (backoff).
+        next_attempt_at: DateTime<Utc>,
+    },
+}
+
+/// What became of a remote collection given to the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ApplyOutcome {
+    /// Its rows now match what the peer said.
+    Applied,
+    /// Its identifier, or one of its items', already belongs to local data or to another
+    /// peer: nothing was written, and the holder is named.
+    Conflict {
+        /// `local`, or the API address of the peer holding the identifier.
+        holder: String,
+    },
+}

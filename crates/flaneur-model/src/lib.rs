@@ -23,7 +23,10 @@ pub use annotation::{Annotation, MAX_SHAPE_POINTS, NewAnnotation, Shape, refuse_
 pub use edit::{
     Collaborative, PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange,
 };
-pub use federation::{HarvestState, Peer, PeerSource, RemoteAuthor, RemoteCollection, RemoteItem};
+pub use federation::{
+    ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Peer, PeerSource, RemoteAuthor,
+    RemoteCollection, RemoteItem,
+};
 pub use id::{
     AccountId, AnnotationId, ExcludedAreaId, JobId, PeerId, PictureId, ReportId, SequenceId,
     TokenId, UploadSetId,
