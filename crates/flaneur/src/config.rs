@@ -153,6 +153,18 @@ fn file_args(
                 problems.push(format!("key '{key}' takes true or false"));
                 continue;
             }
+            // A list option takes an array, each element as one more `--option`.
+            (ArgAction::Append, toml::Value::Array(values)) => {
+                let texts: Option<Vec<String>> = values.iter().map(as_option_value).collect();
+                let Some(texts) = texts else {
+                    problems.push(format!("key '{key}' takes an array of strings"));
+                    continue;
+                };
+                texts
+                    .into_iter()
+                    .map(|text| format!("--{long}={text}"))
+                    .collect()
+            }
             (_, value) => match as_option_value(value) {
                 Some(text) => vec![format!("--{long}={text}")],
                 None => {
@@ -190,7 +202,8 @@ fn file_args(
     }
 }
 
-/// A TOML value as an option's text; a table becomes JSON (`instance_summary`).
+/// A TOML value as an option's text; a table becomes JSON (`instance_summary`). Arrays are
+/// lists of values, each its own option: none stands for one value.
 fn as_option_value(value: &toml::Value) -> Option<String> {
     match value {
         toml::Value::String(text) => Some(text.clone()),
@@ -248,6 +261,8 @@ mod tests {
             instance_summary = 5
             db_max_connections = 0
             picture_reads = "redirct"
+            peers = ["https://a.example.org/api", "ftp://b.example.org/api"]
+            harvest_interval = 900
         "#
         .parse()
         .expect("TOML");
@@ -258,7 +273,7 @@ mod tests {
             .try_get_matches_from(["serve"])
             .expect("no arguments");
         let problems = file_args(&command, sub, &matches, &table).expect_err("problems");
-        assert_eq!(problems.len(), 8, "{problems:#?}");
+        assert_eq!(problems.len(), 10, "{problems:#?}");
         for key in [
             "data_dri",
             "listen",
@@ -268,6 +283,8 @@ mod tests {
             "instance_summary",
             "db_max_connections",
             "picture_reads",
+            "peers",
+            "harvest_interval",
         ] {
             assert!(
                 problems.iter().any(|p| p.contains(&format!("'{key}'"))),
@@ -279,6 +296,11 @@ mod tests {
             .find(|p| p.contains("'picture_reads'"))
             .expect("picture_reads named");
         assert!(reads.contains("proxy, redirect"), "{reads}");
+        let peers = problems
+            .iter()
+            .find(|p| p.contains("'peers'"))
+            .expect("peers named");
+        assert!(peers.contains("ftp://b.example.org/api"), "{peers}");
     }
 
     #[test]
@@ -288,6 +310,7 @@ mod tests {
             tile_cache_mb = 8
             listen = "127.0.0.1:6000"
             instance_summary = { name = "Rennes" }
+            peers = ["https://a.example.org/api/", "http://127.0.0.1:5001/api"]
         "#
         .parse()
         .expect("TOML");
@@ -307,6 +330,15 @@ mod tests {
         assert!(
             args.contains(&r#"--instance-summary={"name":"Rennes"}"#.to_owned()),
             "{args:?}"
+        );
+        let peers: Vec<_> = args.iter().filter(|a| a.starts_with("--peer=")).collect();
+        assert_eq!(
+            peers,
+            [
+                "--peer=https://a.example.org/api/",
+                "--peer=http://127.0.0.1:5001/api"
+            ],
+            "each element of an array is an option"
         );
     }
 }

@@ -4,6 +4,7 @@
 
 mod account;
 mod config;
+mod federation;
 mod inspect;
 mod instance;
 mod jobs;

@@ -20,6 +20,7 @@ use tracing::{info, warn};
 
 use crate::Misuse;
 use crate::config::ConfigArgs;
+use crate::federation::{FederationArgs, FederationConfig};
 use crate::instance::InstanceArgs;
 use crate::jobs::{JobArgs, Workers};
 use crate::login::LoginArgs;
@@ -94,6 +95,9 @@ pub struct ServeArgs {
     /// Browser login.
     #[command(flatten)]
     login: LoginArgs,
+    /// The other instances harvested.
+    #[command(flatten)]
+    federation: FederationArgs,
     /// Logs.
     #[command(flatten)]
     logs: LogArgs,
@@ -125,8 +129,9 @@ fn reads_shown(args: &ServeArgs) -> String {
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     args.logs.init();
 
-    // 1. Storage.
+    // 1. Storage, once the whole configuration is known to be usable.
     let info = args.instance.to_info()?;
+    let federation = args.federation.to_config(args.listen)?;
     let login_settings = args.login.settings()?;
     let web = WebSettings {
         dir: args.web_dir.clone(),
@@ -229,6 +234,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if workers == 0 {
         info!("no workers in this process: jobs wait for flaneur worker processes");
     }
+    log_peers(&federation);
     if !web.is_built() {
         warn!(
             web_dir = %web.dir.display(),
@@ -275,6 +281,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     served.context("http server failed")?;
     info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says which peers were configured: they are checked, but this version does not harvest them.
+fn log_peers(federation: &FederationConfig) {
+    if federation.peers.is_empty() {
+        return;
+    }
+    warn!(
+        peers = %federation.peers.join(" "),
+        harvest_interval_secs = federation.harvest_interval.as_secs(),
+        harvest_max_answer_bytes = federation.max_answer_bytes,
+        harvest_timeout_secs = federation.request_timeout.as_secs(),
+        "peers configured but not harvested: this version serves its own pictures only"
+    );
 }
 
 const REDIRECT_NEEDS_S3: &str = "--picture-reads redirect needs an S3 picture store (--fs-url \

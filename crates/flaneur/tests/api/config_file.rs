@@ -147,3 +147,43 @@ fn an_incomplete_login_setup_stops_the_start_naming_what_is_missing() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("'oauth_provider'"), "{stderr}");
 }
+
+#[test]
+fn a_bad_peer_stops_the_start_naming_it_and_the_form_expected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        dir.path(),
+        "peers = [\"https://a.example.org/api\", \"https://me:pw@b.example.org/api\"]\n\
+         harvest_interval = \"1d\"\n",
+    );
+    let output = run(&["serve"], &config);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("'peers'"), "{stderr}");
+    assert!(
+        stderr.contains("https://me:pw@b.example.org/api"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("user name or password"), "{stderr}");
+    assert!(stderr.contains("'harvest_interval'"), "{stderr}");
+
+    // A peer at the address listened on is this very instance.
+    let config = write_config(dir.path(), "listen = \"127.0.0.1:5999\"\n");
+    let output = run(&["serve", "--peer", "http://localhost:5999/api/"], &config);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("http://localhost:5999/api"), "{stderr}");
+    assert!(stderr.contains("itself"), "{stderr}");
+}
+
+#[test]
+fn peers_from_the_environment_are_taken_separated_by_commas() {
+    let server = Server::start_with_env(&[
+        (
+            "FLANEUR_PEERS",
+            "http://127.0.0.1:9/api/,http://[::1]:9/api",
+        ),
+        ("FLANEUR_HARVEST_INTERVAL", "1h"),
+    ]);
+    server.get_ok("/configuration");
+}

@@ -1,0 +1,285 @@
+//! The options of `flaneur serve` naming the peers (the other instances it harvests) and the
+//! limits of their harvests, checked into a [`FederationConfig`].
+//!
+//! Each address is checked alone as the command line is read, so that a bad one is named with
+//! the configuration file's other problems; whether one points at this very instance needs the
+//! listening address, so that is checked when the whole configuration is.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::Misuse;
+
+/// Options of `flaneur serve` for harvesting other instances.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FederationArgs {
+    /// API root of another instance to harvest (`https://host/api`); repeat it for each one.
+    /// `FLANEUR_PEERS` lists them separated by commas.
+    #[arg(
+        long = "peer",
+        value_name = "URL",
+        env = "FLANEUR_PEERS",
+        value_delimiter = ',',
+        value_parser = peer_url
+    )]
+    peers: Vec<String>,
+    /// Time between two harvests of a peer: a whole number with its unit, `s`, `m` or `h`
+    /// (`15m`), from one minute to a week.
+    #[arg(
+        long,
+        env = "FLANEUR_HARVEST_INTERVAL",
+        default_value = "15m",
+        value_parser = harvest_interval
+    )]
+    harvest_interval: Duration,
+    /// Largest answer taken from a peer, in MiB; a larger one fails that harvest.
+    #[arg(
+        long,
+        env = "FLANEUR_HARVEST_MAX_ANSWER_MB",
+        default_value_t = 32,
+        value_parser = clap::value_parser!(u64).range(1..=1024)
+    )]
+    harvest_max_answer_mb: u64,
+    /// Seconds a peer has to answer one request of a harvest.
+    #[arg(
+        long,
+        env = "FLANEUR_HARVEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=600)
+    )]
+    harvest_timeout_secs: u64,
+}
+
+/// The peers and how they are harvested, as `serve` runs with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederationConfig {
+    /// API roots of the peers, without a trailing slash and without repeats, in the order
+    /// given.
+    pub peers: Vec<String>,
+    /// Time between two harvests of one peer.
+    pub harvest_interval: Duration,
+    /// Largest answer taken from a peer.
+    pub max_answer_bytes: u64,
+    /// Time a peer has to answer one request.
+    pub request_timeout: Duration,
+}
+
+impl FederationArgs {
+    /// The checked configuration of the federation, for an instance listening on `listen`.
+    ///
+    /// # Errors
+    /// [`Misuse`] naming every peer address that reaches this very instance.
+    pub fn to_config(&self, listen: SocketAddr) -> Result<FederationConfig, Misuse> {
+        let mut peers: Vec<String> = Vec::new();
+        let mut problems = Vec::new();
+        for peer in &self.peers {
+            if is_this_instance(peer, listen) {
+                problems.push(format!(
+                    "peer {peer} is this instance itself (listening on {listen}): an instance \
+                     does not harvest itself"
+                ));
+            } else if !peers.contains(peer) {
+                peers.push(peer.clone());
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Misuse(problems.join("; ")));
+        }
+        Ok(FederationConfig {
+            peers,
+            harvest_interval: self.harvest_interval,
+            max_answer_bytes: self.harvest_max_answer_mb << 20,
+            request_timeout: Duration::from_secs(self.harvest_timeout_secs),
+        })
+    }
+}
+
+const PEER_FORM: &str = "a peer is the API root of a Panoramax instance, such as \
+     https://panoramax.example.org/api: http or https, without user, query or fragment";
+
+/// Checks one peer address and gives it without its trailing slashes.
+fn peer_url(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let url = url::Url::parse(text).map_err(|e| format!("not an address ({e}); {PEER_FORM}"))?;
+    let problem = if !matches!(url.scheme(), "http" | "https") {
+        Some("its scheme is not http or https")
+    } else if url.host_str().is_none_or(str::is_empty) {
+        Some("it names no host")
+    } else if !url.username().is_empty() || url.password().is_some() {
+        Some("it holds a user name or password")
+    } else if url.query().is_some() {
+        Some("it has a query")
+    } else if url.fragment().is_some() {
+        Some("it has a fragment")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return Err(format!("{problem}; {PEER_FORM}"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Whether a checked peer address reaches the instance listening on `listen`: the same port
+/// on a loopback host, or on the very address listened on. Other names of this machine cannot
+/// be told from here.
+fn is_this_instance(peer: &str, listen: SocketAddr) -> bool {
+    let Ok(url) = url::Url::parse(peer) else {
+        return false;
+    };
+    if url.port_or_known_default() != Some(listen.port()) {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => is_listened(IpAddr::V4(ip), listen),
+        Some(url::Host::Ipv6(ip)) => is_listened(IpAddr::V6(ip), listen),
+        None => false,
+    }
+}
+
+/// Whether the instance listening on `listen` answers at `ip` (on the same port).
+fn is_listened(ip: IpAddr, listen: SocketAddr) -> bool {
+    ip.is_loopback() || ip == listen.ip() || (listen.ip().is_unspecified() && ip.is_unspecified())
+}
+
+/// Reads a harvest interval: a whole number and its unit.
+fn harvest_interval(text: &str) -> Result<Duration, String> {
+    const FORM: &str = "write a whole number and its unit, s, m or h (900s, 15m, 1h), from one \
+         minute to a week";
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let unit_secs = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("not a duration: {FORM}")),
+    };
+    let secs = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_secs))
+        .ok_or_else(|| format!("not a duration: {FORM}"))?;
+    if !(60..=7 * 24 * 3600).contains(&secs) {
+        return Err(format!("out of range: {FORM}"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_loses_its_trailing_slashes_and_keeps_its_path() {
+        assert_eq!(
+            peer_url(" https://panoramax.example.org/api/ ").as_deref(),
+            Ok("https://panoramax.example.org/api")
+        );
+        assert_eq!(
+            peer_url("http://127.0.0.1:5001/api//").as_deref(),
+            Ok("http://127.0.0.1:5001/api")
+        );
+        assert_eq!(
+            peer_url("https://Example.ORG:443/api").as_deref(),
+            Ok("https://example.org/api")
+        );
+    }
+
+    #[test]
+    fn a_peer_that_is_not_a_plain_web_address_is_refused_saying_why() {
+        for (text, why) in [
+            ("panoramax.example.org/api", "not an address"),
+            ("ftp://example.org/api", "not http or https"),
+            (
+                "https://user:secret@example.org/api",
+                "user name or password",
+            ),
+            ("https://user@example.org/api", "user name or password"),
+            ("https://example.org/api?limit=1", "query"),
+            ("https://example.org/api#top", "fragment"),
+            ("file:///srv/api", "not http or https"),
+        ] {
+            let err = peer_url(text).expect_err(text);
+            assert!(err.contains(why), "{text}: {err}");
+            assert!(err.contains("https://panoramax.example.org/api"), "{err}");
+        }
+    }
+
+    fn args(peers: &[&str]) -> FederationArgs {
+        FederationArgs {
+            peers: peers.iter().map(|p| peer_url(p).expect("valid")).collect(),
+            harvest_interval: Duration::from_secs(900),
+            harvest_max_answer_mb: 2,
+            harvest_timeout_secs: 7,
+        }
+    }
+
+    #[test]
+    fn a_peer_reaching_this_instance_is_refused() {
+        let listen: SocketAddr = "127.0.0.1:5000".parse().expect("address");
+        for peer in [
+            "http://127.0.0.1:5000/api",
+            "http://localhost:5000/api",
+            "http://[::1]:5000/api",
+            "http://127.0.0.2:5000/api",
+        ] {
+            let err = args(&[peer]).to_config(listen).expect_err(peer);
+            assert!(err.0.contains(peer) && err.0.contains("itself"), "{err}");
+        }
+        let all = "0.0.0.0:80".parse().expect("address");
+        assert!(args(&["http://0.0.0.0/api"]).to_config(all).is_err());
+        assert!(args(&["http://localhost/api"]).to_config(all).is_err());
+    }
+
+    #[test]
+    fn peers_elsewhere_are_kept_once_in_order_with_the_limits() {
+        let listen: SocketAddr = "127.0.0.1:5000".parse().expect("address");
+        let config = args(&[
+            "http://127.0.0.1:5001/api",
+            "https://b.example.org/api",
+            "http://127.0.0.1:5001/api/",
+        ])
+        .to_config(listen)
+        .expect("valid");
+        assert_eq!(
+            config,
+            FederationConfig {
+                peers: vec![
+                    "http://127.0.0.1:5001/api".to_owned(),
+                    "https://b.example.org/api".to_owned(),
+                ],
+                harvest_interval: Duration::from_secs(900),
+                max_answer_bytes: 2 << 20,
+                request_timeout: Duration::from_secs(7),
+            }
+        );
+    }
+
+    #[test]
+    fn an_interval_needs_its_unit_and_a_sensible_length() {
+        assert_eq!(harvest_interval("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(harvest_interval("900s"), Ok(Duration::from_secs(900)));
+        assert_eq!(harvest_interval("2h"), Ok(Duration::from_secs(7200)));
+        for bad in [
+            "900",
+            "15 min",
+            "m",
+            "-5m",
+            "1.5h",
+            "30s",
+            "8000h",
+            "99999999999999999999h",
+        ] {
+            let err = harvest_interval(bad).expect_err(bad);
+            assert!(err.contains("15m"), "{bad}: {err}");
+        }
+    }
+}
