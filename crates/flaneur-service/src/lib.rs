@@ -11,6 +11,7 @@
 //! - [`worker`]: the loop that runs queued jobs.
 //! - [`read`]: what readers may see: sequences, pictures, search and picture files.
 //! - [`tile`]: map vector tiles of the published pictures.
+//! - [`harvest`]: reading what changed at peer instances into the catalog.
 
 pub mod account;
 pub mod annotation;
@@ -18,6 +19,7 @@ pub mod dispatch;
 pub mod edit;
 mod error;
 pub mod excluded;
+pub mod harvest;
 pub mod ingest;
 pub mod login;
 pub mod page;

@@ -1,0 +1,518 @@
+//! Harvesting peers: asks each peer's public STAC API which collections changed since the last
+//! visit, reads their items and hands them to the catalog, within limits on time, size and
+//! pages so that a slow, broken or hostile peer costs little and blocks no other.
+//!
+//! `client` talks to one peer and refuses to leave it, [`parse`] reads its JSON, and this
+//! module runs the pass. What is stored, and how a remote collection replaces its previous
+//! version, is the catalog's business, reached through [`HarvestStore`].
+
+mod client;
+mod error;
+pub mod parse;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use flaneur_model::{
+    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, RemoteCollection, RemoteItem,
+    SequenceId,
+};
+use futures::StreamExt;
+use serde::Serialize;
+use tracing::Instrument;
+use url::Url;
+
+use client::{PageTrail, PeerClient, next_link};
+pub use error::HarvestError;
+use parse::{EntryError, ListingEntry};
+
+/// The bounds of one harvest pass. The defaults suit public instances of a few million
+/// pictures harvested every quarter of an hour, and match the server's configuration
+/// defaults; tests shrink them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HarvestLimits {
+    /// Time allowed to open a connection to a peer (default 10 s).
+    pub connect_timeout: Duration,
+    /// Time allowed for one request, from connecting to the last byte (default 30 s).
+    pub request_timeout: Duration,
+    /// Time allowed for a whole pass of one peer (default 2 h); what was applied before it
+    /// ran out stays, and the next pass resumes from there.
+    pub budget: Duration,
+    /// Largest answer read from a peer, in bytes (default 32 MiB); checked while the answer
+    /// streams in, so a larger one is never held.
+    pub max_response_bytes: u64,
+    /// Largest collection or item kept, in bytes of JSON without its links (default 64 KiB).
+    pub max_doc_bytes: usize,
+    /// `limit` asked for each page of the changed-collections listing (default 100).
+    pub collections_per_page: u32,
+    /// `limit` asked for each page of a collection's items (default 1000).
+    pub items_per_page: u32,
+    /// Pages read at most in one listing before it is taken as endless (default 10 000).
+    pub max_pages: u32,
+    /// Items kept at most for one collection; a longer one is skipped (default 100 000).
+    pub max_items_per_collection: usize,
+    /// Refused entries whose reasons are kept in the report (default 20).
+    pub max_skip_reasons: usize,
+    /// Time between a successful pass and the next one (default 15 min).
+    pub interval: Duration,
+    /// Wait after a first failure, doubled at each failure in a row (default 1 min).
+    pub backoff_initial: Duration,
+    /// Longest wait after failures (default 6 h).
+    pub backoff_max: Duration,
+    /// Peers harvested at the same time by [`harvest_all`] (default 4).
+    pub concurrency: usize,
+}
+
+impl Default for HarvestLimits {
+    fn default() -> HarvestLimits {
+        HarvestLimits {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            budget: Duration::from_secs(2 * 3600),
+            max_response_bytes: 32 * 1024 * 1024,
+            max_doc_bytes: 64 * 1024,
+            collections_per_page: 100,
+            items_per_page: 1000,
+            max_pages: 10_000,
+            max_items_per_collection: 100_000,
+            max_skip_reasons: 20,
+            interval: Duration::from_secs(15 * 60),
+            backoff_initial: Duration::from_secs(60),
+            backoff_max: Duration::from_secs(6 * 3600),
+            concurrency: 4,
+        }
+    }
+}
+
+impl HarvestLimits {
+    /// How long to wait before trying a peer again after `failures` failed passes in a row
+    /// (counting the one that just ended): `backoff_initial` doubled each time, at most
+    /// `backoff_max`.
+    pub fn backoff(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(32);
+        self.backoff_initial
+            .saturating_mul(2u32.saturating_pow(doublings))
+            .min(self.backoff_max)
+    }
+}
+
+/// What the catalog offers the harvester. The catalog implements it; tests use an in-memory
+/// store.
+///
+/// Every method fails with [`flaneur_store::Error`] when storage fails.
+#[async_trait]
+pub trait HarvestStore: Send + Sync {
+    /// All declared peers.
+    async fn peers(&self) -> flaneur_store::Result<Vec<Peer>>;
+    /// One peer.
+    async fn peer(&self, id: PeerId) -> flaneur_store::Result<Option<Peer>>;
+    /// Records that a pass of the peer starts at `at`.
+    async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> flaneur_store::Result<()>;
+    /// Records how the pass ended.
+    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> flaneur_store::Result<()>;
+    /// The peer's `updated` of the remote collection as held here, if held.
+    async fn remote_collection_updated(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+    ) -> flaneur_store::Result<Option<DateTime<Utc>>>;
+    /// Replaces the remote collection and its items, saving `progress` with them.
+    async fn apply_remote_collection(
+        &self,
+        peer: PeerId,
+        collection: &RemoteCollection,
+        items: &[RemoteItem],
+        progress: &HarvestProgress,
+    ) -> flaneur_store::Result<ApplyOutcome>;
+    /// Removes the remote collection and its items, saving `progress`; whether it was held.
+    async fn remove_remote_collection(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+        progress: &HarvestProgress,
+    ) -> flaneur_store::Result<bool>;
+    /// Saves where the pass stands.
+    async fn save_harvest_progress(
+        &self,
+        peer: PeerId,
+        progress: &HarvestProgress,
+    ) -> flaneur_store::Result<()>;
+}
+
+/// What one pass of one peer did, for the command line and the logs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct HarvestReport {
+    /// The peer.
+    pub peer_id: PeerId,
+    /// Its API root.
+    pub peer_url: String,
+    /// Collections written (new or changed).
+    pub collections_applied: u64,
+    /// Collections listed but unchanged since the last pass.
+    pub collections_unchanged: u64,
+    /// Collections removed because the peer lists them as deleted.
+    pub collections_removed: u64,
+    /// Collections not written because their id belongs to local data or another peer.
+    pub collections_conflicting: u64,
+    /// Items written with the applied collections.
+    pub items: u64,
+    /// Collections and items refused as invalid.
+    pub skipped: u64,
+    /// The first reasons for refusals.
+    pub skip_reasons: Vec<String>,
+    /// Requests sent to the peer.
+    pub requests: u64,
+    /// Body bytes read from the peer.
+    pub bytes_read: u64,
+    /// How long the pass took.
+    pub duration: Duration,
+    /// Why the pass stopped before the end of the listing, when it did.
+    pub error: Option<String>,
+}
+
+impl HarvestReport {
+    fn skip(&mut self, max_reasons: usize, reason: impl std::fmt::Display) {
+        self.skipped += 1;
+        if self.skip_reasons.len() < max_reasons {
+            self.skip_reasons.push(reason.to_string());
+        }
+    }
+}
+
+/// Harvests every unpaused peer whose next attempt is due at `now`, a few at a time, each on
+/// its own budget so that a slow or failing peer does not hold the others back.
+///
+/// # Errors
+///
+/// When the peers cannot be listed; a failing peer is reported in its own report instead.
+pub async fn harvest_all(
+    store: Arc<dyn HarvestStore>,
+    limits: &HarvestLimits,
+    now: DateTime<Utc>,
+) -> Result<Vec<HarvestReport>, HarvestError> {
+    let due: Vec<Peer> = store
+        .peers()
+        .await?
+        .into_iter()
+        .filter(|p| !p.is_paused && p.harvest.next_attempt_at.is_none_or(|t| t <= now))
+        .collect();
+    let reports = futures::stream::iter(due)
+        .map(|peer| {
+            let store = store.clone();
+            async move { harvest_peer(store.as_ref(), &peer, limits).await }
+        })
+        .buffer_unordered(limits.concurrency.max(1))
+        .collect()
+        .await;
+    Ok(reports)
+}
+
+/// Runs one pass of `peer`: reads the collections changed since its watermark (or from where
+/// an interrupted pass stopped), applies the changed ones with their items, removes the
+/// deleted ones, and records the end with the next attempt's time. A failure keeps what was
+/// applied and the progress, and sets a backoff.
+pub async fn harvest_peer(
+    store: &dyn HarvestStore,
+    peer: &Peer,
+    limits: &HarvestLimits,
+) -> HarvestReport {
+    let span = tracing::info_span!("harvest", peer.id = %peer.id, peer.url = %peer.api_url);
+    async {
+        let started = tokio::time::Instant::now();
+        let mut report = HarvestReport {
+            peer_id: peer.id,
+            peer_url: peer.api_url.clone(),
+            ..HarvestReport::default()
+        };
+
+        let mut pass = Pass {
+            store,
+            peer,
+            limits,
+            report: &mut report,
+        };
+        let outcome = pass.run().await;
+
+        // The end is recorded whatever happened; if even that fails the report says so.
+        let at = Utc::now();
+        let end = match &outcome {
+            Ok(()) => HarvestEnd::Success {
+                at,
+                next_attempt_at: at + limits.interval,
+            },
+            Err(err) => {
+                let failures = peer.harvest.failures.saturating_add(1);
+                HarvestEnd::Failure {
+                    at,
+                    error: error_chain(err),
+                    next_attempt_at: at + limits.backoff(failures),
+                }
+            }
+        };
+        let recorded = store.finish_harvest(peer.id, &end).await;
+
+        report.duration = started.elapsed();
+        if let Err(err) = &outcome {
+            report.error = Some(error_chain(err));
+        }
+        if let Err(err) = recorded {
+            let err = HarvestError::Store(err);
+            tracing::error!(error = %error_chain(&err), "harvest end not recorded");
+            report.error.get_or_insert_with(|| error_chain(&err));
+        }
+        match &report.error {
+            None => tracing::info!(
+                applied = report.collections_applied,
+                unchanged = report.collections_unchanged,
+                removed = report.collections_removed,
+                conflicting = report.collections_conflicting,
+                items = report.items,
+                skipped = report.skipped,
+                requests = report.requests,
+                bytes = report.bytes_read,
+                "peer harvested"
+            ),
+            Some(error) => tracing::warn!(
+                error = %error,
+                requests = report.requests,
+                "peer harvest failed; retried after backoff"
+            ),
+        }
+        report
+    }
+    .instrument(span)
+    .await
+}
+
+/// One pass under way.
+struct Pass<'a> {
+    store: &'a dyn HarvestStore,
+    peer: &'a Peer,
+    limits: &'a HarvestLimits,
+    report: &'a mut HarvestReport,
+}
+
+impl Pass<'_> {
+    async fn run(&mut self) -> Result<(), HarvestError> {
+        let mut client = PeerClient::new(&self.peer.api_url, self.limits)?;
+        let result = self.listing(&mut client).await;
+        self.report.requests = client.requests;
+        self.report.bytes_read = client.bytes_read;
+        result
+    }
+
+    /// Reads the changed-collections listing page by page, applying each entry in order.
+    async fn listing(&mut self, client: &mut PeerClient) -> Result<(), HarvestError> {
+        self.store.start_harvest(self.peer.id, Utc::now()).await?;
+        let mut progress = HarvestProgress {
+            watermark: self.peer.harvest.watermark,
+            resume_url: None,
+        };
+
+        // An interrupted pass goes on from the page it was reading; entries of that page it
+        // already applied come back unchanged and are skipped.
+        let first = match &self.peer.harvest.resume_url {
+            Some(resume) => client.link(resume, &client.endpoint("")?)?,
+            None => self.first_page(client, progress.watermark)?,
+        };
+        let mut trail = PageTrail::new(&first, self.limits.max_pages);
+        let mut next = Some(first);
+
+        while let Some(url) = next.take() {
+            trail.enter(&url)?;
+            let page = client.get_json(&url).await?;
+            let entries = parse::page_entries(&page, "collections", &url)?;
+            progress.resume_url = Some(url.to_string());
+            for (index, entry) in entries.iter().enumerate() {
+                client.check_budget()?;
+                self.entry(client, entry, index, &mut progress).await?;
+            }
+
+            next = match next_link(&page, &url)? {
+                Some(href) => Some(client.link(href, &url)?),
+                None => None,
+            };
+            // Where the next page starts is saved before reading it, so that a failure there
+            // does not replay this one.
+            progress.resume_url = next.as_ref().map(Url::to_string);
+            self.store
+                .save_harvest_progress(self.peer.id, &progress)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `{api}/collections?show_deleted=true&sortby=+updated&limit=…`, with
+    /// `filter=updated >= '<watermark>'` once there is a watermark.
+    fn first_page(
+        &self,
+        client: &PeerClient,
+        watermark: Option<DateTime<Utc>>,
+    ) -> Result<Url, HarvestError> {
+        let mut url = client.endpoint("collections")?;
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("show_deleted", "true");
+            if let Some(watermark) = watermark {
+                let at = watermark.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+                query.append_pair("filter", &format!("updated >= '{at}'"));
+            }
+            query.append_pair("sortby", "+updated");
+            query.append_pair("limit", &self.limits.collections_per_page.to_string());
+        }
+        Ok(url)
+    }
+
+    /// Applies one listing entry: removes a tombstone, skips an unchanged collection, or
+    /// reads and applies a changed one; the progress moves with it.
+    async fn entry(
+        &mut self,
+        client: &mut PeerClient,
+        entry: &serde_json::Value,
+        index: usize,
+        progress: &mut HarvestProgress,
+    ) -> Result<(), HarvestError> {
+        let peer = self.peer.id;
+        let max_reasons = self.limits.max_skip_reasons;
+        let collection = match parse::collection_entry(entry, index, self.limits.max_doc_bytes) {
+            Ok(ListingEntry::Tombstone(id)) => {
+                tracing::debug!(collection.id = %id, "remote collection deleted");
+                if self
+                    .store
+                    .remove_remote_collection(peer, id, progress)
+                    .await?
+                {
+                    self.report.collections_removed += 1;
+                }
+                return Ok(());
+            }
+            Ok(ListingEntry::Collection(c)) => c,
+            Err(err) => {
+                tracing::debug!(error = %err, "remote collection refused");
+                self.report.skip(max_reasons, &err);
+                return Ok(());
+            }
+        };
+
+        // `updated >= watermark` lists the last collection of the previous pass again, and a
+        // resumed page lists those already applied: both are known with this `updated`.
+        progress.watermark = progress.watermark.max(Some(collection.updated));
+        let held = self
+            .store
+            .remote_collection_updated(peer, collection.id)
+            .await?;
+        if held == Some(collection.updated) {
+            self.report.collections_unchanged += 1;
+            return Ok(());
+        }
+
+        let items = match self.items(client, collection.id).await? {
+            Ok(items) => items,
+            Err(err) => {
+                tracing::debug!(error = %err, "remote collection refused");
+                self.report.skip(max_reasons, &err);
+                self.store.save_harvest_progress(peer, progress).await?;
+                return Ok(());
+            }
+        };
+        match self
+            .store
+            .apply_remote_collection(peer, &collection, &items, progress)
+            .await?
+        {
+            ApplyOutcome::Applied => {
+                self.report.collections_applied += 1;
+                self.report.items += items.len() as u64;
+            }
+            ApplyOutcome::Conflict { holder } => {
+                tracing::warn!(
+                    collection.id = %collection.id,
+                    holder = %holder,
+                    "remote collection conflicts with data held here; not applied"
+                );
+                self.report.collections_conflicting += 1;
+                self.store.save_harvest_progress(peer, progress).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads all the items of a collection. The inner error refuses the collection alone
+    /// (too many items); the outer one stops the pass.
+    async fn items(
+        &mut self,
+        client: &mut PeerClient,
+        collection: SequenceId,
+    ) -> Result<Result<Vec<RemoteItem>, EntryError>, HarvestError> {
+        let mut first = client.endpoint(&format!("collections/{collection}/items"))?;
+        first
+            .query_pairs_mut()
+            .append_pair("limit", &self.limits.items_per_page.to_string());
+        let mut trail = PageTrail::new(&first, self.limits.max_pages);
+        let mut next = Some(first);
+        let mut items = Vec::new();
+        let mut listed = 0i64;
+
+        while let Some(url) = next.take() {
+            trail.enter(&url)?;
+            let page = client.get_json(&url).await?;
+            for entry in parse::page_entries(&page, "features", &url)? {
+                listed += 1;
+                match parse::item_entry(entry, collection, listed, self.limits.max_doc_bytes) {
+                    Ok(item) => items.push(item),
+                    Err(err) => {
+                        tracing::trace!(error = %err, "remote item refused");
+                        self.report.skip(self.limits.max_skip_reasons, &err);
+                    }
+                }
+            }
+            if items.len() > self.limits.max_items_per_collection {
+                return Ok(Err(EntryError {
+                    id: collection.to_string(),
+                    field: "items",
+                    reason: format!(
+                        "are more than the {} kept for one collection",
+                        self.limits.max_items_per_collection
+                    ),
+                }));
+            }
+            next = match next_link(&page, &url)? {
+                Some(href) => Some(client.link(href, &url)?),
+                None => None,
+            };
+        }
+        Ok(Ok(items))
+    }
+}
+
+/// The error and its sources, as one line.
+fn error_chain(err: &HarvestError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_first_wait_up_to_the_cap() {
+        let limits = HarvestLimits::default();
+        let mins = |n| limits.backoff(n).as_secs() / 60;
+        assert_eq!([mins(1), mins(2), mins(3), mins(4)], [1, 2, 4, 8]);
+        assert_eq!(mins(9), 256);
+        assert_eq!(mins(10), 360);
+        assert_eq!(mins(u32::MAX), 360);
+    }
+}

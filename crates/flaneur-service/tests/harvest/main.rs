@@ -1,0 +1,411 @@
+//! Harvesting mock peers served on 127.0.0.1 into an in-memory store: full and incremental
+//! passes, deletions, resuming, and every way a peer can fail or misbehave.
+
+mod memory;
+mod peer;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use flaneur_model::{HarvestEnd, Projection, SequenceId};
+use flaneur_service::harvest::{HarvestLimits, HarvestReport, harvest_all, harvest_peer};
+use memory::MemoryStore;
+use peer::{MockPeer, Trouble, collections, seq_id};
+
+/// Small pages so that few collections span several of them, and short waits.
+fn limits() -> HarvestLimits {
+    HarvestLimits {
+        collections_per_page: 2,
+        items_per_page: 2,
+        request_timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(5),
+        ..HarvestLimits::default()
+    }
+}
+
+fn seq(n: usize) -> SequenceId {
+    seq_id(n).parse().expect("test id")
+}
+
+/// One pass of the peer as the store holds it now.
+async fn pass(store: &MemoryStore, peer: &MockPeer, limits: &HarvestLimits) -> HarvestReport {
+    let declared = store
+        .state()
+        .peers
+        .values()
+        .find(|p| p.api_url == peer.api_url())
+        .cloned()
+        .expect("peer declared");
+    harvest_peer(store, &declared, limits).await
+}
+
+fn listing_requests(peer: &MockPeer) -> Vec<String> {
+    let requests = peer.requests();
+    requests
+        .into_iter()
+        .filter(|r| r.starts_with("/api/collections?"))
+        .collect()
+}
+
+fn item_requests(peer: &MockPeer) -> usize {
+    peer.requests()
+        .iter()
+        .filter(|r| r.contains("/items?"))
+        .count()
+}
+
+mod passes {
+    //! Passes that go through: first, incremental, deletions and resuming.
+
+    use super::*;
+
+    #[tokio::test]
+    async fn first_harvest_reads_every_page_of_collections_and_items() {
+        let peer = MockPeer::start(collections(5, 3)).await;
+        let store = MemoryStore::default();
+        let declared = store.add_peer(&peer.api_url());
+
+        let report = pass(&store, &peer, &limits()).await;
+
+        assert_eq!(report.error, None);
+        assert_eq!((report.collections_applied, report.items), (5, 15));
+        // 3 listing pages, then 2 item pages for each of the 5 collections.
+        assert_eq!(report.requests, 13);
+        assert!(report.bytes_read > 0);
+        let listing = listing_requests(&peer);
+        assert_eq!(listing.len(), 3);
+        assert_eq!(
+            listing[0],
+            "/api/collections?limit=2&show_deleted=true&sortby=%2Bupdated"
+        );
+
+        let state = store.state();
+        assert_eq!(state.applied, (1..=5).map(seq).collect::<Vec<_>>());
+        let (collection, items) = &state.collections[&(declared.id, seq(2))];
+        assert_eq!(collection.author.name.as_deref(), Some("alice"));
+        assert_eq!(items.iter().map(|i| i.rank).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(items[0].projection, Projection::Equirectangular);
+        assert!(!items[0].doc.contains_key("links"));
+        let harvest = &state.peers[&declared.id].harvest;
+        assert_eq!(harvest.watermark, Some(peer.data().collections[4].updated));
+        assert_eq!(harvest.resume_url, None);
+        assert_eq!(harvest.failures, 0);
+        assert!(matches!(state.ends[..], [HarvestEnd::Success { .. }]));
+    }
+
+    #[tokio::test]
+    async fn incremental_harvest_asks_from_the_watermark_and_skips_unchanged_collections() {
+        let peer = MockPeer::start(collections(5, 3)).await;
+        let store = MemoryStore::default();
+        store.add_peer(&peer.api_url());
+        pass(&store, &peer, &limits()).await;
+        let watermark = peer.data().collections[4].updated;
+        peer.data().requests.clear();
+
+        peer.touch(2, false);
+        let report = pass(&store, &peer, &limits()).await;
+
+        assert_eq!(report.error, None);
+        assert_eq!(
+            (report.collections_applied, report.collections_unchanged),
+            (1, 1)
+        );
+        let at = watermark.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        let filter: String =
+            url::form_urlencoded::byte_serialize(format!("updated >= '{at}'").as_bytes()).collect();
+        assert_eq!(
+            listing_requests(&peer),
+            [format!(
+                "/api/collections?filter={filter}&limit=2&show_deleted=true&sortby=%2Bupdated"
+            )]
+        );
+        // Only the changed collection's items were read again.
+        assert_eq!(item_requests(&peer), 2);
+        assert_eq!(report.requests, 3);
+        assert_eq!(store.state().applied.len(), 6);
+    }
+
+    #[tokio::test]
+    async fn tombstones_remove_held_collections() {
+        let peer = MockPeer::start(collections(3, 1)).await;
+        let store = MemoryStore::default();
+        let declared = store.add_peer(&peer.api_url());
+        pass(&store, &peer, &limits()).await;
+
+        peer.touch(1, true);
+        let report = pass(&store, &peer, &limits()).await;
+
+        assert_eq!(report.error, None);
+        assert_eq!(report.collections_removed, 1);
+        let state = store.state();
+        assert_eq!(state.removed, [seq(1)]);
+        assert!(!state.collections.contains_key(&(declared.id, seq(1))));
+        assert!(state.collections.contains_key(&(declared.id, seq(2))));
+    }
+
+    #[tokio::test]
+    async fn a_failed_pass_resumes_at_its_page_without_applying_twice_or_missing_any() {
+        let peer = MockPeer::start(collections(5, 1)).await;
+        let store = MemoryStore::default();
+        let declared = store.add_peer(&peer.api_url());
+        // The items of the 4th collection, second on the second listing page, fail once.
+        peer.set_trouble(Trouble::ItemsFailOnce(seq_id(4)));
+
+        let report = pass(&store, &peer, &limits()).await;
+        let error = report.error.expect("first pass fails");
+        assert!(error.contains("HTTP status 500"), "{error}");
+        assert!(error.contains(&seq_id(4)), "{error}");
+        assert_eq!(report.collections_applied, 3);
+        let stored = store.get(declared.id).harvest;
+        let resume = stored.resume_url.expect("resume address saved");
+        assert!(resume.contains("offset=1"), "{resume}");
+        assert_eq!(stored.watermark, Some(peer.data().collections[2].updated));
+        assert_eq!(stored.failures, 1);
+        peer.data().requests.clear();
+
+        let report = pass(&store, &peer, &limits()).await;
+
+        assert_eq!(report.error, None);
+        assert!(listing_requests(&peer)[0].contains("offset=1"));
+        assert_eq!(
+            (report.collections_applied, report.collections_unchanged),
+            (2, 1)
+        );
+        assert_eq!(store.state().applied, (1..=5).map(seq).collect::<Vec<_>>());
+        assert_eq!(store.get(declared.id).harvest.resume_url, None);
+    }
+
+    #[tokio::test]
+    async fn invalid_entries_are_skipped_and_counted_with_their_reasons() {
+        let peer = MockPeer::start(collections(1, 1)).await;
+        let store = MemoryStore::default();
+        store.add_peer(&peer.api_url());
+        peer.set_trouble(Trouble::ItemsBody(
+            r#"{"features": [
+                {"id": "not-a-uuid", "geometry": {"type": "Point", "coordinates": [0, 0]}},
+                {"id": "00000000-0000-4000-9001-000000000009",
+                 "geometry": {"type": "Point", "coordinates": [0, 95]},
+                 "properties": {"datetime": "2024-01-01T00:00:00Z"}}
+            ]}"#,
+        ));
+
+        let report = pass(&store, &peer, &limits()).await;
+
+        assert_eq!(report.error, None);
+        assert_eq!(
+            (report.collections_applied, report.items, report.skipped),
+            (1, 0, 2)
+        );
+        assert!(report.skip_reasons[0].contains("id is not a UUID"));
+        assert!(report.skip_reasons[1].contains("geometry"));
+    }
+}
+
+mod troubles {
+    //! Peers that are down, slow, endless, or answer garbage or links elsewhere.
+
+    use super::*;
+
+    async fn failed_pass(trouble: Trouble, limits: &HarvestLimits) -> (MockPeer, HarvestReport) {
+        let peer = MockPeer::start(collections(2, 1)).await;
+        let store = MemoryStore::default();
+        store.add_peer(&peer.api_url());
+        peer.set_trouble(trouble);
+        let report = pass(&store, &peer, limits).await;
+        assert!(report.error.is_some(), "the pass should fail");
+        assert_eq!(report.collections_applied, 0);
+        (peer, report)
+    }
+
+    #[tokio::test]
+    async fn a_peer_down_fails_with_a_growing_backoff() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        let api = format!("http://{}/api", closed.local_addr().expect("address"));
+        drop(closed);
+        let store = MemoryStore::default();
+        let declared = store.add_peer(&api);
+        store
+            .state()
+            .peers
+            .get_mut(&declared.id)
+            .expect("declared")
+            .harvest
+            .failures = 2;
+        let limits = limits();
+
+        let report = harvest_peer(&store, &store.get(declared.id), &limits).await;
+
+        let error = report.error.expect("connection refused");
+        assert!(
+            error.contains(&format!("request to {api}/collections")),
+            "{error}"
+        );
+        let state = store.state();
+        let [
+            HarvestEnd::Failure {
+                at,
+                next_attempt_at,
+                error,
+            },
+        ] = &state.ends[..]
+        else {
+            panic!("one failure expected");
+        };
+        assert!(error.contains(&api));
+        // A third failure in a row waits four times the first wait.
+        assert_eq!((*next_attempt_at - *at).num_seconds(), 4 * 60);
+        assert_eq!(state.peers[&declared.id].harvest.failures, 3);
+    }
+
+    #[tokio::test]
+    async fn garbage_answers_fail_the_pass_naming_the_address_and_field() {
+        let cases = [
+            (
+                Trouble::Body("text/html", "<html>oops</html>"),
+                "is not JSON",
+            ),
+            (
+                Trouble::Body("application/json", r#"{"collections": [{"id""#),
+                "not valid JSON",
+            ),
+            (
+                Trouble::Body("application/json", r#"{"collections": "many"}"#),
+                "invalid collections: expected an array, got a string",
+            ),
+            (
+                Trouble::Body("application/json", r#"{"collections": [], "links": {}}"#),
+                "invalid links",
+            ),
+            (
+                Trouble::ItemsBody(r#"{"features": {"0": {}}}"#),
+                "invalid features: expected an array, got an object",
+            ),
+        ];
+        for (trouble, expected) in cases {
+            let (peer, report) = failed_pass(trouble, &limits()).await;
+            let error = report.error.expect("failed");
+            assert!(error.contains(expected), "{error}");
+            assert!(
+                error.contains(&format!("http://{}/api/collections", peer.addr)),
+                "{error}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endless_answer_stops_at_the_size_cap() {
+        let limits = HarvestLimits {
+            max_response_bytes: 256 * 1024,
+            ..limits()
+        };
+        let (peer, report) = failed_pass(Trouble::Endless, &limits).await;
+
+        let error = report.error.expect("too large");
+        assert!(error.contains("exceeds 262144 bytes"), "{error}");
+        // Read no more than the cap and one chunk; the peer could not push much more.
+        assert!(report.bytes_read < 512 * 1024, "{}", report.bytes_read);
+        assert!(peer.streamed.load(Ordering::Relaxed) < 16 * 1024 * 1024);
+    }
+
+    #[tokio::test]
+    async fn an_endless_next_chain_stops_at_the_page_cap() {
+        let limits = HarvestLimits {
+            max_pages: 5,
+            ..limits()
+        };
+        let (peer, report) = failed_pass(Trouble::EndlessChain, &limits).await;
+
+        assert!(report.error.expect("endless").contains("past 5 pages"));
+        assert_eq!(peer.requests().len(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_next_loop_is_ended() {
+        let (peer, report) = failed_pass(Trouble::Loop, &limits()).await;
+
+        assert!(report.error.expect("loop").contains("already read"));
+        assert_eq!(peer.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_next_link_to_another_host_or_path_is_not_followed() {
+        let elsewhere = MockPeer::start(collections(1, 1)).await;
+        let targets = [
+            format!("http://{}/api/collections?offset=1", elsewhere.addr),
+            format!("http://localhost:{}/api/collections", elsewhere.addr.port()),
+        ];
+        for target in targets {
+            let (peer, report) = failed_pass(Trouble::NextTo(target.clone()), &limits()).await;
+            let error = report.error.expect("refused");
+            assert!(error.contains("leaves the peer"), "{error}");
+            assert_eq!(peer.requests().len(), 1);
+        }
+        assert!(elsewhere.requests().is_empty());
+
+        // Same host and port, outside the API path.
+        let peer = MockPeer::start(collections(1, 1)).await;
+        let store = MemoryStore::default();
+        store.add_peer(&peer.api_url());
+        peer.set_trouble(Trouble::NextTo(format!(
+            "http://{}/admin/collections",
+            peer.addr
+        )));
+        let report = pass(&store, &peer, &limits()).await;
+        assert!(
+            report
+                .error
+                .expect("refused")
+                .contains("outside the peer's API path")
+        );
+        assert_eq!(peer.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_slow_peer_times_out_while_another_is_harvested_fully() {
+        let slow = MockPeer::start(collections(2, 1)).await;
+        slow.set_trouble(Trouble::Slow(Duration::from_secs(30)));
+        let fast = MockPeer::start(collections(4, 2)).await;
+        let paused = MockPeer::start(collections(1, 1)).await;
+        let not_due = MockPeer::start(collections(1, 1)).await;
+        let store = Arc::new(MemoryStore::default());
+        store.add_peer(&slow.api_url());
+        store.add_peer(&fast.api_url());
+        let p = store.add_peer(&paused.api_url());
+        store.state().peers.get_mut(&p.id).expect("peer").is_paused = true;
+        let n = store.add_peer(&not_due.api_url());
+        store
+            .state()
+            .peers
+            .get_mut(&n.id)
+            .expect("peer")
+            .harvest
+            .next_attempt_at = Some(Utc::now() + chrono::TimeDelta::hours(1));
+        let limits = HarvestLimits {
+            request_timeout: Duration::from_millis(500),
+            ..limits()
+        };
+
+        let reports = harvest_all(store.clone(), &limits, Utc::now())
+            .await
+            .expect("reports");
+
+        assert_eq!(reports.len(), 2);
+        let of = |peer: &MockPeer| {
+            reports
+                .iter()
+                .find(|r| r.peer_url == peer.api_url())
+                .expect("report")
+        };
+        assert!(
+            of(&slow)
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("timed out"))
+        );
+        assert_eq!(of(&fast).error, None);
+        assert_eq!((of(&fast).collections_applied, of(&fast).items), (4, 8));
+        assert!(paused.requests().is_empty() && not_due.requests().is_empty());
+    }
+}

@@ -1,0 +1,168 @@
+//! An in-memory harvest store keeping peers, remote collections and a log of the calls, so
+//! that tests can count what was applied and removed.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use flaneur_model::{
+    ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Peer, PeerId, PeerSource,
+    RemoteCollection, RemoteItem, SequenceId,
+};
+use flaneur_service::harvest::HarvestStore;
+use flaneur_store::Result;
+
+#[derive(Default)]
+pub struct State {
+    pub peers: HashMap<PeerId, Peer>,
+    pub collections: HashMap<(PeerId, SequenceId), (RemoteCollection, Vec<RemoteItem>)>,
+    /// Collections applied, in order.
+    pub applied: Vec<SequenceId>,
+    /// Collections removed, in order.
+    pub removed: Vec<SequenceId>,
+    /// Passes ended, in order.
+    pub ends: Vec<HarvestEnd>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("memory store state")
+    }
+
+    /// Declares a peer and returns it.
+    pub fn add_peer(&self, api_url: &str) -> Peer {
+        let peer = Peer {
+            id: PeerId::new(),
+            api_url: api_url.to_owned(),
+            source: PeerSource::Config,
+            is_paused: false,
+            added_at: Utc::now(),
+            harvest: HarvestState::default(),
+        };
+        self.state().peers.insert(peer.id, peer.clone());
+        peer
+    }
+
+    /// The peer as stored now.
+    pub fn get(&self, id: PeerId) -> Peer {
+        self.state().peers[&id].clone()
+    }
+
+    fn progress(&self, state: &mut State, peer: PeerId, progress: &HarvestProgress) {
+        if let Some(p) = state.peers.get_mut(&peer) {
+            p.harvest.watermark = progress.watermark;
+            p.harvest.resume_url = progress.resume_url.clone();
+        }
+    }
+}
+
+#[async_trait]
+impl HarvestStore for MemoryStore {
+    async fn peers(&self) -> Result<Vec<Peer>> {
+        Ok(self.state().peers.values().cloned().collect())
+    }
+
+    async fn peer(&self, id: PeerId) -> Result<Option<Peer>> {
+        Ok(self.state().peers.get(&id).cloned())
+    }
+
+    async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()> {
+        if let Some(p) = self.state().peers.get_mut(&id) {
+            p.harvest.last_attempt_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()> {
+        let mut state = self.state();
+        state.ends.push(end.clone());
+        let Some(p) = state.peers.get_mut(&id) else {
+            return Ok(());
+        };
+        match end {
+            HarvestEnd::Success {
+                at,
+                next_attempt_at,
+            } => {
+                p.harvest.last_success_at = Some(*at);
+                p.harvest.failures = 0;
+                p.harvest.last_error = None;
+                p.harvest.next_attempt_at = Some(*next_attempt_at);
+            }
+            HarvestEnd::Failure {
+                error,
+                next_attempt_at,
+                ..
+            } => {
+                p.harvest.failures += 1;
+                p.harvest.last_error = Some(error.clone());
+                p.harvest.next_attempt_at = Some(*next_attempt_at);
+            }
+        }
+        Ok(())
+    }
+
+    async fn remote_collection_updated(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+    ) -> Result<Option<DateTime<Utc>>> {
+        Ok(self
+            .state()
+            .collections
+            .get(&(peer, id))
+            .map(|(c, _)| c.updated))
+    }
+
+    async fn apply_remote_collection(
+        &self,
+        peer: PeerId,
+        collection: &RemoteCollection,
+        items: &[RemoteItem],
+        progress: &HarvestProgress,
+    ) -> Result<ApplyOutcome> {
+        let mut state = self.state();
+        let held_elsewhere = state
+            .collections
+            .keys()
+            .find(|(p, id)| *id == collection.id && *p != peer)
+            .map(|(p, _)| *p);
+        if let Some(holder) = held_elsewhere {
+            let holder = state.peers[&holder].api_url.clone();
+            return Ok(ApplyOutcome::Conflict { holder });
+        }
+        state
+            .collections
+            .insert((peer, collection.id), (collection.clone(), items.to_vec()));
+        state.applied.push(collection.id);
+        self.progress(&mut state, peer, progress);
+        Ok(ApplyOutcome::Applied)
+    }
+
+    async fn remove_remote_collection(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+        progress: &HarvestProgress,
+    ) -> Result<bool> {
+        let mut state = self.state();
+        let held = state.collections.remove(&(peer, id)).is_some();
+        if held {
+            state.removed.push(id);
+        }
+        self.progress(&mut state, peer, progress);
+        Ok(held)
+    }
+
+    async fn save_harvest_progress(&self, peer: PeerId, progress: &HarvestProgress) -> Result<()> {
+        let mut state = self.state();
+        self.progress(&mut state, peer, progress);
+        Ok(())
+    }
+}
