@@ -296,6 +296,7 @@ struct Pass<'a> {
 
 impl Pass<'_> {
     async fn run(&mut self) -> Result<(), HarvestError> {
+        self.store.start_harvest(self.peer.id, Utc::now()).await?;
         let mut client = PeerClient::new(&self.peer.api_url, self.limits)?;
         let result = self.listing(&mut client).await;
         self.report.requests = client.requests;
@@ -305,24 +306,41 @@ impl Pass<'_> {
 
     /// Reads the changed-collections listing page by page, applying each entry in order.
     async fn listing(&mut self, client: &mut PeerClient) -> Result<(), HarvestError> {
-        self.store.start_harvest(self.peer.id, Utc::now()).await?;
         let mut progress = HarvestProgress {
             watermark: self.peer.harvest.watermark,
             resume_url: None,
         };
+        let from_watermark = self.first_page(client, progress.watermark)?;
 
         // An interrupted pass goes on from the page it was reading; entries of that page it
-        // already applied come back unchanged and are skipped.
-        let first = match &self.peer.harvest.resume_url {
-            Some(resume) => client.link(resume, &client.endpoint("")?)?,
-            None => self.first_page(client, progress.watermark)?,
-        };
+        // already applied come back unchanged and are skipped. A saved address that is no
+        // longer on the peer (its address changed) is dropped for the watermark.
+        let mut resume = self.peer.harvest.resume_url.as_deref().and_then(|saved| {
+            client
+                .link(saved, &from_watermark)
+                .inspect_err(|err| tracing::warn!(error = %err, "resume address dropped"))
+                .ok()
+        });
+        let first = resume.clone().unwrap_or_else(|| from_watermark.clone());
         let mut trail = PageTrail::new(&first, self.limits.max_pages);
         let mut next = Some(first);
 
         while let Some(url) = next.take() {
             trail.enter(&url)?;
-            let page = client.get_json(&url).await?;
+            let page = match client.get_json(&url).await {
+                // A page address the peer no longer understands (its pagination changed or
+                // the page expired) would stop every pass: start over from the watermark,
+                // which was saved with it, rather than fail again and again.
+                Err(HarvestError::Status { status, .. })
+                    if resume.as_ref() == Some(&url) && matches!(status, 400 | 404 | 410 | 422) =>
+                {
+                    tracing::warn!(status, "resume address refused; listing from the watermark");
+                    resume = None;
+                    next = Some(from_watermark.clone());
+                    continue;
+                }
+                page => page?,
+            };
             let entries = parse::page_entries(&page, "collections", &url)?;
             progress.resume_url = Some(url.to_string());
             for (index, entry) in entries.iter().enumerate() {

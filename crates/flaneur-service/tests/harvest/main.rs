@@ -178,6 +178,63 @@ mod passes {
     }
 
     #[tokio::test]
+    async fn a_resume_address_the_peer_refuses_gives_way_to_the_watermark() {
+        let peer = MockPeer::start(collections(3, 1)).await;
+        let store = MemoryStore::default();
+        let declared = store.add_peer(&peer.api_url());
+        pass(&store, &peer, &limits()).await;
+        let watermark = store.get(declared.id).harvest.watermark;
+        let saved = format!("{}/collections?limit=2&offset=7", peer.api_url());
+        let elsewhere = "http://192.0.2.1/api/collections?offset=1".to_owned();
+        peer.set_trouble(Trouble::RefuseOffsets);
+
+        for resume in [saved, elsewhere] {
+            store
+                .state()
+                .peers
+                .get_mut(&declared.id)
+                .expect("peer")
+                .harvest
+                .resume_url = Some(resume);
+            peer.data().requests.clear();
+
+            let report = pass(&store, &peer, &limits()).await;
+
+            assert_eq!(report.error, None);
+            assert_eq!(report.collections_unchanged, 1);
+            assert!(
+                listing_requests(&peer)
+                    .last()
+                    .expect("listed")
+                    .contains("filter=")
+            );
+            let harvest = store.get(declared.id).harvest;
+            assert_eq!((harvest.watermark, harvest.resume_url), (watermark, None));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_collection_over_the_item_cap_is_skipped_and_the_pass_goes_on() {
+        let mut listed = collections(3, 1);
+        listed[1].items = 5;
+        let peer = MockPeer::start(listed).await;
+        let store = MemoryStore::default();
+        store.add_peer(&peer.api_url());
+        let limits = HarvestLimits {
+            max_items_per_collection: 4,
+            ..limits()
+        };
+
+        let report = pass(&store, &peer, &limits).await;
+
+        assert_eq!(report.error, None);
+        assert_eq!((report.collections_applied, report.skipped), (2, 1));
+        assert!(report.skip_reasons[0].contains(&seq_id(2)));
+        assert!(report.skip_reasons[0].contains("more than the 4"));
+        assert_eq!(store.state().applied, [seq(1), seq(3)]);
+    }
+
+    #[tokio::test]
     async fn invalid_entries_are_skipped_and_counted_with_their_reasons() {
         let peer = MockPeer::start(collections(1, 1)).await;
         let store = MemoryStore::default();
@@ -360,6 +417,27 @@ mod troubles {
                 .contains("outside the peer's API path")
         );
         assert_eq!(peer.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_host_is_not_followed() {
+        let elsewhere = MockPeer::start(collections(1, 1)).await;
+        let to = format!("{}/collections", elsewhere.api_url());
+        let (_, report) = failed_pass(Trouble::RedirectTo(to), &limits()).await;
+
+        assert!(report.error.expect("refused").contains("HTTP status 302"));
+        assert!(elsewhere.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_pass_stops_when_its_time_budget_runs_out() {
+        let limits = HarvestLimits {
+            budget: Duration::from_millis(300),
+            ..limits()
+        };
+        let (_, report) = failed_pass(Trouble::Slow(Duration::from_secs(5)), &limits).await;
+
+        assert!(report.error.expect("out of time").contains("time budget"));
     }
 
     #[tokio::test]

@@ -46,6 +46,10 @@ pub enum Trouble {
     NextTo(String),
     /// Every answer waits this long.
     Slow(Duration),
+    /// The listing redirects to this address.
+    RedirectTo(String),
+    /// Listing pages past the first answer 400, as for an expired page address.
+    RefuseOffsets,
 }
 
 #[derive(Default)]
@@ -217,6 +221,12 @@ async fn listing(
                 "application/json",
                 json!({ "collections": [], "links": [{ "rel": "next", "href": next }] }),
             );
+        }
+        Trouble::RedirectTo(to) => {
+            return (StatusCode::FOUND, [(header::LOCATION, to)]).into_response();
+        }
+        Trouble::RefuseOffsets if offset > 0 => {
+            return StatusCode::BAD_REQUEST.into_response();
         }
         Trouble::NextTo(next) => {
             return json_response(
