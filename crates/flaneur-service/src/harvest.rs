@@ -10,7 +10,6 @@ mod client;
 mod error;
 pub mod parse;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -187,8 +186,8 @@ impl HarvestReport {
 /// # Errors
 ///
 /// When the peers cannot be listed; a failing peer is reported in its own report instead.
-pub async fn harvest_all(
-    store: Arc<dyn HarvestStore>,
+pub async fn harvest_all<S: HarvestStore + ?Sized>(
+    store: &S,
     limits: &HarvestLimits,
     now: DateTime<Utc>,
 ) -> Result<Vec<HarvestReport>, HarvestError> {
@@ -199,10 +198,7 @@ pub async fn harvest_all(
         .filter(|p| !p.is_paused && p.harvest.next_attempt_at.is_none_or(|t| t <= now))
         .collect();
     let reports = futures::stream::iter(due)
-        .map(|peer| {
-            let store = store.clone();
-            async move { harvest_peer(store.as_ref(), &peer, limits).await }
-        })
+        .map(|peer| async move { harvest_peer(store, &peer, limits).await })
         .buffer_unordered(limits.concurrency.max(1))
         .collect()
         .await;
@@ -213,8 +209,8 @@ pub async fn harvest_all(
 /// an interrupted pass stopped), applies the changed ones with their items, removes the
 /// deleted ones, and records the end with the next attempt's time. A failure keeps what was
 /// applied and the progress, and sets a backoff.
-pub async fn harvest_peer(
-    store: &dyn HarvestStore,
+pub async fn harvest_peer<S: HarvestStore + ?Sized>(
+    store: &S,
     peer: &Peer,
     limits: &HarvestLimits,
 ) -> HarvestReport {
@@ -287,14 +283,14 @@ pub async fn harvest_peer(
 }
 
 /// One pass under way.
-struct Pass<'a> {
-    store: &'a dyn HarvestStore,
+struct Pass<'a, S: ?Sized> {
+    store: &'a S,
     peer: &'a Peer,
     limits: &'a HarvestLimits,
     report: &'a mut HarvestReport,
 }
 
-impl Pass<'_> {
+impl<S: HarvestStore + ?Sized> Pass<'_, S> {
     async fn run(&mut self) -> Result<(), HarvestError> {
         self.store.start_harvest(self.peer.id, Utc::now()).await?;
         let mut client = PeerClient::new(&self.peer.api_url, self.limits)?;

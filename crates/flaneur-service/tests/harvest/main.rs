@@ -4,7 +4,6 @@
 mod memory;
 mod peer;
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -447,7 +446,7 @@ mod troubles {
         let fast = MockPeer::start(collections(4, 2)).await;
         let paused = MockPeer::start(collections(1, 1)).await;
         let not_due = MockPeer::start(collections(1, 1)).await;
-        let store = Arc::new(MemoryStore::default());
+        let store = MemoryStore::default();
         store.add_peer(&slow.api_url());
         store.add_peer(&fast.api_url());
         let p = store.add_peer(&paused.api_url());
@@ -465,7 +464,7 @@ mod troubles {
             ..limits()
         };
 
-        let reports = harvest_all(store.clone(), &limits, Utc::now())
+        let reports = harvest_all(&store, &limits, Utc::now())
             .await
             .expect("reports");
 
