@@ -184,6 +184,7 @@ async fn main() {
             }),
             picture_reads: PictureReads::Proxy,
             auth: Arc::default(),
+            is_catalog_only: false,
         },
     };
     println!("catalog: {built}");

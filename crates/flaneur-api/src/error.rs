@@ -36,6 +36,16 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// A 403 for a contribution sent to a catalog-only instance: no credentials would change
+    /// the answer, and the route exists on the instances the pictures come from.
+    pub(crate) fn catalog_only() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "This instance is a catalog that takes no contributions: send pictures, changes, \
+             annotations and reports to the instance the pictures come from",
+        )
+    }
+
     /// Adds a key to the body.
     pub fn with(mut self, key: &str, value: Value) -> ApiError {
         if let Some(obj) = self.body.as_object_mut() {

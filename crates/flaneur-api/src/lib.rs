@@ -126,6 +126,9 @@ pub struct AppState {
     pub picture_reads: PictureReads,
     /// How callers are known.
     pub auth: Arc<AuthSettings>,
+    /// Whether the instance is a catalog taking no contributions: its upload, edit,
+    /// annotation and report routes refuse every request, and its answers offer none of them.
+    pub is_catalog_only: bool,
 }
 
 /// How the picture file routes (`hd.jpg`, `sd.jpg`, `thumb.jpg`, tiles) answer.
@@ -155,7 +158,7 @@ pub const MAX_UPLOAD_BYTES: usize = 512 << 20;
 
 /// The whole API as a service, trailing slashes ignored as on Panoramax instances.
 pub fn app(state: AppState) -> NormalizePath<Router> {
-    let router = routes::router()
+    let router = routes::router(state.is_catalog_only)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::resolve_caller,

@@ -53,10 +53,14 @@ pub struct Route {
     serve: fn(MethodFilter) -> MethodRouter<AppState>,
     /// How the OpenAPI document describes it.
     pub doc: Operation,
+    /// Whether it adds, changes or removes contributions (pictures, sequences, upload sets,
+    /// annotations, reports), which a catalog-only instance takes none of.
+    pub is_contribution: bool,
 }
 
-/// Every route: the API's, from [`api`], and the web front-end's pages and assets.
-pub fn router() -> Router<AppState> {
+/// Every route: the API's, from [`api`], and the web front-end's pages and assets. On a
+/// catalog-only instance, the contribution routes answer that it takes none.
+pub fn router(is_catalog_only: bool) -> Router<AppState> {
     let mut router = Router::new();
     for (route, file) in web::PAGES {
         router = router.route(
@@ -67,7 +71,13 @@ pub fn router() -> Router<AppState> {
     for route in api() {
         let filter = MethodFilter::try_from(route.method.clone())
             .expect("the route table uses only methods the router can filter on");
-        let mut serve = (route.serve)(filter);
+        // Still routed rather than left out, so that clients read why instead of a bare 404
+        // or 405 from another route of the same path.
+        let mut serve = if is_catalog_only && route.is_contribution {
+            on(filter, refuse_contribution)
+        } else {
+            (route.serve)(filter)
+        };
         // Release builds skip the check: a missing description is a bug the tests catch, not
         // a reason to refuse a request in production.
         if cfg!(debug_assertions) {
@@ -89,11 +99,18 @@ pub fn router() -> Router<AppState> {
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// The OpenAPI document of the API, without its `servers`.
-pub fn openapi_document() -> Value {
+/// The answer of every contribution route on a catalog-only instance.
+async fn refuse_contribution() -> ApiError {
+    ApiError::catalog_only()
+}
+
+/// The OpenAPI document of the API, without its `servers`; without the contribution routes
+/// on a catalog-only instance.
+pub fn openapi_document(is_catalog_only: bool) -> Value {
     let routes = api();
     let operations = routes
         .iter()
+        .filter(|r| !(is_catalog_only && r.is_contribution))
         .map(|r| (method_name(&r.method), r.path, &r.doc));
     crate::stac::openapi::document(env!("CARGO_PKG_VERSION"), operations)
 }
@@ -120,6 +137,20 @@ impl Route {
             path,
             serve,
             doc,
+            is_contribution: false,
+        }
+    }
+
+    /// A route adding, changing or removing contributions.
+    fn contribution(
+        method: Method,
+        path: &'static str,
+        serve: fn(MethodFilter) -> MethodRouter<AppState>,
+        doc: Operation,
+    ) -> Route {
+        Route {
+            is_contribution: true,
+            ..Route::new(method, path, serve, doc)
         }
     }
 }
@@ -300,7 +331,7 @@ fn table() -> Vec<Route> {
                 .answer(200, "The collection", JSON, reference(schemas::COLLECTION))
                 .errors(&[404, 500]),
         ),
-        Route::new(
+        Route::contribution(
             M::PATCH,
             "/api/collections/{id}",
             |m| on(m, edit::patch_collection),
@@ -325,7 +356,7 @@ fn table() -> Vec<Route> {
                 .answer_empty(304, "Nothing to change")
                 .errors(&[400, 401, 403, 404, 415, 500]),
         ),
-        Route::new(
+        Route::contribution(
             M::DELETE,
             "/api/collections/{id}",
             |m| on(m, edit::delete_collection),
@@ -390,7 +421,7 @@ fn table() -> Vec<Route> {
                 )
                 .errors(&[404, 500]),
         ),
-        Route::new(
+        Route::contribution(
             M::PATCH,
             "/api/collections/{id}/items/{item}",
             |m| on(m, edit::patch_item),
@@ -421,7 +452,7 @@ fn table() -> Vec<Route> {
                 .answer_empty(304, "Nothing to change")
                 .errors(&[400, 401, 403, 404, 415, 500]),
         ),
-        Route::new(
+        Route::contribution(
             M::DELETE,
             "/api/collections/{id}/items/{item}",
             |m| on(m, edit::delete_item),
@@ -999,7 +1030,7 @@ fn table() -> Vec<Route> {
             ),
         ),
         // Upload sets: create, send files, complete.
-        Route::new(
+        Route::contribution(
             M::POST,
             "/api/upload_sets",
             |m| on(m, upload_sets::create),
@@ -1018,7 +1049,7 @@ fn table() -> Vec<Route> {
                 .answer_header(200, "Location", "The address of the new upload set")
                 .errors(&[400, 401, 403, 413, 415, 500]),
         ),
-        Route::new(
+        Route::contribution(
             M::GET,
             "/api/upload_sets/{id}",
             |m| on(m, upload_sets::one),
@@ -1027,7 +1058,7 @@ fn table() -> Vec<Route> {
                 .answer(200, "The upload set", JSON, reference(schemas::UPLOAD_SET))
                 .errors(&[404, 500]),
         ),
-        Route::new(
+        Route::contribution(
             M::DELETE,
             "/api/upload_sets/{id}",
             |m| on(m, upload_sets::delete),
@@ -1036,7 +1067,7 @@ fn table() -> Vec<Route> {
                 .answer_empty(204, "Deleted")
                 .errors(&[401, 403, 404, 500]),
         ),
-        Route::new(
+        Route::contribution(
             M::GET,
             "/api/upload_sets/{id}/files",
             |m| on(m, upload_sets::files),
@@ -1056,7 +1087,7 @@ fn table() -> Vec<Route> {
                 )
                 .errors(&[404, 500]),
         ),
-        Route::new(
+        Route::contribution(
             M::POST,
             "/api/upload_sets/{id}/files",
             |m| on(m, upload_sets::add_file).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
@@ -1075,7 +1106,7 @@ fn table() -> Vec<Route> {
                 )
                 .errors(&[400, 401, 403, 404, 409, 413, 415, 500]),
         ),
-        Route::new(
+        Route::contribution(
             M::POST,
             "/api/upload_sets/{id}/complete",
             |m| on(m, upload_sets::complete),
@@ -1380,7 +1411,7 @@ mod tests {
 
     #[test]
     fn operation_ids_are_unique_and_references_resolve() {
-        let document = openapi_document();
+        let document = openapi_document(false);
         let mut ids = HashSet::new();
         for item in document["paths"]
             .as_object()

@@ -172,15 +172,21 @@ fn compact(mut v: Value) -> Value {
     v
 }
 
-/// The landing page `/api`.
-pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Extent) -> Value {
+/// The landing page `/api`. A catalog-only instance has no `report` link, as Panoramax
+/// instances in read-only mode, so that viewers offer no report form.
+pub fn landing(
+    base: &BaseUrl,
+    info: &InstanceInfo,
+    extent: &flaneur_store::Extent,
+    is_catalog_only: bool,
+) -> Value {
     let bbox = extent.bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]);
     let mut temporal = json!({});
     if let Some((start, end)) = extent.interval {
         temporal = json!({ "interval": [[ts(start), ts(end)]] });
     }
     let api = |p: &str| base.api(p);
-    json!({
+    let mut landing = json!({
         "stac_version": STAC_VERSION,
         "id": "flaneur",
         "type": "Catalog",
@@ -227,7 +233,11 @@ pub fn landing(base: &BaseUrl, info: &InstanceInfo, extent: &flaneur_store::Exte
                  Some("MapLibre Style JSON")),
             license_link(info),
         ],
-    })
+    });
+    if let (true, Some(links)) = (is_catalog_only, landing["links"].as_array_mut()) {
+        links.retain(|link| link["rel"] != "report");
+    }
+    landing
 }
 
 /// The configuration route `/api/configuration`.
@@ -238,13 +248,14 @@ pub fn configuration(
     editing: &flaneur_service::edit::EditSettings,
     auth: &crate::AuthSettings,
     pages: &[String],
+    is_catalog_only: bool,
 ) -> Value {
     let logo_url = info
         .logo_url
         .clone()
         .unwrap_or_else(|| format!("{}/static/logo.svg", base.0));
     let text = |t: &crate::LocalizedText| json!({ "label": t.label, "langs": t.langs });
-    json!({
+    let mut configuration = json!({
         "name": text(&info.name),
         "description": text(&info.description),
         "geo_coverage": text(&info.geo_coverage),
@@ -257,7 +268,12 @@ pub fn configuration(
         "pages": pages,
         "defaults": dispatch_defaults(defaults, editing),
         "visibility": { "possible_values": possible_visibilities(editing) },
-    })
+    });
+    // The key Panoramax instances add when they take no writes; accounts still log in here.
+    if is_catalog_only {
+        configuration["is_read_only"] = json!(true);
+    }
+    configuration
 }
 
 /// The visibilities uploads and edits may set: all but `logged-only` when anyone may make an

@@ -311,6 +311,7 @@ mod tests {
             listen = "127.0.0.1:6000"
             instance_summary = { name = "Rennes" }
             peers = ["https://a.example.org/api/", "http://127.0.0.1:5001/api"]
+            catalog_only = true
         "#
         .parse()
         .expect("TOML");
@@ -340,5 +341,6 @@ mod tests {
             ],
             "each element of an array is an option"
         );
+        assert!(args.contains(&"--catalog-only".to_owned()), "{args:?}");
     }
 }

@@ -56,6 +56,11 @@ pub struct ServeArgs {
     /// `flaneur worker` processes.
     #[arg(long, env = "FLANEUR_NO_WORKERS")]
     no_workers: bool,
+    /// Run as a catalog taking no contributions: uploads, changes and deletions of pictures
+    /// and sequences, annotations and reports are refused (403), and no picture workers run.
+    /// Accounts, logins and administration stay.
+    #[arg(long, env = "FLANEUR_CATALOG_ONLY")]
+    catalog_only: bool,
     /// Build links from the X-Forwarded-Proto and X-Forwarded-Host headers: set it when a
     /// reverse proxy of yours sets them, never when clients reach the server directly.
     #[arg(long, env = "FLANEUR_TRUST_FORWARDED_HEADERS")]
@@ -198,7 +203,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     // 2. Workers. One stop request ends both them and the HTTP server, so that the grace of
     //    the jobs runs while the last requests finish.
-    let workers = if args.no_workers {
+    // A catalog takes no uploads, so it has no pictures to process.
+    let workers = if args.no_workers || args.catalog_only {
         0
     } else {
         args.jobs.count()
@@ -231,7 +237,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tile_cache_mb = args.tile_cache_mb,
         "flaneur is serving; API at http://{local}/api"
     );
-    if workers == 0 {
+    if args.catalog_only {
+        info!("catalog only: contributions are refused and no picture workers run");
+    } else if workers == 0 {
         info!("no workers in this process: jobs wait for flaneur worker processes");
     }
     log_peers(&federation);
@@ -249,6 +257,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         web: Arc::new(web),
         picture_reads,
         auth: Arc::new(auth),
+        is_catalog_only: args.catalog_only,
     };
     let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         std::net::SocketAddr,

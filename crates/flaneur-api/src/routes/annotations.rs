@@ -378,13 +378,13 @@ pub fn routes() -> Vec<Route> {
     let under_item = |o: Operation| in_collection(o).path("annotation", "The annotation", uuid());
     let alone = |o: Operation| o.path("id", "The annotation", uuid());
     vec![
-        Route::new(
+        Route::contribution(
             M::POST,
             "/api/collections/{id}/items/{item}/annotations",
             |m| on(m, create_in_collection),
             in_collection(create("Annotate a picture")),
         ),
-        Route::new(
+        Route::contribution(
             M::POST,
             "/api/pictures/{id}/annotations",
             |m| on(m, self::create),
@@ -406,13 +406,13 @@ pub fn routes() -> Vec<Route> {
             |m| on(m, one),
             alone(read("One annotation, found by its id alone")),
         ),
-        Route::new(
+        Route::contribution(
             M::PATCH,
             "/api/collections/{id}/items/{item}/annotations/{annotation}",
             |m| on(m, patch_in_collection),
             under_item(change("Change the tags of an annotation")),
         ),
-        Route::new(
+        Route::contribution(
             M::PATCH,
             "/api/annotations/{id}",
             |m| on(m, self::patch),
@@ -420,13 +420,13 @@ pub fn routes() -> Vec<Route> {
                 "Change the tags of an annotation, found by its id alone",
             )),
         ),
-        Route::new(
+        Route::contribution(
             M::DELETE,
             "/api/collections/{id}/items/{item}/annotations/{annotation}",
             |m| on(m, delete_in_collection),
             under_item(remove("Delete an annotation")),
         ),
-        Route::new(
+        Route::contribution(
             M::DELETE,
             "/api/annotations/{id}",
             |m| on(m, self::delete),

@@ -13,7 +13,12 @@ use crate::{ApiResult, AppState, stac};
 /// `GET /api`: the STAC landing page, with every link the Panoramax viewer needs.
 pub async fn landing(State(state): State<AppState>, base: BaseUrl) -> ApiResult<Json<Value>> {
     let extent = state.services.extent().await?;
-    Ok(Json(stac::landing(&base, &state.info, &extent)))
+    Ok(Json(stac::landing(
+        &base,
+        &state.info,
+        &extent,
+        state.is_catalog_only,
+    )))
 }
 
 /// `GET /api/conformance`.
@@ -31,6 +36,7 @@ pub async fn configuration(State(state): State<AppState>, base: BaseUrl) -> ApiR
         &state.services.editing,
         &state.auth,
         &pages,
+        state.is_catalog_only,
     )))
 }
 

@@ -235,7 +235,11 @@ pub(super) async fn collection_document(
     let tags = state.services.semantics(&[id], &[]).await?;
     let of_sequence = tags.sequences.get(&id).map_or(&[][..], Vec::as_slice);
     stac::set_collection_semantics(&mut collection, of_sequence);
-    let rights = state.services.collection_rights(viewer, sequence).await?;
+    let rights = if state.is_catalog_only {
+        None
+    } else {
+        state.services.collection_rights(viewer, sequence).await?
+    };
     let href = base.api(&format!("/collections/{id}"));
     stac::add_rights_links(&mut collection, &href, rights.as_ref());
     Ok(collection)

@@ -202,8 +202,9 @@ pub(super) async fn item_document(
     if let Some(links) = item["links"].as_array_mut() {
         links.extend(view.related.iter().map(|p| stac::related_link(base, p)));
     }
-    // Items are changed through their sequence's path; one not in a sequence yet has none.
-    if let Some(sequence) = picture.sequence_id {
+    // Items are changed through their sequence's path; one not in a sequence yet has none,
+    // and a catalog-only instance changes none.
+    if let (Some(sequence), false) = (picture.sequence_id, state.is_catalog_only) {
         let rights = state.services.item_rights(viewer, picture).await?;
         let href = base.api(&format!("/collections/{sequence}/items/{id}"));
         stac::add_rights_links(&mut item, &href, rights.as_ref());

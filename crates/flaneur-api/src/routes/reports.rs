@@ -365,7 +365,7 @@ pub fn routes() -> Vec<Route> {
         )
     };
     vec![
-        Route::new(
+        Route::contribution(
             M::POST,
             "/api/reports",
             |m| on(m, create),

@@ -6,6 +6,7 @@ mod admin_stats;
 mod annotations;
 mod authorization;
 mod backend;
+mod catalog_only;
 mod cli_login;
 mod config_file;
 mod configuration;
