@@ -460,7 +460,8 @@ mod troubles {
             .harvest
             .next_attempt_at = Some(Utc::now() + chrono::TimeDelta::hours(1));
         let limits = HarvestLimits {
-            request_timeout: Duration::from_millis(500),
+            // Long enough for a loaded machine to serve the fast peer, far below the slow one.
+            request_timeout: Duration::from_secs(3),
             ..limits()
         };
 
