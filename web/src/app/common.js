@@ -23,6 +23,9 @@ const TEXTS = {
     upload_intro:
       "Pick or drop geotagged JPEG pictures (flat or 360°), or a whole folder. " +
       "They are grouped into sequences by time and place, then published.",
+    upload_closed:
+      "This instance is a catalog of pictures shared on other instances: it takes no " +
+      "uploads. Send your pictures to a Panoramax instance that takes contributions.",
     upload_drop: "Drop pictures or a folder here",
     upload_pick_files: "Choose pictures",
     upload_pick_folder: "Choose a folder",
@@ -110,6 +113,10 @@ const TEXTS = {
       "Choisissez ou déposez des photos JPEG géolocalisées (classiques ou 360°), ou un " +
       "dossier entier. Elles sont regroupées en séquences selon l'heure et le lieu, " +
       "puis publiées.",
+    upload_closed:
+      "Cette instance est un catalogue de photos partagées sur d'autres instances" +
+      `${NBSP}: elle ne reçoit pas d'envois. Envoyez vos photos à une instance Panoramax ` +
+      "qui accepte les contributions.",
     upload_drop: "Déposez ici des photos ou un dossier",
     upload_pick_files: "Choisir des photos",
     upload_pick_folder: "Choisir un dossier",
@@ -241,6 +248,32 @@ export function setupPage(current) {
   account.className = "account";
   nav.after(account);
   showAccount(account, current);
+  hideContributions(nav, current);
+}
+
+/**
+ * On an instance taking no contributions (`is_read_only` in its configuration), drops the
+ * bar's upload link and, on the upload page, says so in place of the form.
+ */
+async function hideContributions(nav, current) {
+  let configuration;
+  try {
+    configuration = await loadConfiguration();
+  } catch {
+    // Without the server's answer the page offers what it always does.
+    return;
+  }
+  if (!configuration?.is_read_only) {
+    return;
+  }
+  nav.querySelector('a[href="/upload"]')?.remove();
+  if (current === "upload") {
+    const main = document.querySelector("main");
+    const notice = document.createElement("p");
+    notice.id = "closed";
+    notice.textContent = t("upload_closed");
+    main.replaceChildren(main.querySelector("h1"), notice);
+  }
 }
 
 /** The value of the cookie `name`, decoded, or `null`. */
