@@ -126,6 +126,7 @@ mod tests {
                 tos_accepted_at: None,
                 tos_latest_change_read_at: None,
                 created_at: Utc::now(),
+                origin: None,
             },
             csrf_token: "s3cret-value".to_owned(),
             id_token: None,

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{AccountId, ParseEnumError, TokenId, Viewer, Visibility};
+use crate::{AccountId, ParseEnumError, PeerId, TokenId, Viewer, Visibility};
 
 /// What an account may do beyond its own data, named as on Panoramax instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -85,6 +85,10 @@ pub struct Account {
     pub tos_latest_change_read_at: Option<DateTime<Utc>>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// The peer whose author it stands for, `None` for an account of this instance. Such an
+    /// account never logs in, holds no name of a local account, and is left out of the
+    /// lists of local accounts.
+    pub origin: Option<PeerId>,
 }
 
 impl Account {
@@ -179,6 +183,7 @@ mod tests {
             collaborative_metadata: None,
             tos_accepted_at: None,
             tos_latest_change_read_at: None,
+            origin: None,
             created_at: Utc::now(),
         };
         assert!(account.viewer().is_admin());

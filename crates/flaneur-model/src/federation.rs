@@ -90,6 +90,15 @@ pub struct HarvestState {
     pub nb_items: u64,
 }
 
+/// Where a remote sequence or picture read from the catalog comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The peer it was harvested from (see [`Peer`] for its address).
+    pub peer_id: PeerId,
+    /// Its JSON as the peer sent it ([`RemoteCollection::doc`], [`RemoteItem::doc`]).
+    pub doc: Map<String, Value>,
+}
+
 /// Who contributed a remote collection or item, as its instance names them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RemoteAuthor {

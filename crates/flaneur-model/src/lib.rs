@@ -24,8 +24,8 @@ pub use edit::{
     Collaborative, PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange,
 };
 pub use federation::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Peer, PeerSource, RemoteAuthor,
-    RemoteCollection, RemoteItem,
+    ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Origin, Peer, PeerSource,
+    RemoteAuthor, RemoteCollection, RemoteItem,
 };
 pub use id::{
     AccountId, AnnotationId, ExcludedAreaId, JobId, PeerId, PictureId, ReportId, SequenceId,

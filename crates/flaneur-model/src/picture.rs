@@ -6,6 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::federation::Origin;
 use crate::{AccountId, ParseEnumError, PictureId, SequenceId, UploadSetId, Visibility};
 
 /// Where a picture is in its life.
@@ -271,6 +272,11 @@ pub struct Picture {
     pub updated_at: DateTime<Utc>,
     /// Why processing failed, when it did.
     pub process_error: Option<String>,
+    /// The peer it was harvested from, `None` for a picture of this instance. A remote picture
+    /// has no upload set, file or derivatives here, and is read-only: `base` holds what the
+    /// peer said (see [`Origin`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 impl NewPicture {

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::federation::Origin;
 use crate::{AccountId, ParseEnumError, SequenceId, UploadSetId, Visibility};
 
 /// Where a sequence is in its life.
@@ -93,4 +94,8 @@ pub struct Sequence {
     pub length_km: Option<f64>,
     /// Position error of its pictures (90th percentile), in metres.
     pub gps_accuracy_m: Option<f64>,
+    /// The peer it was harvested from, `None` for a sequence of this instance; a remote
+    /// sequence is read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }

@@ -350,6 +350,7 @@ mod tests {
             created_at: t,
             updated_at: t,
             process_error: None,
+            origin: None,
         }
     }
 

@@ -449,6 +449,7 @@ mod tests {
             created_at: t,
             updated_at: t,
             process_error: None,
+            origin: None,
         }
     }
 
@@ -472,6 +473,7 @@ mod tests {
             bbox: None,
             length_km: None,
             gps_accuracy_m: None,
+            origin: None,
         }
     }
 

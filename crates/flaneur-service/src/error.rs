@@ -175,7 +175,7 @@ impl From<flaneur_store::Error> for Error {
     /// A storage error, except a write naming an upload set another request or process
     /// deleted meanwhile (the client asked for a set that is gone, as if it had never been)
     /// and the refusals of a change (collaborative editing not allowed, a picture placed in
-    /// an excluded area).
+    /// an excluded area, remote data).
     fn from(err: flaneur_store::Error) -> Error {
         match err {
             flaneur_store::Error::NotFound {
@@ -187,6 +187,10 @@ impl From<flaneur_store::Error> for Error {
                  of its order, headings, times and places"
                     .to_owned(),
             ),
+            flaneur_store::Error::RemoteData { kind, api_url, .. } => Error::Forbidden(format!(
+                "this {kind} comes from the instance {api_url} and is read-only here: change \
+                 it there"
+            )),
             flaneur_store::Error::InExcludedArea(exclusion) => Error::InvalidParameter {
                 message: crate::excluded::REFUSED.to_owned(),
                 details: Some(serde_json::json!({

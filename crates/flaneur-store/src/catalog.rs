@@ -23,6 +23,10 @@ use crate::search::{PageStart, PictureOrder, PlaceQuery};
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Area, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
+use flaneur_model::{
+    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, PeerSource, RemoteCollection,
+    RemoteItem,
+};
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
 /// What became of a picture handed to [`Catalog::insert_picture`].
@@ -732,6 +736,72 @@ pub trait Catalog: Send + Sync + 'static {
     /// a sequence line or a picture the map shows (and when stored lines are redrawn), and only
     /// with those. Cheap to read.
     async fn data_version(&self) -> Result<DataVersion>;
+
+    // --- federation ---------------------------------------------------------------------------
+
+    /// Declares a peer by its API root (trailing slashes dropped), or returns the one already
+    /// declared there. A peer an administrator declares stays an administrator's peer, even
+    /// when the configuration declared it first.
+    async fn add_peer(&self, api_url: &str, source: PeerSource) -> Result<Peer>;
+
+    /// Every peer, oldest first.
+    async fn peers(&self) -> Result<Vec<Peer>>;
+
+    /// One peer.
+    async fn peer(&self, id: PeerId) -> Result<Option<Peer>>;
+
+    /// The peer declared at this API root (trailing slashes ignored).
+    async fn peer_by_url(&self, api_url: &str) -> Result<Option<Peer>>;
+
+    /// Removes a peer with every sequence, picture and account its harvests brought, in one
+    /// transaction; local rows stay. Returns `false` when there was no such peer.
+    async fn remove_peer(&self, id: PeerId) -> Result<bool>;
+
+    /// Suspends or resumes the harvests of a peer; `false` when there is no such peer.
+    async fn set_peer_paused(&self, id: PeerId, paused: bool) -> Result<bool>;
+
+    /// Records that a harvest of a peer starts.
+    async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()>;
+
+    /// Records how a harvest ended: a success clears the failures, the error and the resume
+    /// address; a failure counts one more, keeps its error and the progress saved so far.
+    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()>;
+
+    /// The peer's `updated` of one of its collections held here, `None` when none is.
+    async fn remote_collection_updated(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+    ) -> Result<Option<DateTime<Utc>>>;
+
+    /// Makes a peer's collection and its items here match what the peer said, in one
+    /// transaction with the harvest's `progress`: the sequence, its authors, every item (those
+    /// gone from `items` are removed, ranks are [`RemoteItem::rank`]), the sequence's figures
+    /// and the peer's counts. When the collection's id or an item's belongs to local data or
+    /// to another peer, nothing but `progress` is written and the holder is named.
+    ///
+    /// # Errors
+    /// [`crate::Error::Refused`] for a collection marked deleted: it goes to
+    /// [`Catalog::remove_remote_collection`].
+    async fn apply_remote_collection(
+        &self,
+        peer: PeerId,
+        collection: &RemoteCollection,
+        items: &[RemoteItem],
+        progress: &HarvestProgress,
+    ) -> Result<ApplyOutcome>;
+
+    /// Removes a peer's collection and its items, in one transaction with the harvest's
+    /// `progress`; `false` when the peer had no such collection here.
+    async fn remove_remote_collection(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+        progress: &HarvestProgress,
+    ) -> Result<bool>;
+
+    /// Saves how far a harvest of a peer got.
+    async fn save_harvest_progress(&self, peer: PeerId, progress: &HarvestProgress) -> Result<()>;
 
     // --- jobs ---------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ pub mod blob;
 mod catalog;
 mod error;
 mod excluded;
+mod federation;
 pub mod filter;
 mod listing;
 mod location;

@@ -11,6 +11,7 @@ mod annotation;
 mod codec;
 mod edit;
 mod excluded;
+mod federation;
 mod filter;
 mod job;
 mod listing;
@@ -53,6 +54,10 @@ use crate::report::ReportCount;
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
+use flaneur_model::{
+    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, PeerSource, RemoteCollection,
+    RemoteItem,
+};
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
 /// How long a request waits for a free connection of the pool before it fails. Short, so that
@@ -111,6 +116,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "pages",
         include_str!("../migrations/postgres/0009_pages.sql"),
+    ),
+    (
+        10,
+        "federation",
+        include_str!("../migrations/postgres/0010_federation.sql"),
     ),
 ];
 
@@ -631,6 +641,69 @@ impl Catalog for PgCatalog {
 
     async fn data_version(&self) -> Result<DataVersion> {
         map::data_version(&self.pool).await
+    }
+
+    async fn add_peer(&self, api_url: &str, source: PeerSource) -> Result<Peer> {
+        federation::add_peer(&self.pool, api_url, source).await
+    }
+
+    async fn peers(&self) -> Result<Vec<Peer>> {
+        federation::peers(&self.pool).await
+    }
+
+    async fn peer(&self, id: PeerId) -> Result<Option<Peer>> {
+        federation::peer(&self.pool, id).await
+    }
+
+    async fn peer_by_url(&self, api_url: &str) -> Result<Option<Peer>> {
+        federation::peer_by_url(&self.pool, api_url).await
+    }
+
+    async fn remove_peer(&self, id: PeerId) -> Result<bool> {
+        federation::remove_peer(&self.pool, id).await
+    }
+
+    async fn set_peer_paused(&self, id: PeerId, paused: bool) -> Result<bool> {
+        federation::set_peer_paused(&self.pool, id, paused).await
+    }
+
+    async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()> {
+        federation::start_harvest(&self.pool, id, at).await
+    }
+
+    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()> {
+        federation::finish_harvest(&self.pool, id, end).await
+    }
+
+    async fn remote_collection_updated(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+    ) -> Result<Option<DateTime<Utc>>> {
+        federation::remote_collection_updated(&self.pool, peer, id).await
+    }
+
+    async fn apply_remote_collection(
+        &self,
+        peer: PeerId,
+        collection: &RemoteCollection,
+        items: &[RemoteItem],
+        progress: &HarvestProgress,
+    ) -> Result<ApplyOutcome> {
+        federation::apply_remote_collection(&self.pool, peer, collection, items, progress).await
+    }
+
+    async fn remove_remote_collection(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+        progress: &HarvestProgress,
+    ) -> Result<bool> {
+        federation::remove_remote_collection(&self.pool, peer, id, progress).await
+    }
+
+    async fn save_harvest_progress(&self, peer: PeerId, progress: &HarvestProgress) -> Result<()> {
+        federation::save_harvest_progress(&self.pool, peer, progress).await
     }
 
     async fn enqueue_job(&self, kind: JobKind, target: &str) -> Result<()> {

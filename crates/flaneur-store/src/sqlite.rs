@@ -10,6 +10,7 @@ mod annotation;
 mod codec;
 mod edit;
 mod excluded;
+mod federation;
 mod filter;
 #[cfg(test)]
 mod fixture;
@@ -57,6 +58,10 @@ use crate::report::ReportCount;
 use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
+use flaneur_model::{
+    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, PeerSource, RemoteCollection,
+    RemoteItem,
+};
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
 /// How long a connection waits for another process holding the write lock.
@@ -552,6 +557,69 @@ impl Catalog for SqliteCatalog {
 
     async fn data_version(&self) -> Result<DataVersion> {
         map::data_version(&self.reader).await
+    }
+
+    async fn add_peer(&self, api_url: &str, source: PeerSource) -> Result<Peer> {
+        federation::add_peer(&self.writer, api_url, source).await
+    }
+
+    async fn peers(&self) -> Result<Vec<Peer>> {
+        federation::peers(&self.reader).await
+    }
+
+    async fn peer(&self, id: PeerId) -> Result<Option<Peer>> {
+        federation::peer(&self.reader, id).await
+    }
+
+    async fn peer_by_url(&self, api_url: &str) -> Result<Option<Peer>> {
+        federation::peer_by_url(&self.reader, api_url).await
+    }
+
+    async fn remove_peer(&self, id: PeerId) -> Result<bool> {
+        federation::remove_peer(&self.writer, id).await
+    }
+
+    async fn set_peer_paused(&self, id: PeerId, paused: bool) -> Result<bool> {
+        federation::set_peer_paused(&self.writer, id, paused).await
+    }
+
+    async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()> {
+        federation::start_harvest(&self.writer, id, at).await
+    }
+
+    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()> {
+        federation::finish_harvest(&self.writer, id, end).await
+    }
+
+    async fn remote_collection_updated(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+    ) -> Result<Option<DateTime<Utc>>> {
+        federation::remote_collection_updated(&self.reader, peer, id).await
+    }
+
+    async fn apply_remote_collection(
+        &self,
+        peer: PeerId,
+        collection: &RemoteCollection,
+        items: &[RemoteItem],
+        progress: &HarvestProgress,
+    ) -> Result<ApplyOutcome> {
+        federation::apply_remote_collection(&self.writer, peer, collection, items, progress).await
+    }
+
+    async fn remove_remote_collection(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+        progress: &HarvestProgress,
+    ) -> Result<bool> {
+        federation::remove_remote_collection(&self.writer, peer, id, progress).await
+    }
+
+    async fn save_harvest_progress(&self, peer: PeerId, progress: &HarvestProgress) -> Result<()> {
+        federation::save_harvest_progress(&self.writer, peer, progress).await
     }
 
     async fn enqueue_job(&self, kind: JobKind, target: &str) -> Result<()> {

@@ -106,16 +106,18 @@ impl SqliteSource {
         Ok(SqliteSource { pool })
     }
 
-    /// Every picture with the checksum of its original, by id.
+    /// Every local picture with the checksum of its original, by id: a picture harvested from
+    /// a peer has no files here.
     ///
     /// # Errors
     /// Fails when the catalog cannot be read.
     pub async fn pictures(&self) -> Result<Vec<SourcePicture>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, content_md5 FROM pictures ORDER BY id")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(Error::db("list source pictures"))?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, content_md5 FROM pictures WHERE peer_id IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(Error::db("list source pictures"))?;
         rows.into_iter()
             .map(|(id, content_md5)| {
                 let id = id

@@ -320,6 +320,7 @@ mod tests {
             tos_accepted_at: None,
             tos_latest_change_read_at: None,
             created_at: Utc::now(),
+            origin: None,
         };
         let html = confirmation(&ENGLISH, &token, &account, "a\"b");
         assert!(!html.contains("<script>"), "{html}");

@@ -23,7 +23,7 @@ const NAME_LOCK: i64 = 0x666c_616e_6575_7203;
 /// The columns [`account_from_row`] reads.
 pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provider, \
      a.oauth_id, a.default_visibility, a.collaborative_metadata, a.tos_accepted_at, \
-     a.tos_latest_change_read_at, a.created_at";
+     a.tos_latest_change_read_at, a.created_at, a.peer_id";
 
 /// The columns [`token_from_row`] reads.
 const TOKEN_COLUMNS: &str = "t.id AS token_id, t.account_id AS token_account_id, \
@@ -53,6 +53,7 @@ pub(super) fn account_from_row(row: &PgRow) -> Result<Account> {
         tos_accepted_at: get(row, t, "tos_accepted_at")?,
         tos_latest_change_read_at: get(row, t, "tos_latest_change_read_at")?,
         created_at: get(row, t, "created_at")?,
+        origin: get::<Option<Uuid>>(row, t, "peer_id")?.map(Into::into),
     })
 }
 
@@ -101,7 +102,8 @@ pub(super) async fn account_name(pool: &PgPool, id: AccountId) -> Result<Option<
 
 pub(super) async fn accounts(pool: &PgPool, limit: usize) -> Result<Vec<(AccountId, String)>> {
     let rows: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, name FROM accounts WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT $1",
+        "SELECT id, name FROM accounts WHERE deleted_at IS NULL AND peer_id IS NULL \
+         ORDER BY created_at, id LIMIT $1",
     )
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(pool)
@@ -142,7 +144,8 @@ pub(super) async fn account(pool: &PgPool, id: AccountId) -> Result<Option<Accou
 
 pub(super) async fn account_by_name(pool: &PgPool, name: &str) -> Result<Option<Account>> {
     let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.name = $1 AND a.deleted_at IS NULL"
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a \
+         WHERE a.name = $1 AND a.deleted_at IS NULL AND a.peer_id IS NULL"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(name)
@@ -221,11 +224,12 @@ async fn unused_name(conn: &mut PgConnection, wanted: &str, id: Uuid) -> Result<
     let mut attempt = 0;
     loop {
         let name = free_name(wanted, attempt);
-        let holder: Option<Uuid> = sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
-            .bind(&name)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(Error::db("check account name"))?;
+        let holder: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1 AND peer_id IS NULL")
+                .bind(&name)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(Error::db("check account name"))?;
         if holder.is_none_or(|h| h == id) {
             return Ok(name);
         }

@@ -1,11 +1,12 @@
 //! Conversions between catalog rows and domain types.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use flaneur_model::{NewPicture, Picture, Sequence};
+use flaneur_model::{NewPicture, Origin, Picture, Sequence};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{Postgres, Row};
 
+use crate::federation::RemotePictureDoc;
 use crate::{Error, Result};
 
 /// An instant as stored: PostgreSQL keeps microseconds and would round the rest, where the
@@ -50,12 +51,18 @@ pub(super) fn json_col<T: serde::de::DeserializeOwned>(
 /// The columns [`picture_from_row`] reads, for `SELECT` lists (`p` = pictures,
 /// `sp` = sequence_pictures).
 pub(super) const PICTURE_COLUMNS: &str = "p.doc, p.status, p.heading_deg, p.heading_computed, \
-     p.created_at, p.updated_at, p.process_error, p.visibility, sp.sequence_id, sp.rank";
+     p.created_at, p.updated_at, p.process_error, p.visibility, p.peer_id, p.remote_doc, \
+     sp.sequence_id, sp.rank";
 
 /// Decodes a picture row selected with [`PICTURE_COLUMNS`].
 pub(super) fn picture_from_row(row: &PgRow) -> Result<Picture> {
     let t = "pictures";
-    let mut base: NewPicture = json_col(row, t, "doc")?;
+    let origin = origin(row, t)?;
+    let mut base: NewPicture = if origin.is_some() {
+        json_col::<RemotePictureDoc>(row, t, "doc")?.into_base(None)
+    } else {
+        json_col(row, t, "doc")?
+    };
     base.heading_deg = get(row, t, "heading_deg")?;
     base.visibility = parse_col(row, t, "visibility")?;
     let sequence_id: Option<uuid::Uuid> = get(row, "sequence_pictures", "sequence_id")?;
@@ -68,7 +75,15 @@ pub(super) fn picture_from_row(row: &PgRow) -> Result<Picture> {
         created_at: get(row, t, "created_at")?,
         updated_at: get(row, t, "updated_at")?,
         process_error: get(row, t, "process_error")?,
+        origin,
     })
+}
+
+/// The origin of a remote row, from its `peer_id` and `remote_doc` columns.
+fn origin(row: &PgRow, table: &'static str) -> Result<Option<Origin>> {
+    let peer: Option<uuid::Uuid> = get(row, table, "peer_id")?;
+    let doc: Option<Json<serde_json::Value>> = get(row, table, "remote_doc")?;
+    crate::federation::origin(table, peer.map(Into::into), doc.map(|Json(d)| d))
 }
 
 /// Decodes a `SELECT * FROM sequences` row.
@@ -101,5 +116,6 @@ pub(super) fn sequence_from_row(row: &PgRow) -> Result<Sequence> {
         bbox,
         length_km: get(row, t, "length_km")?,
         gps_accuracy_m: get(row, t, "gps_accuracy_m")?,
+        origin: origin(row, t)?,
     })
 }

@@ -22,7 +22,9 @@ pub(super) async fn instance_stats(pool: &PgPool) -> Result<InstanceStats> {
             })
             .collect::<Result<Vec<_>>>()
     };
-    let accounts = by("SELECT role::text, count(*) FROM accounts GROUP BY 1 ORDER BY 1").await?;
+    let accounts =
+        by("SELECT role::text, count(*) FROM accounts WHERE peer_id IS NULL GROUP BY 1 ORDER BY 1")
+            .await?;
     let pictures = by("SELECT status::text, count(*) FROM pictures GROUP BY 1 ORDER BY 1").await?;
 
     let rows = sqlx::query(

@@ -16,7 +16,7 @@ use crate::{Error, Result};
 /// The columns [`account_from_row`] reads.
 pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.is_default, a.oauth_provider, \
      a.oauth_id, a.default_visibility, a.collaborative_metadata, a.tos_accepted_at, \
-     a.tos_latest_change_read_at, a.created_at";
+     a.tos_latest_change_read_at, a.created_at, a.peer_id";
 
 /// The columns [`token_from_row`] reads.
 const TOKEN_COLUMNS: &str = "t.id AS token_id, t.account_id AS token_account_id, \
@@ -47,6 +47,7 @@ pub(super) fn account_from_row(row: &SqliteRow) -> Result<Account> {
         tos_accepted_at: get_i64("tos_accepted_at")?.map(from_micros),
         tos_latest_change_read_at: get_i64("tos_latest_change_read_at")?.map(from_micros),
         created_at: from_micros(get_i64("created_at")?.unwrap_or(0)),
+        origin: parse_opt_col(row, t, "peer_id")?,
     })
 }
 
@@ -101,7 +102,8 @@ pub(super) async fn account_name(pool: &SqlitePool, id: AccountId) -> Result<Opt
 
 pub(super) async fn accounts(pool: &SqlitePool, limit: usize) -> Result<Vec<(AccountId, String)>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, name FROM accounts WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT ?",
+        "SELECT id, name FROM accounts WHERE deleted_at IS NULL AND peer_id IS NULL \
+         ORDER BY created_at, id LIMIT ?",
     )
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(pool)
@@ -140,7 +142,8 @@ pub(super) async fn account(pool: &SqlitePool, id: AccountId) -> Result<Option<A
 
 pub(super) async fn account_by_name(pool: &SqlitePool, name: &str) -> Result<Option<Account>> {
     let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.name = ? AND a.deleted_at IS NULL"
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a \
+         WHERE a.name = ? AND a.deleted_at IS NULL AND a.peer_id IS NULL"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(name)
@@ -213,11 +216,12 @@ async fn unused_name(conn: &mut SqliteConnection, wanted: &str, id: &str) -> Res
     let mut attempt = 0;
     loop {
         let name = free_name(wanted, attempt);
-        let holder: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE name = ?")
-            .bind(&name)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(Error::db("check account name"))?;
+        let holder: Option<String> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE name = ? AND peer_id IS NULL")
+                .bind(&name)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(Error::db("check account name"))?;
         if holder.is_none_or(|h| h == id) {
             return Ok(name);
         }

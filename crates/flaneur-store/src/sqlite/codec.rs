@@ -1,10 +1,11 @@
 //! Conversions between catalog rows and domain types.
 
 use chrono::{DateTime, TimeZone, Utc};
-use flaneur_model::{NewPicture, Picture, Sequence};
+use flaneur_model::{NewPicture, Origin, PeerId, Picture, Sequence};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
+use crate::federation::RemotePictureDoc;
 use crate::{Error, Result};
 
 /// Instants are stored as microseconds since the epoch: exact, compact and ordered.
@@ -75,13 +76,20 @@ where
 /// The columns [`picture_from_row`] reads, for `SELECT` lists (`p` = pictures,
 /// `sp` = sequence_pictures).
 pub(super) const PICTURE_COLUMNS: &str = "p.doc, p.status, p.heading_deg, p.heading_computed, \
-     p.created_at, p.updated_at, p.process_error, p.visibility, sp.sequence_id, sp.rank";
+     p.created_at, p.updated_at, p.process_error, p.visibility, p.peer_id, p.remote_doc, \
+     sp.sequence_id, sp.rank";
 
 /// Decodes a picture row selected with [`PICTURE_COLUMNS`].
 pub(super) fn picture_from_row(row: &SqliteRow) -> Result<Picture> {
     let doc: String = get(row, "pictures", "doc")?;
-    let mut base: NewPicture =
-        serde_json::from_str(&doc).map_err(|e| Error::corrupt("pictures", e))?;
+    let origin = origin(row, "pictures")?;
+    let mut base: NewPicture = if origin.is_some() {
+        let remote: RemotePictureDoc =
+            serde_json::from_str(&doc).map_err(|e| Error::corrupt("pictures", e))?;
+        remote.into_base(None)
+    } else {
+        serde_json::from_str(&doc).map_err(|e| Error::corrupt("pictures", e))?
+    };
     base.heading_deg = get(row, "pictures", "heading_deg")?;
     base.visibility = parse_col(row, "pictures", "visibility")?;
 
@@ -102,7 +110,19 @@ pub(super) fn picture_from_row(row: &SqliteRow) -> Result<Picture> {
         created_at: from_micros(get(row, "pictures", "created_at")?),
         updated_at: from_micros(get(row, "pictures", "updated_at")?),
         process_error: get(row, "pictures", "process_error")?,
+        origin,
     })
+}
+
+/// The origin of a remote row, from its `peer_id` and `remote_doc` columns.
+fn origin(row: &SqliteRow, table: &'static str) -> Result<Option<Origin>> {
+    let peer: Option<PeerId> = parse_opt_col(row, table, "peer_id")?;
+    let doc: Option<String> = get(row, table, "remote_doc")?;
+    let doc = doc
+        .map(|d| serde_json::from_str(&d))
+        .transpose()
+        .map_err(|e| Error::corrupt(table, format!("remote_doc: {e}")))?;
+    crate::federation::origin(table, peer, doc)
 }
 
 /// Decodes a `SELECT * FROM sequences` row.
@@ -135,5 +155,6 @@ pub(super) fn sequence_from_row(row: &SqliteRow) -> Result<Sequence> {
         bbox,
         length_km: get(row, t, "length_km")?,
         gps_accuracy_m: get(row, t, "gps_accuracy_m")?,
+        origin: origin(row, t)?,
     })
 }

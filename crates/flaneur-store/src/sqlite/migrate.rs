@@ -107,7 +107,18 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pages",
         include_str!("../../migrations/sqlite/0020_pages.sql"),
     ),
+    (
+        21,
+        "federation",
+        include_str!("../../migrations/sqlite/0021_federation.sql"),
+    ),
 ];
+
+/// Migrations that rebuild a table other tables refer to. SQLite cannot drop a column's
+/// `UNIQUE` in place: the table is made again under another name, filled, dropped and renamed,
+/// which foreign key enforcement would refuse half-way. These run with enforcement off, and
+/// [`run`] checks every reference before it commits them.
+const REBUILDS: &[i64] = &[21];
 
 /// Applies the migrations the database has not seen yet; returns how many ran.
 pub(super) async fn run(pool: &SqlitePool) -> Result<usize> {
@@ -133,35 +144,81 @@ pub(super) async fn run(pool: &SqlitePool) -> Result<usize> {
         if done.contains(version) {
             continue;
         }
-        // Each migration and its bookkeeping row commit together, so a crash mid-way leaves
-        // the schema at the previous version.
-        let mut tx = super::begin_write(pool)
-            .await
-            .map_err(Error::db("begin migration"))?;
-        // Another process opening the catalog at the same time may have applied it meanwhile.
-        let is_done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
-                .bind(version)
-                .fetch_optional(&mut *tx)
+        // The pragma is a no-op inside a transaction, so it is set on the connection before
+        // the migration begins, and set back after, whatever happened.
+        let mut conn = pool.acquire().await.map_err(Error::db("begin migration"))?;
+        let is_rebuild = REBUILDS.contains(version);
+        if is_rebuild {
+            sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+                .execute(&mut *conn)
                 .await
-                .map_err(Error::db("read migrations"))?;
-        if is_done.is_some() {
-            continue;
+                .map_err(Error::db("begin migration"))?;
         }
-        sqlx::raw_sql(*sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("apply migration"))?;
-        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES (?, ?)")
-            .bind(version)
-            .bind(name)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("record migration"))?;
-        tx.commit().await.map_err(Error::db("commit migration"))?;
-        applied += 1;
+        let outcome = apply(&mut conn, *version, name, sql, is_rebuild).await;
+        if is_rebuild {
+            sqlx::raw_sql("PRAGMA foreign_keys = ON")
+                .execute(&mut *conn)
+                .await
+                .map_err(Error::db("end migration"))?;
+        }
+        if outcome? {
+            applied += 1;
+        }
     }
     Ok(applied)
+}
+
+/// Applies one migration unless another process did meanwhile; returns whether it ran.
+async fn apply(
+    conn: &mut sqlx::SqliteConnection,
+    version: i64,
+    name: &str,
+    sql: &'static str,
+    check_references: bool,
+) -> Result<bool> {
+    use sqlx::Connection;
+
+    // Each migration and its bookkeeping row commit together, so a crash mid-way leaves the
+    // schema at the previous version.
+    let mut tx = conn
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(Error::db("begin migration"))?;
+    // Another process opening the catalog at the same time may have applied it meanwhile.
+    let is_done: Option<i64> =
+        sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::db("read migrations"))?;
+    if is_done.is_some() {
+        return Ok(false);
+    }
+    sqlx::raw_sql(sql)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("apply migration"))?;
+    if check_references {
+        let broken: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(Error::db("check migration references"))?;
+        if let Some((table,)) = broken.first() {
+            return Err(Error::corrupt(
+                "schema_migrations",
+                format!("migration {version} would leave rows of {table} referring to nothing"),
+            ));
+        }
+    }
+    sqlx::query("INSERT INTO schema_migrations (version, name) VALUES (?, ?)")
+        .bind(version)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("record migration"))?;
+    tx.commit().await.map_err(Error::db("commit migration"))?;
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -280,5 +337,24 @@ mod tests {
                 .catalog
                 .is_empty()
         );
+
+        // The accounts table, made again by the federation migration, keeps its rows, and
+        // the writer enforces references again after it.
+        let (default, name) = catalog.default_account().await.expect("default");
+        assert_eq!(name, "a");
+        assert!(catalog.account(default).await.expect("read").is_some());
+        let enforced: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&catalog.writer)
+            .await
+            .expect("pragma");
+        assert_eq!(enforced, 1);
+        let dangling = sqlx::query(
+            "INSERT INTO sequences (id, account_id, title, status, visibility, sorted_by,
+                 created_at, updated_at)
+             VALUES ('s', 'nobody', 't', 'ready', 'anyone', '+gpsdate', 0, 0)",
+        )
+        .execute(&catalog.writer)
+        .await;
+        assert!(dangling.is_err(), "a sequence of no account was stored");
     }
 }

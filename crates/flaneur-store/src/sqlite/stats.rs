@@ -24,7 +24,9 @@ pub(super) async fn instance_stats(pool: &SqlitePool) -> Result<InstanceStats> {
             })
             .collect::<Result<Vec<_>>>()
     };
-    let accounts = by("SELECT role, count(*) FROM accounts GROUP BY role ORDER BY role").await?;
+    let accounts =
+        by("SELECT role, count(*) FROM accounts WHERE peer_id IS NULL GROUP BY role ORDER BY role")
+            .await?;
     let pictures =
         by("SELECT status, count(*) FROM pictures GROUP BY status ORDER BY status").await?;
 

@@ -37,6 +37,29 @@ pub(super) struct Table {
 
 /// The tables in an order foreign keys accept.
 pub(super) const TABLES: &[Table] = &[
+    // The peers come first: remote accounts, sequences and pictures name theirs. Their
+    // harvest state goes with them, so that the next harvest goes on from where it was.
+    Table {
+        name: "peers",
+        columns: &[
+            ("id", "id", Kind::Uuid),
+            ("api_url", "api_url", Kind::Text),
+            ("source", "source", Kind::Text),
+            ("is_paused", "is_paused", Kind::Bool),
+            ("added_at", "added_at", Kind::Instant),
+            ("last_attempt_at", "last_attempt_at", Kind::Instant),
+            ("last_success_at", "last_success_at", Kind::Instant),
+            ("failures", "failures", Kind::Int),
+            ("next_attempt_at", "next_attempt_at", Kind::Instant),
+            ("last_error", "last_error", Kind::Text),
+            ("watermark", "watermark", Kind::Instant),
+            ("resume_url", "resume_url", Kind::Text),
+            ("nb_collections", "nb_collections", Kind::Int),
+            ("nb_items", "nb_items", Kind::Int),
+        ],
+        key: &["id"],
+        cleared: &[],
+    },
     Table {
         name: "accounts",
         columns: &[
@@ -60,6 +83,8 @@ pub(super) const TABLES: &[Table] = &[
                 Kind::Instant,
             ),
             ("deleted_at", "deleted_at", Kind::Instant),
+            ("peer_id", "peer_id", Kind::Uuid),
+            ("remote_key", "remote_key", Kind::Text),
         ],
         key: &["id"],
         cleared: &[],
@@ -118,6 +143,8 @@ pub(super) const TABLES: &[Table] = &[
             ("updated_at", "updated_at", Kind::Instant),
             ("process_error", "process_error", Kind::Text),
             ("doc", "doc", Kind::Json),
+            ("peer_id", "peer_id", Kind::Uuid),
+            ("remote_doc", "remote_doc", Kind::Json),
         ],
         key: &["id"],
         cleared: &[],
@@ -161,6 +188,9 @@ pub(super) const TABLES: &[Table] = &[
             ("max_lat", "max_lat", Kind::Real),
             ("length_km", "length_km", Kind::Real),
             ("gps_accuracy_m", "gps_accuracy_m", Kind::Real),
+            ("peer_id", "peer_id", Kind::Uuid),
+            ("remote_doc", "remote_doc", Kind::Json),
+            ("remote_updated_at", "remote_updated_at", Kind::Instant),
         ],
         key: &["id"],
         cleared: &[],

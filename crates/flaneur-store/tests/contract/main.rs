@@ -8,6 +8,7 @@ mod blob;
 mod catalog;
 mod edit;
 mod excluded;
+mod federation;
 mod fixture;
 mod job;
 mod listing;

@@ -1,0 +1,183 @@
+//! What both catalogs share about remote data: how a peer's address is kept, which account
+//! stands for a remote author, the figures of a remote sequence, and the part of a remote
+//! item stored where local pictures keep what their file said.
+
+use chrono::{DateTime, Utc};
+use flaneur_model::{
+    AccountId, NewPicture, Origin, PeerId, PictureDetails, PictureId, Projection, RemoteAuthor,
+    RemoteCollection, RemoteItem, UploadSetId, Visibility,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::track::distance_m;
+use crate::{Error, Result};
+
+/// A peer's API root as stored and looked up: without trailing slashes, so that
+/// `https://host/api/` and `https://host/api` name one peer.
+pub(crate) fn peer_url(api_url: &str) -> &str {
+    api_url.trim_end_matches('/')
+}
+
+/// The key and name of the account standing for a remote author: its id at the peer when
+/// given, else its name; an author the peer names in no way shares the empty key with every
+/// other such author of that peer.
+pub(crate) fn author_key(author: &RemoteAuthor) -> (String, String) {
+    let key = author
+        .id
+        .clone()
+        .or_else(|| author.name.clone())
+        .unwrap_or_default();
+    let name = author.name.clone().unwrap_or_else(|| key.clone());
+    (key, name)
+}
+
+/// Refuses a collection the harvester should have given to the removal instead.
+pub(crate) fn refuse_deleted(collection: &RemoteCollection) -> Result<()> {
+    if collection.is_deleted {
+        return Err(Error::Refused(format!(
+            "collection {} is deleted at its instance: remove it rather than apply it",
+            collection.id
+        )));
+    }
+    Ok(())
+}
+
+/// What the catalog computes over a remote sequence's items, as dispatch does for local ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TrackFigures {
+    /// Length of the track through the items in rank order, in kilometres.
+    pub length_km: f64,
+    /// 90th percentile of the items' position error, in metres.
+    pub gps_accuracy_m: Option<f64>,
+}
+
+impl TrackFigures {
+    /// The figures of `items`, whatever their order in the slice.
+    pub(crate) fn of(items: &[RemoteItem]) -> TrackFigures {
+        let mut ranked: Vec<&RemoteItem> = items.iter().collect();
+        ranked.sort_by_key(|i| i.rank);
+        let length_m: f64 = ranked
+            .windows(2)
+            .map(|w| distance_m([w[0].lon, w[0].lat], [w[1].lon, w[1].lat]))
+            .sum();
+        let mut known: Vec<f64> = items
+            .iter()
+            .filter_map(|i| i.details.gps_accuracy_m)
+            .filter(|a| a.is_finite())
+            .collect();
+        known.sort_by(f64::total_cmp);
+        let rank = (0.9 * known.len() as f64).ceil() as usize;
+        TrackFigures {
+            length_km: length_m / 1000.0,
+            gps_accuracy_m: known.get(rank.saturating_sub(1)).copied(),
+        }
+    }
+}
+
+/// What a remote picture's `doc` column holds: the fields a local picture's `doc` has under
+/// the same names (`width`, `details`...), so that the map and filters read both alike. No
+/// upload set, file name or checksum: a remote picture has none here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RemotePictureDoc {
+    pub id: PictureId,
+    pub account_id: AccountId,
+    pub captured_at: DateTime<Utc>,
+    pub lon: f64,
+    pub lat: f64,
+    pub projection: Projection,
+    pub width: u32,
+    pub height: u32,
+    pub details: PictureDetails,
+}
+
+impl RemotePictureDoc {
+    /// The stored part of an item, credited to `account`.
+    pub(crate) fn from_item(item: &RemoteItem, account: AccountId) -> RemotePictureDoc {
+        RemotePictureDoc {
+            id: item.id,
+            account_id: account,
+            captured_at: item.captured_at,
+            lon: item.lon,
+            lat: item.lat,
+            projection: item.projection,
+            width: item.width.unwrap_or(0),
+            height: item.height.unwrap_or(0),
+            details: item.details.clone(),
+        }
+    }
+
+    /// The picture's base as [`flaneur_model::Picture`] carries it. A remote picture has no
+    /// upload set: its `upload_set_id` is the nil id, and its file fields are empty; readers
+    /// tell it by [`flaneur_model::Picture::origin`].
+    pub(crate) fn into_base(self, heading_deg: Option<f64>) -> NewPicture {
+        NewPicture {
+            id: self.id,
+            upload_set_id: UploadSetId(uuid::Uuid::nil()),
+            account_id: self.account_id,
+            visibility: Visibility::Anyone,
+            captured_at: self.captured_at,
+            utc_offset_secs: None,
+            lon: self.lon,
+            lat: self.lat,
+            heading_deg,
+            projection: self.projection,
+            width: self.width,
+            height: self.height,
+            orientation: 1,
+            content_md5: String::new(),
+            file_name: String::new(),
+            size_bytes: 0,
+            is_blurred: false,
+            details: self.details,
+        }
+    }
+}
+
+/// The origin of a row, from its `peer_id` and `remote_doc` columns; `None` for a local row.
+pub(crate) fn origin(
+    table: &'static str,
+    peer: Option<PeerId>,
+    doc: Option<Value>,
+) -> Result<Option<Origin>> {
+    let Some(peer_id) = peer else {
+        return Ok(None);
+    };
+    let doc: Map<String, Value> = match doc {
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(Error::corrupt(table, "remote_doc: not a JSON object")),
+        None => Map::new(),
+    };
+    Ok(Some(Origin { peer_id, doc }))
+}
+
+/// The sort a remote collection says its items follow, `+gpsdate` when it says none.
+pub(crate) fn sorted_by(collection: &RemoteCollection) -> String {
+    collection
+        .doc
+        .get("geovisio:sorted-by")
+        .and_then(Value::as_str)
+        .unwrap_or("+gpsdate")
+        .to_owned()
+}
+
+/// Refuses items that would break the collection's rows: one id or one rank twice.
+pub(crate) fn check_items(collection: &RemoteCollection, items: &[RemoteItem]) -> Result<()> {
+    let mut ids = std::collections::HashSet::with_capacity(items.len());
+    let mut ranks = std::collections::HashSet::with_capacity(items.len());
+    for item in items {
+        if !ids.insert(item.id) {
+            return Err(Error::Refused(format!(
+                "collection {} lists item {} twice",
+                collection.id, item.id
+            )));
+        }
+        if !ranks.insert(item.rank) {
+            return Err(Error::Refused(format!(
+                "collection {} gives rank {} to two items",
+                collection.id, item.rank
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,550 @@
+//! Peers and the data harvested from them, in PostgreSQL (see [`crate::federation`]).
+//!
+//! An apply sends each kind of row in one statement, whatever the number of items: the rows
+//! travel as arrays that `unnest` turns back into rows, so a collection of thousands of items
+//! costs a handful of round trips.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use flaneur_model::{
+    AccountId, ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Peer, PeerId, PeerSource,
+    RemoteCollection, RemoteItem, SequenceId,
+};
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::codec::{get, parse_col, stored};
+use super::sequence::refresh_sequence_figures;
+use crate::federation::{
+    RemotePictureDoc, TrackFigures, author_key, check_items, peer_url, refuse_deleted, sorted_by,
+};
+use crate::{Error, Result};
+
+const PEER_COLUMNS: &str = "id, api_url, source, is_paused, added_at, last_attempt_at, \
+     last_success_at, failures, next_attempt_at, last_error, watermark, resume_url, \
+     nb_collections, nb_items";
+
+fn peer_from_row(row: &PgRow) -> Result<Peer> {
+    let t = "peers";
+    let count = |col: &str| -> Result<u64> {
+        u64::try_from(get::<i64>(row, t, col)?).map_err(|e| Error::corrupt(t, e))
+    };
+    Ok(Peer {
+        id: get::<Uuid>(row, t, "id")?.into(),
+        api_url: get(row, t, "api_url")?,
+        source: parse_col::<PeerSource>(row, t, "source")?,
+        is_paused: get(row, t, "is_paused")?,
+        added_at: get(row, t, "added_at")?,
+        harvest: HarvestState {
+            last_attempt_at: get(row, t, "last_attempt_at")?,
+            last_success_at: get(row, t, "last_success_at")?,
+            failures: u32::try_from(get::<i64>(row, t, "failures")?)
+                .map_err(|e| Error::corrupt(t, e))?,
+            next_attempt_at: get(row, t, "next_attempt_at")?,
+            last_error: get(row, t, "last_error")?,
+            watermark: get(row, t, "watermark")?,
+            resume_url: get(row, t, "resume_url")?,
+            nb_collections: count("nb_collections")?,
+            nb_items: count("nb_items")?,
+        },
+    })
+}
+
+pub(super) async fn add_peer(pool: &PgPool, api_url: &str, source: PeerSource) -> Result<Peer> {
+    let url = peer_url(api_url);
+    sqlx::query(
+        "INSERT INTO peers (id, api_url, source, added_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (api_url) DO UPDATE SET source = 'admin' WHERE excluded.source = 'admin'",
+    )
+    .bind(PeerId::new().0)
+    .bind(url)
+    .bind(source.as_str())
+    .bind(stored(Utc::now()))
+    .execute(pool)
+    .await
+    .map_err(Error::db("add peer"))?;
+    peer_by_url(pool, url)
+        .await?
+        .ok_or_else(|| Error::corrupt("peers", "peer missing after its insert"))
+}
+
+pub(super) async fn peers(pool: &PgPool) -> Result<Vec<Peer>> {
+    let sql = format!("SELECT {PEER_COLUMNS} FROM peers ORDER BY added_at, id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .map_err(Error::db("list peers"))?;
+    rows.iter().map(peer_from_row).collect()
+}
+
+pub(super) async fn peer(pool: &PgPool, id: PeerId) -> Result<Option<Peer>> {
+    let sql = format!("SELECT {PEER_COLUMNS} FROM peers WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(Error::db("read peer"))?;
+    row.as_ref().map(peer_from_row).transpose()
+}
+
+pub(super) async fn peer_by_url(pool: &PgPool, api_url: &str) -> Result<Option<Peer>> {
+    let sql = format!("SELECT {PEER_COLUMNS} FROM peers WHERE api_url = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(peer_url(api_url))
+        .fetch_optional(pool)
+        .await
+        .map_err(Error::db("read peer"))?;
+    row.as_ref().map(peer_from_row).transpose()
+}
+
+pub(super) async fn remove_peer(pool: &PgPool, id: PeerId) -> Result<bool> {
+    let mut tx = pool.begin().await.map_err(Error::db("remove peer"))?;
+    // Pictures first (their ranks go with them), then the sequences left without ranks, then
+    // the accounts nothing credits any more.
+    for sql in [
+        "DELETE FROM pictures WHERE peer_id = $1",
+        "DELETE FROM sequences WHERE peer_id = $1",
+        "DELETE FROM accounts WHERE peer_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("remove peer data"))?;
+    }
+    let done = sqlx::query("DELETE FROM peers WHERE id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("remove peer"))?;
+    tx.commit().await.map_err(Error::db("remove peer"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn set_peer_paused(pool: &PgPool, id: PeerId, paused: bool) -> Result<bool> {
+    let done = sqlx::query("UPDATE peers SET is_paused = $1 WHERE id = $2")
+        .bind(paused)
+        .bind(id.0)
+        .execute(pool)
+        .await
+        .map_err(Error::db("pause peer"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn start_harvest(pool: &PgPool, id: PeerId, at: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE peers SET last_attempt_at = $1 WHERE id = $2")
+        .bind(stored(at))
+        .bind(id.0)
+        .execute(pool)
+        .await
+        .map_err(Error::db("start harvest"))?;
+    Ok(())
+}
+
+pub(super) async fn finish_harvest(pool: &PgPool, id: PeerId, end: &HarvestEnd) -> Result<()> {
+    let query = match end {
+        HarvestEnd::Success {
+            at,
+            next_attempt_at,
+        } => sqlx::query(
+            "UPDATE peers SET last_success_at = $1, next_attempt_at = $2, failures = 0,
+                 last_error = NULL, resume_url = NULL
+             WHERE id = $3",
+        )
+        .bind(stored(*at))
+        .bind(stored(*next_attempt_at)),
+        HarvestEnd::Failure {
+            at: _,
+            error,
+            next_attempt_at,
+        } => sqlx::query(
+            "UPDATE peers SET last_error = $1, next_attempt_at = $2, failures = failures + 1
+             WHERE id = $3",
+        )
+        .bind(error.clone())
+        .bind(stored(*next_attempt_at)),
+    };
+    query
+        .bind(id.0)
+        .execute(pool)
+        .await
+        .map_err(Error::db("finish harvest"))?;
+    Ok(())
+}
+
+pub(super) async fn remote_collection_updated(
+    pool: &PgPool,
+    peer: PeerId,
+    id: SequenceId,
+) -> Result<Option<DateTime<Utc>>> {
+    let updated: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(
+        "SELECT remote_updated_at FROM sequences WHERE id = $1 AND peer_id = $2",
+    )
+    .bind(id.0)
+    .bind(peer.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(Error::db("read remote collection"))?;
+    Ok(updated.flatten())
+}
+
+pub(super) async fn save_harvest_progress(
+    pool: &PgPool,
+    peer: PeerId,
+    progress: &HarvestProgress,
+) -> Result<()> {
+    let mut conn = pool.acquire().await.map_err(Error::db("save progress"))?;
+    save_progress(&mut conn, peer, progress).await
+}
+
+async fn save_progress(
+    conn: &mut PgConnection,
+    peer: PeerId,
+    progress: &HarvestProgress,
+) -> Result<()> {
+    sqlx::query("UPDATE peers SET watermark = $1, resume_url = $2 WHERE id = $3")
+        .bind(progress.watermark.map(stored))
+        .bind(progress.resume_url.as_deref())
+        .bind(peer.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("save harvest progress"))?;
+    Ok(())
+}
+
+/// Moves a peer's counts by what a change added or removed.
+async fn count_change(
+    conn: &mut PgConnection,
+    peer: PeerId,
+    collections: i64,
+    items: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE peers SET nb_collections = greatest(nb_collections + $1, 0),
+             nb_items = greatest(nb_items + $2, 0)
+         WHERE id = $3",
+    )
+    .bind(collections)
+    .bind(items)
+    .bind(peer.0)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("count peer data"))?;
+    Ok(())
+}
+
+/// Who holds an id of the collection or of its items other than `peer`: `local`, or the
+/// address of another peer.
+async fn holder(
+    conn: &mut PgConnection,
+    peer: PeerId,
+    collection: &RemoteCollection,
+    items: &[RemoteItem],
+) -> Result<Option<String>> {
+    let ids: Vec<Uuid> = items.iter().map(|i| i.id.0).collect();
+    sqlx::query_scalar(
+        "SELECT CASE WHEN t.peer_id IS NULL THEN 'local'
+                     ELSE (SELECT api_url FROM peers WHERE id = t.peer_id) END
+         FROM (SELECT peer_id FROM sequences WHERE id = $1
+               UNION ALL
+               SELECT peer_id FROM pictures WHERE id = ANY($2)) t
+         WHERE t.peer_id IS DISTINCT FROM $3
+         LIMIT 1",
+    )
+    .bind(collection.id.0)
+    .bind(&ids)
+    .bind(peer.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::db("look for conflicting ids"))
+}
+
+/// The accounts standing for the collection's and the items' authors, made or renamed as the
+/// peer names them now, by key (see [`author_key`]).
+async fn author_accounts(
+    conn: &mut PgConnection,
+    peer: PeerId,
+    collection: &RemoteCollection,
+    items: &[RemoteItem],
+) -> Result<HashMap<String, AccountId>> {
+    let mut names: HashMap<String, String> = HashMap::new();
+    let authors = std::iter::once(&collection.author).chain(items.iter().map(|i| &i.author));
+    for author in authors {
+        let (key, name) = author_key(author);
+        names.entry(key).or_insert(name);
+    }
+    let (keys, names): (Vec<String>, Vec<String>) = names.into_iter().unzip();
+    let rows: Vec<(String, Uuid)> = sqlx::query_as(
+        "INSERT INTO accounts (id, name, role, created_at, peer_id, remote_key)
+         SELECT gen_random_uuid(), a.name, 'user', $3, $4, a.key
+         FROM unnest($1::text[], $2::text[]) AS a(key, name)
+         ON CONFLICT (peer_id, remote_key) WHERE peer_id IS NOT NULL
+         DO UPDATE SET name = excluded.name
+         RETURNING remote_key, id",
+    )
+    .bind(&keys)
+    .bind(&names)
+    .bind(stored(Utc::now()))
+    .bind(peer.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::db("write remote authors"))?;
+    Ok(rows.into_iter().map(|(k, id)| (k, id.into())).collect())
+}
+
+/// Deletes the pictures of `peer` ranked in `sequence` or named in `items`, returning how
+/// many went and the other sequences of the peer they leave.
+async fn clear_items(
+    conn: &mut PgConnection,
+    peer: PeerId,
+    sequence: Uuid,
+    items: &[RemoteItem],
+) -> Result<(i64, Vec<Uuid>)> {
+    let ids: Vec<Uuid> = items.iter().map(|i| i.id.0).collect();
+    let others: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT sequence_id FROM sequence_pictures
+         WHERE picture_id = ANY($1) AND sequence_id != $2",
+    )
+    .bind(&ids)
+    .bind(sequence)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::db("find moved items"))?;
+    let done = sqlx::query(
+        "DELETE FROM pictures WHERE peer_id = $1
+           AND (id = ANY($2)
+                OR id IN (SELECT picture_id FROM sequence_pictures WHERE sequence_id = $3))",
+    )
+    .bind(peer.0)
+    .bind(&ids)
+    .bind(sequence)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("clear remote items"))?;
+    Ok((
+        i64::try_from(done.rows_affected()).unwrap_or(i64::MAX),
+        others,
+    ))
+}
+
+pub(super) async fn apply_remote_collection(
+    pool: &PgPool,
+    peer: PeerId,
+    collection: &RemoteCollection,
+    items: &[RemoteItem],
+    progress: &HarvestProgress,
+) -> Result<ApplyOutcome> {
+    refuse_deleted(collection)?;
+    check_items(collection, items)?;
+    let sequence = collection.id.0;
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(Error::db("apply remote collection"))?;
+
+    // 1. The peer's row, locked: applies of one peer run one after the other, and a removal
+    //    of the peer waits for them. An id held by local data or another peer: only the
+    //    progress is written.
+    let is_peer: Option<i32> = sqlx::query_scalar("SELECT 1 FROM peers WHERE id = $1 FOR UPDATE")
+        .bind(peer.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::db("read peer"))?;
+    if is_peer.is_none() {
+        return Err(Error::NotFound {
+            kind: "peer",
+            id: peer.to_string(),
+        });
+    }
+    if let Some(holder) = holder(&mut tx, peer, collection, items).await? {
+        save_progress(&mut tx, peer, progress).await?;
+        tx.commit()
+            .await
+            .map_err(Error::db("apply remote collection"))?;
+        return Ok(ApplyOutcome::Conflict { holder });
+    }
+
+    // 2. The authors, then the items as they were go: the new ones replace them all.
+    let accounts = author_accounts(&mut tx, peer, collection, items).await?;
+    let account = |author| accounts.get(&author_key(author).0).copied();
+    let Some(owner) = account(&collection.author) else {
+        return Err(Error::corrupt(
+            "accounts",
+            "remote author missing after its write",
+        ));
+    };
+    let is_new: bool =
+        sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM sequences WHERE id = $1)")
+            .bind(sequence)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(Error::db("read remote collection"))?;
+    let (removed, others) = clear_items(&mut tx, peer, sequence, items).await?;
+
+    // 3. The sequence row, its figures from the track computed here as dispatch does.
+    let figures = TrackFigures::of(items);
+    let now = stored(Utc::now());
+    sqlx::query(
+        "INSERT INTO sequences (id, account_id, title, status, visibility, sorted_by,
+             created_at, updated_at, length_km, gps_accuracy_m, peer_id, remote_doc,
+             remote_updated_at)
+         VALUES ($1, $2, $3, 'ready', 'anyone', $4, $5, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
+             title = excluded.title, status = 'ready', visibility = 'anyone',
+             sorted_by = excluded.sorted_by, length_km = excluded.length_km,
+             gps_accuracy_m = excluded.gps_accuracy_m, remote_doc = excluded.remote_doc,
+             remote_updated_at = excluded.remote_updated_at",
+    )
+    .bind(sequence)
+    .bind(owner.0)
+    .bind(&collection.title)
+    .bind(sorted_by(collection))
+    .bind(now)
+    .bind(figures.length_km)
+    .bind(figures.gps_accuracy_m)
+    .bind(peer.0)
+    .bind(Json(&collection.doc))
+    .bind(stored(collection.updated))
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db("write remote collection"))?;
+
+    // 4. The items and their ranks, each kind in one statement.
+    let mut rows = ItemColumns::with_capacity(items.len());
+    for item in items {
+        let owner = account(&item.author).unwrap_or(owner);
+        rows.push(item, owner)?;
+    }
+    sqlx::query(
+        "INSERT INTO pictures (id, account_id, status, visibility, captured_at, lon, lat,
+             heading_deg, projection, content_md5, file_name, created_at, updated_at, doc,
+             peer_id, remote_doc)
+         SELECT i.id, i.account_id, 'ready', 'anyone', i.captured_at, i.lon, i.lat,
+                i.heading_deg, i.projection, '', '', $9, $9, i.doc::jsonb, $10,
+                i.remote_doc::jsonb
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::float8[], $5::float8[],
+                     $6::float8[], $7::text[], $8::text[], $11::text[])
+              AS i(id, account_id, captured_at, lon, lat, heading_deg, projection, doc,
+                   remote_doc)",
+    )
+    .bind(&rows.ids)
+    .bind(&rows.accounts)
+    .bind(&rows.captured_at)
+    .bind(&rows.lon)
+    .bind(&rows.lat)
+    .bind(&rows.heading_deg)
+    .bind(&rows.projection)
+    .bind(&rows.doc)
+    .bind(now)
+    .bind(peer.0)
+    .bind(&rows.remote_doc)
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db("write remote items"))?;
+    sqlx::query(
+        "INSERT INTO sequence_pictures (sequence_id, rank, picture_id)
+         SELECT $1, r.rank, r.id FROM unnest($2::bigint[], $3::uuid[]) AS r(rank, id)",
+    )
+    .bind(sequence)
+    .bind(&rows.rank)
+    .bind(&rows.ids)
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db("write remote ranks"))?;
+
+    // 5. Figures of the sequences touched, the peer's counts and the progress, committed
+    //    with the rows.
+    refresh_sequence_figures(&mut tx, sequence).await?;
+    for other in others {
+        refresh_sequence_figures(&mut tx, other).await?;
+    }
+    let added = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    count_change(&mut tx, peer, i64::from(is_new), added - removed).await?;
+    save_progress(&mut tx, peer, progress).await?;
+    tx.commit()
+        .await
+        .map_err(Error::db("apply remote collection"))?;
+    Ok(ApplyOutcome::Applied)
+}
+
+/// The items of an apply, column by column, as `unnest` reads them.
+struct ItemColumns {
+    ids: Vec<Uuid>,
+    accounts: Vec<Uuid>,
+    captured_at: Vec<DateTime<Utc>>,
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    heading_deg: Vec<Option<f64>>,
+    projection: Vec<&'static str>,
+    doc: Vec<String>,
+    remote_doc: Vec<String>,
+    rank: Vec<i64>,
+}
+
+impl ItemColumns {
+    fn with_capacity(n: usize) -> ItemColumns {
+        ItemColumns {
+            ids: Vec::with_capacity(n),
+            accounts: Vec::with_capacity(n),
+            captured_at: Vec::with_capacity(n),
+            lon: Vec::with_capacity(n),
+            lat: Vec::with_capacity(n),
+            heading_deg: Vec::with_capacity(n),
+            projection: Vec::with_capacity(n),
+            doc: Vec::with_capacity(n),
+            remote_doc: Vec::with_capacity(n),
+            rank: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, item: &RemoteItem, owner: AccountId) -> Result<()> {
+        let doc = RemotePictureDoc::from_item(item, owner);
+        self.doc
+            .push(serde_json::to_string(&doc).map_err(|e| Error::corrupt("pictures", e))?);
+        self.remote_doc
+            .push(serde_json::to_string(&item.doc).map_err(|e| Error::corrupt("pictures", e))?);
+        self.ids.push(item.id.0);
+        self.accounts.push(owner.0);
+        self.captured_at.push(stored(item.captured_at));
+        self.lon.push(item.lon);
+        self.lat.push(item.lat);
+        self.heading_deg.push(item.heading_deg);
+        self.projection.push(item.projection.as_str());
+        self.rank.push(item.rank);
+        Ok(())
+    }
+}
+
+pub(super) async fn remove_remote_collection(
+    pool: &PgPool,
+    peer: PeerId,
+    id: SequenceId,
+    progress: &HarvestProgress,
+) -> Result<bool> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    sqlx::query("SELECT 1 FROM peers WHERE id = $1 FOR UPDATE")
+        .bind(peer.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("read peer"))?;
+    let (removed, _) = clear_items(&mut tx, peer, id.0, &[]).await?;
+    let done = sqlx::query("DELETE FROM sequences WHERE id = $1 AND peer_id = $2")
+        .bind(id.0)
+        .bind(peer.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    let existed = done.rows_affected() == 1;
+    count_change(&mut tx, peer, -i64::from(existed), -removed).await?;
+    save_progress(&mut tx, peer, progress).await?;
+    tx.commit()
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    Ok(existed)
+}

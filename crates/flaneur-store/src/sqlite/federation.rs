@@ -1,0 +1,549 @@
+//! Peers and the data harvested from them, in SQLite (see [`crate::federation`]).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use flaneur_model::{
+    AccountId, ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Peer, PeerId, PeerSource,
+    RemoteCollection, RemoteItem, SequenceId,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+use super::begin_write;
+use super::codec::{from_micros, get, parse_col, to_micros};
+use super::sequence::refresh_sequence_figures;
+use crate::federation::{
+    RemotePictureDoc, TrackFigures, author_key, check_items, peer_url, refuse_deleted,
+};
+use crate::{Error, Result};
+
+/// Rows per multi-row `INSERT`: 16 parameters each stay far below SQLite's limit of 32,766.
+const ROWS_PER_INSERT: usize = 500;
+
+const PEER_COLUMNS: &str = "id, api_url, source, is_paused, added_at, last_attempt_at, \
+     last_success_at, failures, next_attempt_at, last_error, watermark, resume_url, \
+     nb_collections, nb_items";
+
+fn peer_from_row(row: &SqliteRow) -> Result<Peer> {
+    let t = "peers";
+    let instant = |col: &str| -> Result<Option<DateTime<Utc>>> {
+        Ok(get::<Option<i64>>(row, t, col)?.map(from_micros))
+    };
+    let count = |col: &str| -> Result<u64> {
+        u64::try_from(get::<i64>(row, t, col)?).map_err(|e| Error::corrupt(t, e))
+    };
+    Ok(Peer {
+        id: parse_col(row, t, "id")?,
+        api_url: get(row, t, "api_url")?,
+        source: parse_col::<PeerSource>(row, t, "source")?,
+        is_paused: get::<i64>(row, t, "is_paused")? != 0,
+        added_at: from_micros(get(row, t, "added_at")?),
+        harvest: HarvestState {
+            last_attempt_at: instant("last_attempt_at")?,
+            last_success_at: instant("last_success_at")?,
+            failures: u32::try_from(get::<i64>(row, t, "failures")?)
+                .map_err(|e| Error::corrupt(t, e))?,
+            next_attempt_at: instant("next_attempt_at")?,
+            last_error: get(row, t, "last_error")?,
+            watermark: instant("watermark")?,
+            resume_url: get(row, t, "resume_url")?,
+            nb_collections: count("nb_collections")?,
+            nb_items: count("nb_items")?,
+        },
+    })
+}
+
+pub(super) async fn add_peer(pool: &SqlitePool, api_url: &str, source: PeerSource) -> Result<Peer> {
+    let url = peer_url(api_url);
+    sqlx::query(
+        "INSERT INTO peers (id, api_url, source, added_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (api_url) DO UPDATE SET source = 'admin' WHERE excluded.source = 'admin'",
+    )
+    .bind(PeerId::new().to_string())
+    .bind(url)
+    .bind(source.as_str())
+    .bind(to_micros(Utc::now()))
+    .execute(pool)
+    .await
+    .map_err(Error::db("add peer"))?;
+    peer_by_url(pool, url)
+        .await?
+        .ok_or_else(|| Error::corrupt("peers", "peer missing after its insert"))
+}
+
+pub(super) async fn peers(pool: &SqlitePool) -> Result<Vec<Peer>> {
+    let sql = format!("SELECT {PEER_COLUMNS} FROM peers ORDER BY added_at, id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .map_err(Error::db("list peers"))?;
+    rows.iter().map(peer_from_row).collect()
+}
+
+pub(super) async fn peer(pool: &SqlitePool, id: PeerId) -> Result<Option<Peer>> {
+    let sql = format!("SELECT {PEER_COLUMNS} FROM peers WHERE id = ?");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(Error::db("read peer"))?;
+    row.as_ref().map(peer_from_row).transpose()
+}
+
+pub(super) async fn peer_by_url(pool: &SqlitePool, api_url: &str) -> Result<Option<Peer>> {
+    let sql = format!("SELECT {PEER_COLUMNS} FROM peers WHERE api_url = ?");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(peer_url(api_url))
+        .fetch_optional(pool)
+        .await
+        .map_err(Error::db("read peer"))?;
+    row.as_ref().map(peer_from_row).transpose()
+}
+
+pub(super) async fn remove_peer(pool: &SqlitePool, id: PeerId) -> Result<bool> {
+    let id = id.to_string();
+    let mut tx = begin_write(pool).await.map_err(Error::db("remove peer"))?;
+    // Pictures first: their rows take their ranks with them (see the map migration), so the
+    // sequences go with no rank left, and the accounts with nothing crediting them.
+    for sql in [
+        "DELETE FROM pictures WHERE peer_id = ?",
+        "DELETE FROM sequences WHERE peer_id = ?",
+        "DELETE FROM accounts WHERE peer_id = ?",
+    ] {
+        sqlx::query(sql)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("remove peer data"))?;
+    }
+    let done = sqlx::query("DELETE FROM peers WHERE id = ?")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("remove peer"))?;
+    tx.commit().await.map_err(Error::db("remove peer"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn set_peer_paused(pool: &SqlitePool, id: PeerId, paused: bool) -> Result<bool> {
+    let done = sqlx::query("UPDATE peers SET is_paused = ? WHERE id = ?")
+        .bind(i64::from(paused))
+        .bind(id.to_string())
+        .execute(pool)
+        .await
+        .map_err(Error::db("pause peer"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn start_harvest(pool: &SqlitePool, id: PeerId, at: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE peers SET last_attempt_at = ? WHERE id = ?")
+        .bind(to_micros(at))
+        .bind(id.to_string())
+        .execute(pool)
+        .await
+        .map_err(Error::db("start harvest"))?;
+    Ok(())
+}
+
+pub(super) async fn finish_harvest(pool: &SqlitePool, id: PeerId, end: &HarvestEnd) -> Result<()> {
+    let query = match end {
+        HarvestEnd::Success {
+            at,
+            next_attempt_at,
+        } => sqlx::query(
+            "UPDATE peers SET last_success_at = ?, next_attempt_at = ?, failures = 0,
+                 last_error = NULL, resume_url = NULL
+             WHERE id = ?",
+        )
+        .bind(to_micros(*at))
+        .bind(to_micros(*next_attempt_at)),
+        HarvestEnd::Failure {
+            at: _,
+            error,
+            next_attempt_at,
+        } => sqlx::query(
+            "UPDATE peers SET last_error = ?, next_attempt_at = ?, failures = failures + 1
+             WHERE id = ?",
+        )
+        .bind(error.clone())
+        .bind(to_micros(*next_attempt_at)),
+    };
+    query
+        .bind(id.to_string())
+        .execute(pool)
+        .await
+        .map_err(Error::db("finish harvest"))?;
+    Ok(())
+}
+
+pub(super) async fn remote_collection_updated(
+    pool: &SqlitePool,
+    peer: PeerId,
+    id: SequenceId,
+) -> Result<Option<DateTime<Utc>>> {
+    let updated: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT remote_updated_at FROM sequences WHERE id = ? AND peer_id = ?")
+            .bind(id.to_string())
+            .bind(peer.to_string())
+            .fetch_optional(pool)
+            .await
+            .map_err(Error::db("read remote collection"))?;
+    Ok(updated.flatten().map(from_micros))
+}
+
+pub(super) async fn save_harvest_progress(
+    pool: &SqlitePool,
+    peer: PeerId,
+    progress: &HarvestProgress,
+) -> Result<()> {
+    let mut conn = pool.acquire().await.map_err(Error::db("save progress"))?;
+    save_progress(&mut conn, peer, progress).await
+}
+
+async fn save_progress(
+    conn: &mut SqliteConnection,
+    peer: PeerId,
+    progress: &HarvestProgress,
+) -> Result<()> {
+    sqlx::query("UPDATE peers SET watermark = ?, resume_url = ? WHERE id = ?")
+        .bind(progress.watermark.map(to_micros))
+        .bind(progress.resume_url.as_deref())
+        .bind(peer.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("save harvest progress"))?;
+    Ok(())
+}
+
+/// Moves a peer's counts by what a change added or removed.
+async fn count_change(
+    conn: &mut SqliteConnection,
+    peer: &str,
+    collections: i64,
+    items: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE peers SET nb_collections = max(nb_collections + ?, 0),
+             nb_items = max(nb_items + ?, 0)
+         WHERE id = ?",
+    )
+    .bind(collections)
+    .bind(items)
+    .bind(peer)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("count peer data"))?;
+    Ok(())
+}
+
+/// Who holds an id of the collection or of its items other than `peer`: `local`, or the
+/// address of another peer.
+async fn holder(
+    conn: &mut SqliteConnection,
+    peer: &str,
+    collection: &RemoteCollection,
+    items: &[RemoteItem],
+) -> Result<Option<String>> {
+    const HOLDER: &str = "CASE WHEN t.peer_id IS NULL THEN 'local'
+                               ELSE (SELECT api_url FROM peers WHERE id = t.peer_id) END";
+    let sql = format!("SELECT {HOLDER} FROM sequences t WHERE t.id = ? AND t.peer_id IS NOT ?");
+    let held: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(collection.id.to_string())
+        .bind(peer)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Error::db("look for conflicting collection"))?;
+    if held.is_some() {
+        return Ok(held);
+    }
+    for chunk in items.chunks(ROWS_PER_INSERT) {
+        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {HOLDER} FROM pictures t WHERE t.peer_id IS NOT "
+        ));
+        sql.push_bind(peer).push(" AND t.id IN (");
+        let mut ids = sql.separated(", ");
+        for item in chunk {
+            ids.push_bind(item.id.to_string());
+        }
+        sql.push(") LIMIT 1");
+        let held: Option<String> = sql
+            .build_query_scalar()
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(Error::db("look for conflicting items"))?;
+        if held.is_some() {
+            return Ok(held);
+        }
+    }
+    Ok(None)
+}
+
+/// The accounts standing for the collection's and the items' authors, made or renamed as the
+/// peer names them now, by key (see [`author_key`]).
+async fn author_accounts(
+    conn: &mut SqliteConnection,
+    peer: &str,
+    collection: &RemoteCollection,
+    items: &[RemoteItem],
+) -> Result<HashMap<String, AccountId>> {
+    let mut accounts = HashMap::new();
+    let now = to_micros(Utc::now());
+    let authors = std::iter::once(&collection.author).chain(items.iter().map(|i| &i.author));
+    for author in authors {
+        let (key, name) = author_key(author);
+        if accounts.contains_key(&key) {
+            continue;
+        }
+        let id: String = sqlx::query_scalar(
+            "INSERT INTO accounts (id, name, role, created_at, peer_id, remote_key)
+             VALUES (?, ?, 'user', ?, ?, ?)
+             ON CONFLICT (peer_id, remote_key) WHERE peer_id IS NOT NULL
+             DO UPDATE SET name = excluded.name
+             RETURNING id",
+        )
+        .bind(AccountId::new().to_string())
+        .bind(&name)
+        .bind(now)
+        .bind(peer)
+        .bind(&key)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(Error::db("write remote author"))?;
+        let id = id.parse().map_err(|e| Error::corrupt("accounts", e))?;
+        accounts.insert(key, id);
+    }
+    Ok(accounts)
+}
+
+/// Deletes the pictures of `peer` ranked in `sequence` or named in `items`, returning how
+/// many went and the other sequences of the peer they leave.
+async fn clear_items(
+    conn: &mut SqliteConnection,
+    peer: &str,
+    sequence: &str,
+    items: &[RemoteItem],
+) -> Result<(i64, Vec<String>)> {
+    let mut others: Vec<String> = Vec::new();
+    let mut removed = 0;
+    for chunk in items.chunks(ROWS_PER_INSERT) {
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "SELECT DISTINCT sequence_id FROM sequence_pictures WHERE sequence_id != ",
+        );
+        sql.push_bind(sequence).push(" AND picture_id IN (");
+        let mut ids = sql.separated(", ");
+        for item in chunk {
+            ids.push_bind(item.id.to_string());
+        }
+        sql.push(")");
+        let found: Vec<String> = sql
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(Error::db("find moved items"))?;
+        others.extend(found);
+
+        let mut sql = QueryBuilder::<Sqlite>::new("DELETE FROM pictures WHERE peer_id = ");
+        sql.push_bind(peer).push(" AND id IN (");
+        let mut ids = sql.separated(", ");
+        for item in chunk {
+            ids.push_bind(item.id.to_string());
+        }
+        sql.push(")");
+        let done = sql
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::db("clear remote items"))?;
+        removed += i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
+    }
+    let done = sqlx::query(
+        "DELETE FROM pictures WHERE peer_id = ?1
+           AND id IN (SELECT picture_id FROM sequence_pictures WHERE sequence_id = ?2)",
+    )
+    .bind(peer)
+    .bind(sequence)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("clear remote items"))?;
+    removed += i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
+    others.sort();
+    others.dedup();
+    Ok((removed, others))
+}
+
+pub(super) async fn apply_remote_collection(
+    pool: &SqlitePool,
+    peer: PeerId,
+    collection: &RemoteCollection,
+    items: &[RemoteItem],
+    progress: &HarvestProgress,
+) -> Result<ApplyOutcome> {
+    refuse_deleted(collection)?;
+    check_items(collection, items)?;
+    let peer_text = peer.to_string();
+    let sequence = collection.id.to_string();
+    let mut tx = begin_write(pool)
+        .await
+        .map_err(Error::db("apply remote collection"))?;
+
+    // 1. An id held by local data or another peer: only the progress is written.
+    let is_peer: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM peers WHERE id = ?)")
+        .bind(&peer_text)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::db("read peer"))?;
+    if !is_peer {
+        return Err(Error::NotFound {
+            kind: "peer",
+            id: peer_text,
+        });
+    }
+    if let Some(holder) = holder(&mut tx, &peer_text, collection, items).await? {
+        save_progress(&mut tx, peer, progress).await?;
+        tx.commit()
+            .await
+            .map_err(Error::db("apply remote collection"))?;
+        return Ok(ApplyOutcome::Conflict { holder });
+    }
+
+    // 2. The authors, then the items as they were go: the new ones replace them all.
+    let accounts = author_accounts(&mut tx, &peer_text, collection, items).await?;
+    let account = |author| accounts.get(&author_key(author).0).copied();
+    let Some(owner) = account(&collection.author) else {
+        return Err(Error::corrupt(
+            "accounts",
+            "remote author missing after its write",
+        ));
+    };
+    let is_new: bool =
+        sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM sequences WHERE id = ?)")
+            .bind(&sequence)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(Error::db("read remote collection"))?;
+    let (removed, others) = clear_items(&mut tx, &peer_text, &sequence, items).await?;
+
+    // 3. The sequence row, its figures from the track computed here as dispatch does.
+    let figures = TrackFigures::of(items);
+    let doc = serde_json::to_string(&collection.doc).map_err(|e| Error::corrupt("sequences", e))?;
+    let now = to_micros(Utc::now());
+    sqlx::query(
+        "INSERT INTO sequences (id, account_id, title, status, visibility, sorted_by,
+             created_at, updated_at, length_km, gps_accuracy_m, peer_id, remote_doc,
+             remote_updated_at)
+         VALUES (?1, ?2, ?3, 'ready', 'anyone', ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
+             title = excluded.title, status = 'ready', visibility = 'anyone',
+             sorted_by = excluded.sorted_by, length_km = excluded.length_km,
+             gps_accuracy_m = excluded.gps_accuracy_m, remote_doc = excluded.remote_doc,
+             remote_updated_at = excluded.remote_updated_at",
+    )
+    .bind(&sequence)
+    .bind(owner.to_string())
+    .bind(&collection.title)
+    .bind(crate::federation::sorted_by(collection))
+    .bind(now)
+    .bind(figures.length_km)
+    .bind(figures.gps_accuracy_m)
+    .bind(&peer_text)
+    .bind(doc)
+    .bind(to_micros(collection.updated))
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db("write remote collection"))?;
+
+    // 4. The items and their ranks, many rows per statement.
+    for chunk in items.chunks(ROWS_PER_INSERT) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for item in chunk {
+            let owner = account(&item.author).unwrap_or(owner);
+            let doc = RemotePictureDoc::from_item(item, owner);
+            let doc = serde_json::to_string(&doc).map_err(|e| Error::corrupt("pictures", e))?;
+            let received =
+                serde_json::to_string(&item.doc).map_err(|e| Error::corrupt("pictures", e))?;
+            rows.push((item, owner, doc, received));
+        }
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO pictures (id, account_id, status, visibility, captured_at, lon, lat,
+                 heading_deg, projection, content_md5, file_name, created_at, updated_at, doc,
+                 peer_id, remote_doc) ",
+        );
+        sql.push_values(&rows, |mut b, (item, owner, doc, received)| {
+            b.push_bind(item.id.to_string())
+                .push_bind(owner.to_string())
+                .push("'ready'")
+                .push("'anyone'")
+                .push_bind(to_micros(item.captured_at))
+                .push_bind(item.lon)
+                .push_bind(item.lat)
+                .push_bind(item.heading_deg)
+                .push_bind(item.projection.as_str())
+                .push("''")
+                .push("''")
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(doc.as_str())
+                .push_bind(peer_text.as_str())
+                .push_bind(received.as_str());
+        });
+        sql.build()
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("write remote items"))?;
+
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO sequence_pictures (sequence_id, rank, picture_id) ",
+        );
+        sql.push_values(chunk, |mut b, item| {
+            b.push_bind(sequence.as_str())
+                .push_bind(item.rank)
+                .push_bind(item.id.to_string());
+        });
+        sql.build()
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("write remote ranks"))?;
+    }
+
+    // 5. Figures of the sequences touched, the peer's counts and the progress, committed
+    //    with the rows.
+    refresh_sequence_figures(&mut tx, &sequence).await?;
+    for other in &others {
+        refresh_sequence_figures(&mut tx, other).await?;
+    }
+    let added = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    count_change(&mut tx, &peer_text, i64::from(is_new), added - removed).await?;
+    save_progress(&mut tx, peer, progress).await?;
+    tx.commit()
+        .await
+        .map_err(Error::db("apply remote collection"))?;
+    Ok(ApplyOutcome::Applied)
+}
+
+pub(super) async fn remove_remote_collection(
+    pool: &SqlitePool,
+    peer: PeerId,
+    id: SequenceId,
+    progress: &HarvestProgress,
+) -> Result<bool> {
+    let peer_text = peer.to_string();
+    let sequence = id.to_string();
+    let mut tx = begin_write(pool)
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    let (removed, _) = clear_items(&mut tx, &peer_text, &sequence, &[]).await?;
+    let done = sqlx::query("DELETE FROM sequences WHERE id = ? AND peer_id = ?")
+        .bind(&sequence)
+        .bind(&peer_text)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    let existed = done.rows_affected() == 1;
+    count_change(&mut tx, &peer_text, -i64::from(existed), -removed).await?;
+    save_progress(&mut tx, peer, progress).await?;
+    tx.commit()
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    Ok(existed)
+}

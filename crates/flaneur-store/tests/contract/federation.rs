@@ -1,0 +1,854 @@
+//! The contract of federation: peers, and the collections and items harvested from them,
+//! which every read of the catalog covers as it covers local ones, and no write changes.
+
+use chrono::{DateTime, TimeZone, Utc};
+use flaneur_model::{
+    ApplyOutcome, HarvestEnd, HarvestProgress, NewUploadSet, PeerId, PeerSource, PictureDetails,
+    PictureId, PictureStatus, Projection, RemoteAuthor, RemoteCollection, RemoteItem, Role,
+    SequenceId, Viewer,
+};
+use flaneur_store::{
+    Catalog, CountBy, MapQuery, PictureQuery, RankQuery, SequenceQuery, TimeRange,
+};
+use serde_json::{Map, Value, json};
+
+use crate::backend::catalog_contracts;
+use crate::fixture::{self, offset};
+
+catalog_contracts! {
+    peers_are_declared_once_paused_and_removed => peers_lifecycle;
+    a_harvest_records_its_start_end_and_progress => harvest_state;
+    remote_collections_read_as_local_ones_do => remote_reads;
+    an_apply_again_leaves_exactly_the_items_the_peer_lists => reapply;
+    a_removed_remote_collection_leaves_nothing_behind => remote_removal;
+    removing_a_peer_removes_what_it_brought_and_nothing_local => peer_removal;
+    ids_held_elsewhere_are_conflicts_and_nothing_is_written => conflicts;
+    a_collection_deleted_at_its_peer_is_not_applied => deleted_refused;
+    remote_authors_never_take_local_names => remote_authors;
+}
+
+const PEER: &str = "https://peer.example/api";
+const OTHER_PEER: &str = "https://other.example/api";
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_700_000_000 + seconds, 0)
+        .single()
+        .expect("instant")
+}
+
+fn doc(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn author(id: &str, name: &str) -> RemoteAuthor {
+    RemoteAuthor {
+        id: Some(id.to_owned()),
+        name: Some(name.to_owned()),
+    }
+}
+
+fn collection(id: SequenceId, title: &str, updated: DateTime<Utc>) -> RemoteCollection {
+    RemoteCollection {
+        id,
+        updated,
+        is_deleted: false,
+        title: title.to_owned(),
+        author: author("7", "alice"),
+        doc: doc(json!({"id": id.to_string(), "title": title})),
+    }
+}
+
+/// An item of rank `rank`, `east_m` metres east of the fixture's spot, taken `east_m`
+/// seconds after [`at`]`(0)`.
+fn item(rank: i64, east_m: i64) -> RemoteItem {
+    let (lon, lat) = offset(east_m as f64, 0.0);
+    let id = PictureId::new();
+    RemoteItem {
+        id,
+        rank,
+        captured_at: at(east_m),
+        lon,
+        lat,
+        heading_deg: Some(90.0),
+        projection: Projection::Equirectangular,
+        width: Some(5760),
+        height: Some(2880),
+        updated: Some(at(1000)),
+        author: author("7", "alice"),
+        details: PictureDetails {
+            make: Some("GoPro".to_owned()),
+            model: Some("Max".to_owned()),
+            ..PictureDetails::default()
+        },
+        doc: doc(json!({
+            "id": id.to_string(),
+            "assets": {"hd": {"href": format!("{PEER}/pictures/{id}/hd.jpg")}},
+        })),
+    }
+}
+
+/// `n` items 10 m apart, ranked from 1.
+fn walk(n: i64) -> Vec<RemoteItem> {
+    (1..=n).map(|r| item(r, r * 10)).collect()
+}
+
+fn progress(seconds: i64) -> HarvestProgress {
+    HarvestProgress {
+        watermark: Some(at(seconds)),
+        resume_url: Some(format!("{PEER}/collections?page={seconds}")),
+    }
+}
+
+/// One published local sequence of three pictures, east of the spot by 1 to 3 metres.
+async fn local_walk(catalog: &dyn Catalog) -> (SequenceId, Vec<PictureId>) {
+    let (owner, _) = catalog.default_account().await.expect("account");
+    let set = catalog
+        .create_upload_set(NewUploadSet::titled("local", owner))
+        .await
+        .expect("set")
+        .id;
+    let pictures = (1..=3)
+        .map(|n| {
+            let p = fixture::picture(set, owner, n, at(n as i64), offset(n as f64, 0.0));
+            (p, PictureStatus::Ready)
+        })
+        .collect();
+    fixture::publish(catalog, set, "local", pictures).await
+}
+
+async fn peer(catalog: &dyn Catalog, url: &str) -> PeerId {
+    catalog
+        .add_peer(url, PeerSource::Config)
+        .await
+        .expect("peer")
+        .id
+}
+
+async fn apply(
+    catalog: &dyn Catalog,
+    peer: PeerId,
+    collection: &RemoteCollection,
+    items: &[RemoteItem],
+) -> ApplyOutcome {
+    catalog
+        .apply_remote_collection(peer, collection, items, &progress(1))
+        .await
+        .expect("apply")
+}
+
+async fn ranked(catalog: &dyn Catalog, id: SequenceId) -> Vec<(i64, PictureId)> {
+    catalog
+        .sequence_pictures(id, RankQuery::default())
+        .await
+        .expect("pictures")
+        .into_iter()
+        .map(|p| (p.rank.unwrap_or_default(), p.base.id))
+        .collect()
+}
+
+const WORLD: MapQuery = MapQuery {
+    bbox: [-180.0, -85.0, 180.0, 85.0],
+    account: None,
+    simplified: false,
+};
+
+/// A copy of an embedded catalog into PostgreSQL carries the peers and what they brought,
+/// and leaves the files of remote pictures out: there are none here.
+#[tokio::test]
+async fn a_copy_to_postgresql_carries_peers_and_their_data() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("catalog.sqlite");
+    let embedded = flaneur_store::SqliteCatalog::open(&path)
+        .await
+        .expect("open");
+    let (local, local_pictures) = local_walk(&embedded).await;
+    let id = peer(&embedded, PEER).await;
+    let remote = collection(SequenceId::new(), "remote", at(100));
+    let items = walk(3);
+    apply(&embedded, id, &remote, &items).await;
+    let peers = embedded.peers().await.expect("peers");
+    let sequence = embedded.sequence(remote.id).await.expect("read");
+    embedded.close().await;
+
+    crate::backend::PgDatabase::run(|url| async move {
+        let source = flaneur_store::transfer::SqliteSource::open(&path)
+            .await
+            .expect("source");
+        let files: Vec<PictureId> = source
+            .pictures()
+            .await
+            .expect("pictures")
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(files.len(), 3);
+        assert!(local_pictures.iter().all(|p| files.contains(p)));
+        let destination = flaneur_store::transfer::PgDestination::connect(&url)
+            .await
+            .expect("destination");
+        flaneur_store::transfer::copy_catalog(&source, &destination)
+            .await
+            .expect("copy");
+        destination.close().await;
+        source.close().await;
+
+        let copy = crate::backend::pg_catalog(&url).await;
+        assert_eq!(copy.peers().await.expect("peers"), peers);
+        assert_eq!(copy.sequence(remote.id).await.expect("read"), sequence);
+        assert_eq!(
+            ranked(&copy, remote.id).await,
+            items.iter().map(|i| (i.rank, i.id)).collect::<Vec<_>>()
+        );
+        assert_eq!(ranked(&copy, local).await.len(), 3);
+        let grid = copy.picture_grid().await.expect("grid");
+        assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 6);
+        copy.close().await;
+    })
+    .await;
+}
+
+async fn peers_lifecycle(catalog: &dyn Catalog) {
+    // Declared again, by the configuration or with a trailing slash: one peer.
+    let first = catalog
+        .add_peer(&format!("{PEER}/"), PeerSource::Config)
+        .await
+        .expect("add");
+    assert_eq!(first.api_url, PEER);
+    assert_eq!(first.source, PeerSource::Config);
+    assert!(!first.is_paused);
+    let again = catalog
+        .add_peer(PEER, PeerSource::Config)
+        .await
+        .expect("add");
+    assert_eq!(again.id, first.id);
+
+    // An administrator's declaration keeps it, whatever the configuration says next.
+    let kept = catalog
+        .add_peer(PEER, PeerSource::Admin)
+        .await
+        .expect("add");
+    assert_eq!((kept.id, kept.source), (first.id, PeerSource::Admin));
+    let still = catalog
+        .add_peer(PEER, PeerSource::Config)
+        .await
+        .expect("add");
+    assert_eq!(still.source, PeerSource::Admin);
+
+    let other = peer(catalog, OTHER_PEER).await;
+    let listed: Vec<PeerId> = catalog
+        .peers()
+        .await
+        .expect("peers")
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(listed, [first.id, other]);
+    let by_url = catalog
+        .peer_by_url(&format!("{PEER}/"))
+        .await
+        .expect("read");
+    assert_eq!(by_url.map(|p| p.id), Some(first.id));
+
+    assert!(
+        catalog
+            .set_peer_paused(first.id, true)
+            .await
+            .expect("pause")
+    );
+    let paused = catalog.peer(first.id).await.expect("read").expect("peer");
+    assert!(paused.is_paused);
+    assert!(
+        !catalog
+            .set_peer_paused(PeerId::new(), true)
+            .await
+            .expect("pause")
+    );
+
+    assert!(catalog.remove_peer(first.id).await.expect("remove"));
+    assert!(!catalog.remove_peer(first.id).await.expect("remove"));
+    assert_eq!(catalog.peer(first.id).await.expect("read"), None);
+    assert_eq!(catalog.peer_by_url(PEER).await.expect("read"), None);
+}
+
+async fn harvest_state(catalog: &dyn Catalog) {
+    let id = peer(catalog, PEER).await;
+    catalog.start_harvest(id, at(10)).await.expect("start");
+    catalog
+        .save_harvest_progress(id, &progress(5))
+        .await
+        .expect("progress");
+    catalog
+        .finish_harvest(
+            id,
+            &HarvestEnd::Failure {
+                at: at(20),
+                error: "peer answered 503".to_owned(),
+                next_attempt_at: at(80),
+            },
+        )
+        .await
+        .expect("finish");
+    let failed = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!(failed.last_attempt_at, Some(at(10)));
+    assert_eq!(failed.failures, 1);
+    assert_eq!(failed.last_error.as_deref(), Some("peer answered 503"));
+    assert_eq!(failed.next_attempt_at, Some(at(80)));
+    assert_eq!(failed.last_success_at, None);
+    // A failure keeps how far the harvest got.
+    assert_eq!(failed.watermark, Some(at(5)));
+    assert_eq!(failed.resume_url, progress(5).resume_url);
+
+    catalog
+        .finish_harvest(
+            id,
+            &HarvestEnd::Success {
+                at: at(30),
+                next_attempt_at: at(90),
+            },
+        )
+        .await
+        .expect("finish");
+    let done = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!(done.failures, 0);
+    assert_eq!(done.last_error, None);
+    assert_eq!(done.resume_url, None);
+    assert_eq!(done.last_success_at, Some(at(30)));
+    assert_eq!(done.next_attempt_at, Some(at(90)));
+    assert_eq!(done.watermark, Some(at(5)));
+}
+
+async fn remote_reads(catalog: &dyn Catalog) {
+    let (local, local_pictures) = local_walk(catalog).await;
+    let id = peer(catalog, PEER).await;
+    let before = catalog.data_version().await.expect("version");
+    let remote = collection(SequenceId::new(), "remote walk", at(500));
+    let items = walk(3);
+    assert_eq!(
+        catalog
+            .apply_remote_collection(id, &remote, &items, &progress(500))
+            .await
+            .expect("apply"),
+        ApplyOutcome::Applied
+    );
+    let remote_ids: Vec<PictureId> = items.iter().map(|i| i.id).collect();
+
+    // The sequence, with figures computed over its items and the peer's JSON.
+    let sequence = catalog
+        .sequence(remote.id)
+        .await
+        .expect("read")
+        .expect("sequence");
+    assert_eq!(sequence.title, "remote walk");
+    assert_eq!(sequence.nb_pictures, 3);
+    assert_eq!(sequence.min_captured_at, Some(at(10)));
+    assert_eq!(sequence.max_captured_at, Some(at(30)));
+    let length_m = sequence.length_km.expect("length") * 1000.0;
+    assert!((length_m - 20.0).abs() < 0.1, "{length_m}");
+    let origin = sequence.origin.expect("remote");
+    assert_eq!(origin.peer_id, id);
+    assert_eq!(origin.doc, remote.doc);
+    let local_sequence = catalog.sequence(local).await.expect("read").expect("local");
+    assert_eq!(local_sequence.origin, None);
+
+    // Its pictures, in rank order, remote and carrying what the peer sent.
+    assert_eq!(
+        ranked(catalog, remote.id).await,
+        [(1, remote_ids[0]), (2, remote_ids[1]), (3, remote_ids[2])]
+    );
+    let picture = catalog
+        .picture(remote_ids[1])
+        .await
+        .expect("read")
+        .expect("picture");
+    assert_eq!(picture.status, PictureStatus::Ready);
+    assert_eq!(picture.base.heading_deg, Some(90.0));
+    assert_eq!(picture.base.width, 5760);
+    assert_eq!(picture.base.details.make.as_deref(), Some("GoPro"));
+    assert_eq!(picture.sequence_id, Some(remote.id));
+    let origin = picture.origin.expect("remote");
+    assert_eq!((origin.peer_id, &origin.doc), (id, &items[1].doc));
+    let local_picture = catalog
+        .picture(local_pictures[0])
+        .await
+        .expect("read")
+        .expect("picture");
+    assert_eq!(local_picture.origin, None);
+
+    // Search, by place, time, collection and filter.
+    let search = |query: PictureQuery| async move {
+        let mut ids: Vec<PictureId> = catalog
+            .search_pictures(&PictureQuery {
+                limit: 100,
+                ..query
+            })
+            .await
+            .expect("search")
+            .rows
+            .iter()
+            .map(|p| p.base.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut ids: Vec<PictureId>| {
+        ids.sort();
+        ids
+    };
+    let mut everything = remote_ids.clone();
+    everything.extend(&local_pictures);
+    assert_eq!(search(PictureQuery::default()).await, sorted(everything));
+    let (east, _) = offset(5.0, 0.0);
+    let bbox = [
+        east,
+        fixture::LAT - 0.01,
+        1.0 + fixture::LON,
+        fixture::LAT + 0.01,
+    ];
+    assert_eq!(
+        search(PictureQuery {
+            bbox: Some(bbox),
+            ..PictureQuery::default()
+        })
+        .await,
+        sorted(remote_ids.clone())
+    );
+    assert_eq!(
+        search(PictureQuery {
+            datetime: TimeRange {
+                start: Some(at(15)),
+                end: Some(at(25)),
+            },
+            ..PictureQuery::default()
+        })
+        .await,
+        vec![remote_ids[1]]
+    );
+    assert_eq!(
+        search(PictureQuery {
+            collections: vec![remote.id],
+            ..PictureQuery::default()
+        })
+        .await,
+        sorted(remote_ids.clone())
+    );
+    let filter = flaneur_store::checked_picture_filter(flaneur_store::Filter::Compare {
+        property: "datetime".to_owned(),
+        op: flaneur_store::CompareOp::Ge,
+        value: flaneur_store::Literal::Timestamp(at(20)),
+    })
+    .expect("filter");
+    assert_eq!(
+        search(PictureQuery {
+            filter: Some(filter),
+            ..PictureQuery::default()
+        })
+        .await,
+        sorted(remote_ids[1..].to_vec())
+    );
+
+    // Listings and the extent.
+    let listed: Vec<SequenceId> = catalog
+        .list_sequences(&SequenceQuery {
+            limit: 10,
+            viewer: Viewer::ANONYMOUS,
+            ..SequenceQuery::default()
+        })
+        .await
+        .expect("list")
+        .rows
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert!(
+        listed.contains(&remote.id) && listed.contains(&local),
+        "{listed:?}"
+    );
+    let extent = catalog.extent().await.expect("extent");
+    let [_, _, max_lon, _] = extent.bbox.expect("bbox");
+    assert_eq!(max_lon, items[2].lon);
+    assert_eq!(extent.interval.map(|(_, end)| end), Some(at(30)));
+
+    // The map: pictures, lines, the grid and the version tiles are cached under.
+    let mapped: Vec<PictureId> = catalog
+        .map_pictures(&WORLD)
+        .await
+        .expect("map")
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert!(
+        remote_ids.iter().all(|id| mapped.contains(id)),
+        "{mapped:?}"
+    );
+    let lines = catalog.map_sequences(&WORLD).await.expect("lines");
+    let line = lines
+        .iter()
+        .find(|l| l.id == remote.id)
+        .expect("remote line");
+    assert_eq!(line.lines.iter().map(Vec::len).sum::<usize>(), 3);
+    assert_eq!(line.model.as_deref(), Some("GoPro Max"));
+    let grid = catalog.picture_grid().await.expect("grid");
+    assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 6);
+    assert_eq!(grid.iter().map(|c| c.nb_360_pictures).sum::<i64>(), 3);
+    assert!(before.is_before(&catalog.data_version().await.expect("version")));
+
+    // The peer's counts and progress, written with the rows.
+    let state = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!((state.nb_collections, state.nb_items), (1, 3));
+    assert_eq!(state.watermark, Some(at(500)));
+    assert_eq!(state.resume_url, progress(500).resume_url);
+    assert_eq!(
+        catalog
+            .remote_collection_updated(id, remote.id)
+            .await
+            .expect("read"),
+        Some(at(500))
+    );
+    assert_eq!(
+        catalog
+            .remote_collection_updated(id, local)
+            .await
+            .expect("read"),
+        None
+    );
+}
+
+async fn reapply(catalog: &dyn Catalog) {
+    let id = peer(catalog, PEER).await;
+    let remote = collection(SequenceId::new(), "walk", at(100));
+    let items = walk(4);
+    apply(catalog, id, &remote, &items).await;
+
+    // The peer dropped the second item and moved the fourth between the first and third.
+    let mut moved = items[3].clone();
+    moved.rank = 2;
+    let (lon, lat) = offset(15.0, 0.0);
+    (moved.lon, moved.lat) = (lon, lat);
+    let mut third = items[2].clone();
+    third.rank = 3;
+    let now = [items[0].clone(), moved, third];
+    let version = catalog.data_version().await.expect("version");
+    apply(
+        catalog,
+        id,
+        &collection(remote.id, "walk again", at(200)),
+        &now,
+    )
+    .await;
+
+    assert_eq!(
+        ranked(catalog, remote.id).await,
+        [(1, items[0].id), (2, items[3].id), (3, items[2].id)]
+    );
+    assert_eq!(catalog.picture(items[1].id).await.expect("read"), None);
+    let moved = catalog
+        .picture(items[3].id)
+        .await
+        .expect("read")
+        .expect("picture");
+    assert_eq!((moved.base.lon, moved.base.lat), (lon, lat));
+    let sequence = catalog
+        .sequence(remote.id)
+        .await
+        .expect("read")
+        .expect("sequence");
+    assert_eq!(sequence.title, "walk again");
+    assert_eq!(sequence.nb_pictures, 3);
+    let state = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!((state.nb_collections, state.nb_items), (1, 3));
+    assert_eq!(
+        catalog
+            .remote_collection_updated(id, remote.id)
+            .await
+            .expect("read"),
+        Some(at(200))
+    );
+    let grid = catalog.picture_grid().await.expect("grid");
+    assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 3);
+    assert!(version.is_before(&catalog.data_version().await.expect("version")));
+}
+
+async fn remote_removal(catalog: &dyn Catalog) {
+    let id = peer(catalog, PEER).await;
+    let kept = collection(SequenceId::new(), "kept", at(100));
+    let gone = collection(SequenceId::new(), "gone", at(100));
+    let kept_items = walk(2);
+    let gone_items = walk(3);
+    apply(catalog, id, &kept, &kept_items).await;
+    apply(catalog, id, &gone, &gone_items).await;
+
+    assert!(
+        catalog
+            .remove_remote_collection(id, gone.id, &progress(300))
+            .await
+            .expect("remove")
+    );
+    assert_eq!(catalog.sequence(gone.id).await.expect("read"), None);
+    for item in &gone_items {
+        assert_eq!(catalog.picture(item.id).await.expect("read"), None);
+    }
+    assert_eq!(ranked(catalog, kept.id).await.len(), 2);
+    let state = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!((state.nb_collections, state.nb_items), (1, 2));
+    assert_eq!(state.watermark, Some(at(300)));
+    let grid = catalog.picture_grid().await.expect("grid");
+    assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 2);
+
+    // Removing it again, or a collection of another peer, removes nothing.
+    assert!(
+        !catalog
+            .remove_remote_collection(id, gone.id, &progress(300))
+            .await
+            .expect("remove")
+    );
+    let other = peer(catalog, OTHER_PEER).await;
+    assert!(
+        !catalog
+            .remove_remote_collection(other, kept.id, &progress(300))
+            .await
+            .expect("remove")
+    );
+    assert_eq!(ranked(catalog, kept.id).await.len(), 2);
+}
+
+async fn peer_removal(catalog: &dyn Catalog) {
+    let (local, local_pictures) = local_walk(catalog).await;
+    let id = peer(catalog, PEER).await;
+    let other = peer(catalog, OTHER_PEER).await;
+    let remote = collection(SequenceId::new(), "remote", at(100));
+    let items = walk(3);
+    apply(catalog, id, &remote, &items).await;
+    let kept = collection(SequenceId::new(), "other", at(100));
+    apply(catalog, other, &kept, &walk(2)).await;
+    let author = catalog
+        .picture(items[0].id)
+        .await
+        .expect("read")
+        .expect("picture")
+        .base
+        .account_id;
+
+    assert!(catalog.remove_peer(id).await.expect("remove"));
+    assert_eq!(catalog.sequence(remote.id).await.expect("read"), None);
+    assert_eq!(catalog.picture(items[0].id).await.expect("read"), None);
+    assert_eq!(catalog.account(author).await.expect("read"), None);
+    assert_eq!(ranked(catalog, local).await.len(), 3);
+    assert_eq!(ranked(catalog, kept.id).await.len(), 2);
+    let searched = catalog
+        .search_pictures(&PictureQuery {
+            limit: 100,
+            ..PictureQuery::default()
+        })
+        .await
+        .expect("search")
+        .rows;
+    assert_eq!(searched.len(), 5);
+    assert!(
+        local_pictures
+            .iter()
+            .all(|p| searched.iter().any(|s| s.base.id == *p))
+    );
+    let grid = catalog.picture_grid().await.expect("grid");
+    assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 5);
+    let lines = catalog.map_sequences(&WORLD).await.expect("lines");
+    assert!(lines.iter().all(|l| l.id != remote.id));
+    assert_eq!(lines.len(), 2);
+}
+
+async fn conflicts(catalog: &dyn Catalog) {
+    let (local, local_pictures) = local_walk(catalog).await;
+    let id = peer(catalog, PEER).await;
+    let version = catalog.data_version().await.expect("version");
+
+    // A collection with a local sequence's id.
+    let outcome = catalog
+        .apply_remote_collection(
+            id,
+            &collection(local, "taken", at(100)),
+            &walk(2),
+            &progress(7),
+        )
+        .await
+        .expect("apply");
+    assert_eq!(
+        outcome,
+        ApplyOutcome::Conflict {
+            holder: "local".to_owned()
+        }
+    );
+    let sequence = catalog.sequence(local).await.expect("read").expect("local");
+    assert_eq!((sequence.title.as_str(), sequence.origin), ("local", None));
+    // The progress is saved all the same: the harvest goes on past it.
+    let state = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!(state.watermark, Some(at(7)));
+    assert_eq!((state.nb_collections, state.nb_items), (0, 0));
+
+    // An item with a local picture's id.
+    let mut items = walk(2);
+    items[1].id = local_pictures[0];
+    let remote = collection(SequenceId::new(), "remote", at(100));
+    assert_eq!(
+        apply(catalog, id, &remote, &items).await,
+        ApplyOutcome::Conflict {
+            holder: "local".to_owned()
+        }
+    );
+    assert_eq!(catalog.sequence(remote.id).await.expect("read"), None);
+    assert_eq!(catalog.picture(items[0].id).await.expect("read"), None);
+    let picture = catalog
+        .picture(local_pictures[0])
+        .await
+        .expect("read")
+        .expect("local");
+    assert_eq!(picture.origin, None);
+    assert_eq!(catalog.data_version().await.expect("version"), version);
+
+    // The same collection, or one of its items, at two peers: the first one keeps it.
+    let items = walk(2);
+    apply(catalog, id, &remote, &items).await;
+    let other = peer(catalog, OTHER_PEER).await;
+    assert_eq!(
+        apply(catalog, other, &remote, &walk(2)).await,
+        ApplyOutcome::Conflict {
+            holder: PEER.to_owned()
+        }
+    );
+    assert_eq!(
+        apply(
+            catalog,
+            other,
+            &collection(SequenceId::new(), "copy", at(100)),
+            &items
+        )
+        .await,
+        ApplyOutcome::Conflict {
+            holder: PEER.to_owned()
+        }
+    );
+    let origin = catalog
+        .sequence(remote.id)
+        .await
+        .expect("read")
+        .expect("remote")
+        .origin
+        .expect("remote");
+    assert_eq!(origin.peer_id, id);
+    let state = catalog
+        .peer(other)
+        .await
+        .expect("read")
+        .expect("peer")
+        .harvest;
+    assert_eq!((state.nb_collections, state.nb_items), (0, 0));
+}
+
+async fn deleted_refused(catalog: &dyn Catalog) {
+    let id = peer(catalog, PEER).await;
+    let mut gone = collection(SequenceId::new(), "gone", at(100));
+    gone.is_deleted = true;
+    let refused = catalog
+        .apply_remote_collection(id, &gone, &walk(1), &progress(1))
+        .await;
+    assert!(
+        matches!(refused, Err(flaneur_store::Error::Refused(_))),
+        "{refused:?}"
+    );
+    assert_eq!(catalog.sequence(gone.id).await.expect("read"), None);
+}
+
+async fn remote_authors(catalog: &dyn Catalog) {
+    let bob = catalog
+        .create_account("bob", Role::User)
+        .await
+        .expect("account");
+    let before = catalog.instance_stats().await.expect("stats").accounts;
+    let id = peer(catalog, PEER).await;
+    let mut remote = collection(SequenceId::new(), "bob's walk", at(100));
+    remote.author = author("42", "bob");
+    let mut items = walk(2);
+    items[0].author = author("42", "bob");
+    items[1].author = RemoteAuthor {
+        id: None,
+        name: Some("carol".to_owned()),
+    };
+    assert_eq!(
+        apply(catalog, id, &remote, &items).await,
+        ApplyOutcome::Applied
+    );
+
+    // The remote bob stands apart from the local one.
+    let sequence = catalog
+        .sequence(remote.id)
+        .await
+        .expect("read")
+        .expect("sequence");
+    assert_ne!(sequence.account_id, bob.id);
+    let remote_bob = catalog
+        .account(sequence.account_id)
+        .await
+        .expect("read")
+        .expect("account");
+    assert_eq!(remote_bob.name, "bob");
+    assert_eq!(remote_bob.origin, Some(id));
+    assert_eq!(
+        catalog
+            .account_by_name("bob")
+            .await
+            .expect("read")
+            .map(|a| a.id),
+        Some(bob.id)
+    );
+    assert_eq!(
+        catalog
+            .account_name(sequence.account_id)
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("bob")
+    );
+
+    // Local lists leave remote authors out, and a local carol may still come.
+    let listed: Vec<String> = catalog
+        .accounts(100)
+        .await
+        .expect("accounts")
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    assert_eq!(listed.iter().filter(|n| *n == "bob").count(), 1);
+    assert!(!listed.contains(&"carol".to_owned()), "{listed:?}");
+    assert_eq!(
+        catalog.instance_stats().await.expect("stats").accounts,
+        before
+    );
+    let carol = catalog
+        .create_account("carol", Role::User)
+        .await
+        .expect("a local carol");
+    assert_eq!(carol.origin, None);
+    assert_eq!(
+        catalog.instance_stats().await.expect("stats").accounts,
+        [
+            CountBy {
+                value: "admin".to_owned(),
+                count: 1
+            },
+            CountBy {
+                value: "user".to_owned(),
+                count: 2
+            }
+        ]
+    );
+
+    // Applied again, one account per author still.
+    apply(catalog, id, &remote, &items).await;
+    let again = catalog
+        .sequence(remote.id)
+        .await
+        .expect("read")
+        .expect("sequence");
+    assert_eq!(again.account_id, sequence.account_id);
+}
