@@ -187,9 +187,9 @@ impl From<flaneur_store::Error> for Error {
                  of its order, headings, times and places"
                     .to_owned(),
             ),
-            flaneur_store::Error::RemoteData { kind, api_url, .. } => Error::Forbidden(format!(
-                "this {kind} comes from the instance {api_url} and is read-only here: change \
-                 it there"
+            flaneur_store::Error::RemoteData { kind, .. } => Error::Forbidden(format!(
+                "this {kind} comes from another instance and is read-only here: change it \
+                 there"
             )),
             flaneur_store::Error::InExcludedArea(exclusion) => Error::InvalidParameter {
                 message: crate::excluded::REFUSED.to_owned(),

@@ -67,14 +67,14 @@ pub enum Error {
     CollaborationRefused,
     /// The write names a sequence or picture harvested from a peer: remote data is read-only
     /// here, changed only by harvesting its peer again. Nothing was written.
-    #[error("{kind} {id} comes from {api_url} and is read-only here")]
+    #[error("{kind} {id} was harvested from peer {peer} and is read-only here")]
     RemoteData {
         /// What was to be changed (`sequence`, `picture`).
         kind: &'static str,
         /// Its id.
         id: String,
-        /// The API root of the peer it comes from.
-        api_url: String,
+        /// The peer it comes from.
+        peer: flaneur_model::PeerId,
     },
     /// A picture would lie where it is refused: the change was not made.
     #[error("the picture would lie within an excluded area ({0:?})")]

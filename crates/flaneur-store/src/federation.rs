@@ -32,6 +32,23 @@ pub(crate) fn author_key(author: &RemoteAuthor) -> (String, String) {
     (key, name)
 }
 
+/// Refuses a write to a row harvested from a peer: it changes only when its peer is
+/// harvested again.
+pub(crate) fn refuse_remote(
+    kind: &'static str,
+    id: impl ToString,
+    peer: Option<PeerId>,
+) -> Result<()> {
+    match peer {
+        Some(peer) => Err(Error::RemoteData {
+            kind,
+            id: id.to_string(),
+            peer,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Refuses a collection the harvester should have given to the removal instead.
 pub(crate) fn refuse_deleted(collection: &RemoteCollection) -> Result<()> {
     if collection.is_deleted {

@@ -28,6 +28,7 @@ pub(super) async fn annotate(
     if !lock_picture(&mut tx, new.picture_id.0).await? {
         return Ok(AnnotationOutcome::Missing);
     }
+    super::federation::refuse_remote_rows(&mut tx, Some(new.picture_id), None).await?;
 
     // The annotation of the same shape takes the change; else a new one, unless it would
     // have no tag.

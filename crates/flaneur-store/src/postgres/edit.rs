@@ -21,6 +21,7 @@ use super::sequence::refresh_sequence_figures;
 use super::upload::delete_picture_row;
 use crate::arrangement::rank_writes;
 use crate::catalog::Arrange;
+use crate::federation::refuse_remote;
 use crate::{Error, Result};
 
 pub(super) async fn edit_sequence(
@@ -36,6 +37,7 @@ pub(super) async fn edit_sequence(
     let Some(sequence) = lock_live_sequence(&mut tx, id).await? else {
         return Ok(None);
     };
+    refuse_remote("sequence", id, sequence.origin.map(|o| o.peer_id))?;
     check_collaborative(&mut tx, edit.collaborative, sequence.account_id).await?;
 
     // 1. The row: each field given replaces the stored one.
@@ -93,6 +95,7 @@ pub(super) async fn edit_picture(
     let Some(mut picture) = lock_picture(&mut tx, id).await? else {
         return Ok(None);
     };
+    refuse_remote("picture", id, picture.origin.as_ref().map(|o| o.peer_id))?;
 
     // 1. The row: the columns and the document that repeats them, changed alike. A change of
     //    tags alone leaves the row as it is, and so the map's version.
@@ -186,9 +189,10 @@ pub(super) async fn hide_reported(
 pub(super) async fn delete_sequence(pool: &PgPool, id: SequenceId) -> Result<bool> {
     let mut tx = pool.begin().await.map_err(Error::db("delete sequence"))?;
     let pictures = lock_sequence_pictures(&mut tx, id).await?;
-    if lock_live_sequence(&mut tx, id).await?.is_none() {
+    let Some(sequence) = lock_live_sequence(&mut tx, id).await? else {
         return Ok(false);
-    }
+    };
+    refuse_remote("sequence", id, sequence.origin.map(|o| o.peer_id))?;
 
     // 1. The tombstone first, so that the map's triggers count its pictures out once.
     sqlx::query("UPDATE sequences SET status = 'deleted', nb_pictures = 0 WHERE id = $1")
@@ -221,6 +225,7 @@ pub(super) async fn delete_picture(
     let Some(picture) = lock_picture(&mut tx, id).await? else {
         return Ok(false);
     };
+    refuse_remote("picture", id, picture.origin.as_ref().map(|o| o.peer_id))?;
     drop_picture(&mut tx, id).await?;
     if let Some(sequence) = picture.sequence_id {
         rearrange(&mut tx, sequence, arrange).await?;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Peer, PeerId, PeerSource,
-    RemoteCollection, RemoteItem, SequenceId,
+    PictureId, RemoteCollection, RemoteItem, SequenceId,
 };
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -19,7 +19,8 @@ use uuid::Uuid;
 use super::codec::{get, parse_col, stored};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
-    RemotePictureDoc, TrackFigures, author_key, check_items, peer_url, refuse_deleted, sorted_by,
+    RemotePictureDoc, TrackFigures, author_key, check_items, peer_url, refuse_deleted,
+    refuse_remote, sorted_by,
 };
 use crate::{Error, Result};
 
@@ -547,4 +548,27 @@ pub(super) async fn remove_remote_collection(
         .await
         .map_err(Error::db("remove remote collection"))?;
     Ok(existed)
+}
+
+/// Refuses a write naming a picture or a sequence harvested from a peer (see
+/// [`refuse_remote`]); rows that do not exist are left to the write to report.
+pub(super) async fn refuse_remote_rows(
+    conn: &mut PgConnection,
+    picture: Option<PictureId>,
+    sequence: Option<SequenceId>,
+) -> Result<()> {
+    for (kind, table, id) in [
+        ("picture", "pictures", picture.map(|p| p.0)),
+        ("sequence", "sequences", sequence.map(|s| s.0)),
+    ] {
+        let Some(id) = id else { continue };
+        let sql = format!("SELECT peer_id FROM {table} WHERE id = $1");
+        let peer: Option<Option<Uuid>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(Error::db("read origin"))?;
+        refuse_remote(kind, id, peer.flatten().map(PeerId::from))?;
+    }
+    Ok(())
 }

@@ -65,13 +65,19 @@ pub(super) async fn set_picture_status(
 ) -> Result<()> {
     // No write of this module sets `updated_at`: the triggers of the schema move it when the
     // row really changes.
-    sqlx::query("UPDATE pictures SET status = $1, process_error = $2 WHERE id = $3")
-        .bind(status.as_str())
-        .bind(error)
-        .bind(id.0)
-        .execute(pool)
-        .await
-        .map_err(Error::db("update picture status"))?;
+    let done = sqlx::query(
+        "UPDATE pictures SET status = $1, process_error = $2 WHERE id = $3 AND peer_id IS NULL",
+    )
+    .bind(status.as_str())
+    .bind(error)
+    .bind(id.0)
+    .execute(pool)
+    .await
+    .map_err(Error::db("update picture status"))?;
+    if done.rows_affected() == 0 {
+        let mut conn = pool.acquire().await.map_err(Error::db("read origin"))?;
+        super::federation::refuse_remote_rows(&mut conn, Some(id), None).await?;
+    }
     Ok(())
 }
 
@@ -85,7 +91,7 @@ pub(super) async fn transition_picture(
     let from: Vec<&str> = from.iter().map(PictureStatus::as_str).collect();
     let done = sqlx::query(
         "UPDATE pictures SET status = $1, process_error = $2
-         WHERE id = $3 AND status = ANY ($4)",
+         WHERE id = $3 AND status = ANY ($4) AND peer_id IS NULL",
     )
     .bind(to.as_str())
     .bind(error)
@@ -94,11 +100,17 @@ pub(super) async fn transition_picture(
     .execute(pool)
     .await
     .map_err(Error::db("change picture status"))?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let mut conn = pool.acquire().await.map_err(Error::db("read origin"))?;
+    super::federation::refuse_remote_rows(&mut conn, Some(id), None).await?;
+    Ok(false)
 }
 
 pub(super) async fn remove_picture(pool: &PgPool, id: PictureId) -> Result<()> {
     let mut conn = pool.acquire().await.map_err(Error::db("remove picture"))?;
+    super::federation::refuse_remote_rows(&mut conn, Some(id), None).await?;
     delete_picture_row(&mut conn, id).await
 }
 

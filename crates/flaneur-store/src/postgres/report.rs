@@ -25,6 +25,8 @@ pub(super) async fn create_report(pool: &PgPool, new: &NewReport) -> Result<Repo
         ReportStatus::Open
     };
     let mut tx = pool.begin().await.map_err(Error::db("create report"))?;
+    // Data harvested from a peer is reported to its instance, which alone can act on it.
+    super::federation::refuse_remote_rows(&mut tx, new.picture_id, new.sequence_id).await?;
     // The picture is locked before the report is written, as edits lock it first.
     if new.hide {
         hide_reported(&mut tx, new.picture_id, new.sequence_id).await?;

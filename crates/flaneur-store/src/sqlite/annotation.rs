@@ -34,6 +34,7 @@ pub(super) async fn annotate(
     if exists.is_none() {
         return Ok(AnnotationOutcome::Missing);
     }
+    super::federation::refuse_remote_rows(&mut tx, Some(&picture), None).await?;
 
     // The annotation of the same shape takes the change; else a new one, unless it would
     // have no tag.

@@ -14,6 +14,7 @@ use super::sequence::refresh_sequence_figures;
 use super::upload::delete_picture_row;
 use crate::arrangement::rank_writes;
 use crate::catalog::Arrange;
+use crate::federation::refuse_remote;
 use crate::{Error, Result};
 
 pub(super) async fn edit_sequence(
@@ -29,6 +30,7 @@ pub(super) async fn edit_sequence(
     let Some(sequence) = live_sequence(&mut tx, &id_text).await? else {
         return Ok(None);
     };
+    refuse_remote("sequence", id, sequence.origin.map(|o| o.peer_id))?;
     check_collaborative(&mut tx, edit.collaborative, sequence.account_id).await?;
 
     // 1. The row: each field given replaces the stored one.
@@ -82,6 +84,7 @@ pub(super) async fn edit_picture(
     let Some(mut picture) = read_picture(&mut tx, &id_text).await? else {
         return Ok(None);
     };
+    refuse_remote("picture", id, picture.origin.as_ref().map(|o| o.peer_id))?;
 
     // 1. The row: the columns and the document that repeats them, changed alike. A change of
     //    tags alone leaves the row as it is, and so the map's version.
@@ -147,9 +150,10 @@ pub(super) async fn delete_sequence(pool: &SqlitePool, id: SequenceId) -> Result
     let mut tx = super::begin_write(pool)
         .await
         .map_err(Error::db("delete sequence"))?;
-    if live_sequence(&mut tx, &id_text).await?.is_none() {
+    let Some(sequence) = live_sequence(&mut tx, &id_text).await? else {
         return Ok(false);
-    }
+    };
+    refuse_remote("sequence", id, sequence.origin.map(|o| o.peer_id))?;
 
     // 1. The tombstone first, so that the map's triggers count its pictures out once.
     sqlx::query("UPDATE sequences SET status = 'deleted', nb_pictures = 0 WHERE id = ?")
@@ -184,6 +188,7 @@ pub(super) async fn delete_picture(
     let Some(picture) = read_picture(&mut tx, &id_text).await? else {
         return Ok(false);
     };
+    refuse_remote("picture", id, picture.origin.as_ref().map(|o| o.peer_id))?;
     drop_picture(&mut tx, &id_text).await?;
     if let Some(sequence) = picture.sequence_id {
         rearrange(&mut tx, sequence, arrange).await?;

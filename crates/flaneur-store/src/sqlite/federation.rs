@@ -15,6 +15,7 @@ use super::codec::{from_micros, get, parse_col, to_micros};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
     RemotePictureDoc, TrackFigures, author_key, check_items, peer_url, refuse_deleted,
+    refuse_remote,
 };
 use crate::{Error, Result};
 
@@ -546,4 +547,32 @@ pub(super) async fn remove_remote_collection(
         .await
         .map_err(Error::db("remove remote collection"))?;
     Ok(existed)
+}
+
+/// Refuses a write naming a picture or a sequence harvested from a peer (see
+/// [`refuse_remote`]); rows that do not exist are left to the write to report.
+pub(super) async fn refuse_remote_rows(
+    conn: &mut SqliteConnection,
+    picture: Option<&str>,
+    sequence: Option<&str>,
+) -> Result<()> {
+    for (kind, table, id) in [
+        ("picture", "pictures", picture),
+        ("sequence", "sequences", sequence),
+    ] {
+        let Some(id) = id else { continue };
+        let sql = format!("SELECT peer_id FROM {table} WHERE id = ?");
+        let peer: Option<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(Error::db("read origin"))?;
+        let peer = peer
+            .flatten()
+            .map(|p| p.parse::<PeerId>())
+            .transpose()
+            .map_err(|e| Error::corrupt(table, format!("peer_id: {e}")))?;
+        refuse_remote(kind, id, peer)?;
+    }
+    Ok(())
 }

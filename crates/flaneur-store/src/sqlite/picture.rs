@@ -73,13 +73,19 @@ pub(super) async fn set_picture_status(
 ) -> Result<()> {
     // No write of this module sets `updated_at`: the triggers of the `updated_at` migration
     // move it when the row really changes.
-    sqlx::query("UPDATE pictures SET status = ?, process_error = ? WHERE id = ?")
-        .bind(status.as_str())
-        .bind(error)
-        .bind(id.to_string())
-        .execute(pool)
-        .await
-        .map_err(Error::db("update picture status"))?;
+    let done = sqlx::query(
+        "UPDATE pictures SET status = ?, process_error = ? WHERE id = ? AND peer_id IS NULL",
+    )
+    .bind(status.as_str())
+    .bind(error)
+    .bind(id.to_string())
+    .execute(pool)
+    .await
+    .map_err(Error::db("update picture status"))?;
+    if done.rows_affected() == 0 {
+        let mut conn = pool.acquire().await.map_err(Error::db("read origin"))?;
+        super::federation::refuse_remote_rows(&mut conn, Some(&id.to_string()), None).await?;
+    }
     Ok(())
 }
 
@@ -94,7 +100,7 @@ pub(super) async fn transition_picture(
     sql.push_bind(to.as_str())
         .push(", process_error = ")
         .push_bind(error.map(str::to_owned))
-        .push(" WHERE id = ")
+        .push(" WHERE peer_id IS NULL AND id = ")
         .push_bind(id.to_string())
         .push(" AND status IN (");
     let mut list = sql.separated(", ");
@@ -107,13 +113,19 @@ pub(super) async fn transition_picture(
         .execute(pool)
         .await
         .map_err(Error::db("change picture status"))?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let mut conn = pool.acquire().await.map_err(Error::db("read origin"))?;
+    super::federation::refuse_remote_rows(&mut conn, Some(&id.to_string()), None).await?;
+    Ok(false)
 }
 
 pub(super) async fn remove_picture(pool: &SqlitePool, id: PictureId) -> Result<()> {
     let mut tx = super::begin_write(pool)
         .await
         .map_err(Error::db("remove picture"))?;
+    super::federation::refuse_remote_rows(&mut tx, Some(&id.to_string()), None).await?;
     delete_picture_row(&mut tx, &id.to_string()).await?;
     tx.commit().await.map_err(Error::db("remove picture"))
 }

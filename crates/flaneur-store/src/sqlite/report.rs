@@ -26,6 +26,10 @@ pub(super) async fn create_report(pool: &SqlitePool, new: &NewReport) -> Result<
     let mut tx = super::begin_write(pool)
         .await
         .map_err(Error::db("create report"))?;
+    // Data harvested from a peer is reported to its instance, which alone can act on it.
+    let picture = new.picture_id.map(|p| p.to_string());
+    let sequence = new.sequence_id.map(|s| s.to_string());
+    super::federation::refuse_remote_rows(&mut tx, picture.as_deref(), sequence.as_deref()).await?;
     sqlx::query(
         "INSERT INTO reports (id, issue, status, picture_id, sequence_id, reporter_account_id,
              reporter_email, reporter_comments, created_at)

@@ -3,12 +3,15 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, NewUploadSet, PeerId, PeerSource, PictureDetails,
-    PictureId, PictureStatus, Projection, RemoteAuthor, RemoteCollection, RemoteItem, Role,
-    SequenceId, Viewer,
+    AnnotationId, ApplyOutcome, HarvestEnd, HarvestProgress, NewAnnotation, NewReport,
+    NewUploadSet, PeerId, PeerSource, Picture, PictureDetails, PictureEdit, PictureId,
+    PictureStatus, Projection, RemoteAuthor, RemoteCollection, RemoteItem, ReportIssue,
+    ReportQuery, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, Shape, TagAction,
+    TagChange, Viewer, Visibility,
 };
 use flaneur_store::{
-    Catalog, CountBy, MapQuery, PictureQuery, RankQuery, SequenceQuery, TimeRange,
+    Arrangement, Catalog, CountBy, Error, MapQuery, PictureQuery, PlannedPicture, RankQuery,
+    SequenceQuery, TimeRange,
 };
 use serde_json::{Map, Value, json};
 
@@ -25,6 +28,7 @@ catalog_contracts! {
     ids_held_elsewhere_are_conflicts_and_nothing_is_written => conflicts;
     a_collection_deleted_at_its_peer_is_not_applied => deleted_refused;
     remote_authors_never_take_local_names => remote_authors;
+    writes_to_remote_rows_are_refused_and_change_nothing => remote_refusals;
 }
 
 const PEER: &str = "https://peer.example/api";
@@ -851,4 +855,145 @@ async fn remote_authors(catalog: &dyn Catalog) {
         .expect("read")
         .expect("sequence");
     assert_eq!(again.account_id, sequence.account_id);
+}
+
+/// Whether a write was refused as a change of remote data of `peer`.
+fn is_remote_refusal<T: std::fmt::Debug>(outcome: Result<T, Error>, peer: PeerId) -> bool {
+    match outcome {
+        Err(Error::RemoteData { peer: p, .. }) => p == peer,
+        other => panic!("expected a refusal of remote data, got {other:?}"),
+    }
+}
+
+fn keep_order(_: &Sequence, pictures: Vec<Picture>) -> Arrangement {
+    Arrangement {
+        pictures: pictures
+            .iter()
+            .map(|p| PlannedPicture {
+                id: p.base.id,
+                heading_deg: p.base.heading_deg,
+                heading_computed: false,
+            })
+            .collect(),
+        ..Arrangement::default()
+    }
+}
+
+async fn remote_refusals(catalog: &dyn Catalog) {
+    let id = peer(catalog, PEER).await;
+    let remote = collection(SequenceId::new(), "remote", at(100));
+    let items = walk(3);
+    apply(catalog, id, &remote, &items).await;
+    let (owner, _) = catalog.default_account().await.expect("account");
+    let version = catalog.data_version().await.expect("version");
+    let picture = items[1].id;
+
+    let edit = SequenceEdit {
+        title: Some("renamed".to_owned()),
+        ..SequenceEdit::default()
+    };
+    assert!(is_remote_refusal(
+        catalog.edit_sequence(remote.id, &edit, None).await,
+        id
+    ));
+    let edit = PictureEdit {
+        visibility: Some(Visibility::OwnerOnly),
+        ..PictureEdit::default()
+    };
+    assert!(is_remote_refusal(
+        catalog.edit_picture(picture, &edit, None).await,
+        id
+    ));
+    assert!(is_remote_refusal(
+        catalog.delete_picture(picture, &keep_order).await,
+        id
+    ));
+    assert!(is_remote_refusal(
+        catalog.delete_sequence(remote.id).await,
+        id
+    ));
+    assert!(is_remote_refusal(
+        catalog
+            .set_picture_status(picture, PictureStatus::Broken, Some("no file"))
+            .await,
+        id
+    ));
+    assert!(is_remote_refusal(
+        catalog
+            .transition_picture(
+                picture,
+                &[PictureStatus::Ready],
+                PictureStatus::WaitingForDelete,
+                None
+            )
+            .await,
+        id
+    ));
+    assert!(is_remote_refusal(catalog.remove_picture(picture).await, id));
+    let annotation = NewAnnotation {
+        id: AnnotationId::new(),
+        picture_id: picture,
+        shape: Shape::from_box(0, 0, 10, 10),
+        account_id: owner,
+    };
+    let tag = TagChange {
+        tag: SemanticTag {
+            key: "sign".to_owned(),
+            value: "stop".to_owned(),
+        },
+        action: TagAction::Add,
+    };
+    assert!(is_remote_refusal(
+        catalog.annotate(&annotation, &[tag]).await,
+        id
+    ));
+    for (picture, sequence) in [(Some(picture), None), (None, Some(remote.id))] {
+        let report = NewReport {
+            issue: ReportIssue::Privacy,
+            picture_id: picture,
+            sequence_id: sequence,
+            reporter: None,
+            reporter_email: None,
+            reporter_comments: Some("a face".to_owned()),
+            hide: true,
+        };
+        assert!(is_remote_refusal(catalog.create_report(&report).await, id));
+    }
+
+    // Nothing changed.
+    let sequence = catalog
+        .sequence(remote.id)
+        .await
+        .expect("read")
+        .expect("sequence");
+    assert_eq!(
+        (sequence.title.as_str(), sequence.nb_pictures),
+        ("remote", 3)
+    );
+    assert_eq!(sequence.visibility, Visibility::Anyone);
+    let kept = catalog
+        .picture(picture)
+        .await
+        .expect("read")
+        .expect("picture");
+    assert_eq!(
+        (kept.status, kept.base.visibility),
+        (PictureStatus::Ready, Visibility::Anyone)
+    );
+    assert_eq!(ranked(catalog, remote.id).await.len(), 3);
+    assert!(
+        catalog
+            .picture_annotations(&[picture])
+            .await
+            .expect("annotations")
+            .is_empty()
+    );
+    assert!(
+        catalog
+            .list_reports(&ReportQuery::default())
+            .await
+            .expect("reports")
+            .is_empty()
+    );
+    assert_eq!(catalog.data_version().await.expect("version"), version);
 }
