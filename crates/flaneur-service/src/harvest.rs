@@ -6,6 +6,7 @@
 //! module runs the pass. What is stored, and how a remote collection replaces its previous
 //! version, is the catalog's business, reached through [`HarvestStore`].
 
+mod catalog;
 mod client;
 mod error;
 pub mod parse;
@@ -97,8 +98,8 @@ impl HarvestLimits {
     }
 }
 
-/// What the catalog offers the harvester. The catalog implements it; tests use an in-memory
-/// store.
+/// What the catalog offers the harvester: every [`flaneur_store::Catalog`] implements it by
+/// forwarding to its methods of the same names; tests may use a store of their own.
 ///
 /// Every method fails with [`flaneur_store::Error`] when storage fails.
 #[async_trait]

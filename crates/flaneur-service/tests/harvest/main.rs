@@ -1,6 +1,7 @@
 //! Harvesting mock peers served on 127.0.0.1 into an in-memory store: full and incremental
 //! passes, deletions, resuming, and every way a peer can fail or misbehave.
 
+mod catalog;
 mod memory;
 mod peer;
 

@@ -1,0 +1,63 @@
+//! The catalog as the harvester's store: each method forwards to the catalog's method of the
+//! same name, so any catalog (SQLite, PostgreSQL, or one behind `Arc<dyn Catalog>`) can be
+//! harvested into.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use flaneur_model::{
+    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, RemoteCollection, RemoteItem,
+    SequenceId,
+};
+use flaneur_store::{Catalog, Result};
+
+use super::HarvestStore;
+
+#[async_trait]
+impl<C: Catalog + ?Sized> HarvestStore for C {
+    async fn peers(&self) -> Result<Vec<Peer>> {
+        Catalog::peers(self).await
+    }
+
+    async fn peer(&self, id: PeerId) -> Result<Option<Peer>> {
+        Catalog::peer(self, id).await
+    }
+
+    async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()> {
+        Catalog::start_harvest(self, id, at).await
+    }
+
+    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()> {
+        Catalog::finish_harvest(self, id, end).await
+    }
+
+    async fn remote_collection_updated(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+    ) -> Result<Option<DateTime<Utc>>> {
+        Catalog::remote_collection_updated(self, peer, id).await
+    }
+
+    async fn apply_remote_collection(
+        &self,
+        peer: PeerId,
+        collection: &RemoteCollection,
+        items: &[RemoteItem],
+        progress: &HarvestProgress,
+    ) -> Result<ApplyOutcome> {
+        Catalog::apply_remote_collection(self, peer, collection, items, progress).await
+    }
+
+    async fn remove_remote_collection(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+        progress: &HarvestProgress,
+    ) -> Result<bool> {
+        Catalog::remove_remote_collection(self, peer, id, progress).await
+    }
+
+    async fn save_harvest_progress(&self, peer: PeerId, progress: &HarvestProgress) -> Result<()> {
+        Catalog::save_harvest_progress(self, peer, progress).await
+    }
+}
