@@ -176,8 +176,9 @@ impl TileGrid {
 pub struct NewPicture {
     /// Its identifier.
     pub id: PictureId,
-    /// The upload set it came in.
-    pub upload_set_id: UploadSetId,
+    /// The upload set it came in; `None` for a picture harvested from a peer, read back from
+    /// the catalog (see [`Picture::origin`]).
+    pub upload_set_id: Option<UploadSetId>,
     /// Its owner.
     pub account_id: AccountId,
     /// Who may see it.

@@ -424,7 +424,7 @@ mod tests {
         Picture {
             base: NewPicture {
                 id: PictureId::new(),
-                upload_set_id: UploadSetId::new(),
+                upload_set_id: Some(UploadSetId::new()),
                 account_id: AccountId::new(),
                 visibility: Visibility::Anyone,
                 captured_at: t,

@@ -635,7 +635,7 @@ fn new_picture(
     let (width, height) = meta.display_size();
     NewPicture {
         id,
-        upload_set_id: set.id,
+        upload_set_id: Some(set.id),
         account_id: set.spec.account_id,
         visibility: set.spec.visibility,
         captured_at,

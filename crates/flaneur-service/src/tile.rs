@@ -531,7 +531,7 @@ mod tests {
                 .expect("instant");
             let picture = NewPicture {
                 id,
-                upload_set_id: set.id,
+                upload_set_id: Some(set.id),
                 account_id: account,
                 visibility: Visibility::OwnerOnly,
                 captured_at: at,

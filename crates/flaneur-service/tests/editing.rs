@@ -33,7 +33,7 @@ async fn insert_ready(
     let id = PictureId::new();
     let picture = NewPicture {
         id,
-        upload_set_id: set,
+        upload_set_id: Some(set),
         account_id: account,
         visibility: Visibility::Anyone,
         captured_at: at,

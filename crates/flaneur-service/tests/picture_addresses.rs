@@ -64,7 +64,7 @@ fn picture(set: UploadSetId, account: AccountId, n: u32, visibility: Visibility)
     let id = PictureId::new();
     NewPicture {
         id,
-        upload_set_id: set,
+        upload_set_id: Some(set),
         account_id: account,
         visibility,
         captured_at: Utc

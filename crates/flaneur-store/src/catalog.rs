@@ -508,7 +508,8 @@ pub trait Catalog: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`crate::Error::NotFound`] of kind `upload set` when the set was deleted meanwhile;
-    /// nothing is stored then.
+    /// [`crate::Error::Refused`] when the picture is not of the file's upload set. Nothing is
+    /// stored then.
     async fn insert_picture(&self, picture: NewPicture, file: UploadFile) -> Result<InsertOutcome>;
 
     /// One picture with its sequence and rank.
@@ -844,6 +845,21 @@ pub trait Catalog: Send + Sync + 'static {
     /// Waits for running statements and closes the connections, at the end of the process.
     /// Dropping the catalog without it is safe: connections then close as they are dropped.
     async fn close(&self) {}
+}
+
+/// Refuses a picture handed to [`Catalog::insert_picture`] with a file of another upload set
+/// than its own: the two rows would disagree on where it came from.
+pub(crate) fn refuse_other_upload_set(
+    picture: &flaneur_model::NewPicture,
+    file: &UploadFile,
+) -> Result<()> {
+    if picture.upload_set_id == Some(file.upload_set_id) {
+        return Ok(());
+    }
+    Err(crate::Error::Refused(format!(
+        "picture {} is not of upload set {}, whose file {} it was given with",
+        picture.id, file.upload_set_id, file.file_name
+    )))
 }
 
 /// Refuses a catalog whose schema holds migrations this version does not know (`done` lists

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, NewPicture, Origin, PeerId, PictureDetails, PictureId, Projection, RemoteAuthor,
-    RemoteCollection, RemoteItem, UploadSetId, Visibility,
+    RemoteCollection, RemoteItem, Visibility,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -125,12 +125,12 @@ impl RemotePictureDoc {
     }
 
     /// The picture's base as [`flaneur_model::Picture`] carries it. A remote picture has no
-    /// upload set: its `upload_set_id` is the nil id, and its file fields are empty; readers
-    /// tell it by [`flaneur_model::Picture::origin`].
+    /// upload set, and no file here: its file fields are empty, and readers tell it by
+    /// [`flaneur_model::Picture::origin`].
     pub(crate) fn into_base(self, heading_deg: Option<f64>) -> NewPicture {
         NewPicture {
             id: self.id,
-            upload_set_id: UploadSetId(uuid::Uuid::nil()),
+            upload_set_id: None,
             account_id: self.account_id,
             visibility: Visibility::Anyone,
             captured_at: self.captured_at,

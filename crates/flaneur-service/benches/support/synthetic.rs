@@ -173,7 +173,7 @@ async fn build(catalog: &SqliteCatalog, total: usize) -> usize {
             let name = format!("{i}.jpg");
             let picture = NewPicture {
                 id,
-                upload_set_id: set.id,
+                upload_set_id: Some(set.id),
                 account_id: account,
                 visibility: Visibility::Anyone,
                 captured_at: at,

@@ -364,6 +364,7 @@ pub(super) async fn insert_picture(
     picture: NewPicture,
     file: UploadFile,
 ) -> Result<InsertOutcome> {
+    crate::catalog::refuse_other_upload_set(&picture, &file)?;
     let mut tx = pool.begin().await.map_err(Error::db("insert picture"))?;
 
     // 1. Refuse what would repeat or overwrite, under locks so that concurrent uploads of the
@@ -386,10 +387,7 @@ pub(super) async fn insert_picture(
     .fetch_all(&mut *tx)
     .await
     .map_err(Error::db("look up picture checksum"))?;
-    if let Some((existing, _)) = same
-        .iter()
-        .find(|(_, s)| *s == Some(picture.upload_set_id.0))
-    {
+    if let Some((existing, _)) = same.iter().find(|(_, s)| *s == Some(file.upload_set_id.0)) {
         return Ok(InsertOutcome::SameBytes {
             existing: (*existing).into(),
         });
@@ -445,7 +443,7 @@ pub(super) async fn insert_picture(
              $13)",
     )
     .bind(picture.id.0)
-    .bind(picture.upload_set_id.0)
+    .bind(file.upload_set_id.0)
     .bind(picture.account_id.0)
     .bind(picture.visibility.as_str())
     .bind(stored(picture.captured_at))

@@ -19,7 +19,7 @@ pub(super) fn picture(
     let id = PictureId::new();
     NewPicture {
         id,
-        upload_set_id: set,
+        upload_set_id: Some(set),
         account_id: account,
         visibility: Visibility::Anyone,
         captured_at,
@@ -42,7 +42,9 @@ pub(super) fn picture(
 /// The accepted upload file that brought `picture`, received when it was captured.
 pub(super) fn upload_file(picture: &NewPicture) -> UploadFile {
     UploadFile {
-        upload_set_id: picture.upload_set_id,
+        upload_set_id: picture
+            .upload_set_id
+            .expect("the fixture's pictures belong to an upload set"),
         file_name: picture.file_name.clone(),
         size_bytes: Some(1),
         content_md5: Some(picture.id.to_string()),

@@ -352,6 +352,7 @@ pub(super) async fn insert_picture(
     picture: NewPicture,
     file: UploadFile,
 ) -> Result<InsertOutcome> {
+    crate::catalog::refuse_other_upload_set(&picture, &file)?;
     let mut tx = super::begin_write(pool)
         .await
         .map_err(Error::db("insert picture"))?;
@@ -368,7 +369,7 @@ pub(super) async fn insert_picture(
     .fetch_all(&mut *tx)
     .await
     .map_err(Error::db("look up picture checksum"))?;
-    let set_text = picture.upload_set_id.to_string();
+    let set_text = file.upload_set_id.to_string();
     if let Some((existing, _)) = same.iter().find(|(_, s)| s.as_deref() == Some(&set_text)) {
         let existing = existing
             .parse()
@@ -430,7 +431,7 @@ pub(super) async fn insert_picture(
          VALUES (?, ?, ?, 'waiting-for-process', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(picture.id.to_string())
-    .bind(picture.upload_set_id.to_string())
+    .bind(file.upload_set_id.to_string())
     .bind(picture.account_id.to_string())
     .bind(picture.visibility.as_str())
     .bind(to_micros(picture.captured_at))

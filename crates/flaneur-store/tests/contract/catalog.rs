@@ -37,7 +37,7 @@ fn picture(
     let name = format!("{n}.jpg");
     let p = NewPicture {
         id,
-        upload_set_id: set,
+        upload_set_id: Some(set),
         account_id: account,
         visibility: Visibility::Anyone,
         captured_at: at(n),

@@ -372,6 +372,9 @@ async fn remote_reads(catalog: &dyn Catalog) {
     assert_eq!(picture.base.width, 5760);
     assert_eq!(picture.base.details.make.as_deref(), Some("GoPro"));
     assert_eq!(picture.sequence_id, Some(remote.id));
+    // No upload set, no file: nothing a local picture's code could look up.
+    assert_eq!(picture.base.upload_set_id, None);
+    assert_eq!(picture.base.file_name, "");
     let origin = picture.origin.expect("remote");
     assert_eq!((origin.peer_id, &origin.doc), (id, &items[1].doc));
     let local_picture = catalog
@@ -380,6 +383,7 @@ async fn remote_reads(catalog: &dyn Catalog) {
         .expect("read")
         .expect("picture");
     assert_eq!(local_picture.origin, None);
+    assert!(local_picture.base.upload_set_id.is_some());
 
     // Search, by place, time, collection and filter.
     let search = |query: PictureQuery| async move {

@@ -35,7 +35,7 @@ pub fn picture(
     let id = PictureId::new();
     NewPicture {
         id,
-        upload_set_id: set,
+        upload_set_id: Some(set),
         account_id: account,
         visibility: Visibility::Anyone,
         captured_at,

@@ -605,4 +605,36 @@ catalog_contracts! {
     keeps_the_upload_contract => uploads;
     stores_one_of_two_racing_uploads => racing_uploads;
     refuses_writes_to_a_deleted_upload_set => writes_to_a_deleted_upload_set;
+    refuses_a_picture_given_with_a_file_of_another_set => picture_of_another_set;
+}
+
+async fn picture_of_another_set(catalog: &dyn Catalog) {
+    let (owner, _) = catalog.default_account().await.expect("account");
+    let set = catalog
+        .create_upload_set(NewUploadSet::titled("one", owner))
+        .await
+        .expect("set")
+        .id;
+    let other = catalog
+        .create_upload_set(NewUploadSet::titled("other", owner))
+        .await
+        .expect("set")
+        .id;
+    let (mut picture, file) = upload(set, owner, 1, "aaaa");
+    for upload_set_id in [Some(other), None] {
+        picture.upload_set_id = upload_set_id;
+        let refused = catalog.insert_picture(picture.clone(), file.clone()).await;
+        assert!(
+            matches!(refused, Err(flaneur_store::Error::Refused(_))),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(catalog.picture(picture.id).await.expect("read"), None);
+    assert!(
+        catalog
+            .upload_set_files(set)
+            .await
+            .expect("files")
+            .is_empty()
+    );
 }
