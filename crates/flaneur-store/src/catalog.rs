@@ -371,7 +371,8 @@ pub trait Catalog: Send + Sync + 'static {
     /// those whose identity `to` already holds; returns how many moved.
     async fn rekey_oauth_provider(&self, from: &str, to: &str) -> Result<u64>;
 
-    /// Changes what an account may do; returns `false` when it does not exist.
+    /// Changes what an account may do; returns `false` when it does not exist, or stands for
+    /// a peer's author (see [`flaneur_model::Account::origin`]).
     async fn set_account_role(&self, id: AccountId, role: Role) -> Result<bool>;
 
     /// Changes an account's preferences; returns the account as updated, or `None` when it
@@ -392,14 +393,15 @@ pub trait Catalog: Send + Sync + 'static {
     /// Stores a token, unclaimed or attached to an account.
     ///
     /// # Errors
-    /// [`crate::Error::NotFound`] of kind `account` when its account does not exist.
+    /// [`crate::Error::NotFound`] of kind `account` when its account does not exist, or stands
+    /// for a peer's author.
     async fn create_token(&self, token: NewToken) -> Result<Token>;
 
     /// Attaches an unclaimed token to an account; a token already claimed is left as it is.
     ///
     /// # Errors
     /// [`crate::Error::NotFound`] of kind `account` when the account does not exist (or was
-    /// deleted) and the token is unclaimed; nothing changes then.
+    /// deleted, or stands for a peer's author) and the token is unclaimed; nothing changes then.
     async fn claim_token(&self, id: TokenId, account: AccountId) -> Result<ClaimOutcome>;
 
     /// The tokens of an account, oldest first.
@@ -409,7 +411,8 @@ pub trait Catalog: Send + Sync + 'static {
     async fn token(&self, id: TokenId) -> Result<Option<Token>>;
 
     /// The token whose secret value has this SHA-256 (lowercase hexadecimal), with its account
-    /// when claimed (and not deleted). Records the use, at most once every few minutes.
+    /// when claimed (and neither deleted nor a peer's author). Records the use, at most once
+    /// every few minutes.
     async fn resolve_token(&self, secret_sha256: &str) -> Result<Option<(Token, Option<Account>)>>;
 
     /// Deletes a token, which stops working at once; returns `false` when it did not exist.
@@ -435,7 +438,8 @@ pub trait Catalog: Send + Sync + 'static {
     /// Opens a session; sessions past their expiry are dropped meanwhile.
     async fn create_session(&self, session: &NewSession) -> Result<()>;
 
-    /// The session of a cookie hash, if it is open at `now` and its account still exists.
+    /// The session of a cookie hash, if it is open at `now` and its account still exists (a
+    /// peer's author never has one).
     async fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>>;
 
     /// Ends a session; `None` when there was none of this hash.

@@ -238,12 +238,14 @@ async fn unused_name(conn: &mut PgConnection, wanted: &str, id: Uuid) -> Result<
 }
 
 pub(super) async fn set_account_role(pool: &PgPool, id: AccountId, role: Role) -> Result<bool> {
-    let done = sqlx::query("UPDATE accounts SET role = $1 WHERE id = $2 AND deleted_at IS NULL")
-        .bind(role.as_str())
-        .bind(id.0)
-        .execute(pool)
-        .await
-        .map_err(Error::db("set account role"))?;
+    let done = sqlx::query(
+        "UPDATE accounts SET role = $1 WHERE id = $2 AND deleted_at IS NULL AND peer_id IS NULL",
+    )
+    .bind(role.as_str())
+    .bind(id.0)
+    .execute(pool)
+    .await
+    .map_err(Error::db("set account role"))?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -307,7 +309,8 @@ pub(super) async fn create_token(pool: &PgPool, new: NewToken) -> Result<Token> 
         "INSERT INTO tokens (id, account_id, description, generated_at, secret_sha256) \
          SELECT $1, $2, $3, $4, $5 \
          WHERE $2::uuid IS NULL \
-            OR EXISTS (SELECT 1 FROM accounts WHERE id = $2 AND deleted_at IS NULL)",
+            OR EXISTS (SELECT 1 FROM accounts
+                       WHERE id = $2 AND deleted_at IS NULL AND peer_id IS NULL)",
     )
     .bind(new.id.0)
     .bind(new.account_id.map(|a| a.0))
@@ -331,7 +334,8 @@ pub(super) async fn claim_token(
     // The update claims only an unclaimed token; when it changes nothing, the row says why.
     let claimed = sqlx::query(
         "UPDATE tokens SET account_id = $2 WHERE id = $1 AND account_id IS NULL \
-         AND EXISTS (SELECT 1 FROM accounts WHERE id = $2 AND deleted_at IS NULL)",
+         AND EXISTS (SELECT 1 FROM accounts
+                     WHERE id = $2 AND deleted_at IS NULL AND peer_id IS NULL)",
     )
     .bind(id.0)
     .bind(account.0)
@@ -390,7 +394,7 @@ pub(super) async fn resolve_token(
 ) -> Result<Option<(Token, Option<Account>)>> {
     let sql = format!(
         "SELECT {TOKEN_COLUMNS}, {ACCOUNT_COLUMNS} FROM tokens t \
-         LEFT JOIN accounts a ON a.id = t.account_id AND a.deleted_at IS NULL \
+         LEFT JOIN accounts a ON a.id = t.account_id AND a.deleted_at IS NULL AND a.peer_id IS NULL \
          WHERE t.secret_sha256 = $1"
     );
     let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -230,12 +230,14 @@ async fn unused_name(conn: &mut SqliteConnection, wanted: &str, id: &str) -> Res
 }
 
 pub(super) async fn set_account_role(pool: &SqlitePool, id: AccountId, role: Role) -> Result<bool> {
-    let done = sqlx::query("UPDATE accounts SET role = ? WHERE id = ? AND deleted_at IS NULL")
-        .bind(role.as_str())
-        .bind(id.to_string())
-        .execute(pool)
-        .await
-        .map_err(Error::db("set account role"))?;
+    let done = sqlx::query(
+        "UPDATE accounts SET role = ? WHERE id = ? AND deleted_at IS NULL AND peer_id IS NULL",
+    )
+    .bind(role.as_str())
+    .bind(id.to_string())
+    .execute(pool)
+    .await
+    .map_err(Error::db("set account role"))?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -314,7 +316,8 @@ pub(super) async fn create_token(pool: &SqlitePool, new: NewToken) -> Result<Tok
     sqlx::query(
         "INSERT INTO tokens (id, account_id, description, generated_at, secret_sha256) \
          SELECT ?1, ?2, ?3, ?4, ?5 \
-         WHERE ?2 IS NULL OR EXISTS (SELECT 1 FROM accounts WHERE id = ?2 AND deleted_at IS NULL)",
+         WHERE ?2 IS NULL OR EXISTS (SELECT 1 FROM accounts \
+                                    WHERE id = ?2 AND deleted_at IS NULL AND peer_id IS NULL)",
     )
     .bind(new.id.to_string())
     .bind(new.account_id.map(|a| a.to_string()))
@@ -351,7 +354,8 @@ pub(super) async fn claim_token(
         Some(None) => {
             let claimed = sqlx::query(
                 "UPDATE tokens SET account_id = ?1 WHERE id = ?2 AND account_id IS NULL \
-                 AND EXISTS (SELECT 1 FROM accounts WHERE id = ?1 AND deleted_at IS NULL)",
+                 AND EXISTS (SELECT 1 FROM accounts \
+                             WHERE id = ?1 AND deleted_at IS NULL AND peer_id IS NULL)",
             )
             .bind(account.to_string())
             .bind(id.to_string())
@@ -401,7 +405,7 @@ pub(super) async fn resolve_token(
 ) -> Result<Option<(Token, Option<Account>)>> {
     let sql = format!(
         "SELECT {TOKEN_COLUMNS}, {ACCOUNT_COLUMNS} FROM tokens t \
-         LEFT JOIN accounts a ON a.id = t.account_id AND a.deleted_at IS NULL \
+         LEFT JOIN accounts a ON a.id = t.account_id AND a.deleted_at IS NULL AND a.peer_id IS NULL \
          WHERE t.secret_sha256 = ?"
     );
     let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -102,7 +102,8 @@ pub(super) async fn session(
     let sql = format!(
         "SELECT {ACCOUNT_COLUMNS}, s.csrf_token, s.id_token, s.expires_at
          FROM sessions s JOIN accounts a ON a.id = s.account_id
-         WHERE s.id_hash = ? AND s.expires_at > ? AND a.deleted_at IS NULL"
+         WHERE s.id_hash = ? AND s.expires_at > ? AND a.deleted_at IS NULL
+           AND a.peer_id IS NULL"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id_hash)

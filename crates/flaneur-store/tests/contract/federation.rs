@@ -2,16 +2,17 @@
 //! which every read of the catalog covers as it covers local ones, and no write changes.
 
 use chrono::{DateTime, TimeZone, Utc};
+use flaneur_model::NewToken;
 use flaneur_model::{
     AnnotationId, ApplyOutcome, HarvestEnd, HarvestProgress, NewAnnotation, NewReport,
     NewUploadSet, PeerId, PeerSource, Picture, PictureDetails, PictureEdit, PictureId,
     PictureStatus, Projection, RemoteAuthor, RemoteCollection, RemoteItem, ReportIssue,
     ReportQuery, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, Shape, TagAction,
-    TagChange, Viewer, Visibility,
+    TagChange, TokenId, Viewer, Visibility,
 };
 use flaneur_store::{
-    Arrangement, Catalog, CountBy, Error, MapQuery, PictureQuery, PlannedPicture, RankQuery,
-    SequenceQuery, TimeRange,
+    Arrangement, Catalog, CountBy, Error, MapQuery, NewSession, PictureQuery, PlannedPicture,
+    RankQuery, SequenceQuery, TimeRange,
 };
 use serde_json::{Map, Value, json};
 
@@ -29,6 +30,7 @@ catalog_contracts! {
     a_collection_deleted_at_its_peer_is_not_applied => deleted_refused;
     remote_authors_never_take_local_names => remote_authors;
     writes_to_remote_rows_are_refused_and_change_nothing => remote_refusals;
+    a_collection_of_more_items_than_one_statement_takes_applies_whole => large_collection;
 }
 
 const PEER: &str = "https://peer.example/api";
@@ -851,6 +853,46 @@ async fn remote_authors(catalog: &dyn Catalog) {
         ]
     );
 
+    // A remote author never logs in: no token, no session, no role.
+    let token = catalog
+        .create_token(NewToken {
+            id: TokenId::new(),
+            account_id: Some(remote_bob.id),
+            description: "remote".to_owned(),
+            secret_sha256: "ab".repeat(32),
+        })
+        .await;
+    assert!(
+        matches!(
+            token,
+            Err(Error::NotFound {
+                kind: "account",
+                ..
+            })
+        ),
+        "{token:?}"
+    );
+    assert!(
+        !catalog
+            .set_account_role(remote_bob.id, Role::Admin)
+            .await
+            .expect("role")
+    );
+    let session = NewSession {
+        id_hash: "cd".repeat(32),
+        account_id: remote_bob.id,
+        csrf_token: "csrf".to_owned(),
+        id_token: None,
+        expires_at: at(1_000_000_000),
+    };
+    if catalog.create_session(&session).await.is_ok() {
+        let open = catalog
+            .session(&session.id_hash, at(0))
+            .await
+            .expect("read");
+        assert_eq!(open, None);
+    }
+
     // Applied again, one account per author still.
     apply(catalog, id, &remote, &items).await;
     let again = catalog
@@ -1000,4 +1042,49 @@ async fn remote_refusals(catalog: &dyn Catalog) {
             .is_empty()
     );
     assert_eq!(catalog.data_version().await.expect("version"), version);
+}
+
+/// More items than one multi-row statement carries, so that every batch boundary is crossed
+/// on the way in, on the way out and when the peer drops some.
+async fn large_collection(catalog: &dyn Catalog) {
+    let id = peer(catalog, PEER).await;
+    let remote = collection(SequenceId::new(), "long walk", at(100));
+    let items: Vec<RemoteItem> = (1..=1201).map(|r| item(r, r)).collect();
+    apply(catalog, id, &remote, &items).await;
+    let sequence = catalog
+        .sequence(remote.id)
+        .await
+        .expect("read")
+        .expect("sequence");
+    assert_eq!(sequence.nb_pictures, 1201);
+    assert_eq!(sequence.max_captured_at, Some(at(1201)));
+
+    // Every other item dropped, the rest ranked again from 1.
+    let kept: Vec<RemoteItem> = items
+        .iter()
+        .step_by(2)
+        .enumerate()
+        .map(|(n, i)| RemoteItem {
+            rank: n as i64 + 1,
+            ..i.clone()
+        })
+        .collect();
+    apply(catalog, id, &remote, &kept).await;
+    let ranks = ranked(catalog, remote.id).await;
+    assert_eq!(
+        ranks,
+        kept.iter().map(|i| (i.rank, i.id)).collect::<Vec<_>>()
+    );
+    let state = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!((state.nb_collections, state.nb_items), (1, 601));
+    let grid = catalog.picture_grid().await.expect("grid");
+    assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 601);
+    assert!(
+        catalog
+            .remove_remote_collection(id, remote.id, &progress(2))
+            .await
+            .expect("remove")
+    );
+    let state = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!((state.nb_collections, state.nb_items), (0, 0));
 }
