@@ -15,6 +15,7 @@ mod collections;
 mod docs;
 mod edit;
 mod excluded;
+mod federation;
 mod files;
 mod items;
 mod listing;
@@ -178,6 +179,7 @@ pub fn api() -> Vec<Route> {
     routes.extend(annotations::routes());
     routes.extend(excluded::routes());
     routes.extend(admin::routes());
+    routes.extend(federation::routes());
     routes.extend(pages::routes());
     routes
 }

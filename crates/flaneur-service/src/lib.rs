@@ -11,7 +11,8 @@
 //! - [`worker`]: the loop that runs queued jobs.
 //! - [`read`]: what readers may see: sequences, pictures, search and picture files.
 //! - [`tile`]: map vector tiles of the published pictures.
-//! - [`harvest`]: reading what changed at peer instances into the catalog.
+//! - [`harvest`]: reading what changed at peer instances into the catalog; [`peer`] lists
+//!   the peers.
 
 pub mod account;
 pub mod annotation;
@@ -23,6 +24,7 @@ pub mod harvest;
 pub mod ingest;
 pub mod login;
 pub mod page;
+pub mod peer;
 pub mod prepare;
 pub mod read;
 pub mod report;

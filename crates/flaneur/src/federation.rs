@@ -98,7 +98,7 @@ const PEER_FORM: &str = "a peer is the API root of a Panoramax instance, such as
      https://panoramax.example.org/api: http or https, without user, query or fragment";
 
 /// Checks one peer address and gives it without its trailing slashes.
-fn peer_url(text: &str) -> Result<String, String> {
+pub fn peer_url(text: &str) -> Result<String, String> {
     let text = text.trim();
     let url = url::Url::parse(text).map_err(|e| format!("not an address ({e}); {PEER_FORM}"))?;
     let problem = if !matches!(url.scheme(), "http" | "https") {

@@ -11,6 +11,7 @@ mod jobs;
 mod login;
 mod logs;
 mod migrate;
+mod peer;
 mod serve;
 mod shutdown;
 mod storage;
@@ -44,6 +45,9 @@ enum Command {
     MigrateStorage(migrate::MigrateArgs),
     /// Makes and changes accounts and their API tokens.
     Account(account::AccountArgs),
+    /// Declares, pauses, resumes, lists and removes the peers: the other instances whose
+    /// public catalogs this one harvests.
+    Peer(peer::PeerArgs),
 }
 
 /// A configuration the command cannot run with; it exits with code 2.
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Account(args) => {
             runtime.block_on(account::run(args, &mut std::io::stdout().lock()))
         }
+        Command::Peer(args) => runtime.block_on(peer::run(args, &mut std::io::stdout().lock())),
     };
     match outcome {
         Ok(code) => code,

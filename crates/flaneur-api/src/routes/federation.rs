@@ -1,0 +1,113 @@
+//! The peers this instance harvests (`/api/federation/peers`): where each one is and how its
+//! harvests went, so that readers know what the catalog holds from whom and how fresh it is.
+//!
+//! The list is public: it names public catalogs and counts what is served from them anyway.
+//! The text of a harvest's last error is shown to administrators only, as it may name
+//! addresses and answers from the network this instance sits in.
+
+use axum::Json;
+use axum::extract::State;
+use axum::routing::on;
+use chrono::{DateTime, SecondsFormat, Utc};
+use flaneur_model::Peer;
+use serde_json::{Value, json};
+
+use super::Route;
+use crate::stac::openapi::{JSON, Operation};
+use crate::{ApiResult, AppState, ReadAs};
+
+/// One peer as the list shows it; `last_error` only when `with_error`.
+fn peer_json(peer: &Peer, with_error: bool) -> Value {
+    let harvest = &peer.harvest;
+    let mut shown = json!({
+        "api_url": peer.api_url,
+        "source": peer.source.as_str(),
+        "paused": peer.is_paused,
+        "added_at": instant(Some(peer.added_at)),
+        "last_attempt_at": instant(harvest.last_attempt_at),
+        "last_success_at": instant(harvest.last_success_at),
+        "failures": harvest.failures,
+        "next_attempt_at": instant(harvest.next_attempt_at),
+        "nb_collections": harvest.nb_collections,
+        "nb_items": harvest.nb_items,
+    });
+    if with_error {
+        shown["last_error"] = json!(harvest.last_error);
+    }
+    shown
+}
+
+fn instant(at: Option<DateTime<Utc>>) -> Value {
+    at.map_or(Value::Null, |at| {
+        json!(at.to_rfc3339_opts(SecondsFormat::Micros, true))
+    })
+}
+
+/// `GET /api/federation/peers`.
+pub async fn peers(
+    State(state): State<AppState>,
+    ReadAs(viewer): ReadAs,
+) -> ApiResult<Json<Value>> {
+    let peers = state.services.peers().await?;
+    let shown: Vec<Value> = peers
+        .iter()
+        .map(|peer| peer_json(peer, viewer.is_admin()))
+        .collect();
+    Ok(Json(json!({ "peers": shown })))
+}
+
+/// The routes of the federation.
+pub fn routes() -> Vec<Route> {
+    use axum::http::Method as M;
+    let instant = json!({ "type": "string", "format": "date-time", "nullable": true });
+    let peer = json!({
+        "type": "object",
+        "required": [
+            "api_url", "source", "paused", "added_at", "last_attempt_at", "last_success_at",
+            "failures", "next_attempt_at", "nb_collections", "nb_items"
+        ],
+        "properties": {
+            "api_url": { "type": "string", "format": "uri" },
+            "source": { "type": "string", "enum": ["config", "admin"] },
+            "paused": { "type": "boolean" },
+            "added_at": { "type": "string", "format": "date-time" },
+            "last_attempt_at": instant,
+            "last_success_at": instant,
+            "failures": { "type": "integer", "minimum": 0 },
+            "next_attempt_at": instant,
+            "last_error": { "type": "string", "nullable": true },
+            "nb_collections": { "type": "integer", "minimum": 0 },
+            "nb_items": { "type": "integer", "minimum": 0 }
+        }
+    });
+    vec![Route::new(
+        M::GET,
+        "/api/federation/peers",
+        |m| on(m, peers),
+        Operation::new("Federation", "The peers harvested")
+            .describe(
+                "The other instances whose public catalogs this one harvests and serves \
+                 read-only beside its own: each one's API root, whether its harvests are \
+                 paused, where it was declared (`config`: the server's configuration; \
+                 `admin`: `flaneur peer add`), when its harvests last started and last went \
+                 through, the failures in a row since, when the next one may start, and the \
+                 collections and items held from it. `last_error`, the text of the last \
+                 failure, is given to administrators only.",
+            )
+            .header(
+                "Authorization",
+                "`Bearer <token>`: an administrator's API token, to read `last_error`",
+            )
+            .answer(
+                200,
+                "The peers, oldest first",
+                JSON,
+                json!({
+                    "type": "object",
+                    "required": ["peers"],
+                    "properties": { "peers": { "type": "array", "items": peer } }
+                }),
+            )
+            .errors(&[500]),
+    )]
+}
