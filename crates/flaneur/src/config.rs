@@ -102,12 +102,15 @@ pub fn parse<P: CommandFactory + FromArgMatches>(args: Vec<OsString>) -> Result<
     P::from_arg_matches(&matches).map_err(Error::Cli)
 }
 
-/// The keys a configuration file may hold: the options of every command reading one.
+/// The keys a configuration file may hold: the options of every command reading one that the
+/// environment may set too. Those it may not (`flaneur harvest --peer`) choose what one run
+/// does rather than configure the instance.
 fn known_keys(command: &Command) -> Vec<String> {
     let mut keys: Vec<String> = command
         .get_subcommands()
         .filter(|sub| sub.get_arguments().any(|arg| arg.get_id() == "config"))
-        .flat_map(|sub| sub.get_arguments().map(|arg| arg.get_id().to_string()))
+        .flat_map(|sub| sub.get_arguments().filter(|arg| arg.get_env().is_some()))
+        .map(|arg| arg.get_id().to_string())
         .filter(|id| !["config", "help", "version"].contains(&id.as_str()))
         .collect();
     keys.sort();

@@ -8,6 +8,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use flaneur_service::harvest::HarvestLimits;
+
 use crate::Misuse;
 
 /// Options of `flaneur serve` for harvesting other instances.
@@ -23,6 +25,13 @@ pub struct FederationArgs {
         value_parser = peer_url
     )]
     peers: Vec<String>,
+    #[command(flatten)]
+    limits: HarvestLimitArgs,
+}
+
+/// The pace and bounds of harvests, shared by `serve` and `flaneur harvest`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HarvestLimitArgs {
     /// Time between two harvests of a peer: a whole number with its unit, `s`, `m` or `h`
     /// (`15m`), from one minute to a week.
     #[arg(
@@ -50,6 +59,18 @@ pub struct FederationArgs {
     harvest_timeout_secs: u64,
 }
 
+impl HarvestLimitArgs {
+    /// The harvester's limits with these bounds.
+    pub fn limits(&self) -> HarvestLimits {
+        HarvestLimits {
+            interval: self.harvest_interval,
+            max_response_bytes: self.harvest_max_answer_mb << 20,
+            request_timeout: Duration::from_secs(self.harvest_timeout_secs),
+            ..HarvestLimits::default()
+        }
+    }
+}
+
 /// The peers and how they are harvested, as `serve` runs with them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FederationConfig {
@@ -62,6 +83,18 @@ pub struct FederationConfig {
     pub max_answer_bytes: u64,
     /// Time a peer has to answer one request.
     pub request_timeout: Duration,
+}
+
+impl FederationConfig {
+    /// The harvester's limits for this configuration.
+    pub fn limits(&self) -> HarvestLimits {
+        HarvestLimits {
+            interval: self.harvest_interval,
+            max_response_bytes: self.max_answer_bytes,
+            request_timeout: self.request_timeout,
+            ..HarvestLimits::default()
+        }
+    }
 }
 
 impl FederationArgs {
@@ -87,9 +120,9 @@ impl FederationArgs {
         }
         Ok(FederationConfig {
             peers,
-            harvest_interval: self.harvest_interval,
-            max_answer_bytes: self.harvest_max_answer_mb << 20,
-            request_timeout: Duration::from_secs(self.harvest_timeout_secs),
+            harvest_interval: self.limits.harvest_interval,
+            max_answer_bytes: self.limits.harvest_max_answer_mb << 20,
+            request_timeout: Duration::from_secs(self.limits.harvest_timeout_secs),
         })
     }
 }
@@ -216,9 +249,11 @@ mod tests {
     fn args(peers: &[&str]) -> FederationArgs {
         FederationArgs {
             peers: peers.iter().map(|p| peer_url(p).expect("valid")).collect(),
-            harvest_interval: Duration::from_secs(900),
-            harvest_max_answer_mb: 2,
-            harvest_timeout_secs: 7,
+            limits: HarvestLimitArgs {
+                harvest_interval: Duration::from_secs(900),
+                harvest_max_answer_mb: 2,
+                harvest_timeout_secs: 7,
+            },
         }
     }
 

@@ -5,6 +5,7 @@
 mod account;
 mod config;
 mod federation;
+mod harvest;
 mod inspect;
 mod instance;
 mod jobs;
@@ -12,6 +13,7 @@ mod login;
 mod logs;
 mod migrate;
 mod peer;
+mod schedule;
 mod serve;
 mod shutdown;
 mod storage;
@@ -48,6 +50,8 @@ enum Command {
     /// Declares, pauses, resumes, lists and removes the peers: the other instances whose
     /// public catalogs this one harvests.
     Peer(peer::PeerArgs),
+    /// Harvests the peers now, once, and prints what each pass did.
+    Harvest(harvest::HarvestArgs),
 }
 
 /// A configuration the command cannot run with; it exits with code 2.
@@ -75,6 +79,9 @@ fn main() -> ExitCode {
             runtime.block_on(account::run(args, &mut std::io::stdout().lock()))
         }
         Command::Peer(args) => runtime.block_on(peer::run(args, &mut std::io::stdout().lock())),
+        Command::Harvest(args) => {
+            runtime.block_on(harvest::run(args, &mut std::io::stdout().lock()))
+        }
     };
     match outcome {
         Ok(code) => code,

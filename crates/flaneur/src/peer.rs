@@ -159,7 +159,7 @@ fn listed(peer: &Peer) -> String {
 }
 
 /// An instant as the lists show it, `-` for none.
-pub fn instant(at: Option<DateTime<Utc>>) -> String {
+fn instant(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(
         || "-".to_owned(),
         |at| at.to_rfc3339_opts(SecondsFormat::Secs, true),

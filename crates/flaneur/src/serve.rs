@@ -1,5 +1,5 @@
 //! `flaneur serve`: opens the storage, starts the picture workers (unless told not to) and
-//! serves the API until Ctrl-C or SIGTERM.
+//! the harvests of its peers, and serves the API until Ctrl-C or SIGTERM.
 //!
 //! Shutdown is graceful: the listener stops accepting, in-flight requests (uploads included)
 //! run to their end, and each worker finishes the job it holds; after the grace period, the
@@ -25,6 +25,7 @@ use crate::instance::InstanceArgs;
 use crate::jobs::{JobArgs, Workers};
 use crate::login::LoginArgs;
 use crate::logs::LogArgs;
+use crate::schedule::Harvests;
 use crate::storage::StorageArgs;
 
 /// Options of `flaneur serve`.
@@ -210,7 +211,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         args.jobs.count()
     };
     let stop = CancellationToken::new();
+    crate::schedule::declare_peers(&*storage.catalog, &federation.peers).await?;
     let worker_tasks = Workers::start(&services, workers, args.jobs.timing(), &stop);
+    let harvests = Harvests::start(storage.catalog.clone(), federation.limits(), &stop);
     tokio::spawn({
         let stop = stop.clone();
         async move {
@@ -286,23 +289,24 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     stop.cancel();
     info!("stopping workers");
     worker_tasks.wait().await;
+    harvests.wait().await;
     storage.close().await;
     served.context("http server failed")?;
     info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Says which peers were configured: they are checked, but this version does not harvest them.
+/// Says which peers were configured and how they are harvested.
 fn log_peers(federation: &FederationConfig) {
     if federation.peers.is_empty() {
         return;
     }
-    warn!(
+    info!(
         peers = %federation.peers.join(" "),
         harvest_interval_secs = federation.harvest_interval.as_secs(),
         harvest_max_answer_bytes = federation.max_answer_bytes,
         harvest_timeout_secs = federation.request_timeout.as_secs(),
-        "peers configured but not harvested: this version serves its own pictures only"
+        "peers configured; harvested now and every interval after"
     );
 }
 

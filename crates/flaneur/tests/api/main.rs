@@ -12,6 +12,7 @@ mod config_file;
 mod configuration;
 mod editing;
 mod excluded_areas;
+mod federation;
 mod feeds;
 mod filters;
 mod guards;

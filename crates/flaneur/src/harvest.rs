@@ -1,0 +1,112 @@
+//! `flaneur harvest`: one harvest pass now, over the peers declared in the catalog (by the
+//! configuration of `serve` at its start, or by `flaneur peer add`), whatever their next
+//! scheduled attempt; paused peers are left alone. It works on the catalog directly, beside a
+//! running server or without one, and prints what the pass did for each peer.
+//!
+//! Exit codes: 0 every peer harvested, 1 a peer's pass failed (or no peer is declared at the
+//! address given), 2 misuse.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use flaneur_model::Peer;
+use flaneur_service::harvest::{HarvestReport, harvest_peer};
+
+use crate::Misuse;
+use crate::federation::HarvestLimitArgs;
+use crate::peer::CatalogArgs;
+
+/// Options of `flaneur harvest`.
+#[derive(Debug, clap::Args)]
+pub struct HarvestArgs {
+    /// Harvest only the peer at this API root, even when it is paused.
+    #[arg(long = "peer", value_name = "URL")]
+    only: Option<String>,
+    #[command(flatten)]
+    limits: HarvestLimitArgs,
+    #[command(flatten)]
+    storage: CatalogArgs,
+}
+
+/// Runs one pass over the peers and writes each one's report to `out`.
+///
+/// # Errors
+/// Fails when the catalog cannot be opened or read, the address is not a peer's
+/// ([`Misuse`]) or no peer is declared there.
+pub async fn run(args: HarvestArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let only = match &args.only {
+        Some(url) => Some(crate::federation::peer_url(url).map_err(Misuse)?),
+        None => None,
+    };
+    let catalog = args.storage.storage.open_catalog().await?;
+    let peers: Vec<Peer> = match &only {
+        Some(url) => vec![
+            catalog
+                .peer_by_url(url)
+                .await?
+                .with_context(|| format!("no peer is declared at {url} (flaneur peer list)"))?,
+        ],
+        None => catalog
+            .peers()
+            .await?
+            .into_iter()
+            .filter(|p| !p.is_paused)
+            .collect(),
+    };
+
+    // One peer after the other: the command is run by hand or by a timer, and its output
+    // follows the order of `flaneur peer list`.
+    let limits = args.limits.limits();
+    let mut has_failed = false;
+    let mut written = Ok(());
+    for peer in &peers {
+        let report = harvest_peer(&*catalog, peer, &limits).await;
+        has_failed |= report.error.is_some();
+        if written.is_ok() {
+            written = out.write_all(shown(&report).as_bytes());
+        }
+    }
+    catalog.close().await;
+    match written {
+        Ok(()) => {}
+        // `| head` closing the pipe is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(e).context("cannot write the result"),
+    }
+    Ok(if has_failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A report as lines: the peer and its figures, tab-separated, then one indented line per
+/// refusal reason kept.
+fn shown(report: &HarvestReport) -> String {
+    let outcome = match &report.error {
+        None => "harvested".to_owned(),
+        Some(error) => format!("failed: {}", error.replace(['\n', '\r'], " ")),
+    };
+    let mut text = format!(
+        "{}\t{outcome}\tapplied {}\tunchanged {}\tremoved {}\tconflicting {}\titems {}\t\
+         skipped {}\trequests {}\tbytes {}\t{:.1} s\n",
+        report.peer_url,
+        report.collections_applied,
+        report.collections_unchanged,
+        report.collections_removed,
+        report.collections_conflicting,
+        report.items,
+        report.skipped,
+        report.requests,
+        report.bytes_read,
+        report.duration.as_secs_f64(),
+    );
+    for reason in &report.skip_reasons {
+        text.push_str(&format!(
+            "  skipped: {}\n",
+            reason.replace(['\n', '\r'], " ")
+        ));
+    }
+    text
+}
