@@ -129,6 +129,8 @@ const ROWS: &[(&str, &str, Cells)] = &[
     ("GET", "/users/me/reports", Free([401, 200, 200, 200])),
     ("GET", "/admin/reports/stats", Free([401, 403, 403, 200])),
     ("GET", "/admin/stats", Free([401, 403, 403, 200])),
+    // Public: only the text of a harvest's last error is kept for administrators.
+    ("GET", "/federation/peers", Free([200, 200, 200, 200])),
     // Pages are the administrators' to write and anyone's to read; the terms of service are
     // written first, then read, their change announced, and removed last.
     ("POST", "/pages/{page}/{lang}", Free([401, 403, 403, 200])),
