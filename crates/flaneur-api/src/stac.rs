@@ -12,6 +12,7 @@ use crate::url::BaseUrl;
 
 pub mod openapi;
 pub mod queryables;
+pub mod remote;
 pub mod user;
 
 /// STAC version of every document.

@@ -545,6 +545,10 @@ impl Services {
         asset: Asset,
     ) -> Result<(String, bool)> {
         let (picture, sequence) = self.visible_picture(None, id, viewer).await?;
+        // A harvested picture has no file here: see `Services::remote_picture_file`.
+        if picture.origin.is_some() {
+            return Err(Error::ItemNotFound(id.to_string()));
+        }
         let is_public = picture_is_visible(&picture, Viewer::ANONYMOUS)
             && sequence_is_visible(&sequence, Viewer::ANONYMOUS);
         match picture.status {

@@ -11,6 +11,7 @@ use flaneur_service::read::Listed;
 use flaneur_store::{PagePosition, SequenceQuery, SequenceSort};
 use serde_json::{Value, json};
 
+use super::federation::PeerUrls;
 use super::listing;
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
@@ -102,12 +103,18 @@ pub async fn list(
         })
         .collect();
     let tags = state.services.semantics(&ids, &[]).await?;
+    let is_remote = |row: &Listed| matches!(row, Listed::Shown(s) if s.origin.is_some());
+    let peers = PeerUrls::read(&state, page.rows.iter().any(is_remote)).await?;
     let collections: Vec<Value> = page
         .rows
         .iter()
         .zip(&producers)
         .map(|(row, producer)| match row {
             Listed::Shown(s) => {
+                if let Some(origin) = &s.origin {
+                    let url = peers.of(origin.peer_id);
+                    return stac::remote::collection(&base, s, origin, url);
+                }
                 let mut collection = stac::collection(
                     &base,
                     &state.info,
@@ -225,6 +232,13 @@ pub(super) async fn collection_document(
     sequence: &Sequence,
 ) -> ApiResult<Value> {
     let id = sequence.id;
+    // A remote sequence is shown as its instance sent it, summaries and tags included, and
+    // may not be changed here.
+    if let Some(origin) = &sequence.origin {
+        let peers = PeerUrls::read(state, true).await?;
+        let url = peers.of(origin.peer_id);
+        return Ok(stac::remote::collection(base, sequence, origin, url));
+    }
     let pictures = state
         .services
         .collection_items(id, viewer, None, None)

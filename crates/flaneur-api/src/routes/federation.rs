@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::routing::on;
 use chrono::{DateTime, SecondsFormat, Utc};
-use flaneur_model::Peer;
+use flaneur_model::{Peer, PeerId};
 use serde_json::{Value, json};
 
 use super::Route;
@@ -110,4 +110,29 @@ pub fn routes() -> Vec<Route> {
             )
             .errors(&[500]),
     )]
+}
+
+/// The API roots of the peers, read once for an answer showing remote data.
+#[derive(Debug, Default)]
+pub(super) struct PeerUrls(Vec<(PeerId, String)>);
+
+impl PeerUrls {
+    /// The peers' API roots when `is_needed` (some row to show is remote), else none.
+    pub(super) async fn read(state: &AppState, is_needed: bool) -> ApiResult<PeerUrls> {
+        if !is_needed {
+            return Ok(PeerUrls::default());
+        }
+        let peers = state.services.peers().await?;
+        Ok(PeerUrls(
+            peers.into_iter().map(|p| (p.id, p.api_url)).collect(),
+        ))
+    }
+
+    /// The API root of a peer; empty for one removed since its rows were read.
+    pub(super) fn of(&self, id: PeerId) -> &str {
+        self.0
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map_or("", |(_, url)| url.as_str())
+    }
 }

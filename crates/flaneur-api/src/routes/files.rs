@@ -97,7 +97,47 @@ pub async fn tile(
     serve(&state, read_as, id, asset, &method, &headers).await
 }
 
+/// A file of a picture: from the store for a picture of this instance; for one harvested from
+/// a peer, a 302 to the address its item gives at the peer (or 404 when it gives none). The
+/// peer is asked for only once no stored file was found, so local files cost no extra read.
 async fn serve(
+    state: &AppState,
+    read_as: ReadAs,
+    id: PictureId,
+    asset: Asset,
+    method: &Method,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let stored = serve_stored(state, read_as, id, asset, method, headers).await;
+    match stored {
+        Err(err) if err.status() == StatusCode::NOT_FOUND => {
+            match state
+                .services
+                .remote_picture_file(id, read_as.0, asset)
+                .await
+            {
+                Ok(Some(url)) => Ok(found_at_peer(&url).unwrap_or_else(|| err.into_response())),
+                Ok(None) => Err(err),
+                Err(lookup) => Err(lookup.into()),
+            }
+        }
+        other => other,
+    }
+}
+
+/// A 302 to a file at a peer, cacheable as the address does not change; `None` for an
+/// address no header can carry.
+fn found_at_peer(url: &str) -> Option<Response> {
+    let location = HeaderValue::from_str(url).ok()?;
+    let mut response = StatusCode::FOUND.into_response();
+    response.headers_mut().insert(LOCATION, location);
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static(CACHE));
+    Some(response)
+}
+
+async fn serve_stored(
     state: &AppState,
     ReadAs(viewer): ReadAs,
     id: PictureId,

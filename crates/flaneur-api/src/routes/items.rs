@@ -9,6 +9,7 @@ use flaneur_service::read::{ItemView, Tags};
 use serde_json::{Value, json};
 
 use super::collections::{ProducerNames, producer_name};
+use super::federation::PeerUrls;
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, ReadAs, stac};
@@ -32,7 +33,13 @@ pub async fn features(
 
     let mut out = Vec::with_capacity(pictures.len());
     let mut names = ProducerNames::default();
+    let peers = PeerUrls::read(state, pictures.iter().any(|p| p.origin.is_some())).await?;
     for p in pictures {
+        if let Some(origin) = &p.origin {
+            let url = peers.of(origin.peer_id);
+            out.push(stac::remote::item(base, p, origin, url, (None, None)));
+            continue;
+        }
         let name = names.get(state, p.base.account_id).await?;
         let mut item = stac::item(base, &state.info, p, &name, (None, None));
         set_tags(&mut item, p, &tags);
@@ -191,8 +198,19 @@ pub(super) async fn item_document(
 ) -> ApiResult<Value> {
     let picture = &view.picture;
     let id = picture.base.id;
-    let producer = producer_name(state, picture.base.account_id).await?;
     let neighbours = (view.prev.as_ref(), view.next.as_ref());
+    // A remote picture is shown as its instance sent it, tags included, and may not be
+    // changed here: no tags of ours and no rights links.
+    if let Some(origin) = &picture.origin {
+        let peers = PeerUrls::read(state, true).await?;
+        let url = peers.of(origin.peer_id);
+        let mut item = stac::remote::item(base, picture, origin, url, neighbours);
+        if let Some(links) = item["links"].as_array_mut() {
+            links.extend(view.related.iter().map(|p| stac::related_link(base, p)));
+        }
+        return Ok(item);
+    }
+    let producer = producer_name(state, picture.base.account_id).await?;
     let mut item = stac::item(base, &state.info, picture, &producer, neighbours);
     let sequences: Vec<SequenceId> = picture.sequence_id.into_iter().collect();
     let tags = state.services.semantics(&sequences, &[id]).await?;

@@ -7,11 +7,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::accounts::{account_with_token, get_as};
-use crate::server::{Server, poll};
+use crate::accounts::{account_with_token, bearer, client, get_as};
+use crate::server::{Server, json_of, link, poll};
 use crate::{GOPRO, pictures};
 
 /// Runs `flaneur ARGS` on the catalog of `data_dir` (as the run's backend keeps it).
@@ -102,7 +102,7 @@ fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
     assert!(report.contains("\titems 5\t"), "{report}");
 
     // 2. The catalog lists the peer with its counts; only administrators read its last error.
-    let catalog = Server::start_in_with_env(data, &[("FLANEUR_CATALOG_ONLY", "true")]);
+    let catalog = Server::start_in(data);
     let listed = peers(&catalog, "anonymous");
     assert_eq!(listed.len(), 1, "{listed:?}");
     let shown = &listed[0];
@@ -125,6 +125,8 @@ fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
         page["features"].as_array().map_or(0, Vec::len)
     };
     assert_eq!(found(&catalog), 5);
+    shows_as_remote(&catalog, &peer, &collection);
+    refuses_changes(&catalog, &admin, &collection);
 
     // 4. Paused, the peer is left out of a pass, and what was harvested stays served.
     flaneur_exits(data, &["peer", "pause", &peer.api], 0);
@@ -140,6 +142,114 @@ fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
     );
     assert!(peers(&catalog, "anonymous").is_empty());
     assert_eq!(found(&catalog), 0);
+}
+
+/// The link of `rel` in a document.
+fn href(document: &Value, rel: &str) -> String {
+    link(document, rel).unwrap_or_else(|| panic!("no {rel} link in {document}"))
+}
+
+/// The catalog serves the peer's collection and items as the peer sent them, with links of
+/// its own, a `via` link to the peer's document and `flaneur:origin`; the files stay at the
+/// peer; changes are refused. The peer's own documents carry none of it.
+fn shows_as_remote(catalog: &Server, peer: &Server, collection: &str) {
+    let at_peer = |path: &str| format!("{}{path}", peer.api);
+    let here = |path: &str| catalog.url(path);
+
+    let shown = catalog.get_ok(&format!("/collections/{collection}"));
+    assert_eq!(shown["flaneur:origin"], json!(peer.api), "{shown}");
+    assert_eq!(
+        href(&shown, "self"),
+        here(&format!("/collections/{collection}"))
+    );
+    assert_eq!(
+        href(&shown, "via"),
+        at_peer(&format!("/collections/{collection}"))
+    );
+    let original = peer.get_ok(&format!("/collections/{collection}"));
+    assert!(original.get("flaneur:origin").is_none(), "{original}");
+    assert_eq!(shown["title"], original["title"]);
+
+    let items = catalog.collection_items(collection);
+    assert_eq!(items.len(), 5);
+    for item in &items {
+        let id = item["id"].as_str().expect("item id");
+        let path = format!("/collections/{collection}/items/{id}");
+        assert_eq!(
+            item["properties"]["flaneur:origin"],
+            json!(peer.api),
+            "{item}"
+        );
+        assert_eq!(href(item, "self"), here(&path));
+        assert_eq!(href(item, "via"), at_peer(&path));
+        let hd = item["assets"]["hd"]["href"].as_str().expect("hd asset");
+        assert!(hd.starts_with(&peer.api), "{hd}");
+    }
+
+    // The single item leads to its neighbours here.
+    let second = items[1]["id"].as_str().expect("item id");
+    let one = catalog.get_ok(&format!("/collections/{collection}/items/{second}"));
+    let first = items[0]["id"].as_str().expect("item id");
+    assert_eq!(
+        href(&one, "prev"),
+        here(&format!("/collections/{collection}/items/{first}"))
+    );
+    let original = peer.get_ok(&format!("/collections/{collection}/items/{second}"));
+    assert!(original["properties"].get("flaneur:origin").is_none());
+
+    // Search shows them alike.
+    let (_, page) = catalog.get_json(&format!("/search?collections={collection}"));
+    for item in page["features"].as_array().expect("features") {
+        assert_eq!(
+            item["properties"]["flaneur:origin"],
+            json!(peer.api),
+            "{item}"
+        );
+    }
+}
+
+/// Even an administrator of the catalog may not change or delete what it harvested: the
+/// answer says to go to the instance it comes from.
+fn refuses_changes(catalog: &Server, admin: &str, collection: &str) {
+    let items = catalog.collection_items(collection);
+    let item = items[0]["id"].as_str().expect("item id");
+    let in_collection = format!("/collections/{collection}");
+    let in_item = format!("{in_collection}/items/{item}");
+    for (method, path, body) in [
+        (Method::PATCH, in_item.clone(), json!({ "heading": 90 })),
+        (Method::DELETE, in_item.clone(), json!(null)),
+        (
+            Method::PATCH,
+            in_collection.clone(),
+            json!({ "title": "mine" }),
+        ),
+        (Method::DELETE, in_collection.clone(), json!(null)),
+    ] {
+        let (status, answer) = json_of(
+            bearer(client().request(method.clone(), catalog.url(&path)), admin)
+                .json(&body)
+                .send()
+                .expect("request"),
+        );
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {answer}");
+        let message = answer["message"].as_str().expect("message");
+        assert!(message.contains("another instance"), "{message}");
+    }
+    assert_eq!(catalog.collection_items(collection).len(), 5);
+
+    // The files are the peer's: the catalog sends clients there.
+    let hd = items[0]["assets"]["hd"]["href"].as_str().expect("hd asset");
+    let no_redirect = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("client");
+    let answer = no_redirect
+        .get(catalog.url(&format!("/pictures/{item}/hd.jpg")))
+        .send()
+        .expect("GET");
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    assert_eq!(answer.headers()["location"], hd);
 }
 
 #[test]

@@ -1,0 +1,104 @@
+//! Collections and items harvested from peers, as this instance serves them: the JSON their
+//! instance sent, with links rebuilt to lead through this instance (self, parent, collection,
+//! root, and prev/next by the ranks held here), a `via` link to the same document at its
+//! instance, and `flaneur:origin` naming that instance's API root.
+//!
+//! Asset addresses stay as received: the pictures are served by their instance only. The
+//! `via` link is how clients such as the Panoramax viewer find where to send changes, since
+//! this instance refuses them.
+
+use flaneur_model::{Origin, Picture, Sequence};
+use serde_json::{Value, json};
+
+use super::{link, neighbour_link, root_link};
+use crate::url::BaseUrl;
+
+/// The property (of items) and top-level key (of collections) naming the origin's API root.
+pub const ORIGIN_KEY: &str = "flaneur:origin";
+
+/// A `via` link to a document at the instance it comes from.
+fn via_link(href: String, kind: &str) -> Value {
+    json!({
+        "rel": "via",
+        "type": kind,
+        "href": href,
+        "title": "This document at the instance it comes from",
+    })
+}
+
+/// A remote picture as a STAC item, from its `origin` at the peer whose API root is
+/// `peer_url`, with its neighbours held here.
+pub fn item(
+    base: &BaseUrl,
+    p: &Picture,
+    origin: &Origin,
+    peer_url: &str,
+    neighbours: (Option<&Picture>, Option<&Picture>),
+) -> Value {
+    let id = p.base.id;
+    let seq = p.sequence_id.map(|s| s.to_string()).unwrap_or_default();
+    let mut item = Value::Object(origin.doc.clone());
+    item["id"] = json!(id);
+    item["collection"] = json!(seq);
+    if !item["properties"].is_object() {
+        item["properties"] = json!({});
+    }
+    item["properties"][ORIGIN_KEY] = json!(peer_url);
+
+    let collection = base.api(&format!("/collections/{seq}"));
+    let mut links = vec![
+        root_link(base),
+        link("parent", Some("application/json"), collection.clone(), None),
+        link(
+            "self",
+            Some("application/geo+json"),
+            base.api(&format!("/collections/{seq}/items/{id}")),
+            None,
+        ),
+        link("collection", Some("application/json"), collection, None),
+        via_link(
+            format!("{peer_url}/collections/{seq}/items/{id}"),
+            "application/json",
+        ),
+    ];
+    if let Some(prev) = neighbours.0 {
+        links.push(neighbour_link(base, "prev", prev));
+    }
+    if let Some(next) = neighbours.1 {
+        links.push(neighbour_link(base, "next", next));
+    }
+    item["links"] = json!(links);
+    item
+}
+
+/// A remote sequence as a STAC collection, from its `origin` at the peer whose API root is
+/// `peer_url`.
+pub fn collection(base: &BaseUrl, s: &Sequence, origin: &Origin, peer_url: &str) -> Value {
+    let id = s.id;
+    let mut collection = Value::Object(origin.doc.clone());
+    collection["id"] = json!(id);
+    collection[ORIGIN_KEY] = json!(peer_url);
+    collection["links"] = json!([
+        link(
+            "items",
+            Some("application/geo+json"),
+            base.api(&format!("/collections/{id}/items")),
+            Some("Pictures in this sequence"),
+        ),
+        link(
+            "parent",
+            Some("application/json"),
+            base.api("/"),
+            Some("Instance catalog"),
+        ),
+        root_link(base),
+        link(
+            "self",
+            Some("application/json"),
+            base.api(&format!("/collections/{id}")),
+            Some("Metadata of this sequence"),
+        ),
+        via_link(format!("{peer_url}/collections/{id}"), "application/json"),
+    ]);
+    collection
+}
