@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::{account_with_token, bearer, client, get_as};
 use crate::server::{Server, json_of, link, poll};
+use crate::tiles::{features, fetch_tile, tile_path};
 use crate::{GOPRO, pictures};
 
 /// Runs `flaneur ARGS` on the catalog of `data_dir` (as the run's backend keeps it).
@@ -134,7 +135,16 @@ fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
     assert_eq!(flaneur_exits(data, &["harvest"], 0), "");
     assert_eq!(found(&catalog), 5);
 
-    // 5. Removed, the peer and everything harvested from it go.
+    // 5. Removed, the peer and everything harvested from it go, from the map too: the
+    //    tile drawn before is not served again from the cache.
+    let first = catalog.collection_items(&collection)[0]["geometry"]["coordinates"].clone();
+    let at = (
+        first[0].as_f64().expect("lon"),
+        first[1].as_f64().expect("lat"),
+    );
+    let on_map =
+        |server: &Server| features(&fetch_tile(server, &tile_path(15, at)), "pictures").len();
+    assert_eq!(on_map(&catalog), 5);
     let removed = flaneur_exits(data, &["peer", "remove", &peer.api], 0);
     assert!(
         removed.contains("with 1 collections and 5 items"),
@@ -142,6 +152,7 @@ fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
     );
     assert!(peers(&catalog, "anonymous").is_empty());
     assert_eq!(found(&catalog), 0);
+    assert_eq!(on_map(&catalog), 0);
 }
 
 /// The link of `rel` in a document.
@@ -208,8 +219,8 @@ fn shows_as_remote(catalog: &Server, peer: &Server, collection: &str) {
     }
 }
 
-/// Even an administrator of the catalog may not change or delete what it harvested: the
-/// answer says to go to the instance it comes from.
+/// Even an administrator of the catalog may not change, delete, annotate or report what it
+/// harvested: the answer says to go to the instance it comes from.
 fn refuses_changes(catalog: &Server, admin: &str, collection: &str) {
     let items = catalog.collection_items(collection);
     let item = items[0]["id"].as_str().expect("item id");
@@ -224,6 +235,21 @@ fn refuses_changes(catalog: &Server, admin: &str, collection: &str) {
             json!({ "title": "mine" }),
         ),
         (Method::DELETE, in_collection.clone(), json!(null)),
+        (
+            Method::POST,
+            format!("{in_item}/annotations"),
+            json!({ "shape": [0, 0, 10, 10], "semantics": [{ "key": "a", "value": "b" }] }),
+        ),
+        (
+            Method::POST,
+            "/reports".to_owned(),
+            json!({ "issue": "mislocated", "picture_id": item }),
+        ),
+        (
+            Method::POST,
+            "/reports".to_owned(),
+            json!({ "issue": "mislocated", "sequence_id": collection }),
+        ),
     ] {
         let (status, answer) = json_of(
             bearer(client().request(method.clone(), catalog.url(&path)), admin)

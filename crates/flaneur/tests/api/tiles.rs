@@ -66,7 +66,7 @@ fn keys(object: &serde_json::Map<String, Value>) -> BTreeSet<String> {
     object.keys().cloned().collect()
 }
 
-fn fetch_tile(server: &Server, path: &str) -> Vec<Layer> {
+pub(crate) fn fetch_tile(server: &Server, path: &str) -> Vec<Layer> {
     let response = server.get_url(&server.url(path));
     assert_eq!(response.status(), StatusCode::OK, "GET {path}");
     let kind = response.headers()[header::CONTENT_TYPE].clone();
@@ -326,7 +326,7 @@ fn the_style_and_the_landing_page_point_to_the_tiles() {
 }
 
 /// The features of a layer, or none when the tile has no such layer.
-fn features<'a>(layers: &'a [Layer], name: &str) -> &'a [mvt::Feature] {
+pub(crate) fn features<'a>(layers: &'a [Layer], name: &str) -> &'a [mvt::Feature] {
     layers
         .iter()
         .find(|l| l.name == name)
