@@ -45,23 +45,38 @@ export function picturesDir() {
 }
 
 /**
- * `flaneur account <args>` on the data folder of a running server (accounts, roles, tokens);
- * answers what it printed.
+ * `flaneur <args>` on a data folder, that of a running server or one about to be served;
+ * answers what it printed, and throws with its errors when it fails.
  */
-export function accountCommand(dataDir, args) {
-  const run = spawnSync(findBinary(), ["account", ...args, "--data-dir", dataDir], {
+export function flaneurCommand(dataDir, args) {
+  const run = spawnSync(findBinary(), [...args, "--data-dir", dataDir], {
     encoding: "utf8",
     env: { ...process.env, RUST_LOG: "warn" },
   });
   if (run.status !== 0) {
-    throw new Error(`flaneur account ${args.join(" ")} failed: ${run.stderr}`);
+    throw new Error(`flaneur ${args.join(" ")} failed: ${run.stdout}${run.stderr}`);
   }
   return run.stdout.trim();
 }
 
-/** A running server; `stop()` ends it and removes its data folder. `env` adds variables. */
-export async function startServer({ webDir, startMs, env = {} }) {
-  const dataDir = mkdtempSync(join(tmpdir(), "flaneur-web-test-"));
+/**
+ * `flaneur account <args>` on the data folder of a running server (accounts, roles, tokens);
+ * answers what it printed.
+ */
+export function accountCommand(dataDir, args) {
+  return flaneurCommand(dataDir, ["account", ...args]);
+}
+
+/** A fresh data folder for a server, removed by its `stop()`. */
+export function newDataDir() {
+  return mkdtempSync(join(tmpdir(), "flaneur-web-test-"));
+}
+
+/**
+ * A running server; `stop()` ends it and removes its data folder, `dataDir` when given (made
+ * by `newDataDir`), else a new one. `env` adds variables.
+ */
+export async function startServer({ webDir, startMs, env = {}, dataDir = newDataDir() }) {
   const child = spawn(
     findBinary(),
     ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--web-dir", webDir,
