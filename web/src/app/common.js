@@ -19,6 +19,7 @@ const TEXTS = {
     sequences_more: "Show more",
     sequences_pictures: (n) => (n === 1 ? "1 picture" : `${n} pictures`),
     sequences_untitled: "Untitled sequence",
+    held_by: "Held by",
     upload_title: "Upload pictures",
     upload_intro:
       "Pick or drop geotagged JPEG pictures (flat or 360°), or a whole folder. " +
@@ -108,6 +109,7 @@ const TEXTS = {
     sequences_more: "Afficher plus",
     sequences_pictures: (n) => (n <= 1 ? `${n} photo` : `${n} photos`),
     sequences_untitled: "Séquence sans titre",
+    held_by: "Hébergée par",
     upload_title: "Envoyer des photos",
     upload_intro:
       "Choisissez ou déposez des photos JPEG géolocalisées (classiques ou 360°), ou un " +

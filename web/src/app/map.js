@@ -1,11 +1,16 @@
 // The map page: the Panoramax viewer (map of the instance's coverage and picture viewer) on
 // this server's API. `?sequence=<id>` opens the viewer on the first picture of a sequence;
-// the viewer keeps its own state in the other parameters of the address.
+// the viewer keeps its own state in the other parameters of the address. A picture harvested
+// from another instance is told by a line in the bar naming the instance that holds it.
 import { API, getJson, labelled, lang, loadSettings, setupPage, t } from "./common.js";
 import { offlineBasemap } from "./basemap.js";
+import { ORIGIN_KEY, heldBy } from "./origin.js";
 
 setupPage("map");
 const main = document.querySelector("main");
+const held = document.createElement("span");
+held.id = "held";
+document.querySelector("nav.site").after(held);
 
 try {
   const settings = await loadSettings();
@@ -38,11 +43,35 @@ try {
     .map(([name, value]) => `${name}="${escapeAttribute(value)}"`)
     .join(" ");
   main.innerHTML = `<pnx-viewer ${html}></pnx-viewer>`;
+  followOrigin(main.querySelector("pnx-viewer"));
 } catch (err) {
   const message = document.createElement("p");
   message.className = "error";
   message.textContent = labelled(t("error_loading"), err.message);
   main.append(message);
+}
+
+/**
+ * Keeps the bar's line in step with the viewer: the origin of the picture shown, nothing for
+ * a local picture or when no picture is shown.
+ */
+function followOrigin(viewer) {
+  const show = () => {
+    const picture = viewer.psv?.getPictureMetadata?.();
+    const line = picture
+      && heldBy(picture.properties?.[ORIGIN_KEY], {
+        picture: picture.id,
+        sequence: picture.sequence?.id,
+        tag: "span",
+      });
+    held.replaceChildren(...(line ? [line] : []));
+  };
+  viewer.addEventListener("psv:picture-loaded", show);
+  viewer.addEventListener("select", (event) => {
+    if (!event.detail?.picId) {
+      held.replaceChildren();
+    }
+  });
 }
 
 function escapeAttribute(text) {

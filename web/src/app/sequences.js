@@ -1,6 +1,8 @@
 // The sequences page: every published sequence with its thumbnail, page by page following the
-// API's `next` links; each opens the map page's viewer on it.
+// API's `next` links; each opens the map page's viewer on it. A sequence harvested from
+// another instance says which one holds it.
 import { API, getJson, labelled, linkOf, setupPage, t } from "./common.js";
+import { ORIGIN_KEY, heldBy } from "./origin.js";
 
 setupPage("sequences");
 const list = document.getElementById("sequences");
@@ -27,6 +29,11 @@ function card(collection) {
     .join(" · ");
   link.append(thumb, title, facts);
   item.append(link);
+  // Beside the card's link rather than in it: a link may not hold another.
+  const held = heldBy(collection[ORIGIN_KEY]);
+  if (held) {
+    item.append(held);
+  }
   return item;
 }
 
