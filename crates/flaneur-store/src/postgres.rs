@@ -122,6 +122,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "federation",
         include_str!("../migrations/postgres/0010_federation.sql"),
     ),
+    (
+        11,
+        "harvest_stamps",
+        include_str!("../migrations/postgres/0011_harvest_stamps.sql"),
+    ),
 ];
 
 /// How a [`PgCatalog`] connects.

@@ -103,6 +103,8 @@ pub(super) async fn peer_by_url(pool: &PgPool, api_url: &str) -> Result<Option<P
 
 pub(super) async fn remove_peer(pool: &PgPool, id: PeerId) -> Result<bool> {
     let mut tx = pool.begin().await.map_err(Error::db("remove peer"))?;
+    // The sequences go with their ranks: no stamp is worth moving.
+    stamp_ranks_once(&mut tx).await?;
     // Pictures first (their ranks go with them), then the sequences left without ranks, then
     // the accounts nothing credits any more.
     for sql in [
@@ -213,6 +215,30 @@ async fn save_progress(
         .execute(&mut *conn)
         .await
         .map_err(Error::db("save harvest progress"))?;
+    Ok(())
+}
+
+/// Has the transaction write the stamps of the ranks it changes itself, once, rather than
+/// the rank triggers moving them row by row (see the `harvest_stamps` migration).
+async fn stamp_ranks_once(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("SELECT set_config('flaneur.stamp_ranks', 'off', true)")
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("defer rank stamps"))?;
+    Ok(())
+}
+
+/// Moves `updated_at` of sequences whose ranks a harvest changed, as the rank triggers would
+/// have, once each; their pictures were all written anew.
+async fn stamp_sequences(conn: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
+    sqlx::query(
+        "UPDATE sequences SET updated_at = greatest(clock_timestamp(), updated_at)
+         WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("stamp sequences"))?;
     Ok(())
 }
 
@@ -369,6 +395,7 @@ pub(super) async fn apply_remote_collection(
     }
 
     // 2. The authors, then the items as they were go: the new ones replace them all.
+    stamp_ranks_once(&mut tx).await?;
     let accounts = author_accounts(&mut tx, peer, collection, items).await?;
     let account = |author| accounts.get(&author_key(author).0).copied();
     let Some(owner) = account(&collection.author) else {
@@ -459,9 +486,12 @@ pub(super) async fn apply_remote_collection(
     // 5. Figures of the sequences touched, the peer's counts and the progress, committed
     //    with the rows.
     refresh_sequence_figures(&mut tx, sequence).await?;
-    for other in others {
-        refresh_sequence_figures(&mut tx, other).await?;
+    for other in &others {
+        refresh_sequence_figures(&mut tx, *other).await?;
     }
+    let mut touched = others;
+    touched.push(sequence);
+    stamp_sequences(&mut tx, &touched).await?;
     let added = i64::try_from(items.len()).unwrap_or(i64::MAX);
     count_change(&mut tx, peer, i64::from(is_new), added - removed).await?;
     save_progress(&mut tx, peer, progress).await?;
@@ -534,6 +564,7 @@ pub(super) async fn remove_remote_collection(
         .execute(&mut *tx)
         .await
         .map_err(Error::db("read peer"))?;
+    stamp_ranks_once(&mut tx).await?;
     let (removed, _) = clear_items(&mut tx, peer, id.0, &[]).await?;
     let done = sqlx::query("DELETE FROM sequences WHERE id = $1 AND peer_id = $2")
         .bind(id.0)
