@@ -344,7 +344,9 @@ async fn clear_items(
             .map_err(Error::db("find moved items"))?;
         others.extend(found);
 
-        let mut sql = QueryBuilder::<Sqlite>::new("DELETE FROM pictures WHERE peer_id = ");
+        // `+peer_id` keeps SQLite on the primary key: through the `pictures_peer` index it
+        // would read every picture of the peer, making each apply slower as the peer grows.
+        let mut sql = QueryBuilder::<Sqlite>::new("DELETE FROM pictures WHERE +peer_id = ");
         sql.push_bind(peer).push(" AND id IN (");
         let mut ids = sql.separated(", ");
         for item in chunk {
@@ -359,7 +361,7 @@ async fn clear_items(
         removed += i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
     }
     let done = sqlx::query(
-        "DELETE FROM pictures WHERE peer_id = ?1
+        "DELETE FROM pictures WHERE +peer_id = ?1
            AND id IN (SELECT picture_id FROM sequence_pictures WHERE sequence_id = ?2)",
     )
     .bind(peer)
