@@ -57,6 +57,15 @@ pub struct HarvestLimitArgs {
         value_parser = clap::value_parser!(u64).range(1..=600)
     )]
     harvest_timeout_secs: u64,
+    /// Pages read at most in one listing of a peer; a longer listing fails that harvest, so a
+    /// peer paging without end costs this many requests per pass.
+    #[arg(
+        long,
+        env = "FLANEUR_HARVEST_MAX_PAGES",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    harvest_max_pages: u32,
 }
 
 impl HarvestLimitArgs {
@@ -66,6 +75,7 @@ impl HarvestLimitArgs {
             interval: self.harvest_interval,
             max_response_bytes: self.harvest_max_answer_mb << 20,
             request_timeout: Duration::from_secs(self.harvest_timeout_secs),
+            max_pages: self.harvest_max_pages,
             ..HarvestLimits::default()
         }
     }
@@ -83,6 +93,8 @@ pub struct FederationConfig {
     pub max_answer_bytes: u64,
     /// Time a peer has to answer one request.
     pub request_timeout: Duration,
+    /// Pages read at most in one listing.
+    pub max_pages: u32,
 }
 
 impl FederationConfig {
@@ -92,6 +104,7 @@ impl FederationConfig {
             interval: self.harvest_interval,
             max_response_bytes: self.max_answer_bytes,
             request_timeout: self.request_timeout,
+            max_pages: self.max_pages,
             ..HarvestLimits::default()
         }
     }
@@ -123,6 +136,7 @@ impl FederationArgs {
             harvest_interval: self.limits.harvest_interval,
             max_answer_bytes: self.limits.harvest_max_answer_mb << 20,
             request_timeout: Duration::from_secs(self.limits.harvest_timeout_secs),
+            max_pages: self.limits.harvest_max_pages,
         })
     }
 }
@@ -253,6 +267,7 @@ mod tests {
                 harvest_interval: Duration::from_secs(900),
                 harvest_max_answer_mb: 2,
                 harvest_timeout_secs: 7,
+                harvest_max_pages: 10,
             },
         }
     }
@@ -294,8 +309,11 @@ mod tests {
                 harvest_interval: Duration::from_secs(900),
                 max_answer_bytes: 2 << 20,
                 request_timeout: Duration::from_secs(7),
+                max_pages: 10,
             }
         );
+        assert_eq!(config.limits().max_pages, 10);
+        assert_eq!(args(&[]).limits.limits().max_pages, 10);
     }
 
     #[test]

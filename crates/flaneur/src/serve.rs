@@ -306,6 +306,7 @@ fn log_peers(federation: &FederationConfig) {
         harvest_interval_secs = federation.harvest_interval.as_secs(),
         harvest_max_answer_bytes = federation.max_answer_bytes,
         harvest_timeout_secs = federation.request_timeout.as_secs(),
+        harvest_max_pages = federation.max_pages,
         "peers configured; harvested now and every interval after"
     );
 }
