@@ -19,6 +19,31 @@ use tracing::{error, warn};
 pub struct ApiError {
     status: StatusCode,
     body: Value,
+    /// The harvested object a change was refused for, when it was.
+    remote: Option<RemoteOrigin>,
+}
+
+/// A change refused because its object was harvested from a peer: carried by the response
+/// until the peer's address is known, so that the answer tells where to go.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RemoteOrigin {
+    /// `sequence` or `picture`.
+    pub kind: &'static str,
+    /// The peer it comes from.
+    pub peer: flaneur_model::PeerId,
+}
+
+/// The message refusing a change to a harvested object, naming its instance when known.
+pub(crate) fn err_text(kind: &str, api_url: Option<&str>) -> String {
+    match api_url {
+        Some(url) => format!(
+            "this {kind} comes from another instance and is read-only here: change it at its \
+             instance, {url}"
+        ),
+        None => format!(
+            "this {kind} comes from another instance and is read-only here: change it there"
+        ),
+    }
 }
 
 impl ApiError {
@@ -28,6 +53,7 @@ impl ApiError {
         ApiError {
             status,
             body: json!({ "message": message, "status_code": status.as_u16() }),
+            remote: None,
         }
     }
 
@@ -118,7 +144,11 @@ impl IntoResponse for ApiError {
             )];
             return (self.status, retry, Json(self.body)).into_response();
         }
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(remote) = self.remote {
+            response.extensions_mut().insert(remote);
+        }
+        response
     }
 }
 
@@ -164,6 +194,12 @@ impl From<Error> for ApiError {
                  `Authorization: Bearer <token>`",
             ),
             Error::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, message),
+            // The peer's address is read by `routes::federation::name_origin` on the way out.
+            Error::RemoteData { kind, peer } => {
+                let mut answer = ApiError::new(StatusCode::FORBIDDEN, err_text(kind, None));
+                answer.remote = Some(RemoteOrigin { kind, peer });
+                answer
+            }
             Error::InvalidParameter { message, details } => match details {
                 Some(d) => ApiError::bad_request(message).with("details", d),
                 None => ApiError::bad_request(message),

@@ -161,6 +161,10 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
     let router = routes::router(state.is_catalog_only)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            routes::federation::name_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             auth::resolve_caller,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -15,7 +15,7 @@ mod collections;
 mod docs;
 mod edit;
 mod excluded;
-mod federation;
+pub(crate) mod federation;
 mod files;
 mod items;
 mod listing;

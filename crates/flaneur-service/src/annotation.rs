@@ -79,7 +79,7 @@ impl Services {
     pub async fn may_annotate(&self, viewer: Viewer, picture: &Picture) -> Result<bool> {
         match self.check_may_annotate(viewer, picture).await {
             Ok(()) => Ok(true),
-            Err(Error::LoginRequired | Error::Forbidden(_)) => Ok(false),
+            Err(Error::LoginRequired | Error::Forbidden(_) | Error::RemoteData { .. }) => Ok(false),
             Err(other) => Err(other),
         }
     }

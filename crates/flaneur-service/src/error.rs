@@ -1,7 +1,7 @@
 //! Service errors: each variant says what went wrong in terms a client can act on; the API
 //! maps them to HTTP statuses in one place.
 
-use flaneur_model::{PictureId, UploadSetId};
+use flaneur_model::{PeerId, PictureId, UploadSetId};
 
 /// Why a file sent to an upload set was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +115,15 @@ pub enum Error {
     /// The caller may see the object but not make this change to it; the text says why.
     #[error("{0}")]
     Forbidden(String),
+    /// The object was harvested from a peer: it is read-only here, and changes go to its
+    /// instance.
+    #[error("this {kind} comes from another instance and is read-only here: change it there")]
+    RemoteData {
+        /// `sequence` or `picture`.
+        kind: &'static str,
+        /// The peer it comes from.
+        peer: PeerId,
+    },
     /// A request parameter is wrong.
     #[error("{message}")]
     InvalidParameter {
@@ -187,10 +196,7 @@ impl From<flaneur_store::Error> for Error {
                  of its order, headings, times and places"
                     .to_owned(),
             ),
-            flaneur_store::Error::RemoteData { kind, .. } => Error::Forbidden(format!(
-                "this {kind} comes from another instance and is read-only here: change it \
-                 there"
-            )),
+            flaneur_store::Error::RemoteData { kind, peer, .. } => Error::RemoteData { kind, peer },
             flaneur_store::Error::InExcludedArea(exclusion) => Error::InvalidParameter {
                 message: crate::excluded::REFUSED.to_owned(),
                 details: Some(serde_json::json!({

@@ -1,7 +1,7 @@
 //! The peers this instance harvests, as the API shows them, and where the files of their
 //! pictures are.
 
-use flaneur_model::{Peer, PictureId, Viewer};
+use flaneur_model::{Peer, PeerId, PictureId, Viewer};
 use serde_json::Value;
 
 use crate::read::Asset;
@@ -14,6 +14,14 @@ impl Services {
     /// A catalog failure.
     pub async fn peers(&self) -> Result<Vec<Peer>> {
         Ok(self.catalog.peers().await?)
+    }
+
+    /// One peer.
+    ///
+    /// # Errors
+    /// A catalog failure.
+    pub async fn peer(&self, id: PeerId) -> Result<Option<Peer>> {
+        Ok(self.catalog.peer(id).await?)
     }
 
     /// Where a file of a harvested picture is at its instance: the address its item gives

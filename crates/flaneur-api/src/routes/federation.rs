@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 
 use super::Route;
 use crate::stac::openapi::{JSON, Operation};
-use crate::{ApiResult, AppState, ReadAs};
+use axum::http::StatusCode;
+
+use crate::error::{RemoteOrigin, err_text};
+use crate::{ApiError, ApiResult, AppState, ReadAs};
 
 /// One peer as the list shows it; `last_error` only when `with_error`.
 fn peer_json(peer: &Peer, with_error: bool) -> Value {
@@ -135,4 +138,28 @@ impl PeerUrls {
             .find(|(known, _)| *known == id)
             .map_or("", |(_, url)| url.as_str())
     }
+}
+
+/// Names, in a refusal of a change to harvested data, the instance the data comes from and
+/// where changes go: the one error mapping cannot read the catalog, so the refusal carries
+/// the peer's id out of the handler and is rewritten here.
+pub(crate) async fn name_origin(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = next.run(request).await;
+    let Some(remote) = response.extensions_mut().remove::<RemoteOrigin>() else {
+        return response;
+    };
+    let Ok(Some(peer)) = state.services.peer(remote.peer).await else {
+        return response;
+    };
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        err_text(remote.kind, Some(&peer.api_url)),
+    )
+    .with("origin", json!(peer.api_url))
+    .into_response()
 }

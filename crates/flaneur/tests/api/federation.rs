@@ -127,7 +127,7 @@ fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
     };
     assert_eq!(found(&catalog), 5);
     shows_as_remote(&catalog, &peer, &collection);
-    refuses_changes(&catalog, &admin, &collection);
+    refuses_changes(&catalog, &admin, &collection, &peer.api);
 
     // 4. Paused, the peer is left out of a pass, and what was harvested stays served.
     flaneur_exits(data, &["peer", "pause", &peer.api], 0);
@@ -220,8 +220,8 @@ fn shows_as_remote(catalog: &Server, peer: &Server, collection: &str) {
 }
 
 /// Even an administrator of the catalog may not change, delete, annotate or report what it
-/// harvested: the answer says to go to the instance it comes from.
-fn refuses_changes(catalog: &Server, admin: &str, collection: &str) {
+/// harvested: the answer names the instance it comes from, where changes go.
+fn refuses_changes(catalog: &Server, admin: &str, collection: &str, origin: &str) {
     let items = catalog.collection_items(collection);
     let item = items[0]["id"].as_str().expect("item id");
     let in_collection = format!("/collections/{collection}");
@@ -260,6 +260,8 @@ fn refuses_changes(catalog: &Server, admin: &str, collection: &str) {
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {answer}");
         let message = answer["message"].as_str().expect("message");
         assert!(message.contains("another instance"), "{message}");
+        assert!(message.contains(origin), "{method} {path}: {message}");
+        assert_eq!(answer["origin"], json!(origin), "{method} {path}: {answer}");
     }
     assert_eq!(catalog.collection_items(collection).len(), 5);
 
