@@ -1,11 +1,13 @@
 //! Collections and items harvested from peers, as this instance serves them: the JSON their
 //! instance sent, with links rebuilt to lead through this instance (self, parent, collection,
-//! root, and prev/next by the ranks held here), a `via` link to the same document at its
-//! instance, and `flaneur:origin` naming that instance's API root.
+//! root, and prev/next by the ranks held here), a `via` link to the instance they come from,
+//! an `alternate` link to the same document there, and `flaneur:origin` naming that instance's
+//! API root.
 //!
 //! Asset addresses stay as received: the pictures are served by their instance only. The
 //! `via` link is how clients such as the Panoramax viewer find where to send changes, since
-//! this instance refuses them.
+//! this instance refuses them: the viewer takes its address as the instance's root and adds
+//! `/api/collections/…` itself, so it names the root rather than the document.
 
 use flaneur_model::{Origin, Picture, Sequence};
 use serde_json::{Value, json};
@@ -16,14 +18,24 @@ use crate::url::BaseUrl;
 /// The property (of items) and top-level key (of collections) naming the origin's API root.
 pub const ORIGIN_KEY: &str = "flaneur:origin";
 
-/// A `via` link to a document at the instance it comes from.
-fn via_link(href: String, kind: &str) -> Value {
-    json!({
-        "rel": "via",
-        "type": kind,
-        "href": href,
-        "title": "This document at the instance it comes from",
-    })
+/// The links to where a harvested document comes from: `via` to its instance's root (the
+/// peer's API root without its `/api`) and `alternate` to the document itself there.
+fn origin_links(peer_url: &str, document: String, kind: &str) -> [Value; 2] {
+    let root = peer_url.strip_suffix("/api").unwrap_or(peer_url);
+    [
+        json!({
+            "rel": "via",
+            "type": "application/json",
+            "href": root,
+            "title": "The instance this document comes from",
+        }),
+        json!({
+            "rel": "alternate",
+            "type": kind,
+            "href": document,
+            "title": "This document at the instance it comes from",
+        }),
+    ]
 }
 
 /// A remote picture as a STAC item, from its `origin` at the peer whose API root is
@@ -56,11 +68,12 @@ pub fn item(
             None,
         ),
         link("collection", Some("application/json"), collection, None),
-        via_link(
-            format!("{peer_url}/collections/{seq}/items/{id}"),
-            "application/json",
-        ),
     ];
+    links.extend(origin_links(
+        peer_url,
+        format!("{peer_url}/collections/{seq}/items/{id}"),
+        "application/geo+json",
+    ));
     if let Some(prev) = neighbours.0 {
         links.push(neighbour_link(base, "prev", prev));
     }
@@ -78,7 +91,7 @@ pub fn collection(base: &BaseUrl, s: &Sequence, origin: &Origin, peer_url: &str)
     let mut collection = Value::Object(origin.doc.clone());
     collection["id"] = json!(id);
     collection[ORIGIN_KEY] = json!(peer_url);
-    collection["links"] = json!([
+    let mut links = vec![
         link(
             "items",
             Some("application/geo+json"),
@@ -98,7 +111,12 @@ pub fn collection(base: &BaseUrl, s: &Sequence, origin: &Origin, peer_url: &str)
             base.api(&format!("/collections/{id}")),
             Some("Metadata of this sequence"),
         ),
-        via_link(format!("{peer_url}/collections/{id}"), "application/json"),
-    ]);
+    ];
+    links.extend(origin_links(
+        peer_url,
+        format!("{peer_url}/collections/{id}"),
+        "application/json",
+    ));
+    collection["links"] = json!(links);
     collection
 }

@@ -173,8 +173,12 @@ fn shows_as_remote(catalog: &Server, peer: &Server, collection: &str) {
         href(&shown, "self"),
         here(&format!("/collections/{collection}"))
     );
+    // `via` names the instance's root, as the Panoramax viewer reads it; `alternate` the
+    // document there.
+    let peer_root = peer.api.strip_suffix("/api").expect("peer API root");
+    assert_eq!(href(&shown, "via"), peer_root);
     assert_eq!(
-        href(&shown, "via"),
+        href(&shown, "alternate"),
         at_peer(&format!("/collections/{collection}"))
     );
     let original = peer.get_ok(&format!("/collections/{collection}"));
@@ -192,7 +196,8 @@ fn shows_as_remote(catalog: &Server, peer: &Server, collection: &str) {
             "{item}"
         );
         assert_eq!(href(item, "self"), here(&path));
-        assert_eq!(href(item, "via"), at_peer(&path));
+        assert_eq!(href(item, "via"), peer_root);
+        assert_eq!(href(item, "alternate"), at_peer(&path));
         let hd = item["assets"]["hd"]["href"].as_str().expect("hd asset");
         assert!(hd.starts_with(&peer.api), "{hd}");
     }

@@ -392,8 +392,10 @@ fn serves_union(catalog: &Server, expected: &Expected) {
         for (sequence, ids) in seqs {
             let shown = catalog.get_ok(&format!("/collections/{sequence}"));
             assert_eq!(shown["flaneur:origin"], json!(api), "{shown}");
-            let via = format!("{api}/collections/{sequence}");
-            assert_eq!(link(&shown, "via"), Some(via), "{shown}");
+            let root = api.strip_suffix("/api").expect("peer API root");
+            assert_eq!(link(&shown, "via"), Some(root.to_owned()), "{shown}");
+            let alternate = format!("{api}/collections/{sequence}");
+            assert_eq!(link(&shown, "alternate"), Some(alternate), "{shown}");
             let listed = catalog.collection_items(sequence);
             let listed_ids: BTreeSet<String> = listed
                 .iter()
@@ -404,7 +406,9 @@ fn serves_union(catalog: &Server, expected: &Expected) {
                 let path = format!("/collections/{sequence}/items/{id}");
                 let item = catalog.get_ok(&path);
                 assert_eq!(item["properties"]["flaneur:origin"], json!(api), "{item}");
-                assert_eq!(link(&item, "via"), Some(format!("{api}{path}")), "{item}");
+                assert_eq!(link(&item, "via"), Some(root.to_owned()), "{item}");
+                let alternate = Some(format!("{api}{path}"));
+                assert_eq!(link(&item, "alternate"), alternate, "{item}");
                 assert_eq!(link(&item, "self"), Some(catalog.url(&path)), "{item}");
                 for (name, asset) in item["assets"].as_object().expect("assets") {
                     let href = asset["href"].as_str().expect("asset href");
