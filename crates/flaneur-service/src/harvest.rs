@@ -432,16 +432,25 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
                 return Ok(());
             }
         };
-        match self
+        let applied = self
             .store
             .apply_remote_collection(peer, &collection, &items, progress)
-            .await?
-        {
-            ApplyOutcome::Applied => {
+            .await;
+        match applied {
+            // Data the catalog refuses (an item listed twice, a rank given twice) is the
+            // peer's fault in this collection alone: skipping it lets the pass go on rather
+            // than stop at the same place at every attempt.
+            Err(flaneur_store::Error::Refused(reason)) => {
+                tracing::warn!(collection.id = %collection.id, %reason, "remote collection refused");
+                self.report.skip(max_reasons, &reason);
+                self.store.save_harvest_progress(peer, progress).await?;
+            }
+            Err(err) => return Err(err.into()),
+            Ok(ApplyOutcome::Applied) => {
                 self.report.collections_applied += 1;
                 self.report.items += items.len() as u64;
             }
-            ApplyOutcome::Conflict { holder } => {
+            Ok(ApplyOutcome::Conflict { holder }) => {
                 tracing::warn!(
                     collection.id = %collection.id,
                     holder = %holder,

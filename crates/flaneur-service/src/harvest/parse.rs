@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use flaneur_model::{
     Crop, PictureDetails, PictureId, Projection, RemoteAuthor, RemoteCollection, RemoteItem,
     SequenceId,
@@ -256,8 +256,10 @@ impl<'a> Entry<'a> {
         let Some(text) = self.optional_str(value, field)? else {
             return Ok(None);
         };
+        // Catalogs keep instants to the microsecond: a finer one would never compare equal
+        // to what is held, and its collection would be fetched again at every pass.
         DateTime::parse_from_rfc3339(&text)
-            .map(|t| Some(t.with_timezone(&Utc)))
+            .map(|t| Some(t.with_timezone(&Utc).trunc_subsecs(6)))
             .map_err(|e| self.error(field, format!("is not an RFC 3339 instant: {e}")))
     }
 
@@ -391,6 +393,11 @@ impl<'a> Entry<'a> {
     fn into_doc(self, max_doc_bytes: usize) -> Result<Map<String, Value>, EntryError> {
         let mut doc = self.object.clone();
         doc.remove("links");
+        // PostgreSQL keeps no NUL character in text or JSON: refused here for every backend
+        // alike, rather than failing the collection's write.
+        if doc.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
+            return Err(self.error("entry", "holds a NUL character"));
+        }
         let size = serde_json::to_vec(&doc)
             .map(|b| b.len())
             .unwrap_or(usize::MAX);
@@ -401,6 +408,16 @@ impl<'a> Entry<'a> {
             ));
         }
         Ok(doc)
+    }
+}
+
+/// Whether a NUL character is in any string or key of `value`.
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(values) => values.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
@@ -612,5 +629,30 @@ mod tests {
         let err = page_entries(&json!([]), "collections", &url).expect_err("missing");
         assert!(err.to_string().contains("collections: missing"));
         assert!(page_entries(&json!({ "collections": [] }), "collections", &url).is_ok());
+    }
+
+    #[test]
+    fn refuses_an_entry_holding_a_nul_character_anywhere() {
+        let mut entry = panorama();
+        entry["properties"]["exif"] = json!({ "Exif.Image.Make": "Go\u{0}Pro" });
+        let err = item(entry).expect_err("NUL refused");
+        assert!(err.to_string().contains("NUL"), "{err}");
+
+        let mut entry = panorama();
+        entry["properties"]["a\u{0}b"] = json!(1);
+        assert!(item(entry).is_err());
+    }
+
+    #[test]
+    fn keeps_instants_to_the_microsecond() {
+        let c = listing_entry(json!({
+            "id": SEQ, "type": "Collection", "title": "t",
+            "updated": "2024-05-02T08:30:00.123456789Z",
+        }))
+        .expect("collection");
+        let ListingEntry::Collection(c) = c else {
+            panic!("not a tombstone");
+        };
+        assert_eq!(c.updated.to_rfc3339(), "2024-05-02T08:30:00.123456+00:00");
     }
 }

@@ -57,3 +57,37 @@ async fn passes_into_the_catalog_apply_skip_and_remove_collections() {
     let harvest = stored().await.harvest;
     assert_eq!((harvest.nb_collections, harvest.nb_items), (2, 4));
 }
+
+/// Items the catalog refuses (one id listed twice) skip their collection, and the pass goes
+/// on to the others rather than stopping there at every attempt.
+#[tokio::test]
+async fn a_collection_the_catalog_refuses_is_skipped_and_the_pass_goes_on() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
+        .await
+        .expect("catalog");
+    let catalog: Arc<dyn Catalog> = Arc::new(catalog);
+    let peer = MockPeer::start(collections(2, 1)).await;
+    catalog
+        .add_peer(&peer.api_url(), PeerSource::Config)
+        .await
+        .expect("peer declared");
+    let twice = r#"{"type": "FeatureCollection", "links": [], "features": [
+        {"type": "Feature", "id": "0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f",
+         "geometry": {"type": "Point", "coordinates": [2.0, 48.0]},
+         "properties": {"datetime": "2024-01-01T10:00:00+00:00"}},
+        {"type": "Feature", "id": "0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f",
+         "geometry": {"type": "Point", "coordinates": [2.0, 48.0]},
+         "properties": {"datetime": "2024-01-01T10:00:00+00:00"}}]}"#;
+    peer.set_trouble(Trouble::ItemsBody(twice));
+
+    let reports = harvest_all(catalog.as_ref(), &limits(), Utc::now())
+        .await
+        .expect("harvested");
+    let [report] = &reports[..] else {
+        panic!("one peer harvested");
+    };
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!((report.collections_applied, report.skipped), (0, 2));
+    assert!(report.skip_reasons[0].contains("twice"), "{report:?}");
+}
