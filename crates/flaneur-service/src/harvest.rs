@@ -53,6 +53,9 @@ pub struct HarvestLimits {
     pub max_pages: u32,
     /// Items kept at most for one collection; a longer one is skipped (default 100 000).
     pub max_items_per_collection: usize,
+    /// Bytes of item pages read at most for one collection, whose items are all held in
+    /// memory until applied; a larger one is skipped (default 256 MiB).
+    pub max_collection_bytes: u64,
     /// Refused entries whose reasons are kept in the report (default 20).
     pub max_skip_reasons: usize,
     /// Time between a successful pass and the next one (default 15 min).
@@ -77,6 +80,7 @@ impl Default for HarvestLimits {
             items_per_page: 1000,
             max_pages: 10_000,
             max_items_per_collection: 100_000,
+            max_collection_bytes: 256 * 1024 * 1024,
             max_skip_reasons: 20,
             interval: Duration::from_secs(15 * 60),
             backoff_initial: Duration::from_secs(60),
@@ -478,6 +482,7 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         let mut next = Some(first);
         let mut items = Vec::new();
         let mut listed = 0i64;
+        let bytes_before = client.bytes_read;
 
         while let Some(url) = next.take() {
             trail.enter(&url)?;
@@ -491,6 +496,17 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
                         self.report.skip(self.limits.max_skip_reasons, &err);
                     }
                 }
+            }
+            let bytes = client.bytes_read - bytes_before;
+            if bytes > self.limits.max_collection_bytes {
+                return Ok(Err(EntryError {
+                    id: collection.to_string(),
+                    field: "items",
+                    reason: format!(
+                        "take more than the {} bytes read for one collection",
+                        self.limits.max_collection_bytes
+                    ),
+                }));
             }
             if items.len() > self.limits.max_items_per_collection {
                 return Ok(Err(EntryError {

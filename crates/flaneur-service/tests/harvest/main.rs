@@ -235,6 +235,28 @@ mod passes {
     }
 
     #[tokio::test]
+    async fn a_collection_over_the_byte_cap_is_skipped_and_the_pass_goes_on() {
+        let mut listed = collections(3, 1);
+        listed[1].items = 6;
+        let peer = MockPeer::start(listed).await;
+        let store = MemoryStore::default();
+        store.add_peer(&peer.api_url());
+        // One page of two items is under 2 KiB; three pages are not.
+        let limits = HarvestLimits {
+            max_collection_bytes: 2048,
+            ..limits()
+        };
+
+        let report = pass(&store, &peer, &limits).await;
+
+        assert_eq!(report.error, None);
+        assert_eq!((report.collections_applied, report.skipped), (2, 1));
+        assert!(report.skip_reasons[0].contains(&seq_id(2)), "{report:?}");
+        assert!(report.skip_reasons[0].contains("2048 bytes"), "{report:?}");
+        assert_eq!(store.state().applied, [seq(1), seq(3)]);
+    }
+
+    #[tokio::test]
     async fn invalid_entries_are_skipped_and_counted_with_their_reasons() {
         let peer = MockPeer::start(collections(1, 1)).await;
         let store = MemoryStore::default();
