@@ -56,6 +56,11 @@ pub struct HarvestLimits {
     /// Bytes of item pages read at most for one collection, whose items are all held in
     /// memory until applied; a larger one is skipped (default 256 MiB).
     pub max_collection_bytes: u64,
+    /// How far before the watermark a pass asks from (default 10 min): a change a peer
+    /// stamped before the previous pass read its listing, but committed after, is older than
+    /// the watermark and would be missed; collections listed again unchanged cost no more
+    /// than their listing entry.
+    pub relist_margin: Duration,
     /// Refused entries whose reasons are kept in the report (default 20).
     pub max_skip_reasons: usize,
     /// Time between a successful pass and the next one (default 15 min).
@@ -81,6 +86,7 @@ impl Default for HarvestLimits {
             max_pages: 10_000,
             max_items_per_collection: 100_000,
             max_collection_bytes: 256 * 1024 * 1024,
+            relist_margin: Duration::from_secs(10 * 60),
             max_skip_reasons: 20,
             interval: Duration::from_secs(15 * 60),
             backoff_initial: Duration::from_secs(60),
@@ -364,7 +370,7 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
     }
 
     /// `{api}/collections?show_deleted=true&sortby=+updated&limit=…`, with
-    /// `filter=updated >= '<watermark>'` once there is a watermark.
+    /// `filter=updated >= '<watermark less the relist margin>'` once there is a watermark.
     fn first_page(
         &self,
         client: &PeerClient,
@@ -375,7 +381,10 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
             let mut query = url.query_pairs_mut();
             query.append_pair("show_deleted", "true");
             if let Some(watermark) = watermark {
-                let at = watermark.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+                let margin = chrono::TimeDelta::from_std(self.limits.relist_margin)
+                    .unwrap_or(chrono::TimeDelta::zero());
+                let from = watermark.checked_sub_signed(margin).unwrap_or(watermark);
+                let at = from.to_rfc3339_opts(SecondsFormat::AutoSi, true);
                 query.append_pair("filter", &format!("updated >= '{at}'"));
             }
             query.append_pair("sortby", "+updated");

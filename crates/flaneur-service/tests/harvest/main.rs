@@ -21,6 +21,7 @@ fn limits() -> HarvestLimits {
         items_per_page: 2,
         request_timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(5),
+        relist_margin: Duration::ZERO,
         ..HarvestLimits::default()
     }
 }
@@ -232,6 +233,41 @@ mod passes {
         assert!(report.skip_reasons[0].contains(&seq_id(2)));
         assert!(report.skip_reasons[0].contains("more than the 4"));
         assert_eq!(store.state().applied, [seq(1), seq(3)]);
+    }
+
+    #[tokio::test]
+    async fn incremental_harvest_asks_from_a_margin_before_the_watermark() {
+        let peer = MockPeer::start(collections(5, 1)).await;
+        let store = MemoryStore::default();
+        store.add_peer(&peer.api_url());
+        let limits = HarvestLimits {
+            relist_margin: Duration::from_secs(90),
+            collections_per_page: 10,
+            ..limits()
+        };
+        pass(&store, &peer, &limits).await;
+        let watermark = peer.data().collections[4].updated;
+        peer.data().requests.clear();
+
+        let report = pass(&store, &peer, &limits).await;
+
+        // Collections are a minute apart: the last two are listed again, and skipped.
+        assert_eq!(report.error, None);
+        assert_eq!(
+            (report.collections_applied, report.collections_unchanged),
+            (0, 2)
+        );
+        let from = watermark - chrono::TimeDelta::seconds(90);
+        let at = from.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        let filter: String =
+            url::form_urlencoded::byte_serialize(format!("updated >= '{at}'").as_bytes()).collect();
+        assert_eq!(
+            listing_requests(&peer),
+            [format!(
+                "/api/collections?filter={filter}&limit=10&show_deleted=true&sortby=%2Bupdated"
+            )]
+        );
+        assert_eq!(item_requests(&peer), 0);
     }
 
     #[tokio::test]
