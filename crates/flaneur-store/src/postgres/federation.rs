@@ -103,6 +103,13 @@ pub(super) async fn peer_by_url(pool: &PgPool, api_url: &str) -> Result<Option<P
 
 pub(super) async fn remove_peer(pool: &PgPool, id: PeerId) -> Result<bool> {
     let mut tx = pool.begin().await.map_err(Error::db("remove peer"))?;
+    // The peer's row first, locked as applies lock it: an apply under way commits before
+    // the removal reads what to delete, rather than adding rows the removal then trips on.
+    sqlx::query("SELECT 1 FROM peers WHERE id = $1 FOR UPDATE")
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::db("remove peer"))?;
     // The sequences go with their ranks: no stamp is worth moving.
     stamp_ranks_once(&mut tx).await?;
     // Pictures first (their ranks go with them), then the sequences left without ranks, then
