@@ -548,8 +548,17 @@ fn error_chain(err: &HarvestError) -> String {
         }
         source = cause.source();
     }
+    // Addresses in the text come from the peer and can be long: what is stored and logged
+    // stays readable.
+    if let Some((cut, _)) = text.char_indices().nth(MAX_ERROR_CHARS) {
+        text.truncate(cut);
+        text.push('…');
+    }
     text
 }
+
+/// Characters of an error's text kept in a peer's harvest state.
+const MAX_ERROR_CHARS: usize = 1000;
 
 #[cfg(test)]
 mod tests {
@@ -563,5 +572,15 @@ mod tests {
         assert_eq!(mins(9), 256);
         assert_eq!(mins(10), 360);
         assert_eq!(mins(u32::MAX), 360);
+    }
+
+    #[test]
+    fn error_texts_kept_for_a_peer_are_bounded() {
+        let err = HarvestError::Loop {
+            url: format!("http://peer.test/api/{}", "é".repeat(100_000)),
+        };
+        let text = error_chain(&err);
+        assert_eq!(text.chars().count(), MAX_ERROR_CHARS + 1);
+        assert!(text.starts_with("link http://peer.test/api/é") && text.ends_with('…'));
     }
 }

@@ -50,6 +50,8 @@ pub fn item(
     let id = p.base.id;
     let seq = p.sequence_id.map(|s| s.to_string()).unwrap_or_default();
     let mut item = Value::Object(origin.doc.clone());
+    // What makes it an item is ours to say, whatever the peer sent.
+    item["type"] = json!("Feature");
     item["id"] = json!(id);
     item["collection"] = json!(seq);
     if !item["properties"].is_object() {
@@ -89,6 +91,7 @@ pub fn item(
 pub fn collection(base: &BaseUrl, s: &Sequence, origin: &Origin, peer_url: &str) -> Value {
     let id = s.id;
     let mut collection = Value::Object(origin.doc.clone());
+    collection["type"] = json!("Collection");
     collection["id"] = json!(id);
     collection[ORIGIN_KEY] = json!(peer_url);
     let mut links = vec![
