@@ -206,7 +206,7 @@ pub async fn harvest_all<S: HarvestStore + ?Sized>(
         .peers()
         .await?
         .into_iter()
-        .filter(|p| !p.is_paused && p.harvest.next_attempt_at.is_none_or(|t| t <= now))
+        .filter(|p| is_due(p, now))
         .collect();
     let reports = futures::stream::iter(due)
         .map(|peer| async move { harvest_peer(store, &peer, limits).await })
@@ -214,6 +214,11 @@ pub async fn harvest_all<S: HarvestStore + ?Sized>(
         .collect()
         .await;
     Ok(reports)
+}
+
+/// Whether `peer` is to be harvested at `now`: not paused, and its backoff or interval over.
+pub fn is_due(peer: &Peer, now: DateTime<Utc>) -> bool {
+    !peer.is_paused && peer.harvest.next_attempt_at.is_none_or(|t| t <= now)
 }
 
 /// Runs one pass of `peer`: reads the collections changed since its watermark (or from where

@@ -297,3 +297,43 @@ fn serve_harvests_its_configured_peers_on_its_own() {
     assert_eq!(harvested[0]["source"], json!("config"));
     assert_eq!(harvested[0]["failures"], json!(0));
 }
+
+/// A peer that never answers holds up only its own pass: a peer declared while that pass
+/// waits is harvested at the next look rather than after the first pass gives up.
+#[test]
+fn a_peer_that_never_answers_holds_up_no_other_harvest() {
+    // Accepts connections and keeps them open without a word, until the test ends.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("silent peer");
+    let silent_url = format!("http://{}/api", silent.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+
+    let (peer, _collection) = peer_with_pictures();
+    let dir = tempfile::tempdir().expect("data folder");
+    let catalog = Server::start_in_with_env(
+        dir.path(),
+        &[
+            ("FLANEUR_PEERS", &silent_url),
+            ("FLANEUR_HARVEST_TIMEOUT_SECS", "600"),
+        ],
+    );
+    poll(Duration::from_secs(30), "the silent peer asked", || {
+        let listed = peers(&catalog, "anonymous");
+        listed.first()?["last_attempt_at"]
+            .as_str()
+            .map(str::to_owned)
+    })
+    .unwrap_or_else(|last| panic!("{last}\nlogs:\n{}", catalog.logs()));
+
+    flaneur_exits(dir.path(), &["peer", "add", &peer.api], 0);
+    poll(Duration::from_secs(60), "the other peer harvested", || {
+        let listed = peers(&catalog, "anonymous");
+        let other = listed.iter().find(|p| p["api_url"] == json!(peer.api))?;
+        (other["nb_items"] == json!(5)).then_some(())
+    })
+    .unwrap_or_else(|last| panic!("{last:?}\nlogs:\n{}", catalog.logs()));
+}
