@@ -147,6 +147,11 @@ const PEER_FORM: &str = "a peer is the API root of a Panoramax instance, such as
 /// Checks one peer address and gives it without its trailing slashes.
 pub fn peer_url(text: &str) -> Result<String, String> {
     let text = text.trim();
+    if text.is_empty() {
+        return Err(format!(
+            "an empty address (a comma too many in FLANEUR_PEERS?); {PEER_FORM}"
+        ));
+    }
     let url = url::Url::parse(text).map_err(|e| format!("not an address ({e}); {PEER_FORM}"))?;
     let problem = if !matches!(url.scheme(), "http" | "https") {
         Some("its scheme is not http or https")
@@ -253,6 +258,8 @@ mod tests {
             ("https://example.org/api?limit=1", "query"),
             ("https://example.org/api#top", "fragment"),
             ("file:///srv/api", "not http or https"),
+            ("", "a comma too many"),
+            (" ", "an empty address"),
         ] {
             let err = peer_url(text).expect_err(text);
             assert!(err.contains(why), "{text}: {err}");
