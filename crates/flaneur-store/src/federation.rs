@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    AccountId, NewPicture, Origin, PeerId, PictureDetails, PictureId, Projection, RemoteAuthor,
-    RemoteCollection, RemoteItem, Visibility,
+    AccountId, MAX_KEY_CHARS, MAX_VALUE_CHARS, NewPicture, Origin, PeerId, PictureDetails,
+    PictureId, Projection, RemoteAuthor, RemoteCollection, RemoteItem, Visibility,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -197,4 +197,47 @@ pub(crate) fn check_items(collection: &RemoteCollection, items: &[RemoteItem]) -
         }
     }
     Ok(())
+}
+
+/// The tags search filters match for a harvested collection: its `semantics`, as its instance
+/// lists them.
+pub(crate) fn collection_tags(collection: &RemoteCollection) -> Vec<(String, String)> {
+    tags_of(collection.doc.get("semantics"))
+}
+
+/// The tags search filters match for a harvested item: its own `semantics` and those of its
+/// annotations, as a local picture's tags and its annotations' are matched.
+pub(crate) fn item_tags(item: &RemoteItem) -> Vec<(String, String)> {
+    let properties = item.doc.get("properties");
+    let mut tags = tags_of(properties.and_then(|p| p.get("semantics")));
+    if let Some(Value::Array(annotations)) = properties.and_then(|p| p.get("annotations")) {
+        for annotation in annotations {
+            tags.extend(tags_of(annotation.get("semantics")));
+        }
+    }
+    tags.sort_unstable();
+    tags.dedup();
+    tags
+}
+
+/// `[{"key": …, "value": …}, …]` as pairs, each once; entries that are not such a pair, or
+/// longer than a local tag may be, are left out.
+fn tags_of(list: Option<&Value>) -> Vec<(String, String)> {
+    let Some(Value::Array(list)) = list else {
+        return Vec::new();
+    };
+    let mut tags: Vec<(String, String)> = list
+        .iter()
+        .filter_map(|tag| {
+            let key = tag.get("key")?.as_str()?;
+            let value = tag.get("value")?.as_str()?;
+            let fits = !key.is_empty()
+                && key.chars().count() <= MAX_KEY_CHARS
+                && value.chars().count() <= MAX_VALUE_CHARS;
+            fits.then(|| (key.to_owned(), value.to_owned()))
+        })
+        .collect();
+    tags.sort_unstable();
+    tags.dedup();
+    tags
 }

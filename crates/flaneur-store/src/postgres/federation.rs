@@ -19,8 +19,8 @@ use uuid::Uuid;
 use super::codec::{get, parse_col, stored};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
-    RemotePictureDoc, TrackFigures, author_key, check_items, peer_url, refuse_deleted,
-    refuse_remote, sorted_by,
+    RemotePictureDoc, TrackFigures, author_key, check_items, collection_tags, item_tags, peer_url,
+    refuse_deleted, refuse_remote, sorted_by,
 };
 use crate::{Error, Result};
 
@@ -446,6 +446,20 @@ pub(super) async fn apply_remote_collection(
     .execute(&mut *tx)
     .await
     .map_err(Error::db("write remote collection"))?;
+    sqlx::query("DELETE FROM sequence_semantics WHERE sequence_id = $1")
+        .bind(sequence)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("clear remote collection tags"))?;
+    let tags = collection_tags(collection);
+    let owners = vec![sequence; tags.len()];
+    write_tags(
+        &mut tx,
+        "sequence_semantics (sequence_id, key, value)",
+        &owners,
+        tags,
+    )
+    .await?;
 
     // 4. The items and their ranks, each kind in one statement.
     let mut rows = ItemColumns::with_capacity(items.len());
@@ -489,6 +503,20 @@ pub(super) async fn apply_remote_collection(
     .execute(&mut *tx)
     .await
     .map_err(Error::db("write remote ranks"))?;
+    let (mut owners, mut tags) = (Vec::new(), Vec::new());
+    for item in items {
+        for tag in item_tags(item) {
+            owners.push(item.id.0);
+            tags.push(tag);
+        }
+    }
+    write_tags(
+        &mut tx,
+        "picture_semantics (picture_id, key, value)",
+        &owners,
+        tags,
+    )
+    .await?;
 
     // 5. Figures of the sequences touched, the peer's counts and the progress, committed
     //    with the rows.
@@ -506,6 +534,29 @@ pub(super) async fn apply_remote_collection(
         .await
         .map_err(Error::db("apply remote collection"))?;
     Ok(ApplyOutcome::Applied)
+}
+
+/// Writes the `tags` of `owners` (one owner per tag) into `table` (with its columns), in one
+/// statement.
+async fn write_tags(
+    tx: &mut PgConnection,
+    table: &'static str,
+    owners: &[Uuid],
+    tags: Vec<(String, String)>,
+) -> Result<()> {
+    let (keys, values): (Vec<String>, Vec<String>) = tags.into_iter().unzip();
+    // `table` is one of the two fixed names the callers give.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {table} SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
+         ON CONFLICT DO NOTHING"
+    )))
+    .bind(owners)
+    .bind(keys)
+    .bind(values)
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db("write remote tags"))?;
+    Ok(())
 }
 
 /// The items of an apply, column by column, as `unnest` reads them.

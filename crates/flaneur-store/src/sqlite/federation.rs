@@ -14,8 +14,8 @@ use super::begin_write;
 use super::codec::{from_micros, get, parse_col, to_micros};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
-    RemotePictureDoc, TrackFigures, author_key, check_items, peer_url, refuse_deleted,
-    refuse_remote,
+    RemotePictureDoc, TrackFigures, author_key, check_items, collection_tags, item_tags, peer_url,
+    refuse_deleted, refuse_remote,
 };
 use crate::{Error, Result};
 
@@ -455,6 +455,21 @@ pub(super) async fn apply_remote_collection(
     .execute(&mut *tx)
     .await
     .map_err(Error::db("write remote collection"))?;
+    sqlx::query("DELETE FROM sequence_semantics WHERE sequence_id = ?")
+        .bind(&sequence)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("clear remote collection tags"))?;
+    let tags: Vec<(String, String, String)> = collection_tags(collection)
+        .into_iter()
+        .map(|(key, value)| (sequence.clone(), key, value))
+        .collect();
+    write_tags(
+        &mut tx,
+        "sequence_semantics (sequence_id, key, value)",
+        &tags,
+    )
+    .await?;
 
     // 4. The items and their ranks, many rows per statement.
     for chunk in items.chunks(ROWS_PER_INSERT) {
@@ -507,6 +522,17 @@ pub(super) async fn apply_remote_collection(
             .execute(&mut *tx)
             .await
             .map_err(Error::db("write remote ranks"))?;
+
+        let tags: Vec<(String, String, String)> = chunk
+            .iter()
+            .flat_map(|item| {
+                let id = item.id.to_string();
+                item_tags(item)
+                    .into_iter()
+                    .map(move |(key, value)| (id.clone(), key, value))
+            })
+            .collect();
+        write_tags(&mut tx, "picture_semantics (picture_id, key, value)", &tags).await?;
     }
 
     // 5. Figures of the sequences touched, the peer's counts and the progress, committed
@@ -522,6 +548,27 @@ pub(super) async fn apply_remote_collection(
         .await
         .map_err(Error::db("apply remote collection"))?;
     Ok(ApplyOutcome::Applied)
+}
+
+/// Writes `(owner id, key, value)` rows into `table` (with its columns), many per statement.
+async fn write_tags(
+    tx: &mut SqliteConnection,
+    table: &'static str,
+    tags: &[(String, String, String)],
+) -> Result<()> {
+    for chunk in tags.chunks(ROWS_PER_INSERT) {
+        let mut sql = QueryBuilder::<Sqlite>::new(format!("INSERT OR IGNORE INTO {table} "));
+        sql.push_values(chunk, |mut b, (id, key, value)| {
+            b.push_bind(id.as_str())
+                .push_bind(key.as_str())
+                .push_bind(value.as_str());
+        });
+        sql.build()
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("write remote tags"))?;
+    }
+    Ok(())
 }
 
 pub(super) async fn remove_remote_collection(

@@ -31,6 +31,7 @@ catalog_contracts! {
     remote_authors_never_take_local_names => remote_authors;
     writes_to_remote_rows_are_refused_and_change_nothing => remote_refusals;
     a_collection_of_more_items_than_one_statement_takes_applies_whole => large_collection;
+    tag_filters_match_harvested_tags_as_an_apply_leaves_them => remote_tags;
 }
 
 const PEER: &str = "https://peer.example/api";
@@ -1087,4 +1088,74 @@ async fn large_collection(catalog: &dyn Catalog) {
     );
     let state = catalog.peer(id).await.expect("read").expect("peer").harvest;
     assert_eq!((state.nb_collections, state.nb_items), (0, 0));
+}
+
+/// The pictures a `semantics.<key> = value` filter finds, sorted.
+async fn tagged(catalog: &dyn Catalog, key: &str, value: &str) -> Vec<PictureId> {
+    let filter = flaneur_store::checked_picture_filter(flaneur_store::Filter::Compare {
+        property: format!("semantics.{key}"),
+        op: flaneur_store::CompareOp::Eq,
+        value: flaneur_store::Literal::Text(value.to_owned()),
+    })
+    .expect("filter");
+    let mut ids: Vec<PictureId> = catalog
+        .search_pictures(&PictureQuery {
+            filter: Some(filter),
+            limit: 100,
+            ..PictureQuery::default()
+        })
+        .await
+        .expect("search")
+        .rows
+        .iter()
+        .map(|p| p.base.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn remote_tags(catalog: &dyn Catalog) {
+    let id = peer(catalog, PEER).await;
+    let mut remote = collection(SequenceId::new(), "tagged", at(10));
+    remote.doc.insert(
+        "semantics".to_owned(),
+        json!([{"key": "transport", "value": "bike"}, {"key": "", "value": "dropped"}]),
+    );
+    let mut items = walk(3);
+    items[0].doc.insert(
+        "properties".to_owned(),
+        json!({
+            "semantics": [{"key": "surface", "value": "gravel"}, {"key": 3, "value": "x"}],
+            "annotations": [{"id": "a", "semantics": [{"key": "osm|amenity", "value": "bench"}]}],
+        }),
+    );
+    assert_eq!(
+        apply(catalog, id, &remote, &items).await,
+        ApplyOutcome::Applied
+    );
+
+    // The collection's tag reaches all its pictures; an item's own and its annotations' tags
+    // that item only.
+    let mut all: Vec<PictureId> = items.iter().map(|i| i.id).collect();
+    all.sort();
+    assert_eq!(tagged(catalog, "transport", "bike").await, all);
+    assert_eq!(
+        tagged(catalog, "surface", "gravel").await,
+        vec![items[0].id]
+    );
+    assert_eq!(
+        tagged(catalog, "osm|amenity", "bench").await,
+        vec![items[0].id]
+    );
+
+    // Applied again without them, they are gone.
+    remote.doc.remove("semantics");
+    let plain = walk(2);
+    assert_eq!(
+        apply(catalog, id, &remote, &plain).await,
+        ApplyOutcome::Applied
+    );
+    assert!(tagged(catalog, "transport", "bike").await.is_empty());
+    assert!(tagged(catalog, "surface", "gravel").await.is_empty());
+    assert!(tagged(catalog, "osm|amenity", "bench").await.is_empty());
 }
