@@ -12,8 +12,7 @@ use flaneur_model::Role;
 use flaneur_service::account::{Accounts, checked_name};
 
 use crate::Misuse;
-use crate::config::ConfigArgs;
-use crate::storage::StorageArgs;
+use crate::storage::CatalogArgs;
 
 /// Options of `flaneur account`.
 #[derive(Debug, clap::Args)]
@@ -32,7 +31,7 @@ enum Action {
         #[arg(long)]
         admin: bool,
         #[command(flatten)]
-        storage: Catalog,
+        storage: CatalogArgs,
     },
     /// Changes what an account may do.
     SetRole {
@@ -41,7 +40,7 @@ enum Action {
         /// `admin` or `user`.
         role: RoleArg,
         #[command(flatten)]
-        storage: Catalog,
+        storage: CatalogArgs,
     },
     /// Makes an API token for an account and prints its value, which is shown only this once
     /// (clients send it as `Authorization: Bearer <value>`).
@@ -52,12 +51,12 @@ enum Action {
         #[arg(long, default_value = "")]
         description: String,
         #[command(flatten)]
-        storage: Catalog,
+        storage: CatalogArgs,
     },
     /// Lists the accounts: id, role, tokens and name, tab-separated.
     List {
         #[command(flatten)]
-        storage: Catalog,
+        storage: CatalogArgs,
     },
     /// Deletes an account: its tokens stop working at once and it can no longer log in; its
     /// pictures stay, under its name.
@@ -65,18 +64,8 @@ enum Action {
         /// The account's name.
         name: String,
         #[command(flatten)]
-        storage: Catalog,
+        storage: CatalogArgs,
     },
-}
-
-/// The catalog an action works on: the storage options of `serve`, from the command line, the
-/// environment or the configuration file.
-#[derive(Debug, clap::Args)]
-struct Catalog {
-    #[command(flatten)]
-    storage: StorageArgs,
-    #[command(flatten)]
-    config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -166,7 +155,7 @@ pub async fn run(args: AccountArgs, out: &mut impl Write) -> anyhow::Result<Exit
 }
 
 /// The accounts of the catalog the options name.
-async fn open(on: &Catalog) -> anyhow::Result<Accounts> {
+async fn open(on: &CatalogArgs) -> anyhow::Result<Accounts> {
     let catalog = on.storage.open_catalog().await?;
     Ok(Accounts::new(catalog))
 }

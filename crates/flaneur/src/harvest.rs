@@ -15,7 +15,7 @@ use flaneur_service::harvest::{HarvestReport, harvest_peer};
 
 use crate::Misuse;
 use crate::federation::HarvestLimitArgs;
-use crate::peer::CatalogArgs;
+use crate::storage::CatalogArgs;
 
 /// Options of `flaneur harvest`.
 #[derive(Debug, clap::Args)]

@@ -16,8 +16,7 @@ use flaneur_model::{Peer, PeerSource};
 use flaneur_store::Catalog;
 
 use crate::Misuse;
-use crate::config::ConfigArgs;
-use crate::storage::StorageArgs;
+use crate::storage::CatalogArgs;
 
 /// Options of `flaneur peer`.
 #[derive(Debug, clap::Args)]
@@ -64,16 +63,6 @@ enum Action {
         #[command(flatten)]
         storage: CatalogArgs,
     },
-}
-
-/// The catalog an action works on: the storage options of `serve`, from the command line, the
-/// environment or the configuration file.
-#[derive(Debug, clap::Args)]
-pub struct CatalogArgs {
-    #[command(flatten)]
-    pub storage: StorageArgs,
-    #[command(flatten)]
-    pub config: ConfigArgs,
 }
 
 /// Runs one peer action, writing its result to `out`.

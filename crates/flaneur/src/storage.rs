@@ -16,6 +16,16 @@ use tracing::{debug, info};
 
 use crate::Misuse;
 
+/// The catalog an administration command works on: the storage options of `serve`, from the
+/// command line, the environment or the configuration file.
+#[derive(Debug, clap::Args)]
+pub struct CatalogArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
+}
+
 /// Storage options of `flaneur serve` and `flaneur worker`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StorageArgs {
