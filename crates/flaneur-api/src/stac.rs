@@ -363,21 +363,9 @@ fn upload_software(user_agent: Option<&str>) -> &'static str {
     }
 }
 
-/// A sequence as a STAC collection.
-pub fn collection(
-    base: &BaseUrl,
-    info: &InstanceInfo,
-    s: &Sequence,
-    producer: &str,
-    summaries: Option<Value>,
-) -> Value {
-    let id = s.id.to_string();
-    let bbox = s.bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]);
-    let interval = match (s.min_captured_at, s.max_captured_at) {
-        (Some(a), Some(b)) => json!([[ts(a), ts(b)]]),
-        _ => json!([[null, null]]),
-    };
-    let mut links = vec![
+/// The links of a collection to itself, its items and this instance, local or harvested.
+fn collection_links(base: &BaseUrl, id: &str) -> Vec<Value> {
+    vec![
         link(
             "items",
             Some("application/geo+json"),
@@ -397,8 +385,41 @@ pub fn collection(
             base.api(&format!("/collections/{id}")),
             Some("Metadata of this sequence"),
         ),
-        license_link(info),
-    ];
+    ]
+}
+
+/// The links of an item to itself, its collection and this instance, local or harvested.
+fn item_links(base: &BaseUrl, seq: &str, id: &str) -> Vec<Value> {
+    let collection = base.api(&format!("/collections/{seq}"));
+    vec![
+        root_link(base),
+        link("parent", Some("application/json"), collection.clone(), None),
+        link(
+            "self",
+            Some("application/geo+json"),
+            base.api(&format!("/collections/{seq}/items/{id}")),
+            None,
+        ),
+        link("collection", Some("application/json"), collection, None),
+    ]
+}
+
+/// A sequence as a STAC collection.
+pub fn collection(
+    base: &BaseUrl,
+    info: &InstanceInfo,
+    s: &Sequence,
+    producer: &str,
+    summaries: Option<Value>,
+) -> Value {
+    let id = s.id.to_string();
+    let bbox = s.bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]);
+    let interval = match (s.min_captured_at, s.max_captured_at) {
+        (Some(a), Some(b)) => json!([[ts(a), ts(b)]]),
+        _ => json!([[null, null]]),
+    };
+    let mut links = collection_links(base, &id);
+    links.push(license_link(info));
     if let Some(set) = s.upload_set_id {
         links.push(link(
             "upload_set",
@@ -666,28 +687,8 @@ pub fn item(
     item["stac_extensions"] = json!(extensions);
     item["properties"] = compact(properties);
 
-    let mut links = vec![
-        root_link(base),
-        link(
-            "parent",
-            Some("application/json"),
-            base.api(&format!("/collections/{seq}")),
-            None,
-        ),
-        link(
-            "self",
-            Some("application/geo+json"),
-            base.api(&format!("/collections/{seq}/items/{id}")),
-            None,
-        ),
-        link(
-            "collection",
-            Some("application/json"),
-            base.api(&format!("/collections/{seq}")),
-            None,
-        ),
-        license_link(info),
-    ];
+    let mut links = item_links(base, &seq, &id);
+    links.push(license_link(info));
     if let Some(prev) = neighbours.0 {
         links.push(neighbour_link(base, "prev", prev));
     }

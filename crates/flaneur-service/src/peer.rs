@@ -2,7 +2,6 @@
 //! pictures are.
 
 use flaneur_model::{Peer, PeerId, PictureId, Viewer};
-use serde_json::Value;
 
 use crate::read::Asset;
 use crate::{Result, Services};
@@ -41,18 +40,15 @@ impl Services {
         let Some(origin) = picture.origin else {
             return Ok(None);
         };
-        let href = |path: &[&str]| {
-            let mut value = origin.doc.get(path[0]);
-            for key in &path[1..] {
-                value = value.and_then(|v| v.get(key));
-            }
-            value.and_then(Value::as_str).map(str::to_owned)
+        let href = |key: &str, pointer: &str| {
+            let value = origin.doc.get(key)?.pointer(pointer)?;
+            value.as_str().map(str::to_owned)
         };
         let address = match asset {
-            Asset::Hd => href(&["assets", "hd", "href"]),
-            Asset::Sd => href(&["assets", "sd", "href"]),
-            Asset::Thumb => href(&["assets", "thumb", "href"]),
-            Asset::Tile { col, row } => href(&["asset_templates", "tiles", "href"]).map(|t| {
+            Asset::Hd => href("assets", "/hd/href"),
+            Asset::Sd => href("assets", "/sd/href"),
+            Asset::Thumb => href("assets", "/thumb/href"),
+            Asset::Tile { col, row } => href("asset_templates", "/tiles/href").map(|t| {
                 t.replace("{TileCol}", &col.to_string())
                     .replace("{TileRow}", &row.to_string())
             }),

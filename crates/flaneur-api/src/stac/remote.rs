@@ -12,7 +12,7 @@
 use flaneur_model::{Origin, Picture, Sequence};
 use serde_json::{Value, json};
 
-use super::{link, neighbour_link, root_link};
+use super::{collection_links, item_links, neighbour_link};
 use crate::url::BaseUrl;
 
 /// The property (of items) and top-level key (of collections) naming the origin's API root.
@@ -59,18 +59,7 @@ pub fn item(
     }
     item["properties"][ORIGIN_KEY] = json!(peer_url);
 
-    let collection = base.api(&format!("/collections/{seq}"));
-    let mut links = vec![
-        root_link(base),
-        link("parent", Some("application/json"), collection.clone(), None),
-        link(
-            "self",
-            Some("application/geo+json"),
-            base.api(&format!("/collections/{seq}/items/{id}")),
-            None,
-        ),
-        link("collection", Some("application/json"), collection, None),
-    ];
+    let mut links = item_links(base, &seq, &id.to_string());
     links.extend(origin_links(
         peer_url,
         format!("{peer_url}/collections/{seq}/items/{id}"),
@@ -94,27 +83,7 @@ pub fn collection(base: &BaseUrl, s: &Sequence, origin: &Origin, peer_url: &str)
     collection["type"] = json!("Collection");
     collection["id"] = json!(id);
     collection[ORIGIN_KEY] = json!(peer_url);
-    let mut links = vec![
-        link(
-            "items",
-            Some("application/geo+json"),
-            base.api(&format!("/collections/{id}/items")),
-            Some("Pictures in this sequence"),
-        ),
-        link(
-            "parent",
-            Some("application/json"),
-            base.api("/"),
-            Some("Instance catalog"),
-        ),
-        root_link(base),
-        link(
-            "self",
-            Some("application/json"),
-            base.api(&format!("/collections/{id}")),
-            Some("Metadata of this sequence"),
-        ),
-    ];
+    let mut links = collection_links(base, &id.to_string());
     links.extend(origin_links(
         peer_url,
         format!("{peer_url}/collections/{id}"),
