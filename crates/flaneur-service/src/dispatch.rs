@@ -217,17 +217,11 @@ pub fn headings(pictures: &[Picture], relative_heading_deg: Option<f64>) -> Vec<
 /// The 90th percentile of the pictures' position errors (nearest rank), when any is known: the
 /// error most of the sequence stays within.
 pub fn accuracy_p90(pictures: &[Picture]) -> Option<f64> {
-    let mut known: Vec<f64> = pictures
-        .iter()
-        .filter_map(|p| p.base.details.gps_accuracy_m)
-        .filter(|a| a.is_finite())
-        .collect();
-    if known.is_empty() {
-        return None;
-    }
-    known.sort_by(f64::total_cmp);
-    let rank = (0.9 * known.len() as f64).ceil() as usize;
-    known.get(rank.saturating_sub(1)).copied()
+    flaneur_store::track::accuracy_p90(
+        pictures
+            .iter()
+            .filter_map(|p| p.base.details.gps_accuracy_m),
+    )
 }
 
 /// Length of the track through pictures in their order, in kilometres.

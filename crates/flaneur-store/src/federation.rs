@@ -10,7 +10,7 @@ use flaneur_model::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::track::distance_m;
+use crate::track::{accuracy_p90, distance_m};
 use crate::{Error, Result};
 
 /// A peer's API root as stored and looked up: without trailing slashes, so that
@@ -78,16 +78,9 @@ impl TrackFigures {
             .windows(2)
             .map(|w| distance_m([w[0].lon, w[0].lat], [w[1].lon, w[1].lat]))
             .sum();
-        let mut known: Vec<f64> = items
-            .iter()
-            .filter_map(|i| i.details.gps_accuracy_m)
-            .filter(|a| a.is_finite())
-            .collect();
-        known.sort_by(f64::total_cmp);
-        let rank = (0.9 * known.len() as f64).ceil() as usize;
         TrackFigures {
             length_km: length_m / 1000.0,
-            gps_accuracy_m: known.get(rank.saturating_sub(1)).copied(),
+            gps_accuracy_m: accuracy_p90(items.iter().filter_map(|i| i.details.gps_accuracy_m)),
         }
     }
 }

@@ -84,6 +84,15 @@ pub fn distance_m(a: [f64; 2], b: [f64; 2]) -> f64 {
     2.0 * EARTH_RADIUS_M * h.sqrt().asin()
 }
 
+/// The 90th percentile of the known position errors among `errors`, in metres: the figure a
+/// sequence gives for the accuracy of its pictures; `None` when none is known.
+pub fn accuracy_p90(errors: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut known: Vec<f64> = errors.into_iter().filter(|a| a.is_finite()).collect();
+    known.sort_by(f64::total_cmp);
+    let rank = (0.9 * known.len() as f64).ceil() as usize;
+    known.get(rank.checked_sub(1)?).copied()
+}
+
 /// Lines as bytes for storage: a count of lines, then per line a count of points and the
 /// points as `(lon, lat)` pairs; counts are little-endian `u32`, coordinates `f64`. About
 /// ten times faster to read back than JSON for lines of hundreds of points.
