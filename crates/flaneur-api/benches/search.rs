@@ -185,6 +185,7 @@ async fn main() {
             picture_reads: PictureReads::Proxy,
             auth: Arc::default(),
             is_catalog_only: false,
+            max_page_bytes: flaneur_api::DEFAULT_MAX_PAGE_BYTES,
         },
     };
     println!("catalog: {built}");

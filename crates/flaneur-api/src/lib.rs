@@ -129,7 +129,15 @@ pub struct AppState {
     /// Whether the instance is a catalog taking no contributions: its upload, edit,
     /// annotation and report routes refuse every request, and its answers offer none of them.
     pub is_catalog_only: bool,
+    /// Bytes of documents one page of a listing or search may hold: a page reaching them ends
+    /// early, its `next` link leading on from its last document (see [`DEFAULT_MAX_PAGE_BYTES`]).
+    pub max_page_bytes: usize,
 }
+
+/// The default of [`AppState::max_page_bytes`]: room for a full page of 10,000 of this
+/// instance's own items, which take 5 to 7 KiB each with their EXIF tags, and for about 1,500
+/// documents harvested from peers at their largest (64 KiB each).
+pub const DEFAULT_MAX_PAGE_BYTES: usize = 96 << 20;
 
 /// How the picture file routes (`hd.jpg`, `sd.jpg`, `thumb.jpg`, tiles) answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -22,6 +22,7 @@ mod listing;
 mod login;
 mod map;
 mod me;
+mod page_body;
 mod pages;
 mod reports;
 mod search;

@@ -89,6 +89,8 @@ pub struct SequencePage {
     pub prev: Option<SequenceCursor>,
     /// Where the next page starts, when there is one.
     pub next: Option<SequenceCursor>,
+    /// The position of each row, for a page ended before its last row.
+    positions: Vec<SequenceCursor>,
 }
 
 impl SequencePage {
@@ -105,6 +107,11 @@ impl SequencePage {
         };
         let prev = edge(page.rows.first(), page.has_prev);
         let next = edge(page.rows.last(), page.has_next);
+        let positions = page
+            .rows
+            .iter()
+            .map(|s| SequenceCursor::at(s, sort))
+            .collect();
         let rows = page
             .rows
             .into_iter()
@@ -116,7 +123,25 @@ impl SequencePage {
                 }
             })
             .collect();
-        SequencePage { rows, prev, next }
+        SequencePage {
+            rows,
+            prev,
+            next,
+            positions,
+        }
+    }
+
+    /// Ends the page after its first `len` rows (one at least), the next page starting right
+    /// after them: for an answer that cannot hold them all. A page no longer than that is
+    /// left as it is.
+    pub fn truncate(&mut self, len: usize) {
+        let len = len.max(1);
+        if len >= self.rows.len() {
+            return;
+        }
+        self.rows.truncate(len);
+        self.positions.truncate(len);
+        self.next = self.positions.last().cloned();
     }
 
     /// The sequences shown in full, tombstones left out.

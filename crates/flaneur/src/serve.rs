@@ -88,6 +88,16 @@ pub struct ServeArgs {
     /// How the instance presents itself.
     #[command(flatten)]
     instance: InstanceArgs,
+    /// Largest page of a listing or search answered, in MiB of documents: a page reaching it
+    /// ends early, its `next` link leading on from its last document. Documents harvested
+    /// from peers are the large ones.
+    #[arg(
+        long,
+        env = "FLANEUR_MAX_PAGE_MB",
+        default_value_t = (flaneur_api::DEFAULT_MAX_PAGE_BYTES >> 20) as u64,
+        value_parser = clap::value_parser!(u64).range(1..=1024)
+    )]
+    max_page_mb: u64,
     /// Memory for map tiles kept between requests, in MiB; 0 draws every tile afresh.
     #[arg(long, env = "FLANEUR_TILE_CACHE_MB", default_value_t = 64)]
     tile_cache_mb: usize,
@@ -238,6 +248,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         workers,
         lease_secs = args.jobs.timing().lease.as_secs(),
         tile_cache_mb = args.tile_cache_mb,
+        max_page_mb = args.max_page_mb,
         "flaneur is serving; API at http://{local}/api"
     );
     if args.catalog_only {
@@ -261,6 +272,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         picture_reads,
         auth: Arc::new(auth),
         is_catalog_only: args.catalog_only,
+        max_page_bytes: usize::try_from(args.max_page_mb << 20).unwrap_or(usize::MAX),
     };
     let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         std::net::SocketAddr,

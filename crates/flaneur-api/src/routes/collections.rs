@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::federation::PeerUrls;
 use super::listing;
+use super::page_body::PageBody;
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, ReadAs, feed, stac};
@@ -70,7 +71,7 @@ pub async fn list(
         query.datetime = params::datetime(d)?;
     }
 
-    let page = state.services.collections(&query).await?;
+    let mut page = state.services.collections(&query).await?;
     let mut producers = Vec::with_capacity(page.rows.len());
     let mut names = ProducerNames::default();
     for row in &page.rows {
@@ -105,30 +106,34 @@ pub async fn list(
     let tags = state.services.semantics(&ids, &[]).await?;
     let is_remote = |row: &Listed| matches!(row, Listed::Shown(s) if s.origin.is_some());
     let peers = PeerUrls::read(&state, page.rows.iter().any(is_remote)).await?;
-    let collections: Vec<Value> = page
-        .rows
-        .iter()
-        .zip(&producers)
-        .map(|(row, producer)| match row {
-            Listed::Shown(s) => {
-                if let Some(origin) = &s.origin {
-                    let url = peers.of(origin.peer_id);
-                    return stac::remote::collection(&base, s, origin, url);
-                }
-                let mut collection = stac::collection(
-                    &base,
-                    &state.info,
-                    s,
-                    producer.as_deref().unwrap_or_default(),
-                    None,
-                );
-                let of_sequence = tags.sequences.get(&s.id).map_or(&[][..], Vec::as_slice);
-                stac::set_collection_semantics(&mut collection, of_sequence);
-                collection
+    let document = |row: &Listed, producer: &Option<String>| match row {
+        Listed::Shown(s) => {
+            if let Some(origin) = &s.origin {
+                let url = peers.of(origin.peer_id);
+                return stac::remote::collection(&base, s, origin, url);
             }
-            Listed::Tombstone(id) => json!({ "id": id, "geovisio:status": "deleted" }),
-        })
-        .collect();
+            let mut collection = stac::collection(
+                &base,
+                &state.info,
+                s,
+                producer.as_deref().unwrap_or_default(),
+                None,
+            );
+            let of_sequence = tags.sequences.get(&s.id).map_or(&[][..], Vec::as_slice);
+            stac::set_collection_semantics(&mut collection, of_sequence);
+            collection
+        }
+        Listed::Tombstone(id) => json!({ "id": id, "geovisio:status": "deleted" }),
+    };
+    let mut body = PageBody::new(state.max_page_bytes);
+    for (row, producer) in page.rows.iter().zip(&producers) {
+        if !body.push(&document(row, producer)) {
+            break;
+        }
+    }
+    // A page too large for one answer ends at its last collection written; its `next` link
+    // starts right after it, as after any page's last collection.
+    page.truncate(body.len());
 
     // Links keep the caller's filters and change only the page position.
     let href = listing::page_href(&base, "/collections", &params);
@@ -155,7 +160,11 @@ pub async fn list(
     ];
     let is_first = query.page == PagePosition::First;
     links.extend(listing::page_links(&page, is_first, href));
-    Ok(Json(json!({ "collections": collections, "links": links })).into_response())
+    Ok(body.into_response(
+        "application/json",
+        "collections",
+        &[("links", Value::Array(links))],
+    ))
 }
 
 /// Whether the caller asked for the RSS feed; a `format` other than `rss` or `json` is

@@ -10,42 +10,62 @@ use serde_json::{Value, json};
 
 use super::collections::{ProducerNames, producer_name};
 use super::federation::PeerUrls;
+use super::page_body::PageBody;
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, ReadAs, stac};
 
 pub(super) const MAX_LIMIT: usize = 10_000;
 
+/// The media type of GeoJSON answers.
+const GEOJSON: &str = "application/geo+json";
+
 /// A GeoJSON answer with its media type.
 pub fn geojson(body: Value) -> Response {
-    ([(CONTENT_TYPE, "application/geo+json")], Json(body)).into_response()
+    ([(CONTENT_TYPE, GEOJSON)], Json(body)).into_response()
 }
 
-/// Item JSON for a list of pictures (no neighbour links, as in lists on Panoramax instances).
-pub async fn features(
+/// Writes the item JSON of `pictures` (no neighbour links, as in lists on Panoramax
+/// instances) into `body`, in order, until it is full; returns how many it took.
+pub(super) async fn write_features(
     state: &AppState,
     base: &BaseUrl,
     pictures: &[Picture],
-) -> ApiResult<Vec<Value>> {
+    body: &mut PageBody,
+) -> ApiResult<usize> {
     let sequences: Vec<SequenceId> = pictures.iter().filter_map(|p| p.sequence_id).collect();
     let ids: Vec<PictureId> = pictures.iter().map(|p| p.base.id).collect();
     let tags = state.services.semantics(&sequences, &ids).await?;
 
-    let mut out = Vec::with_capacity(pictures.len());
     let mut names = ProducerNames::default();
     let peers = PeerUrls::read(state, pictures.iter().any(|p| p.origin.is_some())).await?;
     for p in pictures {
-        if let Some(origin) = &p.origin {
+        let item = if let Some(origin) = &p.origin {
             let url = peers.of(origin.peer_id);
-            out.push(stac::remote::item(base, p, origin, url, (None, None)));
-            continue;
+            stac::remote::item(base, p, origin, url, (None, None))
+        } else {
+            let name = names.get(state, p.base.account_id).await?;
+            let mut item = stac::item(base, &state.info, p, &name, (None, None));
+            set_tags(&mut item, p, &tags);
+            item
+        };
+        if !body.push(&item) {
+            break;
         }
-        let name = names.get(state, p.base.account_id).await?;
-        let mut item = stac::item(base, &state.info, p, &name, (None, None));
-        set_tags(&mut item, p, &tags);
-        out.push(item);
     }
-    Ok(out)
+    Ok(body.len())
+}
+
+/// A page of items as a GeoJSON answer, with its links.
+pub(super) fn feature_collection(body: PageBody, links: Vec<Value>) -> Response {
+    body.into_response(
+        GEOJSON,
+        "features",
+        &[
+            ("links", Value::Array(links)),
+            ("type", json!("FeatureCollection")),
+        ],
+    )
 }
 
 /// Puts the tags of the picture and of its sequence into its item JSON.
@@ -84,11 +104,16 @@ pub async fn list(
         None => None,
     };
 
-    let pictures = state
+    let mut pictures = state
         .services
         .collection_items(id, viewer, after, limit)
         .await?;
-    let features = features(&state, &base, &pictures).await?;
+    let mut body = PageBody::new(state.max_page_bytes);
+    let written = write_features(&state, &base, &pictures, &mut body).await?;
+    // A page too large for one answer ends at its last item written, and its links lead on
+    // from there, by rank as every page.
+    let is_cut = written < pictures.len();
+    pictures.truncate(written);
 
     let coll = base.api(&format!("/collections/{id}"));
     let items = format!("{coll}/items");
@@ -109,7 +134,16 @@ pub async fn list(
         None,
     ));
 
-    // Paging links only when the caller pages, as on Panoramax instances.
+    // Paging links only when the caller pages, as on Panoramax instances, or when the answer
+    // could not hold the whole sequence asked for.
+    if let (None, true, Some(last)) = (limit, is_cut, pictures.last().and_then(|p| p.rank)) {
+        links.push(stac::link(
+            "next",
+            Some(GEOJSON),
+            format!("{items}?startAfterRank={last}"),
+            None,
+        ));
+    }
     if let (Some(l), Some((min_rank, max_rank))) = (
         limit,
         state.services.collection_rank_bounds(id, viewer).await?,
@@ -157,9 +191,7 @@ pub async fn list(
             ));
         }
     }
-    Ok(geojson(
-        json!({ "type": "FeatureCollection", "features": features, "links": links }),
-    ))
+    Ok(feature_collection(body, links))
 }
 
 /// `GET /api/collections/{id}/items/{item}`: as `GET /api/pictures/{item}`, for a picture of

@@ -17,7 +17,8 @@ use flaneur_store::{Filter, Page, PictureOrder, PictureQuery, checked_picture_fi
 use serde_json::{Map, Value, json};
 
 use self::place::PlaceParams;
-use super::items::{features, geojson};
+use super::items::{feature_collection, write_features};
+use super::page_body::PageBody;
 use crate::params::{self, Params};
 use crate::url::BaseUrl;
 use crate::{ApiError, ApiResult, AppState, ReadAs, cql2, stac};
@@ -240,12 +241,17 @@ async fn run(
     query: PictureQuery,
     repeat: Repeat,
 ) -> ApiResult<Response> {
-    let page = state.services.search(&query).await?;
-    let features = features(&state, &base, &page.rows).await?;
+    let mut page = state.services.search(&query).await?;
+    let mut body = PageBody::new(state.max_page_bytes);
+    let written = write_features(&state, &base, &page.rows, &mut body).await?;
+    // A page too large for one answer ends at its last item written; its `next` link starts
+    // right after it, as after any page's last item.
+    if written < page.rows.len() {
+        page.rows.truncate(written);
+        page.has_next = true;
+    }
     let links = links(&base, &query, &page, &repeat);
-    Ok(geojson(
-        json!({ "type": "FeatureCollection", "features": features, "links": links }),
-    ))
+    Ok(feature_collection(body, links))
 }
 
 /// `root` and `self`, then `first`, `prev` and `next` where such pages exist.

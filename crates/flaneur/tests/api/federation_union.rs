@@ -29,7 +29,7 @@ const ALL_BBOX: &str = "-2,48,2,49.5";
 
 /// Starts an HTTP app on a free loopback port, serving until the test process ends; returns
 /// `http://127.0.0.1:PORT`.
-fn serve_app(app: Router) -> String {
+pub fn serve_app(app: Router) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     listener.set_nonblocking(true).expect("non-blocking");
     let origin = format!("http://{}", listener.local_addr().expect("address"));

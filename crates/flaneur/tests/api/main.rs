@@ -24,6 +24,7 @@ mod login_provider;
 mod migrate_storage;
 mod openapi;
 mod overrides;
+mod page_bound;
 mod pages;
 mod panoramax_cli;
 mod pystac_client;
