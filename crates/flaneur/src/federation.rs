@@ -22,7 +22,7 @@ pub struct FederationArgs {
         value_name = "URL",
         env = "FLANEUR_PEERS",
         value_delimiter = ',',
-        value_parser = peer_url
+        value_parser = new_peer_url
     )]
     peers: Vec<String>,
     #[command(flatten)]
@@ -172,6 +172,22 @@ pub fn peer_url(text: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// Checks the address of a peer being declared, as [`peer_url`] does, and refuses the bare
+/// address of a site: an instance's API lives under a path of its site, and the site's own
+/// address would only fail at the first harvest, with a 404 that does not say why. Peers
+/// declared before are still found by [`peer_url`], to be removed.
+pub fn new_peer_url(text: &str) -> Result<String, String> {
+    let url = peer_url(text)?;
+    let has_path = url::Url::parse(&url).is_ok_and(|u| !u.path().trim_matches('/').is_empty());
+    if has_path {
+        return Ok(url);
+    }
+    Err(format!(
+        "{url} is the address of a site, not of its API: the address should be the \
+         instance's API root, such as {url}/api"
+    ))
+}
+
 /// Whether a checked peer address reaches the instance listening on `listen`: the same port
 /// on a loopback host, or on the very address listened on. Other names of this machine cannot
 /// be told from here.
@@ -265,6 +281,27 @@ mod tests {
             assert!(err.contains(why), "{text}: {err}");
             assert!(err.contains("https://panoramax.example.org/api"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_new_peer_at_a_site_address_is_refused_naming_its_api_root() {
+        for text in [
+            "http://127.0.0.1:5001",
+            "https://example.org/",
+            "https://example.org//",
+        ] {
+            let err = new_peer_url(text).expect_err(text);
+            let root = text.trim_end_matches('/');
+            assert!(err.contains(&format!("such as {root}/api")), "{err}");
+            assert!(err.contains("API root"), "{err}");
+            // One declared before is still named, to be removed.
+            assert_eq!(peer_url(text).as_deref(), Ok(root));
+        }
+        assert_eq!(
+            new_peer_url("https://example.org/panoramax/api/").as_deref(),
+            Ok("https://example.org/panoramax/api")
+        );
+        assert!(new_peer_url("ftp://example.org/api").is_err());
     }
 
     fn args(peers: &[&str]) -> FederationArgs {

@@ -74,7 +74,7 @@ pub async fn run(args: PeerArgs, out: &mut impl Write) -> anyhow::Result<ExitCod
     let written = match args.action {
         Action::Add { url, storage } => {
             // Refused before the catalog is opened: a misuse, not a failed operation.
-            let url = crate::federation::peer_url(&url).map_err(Misuse)?;
+            let url = crate::federation::new_peer_url(&url).map_err(Misuse)?;
             let catalog = storage.storage.open_catalog().await?;
             let peer = catalog.add_peer(&url, PeerSource::Admin).await?;
             writeln!(out, "{}\tadded", peer.api_url)

@@ -87,6 +87,38 @@ fn peers_are_added_paused_resumed_and_removed_from_the_command_line() {
     flaneur_exits(data, &["harvest", "--peer", url], 1);
 }
 
+/// Runs `flaneur ARGS` on an SQLite catalog in `data_dir`, whatever the run's backend, expecting
+/// the exit code `code`; returns its standard error.
+fn flaneur_on_folder(data_dir: &Path, args: &[&str], code: i32) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_flaneur"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("DB_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("flaneur runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "flaneur {args:?}: {stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn a_peer_at_a_site_address_is_refused_naming_its_api_root() {
+    let dir = tempfile::tempdir().expect("data folder");
+    let err = flaneur_on_folder(dir.path(), &["peer", "add", "http://127.0.0.1:9/"], 2);
+    assert!(
+        err.contains("API root") && err.contains("http://127.0.0.1:9/api"),
+        "{err}"
+    );
+    // Refused before anything is made.
+    assert!(!dir.path().join("catalog.sqlite").exists());
+}
+
 #[test]
 fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
     let (peer, collection) = peer_with_pictures();
