@@ -5,7 +5,11 @@
 //! Peers added here stay until removed; the peers of the configuration (`--peer`) are declared
 //! again at each start of `serve`, so removing one of those lasts until the next start.
 //!
-//! Exit codes: 0 done, 1 the operation failed (no such peer), 2 misuse (not a peer address).
+//! Every command but `add` works on a catalog that exists already: one naming a data folder
+//! (or SQLite file) without a catalog is refused, rather than making an empty one there.
+//!
+//! Exit codes: 0 done, 1 the operation failed (no such peer), 2 misuse (not a peer address,
+//! no catalog where the options say).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -99,7 +103,7 @@ pub async fn run(args: PeerArgs, out: &mut impl Write) -> anyhow::Result<ExitCod
             writeln!(out, "{}\tactive", peer.api_url)
         }
         Action::List { storage } => {
-            let catalog = storage.storage.open_catalog().await?;
+            let catalog = storage.storage.open_existing_catalog().await?;
             let lines: String = catalog.peers().await?.iter().map(listed).collect();
             out.write_all(lines.as_bytes())
         }
@@ -118,7 +122,7 @@ async fn declared(
     url: &str,
 ) -> anyhow::Result<(std::sync::Arc<dyn Catalog>, Peer)> {
     let url = crate::federation::peer_url(url).map_err(Misuse)?;
-    let catalog = storage.storage.open_catalog().await?;
+    let catalog = storage.storage.open_existing_catalog().await?;
     let peer = catalog
         .peer_by_url(&url)
         .await?

@@ -196,6 +196,36 @@ impl StorageArgs {
     }
 }
 
+impl StorageArgs {
+    /// Opens a catalog that exists already (migrating its schema), for tools that work on
+    /// what it holds: on a mistyped `--data-dir`, [`StorageArgs::open_catalog`] would make an
+    /// empty catalog there and find nothing in it.
+    ///
+    /// # Errors
+    /// Fails with [`Misuse`] naming the file when the SQLite catalog does not exist, and
+    /// otherwise as [`StorageArgs::open_catalog`]. A catalog server is opened as it is: its
+    /// database has to exist already to be reached at all.
+    pub async fn open_existing_catalog(&self) -> anyhow::Result<Arc<dyn Catalog>> {
+        let catalog_url = self.catalog_url()?;
+        if let Some(path) = catalog_url.sqlite_path().filter(|path| !path.is_file()) {
+            let problem = match &self.db_url {
+                None => format!(
+                    "no catalog in the data folder {}: {} does not exist; check --data-dir \
+                     (FLANEUR_DATA_DIR)",
+                    self.data_dir.display(),
+                    path.display()
+                ),
+                Some(_) => format!(
+                    "no catalog at {}: the file does not exist; check --db-url (DB_URL)",
+                    path.display()
+                ),
+            };
+            return Err(Misuse(problem).into());
+        }
+        self.open_catalog().await
+    }
+}
+
 /// Opens a catalog, a URL it cannot use being misuse.
 async fn open_catalog(
     url: &CatalogUrl,

@@ -120,6 +120,30 @@ fn a_peer_at_a_site_address_is_refused_naming_its_api_root() {
 }
 
 #[test]
+fn peer_commands_on_a_folder_without_a_catalog_refuse_naming_it() {
+    let dir = tempfile::tempdir().expect("data folder");
+    let mistyped = dir.path().join("mistyped");
+    let url = "http://127.0.0.1:9/api";
+    for args in [
+        &["peer", "list"][..],
+        &["peer", "pause", url],
+        &["peer", "resume", url],
+        &["peer", "remove", url],
+    ] {
+        let err = flaneur_on_folder(&mistyped, args, 2);
+        assert!(
+            err.contains(&mistyped.display().to_string()) && err.contains("no catalog"),
+            "{args:?}: {err}"
+        );
+        assert!(!mistyped.exists(), "{args:?} made {}", mistyped.display());
+    }
+
+    // Once a peer is declared there, the catalog exists and is read.
+    flaneur_on_folder(&mistyped, &["peer", "add", url], 0);
+    flaneur_on_folder(&mistyped, &["peer", "list"], 0);
+}
+
+#[test]
 fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
     let (peer, collection) = peer_with_pictures();
     let dir = tempfile::tempdir().expect("catalog data folder");
