@@ -758,8 +758,10 @@ pub trait Catalog: Send + Sync + 'static {
     /// The peer declared at this API root (trailing slashes ignored).
     async fn peer_by_url(&self, api_url: &str) -> Result<Option<Peer>>;
 
-    /// Removes a peer with every sequence, picture and account its harvests brought, in one
-    /// transaction; local rows stay. Returns `false` when there was no such peer.
+    /// Removes a peer with every picture and account its harvests brought, in one
+    /// transaction, leaving a tombstone of each of its sequences (as
+    /// [`Catalog::remove_remote_collection`] does); local rows stay. Returns `false` when
+    /// there was no such peer.
     async fn remove_peer(&self, id: PeerId) -> Result<bool>;
 
     /// Suspends or resumes the harvests of a peer; `false` when there is no such peer.
@@ -797,7 +799,10 @@ pub trait Catalog: Send + Sync + 'static {
     ) -> Result<ApplyOutcome>;
 
     /// Removes a peer's collection and its items, in one transaction with the harvest's
-    /// `progress`; `false` when the peer had no such collection here.
+    /// `progress`; `false` when the peer had no such collection here. The sequence stays as a
+    /// tombstone, deleted as a local one is and stamped with the time of the removal, so that
+    /// catalogs harvesting this one drop it too; it is nobody's, and gives way to any later
+    /// harvest of its id.
     async fn remove_remote_collection(
         &self,
         peer: PeerId,

@@ -1,6 +1,7 @@
 //! What both catalogs share about remote data: how a peer's address is kept, which account
-//! stands for a remote author, the figures of a remote sequence, and the part of a remote
-//! item stored where local pictures keep what their file said.
+//! stands for a remote author, the figures of a remote sequence, the part of a remote item
+//! stored where local pictures keep what their file said, and what a harvested collection
+//! leaves when it goes.
 
 use chrono::{DateTime, Utc};
 use flaneur_model::{
@@ -12,6 +13,23 @@ use serde_json::{Map, Value};
 
 use crate::track::{accuracy_p90, distance_m};
 use crate::{Error, Result};
+
+/// The rows of `sequences` that are tombstones of harvested collections: deleted, of no peer,
+/// and still holding the peer's `updated` of their last apply, which no local sequence has.
+/// Such a tombstone never holds its id against a later harvest of it, by any peer; a local
+/// tombstone does, so that a peer relaying this instance's data does not bring a deleted
+/// sequence back.
+pub(crate) const HARVESTED_TOMBSTONE: &str =
+    "(status = 'deleted' AND peer_id IS NULL AND remote_updated_at IS NOT NULL)";
+
+/// The assignments of an `UPDATE sequences` that turn a harvested collection's row into its
+/// tombstone, once its items are deleted. Like a local sequence deleted, it stays a row
+/// listed by `show_deleted=true`, stamped with the time of the removal by the `updated_at`
+/// triggers, so that catalogs harvesting this one drop it too. It leaves its peer and its
+/// remote author, which may go before it (removing a peer deletes both), for the instance's
+/// default account, and keeps none of the peer's JSON.
+pub(crate) const TOMBSTONE_ASSIGNMENTS: &str = "status = 'deleted', nb_pictures = 0, \
+     peer_id = NULL, remote_doc = NULL, account_id = (SELECT id FROM accounts WHERE is_default)";
 
 /// A peer's API root as stored and looked up: without trailing slashes, so that
 /// `https://host/api/` and `https://host/api` name one peer.

@@ -39,7 +39,8 @@ enum Action {
         #[command(flatten)]
         storage: CatalogArgs,
     },
-    /// Removes a peer and deletes, at once, every collection and item harvested from it.
+    /// Removes a peer and deletes, at once, every item harvested from it; its collections stay
+    /// as tombstones, so that catalogs harvesting this instance drop them too.
     Remove {
         /// Its API root.
         url: String,

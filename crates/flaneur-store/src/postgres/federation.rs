@@ -19,8 +19,8 @@ use uuid::Uuid;
 use super::codec::{get, parse_col, stored};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
-    RemotePictureDoc, TrackFigures, author_key, check_items, collection_tags, item_tags, peer_url,
-    refuse_deleted, refuse_remote, sorted_by,
+    HARVESTED_TOMBSTONE, RemotePictureDoc, TOMBSTONE_ASSIGNMENTS, TrackFigures, author_key,
+    check_items, collection_tags, item_tags, peer_url, refuse_deleted, refuse_remote, sorted_by,
 };
 use crate::{Error, Result};
 
@@ -112,14 +112,17 @@ pub(super) async fn remove_peer(pool: &PgPool, id: PeerId) -> Result<bool> {
         .map_err(Error::db("remove peer"))?;
     // The sequences go with their ranks: no stamp is worth moving.
     stamp_ranks_once(&mut tx).await?;
-    // Pictures first (their ranks go with them), then the sequences left without ranks, then
-    // the accounts nothing credits any more.
+    // Pictures first (their ranks go with them), then the sequences left without ranks
+    // become tombstones, then the accounts nothing credits any more go.
+    let tombstones = format!("UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS} WHERE peer_id = $1");
     for sql in [
         "DELETE FROM pictures WHERE peer_id = $1",
-        "DELETE FROM sequences WHERE peer_id = $1",
+        "DELETE FROM sequence_semantics
+         WHERE sequence_id IN (SELECT id FROM sequences WHERE peer_id = $1)",
+        tombstones.as_str(),
         "DELETE FROM accounts WHERE peer_id = $1",
     ] {
-        sqlx::query(sql)
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
             .execute(&mut *tx)
             .await
@@ -279,21 +282,22 @@ async fn holder(
     items: &[RemoteItem],
 ) -> Result<Option<String>> {
     let ids: Vec<Uuid> = items.iter().map(|i| i.id.0).collect();
-    sqlx::query_scalar(
+    let sql = format!(
         "SELECT CASE WHEN t.peer_id IS NULL THEN 'local'
                      ELSE (SELECT api_url FROM peers WHERE id = t.peer_id) END
-         FROM (SELECT peer_id FROM sequences WHERE id = $1
+         FROM (SELECT peer_id FROM sequences WHERE id = $1 AND NOT {HARVESTED_TOMBSTONE}
                UNION ALL
                SELECT peer_id FROM pictures WHERE id = ANY($2)) t
          WHERE t.peer_id IS DISTINCT FROM $3
-         LIMIT 1",
-    )
-    .bind(collection.id.0)
-    .bind(&ids)
-    .bind(peer.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(Error::db("look for conflicting ids"))
+         LIMIT 1"
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(collection.id.0)
+        .bind(&ids)
+        .bind(peer.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Error::db("look for conflicting ids"))
 }
 
 /// The accounts standing for the collection's and the items' authors, made or renamed as the
@@ -411,15 +415,19 @@ pub(super) async fn apply_remote_collection(
             "remote author missing after its write",
         ));
     };
-    let is_new: bool =
-        sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM sequences WHERE id = $1)")
-            .bind(sequence)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(Error::db("read remote collection"))?;
+    // New to the peer's counts unless the peer has it: the row may be a tombstone.
+    let is_new: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM sequences WHERE id = $1 AND peer_id = $2)",
+    )
+    .bind(sequence)
+    .bind(peer.0)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(Error::db("read remote collection"))?;
     let (removed, others) = clear_items(&mut tx, peer, sequence, items).await?;
 
-    // 3. The sequence row, its figures from the track computed here as dispatch does.
+    // 3. The sequence row, its figures from the track computed here as dispatch does; a
+    //    tombstone of the collection comes back to life with it.
     let figures = TrackFigures::of(items);
     let now = stored(Utc::now());
     sqlx::query(
@@ -430,8 +438,8 @@ pub(super) async fn apply_remote_collection(
          ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
              title = excluded.title, status = 'ready', visibility = 'anyone',
              sorted_by = excluded.sorted_by, length_km = excluded.length_km,
-             gps_accuracy_m = excluded.gps_accuracy_m, remote_doc = excluded.remote_doc,
-             remote_updated_at = excluded.remote_updated_at",
+             gps_accuracy_m = excluded.gps_accuracy_m, peer_id = excluded.peer_id,
+             remote_doc = excluded.remote_doc, remote_updated_at = excluded.remote_updated_at",
     )
     .bind(sequence)
     .bind(owner.0)
@@ -624,7 +632,18 @@ pub(super) async fn remove_remote_collection(
         .map_err(Error::db("read peer"))?;
     stamp_ranks_once(&mut tx).await?;
     let (removed, _) = clear_items(&mut tx, peer, id.0, &[]).await?;
-    let done = sqlx::query("DELETE FROM sequences WHERE id = $1 AND peer_id = $2")
+    sqlx::query(
+        "DELETE FROM sequence_semantics
+         WHERE sequence_id = (SELECT id FROM sequences WHERE id = $1 AND peer_id = $2)",
+    )
+    .bind(id.0)
+    .bind(peer.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db("clear remote collection tags"))?;
+    let sql =
+        format!("UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS} WHERE id = $1 AND peer_id = $2");
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.0)
         .bind(peer.0)
         .execute(&mut *tx)

@@ -14,8 +14,8 @@ use super::begin_write;
 use super::codec::{from_micros, get, parse_col, to_micros};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
-    RemotePictureDoc, TrackFigures, author_key, check_items, collection_tags, item_tags, peer_url,
-    refuse_deleted, refuse_remote,
+    HARVESTED_TOMBSTONE, RemotePictureDoc, TOMBSTONE_ASSIGNMENTS, TrackFigures, author_key,
+    check_items, collection_tags, item_tags, peer_url, refuse_deleted, refuse_remote,
 };
 use crate::{Error, Result};
 
@@ -106,13 +106,17 @@ pub(super) async fn remove_peer(pool: &SqlitePool, id: PeerId) -> Result<bool> {
     let id = id.to_string();
     let mut tx = begin_write(pool).await.map_err(Error::db("remove peer"))?;
     // Pictures first: their rows take their ranks with them (see the map migration), so the
-    // sequences go with no rank left, and the accounts with nothing crediting them.
+    // sequences become tombstones with no rank left, and the accounts go with nothing
+    // crediting them.
+    let tombstones = format!("UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS} WHERE peer_id = ?");
     for sql in [
         "DELETE FROM pictures WHERE peer_id = ?",
-        "DELETE FROM sequences WHERE peer_id = ?",
+        "DELETE FROM sequence_semantics
+         WHERE sequence_id IN (SELECT id FROM sequences WHERE peer_id = ?)",
+        tombstones.as_str(),
         "DELETE FROM accounts WHERE peer_id = ?",
     ] {
-        sqlx::query(sql)
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&id)
             .execute(&mut *tx)
             .await
@@ -248,7 +252,10 @@ async fn holder(
 ) -> Result<Option<String>> {
     const HOLDER: &str = "CASE WHEN t.peer_id IS NULL THEN 'local'
                                ELSE (SELECT api_url FROM peers WHERE id = t.peer_id) END";
-    let sql = format!("SELECT {HOLDER} FROM sequences t WHERE t.id = ? AND t.peer_id IS NOT ?");
+    let sql = format!(
+        "SELECT {HOLDER} FROM sequences t
+         WHERE t.id = ? AND t.peer_id IS NOT ? AND NOT {HARVESTED_TOMBSTONE}"
+    );
     let held: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(collection.id.to_string())
         .bind(peer)
@@ -419,15 +426,19 @@ pub(super) async fn apply_remote_collection(
             "remote author missing after its write",
         ));
     };
-    let is_new: bool =
-        sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM sequences WHERE id = ?)")
-            .bind(&sequence)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(Error::db("read remote collection"))?;
+    // New to the peer's counts unless the peer has it: the row may be a tombstone.
+    let is_new: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM sequences WHERE id = ? AND peer_id = ?)",
+    )
+    .bind(&sequence)
+    .bind(&peer_text)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(Error::db("read remote collection"))?;
     let (removed, others) = clear_items(&mut tx, &peer_text, &sequence, items).await?;
 
-    // 3. The sequence row, its figures from the track computed here as dispatch does.
+    // 3. The sequence row, its figures from the track computed here as dispatch does; a
+    //    tombstone of the collection comes back to life with it.
     let figures = TrackFigures::of(items);
     let doc = serde_json::to_string(&collection.doc).map_err(|e| Error::corrupt("sequences", e))?;
     let now = to_micros(Utc::now());
@@ -439,8 +450,8 @@ pub(super) async fn apply_remote_collection(
          ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
              title = excluded.title, status = 'ready', visibility = 'anyone',
              sorted_by = excluded.sorted_by, length_km = excluded.length_km,
-             gps_accuracy_m = excluded.gps_accuracy_m, remote_doc = excluded.remote_doc,
-             remote_updated_at = excluded.remote_updated_at",
+             gps_accuracy_m = excluded.gps_accuracy_m, peer_id = excluded.peer_id,
+             remote_doc = excluded.remote_doc, remote_updated_at = excluded.remote_updated_at",
     )
     .bind(&sequence)
     .bind(owner.to_string())
@@ -583,7 +594,17 @@ pub(super) async fn remove_remote_collection(
         .await
         .map_err(Error::db("remove remote collection"))?;
     let (removed, _) = clear_items(&mut tx, &peer_text, &sequence, &[]).await?;
-    let done = sqlx::query("DELETE FROM sequences WHERE id = ? AND peer_id = ?")
+    sqlx::query(
+        "DELETE FROM sequence_semantics
+         WHERE sequence_id = (SELECT id FROM sequences WHERE id = ? AND peer_id = ?)",
+    )
+    .bind(&sequence)
+    .bind(&peer_text)
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db("clear remote collection tags"))?;
+    let sql = format!("UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS} WHERE id = ? AND peer_id = ?");
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&sequence)
         .bind(&peer_text)
         .execute(&mut *tx)

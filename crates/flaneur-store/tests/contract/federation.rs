@@ -7,12 +7,12 @@ use flaneur_model::{
     AnnotationId, ApplyOutcome, HarvestEnd, HarvestProgress, NewAnnotation, NewReport,
     NewUploadSet, PeerId, PeerSource, Picture, PictureDetails, PictureEdit, PictureId,
     PictureStatus, Projection, RemoteAuthor, RemoteCollection, RemoteItem, ReportIssue,
-    ReportQuery, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, Shape, TagAction,
-    TagChange, TokenId, Viewer, Visibility,
+    ReportQuery, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, SequenceStatus, Shape,
+    TagAction, TagChange, TokenId, Viewer, Visibility,
 };
 use flaneur_store::{
-    Arrangement, Catalog, CountBy, Error, MapQuery, NewSession, PictureQuery, PlannedPicture,
-    RankQuery, SequenceQuery, TimeRange,
+    Arrangement, Catalog, CompareOp, CountBy, Error, Filter, Literal, MapQuery, NewSession,
+    PictureQuery, PlannedPicture, RankQuery, SequenceQuery, SequenceSort, TimeRange,
 };
 use serde_json::{Map, Value, json};
 
@@ -24,8 +24,9 @@ catalog_contracts! {
     a_harvest_records_its_start_end_and_progress => harvest_state;
     remote_collections_read_as_local_ones_do => remote_reads;
     an_apply_again_leaves_exactly_the_items_the_peer_lists => reapply;
-    a_removed_remote_collection_leaves_nothing_behind => remote_removal;
+    a_removed_remote_collection_leaves_only_its_tombstone => remote_removal;
     removing_a_peer_removes_what_it_brought_and_nothing_local => peer_removal;
+    tombstones_of_harvested_collections_are_listed_and_never_in_the_way => harvested_tombstones;
     ids_held_elsewhere_are_conflicts_and_nothing_is_written => conflicts;
     a_collection_deleted_at_its_peer_is_not_applied => deleted_refused;
     remote_authors_never_take_local_names => remote_authors;
@@ -176,8 +177,19 @@ async fn a_copy_to_postgresql_carries_peers_and_their_data() {
     let remote = collection(SequenceId::new(), "remote", at(100));
     let items = walk(3);
     apply(&embedded, id, &remote, &items).await;
+    let removed = collection(SequenceId::new(), "removed", at(100));
+    apply(&embedded, id, &removed, &walk(1)).await;
+    embedded
+        .remove_remote_collection(id, removed.id, &progress(2))
+        .await
+        .expect("remove");
     let peers = embedded.peers().await.expect("peers");
     let sequence = embedded.sequence(remote.id).await.expect("read");
+    let tombstone = embedded.sequence(removed.id).await.expect("read");
+    assert_eq!(
+        tombstone.as_ref().map(|t| t.status),
+        Some(SequenceStatus::Deleted)
+    );
     embedded.close().await;
 
     crate::backend::PgDatabase::run(|url| async move {
@@ -205,6 +217,9 @@ async fn a_copy_to_postgresql_carries_peers_and_their_data() {
         let copy = crate::backend::pg_catalog(&url).await;
         assert_eq!(copy.peers().await.expect("peers"), peers);
         assert_eq!(copy.sequence(remote.id).await.expect("read"), sequence);
+        // The tombstone of a harvested collection goes too, for the catalogs harvesting this
+        // one.
+        assert_eq!(copy.sequence(removed.id).await.expect("read"), tombstone);
         assert_eq!(
             ranked(&copy, remote.id).await,
             items.iter().map(|i| (i.rank, i.id)).collect::<Vec<_>>()
@@ -212,6 +227,11 @@ async fn a_copy_to_postgresql_carries_peers_and_their_data() {
         assert_eq!(ranked(&copy, local).await.len(), 3);
         let grid = copy.picture_grid().await.expect("grid");
         assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 6);
+        // It still gives way to a harvest of its id.
+        assert_eq!(
+            apply(&copy, id, &removed, &walk(1)).await,
+            ApplyOutcome::Applied
+        );
         copy.close().await;
     })
     .await;
@@ -597,7 +617,15 @@ async fn remote_removal(catalog: &dyn Catalog) {
             .await
             .expect("remove")
     );
-    assert_eq!(catalog.sequence(gone.id).await.expect("read"), None);
+    let tombstone = catalog
+        .sequence(gone.id)
+        .await
+        .expect("read")
+        .expect("tombstone");
+    assert_eq!(
+        (tombstone.status, tombstone.nb_pictures, tombstone.origin),
+        (SequenceStatus::Deleted, 0, None)
+    );
     for item in &gone_items {
         assert_eq!(catalog.picture(item.id).await.expect("read"), None);
     }
@@ -643,7 +671,15 @@ async fn peer_removal(catalog: &dyn Catalog) {
         .account_id;
 
     assert!(catalog.remove_peer(id).await.expect("remove"));
-    assert_eq!(catalog.sequence(remote.id).await.expect("read"), None);
+    let tombstone = catalog
+        .sequence(remote.id)
+        .await
+        .expect("read")
+        .expect("tombstone");
+    assert_eq!(
+        (tombstone.status, tombstone.nb_pictures, tombstone.origin),
+        (SequenceStatus::Deleted, 0, None)
+    );
     assert_eq!(catalog.picture(items[0].id).await.expect("read"), None);
     assert_eq!(catalog.account(author).await.expect("read"), None);
     assert_eq!(ranked(catalog, local).await.len(), 3);
@@ -667,6 +703,148 @@ async fn peer_removal(catalog: &dyn Catalog) {
     let lines = catalog.map_sequences(&WORLD).await.expect("lines");
     assert!(lines.iter().all(|l| l.id != remote.id));
     assert_eq!(lines.len(), 2);
+}
+
+/// The ids of a listing by `updated` of every sequence, tombstones included when
+/// `with_hidden`, from `from` on when given: what a harvester of this catalog reads.
+async fn listed(
+    catalog: &dyn Catalog,
+    with_hidden: bool,
+    from: Option<DateTime<Utc>>,
+) -> Vec<SequenceId> {
+    let filter = from.map(|t| Filter::Compare {
+        property: "updated".to_owned(),
+        op: CompareOp::Ge,
+        value: Literal::Timestamp(t),
+    });
+    let query = SequenceQuery {
+        limit: 100,
+        sort: vec![SequenceSort::UPDATED_ASC],
+        filter,
+        with_hidden,
+        viewer: Viewer::ANONYMOUS,
+        ..SequenceQuery::default()
+    };
+    let page = catalog.list_sequences(&query).await.expect("list");
+    page.rows.iter().map(|s| s.id).collect()
+}
+
+async fn harvested_tombstones(catalog: &dyn Catalog) {
+    let (local, _) = local_walk(catalog).await;
+    let id = peer(catalog, PEER).await;
+    let gone = collection(SequenceId::new(), "gone", at(100));
+    let gone_items = walk(2);
+    apply(catalog, id, &gone, &gone_items).await;
+    let held = catalog
+        .sequence(gone.id)
+        .await
+        .expect("read")
+        .expect("held");
+
+    // 1. Removed at its peer, it stays a tombstone as a deleted local sequence does, stamped
+    //    no earlier than its last change: a harvester asking from then on finds it. It is
+    //    neither listed as published, nor searched, nor counted.
+    assert!(
+        catalog
+            .remove_remote_collection(id, gone.id, &progress(2))
+            .await
+            .expect("remove")
+    );
+    let tombstone = catalog
+        .sequence(gone.id)
+        .await
+        .expect("read")
+        .expect("tombstone");
+    assert_eq!(tombstone.status, SequenceStatus::Deleted);
+    assert!(tombstone.updated_at >= held.updated_at);
+    assert!(
+        listed(catalog, true, Some(held.updated_at))
+            .await
+            .contains(&gone.id)
+    );
+    assert!(!listed(catalog, false, None).await.contains(&gone.id));
+    let found = catalog
+        .search_pictures(&PictureQuery {
+            collections: vec![gone.id],
+            limit: 100,
+            ..PictureQuery::default()
+        })
+        .await
+        .expect("search");
+    assert!(found.rows.is_empty());
+    let state = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!((state.nb_collections, state.nb_items), (0, 0));
+    assert_eq!(
+        catalog
+            .remote_collection_updated(id, gone.id)
+            .await
+            .expect("read"),
+        None
+    );
+
+    // 2. Another peer listing it is no conflict: the collection lives again, as that peer's.
+    let other = peer(catalog, OTHER_PEER).await;
+    assert_eq!(
+        apply(catalog, other, &gone, &walk(2)).await,
+        ApplyOutcome::Applied
+    );
+    let back = catalog
+        .sequence(gone.id)
+        .await
+        .expect("read")
+        .expect("back");
+    assert_eq!((back.status, back.nb_pictures), (SequenceStatus::Ready, 2));
+    assert_eq!(back.origin.map(|o| o.peer_id), Some(other));
+    let state = catalog
+        .peer(other)
+        .await
+        .expect("read")
+        .expect("peer")
+        .harvest;
+    assert_eq!((state.nb_collections, state.nb_items), (1, 2));
+    assert!(listed(catalog, false, None).await.contains(&gone.id));
+
+    // 3. A peer removed leaves a tombstone of each of its collections, which a harvest of the
+    //    peer declared again brings back.
+    let kept = collection(SequenceId::new(), "kept", at(100));
+    apply(catalog, id, &kept, &walk(3)).await;
+    let before = catalog
+        .sequence(kept.id)
+        .await
+        .expect("read")
+        .expect("held")
+        .updated_at;
+    assert!(catalog.remove_peer(id).await.expect("remove"));
+    assert!(listed(catalog, true, Some(before)).await.contains(&kept.id));
+    assert!(!listed(catalog, false, None).await.contains(&kept.id));
+    let again = peer(catalog, PEER).await;
+    assert_eq!(
+        apply(catalog, again, &kept, &walk(3)).await,
+        ApplyOutcome::Applied
+    );
+    let state = catalog
+        .peer(again)
+        .await
+        .expect("read")
+        .expect("peer")
+        .harvest;
+    assert_eq!((state.nb_collections, state.nb_items), (1, 3));
+
+    // 4. A local sequence deleted still holds its id, so that a peer relaying this instance
+    //    does not bring it back.
+    assert!(catalog.delete_sequence(local).await.expect("delete"));
+    assert_eq!(
+        apply(
+            catalog,
+            again,
+            &collection(local, "relayed", at(100)),
+            &walk(1)
+        )
+        .await,
+        ApplyOutcome::Conflict {
+            holder: "local".to_owned()
+        }
+    );
 }
 
 async fn conflicts(catalog: &dyn Catalog) {
