@@ -4,6 +4,11 @@
 //! an `alternate` link to the same document there, and `flaneur:origin` naming that instance's
 //! API root.
 //!
+//! A collection's `updated` is when this instance's copy last changed, the instant its
+//! listing filters, sorts and pages by: a catalog harvesting this one keeps the highest
+//! `updated` it saw to ask for what changed since, so the two must agree. The peer's own
+//! `updated` stays beside it, as `flaneur:origin_updated`.
+//!
 //! Asset addresses stay as received: the pictures are served by their instance only. The
 //! `via` link is how clients such as the Panoramax viewer find where to send changes, since
 //! this instance refuses them: the viewer takes its address as the instance's root and adds
@@ -12,11 +17,14 @@
 use flaneur_model::{Origin, Picture, Sequence};
 use serde_json::{Value, json};
 
-use super::{collection_links, item_links, neighbour_link};
+use super::{collection_links, item_links, neighbour_link, ts};
 use crate::url::BaseUrl;
 
 /// The property (of items) and top-level key (of collections) naming the origin's API root.
 pub const ORIGIN_KEY: &str = "flaneur:origin";
+
+/// The top-level key of a collection giving its `updated` as its instance sent it.
+pub const ORIGIN_UPDATED_KEY: &str = "flaneur:origin_updated";
 
 /// The links to where a harvested document comes from: `via` to its instance's root (the
 /// peer's API root without its `/api`) and `alternate` to the document itself there.
@@ -83,6 +91,9 @@ pub fn collection(base: &BaseUrl, s: &Sequence, origin: &Origin, peer_url: &str)
     collection["type"] = json!("Collection");
     collection["id"] = json!(id);
     collection[ORIGIN_KEY] = json!(peer_url);
+    let origin_updated = origin.doc.get("updated").cloned().unwrap_or(Value::Null);
+    collection[ORIGIN_UPDATED_KEY] = origin_updated;
+    collection["updated"] = json!(ts(s.updated_at));
     let mut links = collection_links(base, &id.to_string());
     links.extend(origin_links(
         peer_url,

@@ -28,7 +28,7 @@ fn flaneur(data_dir: &Path, args: &[&str]) -> Output {
 }
 
 /// Runs `flaneur ARGS` expecting the exit code `code`; returns its stdout.
-fn flaneur_exits(data_dir: &Path, args: &[&str], code: i32) -> String {
+pub(crate) fn flaneur_exits(data_dir: &Path, args: &[&str], code: i32) -> String {
     let output = flaneur(data_dir, args);
     assert_eq!(
         output.status.code(),

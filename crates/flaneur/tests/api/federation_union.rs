@@ -149,15 +149,15 @@ fn classify(requests: &[String]) -> Asked {
 }
 
 /// A peer with an administrator, and the relay the catalog reaches it through.
-struct Peer {
-    server: Server,
+pub(crate) struct Peer {
+    pub(crate) server: Server,
     admin: String,
     relay: Relay,
     _data: tempfile::TempDir,
 }
 
 impl Peer {
-    fn start() -> Peer {
+    pub(crate) fn start() -> Peer {
         let data = tempfile::tempdir().expect("peer data folder");
         let server = Server::start_in(data.path());
         let admin = account_with_token(data.path(), "operator", true);
@@ -171,7 +171,7 @@ impl Peer {
     }
 
     /// Publishes `names` as one public sequence; its id and its items' ids.
-    fn publish(&self, title: &str, names: &[&str]) -> (String, Vec<String>) {
+    pub(crate) fn publish(&self, title: &str, names: &[&str]) -> (String, Vec<String>) {
         let sequence = self
             .server
             .upload_sequence(title, &pictures(names), "anyone");
@@ -185,7 +185,13 @@ impl Peer {
     }
 
     /// Sends `method path` with the peer's administrator token, expecting `expected`.
-    fn change(&self, method: Method, path: &str, body: Option<Value>, expected: StatusCode) {
+    pub(crate) fn change(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        expected: StatusCode,
+    ) {
         let mut request = bearer(client().request(method, self.server.url(path)), &self.admin);
         if let Some(body) = body {
             request = request.json(&body);

@@ -13,6 +13,7 @@ mod configuration;
 mod editing;
 mod excluded_areas;
 mod federation;
+mod federation_relay;
 mod federation_union;
 mod feeds;
 mod filters;
