@@ -88,6 +88,9 @@ pub struct HarvestState {
     pub nb_collections: u64,
     /// Items of this peer held here.
     pub nb_items: u64,
+    /// Collections of this peer not held here because their id is held by local data or by
+    /// an unrelated peer, as its last listing of each found them.
+    pub nb_conflicts: u64,
 }
 
 /// Where a remote sequence or picture read from the catalog comes from.
@@ -188,15 +191,200 @@ pub enum HarvestEnd {
     },
 }
 
+/// The key naming the API root of the instance a harvested document comes from: at the top
+/// of a collection, in the `properties` of an item. A relay serves it with what it harvested,
+/// so that who harvests the relay learns where the pictures are.
+pub const ORIGIN_KEY: &str = "flaneur:origin";
+
+/// Longest origin address taken from a peer, in bytes.
+const MAX_ORIGIN_BYTES: usize = 2048;
+
+/// The API root of the instance a harvested document comes from: the `flaneur:origin` it
+/// arrived with (`claimed`) when that is an http(s) address with a host and no user, query or
+/// fragment, without its trailing slashes; else `peer_url`, the peer it was harvested from.
+pub fn origin_url(claimed: Option<&str>, peer_url: &str) -> String {
+    let Some(claimed) = claimed else {
+        return peer_url.to_owned();
+    };
+    let rest = claimed
+        .strip_prefix("https://")
+        .or_else(|| claimed.strip_prefix("http://"));
+    let host = rest.map(|r| r.split('/').next().unwrap_or_default());
+    let is_api_root = claimed.len() <= MAX_ORIGIN_BYTES
+        && host.is_some_and(|h| !h.is_empty() && !h.contains('@'))
+        && !claimed.contains(['?', '#', '\\'])
+        && !claimed.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !is_api_root {
+        return peer_url.to_owned();
+    }
+    claimed.trim_end_matches('/').to_owned()
+}
+
+impl RemoteCollection {
+    /// The API root of the instance it comes from, harvested from the peer at `peer_url`
+    /// (see [`origin_url`]).
+    pub fn origin(&self, peer_url: &str) -> String {
+        origin_url(self.doc.get(ORIGIN_KEY).and_then(Value::as_str), peer_url)
+    }
+}
+
+/// Who holds a collection's id in the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Holder {
+    /// A sequence of this instance (deleted ones included: their rows stay).
+    Local,
+    /// A collection harvested from a peer.
+    Peer {
+        /// The peer it was harvested from.
+        id: PeerId,
+        /// That peer's API root.
+        api_url: String,
+        /// The API root of the instance it comes from (see [`origin_url`]).
+        origin: String,
+        /// The peer's `updated` of it.
+        updated: Option<DateTime<Utc>>,
+    },
+}
+
+/// What the catalog does with a collection a peer lists, given who holds its id: decided from
+/// the listing entry alone, so that a collection not to be applied costs no item request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Claim {
+    /// Apply it: nobody holds it, the same peer does, or a relay does while this copy comes
+    /// straight from its origin (the relay's copy gives way).
+    Take,
+    /// Skip it quietly: it is a relay's copy of a collection held here from its origin, from
+    /// an earlier relay of the same origin, or of a local one come back through peers.
+    Relayed {
+        /// `local`, or the API root of the peer holding it.
+        holder: String,
+    },
+    /// Refuse it: its id is held by local data or a peer with another origin.
+    Conflict {
+        /// `local`, or the API root of the peer holding it.
+        holder: String,
+    },
+}
+
+impl Claim {
+    /// The claim on a collection of origin `origin` listed by the peer `peer` at `peer_url`,
+    /// whose id `holder` holds.
+    pub fn of(peer: PeerId, peer_url: &str, origin: &str, holder: Option<&Holder>) -> Claim {
+        let is_direct = origin == peer_url;
+        match holder {
+            None => Claim::Take,
+            Some(Holder::Peer { id, .. }) if *id == peer => Claim::Take,
+            // A local collection listed by a peer as its own is a clash of ids; listed as
+            // coming from elsewhere, it is this instance's own come back (A → B → A).
+            Some(Holder::Local) if is_direct => Claim::Conflict {
+                holder: "local".to_owned(),
+            },
+            Some(Holder::Local) => Claim::Relayed {
+                holder: "local".to_owned(),
+            },
+            Some(Holder::Peer {
+                api_url,
+                origin: held_origin,
+                ..
+            }) => {
+                if held_origin != origin {
+                    Claim::Conflict {
+                        holder: api_url.clone(),
+                    }
+                } else if is_direct && api_url != held_origin {
+                    Claim::Take
+                } else {
+                    Claim::Relayed {
+                        holder: api_url.clone(),
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// What became of a remote collection given to the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ApplyOutcome {
     /// Its rows now match what the peer said.
     Applied,
-    /// Its identifier, or one of its items', already belongs to local data or to another
-    /// peer: nothing was written, and the holder is named.
+    /// Its identifier, or one of its items', already belongs to local data or to an
+    /// unrelated peer: nothing was written but the conflict, and the holder is named.
     Conflict {
         /// `local`, or the API address of the peer holding the identifier.
         holder: String,
     },
+    /// It is a relay's copy of a collection held here from its origin or through another
+    /// relay (see [`Claim::Relayed`]): nothing was written.
+    Relayed {
+        /// `local`, or the API address of the peer holding it.
+        holder: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const O: &str = "https://origin.test/api";
+    const R: &str = "https://relay.test/api";
+
+    #[test]
+    fn an_origin_is_taken_when_it_is_an_http_api_root_else_the_peer_is() {
+        assert_eq!(origin_url(Some("https://origin.test/api/"), R), O);
+        assert_eq!(
+            origin_url(Some("http://10.0.0.1:5000/api"), R),
+            "http://10.0.0.1:5000/api"
+        );
+        for claimed in [
+            None,
+            Some(""),
+            Some("ftp://origin.test/api"),
+            Some("https:///api"),
+            Some("https://user@origin.test/api"),
+            Some("https://origin.test/api?x=1"),
+            Some("https://origin.test/api#top"),
+            Some("https://origin.test/a pi"),
+        ] {
+            assert_eq!(origin_url(claimed, R), R, "{claimed:?}");
+        }
+        let long = format!("https://origin.test/{}", "a".repeat(MAX_ORIGIN_BYTES));
+        assert_eq!(origin_url(Some(&long), R), R);
+    }
+
+    #[test]
+    fn a_copy_from_its_origin_takes_over_a_relayed_one_and_not_the_reverse() {
+        let (me, other) = (PeerId::new(), PeerId::new());
+        let held = |api_url: &str, origin: &str| Holder::Peer {
+            id: other,
+            api_url: api_url.to_owned(),
+            origin: origin.to_owned(),
+            updated: None,
+        };
+        let relayed = |holder: &str| Claim::Relayed {
+            holder: holder.to_owned(),
+        };
+        let conflict = |holder: &str| Claim::Conflict {
+            holder: holder.to_owned(),
+        };
+
+        assert_eq!(Claim::of(me, O, O, None), Claim::Take);
+        assert_eq!(Claim::of(me, O, O, Some(&held(R, O))), Claim::Take);
+        assert_eq!(Claim::of(me, R, O, Some(&held(O, O))), relayed(O));
+        let second_relay = "https://relay2.test/api";
+        assert_eq!(
+            Claim::of(me, second_relay, O, Some(&held(R, O))),
+            relayed(R)
+        );
+        assert_eq!(Claim::of(me, O, O, Some(&held(R, R))), conflict(R));
+        assert_eq!(Claim::of(me, R, O, Some(&Holder::Local)), relayed("local"));
+        assert_eq!(Claim::of(me, R, R, Some(&Holder::Local)), conflict("local"));
+        let mine = Holder::Peer {
+            id: me,
+            api_url: R.to_owned(),
+            origin: R.to_owned(),
+            updated: None,
+        };
+        assert_eq!(Claim::of(me, R, O, Some(&mine)), Claim::Take);
+    }
 }

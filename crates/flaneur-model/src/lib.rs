@@ -24,8 +24,8 @@ pub use edit::{
     Collaborative, PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange,
 };
 pub use federation::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Origin, Peer, PeerSource,
-    RemoteAuthor, RemoteCollection, RemoteItem,
+    ApplyOutcome, Claim, HarvestEnd, HarvestProgress, HarvestState, Holder, ORIGIN_KEY, Origin,
+    Peer, PeerSource, RemoteAuthor, RemoteCollection, RemoteItem, origin_url,
 };
 pub use id::{
     AccountId, AnnotationId, ExcludedAreaId, JobId, PeerId, PictureId, ReportId, SequenceId,

@@ -16,8 +16,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, RemoteCollection, RemoteItem,
-    SequenceId,
+    ApplyOutcome, Claim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, RemoteCollection,
+    RemoteItem, SequenceId,
 };
 use futures::StreamExt;
 use serde::Serialize;
@@ -122,12 +122,17 @@ pub trait HarvestStore: Send + Sync {
     async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> flaneur_store::Result<()>;
     /// Records how the pass ended.
     async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> flaneur_store::Result<()>;
-    /// The peer's `updated` of the remote collection as held here, if held.
-    async fn remote_collection_updated(
+    /// Who holds a collection's id here, if anybody does.
+    async fn collection_holder(&self, id: SequenceId) -> flaneur_store::Result<Option<Holder>>;
+    /// Records or clears that the peer's collection conflicts with data held here, saving
+    /// `progress` with it.
+    async fn set_remote_conflict(
         &self,
         peer: PeerId,
         id: SequenceId,
-    ) -> flaneur_store::Result<Option<DateTime<Utc>>>;
+        is_conflict: bool,
+        progress: &HarvestProgress,
+    ) -> flaneur_store::Result<()>;
     /// Replaces the remote collection and its items, saving `progress` with them.
     async fn apply_remote_collection(
         &self,
@@ -164,8 +169,11 @@ pub struct HarvestReport {
     pub collections_unchanged: u64,
     /// Collections removed because the peer lists them as deleted.
     pub collections_removed: u64,
-    /// Collections not written because their id belongs to local data or another peer.
+    /// Collections not written because their id belongs to local data or an unrelated peer.
     pub collections_conflicting: u64,
+    /// Collections not written because the peer relays them and they are held here from
+    /// their origin (or an earlier relay of it), or are this instance's own come back.
+    pub collections_relayed: u64,
     /// Items written with the applied collections.
     pub items: u64,
     /// Collections and items refused as invalid.
@@ -280,6 +288,7 @@ pub async fn harvest_peer<S: HarvestStore + ?Sized>(
                 unchanged = report.collections_unchanged,
                 removed = report.collections_removed,
                 conflicting = report.collections_conflicting,
+                relayed = report.collections_relayed,
                 items = report.items,
                 skipped = report.skipped,
                 requests = report.requests,
@@ -432,13 +441,40 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         // `updated >= watermark` lists the last collection of the previous pass again, and a
         // resumed page lists those already applied: both are known with this `updated`.
         progress.watermark = progress.watermark.max(Some(collection.updated));
-        let held = self
-            .store
-            .remote_collection_updated(peer, collection.id)
-            .await?;
-        if held == Some(collection.updated) {
+        let holder = self.store.collection_holder(collection.id).await?;
+        if let Some(Holder::Peer { id, updated, .. }) = &holder
+            && *id == peer
+            && *updated == Some(collection.updated)
+        {
             self.report.collections_unchanged += 1;
             return Ok(());
+        }
+
+        // Whether the collection may be held is told by the listing entry and the holder
+        // alone: one that may not costs no item request, at this pass or any later one.
+        let origin = collection.origin(&self.peer.api_url);
+        match Claim::of(peer, &self.peer.api_url, &origin, holder.as_ref()) {
+            Claim::Take => {}
+            Claim::Relayed { holder } => {
+                tracing::debug!(
+                    collection.id = %collection.id,
+                    holder = %holder,
+                    origin = %origin,
+                    "relayed collection held from its origin; skipped"
+                );
+                self.report.collections_relayed += 1;
+                self.store
+                    .set_remote_conflict(peer, collection.id, false, progress)
+                    .await?;
+                return Ok(());
+            }
+            Claim::Conflict { holder } => {
+                self.conflict(&collection, &holder);
+                self.store
+                    .set_remote_conflict(peer, collection.id, true, progress)
+                    .await?;
+                return Ok(());
+            }
         }
 
         let items = match self.items(client, collection.id).await? {
@@ -468,17 +504,21 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
                 self.report.collections_applied += 1;
                 self.report.items += items.len() as u64;
             }
-            Ok(ApplyOutcome::Conflict { holder }) => {
-                tracing::warn!(
-                    collection.id = %collection.id,
-                    holder = %holder,
-                    "remote collection conflicts with data held here; not applied"
-                );
-                self.report.collections_conflicting += 1;
-                self.store.save_harvest_progress(peer, progress).await?;
-            }
+            // A holder come since it was read, or an item's id held elsewhere: the catalog
+            // recorded the conflict with the progress.
+            Ok(ApplyOutcome::Conflict { holder }) => self.conflict(&collection, &holder),
+            Ok(ApplyOutcome::Relayed { .. }) => self.report.collections_relayed += 1,
         }
         Ok(())
+    }
+
+    fn conflict(&mut self, collection: &RemoteCollection, holder: &str) {
+        tracing::warn!(
+            collection.id = %collection.id,
+            holder = %holder,
+            "remote collection conflicts with data held here; not applied"
+        );
+        self.report.collections_conflicting += 1;
     }
 
     /// Reads all the items of a collection. The inner error refuses the collection alone

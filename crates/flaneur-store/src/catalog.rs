@@ -24,7 +24,7 @@ use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Area, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, PeerSource, RemoteCollection,
+    ApplyOutcome, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource, RemoteCollection,
     RemoteItem,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
@@ -781,11 +781,31 @@ pub trait Catalog: Send + Sync + 'static {
         id: SequenceId,
     ) -> Result<Option<DateTime<Utc>>>;
 
+    /// Who holds a collection's id here, `None` when nobody does: what the harvester needs to
+    /// tell, from a listing entry alone, whether the collection is to be read and applied
+    /// (see [`flaneur_model::Claim`]).
+    async fn collection_holder(&self, id: SequenceId) -> Result<Option<Holder>>;
+
+    /// Records (`is_conflict`) or clears that a peer's collection is not held from it because
+    /// its id is held by local data or an unrelated peer, in one transaction with the
+    /// harvest's `progress`; [`flaneur_model::HarvestState::nb_conflicts`] counts them.
+    async fn set_remote_conflict(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+        is_conflict: bool,
+        progress: &HarvestProgress,
+    ) -> Result<()>;
+
     /// Makes a peer's collection and its items here match what the peer said, in one
     /// transaction with the harvest's `progress`: the sequence, its authors, every item (those
     /// gone from `items` are removed, ranks are [`RemoteItem::rank`]), the sequence's figures
-    /// and the peer's counts. When the collection's id or an item's belongs to local data or
-    /// to another peer, nothing but `progress` is written and the holder is named.
+    /// and the peer's counts. Who may hold it follows [`flaneur_model::Claim`]: a copy
+    /// straight from its origin replaces one a relay brought (whose peer's counts go down); a
+    /// relay's copy of one held from its origin is left out ([`ApplyOutcome::Relayed`]);
+    /// when the collection's id or an item's belongs to local data or to an unrelated peer,
+    /// the conflict is recorded (see [`Catalog::set_remote_conflict`]) and the holder named.
+    /// Only `progress` is written besides, in both cases.
     ///
     /// # Errors
     /// [`crate::Error::Refused`] for a collection marked deleted: it goes to
@@ -798,11 +818,11 @@ pub trait Catalog: Send + Sync + 'static {
         progress: &HarvestProgress,
     ) -> Result<ApplyOutcome>;
 
-    /// Removes a peer's collection and its items, in one transaction with the harvest's
-    /// `progress`; `false` when the peer had no such collection here. The sequence stays as a
-    /// tombstone, deleted as a local one is and stamped with the time of the removal, so that
-    /// catalogs harvesting this one drop it too; it is nobody's, and gives way to any later
-    /// harvest of its id.
+    /// Removes a peer's collection and its items, and the conflict recorded for it, in one
+    /// transaction with the harvest's `progress`; `false` when the peer had no such collection
+    /// here. The sequence stays as a tombstone, deleted as a local one is and stamped with the
+    /// time of the removal, so that catalogs harvesting this one drop it too; it is nobody's,
+    /// and gives way to any later harvest of its id.
     async fn remove_remote_collection(
         &self,
         peer: PeerId,

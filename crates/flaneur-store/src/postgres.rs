@@ -55,7 +55,7 @@ use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, PeerSource, RemoteCollection,
+    ApplyOutcome, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource, RemoteCollection,
     RemoteItem,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
@@ -126,6 +126,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "harvest_stamps",
         include_str!("../migrations/postgres/0011_harvest_stamps.sql"),
+    ),
+    (
+        12,
+        "harvest_conflicts",
+        include_str!("../migrations/postgres/0012_harvest_conflicts.sql"),
     ),
 ];
 
@@ -686,6 +691,20 @@ impl Catalog for PgCatalog {
         id: SequenceId,
     ) -> Result<Option<DateTime<Utc>>> {
         federation::remote_collection_updated(&self.pool, peer, id).await
+    }
+
+    async fn collection_holder(&self, id: SequenceId) -> Result<Option<Holder>> {
+        federation::collection_holder(&self.pool, id).await
+    }
+
+    async fn set_remote_conflict(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+        is_conflict: bool,
+        progress: &HarvestProgress,
+    ) -> Result<()> {
+        federation::set_remote_conflict(&self.pool, peer, id, is_conflict, progress).await
     }
 
     async fn apply_remote_collection(

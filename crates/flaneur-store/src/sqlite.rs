@@ -59,7 +59,7 @@ use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, PeerSource, RemoteCollection,
+    ApplyOutcome, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource, RemoteCollection,
     RemoteItem,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
@@ -597,6 +597,20 @@ impl Catalog for SqliteCatalog {
         id: SequenceId,
     ) -> Result<Option<DateTime<Utc>>> {
         federation::remote_collection_updated(&self.reader, peer, id).await
+    }
+
+    async fn collection_holder(&self, id: SequenceId) -> Result<Option<Holder>> {
+        federation::collection_holder(&self.reader, id).await
+    }
+
+    async fn set_remote_conflict(
+        &self,
+        peer: PeerId,
+        id: SequenceId,
+        is_conflict: bool,
+        progress: &HarvestProgress,
+    ) -> Result<()> {
+        federation::set_remote_conflict(&self.writer, peer, id, is_conflict, progress).await
     }
 
     async fn apply_remote_collection(

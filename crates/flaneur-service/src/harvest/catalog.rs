@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, Peer, PeerId, RemoteCollection, RemoteItem,
+    ApplyOutcome, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, RemoteCollection, RemoteItem,
     SequenceId,
 };
 use flaneur_store::{Catalog, Result};
@@ -30,12 +30,18 @@ impl<C: Catalog + ?Sized> HarvestStore for C {
         Catalog::finish_harvest(self, id, end).await
     }
 
-    async fn remote_collection_updated(
+    async fn collection_holder(&self, id: SequenceId) -> Result<Option<Holder>> {
+        Catalog::collection_holder(self, id).await
+    }
+
+    async fn set_remote_conflict(
         &self,
         peer: PeerId,
         id: SequenceId,
-    ) -> Result<Option<DateTime<Utc>>> {
-        Catalog::remote_collection_updated(self, peer, id).await
+        is_conflict: bool,
+        progress: &HarvestProgress,
+    ) -> Result<()> {
+        Catalog::set_remote_conflict(self, peer, id, is_conflict, progress).await
     }
 
     async fn apply_remote_collection(

@@ -546,3 +546,138 @@ mod troubles {
         assert!(paused.requests().is_empty() && not_due.requests().is_empty());
     }
 }
+
+mod origins {
+    //! Collections reaching the catalog from more than one peer: through relays, straight
+    //! from their origin, or with an id held by another.
+
+    use flaneur_model::Holder;
+
+    use super::*;
+
+    /// A peer listing `n` collections of 2 items each, with the ids of [`collections`].
+    async fn listing(n: usize, origin: Option<String>) -> MockPeer {
+        let mut listed = collections(n, 2);
+        for c in &mut listed {
+            c.origin = origin.clone();
+        }
+        MockPeer::start(listed).await
+    }
+
+    fn holder(store: &MemoryStore, n: usize) -> Option<Holder> {
+        let state = store.state();
+        let (peer, collection) = state.collections.iter().find_map(|((p, id), (c, _))| {
+            (*id == seq(n)).then(|| (*p, c.origin(&state.peers[p].api_url)))
+        })?;
+        Some(Holder::Peer {
+            id: peer,
+            api_url: state.peers[&peer].api_url.clone(),
+            origin: collection,
+            updated: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_relayed_collection_keeps_its_origin_and_gives_way_to_the_origins_copy() {
+        let origin = listing(2, None).await;
+        let relay = listing(2, Some(format!("{}/", origin.api_url()))).await;
+        let store = MemoryStore::default();
+        let relay_peer = store.add_peer(&relay.api_url());
+        let origin_peer = store.add_peer(&origin.api_url());
+
+        let report = pass(&store, &relay, &limits()).await;
+        assert_eq!((report.collections_applied, report.error), (2, None));
+        let Some(Holder::Peer { id, origin: o, .. }) = holder(&store, 1) else {
+            panic!("held");
+        };
+        assert_eq!((id, o), (relay_peer.id, origin.api_url()));
+
+        // Straight from the origin, both copies take the relay's place: no conflict.
+        let report = pass(&store, &origin, &limits()).await;
+        assert_eq!(report.error, None);
+        assert_eq!(
+            (report.collections_applied, report.collections_conflicting),
+            (2, 0)
+        );
+        let Some(Holder::Peer { id, .. }) = holder(&store, 2) else {
+            panic!("held");
+        };
+        assert_eq!(id, origin_peer.id);
+        assert_eq!(store.state().collections.len(), 2);
+
+        // The relay's copies, changed there, are skipped quietly without reading their items.
+        relay.touch(1, false);
+        relay.touch(2, false);
+        let before = item_requests(&relay);
+        let report = pass(&store, &relay, &limits()).await;
+        assert_eq!(report.error, None);
+        assert_eq!(
+            (
+                report.collections_relayed,
+                report.collections_conflicting,
+                report.collections_applied
+            ),
+            (2, 0, 0)
+        );
+        assert_eq!(item_requests(&relay), before);
+        assert!(store.state().conflicts.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_conflicting_collection_costs_no_item_request_and_is_recorded_until_it_goes() {
+        let first = listing(2, None).await;
+        let second = listing(2, None).await;
+        let store = MemoryStore::default();
+        store.add_peer(&first.api_url());
+        let declared = store.add_peer(&second.api_url());
+        pass(&store, &first, &limits()).await;
+
+        let report = pass(&store, &second, &limits()).await;
+        assert_eq!(report.error, None);
+        assert_eq!(
+            (report.collections_conflicting, report.collections_applied),
+            (2, 0)
+        );
+        assert_eq!(item_requests(&second), 0);
+        assert_eq!(store.state().conflicts.len(), 2);
+
+        // Listed again (the changed one, and the last one at the watermark): still no item
+        // request, still one conflict each.
+        second.touch(1, false);
+        let report = pass(&store, &second, &limits()).await;
+        assert_eq!(report.collections_conflicting, 2);
+        assert_eq!(item_requests(&second), 0);
+        assert_eq!(store.state().conflicts.len(), 2);
+
+        // Deleted at its peer, it is no conflict any more.
+        second.touch(2, true);
+        pass(&store, &second, &limits()).await;
+        let conflicts = store.state().conflicts.clone();
+        assert_eq!(
+            conflicts.into_iter().collect::<Vec<_>>(),
+            [(declared.id, seq(1))]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_local_collection_come_back_through_a_peer_is_never_applied() {
+        let relay = listing(1, Some("https://this.example/api".to_owned())).await;
+        let store = MemoryStore::default();
+        store.state().local.insert(seq(1));
+        store.add_peer(&relay.api_url());
+
+        let report = pass(&store, &relay, &limits()).await;
+
+        assert_eq!(report.error, None);
+        assert_eq!(
+            (
+                report.collections_relayed,
+                report.collections_conflicting,
+                report.collections_applied
+            ),
+            (1, 0, 0)
+        );
+        assert_eq!(item_requests(&relay), 0);
+        assert!(store.state().collections.is_empty());
+    }
+}

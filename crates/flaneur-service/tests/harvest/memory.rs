@@ -1,14 +1,14 @@
 //! An in-memory harvest store keeping peers, remote collections and a log of the calls, so
 //! that tests can count what was applied and removed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Peer, PeerId, PeerSource,
-    RemoteCollection, RemoteItem, SequenceId,
+    ApplyOutcome, Claim, HarvestEnd, HarvestProgress, HarvestState, Holder, Peer, PeerId,
+    PeerSource, RemoteCollection, RemoteItem, SequenceId,
 };
 use flaneur_service::harvest::HarvestStore;
 use flaneur_store::Result;
@@ -23,6 +23,27 @@ pub struct State {
     pub removed: Vec<SequenceId>,
     /// Passes ended, in order.
     pub ends: Vec<HarvestEnd>,
+    /// Ids of local sequences.
+    pub local: HashSet<SequenceId>,
+    /// Conflicts recorded, by peer and collection.
+    pub conflicts: HashSet<(PeerId, SequenceId)>,
+}
+
+impl State {
+    fn holder(&self, id: SequenceId) -> Option<Holder> {
+        if self.local.contains(&id) {
+            return Some(Holder::Local);
+        }
+        let ((peer, _), (collection, _)) =
+            self.collections.iter().find(|((_, held), _)| *held == id)?;
+        let api_url = self.peers[peer].api_url.clone();
+        Some(Holder::Peer {
+            id: *peer,
+            origin: collection.origin(&api_url),
+            api_url,
+            updated: Some(collection.updated),
+        })
+    }
 }
 
 #[derive(Default)]
@@ -108,16 +129,25 @@ impl HarvestStore for MemoryStore {
         Ok(())
     }
 
-    async fn remote_collection_updated(
+    async fn collection_holder(&self, id: SequenceId) -> Result<Option<Holder>> {
+        Ok(self.state().holder(id))
+    }
+
+    async fn set_remote_conflict(
         &self,
         peer: PeerId,
         id: SequenceId,
-    ) -> Result<Option<DateTime<Utc>>> {
-        Ok(self
-            .state()
-            .collections
-            .get(&(peer, id))
-            .map(|(c, _)| c.updated))
+        is_conflict: bool,
+        progress: &HarvestProgress,
+    ) -> Result<()> {
+        let mut state = self.state();
+        if is_conflict {
+            state.conflicts.insert((peer, id));
+        } else {
+            state.conflicts.remove(&(peer, id));
+        }
+        self.progress(&mut state, peer, progress);
+        Ok(())
     }
 
     async fn apply_remote_collection(
@@ -128,15 +158,22 @@ impl HarvestStore for MemoryStore {
         progress: &HarvestProgress,
     ) -> Result<ApplyOutcome> {
         let mut state = self.state();
-        let held_elsewhere = state
-            .collections
-            .keys()
-            .find(|(p, id)| *id == collection.id && *p != peer)
-            .map(|(p, _)| *p);
-        if let Some(holder) = held_elsewhere {
-            let holder = state.peers[&holder].api_url.clone();
-            return Ok(ApplyOutcome::Conflict { holder });
+        let peer_url = state.peers[&peer].api_url.clone();
+        let held = state.holder(collection.id);
+        let origin = collection.origin(&peer_url);
+        self.progress(&mut state, peer, progress);
+        match Claim::of(peer, &peer_url, &origin, held.as_ref()) {
+            Claim::Take => {}
+            Claim::Relayed { holder } => return Ok(ApplyOutcome::Relayed { holder }),
+            Claim::Conflict { holder } => {
+                state.conflicts.insert((peer, collection.id));
+                return Ok(ApplyOutcome::Conflict { holder });
+            }
         }
+        if let Some(Holder::Peer { id: relay, .. }) = held {
+            state.collections.remove(&(relay, collection.id));
+        }
+        state.conflicts.remove(&(peer, collection.id));
         state
             .collections
             .insert((peer, collection.id), (collection.clone(), items.to_vec()));
@@ -153,6 +190,7 @@ impl HarvestStore for MemoryStore {
     ) -> Result<bool> {
         let mut state = self.state();
         let held = state.collections.remove(&(peer, id)).is_some();
+        state.conflicts.remove(&(peer, id));
         if held {
             state.removed.push(id);
         }

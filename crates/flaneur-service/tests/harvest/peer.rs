@@ -23,6 +23,8 @@ pub struct Collection {
     pub updated: DateTime<Utc>,
     pub is_deleted: bool,
     pub items: usize,
+    /// The `flaneur:origin` it is listed with, as a relay lists what it harvested.
+    pub origin: Option<String>,
 }
 
 /// How the peer misbehaves.
@@ -89,6 +91,7 @@ pub fn collections(n: usize, items: usize) -> Vec<Collection> {
             updated: base + TimeDelta::minutes(i as i64),
             is_deleted: false,
             items,
+            origin: None,
         })
         .collect()
 }
@@ -280,13 +283,17 @@ fn collection_json(peer: &MockPeer, c: &Collection) -> Value {
     if c.is_deleted {
         return json!({ "id": c.id, "geovisio:status": "deleted" });
     }
-    json!({
+    let mut listed = json!({
         "type": "Collection", "stac_version": "1.0.0", "id": c.id,
         "title": format!("Sequence {}", c.id), "updated": ts(c.updated),
         "providers": [{ "name": "alice", "id": "u-1", "roles": ["producer"] }],
         "links": [{ "rel": "items",
                     "href": format!("http://{}/api/collections/{}/items", peer.addr, c.id) }],
-    })
+    });
+    if let Some(origin) = &c.origin {
+        listed["flaneur:origin"] = json!(origin);
+    }
+    listed
 }
 
 async fn items(

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    AccountId, ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Peer, PeerId, PeerSource,
-    PictureId, RemoteCollection, RemoteItem, SequenceId,
+    AccountId, ApplyOutcome, Claim, HarvestEnd, HarvestProgress, HarvestState, Holder, Peer,
+    PeerId, PeerSource, PictureId, RemoteCollection, RemoteItem, SequenceId, origin_url,
 };
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -26,7 +26,8 @@ use crate::{Error, Result};
 
 const PEER_COLUMNS: &str = "id, api_url, source, is_paused, added_at, last_attempt_at, \
      last_success_at, failures, next_attempt_at, last_error, watermark, resume_url, \
-     nb_collections, nb_items";
+     nb_collections, nb_items, \
+     (SELECT count(*) FROM harvest_conflicts c WHERE c.peer_id = peers.id) AS nb_conflicts";
 
 fn peer_from_row(row: &PgRow) -> Result<Peer> {
     let t = "peers";
@@ -50,6 +51,7 @@ fn peer_from_row(row: &PgRow) -> Result<Peer> {
             resume_url: get(row, t, "resume_url")?,
             nb_collections: count("nb_collections")?,
             nb_items: count("nb_items")?,
+            nb_conflicts: count("nb_conflicts")?,
         },
     })
 }
@@ -116,6 +118,7 @@ pub(super) async fn remove_peer(pool: &PgPool, id: PeerId) -> Result<bool> {
     // become tombstones, then the accounts nothing credits any more go.
     let tombstones = format!("UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS} WHERE peer_id = $1");
     for sql in [
+        "DELETE FROM harvest_conflicts WHERE peer_id = $1",
         "DELETE FROM pictures WHERE peer_id = $1",
         "DELETE FROM sequence_semantics
          WHERE sequence_id IN (SELECT id FROM sequences WHERE peer_id = $1)",
@@ -204,6 +207,85 @@ pub(super) async fn remote_collection_updated(
     Ok(updated.flatten())
 }
 
+pub(super) async fn collection_holder(pool: &PgPool, id: SequenceId) -> Result<Option<Holder>> {
+    let mut conn = pool.acquire().await.map_err(Error::db("read holder"))?;
+    holder_of(&mut conn, id.0).await
+}
+
+/// A sequence's peer, the peer's API root, the `flaneur:origin` its JSON names and its
+/// peer's `updated`.
+type HolderRow = (
+    Option<Uuid>,
+    Option<String>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+);
+
+/// Who holds the sequence `id`, with the origin of a peer's copy read from the JSON it came
+/// with.
+async fn holder_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Holder>> {
+    let row: Option<HolderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT s.peer_id, p.api_url,
+                 CASE WHEN jsonb_typeof(s.remote_doc -> 'flaneur:origin') = 'string'
+                      THEN s.remote_doc ->> 'flaneur:origin' END,
+                 s.remote_updated_at
+             FROM sequences s LEFT JOIN peers p ON p.id = s.peer_id
+             WHERE s.id = $1 AND NOT {HARVESTED_TOMBSTONE}",
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::db("read holder"))?;
+    let Some((peer, api_url, claimed, updated)) = row else {
+        return Ok(None);
+    };
+    let Some(peer) = peer else {
+        return Ok(Some(Holder::Local));
+    };
+    let api_url = api_url.unwrap_or_default();
+    Ok(Some(Holder::Peer {
+        id: peer.into(),
+        origin: origin_url(claimed.as_deref(), &api_url),
+        api_url,
+        updated,
+    }))
+}
+
+pub(super) async fn set_remote_conflict(
+    pool: &PgPool,
+    peer: PeerId,
+    id: SequenceId,
+    is_conflict: bool,
+    progress: &HarvestProgress,
+) -> Result<()> {
+    let mut tx = pool.begin().await.map_err(Error::db("record conflict"))?;
+    note_conflict(&mut tx, peer, id.0, is_conflict).await?;
+    save_progress(&mut tx, peer, progress).await?;
+    tx.commit().await.map_err(Error::db("record conflict"))
+}
+
+/// Records or clears the conflict of a peer's collection.
+async fn note_conflict(
+    conn: &mut PgConnection,
+    peer: PeerId,
+    sequence: Uuid,
+    is_conflict: bool,
+) -> Result<()> {
+    let sql = if is_conflict {
+        "INSERT INTO harvest_conflicts (peer_id, sequence_id) VALUES ($1, $2)
+         ON CONFLICT DO NOTHING"
+    } else {
+        "DELETE FROM harvest_conflicts WHERE peer_id = $1 AND sequence_id = $2"
+    };
+    sqlx::query(sql)
+        .bind(peer.0)
+        .bind(sequence)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("record conflict"))?;
+    Ok(())
+}
+
 pub(super) async fn save_harvest_progress(
     pool: &PgPool,
     peer: PeerId,
@@ -273,31 +355,29 @@ async fn count_change(
     Ok(())
 }
 
-/// Who holds an id of the collection or of its items other than `peer`: `local`, or the
-/// address of another peer.
-async fn holder(
+/// Who holds an id of the items other than `peer`, leaving out the items of `sequence` (a
+/// relay's, when this copy takes over from it): `local`, or the address of another peer.
+async fn items_holder(
     conn: &mut PgConnection,
     peer: PeerId,
-    collection: &RemoteCollection,
+    sequence: Uuid,
     items: &[RemoteItem],
 ) -> Result<Option<String>> {
     let ids: Vec<Uuid> = items.iter().map(|i| i.id.0).collect();
-    let sql = format!(
+    sqlx::query_scalar(
         "SELECT CASE WHEN t.peer_id IS NULL THEN 'local'
                      ELSE (SELECT api_url FROM peers WHERE id = t.peer_id) END
-         FROM (SELECT peer_id FROM sequences WHERE id = $1 AND NOT {HARVESTED_TOMBSTONE}
-               UNION ALL
-               SELECT peer_id FROM pictures WHERE id = ANY($2)) t
-         WHERE t.peer_id IS DISTINCT FROM $3
-         LIMIT 1"
-    );
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(collection.id.0)
-        .bind(&ids)
-        .bind(peer.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(Error::db("look for conflicting ids"))
+         FROM pictures t
+         WHERE t.id = ANY($1) AND t.peer_id IS DISTINCT FROM $2
+           AND t.id NOT IN (SELECT picture_id FROM sequence_pictures WHERE sequence_id = $3)
+         LIMIT 1",
+    )
+    .bind(&ids)
+    .bind(peer.0)
+    .bind(sequence)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::db("look for conflicting ids"))
 }
 
 /// The accounts standing for the collection's and the items' authors, made or renamed as the
@@ -384,29 +464,60 @@ pub(super) async fn apply_remote_collection(
         .map_err(Error::db("apply remote collection"))?;
 
     // 1. The peer's row, locked: applies of one peer run one after the other, and a removal
-    //    of the peer waits for them. An id held by local data or another peer: only the
-    //    progress is written.
-    let is_peer: Option<i32> = sqlx::query_scalar("SELECT 1 FROM peers WHERE id = $1 FOR UPDATE")
-        .bind(peer.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(Error::db("read peer"))?;
-    if is_peer.is_none() {
+    //    of the peer waits for them. Then whether this copy may be held (see `Claim`): a
+    //    relay's copy of one held from its origin is left out, and an id held by local data
+    //    or an unrelated peer is a conflict; either way only the conflict and the progress
+    //    are written.
+    let peer_url: Option<String> =
+        sqlx::query_scalar("SELECT api_url FROM peers WHERE id = $1 FOR UPDATE")
+            .bind(peer.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::db("read peer"))?;
+    let Some(peer_url) = peer_url else {
         return Err(Error::NotFound {
             kind: "peer",
             id: peer.to_string(),
         });
+    };
+    let held = holder_of(&mut tx, sequence).await?;
+    let origin = collection.origin(&peer_url);
+    let mut refusal = match Claim::of(peer, &peer_url, &origin, held.as_ref()) {
+        Claim::Take => None,
+        Claim::Relayed { holder } => Some(ApplyOutcome::Relayed { holder }),
+        Claim::Conflict { holder } => Some(ApplyOutcome::Conflict { holder }),
+    };
+    if refusal.is_none() {
+        let holder = items_holder(&mut tx, peer, sequence, items).await?;
+        refusal = holder.map(|holder| ApplyOutcome::Conflict { holder });
     }
-    if let Some(holder) = holder(&mut tx, peer, collection, items).await? {
+    if let Some(outcome) = refusal {
+        let is_conflict = matches!(outcome, ApplyOutcome::Conflict { .. });
+        note_conflict(&mut tx, peer, sequence, is_conflict).await?;
         save_progress(&mut tx, peer, progress).await?;
         tx.commit()
             .await
             .map_err(Error::db("apply remote collection"))?;
-        return Ok(ApplyOutcome::Conflict { holder });
+        return Ok(outcome);
+    }
+
+    // A relay's copy gives way to this one, straight from its origin: the relay's rows go as
+    // if it had removed the collection, its counts with them. Its peer row is locked as its
+    // own applies lock it; two applies locking each other's peers in turn would deadlock,
+    // which PostgreSQL breaks by failing one pass, tried again after its backoff.
+    stamp_ranks_once(&mut tx).await?;
+    if let Some(Holder::Peer { id: relay, .. }) =
+        held.filter(|h| !matches!(h, Holder::Peer { id, .. } if *id == peer))
+    {
+        sqlx::query("SELECT 1 FROM peers WHERE id = $1 FOR UPDATE")
+            .bind(relay.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("read peer"))?;
+        remove_rows(&mut tx, relay, sequence).await?;
     }
 
     // 2. The authors, then the items as they were go: the new ones replace them all.
-    stamp_ranks_once(&mut tx).await?;
     let accounts = author_accounts(&mut tx, peer, collection, items).await?;
     let account = |author| accounts.get(&author_key(author).0).copied();
     let Some(owner) = account(&collection.author) else {
@@ -537,6 +648,7 @@ pub(super) async fn apply_remote_collection(
     stamp_sequences(&mut tx, &touched).await?;
     let added = i64::try_from(items.len()).unwrap_or(i64::MAX);
     count_change(&mut tx, peer, i64::from(is_new), added - removed).await?;
+    note_conflict(&mut tx, peer, sequence, false).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await
@@ -651,10 +763,25 @@ pub(super) async fn remove_remote_collection(
         .map_err(Error::db("remove remote collection"))?;
     let existed = done.rows_affected() == 1;
     count_change(&mut tx, peer, -i64::from(existed), -removed).await?;
+    note_conflict(&mut tx, peer, id.0, false).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await
         .map_err(Error::db("remove remote collection"))?;
+    Ok(existed)
+}
+
+/// Deletes a peer's sequence and its pictures, moving the peer's counts; whether it was held.
+async fn remove_rows(conn: &mut PgConnection, peer: PeerId, sequence: Uuid) -> Result<bool> {
+    let (removed, _) = clear_items(conn, peer, sequence, &[]).await?;
+    let done = sqlx::query("DELETE FROM sequences WHERE id = $1 AND peer_id = $2")
+        .bind(sequence)
+        .bind(peer.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    let existed = done.rows_affected() == 1;
+    count_change(conn, peer, -i64::from(existed), -removed).await?;
     Ok(existed)
 }
 

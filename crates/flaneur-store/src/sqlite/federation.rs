@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    AccountId, ApplyOutcome, HarvestEnd, HarvestProgress, HarvestState, Peer, PeerId, PeerSource,
-    RemoteCollection, RemoteItem, SequenceId,
+    AccountId, ApplyOutcome, Claim, HarvestEnd, HarvestProgress, HarvestState, Holder, Peer,
+    PeerId, PeerSource, RemoteCollection, RemoteItem, SequenceId, origin_url,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -24,7 +24,8 @@ const ROWS_PER_INSERT: usize = 500;
 
 const PEER_COLUMNS: &str = "id, api_url, source, is_paused, added_at, last_attempt_at, \
      last_success_at, failures, next_attempt_at, last_error, watermark, resume_url, \
-     nb_collections, nb_items";
+     nb_collections, nb_items, \
+     (SELECT count(*) FROM harvest_conflicts c WHERE c.peer_id = peers.id) AS nb_conflicts";
 
 fn peer_from_row(row: &SqliteRow) -> Result<Peer> {
     let t = "peers";
@@ -51,6 +52,7 @@ fn peer_from_row(row: &SqliteRow) -> Result<Peer> {
             resume_url: get(row, t, "resume_url")?,
             nb_collections: count("nb_collections")?,
             nb_items: count("nb_items")?,
+            nb_conflicts: count("nb_conflicts")?,
         },
     })
 }
@@ -110,6 +112,7 @@ pub(super) async fn remove_peer(pool: &SqlitePool, id: PeerId) -> Result<bool> {
     // crediting them.
     let tombstones = format!("UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS} WHERE peer_id = ?");
     for sql in [
+        "DELETE FROM harvest_conflicts WHERE peer_id = ?",
         "DELETE FROM pictures WHERE peer_id = ?",
         "DELETE FROM sequence_semantics
          WHERE sequence_id IN (SELECT id FROM sequences WHERE peer_id = ?)",
@@ -197,6 +200,84 @@ pub(super) async fn remote_collection_updated(
     Ok(updated.flatten().map(from_micros))
 }
 
+pub(super) async fn collection_holder(pool: &SqlitePool, id: SequenceId) -> Result<Option<Holder>> {
+    let mut conn = pool.acquire().await.map_err(Error::db("read holder"))?;
+    holder_of(&mut conn, &id.to_string()).await
+}
+
+/// A sequence's peer, the peer's API root, the `flaneur:origin` its JSON names and its
+/// peer's `updated`.
+type HolderRow = (Option<String>, Option<String>, Option<String>, Option<i64>);
+
+/// Who holds the sequence `id`, with the origin of a peer's copy read from the JSON it came
+/// with.
+async fn holder_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Holder>> {
+    let row: Option<HolderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT s.peer_id, p.api_url,
+                 CASE WHEN json_type(s.remote_doc, '$.\"flaneur:origin\"') = 'text'
+                      THEN json_extract(s.remote_doc, '$.\"flaneur:origin\"') END,
+                 s.remote_updated_at
+             FROM sequences s LEFT JOIN peers p ON p.id = s.peer_id
+             WHERE s.id = ? AND NOT {HARVESTED_TOMBSTONE}",
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::db("read holder"))?;
+    let Some((peer, api_url, claimed, updated)) = row else {
+        return Ok(None);
+    };
+    let Some(peer) = peer else {
+        return Ok(Some(Holder::Local));
+    };
+    let id = peer
+        .parse()
+        .map_err(|e| Error::corrupt("sequences", format!("peer_id: {e}")))?;
+    let api_url = api_url.unwrap_or_default();
+    Ok(Some(Holder::Peer {
+        id,
+        origin: origin_url(claimed.as_deref(), &api_url),
+        api_url,
+        updated: updated.map(from_micros),
+    }))
+}
+
+pub(super) async fn set_remote_conflict(
+    pool: &SqlitePool,
+    peer: PeerId,
+    id: SequenceId,
+    is_conflict: bool,
+    progress: &HarvestProgress,
+) -> Result<()> {
+    let mut tx = begin_write(pool)
+        .await
+        .map_err(Error::db("record conflict"))?;
+    note_conflict(&mut tx, &peer.to_string(), &id.to_string(), is_conflict).await?;
+    save_progress(&mut tx, peer, progress).await?;
+    tx.commit().await.map_err(Error::db("record conflict"))
+}
+
+/// Records or clears the conflict of a peer's collection.
+async fn note_conflict(
+    conn: &mut SqliteConnection,
+    peer: &str,
+    sequence: &str,
+    is_conflict: bool,
+) -> Result<()> {
+    let sql = if is_conflict {
+        "INSERT OR IGNORE INTO harvest_conflicts (peer_id, sequence_id) VALUES (?, ?)"
+    } else {
+        "DELETE FROM harvest_conflicts WHERE peer_id = ? AND sequence_id = ?"
+    };
+    sqlx::query(sql)
+        .bind(peer)
+        .bind(sequence)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("record conflict"))?;
+    Ok(())
+}
+
 pub(super) async fn save_harvest_progress(
     pool: &SqlitePool,
     peer: PeerId,
@@ -242,34 +323,24 @@ async fn count_change(
     Ok(())
 }
 
-/// Who holds an id of the collection or of its items other than `peer`: `local`, or the
-/// address of another peer.
-async fn holder(
+/// Who holds an id of the items other than `peer`, leaving out the items of `sequence`
+/// (a relay's, when this copy takes over from it): `local`, or the address of another peer.
+async fn items_holder(
     conn: &mut SqliteConnection,
     peer: &str,
-    collection: &RemoteCollection,
+    sequence: &str,
     items: &[RemoteItem],
 ) -> Result<Option<String>> {
     const HOLDER: &str = "CASE WHEN t.peer_id IS NULL THEN 'local'
                                ELSE (SELECT api_url FROM peers WHERE id = t.peer_id) END";
-    let sql = format!(
-        "SELECT {HOLDER} FROM sequences t
-         WHERE t.id = ? AND t.peer_id IS NOT ? AND NOT {HARVESTED_TOMBSTONE}"
-    );
-    let held: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(collection.id.to_string())
-        .bind(peer)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(Error::db("look for conflicting collection"))?;
-    if held.is_some() {
-        return Ok(held);
-    }
     for chunk in items.chunks(ROWS_PER_INSERT) {
         let mut sql = QueryBuilder::<Sqlite>::new(format!(
             "SELECT {HOLDER} FROM pictures t WHERE t.peer_id IS NOT "
         ));
-        sql.push_bind(peer).push(" AND t.id IN (");
+        sql.push_bind(peer)
+            .push(" AND t.id NOT IN (SELECT picture_id FROM sequence_pictures WHERE sequence_id = ")
+            .push_bind(sequence)
+            .push(") AND t.id IN (");
         let mut ids = sql.separated(", ");
         for item in chunk {
             ids.push_bind(item.id.to_string());
@@ -397,24 +468,47 @@ pub(super) async fn apply_remote_collection(
         .await
         .map_err(Error::db("apply remote collection"))?;
 
-    // 1. An id held by local data or another peer: only the progress is written.
-    let is_peer: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM peers WHERE id = ?)")
+    // 1. Whether this copy may be held (see `Claim`): a relay's copy of one held from its
+    //    origin is left out, and an id held by local data or an unrelated peer is a
+    //    conflict; either way only the conflict and the progress are written.
+    let peer_url: Option<String> = sqlx::query_scalar("SELECT api_url FROM peers WHERE id = ?")
         .bind(&peer_text)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(Error::db("read peer"))?;
-    if !is_peer {
+    let Some(peer_url) = peer_url else {
         return Err(Error::NotFound {
             kind: "peer",
             id: peer_text,
         });
+    };
+    let held = holder_of(&mut tx, &sequence).await?;
+    let origin = collection.origin(&peer_url);
+    let mut refusal = match Claim::of(peer, &peer_url, &origin, held.as_ref()) {
+        Claim::Take => None,
+        Claim::Relayed { holder } => Some(ApplyOutcome::Relayed { holder }),
+        Claim::Conflict { holder } => Some(ApplyOutcome::Conflict { holder }),
+    };
+    if refusal.is_none() {
+        let holder = items_holder(&mut tx, &peer_text, &sequence, items).await?;
+        refusal = holder.map(|holder| ApplyOutcome::Conflict { holder });
     }
-    if let Some(holder) = holder(&mut tx, &peer_text, collection, items).await? {
+    if let Some(outcome) = refusal {
+        let is_conflict = matches!(outcome, ApplyOutcome::Conflict { .. });
+        note_conflict(&mut tx, &peer_text, &sequence, is_conflict).await?;
         save_progress(&mut tx, peer, progress).await?;
         tx.commit()
             .await
             .map_err(Error::db("apply remote collection"))?;
-        return Ok(ApplyOutcome::Conflict { holder });
+        return Ok(outcome);
+    }
+
+    // A relay's copy gives way to this one, straight from its origin: the relay's rows go as
+    // if it had removed the collection, its counts with them.
+    if let Some(Holder::Peer { id: relay, .. }) =
+        held.filter(|h| !matches!(h, Holder::Peer { id, .. } if *id == peer))
+    {
+        remove_rows(&mut tx, &relay.to_string(), &sequence).await?;
     }
 
     // 2. The authors, then the items as they were go: the new ones replace them all.
@@ -554,6 +648,7 @@ pub(super) async fn apply_remote_collection(
     }
     let added = i64::try_from(items.len()).unwrap_or(i64::MAX);
     count_change(&mut tx, &peer_text, i64::from(is_new), added - removed).await?;
+    note_conflict(&mut tx, &peer_text, &sequence, false).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await
@@ -612,10 +707,25 @@ pub(super) async fn remove_remote_collection(
         .map_err(Error::db("remove remote collection"))?;
     let existed = done.rows_affected() == 1;
     count_change(&mut tx, &peer_text, -i64::from(existed), -removed).await?;
+    note_conflict(&mut tx, &peer_text, &sequence, false).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await
         .map_err(Error::db("remove remote collection"))?;
+    Ok(existed)
+}
+
+/// Deletes a peer's sequence and its pictures, moving the peer's counts; whether it was held.
+async fn remove_rows(conn: &mut SqliteConnection, peer: &str, sequence: &str) -> Result<bool> {
+    let (removed, _) = clear_items(conn, peer, sequence, &[]).await?;
+    let done = sqlx::query("DELETE FROM sequences WHERE id = ? AND peer_id = ?")
+        .bind(sequence)
+        .bind(peer)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    let existed = done.rows_affected() == 1;
+    count_change(conn, peer, -i64::from(existed), -removed).await?;
     Ok(existed)
 }
 

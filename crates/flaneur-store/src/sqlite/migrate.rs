@@ -112,6 +112,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "federation",
         include_str!("../../migrations/sqlite/0021_federation.sql"),
     ),
+    (
+        22,
+        "harvest_conflicts",
+        include_str!("../../migrations/sqlite/0022_harvest_conflicts.sql"),
+    ),
 ];
 
 /// Migrations that rebuild a table other tables refer to. SQLite cannot drop a column's

@@ -60,6 +60,16 @@ pub(super) const TABLES: &[Table] = &[
         key: &["id"],
         cleared: &[],
     },
+    // A peer's conflicts name only their peer: the collections they stand for are not held.
+    Table {
+        name: "harvest_conflicts",
+        columns: &[
+            ("peer_id", "peer_id", Kind::Uuid),
+            ("sequence_id", "sequence_id", Kind::Uuid),
+        ],
+        key: &["peer_id", "sequence_id"],
+        cleared: &[],
+    },
     Table {
         name: "accounts",
         columns: &[

@@ -4,8 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use flaneur_model::NewToken;
 use flaneur_model::{
-    AnnotationId, ApplyOutcome, HarvestEnd, HarvestProgress, NewAnnotation, NewReport,
-    NewUploadSet, PeerId, PeerSource, Picture, PictureDetails, PictureEdit, PictureId,
+    AnnotationId, ApplyOutcome, HarvestEnd, HarvestProgress, Holder, NewAnnotation, NewReport,
+    NewUploadSet, ORIGIN_KEY, PeerId, PeerSource, Picture, PictureDetails, PictureEdit, PictureId,
     PictureStatus, Projection, RemoteAuthor, RemoteCollection, RemoteItem, ReportIssue,
     ReportQuery, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, SequenceStatus, Shape,
     TagAction, TagChange, TokenId, Viewer, Visibility,
@@ -33,6 +33,8 @@ catalog_contracts! {
     writes_to_remote_rows_are_refused_and_change_nothing => remote_refusals;
     a_collection_of_more_items_than_one_statement_takes_applies_whole => large_collection;
     tag_filters_match_harvested_tags_as_an_apply_leaves_them => remote_tags;
+    a_copy_from_its_origin_takes_over_a_relayed_one_which_then_stays_out => relays;
+    conflicts_are_counted_per_peer_until_they_go => conflict_counts;
 }
 
 const PEER: &str = "https://peer.example/api";
@@ -1340,4 +1342,140 @@ async fn remote_tags(catalog: &dyn Catalog) {
     assert!(tagged(catalog, "transport", "bike").await.is_empty());
     assert!(tagged(catalog, "surface", "gravel").await.is_empty());
     assert!(tagged(catalog, "osm|amenity", "bench").await.is_empty());
+}
+
+/// The state of a peer's harvest as stored now.
+async fn harvest_of(catalog: &dyn Catalog, id: PeerId) -> flaneur_model::HarvestState {
+    catalog.peer(id).await.expect("read").expect("peer").harvest
+}
+
+async fn relays(catalog: &dyn Catalog) {
+    let relay = peer(catalog, OTHER_PEER).await;
+    let origin = peer(catalog, PEER).await;
+    let items = walk(2);
+
+    // A relay's copy keeps the origin it came with.
+    let mut relayed = collection(SequenceId::new(), "walk", at(100));
+    relayed
+        .doc
+        .insert(ORIGIN_KEY.to_owned(), json!(format!("{PEER}/")));
+    assert_eq!(
+        apply(catalog, relay, &relayed, &items).await,
+        ApplyOutcome::Applied
+    );
+    assert_eq!(
+        catalog.collection_holder(relayed.id).await.expect("holder"),
+        Some(Holder::Peer {
+            id: relay,
+            api_url: OTHER_PEER.to_owned(),
+            origin: PEER.to_owned(),
+            updated: Some(at(100)),
+        })
+    );
+
+    // The copy straight from its origin, items and all, takes the relay's place.
+    let direct = collection(relayed.id, "walk", at(100));
+    assert_eq!(
+        apply(catalog, origin, &direct, &items).await,
+        ApplyOutcome::Applied
+    );
+    let held = catalog
+        .sequence(direct.id)
+        .await
+        .expect("read")
+        .expect("held");
+    assert_eq!(held.origin.expect("remote").peer_id, origin);
+    assert_eq!(ranked(catalog, direct.id).await.len(), 2);
+    let counts = |h: flaneur_model::HarvestState| (h.nb_collections, h.nb_items, h.nb_conflicts);
+    assert_eq!(counts(harvest_of(catalog, relay).await), (0, 0, 0));
+    assert_eq!(counts(harvest_of(catalog, origin).await), (1, 2, 0));
+
+    // The relay's copy then stays out, quietly: no conflict, nothing written.
+    let version = catalog.data_version().await.expect("version");
+    let mut changed = relayed.clone();
+    changed.updated = at(200);
+    assert_eq!(
+        apply(catalog, relay, &changed, &items).await,
+        ApplyOutcome::Relayed {
+            holder: PEER.to_owned()
+        }
+    );
+    assert_eq!(counts(harvest_of(catalog, relay).await), (0, 0, 0));
+    assert_eq!(catalog.data_version().await.expect("version"), version);
+
+    // A relay's copy of a local sequence is this instance's own come back: left out too.
+    let (local, _) = local_walk(catalog).await;
+    assert_eq!(
+        catalog.collection_holder(local).await.expect("holder"),
+        Some(Holder::Local)
+    );
+    let mut echo = collection(local, "echo", at(100));
+    echo.doc
+        .insert(ORIGIN_KEY.to_owned(), json!("https://this.example/api"));
+    assert_eq!(
+        apply(catalog, relay, &echo, &walk(2)).await,
+        ApplyOutcome::Relayed {
+            holder: "local".to_owned()
+        }
+    );
+    assert_eq!(counts(harvest_of(catalog, relay).await), (0, 0, 0));
+    assert_eq!(
+        catalog
+            .collection_holder(SequenceId::new())
+            .await
+            .expect("holder"),
+        None
+    );
+}
+
+async fn conflict_counts(catalog: &dyn Catalog) {
+    let (local, _) = local_walk(catalog).await;
+    let id = peer(catalog, PEER).await;
+    let conflicts = async || harvest_of(catalog, id).await.nb_conflicts;
+
+    // A conflict counts once however often it is met.
+    let taken = collection(local, "taken", at(100));
+    for _ in 0..2 {
+        assert!(matches!(
+            apply(catalog, id, &taken, &walk(2)).await,
+            ApplyOutcome::Conflict { .. }
+        ));
+    }
+    assert_eq!(conflicts().await, 1);
+
+    // The harvester records one it told from the listing, and clears one it no longer is.
+    let other = SequenceId::new();
+    catalog
+        .set_remote_conflict(id, other, true, &progress(9))
+        .await
+        .expect("recorded");
+    assert_eq!(conflicts().await, 2);
+    assert_eq!(harvest_of(catalog, id).await.watermark, Some(at(9)));
+    catalog
+        .set_remote_conflict(id, other, false, &progress(10))
+        .await
+        .expect("cleared");
+    assert_eq!(conflicts().await, 1);
+
+    // Applied once its id is free, or deleted at its peer: it goes.
+    catalog
+        .set_remote_conflict(id, other, true, &progress(11))
+        .await
+        .expect("recorded");
+    assert_eq!(
+        apply(catalog, id, &collection(other, "free", at(100)), &walk(1)).await,
+        ApplyOutcome::Applied
+    );
+    assert_eq!(conflicts().await, 1);
+    let held = catalog
+        .remove_remote_collection(id, local, &progress(12))
+        .await
+        .expect("removed");
+    assert!(!held);
+    assert_eq!(conflicts().await, 0);
+
+    // A removed peer takes its conflicts with it.
+    apply(catalog, id, &taken, &walk(2)).await;
+    assert_eq!(conflicts().await, 1);
+    assert!(catalog.remove_peer(id).await.expect("removed"));
 }
