@@ -89,13 +89,14 @@ fn shown(report: &HarvestReport) -> String {
         Some(error) => format!("failed: {}", error.replace(['\n', '\r'], " ")),
     };
     let mut text = format!(
-        "{}\t{outcome}\tapplied {}\tunchanged {}\tremoved {}\tconflicting {}\titems {}\t\
-         skipped {}\trequests {}\tbytes {}\t{:.1} s\n",
+        "{}\t{outcome}\tapplied {}\tunchanged {}\tremoved {}\tconflicting {}\trelayed {}\t\
+         items {}\tskipped {}\trequests {}\tbytes {}\t{:.1} s\n",
         report.peer_url,
         report.collections_applied,
         report.collections_unchanged,
         report.collections_removed,
         report.collections_conflicting,
+        report.collections_relayed,
         report.items,
         report.skipped,
         report.requests,

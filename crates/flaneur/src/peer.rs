@@ -140,12 +140,13 @@ fn listed(peer: &Peer) -> String {
         .as_deref()
         .map_or_else(|| "-".to_owned(), |e| e.replace(['\t', '\n', '\r'], " "));
     format!(
-        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
         peer.api_url,
         peer.source.as_str(),
         if peer.is_paused { "paused" } else { "active" },
         harvest.nb_collections,
         harvest.nb_items,
+        harvest.nb_conflicts,
         instant(harvest.last_success_at),
         harvest.failures,
         error

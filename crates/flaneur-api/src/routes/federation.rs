@@ -33,6 +33,7 @@ fn peer_json(peer: &Peer, with_error: bool) -> Value {
         "next_attempt_at": instant(harvest.next_attempt_at),
         "nb_collections": harvest.nb_collections,
         "nb_items": harvest.nb_items,
+        "nb_conflicts": harvest.nb_conflicts,
     });
     if with_error {
         shown["last_error"] = json!(harvest.last_error);
@@ -67,7 +68,7 @@ pub fn routes() -> Vec<Route> {
         "type": "object",
         "required": [
             "api_url", "source", "paused", "added_at", "last_attempt_at", "last_success_at",
-            "failures", "next_attempt_at", "nb_collections", "nb_items"
+            "failures", "next_attempt_at", "nb_collections", "nb_items", "nb_conflicts"
         ],
         "properties": {
             "api_url": { "type": "string", "format": "uri" },
@@ -80,7 +81,8 @@ pub fn routes() -> Vec<Route> {
             "next_attempt_at": instant,
             "last_error": { "type": "string", "nullable": true },
             "nb_collections": { "type": "integer", "minimum": 0 },
-            "nb_items": { "type": "integer", "minimum": 0 }
+            "nb_items": { "type": "integer", "minimum": 0 },
+            "nb_conflicts": { "type": "integer", "minimum": 0 }
         }
     });
     vec![Route::new(
@@ -93,8 +95,10 @@ pub fn routes() -> Vec<Route> {
                  read-only beside its own: each one's API root, whether its harvests are \
                  paused, where it was declared (`config`: the server's configuration; \
                  `admin`: `flaneur peer add`), when its harvests last started and last went \
-                 through, the failures in a row since, when the next one may start, and the \
-                 collections and items held from it. `last_error`, the text of the last \
+                 through, the failures in a row since, when the next one may start, the \
+                 collections and items held from it, and its conflicts: the collections it \
+                 lists whose id is held here by local data or an unrelated peer, not \
+                 harvested. `last_error`, the text of the last \
                  failure, is given to administrators only.",
             )
             .header(

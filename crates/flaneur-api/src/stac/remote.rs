@@ -4,6 +4,11 @@
 //! an `alternate` link to the same document there, and `flaneur:origin` naming that instance's
 //! API root.
 //!
+//! The instance they come from is the one holding their pictures: the `flaneur:origin` they
+//! arrived with when a relay (an instance that harvested them in turn) served them, else the
+//! peer they were harvested from (see [`flaneur_model::origin_url`]). So a catalog harvesting
+//! a relay still sends readers and changes to the pictures' own instance.
+//!
 //! A collection's `updated` is when this instance's copy last changed, the instant its
 //! listing filters, sorts and pages by: a catalog harvesting this one keeps the highest
 //! `updated` it saw to ask for what changed since, so the two must agree. The peer's own
@@ -14,14 +19,13 @@
 //! this instance refuses them: the viewer takes its address as the instance's root and adds
 //! `/api/collections/…` itself, so it names the root rather than the document.
 
-use flaneur_model::{Origin, Picture, Sequence};
+use flaneur_model::{Origin, Picture, Sequence, origin_url};
 use serde_json::{Value, json};
 
 use super::{collection_links, item_links, neighbour_link, ts};
 use crate::url::BaseUrl;
 
-/// The property (of items) and top-level key (of collections) naming the origin's API root.
-pub const ORIGIN_KEY: &str = "flaneur:origin";
+pub use flaneur_model::ORIGIN_KEY;
 
 /// The top-level key of a collection giving its `updated` as its instance sent it.
 pub const ORIGIN_UPDATED_KEY: &str = "flaneur:origin_updated";
@@ -46,8 +50,8 @@ fn origin_links(peer_url: &str, document: String, kind: &str) -> [Value; 2] {
     ]
 }
 
-/// A remote picture as a STAC item, from its `origin` at the peer whose API root is
-/// `peer_url`, with its neighbours held here.
+/// A remote picture as a STAC item, from its `origin` harvested from the peer whose API root
+/// is `peer_url`, with its neighbours held here.
 pub fn item(
     base: &BaseUrl,
     p: &Picture,
@@ -65,6 +69,9 @@ pub fn item(
     if !item["properties"].is_object() {
         item["properties"] = json!({});
     }
+    let claimed = item["properties"][ORIGIN_KEY].as_str();
+    let peer_url = origin_url(claimed, peer_url);
+    let peer_url = peer_url.as_str();
     item["properties"][ORIGIN_KEY] = json!(peer_url);
 
     let mut links = item_links(base, &seq, &id.to_string());
@@ -83,10 +90,13 @@ pub fn item(
     item
 }
 
-/// A remote sequence as a STAC collection, from its `origin` at the peer whose API root is
-/// `peer_url`.
+/// A remote sequence as a STAC collection, from its `origin` harvested from the peer whose
+/// API root is `peer_url`.
 pub fn collection(base: &BaseUrl, s: &Sequence, origin: &Origin, peer_url: &str) -> Value {
     let id = s.id;
+    let claimed = origin.doc.get(ORIGIN_KEY).and_then(Value::as_str);
+    let peer_url = origin_url(claimed, peer_url);
+    let peer_url = peer_url.as_str();
     let mut collection = Value::Object(origin.doc.clone());
     collection["type"] = json!("Collection");
     collection["id"] = json!(id);

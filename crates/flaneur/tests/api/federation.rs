@@ -67,19 +67,19 @@ fn peers_are_added_paused_resumed_and_removed_from_the_command_line() {
     flaneur_exits(data, &["peer", "add", "ftp://127.0.0.1:9/api"], 2);
     flaneur_exits(data, &["peer", "pause", url], 0);
     let listed = flaneur_exits(data, &["peer", "list"], 0);
-    assert_eq!(listed, format!("{url}\tadmin\tpaused\t0\t0\t-\t0\t-\n"));
+    assert_eq!(listed, format!("{url}\tadmin\tpaused\t0\t0\t0\t-\t0\t-\n"));
 
     // A paused peer is left out of a pass: nothing is asked of it, and it records no failure
     // although nothing listens at its address.
     assert_eq!(flaneur_exits(data, &["harvest"], 0), "");
-    assert!(flaneur_exits(data, &["peer", "list"], 0).contains("\tpaused\t0\t0\t-\t0\t-"));
+    assert!(flaneur_exits(data, &["peer", "list"], 0).contains("\tpaused\t0\t0\t0\t-\t0\t-"));
 
     // Resumed, it is harvested, and its failure is told by the exit code and the list.
     flaneur_exits(data, &["peer", "resume", url], 0);
     let report = flaneur_exits(data, &["harvest"], 1);
     assert!(report.starts_with(&format!("{url}\tfailed: ")), "{report}");
     let listed = flaneur_exits(data, &["peer", "list"], 0);
-    assert!(listed.contains("\tactive\t0\t0\t-\t1\t"), "{listed}");
+    assert!(listed.contains("\tactive\t0\t0\t0\t-\t1\t"), "{listed}");
 
     flaneur_exits(data, &["peer", "remove", url], 0);
     assert_eq!(flaneur_exits(data, &["peer", "list"], 0), "");
@@ -209,6 +209,61 @@ fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
     assert!(peers(&catalog, "anonymous").is_empty());
     assert_eq!(found(&catalog), 0);
     assert_eq!(on_map(&catalog), 0);
+}
+
+/// O → R → C, then C also harvests O: C serves O as the origin whether it read the
+/// collection through the relay R or from O itself, holds it once, and counts no conflict.
+#[test]
+fn a_catalog_harvesting_a_relay_serves_the_origin_and_takes_the_origins_own_copy() {
+    let (origin, collection) = peer_with_pictures();
+    let relay_dir = tempfile::tempdir().expect("relay data folder");
+    flaneur_exits(relay_dir.path(), &["peer", "add", &origin.api], 0);
+    flaneur_exits(relay_dir.path(), &["harvest"], 0);
+    let relay = Server::start_in(relay_dir.path());
+    let dir = tempfile::tempdir().expect("catalog data folder");
+    let data = dir.path();
+
+    // 1. Through the relay, the collection is served as the origin's.
+    flaneur_exits(data, &["peer", "add", &relay.api], 0);
+    let report = flaneur_exits(data, &["harvest"], 0);
+    assert!(report.contains("\tapplied 1\t"), "{report}");
+    let catalog = Server::start_in(data);
+    shows_as_remote(&catalog, &origin, &collection);
+
+    // 2. The origin's own copy takes the relay's place, then the relay's is left out quietly.
+    flaneur_exits(data, &["peer", "add", &origin.api], 0);
+    let line = |report: &str, api: &str| {
+        let found = report.lines().find(|l| l.starts_with(&format!("{api}\t")));
+        found
+            .unwrap_or_else(|| panic!("no line for {api} in:\n{report}"))
+            .to_owned()
+    };
+    let report = flaneur_exits(data, &["harvest"], 0);
+    let taken = line(&report, &origin.api);
+    assert!(taken.contains("\tapplied 1\t"), "{report}");
+    assert!(taken.contains("\tconflicting 0\t"), "{report}");
+    let report = flaneur_exits(data, &["harvest"], 0);
+    let relayed = line(&report, &relay.api);
+    assert!(relayed.contains("\tconflicting 0\trelayed 1\t"), "{report}");
+    shows_as_remote(&catalog, &origin, &collection);
+
+    // 3. Held once, from the origin, with no conflict at either peer.
+    let listed = peers(&catalog, "anonymous");
+    let counts = |api: &str| {
+        let peer = listed
+            .iter()
+            .find(|p| p["api_url"] == json!(api))
+            .expect("peer listed");
+        (
+            peer["nb_collections"].clone(),
+            peer["nb_items"].clone(),
+            peer["nb_conflicts"].clone(),
+        )
+    };
+    assert_eq!(counts(&origin.api), (json!(1), json!(5), json!(0)));
+    assert_eq!(counts(&relay.api), (json!(0), json!(0), json!(0)));
+    let (_, page) = catalog.get_json(&format!("/search?collections={collection}"));
+    assert_eq!(page["features"].as_array().map(Vec::len), Some(5), "{page}");
 }
 
 /// The link of `rel` in a document.
