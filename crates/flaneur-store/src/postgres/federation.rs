@@ -480,6 +480,15 @@ pub(super) async fn apply_remote_collection(
             id: peer.to_string(),
         });
     };
+    // Applies of two peers lock two peer rows, so nothing above orders two peers bringing
+    // the same new id at once: both would read no holder and the second upsert would take
+    // the first's row. A lock on the id, held to the commit, makes the second read the
+    // first's row as its holder (each statement reads what committed before it).
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind(sequence)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("lock collection id"))?;
     let held = holder_of(&mut tx, sequence).await?;
     let origin = collection.origin(&peer_url);
     let mut refusal = match Claim::of(peer, &peer_url, &origin, held.as_ref()) {

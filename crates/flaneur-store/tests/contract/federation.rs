@@ -35,6 +35,7 @@ catalog_contracts! {
     tag_filters_match_harvested_tags_as_an_apply_leaves_them => remote_tags;
     a_copy_from_its_origin_takes_over_a_relayed_one_which_then_stays_out => relays;
     conflicts_are_counted_per_peer_until_they_go => conflict_counts;
+    two_peers_bringing_one_new_id_at_once_leave_it_to_one => concurrent_claims;
 }
 
 const PEER: &str = "https://peer.example/api";
@@ -1478,4 +1479,39 @@ async fn conflict_counts(catalog: &dyn Catalog) {
     apply(catalog, id, &taken, &walk(2)).await;
     assert_eq!(conflicts().await, 1);
     assert!(catalog.remove_peer(id).await.expect("removed"));
+}
+
+/// Two peers applying the same new collection at the same time: one takes it, the other is
+/// told of a conflict, whatever the order their statements run in. Tried several times, as
+/// each run interleaves the two applies its own way.
+async fn concurrent_claims(catalog: &dyn Catalog) {
+    let first = peer(catalog, PEER).await;
+    let second = peer(catalog, OTHER_PEER).await;
+    for _ in 0..20 {
+        let remote = collection(SequenceId::new(), "both", at(100));
+        let (first_items, second_items) = (walk(2), walk(2));
+        let (a, b) = tokio::join!(
+            apply(catalog, first, &remote, &first_items),
+            apply(catalog, second, &remote, &second_items),
+        );
+        let (winner, loser) = match (&a, &b) {
+            (ApplyOutcome::Applied, ApplyOutcome::Conflict { holder }) => (first, holder),
+            (ApplyOutcome::Conflict { holder }, ApplyOutcome::Applied) => (second, holder),
+            other => panic!("one apply and one conflict expected, got {other:?}"),
+        };
+        let winner_url = if winner == first { PEER } else { OTHER_PEER };
+        assert_eq!(loser, winner_url);
+        let origin = catalog
+            .sequence(remote.id)
+            .await
+            .expect("read")
+            .expect("remote")
+            .origin
+            .expect("remote");
+        assert_eq!(origin.peer_id, winner);
+    }
+    let counts = |state: flaneur_model::HarvestState| state.nb_collections;
+    let total =
+        counts(harvest_of(catalog, first).await) + counts(harvest_of(catalog, second).await);
+    assert_eq!(total, 20);
 }
