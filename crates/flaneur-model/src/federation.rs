@@ -5,11 +5,13 @@
 //! the catalog indexes so that search, listings and maps treat them like local ones. Only
 //! metadata crosses: the pictures stay at their instance, and asset addresses point there.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{PeerId, PictureDetails, PictureId, Projection, SequenceId};
+use crate::{HarvestPassId, PeerId, PictureDetails, PictureId, Projection, SequenceId};
 
 /// Another instance whose public catalog this one harvests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +93,21 @@ pub struct HarvestState {
     /// Collections of this peer not held here because their id is held by local data or by
     /// an unrelated peer, as its last listing of each found them.
     pub nb_conflicts: u64,
+    /// While a pass holds the harvest of this peer (see [`HarvestClaim`]), when its lease runs
+    /// out without news from it; `None` when no pass holds it.
+    pub leased_until: Option<DateTime<Utc>>,
+}
+
+/// A pass's hold on the harvest of one peer: while it lasts, no other pass (in this process or
+/// another sharing the catalog) harvests that peer, so that two passes neither fetch
+/// everything twice nor race on its progress. The pass renews it as it goes; the lease of a
+/// process that died runs out after `term`, and the peer is free again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HarvestClaim {
+    /// The pass holding it, drawn when the pass starts.
+    pub pass: HarvestPassId,
+    /// How long the lease lasts from its last claim or renewal.
+    pub term: Duration,
 }
 
 /// Where a remote sequence or picture read from the catalog comes from.
@@ -168,6 +185,9 @@ pub struct HarvestProgress {
     pub watermark: Option<DateTime<Utc>>,
     /// See [`HarvestState::resume_url`].
     pub resume_url: Option<String>,
+    /// The pass saving it, when it holds a lease: the save renews the lease, and writes
+    /// nothing (the change saved with it included) when another pass holds the peer now.
+    pub claim: Option<HarvestClaim>,
 }
 
 /// How a harvest of one peer ended.

@@ -92,3 +92,7 @@ uuid_id!(
     /// Identifies a peer: another instance this one harvests.
     PeerId
 );
+uuid_id!(
+    /// Identifies one harvest pass of a peer, as the holder of its lease.
+    HarvestPassId
+);

@@ -24,12 +24,12 @@ pub use edit::{
     Collaborative, PictureEdit, PictureSort, PictureSortKey, SequenceEdit, TagAction, TagChange,
 };
 pub use federation::{
-    ApplyOutcome, Claim, HarvestEnd, HarvestProgress, HarvestState, Holder, ORIGIN_KEY, Origin,
-    Peer, PeerSource, RemoteAuthor, RemoteCollection, RemoteItem, origin_url,
+    ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState, Holder,
+    ORIGIN_KEY, Origin, Peer, PeerSource, RemoteAuthor, RemoteCollection, RemoteItem, origin_url,
 };
 pub use id::{
-    AccountId, AnnotationId, ExcludedAreaId, JobId, PeerId, PictureId, ReportId, SequenceId,
-    TokenId, UploadSetId,
+    AccountId, AnnotationId, ExcludedAreaId, HarvestPassId, JobId, PeerId, PictureId, ReportId,
+    SequenceId, TokenId, UploadSetId,
 };
 pub use job::{Job, JobKind};
 pub use picture::{

@@ -330,6 +330,7 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         let mut progress = HarvestProgress {
             watermark: self.peer.harvest.watermark,
             resume_url: None,
+            claim: None,
         };
         let from_watermark = self.first_page(client, progress.watermark)?;
 

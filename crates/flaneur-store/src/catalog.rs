@@ -24,8 +24,8 @@ use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Area, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource, RemoteCollection,
-    RemoteItem,
+    ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource,
+    RemoteCollection, RemoteItem,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
@@ -767,6 +767,21 @@ pub trait Catalog: Send + Sync + 'static {
     /// Suspends or resumes the harvests of a peer; `false` when there is no such peer.
     async fn set_peer_paused(&self, id: PeerId, paused: bool) -> Result<bool>;
 
+    /// Claims the harvest of a peer for the pass `claim` names, for `claim.term` from now:
+    /// taken at once, in one statement, only when no pass holds it, its lease ran out, or the
+    /// same pass holds it. `false` when another pass holds it; a peer that does not exist is
+    /// not claimed either. See [`flaneur_model::HarvestClaim`].
+    async fn claim_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool>;
+
+    /// Extends the lease of the pass `claim` names to `claim.term` from now; `false` (and
+    /// nothing changes) when that pass no longer holds the peer, which it must then leave
+    /// alone. Saving progress with [`HarvestProgress::claim`] renews the lease too.
+    async fn renew_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool>;
+
+    /// Ends the lease of the pass `claim` names, so that the peer is free at once; a lease
+    /// another pass took since is left alone.
+    async fn release_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<()>;
+
     /// Records that a harvest of a peer starts.
     async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()>;
 
@@ -831,6 +846,11 @@ pub trait Catalog: Send + Sync + 'static {
     ) -> Result<bool>;
 
     /// Saves how far a harvest of a peer got.
+    ///
+    /// # Errors
+    /// [`crate::Error::HarvestTaken`] when `progress` names a pass that no longer holds the
+    /// peer; the same goes for the progress saved by [`Catalog::apply_remote_collection`] and
+    /// [`Catalog::remove_remote_collection`], whose changes are then not written either.
     async fn save_harvest_progress(&self, peer: PeerId, progress: &HarvestProgress) -> Result<()>;
 
     // --- jobs ---------------------------------------------------------------------------------

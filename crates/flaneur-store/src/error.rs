@@ -76,6 +76,14 @@ pub enum Error {
         /// The peer it comes from.
         peer: flaneur_model::PeerId,
     },
+    /// A harvest pass wrote with a lease it no longer holds: another pass took the peer over
+    /// after the lease ran out, or the peer was removed. Nothing was written; the pass is to
+    /// stop, as the holder now harvests the peer.
+    #[error("the harvest of peer {peer} is no longer held by this pass; nothing was written")]
+    HarvestTaken {
+        /// The peer.
+        peer: flaneur_model::PeerId,
+    },
     /// A picture would lie where it is refused: the change was not made.
     #[error("the picture would lie within an excluded area ({0:?})")]
     InExcludedArea(crate::Exclusion),

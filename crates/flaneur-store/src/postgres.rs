@@ -55,8 +55,8 @@ use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource, RemoteCollection,
-    RemoteItem,
+    ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource,
+    RemoteCollection, RemoteItem,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
@@ -131,6 +131,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "harvest_conflicts",
         include_str!("../migrations/postgres/0012_harvest_conflicts.sql"),
+    ),
+    (
+        13,
+        "harvest_leases",
+        include_str!("../migrations/postgres/0013_harvest_leases.sql"),
     ),
 ];
 
@@ -675,6 +680,18 @@ impl Catalog for PgCatalog {
 
     async fn set_peer_paused(&self, id: PeerId, paused: bool) -> Result<bool> {
         federation::set_peer_paused(&self.pool, id, paused).await
+    }
+
+    async fn claim_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+        federation::claim_harvest(&self.pool, id, claim).await
+    }
+
+    async fn renew_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+        federation::renew_harvest(&self.pool, id, claim).await
+    }
+
+    async fn release_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<()> {
+        federation::release_harvest(&self.pool, id, claim).await
     }
 
     async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()> {

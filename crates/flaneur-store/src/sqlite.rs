@@ -59,8 +59,8 @@ use crate::session::{EndedSession, LoginRequest, NewSession, SessionRecord};
 use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource, RemoteCollection,
-    RemoteItem,
+    ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource,
+    RemoteCollection, RemoteItem,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
@@ -581,6 +581,18 @@ impl Catalog for SqliteCatalog {
 
     async fn set_peer_paused(&self, id: PeerId, paused: bool) -> Result<bool> {
         federation::set_peer_paused(&self.writer, id, paused).await
+    }
+
+    async fn claim_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+        federation::claim_harvest(&self.writer, id, claim).await
+    }
+
+    async fn renew_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+        federation::renew_harvest(&self.writer, id, claim).await
+    }
+
+    async fn release_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<()> {
+        federation::release_harvest(&self.writer, id, claim).await
     }
 
     async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()> {

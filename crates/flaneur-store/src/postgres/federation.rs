@@ -8,10 +8,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    AccountId, ApplyOutcome, Claim, HarvestEnd, HarvestProgress, HarvestState, Holder, Peer,
-    PeerId, PeerSource, PictureId, RemoteCollection, RemoteItem, SequenceId, origin_url,
+    AccountId, ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState,
+    Holder, Peer, PeerId, PeerSource, PictureId, RemoteCollection, RemoteItem, SequenceId,
+    origin_url,
 };
 use sqlx::postgres::PgRow;
+use sqlx::postgres::types::PgInterval;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -26,7 +28,7 @@ use crate::{Error, Result};
 
 const PEER_COLUMNS: &str = "id, api_url, source, is_paused, added_at, last_attempt_at, \
      last_success_at, failures, next_attempt_at, last_error, watermark, resume_url, \
-     nb_collections, nb_items, \
+     nb_collections, nb_items, leased_until, \
      (SELECT count(*) FROM harvest_conflicts c WHERE c.peer_id = peers.id) AS nb_conflicts";
 
 fn peer_from_row(row: &PgRow) -> Result<Peer> {
@@ -52,6 +54,7 @@ fn peer_from_row(row: &PgRow) -> Result<Peer> {
             nb_collections: count("nb_collections")?,
             nb_items: count("nb_items")?,
             nb_conflicts: count("nb_conflicts")?,
+            leased_until: get(row, t, "leased_until")?,
         },
     })
 }
@@ -148,6 +151,59 @@ pub(super) async fn set_peer_paused(pool: &PgPool, id: PeerId, paused: bool) -> 
         .await
         .map_err(Error::db("pause peer"))?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A lease's term as a PostgreSQL interval, capped far beyond any term.
+fn term(claim: &HarvestClaim) -> PgInterval {
+    PgInterval {
+        months: 0,
+        days: 0,
+        microseconds: i64::try_from(claim.term.as_micros()).unwrap_or(i64::MAX / 2),
+    }
+}
+
+pub(super) async fn claim_harvest(pool: &PgPool, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+    // One statement, by the database's clock (the one every process shares): a claim made
+    // while another commits waits for it and reads its lease, so two never both take the peer.
+    let done = sqlx::query(
+        "UPDATE peers SET lease_holder = $1, leased_until = clock_timestamp() + $2
+         WHERE id = $3
+           AND (lease_holder IS NULL OR lease_holder = $1 OR leased_until < clock_timestamp())",
+    )
+    .bind(claim.pass.0)
+    .bind(term(claim))
+    .bind(id.0)
+    .execute(pool)
+    .await
+    .map_err(Error::db("claim harvest"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn renew_harvest(pool: &PgPool, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE peers SET leased_until = clock_timestamp() + $1
+         WHERE id = $2 AND lease_holder = $3",
+    )
+    .bind(term(claim))
+    .bind(id.0)
+    .bind(claim.pass.0)
+    .execute(pool)
+    .await
+    .map_err(Error::db("renew harvest lease"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn release_harvest(pool: &PgPool, id: PeerId, claim: &HarvestClaim) -> Result<()> {
+    sqlx::query(
+        "UPDATE peers SET lease_holder = NULL, leased_until = NULL
+         WHERE id = $1 AND lease_holder = $2",
+    )
+    .bind(id.0)
+    .bind(claim.pass.0)
+    .execute(pool)
+    .await
+    .map_err(Error::db("release harvest"))?;
+    Ok(())
 }
 
 pub(super) async fn start_harvest(pool: &PgPool, id: PeerId, at: DateTime<Utc>) -> Result<()> {
@@ -295,18 +351,31 @@ pub(super) async fn save_harvest_progress(
     save_progress(&mut conn, peer, progress).await
 }
 
+/// Writes the progress, renewing the lease of the pass saving it; a pass that no longer holds
+/// the peer writes nothing and gets [`Error::HarvestTaken`], which undoes the transaction
+/// the progress is saved in.
 async fn save_progress(
     conn: &mut PgConnection,
     peer: PeerId,
     progress: &HarvestProgress,
 ) -> Result<()> {
-    sqlx::query("UPDATE peers SET watermark = $1, resume_url = $2 WHERE id = $3")
-        .bind(progress.watermark.map(stored))
-        .bind(progress.resume_url.as_deref())
-        .bind(peer.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::db("save harvest progress"))?;
+    let done = sqlx::query(
+        "UPDATE peers SET watermark = $1, resume_url = $2,
+             leased_until = CASE WHEN $4::uuid IS NULL THEN leased_until
+                                 ELSE clock_timestamp() + $5 END
+         WHERE id = $3 AND ($4::uuid IS NULL OR lease_holder = $4)",
+    )
+    .bind(progress.watermark.map(stored))
+    .bind(progress.resume_url.as_deref())
+    .bind(peer.0)
+    .bind(progress.claim.map(|c| c.pass.0))
+    .bind(progress.claim.as_ref().map(term))
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("save harvest progress"))?;
+    if progress.claim.is_some() && done.rows_affected() == 0 {
+        return Err(Error::HarvestTaken { peer });
+    }
     Ok(())
 }
 

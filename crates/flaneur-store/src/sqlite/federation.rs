@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    AccountId, ApplyOutcome, Claim, HarvestEnd, HarvestProgress, HarvestState, Holder, Peer,
-    PeerId, PeerSource, RemoteCollection, RemoteItem, SequenceId, origin_url,
+    AccountId, ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState,
+    Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, SequenceId, origin_url,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -24,7 +24,7 @@ const ROWS_PER_INSERT: usize = 500;
 
 const PEER_COLUMNS: &str = "id, api_url, source, is_paused, added_at, last_attempt_at, \
      last_success_at, failures, next_attempt_at, last_error, watermark, resume_url, \
-     nb_collections, nb_items, \
+     nb_collections, nb_items, leased_until, \
      (SELECT count(*) FROM harvest_conflicts c WHERE c.peer_id = peers.id) AS nb_conflicts";
 
 fn peer_from_row(row: &SqliteRow) -> Result<Peer> {
@@ -53,6 +53,7 @@ fn peer_from_row(row: &SqliteRow) -> Result<Peer> {
             nb_collections: count("nb_collections")?,
             nb_items: count("nb_items")?,
             nb_conflicts: count("nb_conflicts")?,
+            leased_until: instant("leased_until")?,
         },
     })
 }
@@ -142,6 +143,65 @@ pub(super) async fn set_peer_paused(pool: &SqlitePool, id: PeerId, paused: bool)
         .await
         .map_err(Error::db("pause peer"))?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The end of a lease of `term` taken or renewed now, in microseconds.
+fn lease_end(term: std::time::Duration) -> i64 {
+    let term = i64::try_from(term.as_micros()).unwrap_or(i64::MAX / 2);
+    to_micros(Utc::now()).saturating_add(term)
+}
+
+pub(super) async fn claim_harvest(
+    pool: &SqlitePool,
+    id: PeerId,
+    claim: &HarvestClaim,
+) -> Result<bool> {
+    // One statement: SQLite runs writes one at a time, so two claims never both see the
+    // peer free.
+    let done = sqlx::query(
+        "UPDATE peers SET lease_holder = ?1, leased_until = ?2
+         WHERE id = ?3 AND (lease_holder IS NULL OR lease_holder = ?1 OR leased_until < ?4)",
+    )
+    .bind(claim.pass.to_string())
+    .bind(lease_end(claim.term))
+    .bind(id.to_string())
+    .bind(to_micros(Utc::now()))
+    .execute(pool)
+    .await
+    .map_err(Error::db("claim harvest"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn renew_harvest(
+    pool: &SqlitePool,
+    id: PeerId,
+    claim: &HarvestClaim,
+) -> Result<bool> {
+    let done = sqlx::query("UPDATE peers SET leased_until = ? WHERE id = ? AND lease_holder = ?")
+        .bind(lease_end(claim.term))
+        .bind(id.to_string())
+        .bind(claim.pass.to_string())
+        .execute(pool)
+        .await
+        .map_err(Error::db("renew harvest lease"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn release_harvest(
+    pool: &SqlitePool,
+    id: PeerId,
+    claim: &HarvestClaim,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE peers SET lease_holder = NULL, leased_until = NULL
+         WHERE id = ? AND lease_holder = ?",
+    )
+    .bind(id.to_string())
+    .bind(claim.pass.to_string())
+    .execute(pool)
+    .await
+    .map_err(Error::db("release harvest"))?;
+    Ok(())
 }
 
 pub(super) async fn start_harvest(pool: &SqlitePool, id: PeerId, at: DateTime<Utc>) -> Result<()> {
@@ -287,18 +347,31 @@ pub(super) async fn save_harvest_progress(
     save_progress(&mut conn, peer, progress).await
 }
 
+/// Writes the progress, renewing the lease of the pass saving it; a pass that no longer holds
+/// the peer writes nothing and gets [`Error::HarvestTaken`], which undoes the transaction
+/// the progress is saved in.
 async fn save_progress(
     conn: &mut SqliteConnection,
     peer: PeerId,
     progress: &HarvestProgress,
 ) -> Result<()> {
-    sqlx::query("UPDATE peers SET watermark = ?, resume_url = ? WHERE id = ?")
-        .bind(progress.watermark.map(to_micros))
-        .bind(progress.resume_url.as_deref())
-        .bind(peer.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::db("save harvest progress"))?;
+    let holder = progress.claim.map(|c| c.pass.to_string());
+    let done = sqlx::query(
+        "UPDATE peers SET watermark = ?1, resume_url = ?2,
+             leased_until = coalesce(?3, leased_until)
+         WHERE id = ?4 AND (?5 IS NULL OR lease_holder = ?5)",
+    )
+    .bind(progress.watermark.map(to_micros))
+    .bind(progress.resume_url.as_deref())
+    .bind(progress.claim.map(|c| lease_end(c.term)))
+    .bind(peer.to_string())
+    .bind(holder)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("save harvest progress"))?;
+    if progress.claim.is_some() && done.rows_affected() == 0 {
+        return Err(Error::HarvestTaken { peer });
+    }
     Ok(())
 }
 

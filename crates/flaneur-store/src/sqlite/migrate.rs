@@ -117,6 +117,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "harvest_conflicts",
         include_str!("../../migrations/sqlite/0022_harvest_conflicts.sql"),
     ),
+    (
+        23,
+        "harvest_leases",
+        include_str!("../../migrations/sqlite/0023_harvest_leases.sql"),
+    ),
 ];
 
 /// Migrations that rebuild a table other tables refer to. SQLite cannot drop a column's

@@ -56,9 +56,13 @@ pub(super) const TABLES: &[Table] = &[
             ("resume_url", "resume_url", Kind::Text),
             ("nb_collections", "nb_collections", Kind::Int),
             ("nb_items", "nb_items", Kind::Int),
+            ("lease_holder", "lease_holder", Kind::Uuid),
+            ("leased_until", "leased_until", Kind::Instant),
         ],
         key: &["id"],
-        cleared: &[],
+        // A harvest's lease belongs to the pass that took it, in a process now stopped: the
+        // peer is free.
+        cleared: &["lease_holder", "leased_until"],
     },
     // A peer's conflicts name only their peer: the collections they stand for are not held.
     Table {

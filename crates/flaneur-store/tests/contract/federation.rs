@@ -110,6 +110,7 @@ fn progress(seconds: i64) -> HarvestProgress {
     HarvestProgress {
         watermark: Some(at(seconds)),
         resume_url: Some(format!("{PEER}/collections?page={seconds}")),
+        claim: None,
     }
 }
 

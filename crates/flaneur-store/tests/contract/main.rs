@@ -10,6 +10,7 @@ mod edit;
 mod excluded;
 mod federation;
 mod fixture;
+mod harvest_lease;
 mod job;
 mod listing;
 mod map;

@@ -1,0 +1,199 @@
+//! The lease on a peer's harvest: one pass holds a peer at a time, renews its lease as it goes
+//! and frees the peer when it ends; a lease nobody renews runs out; a pass that lost its
+//! lease writes nothing more.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use flaneur_model::{
+    ApplyOutcome, HarvestClaim, HarvestPassId, HarvestProgress, PeerId, PeerSource, RemoteAuthor,
+    RemoteCollection, SequenceId,
+};
+use flaneur_store::{Catalog, Error};
+use serde_json::Map;
+
+use crate::backend::catalog_contracts;
+
+catalog_contracts! {
+    one_pass_at_a_time_holds_a_peer_until_it_releases_it => claims;
+    a_lease_nobody_renews_runs_out_and_its_pass_writes_nothing_more => expiry;
+    renewing_or_saving_progress_keeps_the_peer_past_the_first_term => renewal;
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn claim(term: Duration) -> HarvestClaim {
+    HarvestClaim {
+        pass: HarvestPassId::new(),
+        term,
+    }
+}
+
+async fn peer(catalog: &dyn Catalog) -> PeerId {
+    catalog
+        .add_peer("https://peer.example/api", PeerSource::Config)
+        .await
+        .expect("peer")
+        .id
+}
+
+async fn leased_until(catalog: &dyn Catalog, id: PeerId) -> Option<chrono::DateTime<Utc>> {
+    let peer = catalog.peer(id).await.expect("read").expect("peer");
+    peer.harvest.leased_until
+}
+
+/// Progress of the pass `claim`, at a watermark `seconds` after a fixed instant.
+fn progress(seconds: i64, claim: Option<HarvestClaim>) -> HarvestProgress {
+    HarvestProgress {
+        watermark: Utc.timestamp_opt(1_700_000_000 + seconds, 0).single(),
+        resume_url: None,
+        claim,
+    }
+}
+
+/// Lets a lease of zero term run out: the catalog's clock moves on.
+async fn run_out() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+}
+
+async fn claims(catalog: &dyn Catalog) {
+    let id = peer(catalog).await;
+    let (first, second) = (claim(HOUR), claim(HOUR));
+    assert_eq!(leased_until(catalog, id).await, None);
+
+    // 1. Two passes claim at once: one gets the peer, the other is refused.
+    let (a, b) = tokio::join!(
+        catalog.claim_harvest(id, &first),
+        catalog.claim_harvest(id, &second)
+    );
+    let (a, b) = (a.expect("claim"), b.expect("claim"));
+    assert!(a != b, "one claim and one only succeeds: {a} {b}");
+    let (holder, other) = if a { (first, second) } else { (second, first) };
+    let until = leased_until(catalog, id).await.expect("leased");
+    assert!(
+        until > Utc::now() + chrono::TimeDelta::minutes(50),
+        "{until}"
+    );
+    assert!(!catalog.claim_harvest(id, &other).await.expect("claim"));
+    assert!(!catalog.renew_harvest(id, &other).await.expect("renew"));
+
+    // 2. The holder claims again as well as it renews; another pass's release changes nothing.
+    assert!(catalog.claim_harvest(id, &holder).await.expect("claim"));
+    catalog.release_harvest(id, &other).await.expect("release");
+    assert!(leased_until(catalog, id).await.is_some());
+    assert!(!catalog.claim_harvest(id, &other).await.expect("claim"));
+
+    // 3. Released, the peer is free at once; the former holder cannot renew.
+    catalog.release_harvest(id, &holder).await.expect("release");
+    assert_eq!(leased_until(catalog, id).await, None);
+    assert!(!catalog.renew_harvest(id, &holder).await.expect("renew"));
+    assert!(catalog.claim_harvest(id, &other).await.expect("claim"));
+
+    // 4. A peer that does not exist is claimed by no one.
+    assert!(
+        !catalog
+            .claim_harvest(PeerId::new(), &holder)
+            .await
+            .expect("claim")
+    );
+}
+
+async fn expiry(catalog: &dyn Catalog) {
+    let id = peer(catalog).await;
+    let lapsed = claim(Duration::ZERO);
+    assert!(catalog.claim_harvest(id, &lapsed).await.expect("claim"));
+    catalog
+        .save_harvest_progress(id, &progress(5, Some(lapsed)))
+        .await
+        .expect("progress of the holder");
+    run_out().await;
+
+    // 1. Nobody renewed it: another pass takes the peer.
+    let current = claim(HOUR);
+    assert!(catalog.claim_harvest(id, &current).await.expect("claim"));
+
+    // 2. The lapsed pass can neither renew nor write: not its progress, nor a collection
+    //    with it.
+    assert!(!catalog.renew_harvest(id, &lapsed).await.expect("renew"));
+    let saved = catalog
+        .save_harvest_progress(id, &progress(9, Some(lapsed)))
+        .await;
+    assert!(
+        matches!(saved, Err(Error::HarvestTaken { peer }) if peer == id),
+        "{saved:?}"
+    );
+    let collection = RemoteCollection {
+        id: SequenceId::new(),
+        updated: Utc::now(),
+        is_deleted: false,
+        title: "late".to_owned(),
+        author: RemoteAuthor::default(),
+        doc: Map::new(),
+    };
+    let applied = catalog
+        .apply_remote_collection(id, &collection, &[], &progress(9, Some(lapsed)))
+        .await;
+    assert!(
+        matches!(applied, Err(Error::HarvestTaken { .. })),
+        "{applied:?}"
+    );
+    let removed = catalog
+        .remove_remote_collection(id, collection.id, &progress(9, Some(lapsed)))
+        .await;
+    assert!(
+        matches!(removed, Err(Error::HarvestTaken { .. })),
+        "{removed:?}"
+    );
+    let held = catalog
+        .remote_collection_updated(id, collection.id)
+        .await
+        .expect("read");
+    assert_eq!(held, None);
+    let harvest = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!(harvest.watermark, progress(5, None).watermark);
+
+    // 3. The current holder writes as usual.
+    assert_eq!(
+        catalog
+            .apply_remote_collection(id, &collection, &[], &progress(9, Some(current)))
+            .await
+            .expect("apply"),
+        ApplyOutcome::Applied
+    );
+    let harvest = catalog.peer(id).await.expect("read").expect("peer").harvest;
+    assert_eq!(harvest.watermark, progress(9, None).watermark);
+}
+
+async fn renewal(catalog: &dyn Catalog) {
+    let id = peer(catalog).await;
+    let other = claim(HOUR);
+
+    // Renewed for an hour before its first term ran out.
+    let renewed = claim(Duration::ZERO);
+    assert!(catalog.claim_harvest(id, &renewed).await.expect("claim"));
+    let renewed = HarvestClaim {
+        term: HOUR,
+        ..renewed
+    };
+    assert!(catalog.renew_harvest(id, &renewed).await.expect("renew"));
+    run_out().await;
+    assert!(!catalog.claim_harvest(id, &other).await.expect("claim"));
+    catalog
+        .release_harvest(id, &renewed)
+        .await
+        .expect("release");
+
+    // Renewed by saving progress.
+    let saving = claim(Duration::ZERO);
+    assert!(catalog.claim_harvest(id, &saving).await.expect("claim"));
+    let saving = HarvestClaim {
+        term: HOUR,
+        ..saving
+    };
+    catalog
+        .save_harvest_progress(id, &progress(5, Some(saving)))
+        .await
+        .expect("progress");
+    run_out().await;
+    assert!(!catalog.claim_harvest(id, &other).await.expect("claim"));
+}
