@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use flaneur_model::{PeerId, PeerSource};
-use flaneur_service::harvest::{HarvestLimits, HarvestReport, harvest_peer};
+use flaneur_service::harvest::{HarvestLimits, HarvestReport, PassKind, harvest_peer};
 use flaneur_store::{Catalog, PgCatalog, PgCatalogOptions, SqliteCatalog};
 
 use peer::{SyntheticPeer, Traffic, collection_id, heading, item_id};
@@ -153,7 +153,13 @@ async fn pass(name: &'static str, catalog: &dyn Catalog, id: PeerId, peer: &Synt
         .expect("peer kept");
     let is_reset = reset_peak_rss();
     let started = Instant::now();
-    let report = harvest_peer(catalog, &record, &HarvestLimits::default()).await;
+    let report = harvest_peer(
+        catalog,
+        &record,
+        &HarvestLimits::default(),
+        PassKind::OnDemand,
+    )
+    .await;
     let seconds = started.elapsed().as_secs_f64();
     let peak_rss_mib = peak_rss_mib().filter(|_| is_reset);
     assert_eq!(report.error, None, "{name}: the pass failed");

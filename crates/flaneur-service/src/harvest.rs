@@ -2,6 +2,10 @@
 //! visit, reads their items and hands them to the catalog, within limits on time, size and
 //! pages so that a slow, broken or hostile peer costs little and blocks no other.
 //!
+//! One pass at a time harvests a peer, whatever the process: a pass first claims the peer's
+//! lease in the catalog, renews it as it goes and releases it when it ends, and a peer another
+//! pass holds is left alone (see [`flaneur_model::HarvestClaim`]).
+//!
 //! `client` talks to one peer and refuses to leave it, [`parse`] reads its JSON, and this
 //! module runs the pass. What is stored, and how a remote collection replaces its previous
 //! version, is the catalog's business, reached through [`HarvestStore`].
@@ -10,14 +14,15 @@ mod catalog;
 mod client;
 mod error;
 pub mod parse;
+mod schedule;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use flaneur_model::{
-    ApplyOutcome, Claim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, RemoteCollection,
-    RemoteItem, SequenceId,
+    ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestPassId, HarvestProgress, Holder, Peer,
+    PeerId, RemoteCollection, RemoteItem, SequenceId,
 };
 use futures::StreamExt;
 use serde::Serialize;
@@ -27,6 +32,8 @@ use url::Url;
 use client::{PageTrail, PeerClient, next_link};
 pub use error::HarvestError;
 use parse::{EntryError, ListingEntry};
+pub use schedule::{NotRun, PassKind, is_due};
+use schedule::{hold, pass_end};
 
 /// The bounds of one harvest pass. The defaults suit public instances of a few million
 /// pictures harvested every quarter of an hour, and match the server's configuration
@@ -71,6 +78,10 @@ pub struct HarvestLimits {
     pub backoff_max: Duration,
     /// Peers harvested at the same time by [`harvest_all`] (default 4).
     pub concurrency: usize,
+    /// How long a pass's lease on its peer lasts without news from it (default 5 min). The
+    /// pass renews it every third of it at most, at the pages it reads and the progress it
+    /// saves; the peer of a process that died is free again within this delay.
+    pub lease: Duration,
 }
 
 impl Default for HarvestLimits {
@@ -92,6 +103,7 @@ impl Default for HarvestLimits {
             backoff_initial: Duration::from_secs(60),
             backoff_max: Duration::from_secs(6 * 3600),
             concurrency: 4,
+            lease: Duration::from_secs(5 * 60),
         }
     }
 }
@@ -118,6 +130,12 @@ pub trait HarvestStore: Send + Sync {
     async fn peers(&self) -> flaneur_store::Result<Vec<Peer>>;
     /// One peer.
     async fn peer(&self, id: PeerId) -> flaneur_store::Result<Option<Peer>>;
+    /// Claims the peer for a pass; `false` when another pass holds it.
+    async fn claim_harvest(&self, id: PeerId, claim: &HarvestClaim) -> flaneur_store::Result<bool>;
+    /// Renews the pass's lease; `false` when it no longer holds the peer.
+    async fn renew_harvest(&self, id: PeerId, claim: &HarvestClaim) -> flaneur_store::Result<bool>;
+    /// Frees the peer the pass holds.
+    async fn release_harvest(&self, id: PeerId, claim: &HarvestClaim) -> flaneur_store::Result<()>;
     /// Records that a pass of the peer starts at `at`.
     async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> flaneur_store::Result<()>;
     /// Records how the pass ended.
@@ -188,6 +206,9 @@ pub struct HarvestReport {
     pub duration: Duration,
     /// Why the pass stopped before the end of the listing, when it did.
     pub error: Option<String>,
+    /// Why the pass did not run at all, when it did not: nothing was asked of the peer and
+    /// nothing was written.
+    pub not_run: Option<NotRun>,
 }
 
 impl HarvestReport {
@@ -217,28 +238,34 @@ pub async fn harvest_all<S: HarvestStore + ?Sized>(
         .filter(|p| is_due(p, now))
         .collect();
     let reports = futures::stream::iter(due)
-        .map(|peer| async move { harvest_peer(store, &peer, limits).await })
+        .map(|peer| async move { harvest_peer(store, &peer, limits, PassKind::Scheduled).await })
         .buffer_unordered(limits.concurrency.max(1))
         .collect()
         .await;
     Ok(reports)
 }
 
-/// Whether `peer` is to be harvested at `now`: not paused, and its backoff or interval over.
-pub fn is_due(peer: &Peer, now: DateTime<Utc>) -> bool {
-    !peer.is_paused && peer.harvest.next_attempt_at.is_none_or(|t| t <= now)
-}
-
-/// Runs one pass of `peer`: reads the collections changed since its watermark (or from where
-/// an interrupted pass stopped), applies the changed ones with their items, removes the
-/// deleted ones, and records the end with the next attempt's time. A failure keeps what was
-/// applied and the progress, and sets a backoff.
+/// Runs one pass of `peer`: claims it (a peer another pass holds is left alone, see
+/// [`HarvestReport::not_run`]), reads the collections changed since its watermark (or from
+/// where an interrupted pass stopped), applies the changed ones with their items, removes the
+/// deleted ones, records the end with the next attempt's time and frees the
+/// peer. A failure keeps what was applied and the progress, and sets a backoff.
+///
+/// The pass works from the peer as the catalog holds it once claimed, not from `peer`, which
+/// may predate a pass that ended meanwhile.
 pub async fn harvest_peer<S: HarvestStore + ?Sized>(
     store: &S,
     peer: &Peer,
     limits: &HarvestLimits,
+    kind: PassKind,
 ) -> HarvestReport {
-    let span = tracing::info_span!("harvest", peer.id = %peer.id, peer.url = %peer.api_url);
+    let claim = HarvestClaim {
+        pass: HarvestPassId::new(),
+        term: limits.lease,
+    };
+    let span = tracing::info_span!(
+        "harvest", peer.id = %peer.id, peer.url = %peer.api_url, pass.id = %claim.pass
+    );
     async {
         let started = tokio::time::Instant::now();
         let mut report = HarvestReport {
@@ -247,36 +274,53 @@ pub async fn harvest_peer<S: HarvestStore + ?Sized>(
             ..HarvestReport::default()
         };
 
+        // 1. The peer is ours, and still to be harvested, or it is left alone.
+        let held = match hold(store, peer.id, &claim, kind).await {
+            Ok(Ok(held)) => held,
+            Ok(Err(not_run)) => {
+                tracing::debug!(?not_run, "peer left alone");
+                report.not_run = Some(not_run);
+                return report;
+            }
+            Err(err) => {
+                let err = HarvestError::Store(err);
+                tracing::warn!(error = %error_chain(&err), "peer not claimed; tried again later");
+                report.error = Some(error_chain(&err));
+                return report;
+            }
+        };
+
+        // 2. The pass.
         let mut pass = Pass {
             store,
-            peer,
+            peer: &held,
             limits,
+            claim,
+            renewed_at: tokio::time::Instant::now(),
             report: &mut report,
         };
         let outcome = pass.run().await;
-
-        // The end is recorded whatever happened; if even that fails the report says so.
-        let at = Utc::now();
-        let end = match &outcome {
-            Ok(()) => HarvestEnd::Success {
-                at,
-                next_attempt_at: at + limits.interval,
-            },
-            Err(err) => {
-                let failures = peer.harvest.failures.saturating_add(1);
-                HarvestEnd::Failure {
-                    at,
-                    error: error_chain(err),
-                    next_attempt_at: at + limits.backoff(failures),
-                }
-            }
-        };
-        let recorded = store.finish_harvest(peer.id, &end).await;
-
         report.duration = started.elapsed();
         if let Err(err) = &outcome {
             report.error = Some(error_chain(err));
         }
+
+        // 3. A pass that lost the peer leaves its end to the pass holding it now.
+        if let Err(HarvestError::Store(flaneur_store::Error::HarvestTaken { .. })) = &outcome {
+            tracing::warn!(
+                requests = report.requests,
+                "peer harvest taken over by another pass after this one's lease ran out"
+            );
+            return report;
+        }
+
+        // 4. The end is recorded whatever happened, then the peer is freed; if either fails
+        //    the report says so, and the lease runs out on its own.
+        let end = pass_end(&held, limits, &outcome);
+        let recorded = match store.finish_harvest(held.id, &end).await {
+            Ok(()) => store.release_harvest(held.id, &claim).await,
+            Err(err) => Err(err),
+        };
         if let Err(err) = recorded {
             let err = HarvestError::Store(err);
             tracing::error!(error = %error_chain(&err), "harvest end not recorded");
@@ -312,6 +356,10 @@ struct Pass<'a, S: ?Sized> {
     store: &'a S,
     peer: &'a Peer,
     limits: &'a HarvestLimits,
+    /// The pass's lease on the peer.
+    claim: HarvestClaim,
+    /// When the lease was last renewed by [`Pass::keep_lease`].
+    renewed_at: tokio::time::Instant,
     report: &'a mut HarvestReport,
 }
 
@@ -325,12 +373,28 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         result
     }
 
+    /// Renews the lease once a third of it went by, before a page is read: reading the items
+    /// of a large collection saves no progress for minutes. Stops the pass when another pass
+    /// holds the peer now.
+    async fn keep_lease(&mut self) -> Result<(), HarvestError> {
+        if self.renewed_at.elapsed() < self.claim.term / 3 {
+            return Ok(());
+        }
+        if !self.store.renew_harvest(self.peer.id, &self.claim).await? {
+            let peer = self.peer.id;
+            return Err(flaneur_store::Error::HarvestTaken { peer }.into());
+        }
+        self.renewed_at = tokio::time::Instant::now();
+        Ok(())
+    }
+
     /// Reads the changed-collections listing page by page, applying each entry in order.
     async fn listing(&mut self, client: &mut PeerClient) -> Result<(), HarvestError> {
+        // Each save renews the lease, and fails when another pass took the peer over.
         let mut progress = HarvestProgress {
             watermark: self.peer.harvest.watermark,
             resume_url: None,
-            claim: None,
+            claim: Some(self.claim),
         };
         let from_watermark = self.first_page(client, progress.watermark)?;
 
@@ -349,6 +413,7 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
 
         while let Some(url) = next.take() {
             trail.enter(&url)?;
+            self.keep_lease().await?;
             let page = match client.get_json(&url).await {
                 // A page address the peer no longer understands (its pagination changed or
                 // the page expired) would stop every pass: start over from the watermark,
@@ -541,6 +606,7 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
 
         while let Some(url) = next.take() {
             trail.enter(&url)?;
+            self.keep_lease().await?;
             let page = client.get_json(&url).await?;
             for entry in parse::page_entries(&page, "features", &url)? {
                 listed += 1;

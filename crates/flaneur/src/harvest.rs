@@ -3,15 +3,18 @@
 //! scheduled attempt; paused peers are left alone. It works on the catalog directly, beside a
 //! running server or without one, and prints what the pass did for each peer.
 //!
+//! A peer another pass is harvesting (a server's, or another `flaneur harvest`) is reported
+//! busy and left to it rather than harvested twice at once.
+//!
 //! Exit codes: 0 every peer harvested, 1 a peer's pass failed (or no peer is declared at the
-//! address given), 2 misuse.
+//! address given), 2 misuse, 3 no pass failed but a peer was busy and not harvested.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use flaneur_model::Peer;
-use flaneur_service::harvest::{HarvestReport, harvest_peer};
+use flaneur_service::harvest::{HarvestReport, NotRun, PassKind, harvest_peer};
 
 use crate::Misuse;
 use crate::federation::HarvestLimitArgs;
@@ -59,10 +62,12 @@ pub async fn run(args: HarvestArgs, out: &mut impl Write) -> anyhow::Result<Exit
     // follows the order of `flaneur peer list`.
     let limits = args.limits.limits();
     let mut has_failed = false;
+    let mut has_busy = false;
     let mut written = Ok(());
     for peer in &peers {
-        let report = harvest_peer(&*catalog, peer, &limits).await;
+        let report = harvest_peer(&*catalog, peer, &limits, PassKind::OnDemand).await;
         has_failed |= report.error.is_some();
+        has_busy |= matches!(report.not_run, Some(NotRun::Busy { .. }));
         if written.is_ok() {
             written = out.write_all(shown(&report).as_bytes());
         }
@@ -76,14 +81,39 @@ pub async fn run(args: HarvestArgs, out: &mut impl Write) -> anyhow::Result<Exit
     }
     Ok(if has_failed {
         ExitCode::FAILURE
+    } else if has_busy {
+        ExitCode::from(BUSY)
     } else {
         ExitCode::SUCCESS
     })
 }
 
+/// Exit code when no pass failed but a peer was left to the pass holding it.
+const BUSY: u8 = 3;
+
 /// A report as lines: the peer and its figures, tab-separated, then one indented line per
 /// refusal reason kept.
 fn shown(report: &HarvestReport) -> String {
+    match &report.not_run {
+        Some(NotRun::Busy { until: Some(until) }) => {
+            return format!(
+                "{}\tbusy: another harvest holds it (lease until {}); not harvested\n",
+                report.peer_url,
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+        }
+        Some(NotRun::Busy { until: None }) => {
+            return format!(
+                "{}\tbusy: another harvest held it just now; not harvested\n",
+                report.peer_url
+            );
+        }
+        // An asked-for pass runs whatever the schedule: only a removal stops it.
+        Some(NotRun::NotDue) => {
+            return format!("{}\tremoved meanwhile; not harvested\n", report.peer_url);
+        }
+        None => {}
+    }
     let outcome = match &report.error {
         None => "harvested".to_owned(),
         Some(error) => format!("failed: {}", error.replace(['\n', '\r'], " ")),

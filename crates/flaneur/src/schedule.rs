@@ -1,8 +1,10 @@
 //! The harvests `serve` runs on its own: the configured peers are declared at start, then a
 //! task looks every few seconds for peers whose next attempt is due (a pass went through an
 //! interval ago, or the backoff after failures ran out, and the peer is not paused) and
-//! starts a pass of each that is not already being harvested, a few at a time. Each pass runs
-//! on its own, so a slow peer holds up only itself: the others go on at their own interval.
+//! starts a pass of each that is not already being harvested, a few at a time. A peer being
+//! harvested by another process sharing the catalog (another server, `flaneur harvest`) is
+//! left to it: the pass holds the peer's lease in the catalog. Each pass runs on its own, so a
+//! slow peer holds up only itself: the others go on at their own interval.
 //!
 //! Looking often rather than sleeping a whole interval is what makes `flaneur peer add`,
 //! `resume` and `remove` take effect without a restart: the peers are read again each time.
@@ -14,7 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use flaneur_model::{PeerId, PeerSource};
-use flaneur_service::harvest::{HarvestLimits, harvest_peer, is_due};
+use flaneur_service::harvest::{HarvestLimits, PassKind, harvest_peer, is_due};
 use flaneur_store::Catalog;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -120,7 +122,7 @@ impl Passes {
             let (catalog, limits) = (Arc::clone(catalog), limits.clone());
             let peer_id = peer.id;
             let handle = self.running.spawn(async move {
-                harvest_peer(&*catalog, &peer, &limits).await;
+                harvest_peer(&*catalog, &peer, &limits, PassKind::Scheduled).await;
             });
             self.peers.insert(handle.id(), peer_id);
         }

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    ApplyOutcome, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, RemoteCollection, RemoteItem,
-    SequenceId,
+    ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId,
+    RemoteCollection, RemoteItem, SequenceId,
 };
 use flaneur_store::{Catalog, Result};
 
@@ -20,6 +20,18 @@ impl<C: Catalog + ?Sized> HarvestStore for C {
 
     async fn peer(&self, id: PeerId) -> Result<Option<Peer>> {
         Catalog::peer(self, id).await
+    }
+
+    async fn claim_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+        Catalog::claim_harvest(self, id, claim).await
+    }
+
+    async fn renew_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+        Catalog::renew_harvest(self, id, claim).await
+    }
+
+    async fn release_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<()> {
+        Catalog::release_harvest(self, id, claim).await
     }
 
     async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()> {

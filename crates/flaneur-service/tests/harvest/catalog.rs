@@ -43,7 +43,13 @@ async fn passes_into_the_catalog_apply_skip_and_remove_collections() {
     // The `updated` the catalog gives back must equal the peer's to the microsecond, or
     // every pass would read every collection again.
     peer.touch(1, false);
-    let report = harvest_peer(catalog.as_ref(), &stored().await, &limits()).await;
+    let report = harvest_peer(
+        catalog.as_ref(),
+        &stored().await,
+        &limits(),
+        PassKind::OnDemand,
+    )
+    .await;
     assert_eq!(report.error, None);
     assert_eq!(
         (report.collections_applied, report.collections_unchanged),
@@ -51,7 +57,13 @@ async fn passes_into_the_catalog_apply_skip_and_remove_collections() {
     );
 
     peer.touch(2, true);
-    let report = harvest_peer(catalog.as_ref(), &stored().await, &limits()).await;
+    let report = harvest_peer(
+        catalog.as_ref(),
+        &stored().await,
+        &limits(),
+        PassKind::OnDemand,
+    )
+    .await;
     assert_eq!(report.error, None);
     assert_eq!(report.collections_removed, 1);
     let harvest = stored().await.harvest;

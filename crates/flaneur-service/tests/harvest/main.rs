@@ -1,7 +1,9 @@
 //! Harvesting mock peers served on 127.0.0.1 into an in-memory store: full and incremental
-//! passes, deletions, resuming, and every way a peer can fail or misbehave.
+//! passes, deletions, resuming, one pass of a peer at a time, and every way a peer can fail
+//! or misbehave.
 
 mod catalog;
+mod lease;
 mod memory;
 mod peer;
 
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use flaneur_model::{HarvestEnd, Projection, SequenceId};
-use flaneur_service::harvest::{HarvestLimits, HarvestReport, harvest_all, harvest_peer};
+use flaneur_service::harvest::{HarvestLimits, HarvestReport, PassKind, harvest_all, harvest_peer};
 use memory::MemoryStore;
 use peer::{MockPeer, Trouble, collections, seq_id};
 
@@ -30,7 +32,7 @@ fn seq(n: usize) -> SequenceId {
     seq_id(n).parse().expect("test id")
 }
 
-/// One pass of the peer as the store holds it now.
+/// One pass of the peer as the store holds it now, asked for whatever its schedule.
 async fn pass(store: &MemoryStore, peer: &MockPeer, limits: &HarvestLimits) -> HarvestReport {
     let declared = store
         .state()
@@ -39,7 +41,7 @@ async fn pass(store: &MemoryStore, peer: &MockPeer, limits: &HarvestLimits) -> H
         .find(|p| p.api_url == peer.api_url())
         .cloned()
         .expect("peer declared");
-    harvest_peer(store, &declared, limits).await
+    harvest_peer(store, &declared, limits, PassKind::OnDemand).await
 }
 
 fn listing_requests(peer: &MockPeer) -> Vec<String> {
@@ -350,7 +352,13 @@ mod troubles {
             .failures = 2;
         let limits = limits();
 
-        let report = harvest_peer(&store, &store.get(declared.id), &limits).await;
+        let report = harvest_peer(
+            &store,
+            &store.get(declared.id),
+            &limits,
+            PassKind::Scheduled,
+        )
+        .await;
 
         let error = report.error.expect("connection refused");
         assert!(

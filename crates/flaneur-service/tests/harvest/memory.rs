@@ -7,8 +7,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    ApplyOutcome, Claim, HarvestEnd, HarvestProgress, HarvestState, Holder, Peer, PeerId,
-    PeerSource, RemoteCollection, RemoteItem, SequenceId,
+    ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestPassId, HarvestProgress, HarvestState,
+    Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, SequenceId,
 };
 use flaneur_service::harvest::HarvestStore;
 use flaneur_store::Result;
@@ -27,6 +27,8 @@ pub struct State {
     pub local: HashSet<SequenceId>,
     /// Conflicts recorded, by peer and collection.
     pub conflicts: HashSet<(PeerId, SequenceId)>,
+    /// The pass holding each peer held; leases here never run out.
+    pub holders: HashMap<PeerId, HarvestPassId>,
 }
 
 impl State {
@@ -91,6 +93,27 @@ impl HarvestStore for MemoryStore {
 
     async fn peer(&self, id: PeerId) -> Result<Option<Peer>> {
         Ok(self.state().peers.get(&id).cloned())
+    }
+
+    async fn claim_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+        let mut state = self.state();
+        if !state.peers.contains_key(&id) {
+            return Ok(false);
+        }
+        let holder = state.holders.entry(id).or_insert(claim.pass);
+        Ok(*holder == claim.pass)
+    }
+
+    async fn renew_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<bool> {
+        Ok(self.state().holders.get(&id) == Some(&claim.pass))
+    }
+
+    async fn release_harvest(&self, id: PeerId, claim: &HarvestClaim) -> Result<()> {
+        let mut state = self.state();
+        if state.holders.get(&id) == Some(&claim.pass) {
+            state.holders.remove(&id);
+        }
+        Ok(())
     }
 
     async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()> {

@@ -410,7 +410,8 @@ fn serve_harvests_its_configured_peers_on_its_own() {
 }
 
 /// A peer that never answers holds up only its own pass: a peer declared while that pass
-/// waits is harvested at the next look rather than after the first pass gives up.
+/// waits is harvested at the next look rather than after the first pass gives up, and
+/// `flaneur harvest` leaves the peer to the pass holding it.
 #[test]
 fn a_peer_that_never_answers_holds_up_no_other_harvest() {
     // Accepts connections and keeps them open without a word, until the test ends.
@@ -439,6 +440,16 @@ fn a_peer_that_never_answers_holds_up_no_other_harvest() {
             .map(str::to_owned)
     })
     .unwrap_or_else(|last| panic!("{last}\nlogs:\n{}", catalog.logs()));
+
+    // The server's pass holds the silent peer: a pass from the command line leaves it to it,
+    // says so and exits with 3, rather than wait on the peer beside it.
+    let busy = flaneur_exits(dir.path(), &["harvest", "--peer", &silent_url], 3);
+    assert!(
+        busy.starts_with(&format!(
+            "{silent_url}\tbusy: another harvest holds it (lease until "
+        )),
+        "{busy}"
+    );
 
     flaneur_exits(dir.path(), &["peer", "add", &peer.api], 0);
     poll(Duration::from_secs(60), "the other peer harvested", || {

@@ -1,0 +1,109 @@
+//! One pass of a peer at a time: passes started together, a scheduled pass chosen before
+//! another ended, and a pass whose lease was taken over.
+
+use std::sync::Arc;
+
+use flaneur_model::PeerSource;
+use flaneur_service::harvest::NotRun;
+use flaneur_store::{Catalog, SqliteCatalog};
+
+use super::*;
+
+async fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn Catalog> {
+    let catalog = SqliteCatalog::open(&dir.path().join("catalog.sqlite"))
+        .await
+        .expect("catalog");
+    Arc::new(catalog)
+}
+
+#[tokio::test]
+async fn two_passes_of_one_peer_at_once_fetch_it_once() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let catalog = sqlite(&dir).await;
+    let peer = MockPeer::start(collections(3, 2)).await;
+    // Slow answers keep the first pass under way while the second starts.
+    peer.set_trouble(Trouble::Slow(Duration::from_millis(100)));
+    let declared = catalog
+        .add_peer(&peer.api_url(), PeerSource::Config)
+        .await
+        .expect("peer declared");
+
+    let limits = limits();
+    let (a, b) = tokio::join!(
+        harvest_peer(catalog.as_ref(), &declared, &limits, PassKind::OnDemand),
+        harvest_peer(catalog.as_ref(), &declared, &limits, PassKind::OnDemand),
+    );
+
+    let (ran, left) = if a.not_run.is_none() { (a, b) } else { (b, a) };
+    assert_eq!(ran.error, None, "{ran:?}");
+    assert_eq!(ran.collections_applied, 3);
+    assert!(
+        matches!(left.not_run, Some(NotRun::Busy { until: Some(_) })),
+        "{left:?}"
+    );
+    assert_eq!((left.requests, left.collections_applied), (0, 0));
+    // Every request the peer received came from the pass that ran.
+    assert_eq!(peer.requests().len() as u64, ran.requests);
+    let harvest = catalog
+        .peer(declared.id)
+        .await
+        .expect("read")
+        .expect("peer");
+    assert_eq!(harvest.harvest.leased_until, None, "released at the end");
+    assert_eq!(harvest.harvest.nb_collections, 3);
+}
+
+#[tokio::test]
+async fn a_scheduled_pass_chosen_before_another_ended_leaves_the_peer_alone() {
+    let store = MemoryStore::default();
+    let peer = MockPeer::start(collections(2, 1)).await;
+    let declared = store.add_peer(&peer.api_url());
+    let first = harvest_peer(&store, &declared, &limits(), PassKind::Scheduled).await;
+    assert_eq!(first.error, None);
+    peer.data().requests.clear();
+
+    // Chosen from the peer as it was before the first pass, now harvested an interval ago.
+    let late = harvest_peer(&store, &declared, &limits(), PassKind::Scheduled).await;
+
+    assert_eq!(late.not_run, Some(NotRun::NotDue));
+    assert!(peer.requests().is_empty());
+    assert_eq!(store.state().ends.len(), 1);
+    assert!(store.state().holders.is_empty(), "released");
+}
+
+#[tokio::test]
+async fn a_pass_whose_lease_ran_out_and_was_taken_over_stops_and_records_nothing() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let catalog = sqlite(&dir).await;
+    let peer = MockPeer::start(collections(4, 1)).await;
+    peer.set_trouble(Trouble::Slow(Duration::from_millis(100)));
+    let declared = catalog
+        .add_peer(&peer.api_url(), PeerSource::Config)
+        .await
+        .expect("peer declared");
+    // Leases that run out at once: the second pass takes the peer while the first reads.
+    let limits = HarvestLimits {
+        lease: Duration::ZERO,
+        ..limits()
+    };
+
+    let first = harvest_peer(catalog.as_ref(), &declared, &limits, PassKind::OnDemand);
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        harvest_peer(catalog.as_ref(), &declared, &limits, PassKind::OnDemand).await
+    };
+    let (first, second) = tokio::join!(first, second);
+
+    let error = first.error.expect("the first pass stops");
+    assert!(error.contains("no longer held by this pass"), "{error}");
+    assert_eq!(second.error, None, "{second:?}");
+    assert_eq!(second.not_run, None);
+    let harvest = catalog
+        .peer(declared.id)
+        .await
+        .expect("read")
+        .expect("peer")
+        .harvest;
+    assert_eq!((harvest.failures, harvest.last_error), (0, None));
+    assert_eq!(harvest.nb_collections, 4);
+}
