@@ -248,7 +248,7 @@ pub async fn harvest_all<S: HarvestStore + ?Sized>(
 /// Runs one pass of `peer`: claims it (a peer another pass holds is left alone, see
 /// [`HarvestReport::not_run`]), reads the collections changed since its watermark (or from
 /// where an interrupted pass stopped), applies the changed ones with their items, removes the
-/// deleted ones, records the end with the next attempt's time and frees the
+/// deleted ones, records the end with the next attempt's time (see [`PassKind`]) and frees the
 /// peer. A failure keeps what was applied and the progress, and sets a backoff.
 ///
 /// The pass works from the peer as the catalog holds it once claimed, not from `peer`, which
@@ -316,7 +316,7 @@ pub async fn harvest_peer<S: HarvestStore + ?Sized>(
 
         // 4. The end is recorded whatever happened, then the peer is freed; if either fails
         //    the report says so, and the lease runs out on its own.
-        let end = pass_end(&held, limits, &outcome);
+        let end = pass_end(&held, limits, kind, &outcome);
         let recorded = match store.finish_harvest(held.id, &end).await {
             Ok(()) => store.release_harvest(held.id, &claim).await,
             Err(err) => Err(err),

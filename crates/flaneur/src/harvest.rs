@@ -4,7 +4,9 @@
 //! running server or without one, and prints what the pass did for each peer.
 //!
 //! A peer another pass is harvesting (a server's, or another `flaneur harvest`) is reported
-//! busy and left to it rather than harvested twice at once.
+//! busy and left to it rather than harvested twice at once. A pass moves the peer's next
+//! scheduled attempt no later than it was planned: this command does not know the interval of
+//! the servers harvesting the peer (see [`PassKind::OnDemand`]).
 //!
 //! Exit codes: 0 every peer harvested, 1 a peer's pass failed (or no peer is declared at the
 //! address given), 2 misuse, 3 no pass failed but a peer was busy and not harvested.

@@ -26,10 +26,15 @@ pub enum NotRun {
 /// How a pass was started, which decides whether it runs and when the next one is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassKind {
-    /// By the schedule of a server, or [`harvest_all`](super::harvest_all): runs only if the peer is still due
-    /// once held, and sets the next attempt an interval or a backoff after its end.
+    /// By the schedule of a server, or [`harvest_all`](super::harvest_all): runs only if the
+    /// peer is still due once held, and sets the next attempt an interval or a backoff after
+    /// its end.
     Scheduled,
-    /// Asked for now (`flaneur harvest`): runs whatever the schedule.
+    /// Asked for now (`flaneur harvest`): runs whatever the schedule. Its end moves the next
+    /// scheduled attempt no later than it was planned, and earlier when the pass's own
+    /// interval or backoff says so: the pass does not know the interval of the servers
+    /// harvesting the peer, and must not put their next pass off further than they would.
+    /// With no attempt planned, it plans from its own interval or backoff.
     OnDemand,
 }
 
@@ -75,16 +80,24 @@ pub(super) async fn hold<S: HarvestStore + ?Sized>(
     }
 }
 
-/// How the pass ended, with the next attempt an interval or a backoff after it.
+/// How the pass ended, with the next attempt its kind calls for (see [`PassKind`]).
 pub(super) fn pass_end(
     peer: &Peer,
     limits: &HarvestLimits,
+    kind: PassKind,
     outcome: &Result<(), HarvestError>,
 ) -> HarvestEnd {
     let at = Utc::now();
-    let next_attempt_at = match outcome {
+    let own = match outcome {
         Ok(()) => at + limits.interval,
         Err(_) => at + limits.backoff(peer.harvest.failures.saturating_add(1)),
+    };
+    // An attempt that was due stays due: a server takes the peer up at its next look, and
+    // plans from its own end. With none planned (no pass yet, or resumed), there is no
+    // schedule to keep, and taking the peer up again at once would only repeat this pass.
+    let next_attempt_at = match (kind, peer.harvest.next_attempt_at) {
+        (PassKind::OnDemand, Some(planned)) => own.min(planned),
+        (PassKind::OnDemand, None) | (PassKind::Scheduled, _) => own,
     };
     match outcome {
         Ok(()) => HarvestEnd::Success {

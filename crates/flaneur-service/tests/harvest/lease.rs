@@ -1,5 +1,6 @@
 //! One pass of a peer at a time: passes started together, a scheduled pass chosen before
-//! another ended, and a pass whose lease was taken over.
+//! another ended, a pass whose lease was taken over, and when a pass asked for by hand plans
+//! the next one.
 
 use std::sync::Arc;
 
@@ -106,4 +107,72 @@ async fn a_pass_whose_lease_ran_out_and_was_taken_over_stops_and_records_nothing
         .harvest;
     assert_eq!((harvest.failures, harvest.last_error), (0, None));
     assert_eq!(harvest.nb_collections, 4);
+}
+
+#[tokio::test]
+async fn a_pass_asked_for_by_hand_never_puts_the_next_scheduled_one_off() {
+    let peer = MockPeer::start(collections(1, 1)).await;
+    let store = MemoryStore::default();
+    let declared = store.add_peer(&peer.api_url());
+    let planned = Utc::now() + chrono::TimeDelta::minutes(5);
+    store
+        .state()
+        .peers
+        .get_mut(&declared.id)
+        .expect("peer")
+        .harvest
+        .next_attempt_at = Some(planned);
+    let next_attempt = || store.get(declared.id).harvest.next_attempt_at;
+
+    // 1. An hour's interval here would put off the server's attempt in five minutes.
+    let hourly = HarvestLimits {
+        interval: Duration::from_secs(3600),
+        ..limits()
+    };
+    let report = harvest_peer(&store, &declared, &hourly, PassKind::OnDemand).await;
+    assert_eq!(report.error, None);
+    assert_eq!(next_attempt(), Some(planned));
+
+    // 2. A shorter interval brings it nearer.
+    let report = harvest_peer(&store, &declared, &limits_every(60), PassKind::OnDemand).await;
+    assert_eq!(report.error, None);
+    let Some(HarvestEnd::Success { at, .. }) = store.state().ends.last().cloned() else {
+        panic!("a success recorded");
+    };
+    assert_eq!(next_attempt(), Some(at + chrono::TimeDelta::seconds(60)));
+
+    // 3. With no attempt planned, the pass plans from its own interval.
+    store
+        .state()
+        .peers
+        .get_mut(&declared.id)
+        .expect("peer")
+        .harvest
+        .next_attempt_at = None;
+    harvest_peer(&store, &declared, &hourly, PassKind::OnDemand).await;
+    let Some(HarvestEnd::Success { at, .. }) = store.state().ends.last().cloned() else {
+        panic!("a success recorded");
+    };
+    assert_eq!(next_attempt(), Some(at + chrono::TimeDelta::hours(1)));
+
+    // 4. A scheduled pass plans from its own interval, even from an attempt that was due.
+    store
+        .state()
+        .peers
+        .get_mut(&declared.id)
+        .expect("peer")
+        .harvest
+        .next_attempt_at = Some(Utc::now() - chrono::TimeDelta::minutes(1));
+    harvest_peer(&store, &declared, &hourly, PassKind::Scheduled).await;
+    let Some(HarvestEnd::Success { at, .. }) = store.state().ends.last().cloned() else {
+        panic!("a success recorded");
+    };
+    assert_eq!(next_attempt(), Some(at + chrono::TimeDelta::hours(1)));
+}
+
+fn limits_every(seconds: u64) -> HarvestLimits {
+    HarvestLimits {
+        interval: Duration::from_secs(seconds),
+        ..limits()
+    }
 }
