@@ -764,7 +764,8 @@ pub trait Catalog: Send + Sync + 'static {
     /// there was no such peer.
     async fn remove_peer(&self, id: PeerId) -> Result<bool>;
 
-    /// Suspends or resumes the harvests of a peer; `false` when there is no such peer.
+    /// Suspends or resumes the harvests of a peer; `false` when there is no such peer. A paused
+    /// peer has no next attempt: it is due as soon as it is resumed.
     async fn set_peer_paused(&self, id: PeerId, paused: bool) -> Result<bool>;
 
     /// Claims the harvest of a peer for the pass `claim` names, for `claim.term` from now:
@@ -786,7 +787,8 @@ pub trait Catalog: Send + Sync + 'static {
     async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> Result<()>;
 
     /// Records how a harvest ended: a success clears the failures, the error and the resume
-    /// address; a failure counts one more, keeps its error and the progress saved so far.
+    /// address; a failure counts one more, keeps its error and the progress saved so far. The
+    /// next attempt of a peer paused meanwhile stays empty.
     async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()>;
 
     /// The peer's `updated` of one of its collections held here, `None` when none is.

@@ -5,3 +5,6 @@
 -- a process that dies leaves a lease that runs out on its own.
 ALTER TABLE peers ADD COLUMN lease_holder uuid, ADD COLUMN leased_until timestamptz;
 
+-- A paused peer has no next attempt: the one kept from before its pause was shown as if a
+-- harvest were planned.
+UPDATE peers SET next_attempt_at = NULL WHERE is_paused;

@@ -6,3 +6,6 @@
 ALTER TABLE peers ADD COLUMN lease_holder TEXT;
 ALTER TABLE peers ADD COLUMN leased_until INTEGER;
 
+-- A paused peer has no next attempt: the one kept from before its pause was shown as if a
+-- harvest were planned.
+UPDATE peers SET next_attempt_at = NULL WHERE is_paused != 0;

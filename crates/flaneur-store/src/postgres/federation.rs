@@ -144,12 +144,18 @@ pub(super) async fn remove_peer(pool: &PgPool, id: PeerId) -> Result<bool> {
 }
 
 pub(super) async fn set_peer_paused(pool: &PgPool, id: PeerId, paused: bool) -> Result<bool> {
-    let done = sqlx::query("UPDATE peers SET is_paused = $1 WHERE id = $2")
-        .bind(paused)
-        .bind(id.0)
-        .execute(pool)
-        .await
-        .map_err(Error::db("pause peer"))?;
+    // A pause drops the next attempt rather than keep one nothing will make; resuming makes
+    // the peer due at once.
+    let done = sqlx::query(
+        "UPDATE peers SET is_paused = $1,
+             next_attempt_at = CASE WHEN $1 THEN NULL ELSE next_attempt_at END
+         WHERE id = $2",
+    )
+    .bind(paused)
+    .bind(id.0)
+    .execute(pool)
+    .await
+    .map_err(Error::db("pause peer"))?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -222,7 +228,8 @@ pub(super) async fn finish_harvest(pool: &PgPool, id: PeerId, end: &HarvestEnd) 
             at,
             next_attempt_at,
         } => sqlx::query(
-            "UPDATE peers SET last_success_at = $1, next_attempt_at = $2, failures = 0,
+            "UPDATE peers SET last_success_at = $1,
+                 next_attempt_at = CASE WHEN is_paused THEN NULL ELSE $2 END, failures = 0,
                  last_error = NULL, resume_url = NULL
              WHERE id = $3",
         )
@@ -233,7 +240,9 @@ pub(super) async fn finish_harvest(pool: &PgPool, id: PeerId, end: &HarvestEnd) 
             error,
             next_attempt_at,
         } => sqlx::query(
-            "UPDATE peers SET last_error = $1, next_attempt_at = $2, failures = failures + 1
+            "UPDATE peers SET last_error = $1,
+                 next_attempt_at = CASE WHEN is_paused THEN NULL ELSE $2 END,
+                 failures = failures + 1
              WHERE id = $3",
         )
         .bind(error.clone())

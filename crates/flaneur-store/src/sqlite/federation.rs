@@ -136,12 +136,18 @@ pub(super) async fn remove_peer(pool: &SqlitePool, id: PeerId) -> Result<bool> {
 }
 
 pub(super) async fn set_peer_paused(pool: &SqlitePool, id: PeerId, paused: bool) -> Result<bool> {
-    let done = sqlx::query("UPDATE peers SET is_paused = ? WHERE id = ?")
-        .bind(i64::from(paused))
-        .bind(id.to_string())
-        .execute(pool)
-        .await
-        .map_err(Error::db("pause peer"))?;
+    // A pause drops the next attempt rather than keep one nothing will make; resuming makes
+    // the peer due at once.
+    let done = sqlx::query(
+        "UPDATE peers SET is_paused = ?1,
+             next_attempt_at = CASE WHEN ?1 THEN NULL ELSE next_attempt_at END
+         WHERE id = ?2",
+    )
+    .bind(i64::from(paused))
+    .bind(id.to_string())
+    .execute(pool)
+    .await
+    .map_err(Error::db("pause peer"))?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -220,9 +226,10 @@ pub(super) async fn finish_harvest(pool: &SqlitePool, id: PeerId, end: &HarvestE
             at,
             next_attempt_at,
         } => sqlx::query(
-            "UPDATE peers SET last_success_at = ?, next_attempt_at = ?, failures = 0,
+            "UPDATE peers SET last_success_at = ?1,
+                 next_attempt_at = CASE WHEN is_paused THEN NULL ELSE ?2 END, failures = 0,
                  last_error = NULL, resume_url = NULL
-             WHERE id = ?",
+             WHERE id = ?3",
         )
         .bind(to_micros(*at))
         .bind(to_micros(*next_attempt_at)),
@@ -231,8 +238,10 @@ pub(super) async fn finish_harvest(pool: &SqlitePool, id: PeerId, end: &HarvestE
             error,
             next_attempt_at,
         } => sqlx::query(
-            "UPDATE peers SET last_error = ?, next_attempt_at = ?, failures = failures + 1
-             WHERE id = ?",
+            "UPDATE peers SET last_error = ?1,
+                 next_attempt_at = CASE WHEN is_paused THEN NULL ELSE ?2 END,
+                 failures = failures + 1
+             WHERE id = ?3",
         )
         .bind(error.clone())
         .bind(to_micros(*next_attempt_at)),

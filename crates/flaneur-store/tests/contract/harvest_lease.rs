@@ -1,13 +1,13 @@
 //! The lease on a peer's harvest: one pass holds a peer at a time, renews its lease as it goes
 //! and frees the peer when it ends; a lease nobody renews runs out; a pass that lost its
-//! lease writes nothing more.
+//! lease writes nothing more. Also how pausing a peer leaves its next attempt.
 
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use flaneur_model::{
-    ApplyOutcome, HarvestClaim, HarvestPassId, HarvestProgress, PeerId, PeerSource, RemoteAuthor,
-    RemoteCollection, SequenceId,
+    ApplyOutcome, HarvestClaim, HarvestEnd, HarvestPassId, HarvestProgress, PeerId, PeerSource,
+    RemoteAuthor, RemoteCollection, SequenceId,
 };
 use flaneur_store::{Catalog, Error};
 use serde_json::Map;
@@ -18,6 +18,7 @@ catalog_contracts! {
     one_pass_at_a_time_holds_a_peer_until_it_releases_it => claims;
     a_lease_nobody_renews_runs_out_and_its_pass_writes_nothing_more => expiry;
     renewing_or_saving_progress_keeps_the_peer_past_the_first_term => renewal;
+    a_paused_peer_has_no_next_attempt => paused;
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -196,4 +197,38 @@ async fn renewal(catalog: &dyn Catalog) {
         .expect("progress");
     run_out().await;
     assert!(!catalog.claim_harvest(id, &other).await.expect("claim"));
+}
+
+async fn paused(catalog: &dyn Catalog) {
+    let id = peer(catalog).await;
+    let next = Utc
+        .timestamp_opt(1_700_000_090, 0)
+        .single()
+        .expect("instant");
+    let success = HarvestEnd::Success {
+        at: Utc::now(),
+        next_attempt_at: next,
+    };
+    let next_attempt = async || {
+        let peer = catalog.peer(id).await.expect("read").expect("peer");
+        peer.harvest.next_attempt_at
+    };
+    catalog.finish_harvest(id, &success).await.expect("finish");
+    assert_eq!(next_attempt().await, Some(next));
+
+    // Paused, no attempt is planned, not even by a pass that ends after the pause.
+    assert!(catalog.set_peer_paused(id, true).await.expect("pause"));
+    assert_eq!(next_attempt().await, None);
+    catalog.finish_harvest(id, &success).await.expect("finish");
+    let failure = HarvestEnd::Failure {
+        at: Utc::now(),
+        error: "peer answered 503".to_owned(),
+        next_attempt_at: next,
+    };
+    catalog.finish_harvest(id, &failure).await.expect("finish");
+    assert_eq!(next_attempt().await, None);
+
+    // Resumed, the peer is due at once.
+    assert!(catalog.set_peer_paused(id, false).await.expect("resume"));
+    assert_eq!(next_attempt().await, None);
 }

@@ -187,7 +187,9 @@ fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
 
     // 4. Paused, the peer is left out of a pass, and what was harvested stays served.
     flaneur_exits(data, &["peer", "pause", &peer.api], 0);
-    assert_eq!(peers(&catalog, "anonymous")[0]["paused"], json!(true));
+    let paused = &peers(&catalog, "anonymous")[0];
+    assert_eq!(paused["paused"], json!(true));
+    assert_eq!(paused["next_attempt_at"], json!(null), "{paused}");
     assert_eq!(flaneur_exits(data, &["harvest"], 0), "");
     assert_eq!(found(&catalog), 5);
 
