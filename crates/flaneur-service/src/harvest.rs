@@ -485,8 +485,12 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         let peer = self.peer.id;
         let max_reasons = self.limits.max_skip_reasons;
         let collection = match parse::collection_entry(entry, index, self.limits.max_doc_bytes) {
-            Ok(ListingEntry::Tombstone(id)) => {
+            Ok(ListingEntry::Tombstone { id, updated }) => {
                 tracing::debug!(collection.id = %id, "remote collection deleted");
+                // A tombstone listed again by `updated >= watermark` is known with its
+                // `updated`, as a collection is: without moving past it, every tombstone of
+                // the peer would be listed again at every pass.
+                progress.watermark = progress.watermark.max(updated);
                 if self
                     .store
                     .remove_remote_collection(peer, id, progress)

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use flaneur_model::{
     AccountId, Annotation, Picture, PictureId, PictureStatus, Projection, SemanticTag, Sequence,
     SequenceId, SequenceStatus, Viewer,
@@ -75,9 +77,14 @@ pub struct ItemView {
 pub enum Listed {
     /// One the reader may see, in full.
     Shown(Box<Sequence>),
-    /// One deleted or hidden from the reader: only its id, so that copies elsewhere can be
-    /// dropped.
-    Tombstone(SequenceId),
+    /// One deleted or hidden from the reader: only its id and when it last changed, so that
+    /// copies elsewhere can be dropped and their harvesters' watermarks move past it.
+    Tombstone {
+        /// The sequence.
+        id: SequenceId,
+        /// When it last changed, its deletion or hiding included.
+        updated_at: DateTime<Utc>,
+    },
 }
 
 /// One page of a listing of sequences, with the positions of the pages around it.
@@ -119,7 +126,10 @@ impl SequencePage {
                 if is_shown(&s) {
                     Listed::Shown(Box::new(s))
                 } else {
-                    Listed::Tombstone(s.id)
+                    Listed::Tombstone {
+                        id: s.id,
+                        updated_at: s.updated_at,
+                    }
                 }
             })
             .collect();
@@ -150,7 +160,7 @@ impl SequencePage {
             .into_iter()
             .filter_map(|row| match row {
                 Listed::Shown(s) => Some(*s),
-                Listed::Tombstone(_) => None,
+                Listed::Tombstone { .. } => None,
             })
             .collect()
     }

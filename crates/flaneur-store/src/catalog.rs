@@ -839,7 +839,9 @@ pub trait Catalog: Send + Sync + 'static {
     /// transaction with the harvest's `progress`; `false` when the peer had no such collection
     /// here. The sequence stays as a tombstone, deleted as a local one is and stamped with the
     /// time of the removal, so that catalogs harvesting this one drop it too; it is nobody's,
-    /// and gives way to any later harvest of its id.
+    /// and gives way to any later harvest of its id. When the peer holds nothing of the id
+    /// (a tombstone listed again, or one of a collection never held), nothing is written,
+    /// the progress included: the harvester saves it with its page.
     async fn remove_remote_collection(
         &self,
         peer: PeerId,

@@ -77,7 +77,7 @@ pub async fn list(
     for row in &page.rows {
         producers.push(match row {
             Listed::Shown(s) => Some(names.get(&state, s.account_id).await?),
-            Listed::Tombstone(_) => None,
+            Listed::Tombstone { .. } => None,
         });
     }
     if is_rss {
@@ -100,7 +100,7 @@ pub async fn list(
         .iter()
         .filter_map(|row| match row {
             Listed::Shown(s) => Some(s.id),
-            Listed::Tombstone(_) => None,
+            Listed::Tombstone { .. } => None,
         })
         .collect();
     let tags = state.services.semantics(&ids, &[]).await?;
@@ -123,7 +123,13 @@ pub async fn list(
             stac::set_collection_semantics(&mut collection, of_sequence);
             collection
         }
-        Listed::Tombstone(id) => json!({ "id": id, "geovisio:status": "deleted" }),
+        // GeoVisio's tombstones have no `updated`; ours give it, so that a harvester can move
+        // its watermark past them rather than list them again at every pass.
+        Listed::Tombstone { id, updated_at } => json!({
+            "id": id,
+            "geovisio:status": "deleted",
+            "updated": stac::ts(*updated_at),
+        }),
     };
     let mut body = PageBody::new(state.max_page_bytes);
     for (row, producer) in page.rows.iter().zip(&producers) {

@@ -30,7 +30,13 @@ pub struct EntryError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListingEntry {
     /// The collection is deleted or no longer public at the peer.
-    Tombstone(SequenceId),
+    Tombstone {
+        /// The collection.
+        id: SequenceId,
+        /// When it went, for peers that say so (GeoVisio does not): the harvest's watermark
+        /// moves with it as with a collection's.
+        updated: Option<DateTime<Utc>>,
+    },
     /// The collection as it is now.
     Collection(Box<RemoteCollection>),
 }
@@ -79,7 +85,13 @@ pub fn collection_entry(
     let doc = Entry::new(object, index);
     let id: SequenceId = doc.uuid()?.into();
     if object.get("geovisio:status").and_then(Value::as_str) == Some("deleted") {
-        return Ok(ListingEntry::Tombstone(id));
+        // A tombstone whose `updated` cannot be read is still a removal: only the watermark
+        // stays where it was.
+        let updated = doc
+            .optional_time(object.get("updated"), "updated")
+            .ok()
+            .flatten();
+        return Ok(ListingEntry::Tombstone { id, updated });
     }
 
     let updated = doc.required_time(object.get("updated"), "updated")?;
@@ -502,10 +514,26 @@ mod tests {
 
     #[test]
     fn reads_tombstones_with_or_without_other_fields() {
+        let gone = |updated| Ok(ListingEntry::Tombstone { id: seq(), updated });
         let bare = json!({ "id": SEQ, "geovisio:status": "deleted" });
-        assert_eq!(listing_entry(bare), Ok(ListingEntry::Tombstone(seq())));
+        assert_eq!(listing_entry(bare), gone(None));
         let full = json!({ "id": SEQ, "geovisio:status": "deleted", "title": "gone" });
-        assert_eq!(listing_entry(full), Ok(ListingEntry::Tombstone(seq())));
+        assert_eq!(listing_entry(full), gone(None));
+        let bad = json!({ "id": SEQ, "geovisio:status": "deleted", "updated": "yesterday" });
+        assert_eq!(listing_entry(bad), gone(None));
+    }
+
+    #[test]
+    fn keeps_the_updated_of_tombstones_that_have_one() {
+        let entry = json!({
+            "id": SEQ, "geovisio:status": "deleted",
+            "updated": "2024-05-02T08:30:00.123456789Z",
+        });
+        let Ok(ListingEntry::Tombstone { updated, .. }) = listing_entry(entry) else {
+            panic!("not a tombstone");
+        };
+        let updated = updated.map(|t| t.to_rfc3339());
+        assert_eq!(updated.as_deref(), Some("2024-05-02T08:30:00.123456+00:00"));
     }
 
     #[test]

@@ -149,6 +149,29 @@ mod passes {
     }
 
     #[tokio::test]
+    async fn the_watermark_moves_past_tombstones_that_tell_when_they_went() {
+        let peer = MockPeer::start(collections(3, 1)).await;
+        let store = MemoryStore::default();
+        let declared = store.add_peer(&peer.api_url());
+        pass(&store, &peer, &limits()).await;
+
+        // A GeoVisio tombstone tells no time: the watermark stays where it was.
+        peer.touch(1, true);
+        let before = store.state().peers[&declared.id].harvest.watermark;
+        pass(&store, &peer, &limits()).await;
+        let watermark = |store: &MemoryStore| store.state().peers[&declared.id].harvest.watermark;
+        assert_eq!(watermark(&store), before);
+
+        // A Flâneur one does, and the next pass asks from there.
+        peer.data().dated_tombstones = true;
+        peer.touch(2, true);
+        let report = pass(&store, &peer, &limits()).await;
+        assert_eq!(report.error, None);
+        assert_eq!(report.collections_removed, 1);
+        assert_eq!(watermark(&store), Some(peer.data().collections[1].updated));
+    }
+
+    #[tokio::test]
     async fn a_failed_pass_resumes_at_its_page_without_applying_twice_or_missing_any() {
         let peer = MockPeer::start(collections(5, 1)).await;
         let store = MemoryStore::default();

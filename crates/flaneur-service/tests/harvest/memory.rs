@@ -213,11 +213,14 @@ impl HarvestStore for MemoryStore {
     ) -> Result<bool> {
         let mut state = self.state();
         let held = state.collections.remove(&(peer, id)).is_some();
-        state.conflicts.remove(&(peer, id));
+        let was_conflict = state.conflicts.remove(&(peer, id));
         if held {
             state.removed.push(id);
         }
-        self.progress(&mut state, peer, progress);
+        // As a catalog does, nothing is written for an id the peer holds nothing of.
+        if held || was_conflict {
+            self.progress(&mut state, peer, progress);
+        }
         Ok(held)
     }
 

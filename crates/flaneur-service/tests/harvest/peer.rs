@@ -58,6 +58,8 @@ pub enum Trouble {
 pub struct Data {
     pub collections: Vec<Collection>,
     pub trouble: Trouble,
+    /// Whether tombstones carry their `updated`, as a Flâneur peer's do; GeoVisio's do not.
+    pub dated_tombstones: bool,
     /// Path and query of every request received.
     pub requests: Vec<String>,
 }
@@ -280,6 +282,9 @@ async fn listing(
 }
 
 fn collection_json(peer: &MockPeer, c: &Collection) -> Value {
+    if c.is_deleted && peer.data().dated_tombstones {
+        return json!({ "id": c.id, "geovisio:status": "deleted", "updated": ts(c.updated) });
+    }
     if c.is_deleted {
         return json!({ "id": c.id, "geovisio:status": "deleted" });
     }

@@ -820,6 +820,22 @@ pub(super) async fn remove_remote_collection(
     id: SequenceId,
     progress: &HarvestProgress,
 ) -> Result<bool> {
+    // Tombstones are listed again at every pass until the watermark moves past them, and
+    // those of a peer's peer removed whole come by thousands: one the peer holds nothing of
+    // costs a read rather than a write transaction.
+    let holds_any: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sequences WHERE id = $1 AND peer_id = $2)
+             OR EXISTS (SELECT 1 FROM harvest_conflicts WHERE sequence_id = $1 AND peer_id = $2)",
+    )
+    .bind(id.0)
+    .bind(peer.0)
+    .fetch_one(pool)
+    .await
+    .map_err(Error::db("read remote collection"))?;
+    if !holds_any {
+        return Ok(false);
+    }
+
     let mut tx = pool
         .begin()
         .await

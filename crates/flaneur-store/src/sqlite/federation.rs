@@ -767,6 +767,22 @@ pub(super) async fn remove_remote_collection(
 ) -> Result<bool> {
     let peer_text = peer.to_string();
     let sequence = id.to_string();
+    // Tombstones are listed again at every pass until the watermark moves past them, and
+    // those of a peer's peer removed whole come by thousands: one the peer holds nothing of
+    // costs a read rather than a write transaction.
+    let holds_any: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sequences WHERE id = ?1 AND peer_id = ?2)
+             OR EXISTS (SELECT 1 FROM harvest_conflicts WHERE sequence_id = ?1 AND peer_id = ?2)",
+    )
+    .bind(&sequence)
+    .bind(&peer_text)
+    .fetch_one(pool)
+    .await
+    .map_err(Error::db("read remote collection"))?;
+    if !holds_any {
+        return Ok(false);
+    }
+
     let mut tx = begin_write(pool)
         .await
         .map_err(Error::db("remove remote collection"))?;

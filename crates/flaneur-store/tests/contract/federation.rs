@@ -640,21 +640,26 @@ async fn remote_removal(catalog: &dyn Catalog) {
     let grid = catalog.picture_grid().await.expect("grid");
     assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 2);
 
-    // Removing it again, or a collection of another peer, removes nothing.
+    // Removing it again, or a collection of another peer, removes nothing and writes
+    // nothing, not even the progress, which the harvester saves with its page.
+    let version = catalog.data_version().await.expect("version");
     assert!(
         !catalog
-            .remove_remote_collection(id, gone.id, &progress(300))
+            .remove_remote_collection(id, gone.id, &progress(400))
             .await
             .expect("remove")
     );
     let other = peer(catalog, OTHER_PEER).await;
     assert!(
         !catalog
-            .remove_remote_collection(other, kept.id, &progress(300))
+            .remove_remote_collection(other, kept.id, &progress(400))
             .await
             .expect("remove")
     );
     assert_eq!(ranked(catalog, kept.id).await.len(), 2);
+    assert_eq!(harvest_of(catalog, id).await.watermark, Some(at(300)));
+    assert_eq!(harvest_of(catalog, other).await.watermark, None);
+    assert_eq!(catalog.data_version().await.expect("version"), version);
 }
 
 async fn peer_removal(catalog: &dyn Catalog) {

@@ -694,14 +694,19 @@ fn the_operator_may_keep_the_track_s_metadata_to_owners() {
     assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
-/// Whether `/collections?show_deleted=true` lists `sequence` as a tombstone.
+/// Whether `/collections?show_deleted=true` lists `sequence` as a tombstone: its id, its
+/// status and when it changed, which harvesters move their watermark with, and nothing else.
 fn is_tombstone(server: &Server, sequence: &str) -> bool {
     let listed = server.get_ok("/collections?show_deleted=true");
     listed["collections"]
         .as_array()
         .expect("collections")
         .iter()
-        .any(|c| *c == json!({"id": sequence, "geovisio:status": "deleted"}))
+        .any(|c| {
+            let updated = c["updated"].as_str().unwrap_or_default();
+            chrono::DateTime::parse_from_rfc3339(updated).is_ok()
+                && *c == json!({"id": sequence, "geovisio:status": "deleted", "updated": updated})
+        })
 }
 
 #[test]

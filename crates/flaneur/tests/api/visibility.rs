@@ -114,9 +114,11 @@ fn anonymous_callers_never_read_what_is_hidden_from_them() {
     let listed = server.get_ok("/collections?show_deleted=true&limit=1000");
     let rows = listed["collections"].as_array().expect("collections");
     let tombstone: Vec<&Value> = rows.iter().filter(|c| c["id"] == json!(hidden)).collect();
+    let updated = tombstone.first().map_or(&Value::Null, |c| &c["updated"]);
+    assert!(updated.is_string(), "{listed}");
     assert_eq!(
         tombstone,
-        [&json!({ "id": hidden, "geovisio:status": "deleted" })],
+        [&json!({ "id": hidden, "geovisio:status": "deleted", "updated": updated })],
         "{listed}"
     );
 

@@ -197,7 +197,8 @@ fn collections() -> Value {
                     "required": ["id", "geovisio:status"],
                     "properties": {
                         "id": uuid(),
-                        "geovisio:status": { "type": "string", "enum": ["deleted"] }
+                        "geovisio:status": { "type": "string", "enum": ["deleted"] },
+                        "updated": { "type": "string", "format": "date-time" }
                     }
                 }
             ] } },
