@@ -187,7 +187,13 @@ async fn a_copy_to_postgresql_carries_peers_and_their_data() {
         .remove_remote_collection(id, removed.id, &progress(2))
         .await
         .expect("remove");
+    // A conflict, which the peer's count of conflicts shows once copied.
+    embedded
+        .set_remote_conflict(id, local, true, &progress(3))
+        .await
+        .expect("conflict");
     let peers = embedded.peers().await.expect("peers");
+    assert_eq!(peers[0].harvest.nb_conflicts, 1);
     let sequence = embedded.sequence(remote.id).await.expect("read");
     let tombstone = embedded.sequence(removed.id).await.expect("read");
     assert_eq!(
