@@ -134,7 +134,8 @@ async fn declared(
 /// One line of `flaneur peer list`.
 fn listed(peer: &Peer) -> String {
     let harvest = &peer.harvest;
-    // The error is the last field, on one line, as it may hold anything the peer answered.
+    // The error is kept on one line, as it may hold anything the peer answered. Columns added
+    // later go after it, so that scripts reading the earlier ones by position keep working.
     let error = harvest
         .last_error
         .as_deref()
@@ -146,10 +147,10 @@ fn listed(peer: &Peer) -> String {
         if peer.is_paused { "paused" } else { "active" },
         harvest.nb_collections,
         harvest.nb_items,
-        harvest.nb_conflicts,
         instant(harvest.last_success_at),
         harvest.failures,
-        error
+        error,
+        harvest.nb_conflicts,
     )
 }
 
