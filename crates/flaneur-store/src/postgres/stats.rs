@@ -2,6 +2,7 @@
 
 use sqlx::{PgPool, Row};
 
+use crate::federation::HARVESTED_TOMBSTONE;
 use crate::stats::{CountBy, InstanceStats, JobCount, SequenceCount};
 use crate::{Error, Result};
 
@@ -27,10 +28,12 @@ pub(super) async fn instance_stats(pool: &PgPool) -> Result<InstanceStats> {
             .await?;
     let pictures = by("SELECT status::text, count(*) FROM pictures GROUP BY 1 ORDER BY 1").await?;
 
-    let rows = sqlx::query(
-        "SELECT status::text, visibility::text, count(*) FROM sequences GROUP BY 1, 2
-         ORDER BY 1, 2",
-    )
+    // A harvested collection's tombstone is no sequence of this instance's: it is kept only
+    // for the catalogs harvesting this one.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT status::text, visibility::text, count(*) FROM sequences
+         WHERE NOT {HARVESTED_TOMBSTONE} GROUP BY 1, 2 ORDER BY 1, 2",
+    )))
     .fetch_all(pool)
     .await
     .map_err(Error::db("count sequences"))?;

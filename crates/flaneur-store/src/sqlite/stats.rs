@@ -4,6 +4,7 @@ use chrono::Utc;
 use sqlx::{Row, SqlitePool};
 
 use super::codec::to_micros;
+use crate::federation::HARVESTED_TOMBSTONE;
 use crate::stats::{CountBy, InstanceStats, JobCount, SequenceCount};
 use crate::{Error, Result};
 
@@ -30,10 +31,12 @@ pub(super) async fn instance_stats(pool: &SqlitePool) -> Result<InstanceStats> {
     let pictures =
         by("SELECT status, count(*) FROM pictures GROUP BY status ORDER BY status").await?;
 
-    let rows = sqlx::query(
-        "SELECT status, visibility, count(*) FROM sequences GROUP BY status, visibility
-         ORDER BY status, visibility",
-    )
+    // A harvested collection's tombstone is no sequence of this instance's: it is kept only
+    // for the catalogs harvesting this one.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT status, visibility, count(*) FROM sequences WHERE NOT {HARVESTED_TOMBSTONE}
+         GROUP BY status, visibility ORDER BY status, visibility",
+    )))
     .fetch_all(pool)
     .await
     .map_err(Error::db("count sequences"))?;

@@ -645,6 +645,10 @@ async fn remote_removal(catalog: &dyn Catalog) {
     assert_eq!(state.watermark, Some(at(300)));
     let grid = catalog.picture_grid().await.expect("grid");
     assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 2);
+    // The tombstone is no sequence of this instance's to count.
+    let stats = catalog.instance_stats().await.expect("stats");
+    let statuses: Vec<&str> = stats.sequences.iter().map(|c| c.status.as_str()).collect();
+    assert_eq!(statuses, ["ready"], "{:?}", stats.sequences);
 
     // Removing it again, or a collection of another peer, removes nothing and writes
     // nothing, not even the progress, which the harvester saves with its page.
