@@ -841,7 +841,8 @@ pub trait Catalog: Send + Sync + 'static {
     /// time of the removal, so that catalogs harvesting this one drop it too; it is nobody's,
     /// and gives way to any later harvest of its id. When the peer holds nothing of the id
     /// (a tombstone listed again, or one of a collection never held), nothing is written,
-    /// the progress included: the harvester saves it with its page.
+    /// the progress included: the harvester saves it with its page. A pass whose lease was
+    /// taken gets [`crate::Error::HarvestTaken`] either way.
     async fn remove_remote_collection(
         &self,
         peer: PeerId,

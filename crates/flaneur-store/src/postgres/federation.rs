@@ -822,16 +822,23 @@ pub(super) async fn remove_remote_collection(
 ) -> Result<bool> {
     // Tombstones are listed again at every pass until the watermark moves past them, and
     // those of a peer's peer removed whole come by thousands: one the peer holds nothing of
-    // costs a read rather than a write transaction.
-    let holds_any: bool = sqlx::query_scalar(
+    // costs a read rather than a write transaction. A pass that no longer holds the peer is
+    // told so all the same, as a write would tell it.
+    let (holds_any, is_leased): (bool, bool) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM sequences WHERE id = $1 AND peer_id = $2)
-             OR EXISTS (SELECT 1 FROM harvest_conflicts WHERE sequence_id = $1 AND peer_id = $2)",
+             OR EXISTS (SELECT 1 FROM harvest_conflicts WHERE sequence_id = $1 AND peer_id = $2),
+             $3::uuid IS NULL
+             OR EXISTS (SELECT 1 FROM peers WHERE id = $2 AND lease_holder = $3)",
     )
     .bind(id.0)
     .bind(peer.0)
+    .bind(progress.claim.map(|c| c.pass.0))
     .fetch_one(pool)
     .await
     .map_err(Error::db("read remote collection"))?;
+    if !is_leased {
+        return Err(Error::HarvestTaken { peer });
+    }
     if !holds_any {
         return Ok(false);
     }
