@@ -297,6 +297,7 @@ pub async fn harvest_peer<S: HarvestStore + ?Sized>(
             limits,
             claim,
             renewed_at: tokio::time::Instant::now(),
+            started_at: Utc::now(),
             report: &mut report,
         };
         let outcome = pass.run().await;
@@ -360,12 +361,16 @@ struct Pass<'a, S: ?Sized> {
     claim: HarvestClaim,
     /// When the lease was last renewed by [`Pass::keep_lease`].
     renewed_at: tokio::time::Instant,
+    /// When the pass began, by this catalog's clock: the watermark never goes past it.
+    started_at: DateTime<Utc>,
     report: &'a mut HarvestReport,
 }
 
 impl<S: HarvestStore + ?Sized> Pass<'_, S> {
     async fn run(&mut self) -> Result<(), HarvestError> {
-        self.store.start_harvest(self.peer.id, Utc::now()).await?;
+        self.store
+            .start_harvest(self.peer.id, self.started_at)
+            .await?;
         let mut client = PeerClient::new(&self.peer.api_url, self.limits)?;
         let result = self.listing(&mut client).await;
         self.report.requests = client.requests;
@@ -388,11 +393,25 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         Ok(())
     }
 
+    /// Moves the watermark up to `updated`, but never past the start of this pass: a peer
+    /// stamping an entry in the future (a clock ahead, or a lie) would otherwise put every
+    /// change it makes before then out of the listing's reach. Such an entry is listed again
+    /// at each pass until that time, and skipped as unchanged.
+    fn advance(&self, progress: &mut HarvestProgress, updated: Option<DateTime<Utc>>) {
+        let seen = updated.map(|at| at.min(self.started_at));
+        progress.watermark = progress.watermark.max(seen);
+    }
+
     /// Reads the changed-collections listing page by page, applying each entry in order.
     async fn listing(&mut self, client: &mut PeerClient) -> Result<(), HarvestError> {
         // Each save renews the lease, and fails when another pass took the peer over.
+        // A watermark saved in the future (by a pass before this rule) is brought back too.
         let mut progress = HarvestProgress {
-            watermark: self.peer.harvest.watermark,
+            watermark: self
+                .peer
+                .harvest
+                .watermark
+                .map(|at| at.min(self.started_at)),
             resume_url: None,
             claim: Some(self.claim),
         };
@@ -490,7 +509,7 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
                 // A tombstone listed again by `updated >= watermark` is known with its
                 // `updated`, as a collection is: without moving past it, every tombstone of
                 // the peer would be listed again at every pass.
-                progress.watermark = progress.watermark.max(updated);
+                self.advance(progress, updated);
                 if self
                     .store
                     .remove_remote_collection(peer, id, progress)
@@ -510,7 +529,7 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
 
         // `updated >= watermark` lists the last collection of the previous pass again, and a
         // resumed page lists those already applied: both are known with this `updated`.
-        progress.watermark = progress.watermark.max(Some(collection.updated));
+        self.advance(progress, Some(collection.updated));
         let holder = self.store.collection_holder(collection.id).await?;
         if let Some(Holder::Peer { id, updated, .. }) = &holder
             && *id == peer

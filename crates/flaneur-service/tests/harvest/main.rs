@@ -172,6 +172,30 @@ mod passes {
     }
 
     #[tokio::test]
+    async fn an_entry_stamped_in_the_future_leaves_later_changes_in_reach() {
+        let peer = MockPeer::start(collections(3, 1)).await;
+        peer.data().collections[0].updated = Utc::now() + chrono::TimeDelta::days(365);
+        let store = MemoryStore::default();
+        let declared = store.add_peer(&peer.api_url());
+        pass(&store, &peer, &limits()).await;
+        let watermark = store.state().peers[&declared.id].harvest.watermark;
+        assert!(
+            watermark.is_some_and(|at| at <= Utc::now()),
+            "{watermark:?}"
+        );
+
+        // A change the peer stamps now, before the future instant, is still listed.
+        peer.data().collections[1].updated = Utc::now();
+        let report = pass(&store, &peer, &limits()).await;
+
+        assert_eq!(report.error, None);
+        assert_eq!(
+            (report.collections_applied, report.collections_unchanged),
+            (1, 1)
+        );
+    }
+
+    #[tokio::test]
     async fn a_failed_pass_resumes_at_its_page_without_applying_twice_or_missing_any() {
         let peer = MockPeer::start(collections(5, 1)).await;
         let store = MemoryStore::default();
