@@ -271,7 +271,8 @@ pub enum Holder {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Claim {
     /// Apply it: nobody holds it, the same peer does, or a relay does while this copy comes
-    /// straight from its origin (the relay's copy gives way).
+    /// straight from a peer listing it as its own (the relay's copy gives way, whatever
+    /// origin the relay named).
     Take,
     /// Skip it quietly: it is a relay's copy of a collection held here from its origin, from
     /// an earlier relay of the same origin, or of a local one come back through peers.
@@ -307,12 +308,15 @@ impl Claim {
                 origin: held_origin,
                 ..
             }) => {
-                if held_origin != origin {
+                // A peer listing a collection as its own outweighs a relay's word on where
+                // that collection comes from, whichever origin the relay named: a relay
+                // naming the wrong instance would otherwise keep the true one out for good.
+                if is_direct && api_url != held_origin {
+                    Claim::Take
+                } else if held_origin != origin {
                     Claim::Conflict {
                         holder: api_url.clone(),
                     }
-                } else if is_direct && api_url != held_origin {
-                    Claim::Take
                 } else {
                     Claim::Relayed {
                         holder: api_url.clone(),
@@ -397,6 +401,12 @@ mod tests {
             relayed(R)
         );
         assert_eq!(Claim::of(me, O, O, Some(&held(R, R))), conflict(R));
+        let elsewhere = "https://elsewhere.test/api";
+        assert_eq!(Claim::of(me, O, O, Some(&held(R, elsewhere))), Claim::Take);
+        assert_eq!(
+            Claim::of(me, second_relay, O, Some(&held(R, elsewhere))),
+            conflict(R)
+        );
         assert_eq!(Claim::of(me, R, O, Some(&Holder::Local)), relayed("local"));
         assert_eq!(Claim::of(me, R, R, Some(&Holder::Local)), conflict("local"));
         let mine = Holder::Peer {
