@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use flaneur_model::{
-    AccountId, MAX_KEY_CHARS, MAX_VALUE_CHARS, NewPicture, Origin, PeerId, PictureDetails,
-    PictureId, Projection, RemoteAuthor, RemoteCollection, RemoteItem, Visibility,
+    AccountId, Holder, MAX_KEY_CHARS, MAX_VALUE_CHARS, NewPicture, Origin, PeerId, PictureDetails,
+    PictureId, Projection, RemoteAuthor, RemoteCollection, RemoteItem, Visibility, origin_url,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -30,6 +30,26 @@ pub(crate) const HARVESTED_TOMBSTONE: &str =
 /// default account, and keeps none of the peer's JSON.
 pub(crate) const TOMBSTONE_ASSIGNMENTS: &str = "status = 'deleted', nb_pictures = 0, \
      peer_id = NULL, remote_doc = NULL, account_id = (SELECT id FROM accounts WHERE is_default)";
+
+/// Who holds a sequence, from its row: its peer (none for local data), that peer's API root,
+/// the `flaneur:origin` its JSON names and the peer's `updated` of it.
+pub(crate) fn holder(
+    peer: Option<PeerId>,
+    api_url: Option<String>,
+    claimed: Option<&str>,
+    updated: Option<DateTime<Utc>>,
+) -> Holder {
+    let Some(id) = peer else {
+        return Holder::Local;
+    };
+    let api_url = api_url.unwrap_or_default();
+    Holder::Peer {
+        id,
+        origin: origin_url(claimed, &api_url),
+        api_url,
+        updated,
+    }
+}
 
 /// A peer's API root as stored and looked up: without trailing slashes, so that
 /// `https://host/api/` and `https://host/api` name one peer.

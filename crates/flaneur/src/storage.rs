@@ -194,9 +194,7 @@ impl StorageArgs {
         };
         open_catalog(&catalog_url, &options).await
     }
-}
 
-impl StorageArgs {
     /// Opens a catalog that exists already (migrating its schema), for tools that work on
     /// what it holds: on a mistyped `--data-dir`, [`StorageArgs::open_catalog`] would make an
     /// empty catalog there and find nothing in it.

@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState,
     Holder, Peer, PeerId, PeerSource, PictureId, RemoteCollection, RemoteItem, SequenceId,
-    origin_url,
 };
 use sqlx::postgres::PgRow;
 use sqlx::postgres::types::PgInterval;
@@ -22,7 +21,8 @@ use super::codec::{get, parse_col, stored};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
     HARVESTED_TOMBSTONE, RemotePictureDoc, TOMBSTONE_ASSIGNMENTS, TrackFigures, author_key,
-    check_items, collection_tags, item_tags, peer_url, refuse_deleted, refuse_remote, sorted_by,
+    check_items, collection_tags, holder, item_tags, peer_url, refuse_deleted, refuse_remote,
+    sorted_by,
 };
 use crate::{Error, Result};
 
@@ -301,18 +301,8 @@ async fn holder_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Holder>> 
     .fetch_optional(&mut *conn)
     .await
     .map_err(Error::db("read holder"))?;
-    let Some((peer, api_url, claimed, updated)) = row else {
-        return Ok(None);
-    };
-    let Some(peer) = peer else {
-        return Ok(Some(Holder::Local));
-    };
-    let api_url = api_url.unwrap_or_default();
-    Ok(Some(Holder::Peer {
-        id: peer.into(),
-        origin: origin_url(claimed.as_deref(), &api_url),
-        api_url,
-        updated,
+    Ok(row.map(|(peer, api_url, claimed, updated)| {
+        holder(peer.map(PeerId::from), api_url, claimed.as_deref(), updated)
     }))
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState,
-    Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, SequenceId, origin_url,
+    Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, SequenceId,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -15,7 +15,7 @@ use super::codec::{from_micros, get, parse_col, to_micros};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
     HARVESTED_TOMBSTONE, RemotePictureDoc, TOMBSTONE_ASSIGNMENTS, TrackFigures, author_key,
-    check_items, collection_tags, item_tags, peer_url, refuse_deleted, refuse_remote,
+    check_items, collection_tags, holder, item_tags, peer_url, refuse_deleted, refuse_remote,
 };
 use crate::{Error, Result};
 
@@ -296,19 +296,16 @@ async fn holder_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Holde
     let Some((peer, api_url, claimed, updated)) = row else {
         return Ok(None);
     };
-    let Some(peer) = peer else {
-        return Ok(Some(Holder::Local));
-    };
-    let id = peer
-        .parse()
+    let peer = peer
+        .map(|peer| peer.parse())
+        .transpose()
         .map_err(|e| Error::corrupt("sequences", format!("peer_id: {e}")))?;
-    let api_url = api_url.unwrap_or_default();
-    Ok(Some(Holder::Peer {
-        id,
-        origin: origin_url(claimed.as_deref(), &api_url),
+    Ok(Some(holder(
+        peer,
         api_url,
-        updated: updated.map(from_micros),
-    }))
+        claimed.as_deref(),
+        updated.map(from_micros),
+    )))
 }
 
 pub(super) async fn set_remote_conflict(
