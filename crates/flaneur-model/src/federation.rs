@@ -216,6 +216,11 @@ pub enum HarvestEnd {
 /// so that who harvests the relay learns where the pictures are.
 pub const ORIGIN_KEY: &str = "flaneur:origin";
 
+/// The top-level key of a collection giving when it last changed at the instance it comes
+/// from: served by a relay beside its own `updated`, and by a catalog on the tombstone of a
+/// collection its origin removed (see [`Holder::Removed`]).
+pub const ORIGIN_UPDATED_KEY: &str = "flaneur:origin_updated";
+
 /// Longest origin address taken from a peer, in bytes.
 const MAX_ORIGIN_BYTES: usize = 2048;
 
@@ -246,6 +251,84 @@ impl RemoteCollection {
     pub fn origin(&self, peer_url: &str) -> String {
         origin_url(self.doc.get(ORIGIN_KEY).and_then(Value::as_str), peer_url)
     }
+
+    /// When it last changed at the instance it comes from, harvested from the peer at
+    /// `peer_url`: its `updated` when that peer is its origin, else what the relay says in
+    /// `flaneur:origin_updated`, `None` when it says nothing readable.
+    pub fn origin_updated(&self, peer_url: &str) -> Option<DateTime<Utc>> {
+        if self.origin(peer_url) == peer_url {
+            return Some(self.updated);
+        }
+        origin_time(self.doc.get(ORIGIN_UPDATED_KEY))
+    }
+}
+
+/// An RFC 3339 instant given as `flaneur:origin_updated`, `None` when it is anything else.
+pub fn origin_time(value: Option<&Value>) -> Option<DateTime<Utc>> {
+    let text = value?.as_str()?;
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A peer's word that a collection it lists is gone: deleted, or no longer public.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteRemoval {
+    /// The collection.
+    pub id: SequenceId,
+    /// When it went at the peer, for peers that say so (GeoVisio does not).
+    pub updated: Option<DateTime<Utc>>,
+    /// When it went at its origin, as a relay says it in `flaneur:origin_updated`.
+    pub origin_updated: Option<DateTime<Utc>>,
+}
+
+impl RemoteRemoval {
+    /// When the collection went at its origin, as far as the peer tells: its own time when
+    /// the peer is the origin (`is_direct`), else the one the relay passes on. A relay that
+    /// passes none dropped the collection for a reason of its own (its peer removed), which
+    /// says nothing of the origin.
+    pub fn origin_time(&self, is_direct: bool) -> Option<DateTime<Utc>> {
+        if is_direct {
+            self.updated.max(self.origin_updated)
+        } else {
+            self.origin_updated
+        }
+    }
+
+    /// What this removal, listed by the peer `peer` at `peer_url`, takes out of a catalog
+    /// where `held` holds the id: the copy of the peer holding it, and when the origin removed
+    /// it ([`Holder::Removed`]) when that is known. It is the copy of the peer telling it, or
+    /// a relay's copy when that peer is the collection's origin; any other holder (local
+    /// data, another origin, a tombstone) stays as it is.
+    pub fn takes_out(
+        &self,
+        peer: PeerId,
+        peer_url: &str,
+        held: Option<&Holder>,
+    ) -> Option<(PeerId, Option<DateTime<Utc>>)> {
+        let Some(Holder::Peer {
+            id,
+            api_url,
+            origin,
+            updated,
+        }) = held
+        else {
+            return None;
+        };
+        let is_direct = origin == peer_url;
+        if *id != peer && !is_direct {
+            return None;
+        }
+        // A copy's `updated` is its origin's time only when it came straight from there; the
+        // origin removed it after that, whether it tells when (GeoVisio does not) or not.
+        let known = updated.filter(|_| api_url == origin);
+        let removed_at = match self.origin_time(is_direct) {
+            Some(told) => Some(known.map_or(told, |known| told.max(known))),
+            None if is_direct => known,
+            None => None,
+        };
+        Some((*id, removed_at))
+    }
 }
 
 /// Who holds a collection's id in the catalog.
@@ -253,6 +336,15 @@ impl RemoteCollection {
 pub enum Holder {
     /// A sequence of this instance (deleted ones included: their rows stay).
     Local,
+    /// The tombstone of a harvested collection its origin removed (deleted or hid). A relay
+    /// that has not heard of the removal yet, or a catalog harvesting this one back, still
+    /// lists the collection: such a copy is stale unless it changed at its origin after
+    /// `updated`. A tombstone left for another reason (its peer removed here, a relay
+    /// dropping it) holds nothing.
+    Removed {
+        /// The origin's time of the removal, or its last `updated` known before it.
+        updated: DateTime<Utc>,
+    },
     /// A collection harvested from a peer.
     Peer {
         /// The peer it was harvested from.
@@ -275,9 +367,10 @@ pub enum Claim {
     /// origin the relay named).
     Take,
     /// Skip it quietly: it is a relay's copy of a collection held here from its origin, from
-    /// an earlier relay of the same origin, or of a local one come back through peers.
+    /// an earlier relay of the same origin, of a local one come back through peers, or a
+    /// stale copy of one its origin removed.
     Relayed {
-        /// `local`, or the API root of the peer holding it.
+        /// `local`, `removed`, or the API root of the peer holding it.
         holder: String,
     },
     /// Refuse it: its id is held by local data or a peer with another origin.
@@ -288,13 +381,34 @@ pub enum Claim {
 }
 
 impl Claim {
-    /// The claim on a collection of origin `origin` listed by the peer `peer` at `peer_url`,
-    /// whose id `holder` holds.
-    pub fn of(peer: PeerId, peer_url: &str, origin: &str, holder: Option<&Holder>) -> Claim {
+    /// The claim on `collection`, listed by the peer `peer` at `peer_url`, whose id `holder`
+    /// holds.
+    pub fn of(
+        peer: PeerId,
+        peer_url: &str,
+        collection: &RemoteCollection,
+        holder: Option<&Holder>,
+    ) -> Claim {
+        let origin = collection.origin(peer_url);
         let is_direct = origin == peer_url;
         match holder {
             None => Claim::Take,
             Some(Holder::Peer { id, .. }) if *id == peer => Claim::Take,
+            // Its origin listing it again brings it back (it was unhidden there); a relay's
+            // copy only when it changed at its origin since the removal, which a copy from
+            // before it, or one that says nothing of its origin's time, does not show.
+            Some(Holder::Removed { updated }) => {
+                let is_newer = collection
+                    .origin_updated(peer_url)
+                    .is_some_and(|at| at > *updated);
+                if is_direct || is_newer {
+                    Claim::Take
+                } else {
+                    Claim::Relayed {
+                        holder: "removed".to_owned(),
+                    }
+                }
+            }
             // A local collection listed by a peer as its own is a clash of ids; listed as
             // coming from elsewhere, it is this instance's own come back (A → B → A).
             Some(Holder::Local) if is_direct => Claim::Conflict {
@@ -313,7 +427,7 @@ impl Claim {
                 // naming the wrong instance would otherwise keep the true one out for good.
                 if is_direct && api_url != held_origin {
                     Claim::Take
-                } else if held_origin != origin {
+                } else if *held_origin != origin {
                     Claim::Conflict {
                         holder: api_url.clone(),
                     }
@@ -376,6 +490,32 @@ mod tests {
         assert_eq!(origin_url(Some(&long), R), R);
     }
 
+    /// A collection as a listing gives it: `origin` named unless `None`, with a relay's
+    /// `flaneur:origin_updated` when given.
+    fn listed(origin: Option<&str>, origin_updated: Option<DateTime<Utc>>) -> RemoteCollection {
+        let mut doc = Map::new();
+        if let Some(origin) = origin {
+            doc.insert(ORIGIN_KEY.to_owned(), Value::from(origin));
+        }
+        if let Some(at) = origin_updated {
+            doc.insert(ORIGIN_UPDATED_KEY.to_owned(), Value::from(at.to_rfc3339()));
+        }
+        RemoteCollection {
+            id: SequenceId::new(),
+            updated: at(30),
+            is_deleted: false,
+            title: String::new(),
+            author: RemoteAuthor::default(),
+            doc,
+        }
+    }
+
+    fn at(day: u32) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(&format!("2026-01-{day:02}T00:00:00Z"))
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
     #[test]
     fn a_copy_from_its_origin_takes_over_a_relayed_one_and_not_the_reverse() {
         let (me, other) = (PeerId::new(), PeerId::new());
@@ -391,30 +531,94 @@ mod tests {
         let conflict = |holder: &str| Claim::Conflict {
             holder: holder.to_owned(),
         };
+        let own = listed(None, None);
+        let from = |origin: &str| listed(Some(origin), None);
 
-        assert_eq!(Claim::of(me, O, O, None), Claim::Take);
-        assert_eq!(Claim::of(me, O, O, Some(&held(R, O))), Claim::Take);
-        assert_eq!(Claim::of(me, R, O, Some(&held(O, O))), relayed(O));
+        assert_eq!(Claim::of(me, O, &own, None), Claim::Take);
+        assert_eq!(Claim::of(me, O, &own, Some(&held(R, O))), Claim::Take);
+        assert_eq!(Claim::of(me, R, &from(O), Some(&held(O, O))), relayed(O));
         let second_relay = "https://relay2.test/api";
         assert_eq!(
-            Claim::of(me, second_relay, O, Some(&held(R, O))),
+            Claim::of(me, second_relay, &from(O), Some(&held(R, O))),
             relayed(R)
         );
-        assert_eq!(Claim::of(me, O, O, Some(&held(R, R))), conflict(R));
+        assert_eq!(Claim::of(me, O, &own, Some(&held(R, R))), conflict(R));
         let elsewhere = "https://elsewhere.test/api";
-        assert_eq!(Claim::of(me, O, O, Some(&held(R, elsewhere))), Claim::Take);
         assert_eq!(
-            Claim::of(me, second_relay, O, Some(&held(R, elsewhere))),
+            Claim::of(me, O, &own, Some(&held(R, elsewhere))),
+            Claim::Take
+        );
+        assert_eq!(
+            Claim::of(me, second_relay, &from(O), Some(&held(R, elsewhere))),
             conflict(R)
         );
-        assert_eq!(Claim::of(me, R, O, Some(&Holder::Local)), relayed("local"));
-        assert_eq!(Claim::of(me, R, R, Some(&Holder::Local)), conflict("local"));
+        assert_eq!(
+            Claim::of(me, R, &from(O), Some(&Holder::Local)),
+            relayed("local")
+        );
+        assert_eq!(
+            Claim::of(me, R, &own, Some(&Holder::Local)),
+            conflict("local")
+        );
         let mine = Holder::Peer {
             id: me,
             api_url: R.to_owned(),
             origin: R.to_owned(),
             updated: None,
         };
-        assert_eq!(Claim::of(me, R, O, Some(&mine)), Claim::Take);
+        assert_eq!(Claim::of(me, R, &from(O), Some(&mine)), Claim::Take);
+    }
+
+    #[test]
+    fn a_removal_at_the_origin_holds_against_older_relayed_copies_only() {
+        let me = PeerId::new();
+        let removed = Holder::Removed { updated: at(10) };
+        let relayed = Claim::Relayed {
+            holder: "removed".to_owned(),
+        };
+        // The origin listing it again (unhidden there) brings it back, whatever its time.
+        assert_eq!(
+            Claim::of(me, O, &listed(None, None), Some(&removed)),
+            Claim::Take
+        );
+        // A relay's copy from before the removal, or of the same time, is stale.
+        let stale = listed(Some(O), Some(at(9)));
+        assert_eq!(Claim::of(me, R, &stale, Some(&removed)), relayed);
+        let same = listed(Some(O), Some(at(10)));
+        assert_eq!(Claim::of(me, R, &same, Some(&removed)), relayed);
+        // One changed at its origin since is taken.
+        let newer = listed(Some(O), Some(at(11)));
+        assert_eq!(Claim::of(me, R, &newer, Some(&removed)), Claim::Take);
+        // A relay saying nothing of its origin's time proves nothing: its own `updated`
+        // (day 30 here) is when its copy changed, not the collection.
+        assert_eq!(
+            Claim::of(me, R, &listed(Some(O), None), Some(&removed)),
+            relayed
+        );
+        let garbled = RemoteCollection {
+            doc: Map::from_iter([
+                (ORIGIN_KEY.to_owned(), Value::from(O)),
+                (ORIGIN_UPDATED_KEY.to_owned(), Value::from("tomorrow")),
+            ]),
+            ..listed(None, None)
+        };
+        assert_eq!(Claim::of(me, R, &garbled, Some(&removed)), relayed);
+    }
+
+    #[test]
+    fn a_removal_tells_the_origin_time_only_when_it_knows_it() {
+        let removal = RemoteRemoval {
+            id: SequenceId::new(),
+            updated: Some(at(12)),
+            origin_updated: None,
+        };
+        assert_eq!(removal.origin_time(true), Some(at(12)));
+        assert_eq!(removal.origin_time(false), None);
+        let relayed = RemoteRemoval {
+            origin_updated: Some(at(11)),
+            ..removal
+        };
+        assert_eq!(relayed.origin_time(false), Some(at(11)));
+        assert_eq!(relayed.origin_time(true), Some(at(12)));
     }
 }

@@ -25,7 +25,8 @@ pub use edit::{
 };
 pub use federation::{
     ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState, Holder,
-    ORIGIN_KEY, Origin, Peer, PeerSource, RemoteAuthor, RemoteCollection, RemoteItem, origin_url,
+    ORIGIN_KEY, ORIGIN_UPDATED_KEY, Origin, Peer, PeerSource, RemoteAuthor, RemoteCollection,
+    RemoteItem, RemoteRemoval, origin_time, origin_url,
 };
 pub use id::{
     AccountId, AnnotationId, ExcludedAreaId, HarvestPassId, JobId, PeerId, PictureId, ReportId,

@@ -98,4 +98,8 @@ pub struct Sequence {
     /// sequence is read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+    /// For the tombstone of a harvested collection its origin removed, the origin's time of
+    /// the removal (see [`crate::Holder::Removed`]); `None` for any other sequence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_removed_at: Option<DateTime<Utc>>,
 }

@@ -474,6 +474,7 @@ mod tests {
             length_km: None,
             gps_accuracy_m: None,
             origin: None,
+            origin_removed_at: None,
         }
     }
 

@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use flaneur_model::{
     ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestPassId, HarvestProgress, Holder, Peer,
-    PeerId, RemoteCollection, RemoteItem, SequenceId,
+    PeerId, RemoteCollection, RemoteItem, RemoteRemoval, SequenceId,
 };
 use futures::StreamExt;
 use serde::Serialize;
@@ -159,11 +159,12 @@ pub trait HarvestStore: Send + Sync {
         items: &[RemoteItem],
         progress: &HarvestProgress,
     ) -> flaneur_store::Result<ApplyOutcome>;
-    /// Removes the remote collection and its items, saving `progress`; whether it was held.
+    /// Takes out a collection the peer lists as gone (see
+    /// [`Catalog::remove_remote_collection`]), saving `progress`; whether one was held.
     async fn remove_remote_collection(
         &self,
         peer: PeerId,
-        id: SequenceId,
+        removal: &RemoteRemoval,
         progress: &HarvestProgress,
     ) -> flaneur_store::Result<bool>;
     /// Saves where the pass stands.
@@ -504,15 +505,15 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         let peer = self.peer.id;
         let max_reasons = self.limits.max_skip_reasons;
         let collection = match parse::collection_entry(entry, index, self.limits.max_doc_bytes) {
-            Ok(ListingEntry::Tombstone { id, updated }) => {
-                tracing::debug!(collection.id = %id, "remote collection deleted");
+            Ok(ListingEntry::Tombstone(removal)) => {
+                tracing::debug!(collection.id = %removal.id, "remote collection deleted");
                 // A tombstone listed again by `updated >= watermark` is known with its
                 // `updated`, as a collection is: without moving past it, every tombstone of
                 // the peer would be listed again at every pass.
-                self.advance(progress, updated);
+                self.advance(progress, removal.updated);
                 if self
                     .store
-                    .remove_remote_collection(peer, id, progress)
+                    .remove_remote_collection(peer, &removal, progress)
                     .await?
                 {
                     self.report.collections_removed += 1;
@@ -541,14 +542,13 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
 
         // Whether the collection may be held is told by the listing entry and the holder
         // alone: one that may not costs no item request, at this pass or any later one.
-        let origin = collection.origin(&self.peer.api_url);
-        match Claim::of(peer, &self.peer.api_url, &origin, holder.as_ref()) {
+        match Claim::of(peer, &self.peer.api_url, &collection, holder.as_ref()) {
             Claim::Take => {}
             Claim::Relayed { holder } => {
                 tracing::debug!(
                     collection.id = %collection.id,
                     holder = %holder,
-                    origin = %origin,
+                    origin = %collection.origin(&self.peer.api_url),
                     "relayed collection held from its origin; skipped"
                 );
                 self.report.collections_relayed += 1;

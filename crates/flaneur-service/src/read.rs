@@ -84,6 +84,9 @@ pub enum Listed {
         id: SequenceId,
         /// When it last changed, its deletion or hiding included.
         updated_at: DateTime<Utc>,
+        /// For a harvested collection its origin removed, the origin's time of the removal,
+        /// which catalogs harvesting this one need to tell a relay's stale copy from a new one.
+        origin_removed_at: Option<DateTime<Utc>>,
     },
 }
 
@@ -129,6 +132,7 @@ impl SequencePage {
                     Listed::Tombstone {
                         id: s.id,
                         updated_at: s.updated_at,
+                        origin_removed_at: s.origin_removed_at,
                     }
                 }
             })

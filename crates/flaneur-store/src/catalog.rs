@@ -25,7 +25,7 @@ use crate::{Area, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
     ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource,
-    RemoteCollection, RemoteItem,
+    RemoteCollection, RemoteItem, RemoteRemoval,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
@@ -835,18 +835,22 @@ pub trait Catalog: Send + Sync + 'static {
         progress: &HarvestProgress,
     ) -> Result<ApplyOutcome>;
 
-    /// Removes a peer's collection and its items, and the conflict recorded for it, in one
-    /// transaction with the harvest's `progress`; `false` when the peer had no such collection
-    /// here. The sequence stays as a tombstone, deleted as a local one is and stamped with the
-    /// time of the removal, so that catalogs harvesting this one drop it too; it is nobody's,
-    /// and gives way to any later harvest of its id. When the peer holds nothing of the id
-    /// (a tombstone listed again, or one of a collection never held), nothing is written,
-    /// the progress included: the harvester saves it with its page. A pass whose lease was
-    /// taken gets [`crate::Error::HarvestTaken`] either way.
+    /// Takes out a collection a peer lists as gone, with its items, and clears the conflict
+    /// recorded for it, in one transaction with the harvest's `progress`; `false` when that
+    /// removed no collection here. The copy taken out is the peer's own, or a relay's when
+    /// the peer is the collection's origin. The sequence stays as a tombstone, deleted as a
+    /// local one is and stamped with the time of the removal, so that catalogs harvesting
+    /// this one drop it too; it is nobody's. When the removal is its origin's word (see
+    /// [`flaneur_model::RemoteRemoval::origin_time`]), the tombstone keeps when it happened and
+    /// holds the id against relays' older copies ([`flaneur_model::Holder::Removed`]);
+    /// otherwise it gives way to any later harvest of its id. When no peer holds the id and
+    /// this peer has no conflict on it (a tombstone listed again, or one of a collection
+    /// never held), nothing is written, the progress included: the harvester saves it with
+    /// its page. A pass whose lease was taken gets [`crate::Error::HarvestTaken`] either way.
     async fn remove_remote_collection(
         &self,
         peer: PeerId,
-        id: SequenceId,
+        removal: &RemoteRemoval,
         progress: &HarvestProgress,
     ) -> Result<bool>;
 

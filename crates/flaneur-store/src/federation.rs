@@ -16,9 +16,9 @@ use crate::{Error, Result};
 
 /// The rows of `sequences` that are tombstones of harvested collections: deleted, of no peer,
 /// and still holding the peer's `updated` of their last apply, which no local sequence has.
-/// Such a tombstone never holds its id against a later harvest of it, by any peer; a local
-/// tombstone does, so that a peer relaying this instance's data does not bring a deleted
-/// sequence back.
+/// Such a tombstone holds its id only against relays' stale copies, and only when its origin
+/// removed it (see [`Holder::Removed`]); a local tombstone holds it against any copy, so that
+/// a peer relaying this instance's data does not bring a deleted sequence back.
 pub(crate) const HARVESTED_TOMBSTONE: &str =
     "(status = 'deleted' AND peer_id IS NULL AND remote_updated_at IS NOT NULL)";
 
@@ -31,23 +31,41 @@ pub(crate) const HARVESTED_TOMBSTONE: &str =
 pub(crate) const TOMBSTONE_ASSIGNMENTS: &str = "status = 'deleted', nb_pictures = 0, \
      peer_id = NULL, remote_doc = NULL, account_id = (SELECT id FROM accounts WHERE is_default)";
 
-/// Who holds a sequence, from its row: its peer (none for local data), that peer's API root,
-/// the `flaneur:origin` its JSON names and the peer's `updated` of it.
-pub(crate) fn holder(
-    peer: Option<PeerId>,
-    api_url: Option<String>,
-    claimed: Option<&str>,
-    updated: Option<DateTime<Utc>>,
-) -> Holder {
-    let Some(id) = peer else {
-        return Holder::Local;
-    };
-    let api_url = api_url.unwrap_or_default();
-    Holder::Peer {
-        id,
-        origin: origin_url(claimed, &api_url),
-        api_url,
-        updated,
+/// What `holder_of` reads of a sequence's row to tell who holds it.
+pub(crate) struct HolderRow {
+    /// Its peer, none for local data and tombstones.
+    pub peer: Option<PeerId>,
+    /// That peer's API root.
+    pub api_url: Option<String>,
+    /// The `flaneur:origin` its JSON names.
+    pub claimed: Option<String>,
+    /// The peer's `updated` of it.
+    pub updated: Option<DateTime<Utc>>,
+    /// Whether it is the tombstone of a harvested collection ([`HARVESTED_TOMBSTONE`]).
+    pub is_harvested_tombstone: bool,
+    /// When its origin removed it, for such a tombstone.
+    pub origin_removed_at: Option<DateTime<Utc>>,
+}
+
+impl HolderRow {
+    /// Who holds the sequence: `None` for the tombstone of a harvested collection left for
+    /// another reason than its origin's removal.
+    pub(crate) fn holder(self) -> Option<Holder> {
+        if self.is_harvested_tombstone {
+            return self
+                .origin_removed_at
+                .map(|updated| Holder::Removed { updated });
+        }
+        let Some(id) = self.peer else {
+            return Some(Holder::Local);
+        };
+        let api_url = self.api_url.unwrap_or_default();
+        Some(Holder::Peer {
+            id,
+            origin: origin_url(self.claimed.as_deref(), &api_url),
+            api_url,
+            updated: self.updated,
+        })
     }
 }
 

@@ -56,7 +56,7 @@ use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
     ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource,
-    RemoteCollection, RemoteItem,
+    RemoteCollection, RemoteItem, RemoteRemoval,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
@@ -136,6 +136,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         "harvest_leases",
         include_str!("../migrations/postgres/0013_harvest_leases.sql"),
+    ),
+    (
+        14,
+        "origin_removals",
+        include_str!("../migrations/postgres/0014_origin_removals.sql"),
     ),
 ];
 
@@ -737,10 +742,10 @@ impl Catalog for PgCatalog {
     async fn remove_remote_collection(
         &self,
         peer: PeerId,
-        id: SequenceId,
+        removal: &RemoteRemoval,
         progress: &HarvestProgress,
     ) -> Result<bool> {
-        federation::remove_remote_collection(&self.pool, peer, id, progress).await
+        federation::remove_remote_collection(&self.pool, peer, removal, progress).await
     }
 
     async fn save_harvest_progress(&self, peer: PeerId, progress: &HarvestProgress) -> Result<()> {

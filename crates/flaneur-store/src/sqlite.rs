@@ -60,7 +60,7 @@ use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
     ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource,
-    RemoteCollection, RemoteItem,
+    RemoteCollection, RemoteItem, RemoteRemoval,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
@@ -638,10 +638,10 @@ impl Catalog for SqliteCatalog {
     async fn remove_remote_collection(
         &self,
         peer: PeerId,
-        id: SequenceId,
+        removal: &RemoteRemoval,
         progress: &HarvestProgress,
     ) -> Result<bool> {
-        federation::remove_remote_collection(&self.writer, peer, id, progress).await
+        federation::remove_remote_collection(&self.writer, peer, removal, progress).await
     }
 
     async fn save_harvest_progress(&self, peer: PeerId, progress: &HarvestProgress) -> Result<()> {

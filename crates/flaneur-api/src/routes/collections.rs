@@ -124,12 +124,24 @@ pub async fn list(
             collection
         }
         // GeoVisio's tombstones have no `updated`; ours give it, so that a harvester can move
-        // its watermark past them rather than list them again at every pass.
-        Listed::Tombstone { id, updated_at } => json!({
-            "id": id,
-            "geovisio:status": "deleted",
-            "updated": stac::ts(*updated_at),
-        }),
+        // its watermark past them rather than list them again at every pass. That of a
+        // collection its origin removed tells when, so that a catalog harvesting this one
+        // holds that removal against relays' stale copies as this one does.
+        Listed::Tombstone {
+            id,
+            updated_at,
+            origin_removed_at,
+        } => {
+            let mut tombstone = json!({
+                "id": id,
+                "geovisio:status": "deleted",
+                "updated": stac::ts(*updated_at),
+            });
+            if let Some(at) = origin_removed_at {
+                tombstone[stac::remote::ORIGIN_UPDATED_KEY] = json!(stac::ts(*at));
+            }
+            tombstone
+        }
     };
     let mut body = PageBody::new(state.max_page_bytes);
     for (row, producer) in page.rows.iter().zip(&producers) {

@@ -12,23 +12,20 @@
 //! A collection's `updated` is when this instance's copy last changed, the instant its
 //! listing filters, sorts and pages by: a catalog harvesting this one keeps the highest
 //! `updated` it saw to ask for what changed since, so the two must agree. The peer's own
-//! `updated` stays beside it, as `flaneur:origin_updated`.
+//! `updated` stays beside it, as `flaneur:origin_updated`, or the one a relay passed on.
 //!
 //! Asset addresses stay as received: the pictures are served by their instance only. The
 //! `via` link is how clients such as the Panoramax viewer find where to send changes, since
 //! this instance refuses them: the viewer takes its address as the instance's root and adds
 //! `/api/collections/…` itself, so it names the root rather than the document.
 
-use flaneur_model::{Origin, Picture, Sequence, origin_url};
+use flaneur_model::{Origin, Picture, Sequence, origin_time, origin_url};
 use serde_json::{Value, json};
 
 use super::{collection_links, item_links, neighbour_link, ts};
 use crate::url::BaseUrl;
 
-pub use flaneur_model::ORIGIN_KEY;
-
-/// The top-level key of a collection giving its `updated` as its instance sent it.
-pub const ORIGIN_UPDATED_KEY: &str = "flaneur:origin_updated";
+pub use flaneur_model::{ORIGIN_KEY, ORIGIN_UPDATED_KEY};
 
 /// The links to where a harvested document comes from: `via` to its instance's root (the
 /// peer's API root without its `/api`) and `alternate` to the document itself there.
@@ -95,14 +92,20 @@ pub fn item(
 pub fn collection(base: &BaseUrl, s: &Sequence, origin: &Origin, peer_url: &str) -> Value {
     let id = s.id;
     let claimed = origin.doc.get(ORIGIN_KEY).and_then(Value::as_str);
-    let peer_url = origin_url(claimed, peer_url);
-    let peer_url = peer_url.as_str();
+    let origin_root = origin_url(claimed, peer_url);
+    // A relay's copy passes on the time its origin gave, so that it survives any number of
+    // hops; a copy from the origin gives its own.
+    let origin_updated = if origin_root == peer_url {
+        origin_time(origin.doc.get("updated"))
+    } else {
+        origin_time(origin.doc.get(ORIGIN_UPDATED_KEY))
+    };
+    let peer_url = origin_root.as_str();
     let mut collection = Value::Object(origin.doc.clone());
     collection["type"] = json!("Collection");
     collection["id"] = json!(id);
     collection[ORIGIN_KEY] = json!(peer_url);
-    let origin_updated = origin.doc.get("updated").cloned().unwrap_or(Value::Null);
-    collection[ORIGIN_UPDATED_KEY] = origin_updated;
+    collection[ORIGIN_UPDATED_KEY] = origin_updated.map_or(Value::Null, |at| json!(ts(at)));
     collection["updated"] = json!(ts(s.updated_at));
     let mut links = collection_links(base, &id.to_string());
     links.extend(origin_links(

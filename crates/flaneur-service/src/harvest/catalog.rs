@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId,
-    RemoteCollection, RemoteItem, SequenceId,
+    RemoteCollection, RemoteItem, RemoteRemoval, SequenceId,
 };
 use flaneur_store::{Catalog, Result};
 
@@ -69,10 +69,10 @@ impl<C: Catalog + ?Sized> HarvestStore for C {
     async fn remove_remote_collection(
         &self,
         peer: PeerId,
-        id: SequenceId,
+        removal: &RemoteRemoval,
         progress: &HarvestProgress,
     ) -> Result<bool> {
-        Catalog::remove_remote_collection(self, peer, id, progress).await
+        Catalog::remove_remote_collection(self, peer, removal, progress).await
     }
 
     async fn save_harvest_progress(&self, peer: PeerId, progress: &HarvestProgress) -> Result<()> {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use flaneur_model::{
-    Crop, PictureDetails, PictureId, Projection, RemoteAuthor, RemoteCollection, RemoteItem,
-    SequenceId,
+    Crop, ORIGIN_UPDATED_KEY, PictureDetails, PictureId, Projection, RemoteAuthor,
+    RemoteCollection, RemoteItem, RemoteRemoval, SequenceId, origin_time,
 };
 use serde_json::{Map, Value};
 use url::Url;
@@ -29,14 +29,9 @@ pub struct EntryError {
 /// One entry of a changed-collections listing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListingEntry {
-    /// The collection is deleted or no longer public at the peer.
-    Tombstone {
-        /// The collection.
-        id: SequenceId,
-        /// When it went, for peers that say so (GeoVisio does not): the harvest's watermark
-        /// moves with it as with a collection's.
-        updated: Option<DateTime<Utc>>,
-    },
+    /// The collection is deleted or no longer public at the peer. Its `updated`, for peers
+    /// that give one (GeoVisio does not), moves the harvest's watermark as a collection's does.
+    Tombstone(RemoteRemoval),
     /// The collection as it is now.
     Collection(Box<RemoteCollection>),
 }
@@ -91,7 +86,11 @@ pub fn collection_entry(
             .optional_time(object.get("updated"), "updated")
             .ok()
             .flatten();
-        return Ok(ListingEntry::Tombstone { id, updated });
+        return Ok(ListingEntry::Tombstone(RemoteRemoval {
+            id,
+            updated,
+            origin_updated: origin_time(object.get(ORIGIN_UPDATED_KEY)),
+        }));
     }
 
     let updated = doc.required_time(object.get("updated"), "updated")?;
@@ -514,7 +513,13 @@ mod tests {
 
     #[test]
     fn reads_tombstones_with_or_without_other_fields() {
-        let gone = |updated| Ok(ListingEntry::Tombstone { id: seq(), updated });
+        let gone = |updated| {
+            Ok(ListingEntry::Tombstone(RemoteRemoval {
+                id: seq(),
+                updated,
+                origin_updated: None,
+            }))
+        };
         let bare = json!({ "id": SEQ, "geovisio:status": "deleted" });
         assert_eq!(listing_entry(bare), gone(None));
         let full = json!({ "id": SEQ, "geovisio:status": "deleted", "title": "gone" });
@@ -529,11 +534,33 @@ mod tests {
             "id": SEQ, "geovisio:status": "deleted",
             "updated": "2024-05-02T08:30:00.123456789Z",
         });
-        let Ok(ListingEntry::Tombstone { updated, .. }) = listing_entry(entry) else {
+        let Ok(ListingEntry::Tombstone(removal)) = listing_entry(entry) else {
             panic!("not a tombstone");
         };
-        let updated = updated.map(|t| t.to_rfc3339());
+        let updated = removal.updated.map(|t| t.to_rfc3339());
         assert_eq!(updated.as_deref(), Some("2024-05-02T08:30:00.123456+00:00"));
+        assert_eq!(removal.origin_updated, None);
+    }
+
+    #[test]
+    fn keeps_the_origin_time_a_relay_gives_with_a_tombstone() {
+        let entry = json!({
+            "id": SEQ, "geovisio:status": "deleted",
+            "updated": "2024-05-03T00:00:00Z",
+            "flaneur:origin_updated": "2024-05-02T08:30:00Z",
+        });
+        let Ok(ListingEntry::Tombstone(removal)) = listing_entry(entry) else {
+            panic!("not a tombstone");
+        };
+        let origin = removal.origin_updated.map(|t| t.to_rfc3339());
+        assert_eq!(origin.as_deref(), Some("2024-05-02T08:30:00+00:00"));
+        let garbled = json!({
+            "id": SEQ, "geovisio:status": "deleted", "flaneur:origin_updated": 12,
+        });
+        let Ok(ListingEntry::Tombstone(removal)) = listing_entry(garbled) else {
+            panic!("not a tombstone");
+        };
+        assert_eq!(removal.origin_updated, None);
     }
 
     #[test]

@@ -715,6 +715,37 @@ mod origins {
     }
 
     #[tokio::test]
+    async fn a_collection_its_origin_removed_stays_out_whatever_a_relay_still_lists() {
+        let origin = listing(1, None).await;
+        let relay = listing(1, Some(origin.api_url())).await;
+        let store = MemoryStore::default();
+        store.add_peer(&origin.api_url());
+        store.add_peer(&relay.api_url());
+        assert_eq!(
+            pass(&store, &origin, &limits()).await.collections_applied,
+            1
+        );
+
+        origin.touch(1, true);
+        assert_eq!(
+            pass(&store, &origin, &limits()).await.collections_removed,
+            1
+        );
+
+        // The relay has not heard of it and lists its copy, changed there since: stale all
+        // the same, it is skipped without reading its items.
+        relay.touch(1, false);
+        let report = pass(&store, &relay, &limits()).await;
+        assert_eq!(report.error, None);
+        assert_eq!(
+            (report.collections_relayed, report.collections_applied),
+            (1, 0)
+        );
+        assert_eq!(item_requests(&relay), 0);
+        assert!(store.state().collections.is_empty());
+    }
+
+    #[tokio::test]
     async fn a_local_collection_come_back_through_a_peer_is_never_applied() {
         let relay = listing(1, Some("https://this.example/api".to_owned())).await;
         let store = MemoryStore::default();

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestPassId, HarvestProgress, HarvestState,
-    Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, SequenceId,
+    Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, RemoteRemoval, SequenceId,
 };
 use flaneur_service::harvest::HarvestStore;
 use flaneur_store::Result;
@@ -29,6 +29,8 @@ pub struct State {
     pub conflicts: HashSet<(PeerId, SequenceId)>,
     /// The pass holding each peer held; leases here never run out.
     pub holders: HashMap<PeerId, HarvestPassId>,
+    /// Collections their origin removed, with when (see [`Holder::Removed`]).
+    pub removed_at_origin: HashMap<SequenceId, DateTime<Utc>>,
 }
 
 impl State {
@@ -36,8 +38,12 @@ impl State {
         if self.local.contains(&id) {
             return Some(Holder::Local);
         }
-        let ((peer, _), (collection, _)) =
-            self.collections.iter().find(|((_, held), _)| *held == id)?;
+        let Some(((peer, _), (collection, _))) =
+            self.collections.iter().find(|((_, held), _)| *held == id)
+        else {
+            let updated = *self.removed_at_origin.get(&id)?;
+            return Some(Holder::Removed { updated });
+        };
         let api_url = self.peers[peer].api_url.clone();
         Some(Holder::Peer {
             id: *peer,
@@ -183,9 +189,8 @@ impl HarvestStore for MemoryStore {
         let mut state = self.state();
         let peer_url = state.peers[&peer].api_url.clone();
         let held = state.holder(collection.id);
-        let origin = collection.origin(&peer_url);
         self.progress(&mut state, peer, progress);
-        match Claim::of(peer, &peer_url, &origin, held.as_ref()) {
+        match Claim::of(peer, &peer_url, collection, held.as_ref()) {
             Claim::Take => {}
             Claim::Relayed { holder } => return Ok(ApplyOutcome::Relayed { holder }),
             Claim::Conflict { holder } => {
@@ -197,6 +202,7 @@ impl HarvestStore for MemoryStore {
             state.collections.remove(&(relay, collection.id));
         }
         state.conflicts.remove(&(peer, collection.id));
+        state.removed_at_origin.remove(&collection.id);
         state
             .collections
             .insert((peer, collection.id), (collection.clone(), items.to_vec()));
@@ -208,11 +214,24 @@ impl HarvestStore for MemoryStore {
     async fn remove_remote_collection(
         &self,
         peer: PeerId,
-        id: SequenceId,
+        removal: &RemoteRemoval,
         progress: &HarvestProgress,
     ) -> Result<bool> {
         let mut state = self.state();
-        let held = state.collections.remove(&(peer, id)).is_some();
+        let id = removal.id;
+        let peer_url = state.peers[&peer].api_url.clone();
+        // As a catalog does: the origin's word is kept against stale copies.
+        let target = removal.takes_out(peer, &peer_url, state.holder(id).as_ref());
+        let held = match target {
+            Some((holder, removed_at)) => {
+                state.collections.remove(&(holder, id));
+                if let Some(at) = removed_at {
+                    state.removed_at_origin.insert(id, at);
+                }
+                true
+            }
+            None => false,
+        };
         let was_conflict = state.conflicts.remove(&(peer, id));
         if held {
             state.removed.push(id);

@@ -117,5 +117,6 @@ pub(super) fn sequence_from_row(row: &PgRow) -> Result<Sequence> {
         length_km: get(row, t, "length_km")?,
         gps_accuracy_m: get(row, t, "gps_accuracy_m")?,
         origin: origin(row, t)?,
+        origin_removed_at: get(row, t, "origin_removed_at")?,
     })
 }

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState,
-    Holder, Peer, PeerId, PeerSource, PictureId, RemoteCollection, RemoteItem, SequenceId,
+    Holder, Peer, PeerId, PeerSource, PictureId, RemoteCollection, RemoteItem, RemoteRemoval,
+    SequenceId,
 };
 use sqlx::postgres::PgRow;
 use sqlx::postgres::types::PgInterval;
@@ -20,8 +21,8 @@ use uuid::Uuid;
 use super::codec::{get, parse_col, stored};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
-    HARVESTED_TOMBSTONE, RemotePictureDoc, TOMBSTONE_ASSIGNMENTS, TrackFigures, author_key,
-    check_items, collection_tags, holder, item_tags, peer_url, refuse_deleted, refuse_remote,
+    HARVESTED_TOMBSTONE, HolderRow, RemotePictureDoc, TOMBSTONE_ASSIGNMENTS, TrackFigures,
+    author_key, check_items, collection_tags, item_tags, peer_url, refuse_deleted, refuse_remote,
     sorted_by,
 };
 use crate::{Error, Result};
@@ -277,33 +278,44 @@ pub(super) async fn collection_holder(pool: &PgPool, id: SequenceId) -> Result<O
     holder_of(&mut conn, id.0).await
 }
 
-/// A sequence's peer, the peer's API root, the `flaneur:origin` its JSON names and its
-/// peer's `updated`.
-type HolderRow = (
+/// A sequence's peer, the peer's API root, the `flaneur:origin` its JSON names, its peer's
+/// `updated`, whether it is a harvested tombstone and when its origin removed it.
+type HolderColumns = (
     Option<Uuid>,
     Option<String>,
     Option<String>,
+    Option<DateTime<Utc>>,
+    bool,
     Option<DateTime<Utc>>,
 );
 
 /// Who holds the sequence `id`, with the origin of a peer's copy read from the JSON it came
 /// with.
 async fn holder_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Holder>> {
-    let row: Option<HolderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Option<HolderColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT s.peer_id, p.api_url,
                  CASE WHEN jsonb_typeof(s.remote_doc -> 'flaneur:origin') = 'string'
                       THEN s.remote_doc ->> 'flaneur:origin' END,
-                 s.remote_updated_at
+                 s.remote_updated_at, {HARVESTED_TOMBSTONE}, s.origin_removed_at
              FROM sequences s LEFT JOIN peers p ON p.id = s.peer_id
-             WHERE s.id = $1 AND NOT {HARVESTED_TOMBSTONE}",
+             WHERE s.id = $1",
     )))
     .bind(id)
     .fetch_optional(&mut *conn)
     .await
     .map_err(Error::db("read holder"))?;
-    Ok(row.map(|(peer, api_url, claimed, updated)| {
-        holder(peer.map(PeerId::from), api_url, claimed.as_deref(), updated)
-    }))
+    let Some((peer, api_url, claimed, updated, is_harvested_tombstone, removed)) = row else {
+        return Ok(None);
+    };
+    let row = HolderRow {
+        peer: peer.map(PeerId::from),
+        api_url,
+        claimed,
+        updated,
+        is_harvested_tombstone,
+        origin_removed_at: removed,
+    };
+    Ok(row.holder())
 }
 
 pub(super) async fn set_remote_conflict(
@@ -558,8 +570,7 @@ pub(super) async fn apply_remote_collection(
         .await
         .map_err(Error::db("lock collection id"))?;
     let held = holder_of(&mut tx, sequence).await?;
-    let origin = collection.origin(&peer_url);
-    let mut refusal = match Claim::of(peer, &peer_url, &origin, held.as_ref()) {
+    let mut refusal = match Claim::of(peer, &peer_url, collection, held.as_ref()) {
         Claim::Take => None,
         Claim::Relayed { holder } => Some(ApplyOutcome::Relayed { holder }),
         Claim::Conflict { holder } => Some(ApplyOutcome::Conflict { holder }),
@@ -627,7 +638,8 @@ pub(super) async fn apply_remote_collection(
              title = excluded.title, status = 'ready', visibility = 'anyone',
              sorted_by = excluded.sorted_by, length_km = excluded.length_km,
              gps_accuracy_m = excluded.gps_accuracy_m, peer_id = excluded.peer_id,
-             remote_doc = excluded.remote_doc, remote_updated_at = excluded.remote_updated_at",
+             remote_doc = excluded.remote_doc, remote_updated_at = excluded.remote_updated_at,
+             origin_removed_at = NULL",
     )
     .bind(sequence)
     .bind(owner.0)
@@ -807,63 +819,93 @@ impl ItemColumns {
 pub(super) async fn remove_remote_collection(
     pool: &PgPool,
     peer: PeerId,
-    id: SequenceId,
+    removal: &RemoteRemoval,
     progress: &HarvestProgress,
 ) -> Result<bool> {
+    let sequence = removal.id.0;
     // Tombstones are listed again at every pass until the watermark moves past them, and
-    // those of a peer's peer removed whole come by thousands: one the peer holds nothing of
-    // costs a read rather than a write transaction. A pass that no longer holds the peer is
-    // told so all the same, as a write would tell it.
-    let (holds_any, is_leased): (bool, bool) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM sequences WHERE id = $1 AND peer_id = $2)
-             OR EXISTS (SELECT 1 FROM harvest_conflicts WHERE sequence_id = $1 AND peer_id = $2),
+    // those of a peer's peer removed whole come by thousands: one that takes out nothing
+    // here costs reads rather than a write transaction. A pass that no longer holds the peer
+    // is told so all the same, as a write would tell it.
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(Error::db("read remote collection"))?;
+    let (peer_url, has_conflict, is_leased): (Option<String>, bool, bool) = sqlx::query_as(
+        "SELECT (SELECT api_url FROM peers WHERE id = $2),
+             EXISTS (SELECT 1 FROM harvest_conflicts WHERE sequence_id = $1 AND peer_id = $2),
              $3::uuid IS NULL
              OR EXISTS (SELECT 1 FROM peers WHERE id = $2 AND lease_holder = $3)",
     )
-    .bind(id.0)
+    .bind(sequence)
     .bind(peer.0)
     .bind(progress.claim.map(|c| c.pass.0))
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await
     .map_err(Error::db("read remote collection"))?;
     if !is_leased {
         return Err(Error::HarvestTaken { peer });
     }
-    if !holds_any {
+    let Some(peer_url) = peer_url else {
+        return Ok(false);
+    };
+    let held = holder_of(&mut conn, sequence).await?;
+    if removal.takes_out(peer, &peer_url, held.as_ref()).is_none() && !has_conflict {
         return Ok(false);
     }
+    drop(conn);
 
     let mut tx = pool
         .begin()
         .await
         .map_err(Error::db("remove remote collection"))?;
-    sqlx::query("SELECT 1 FROM peers WHERE id = $1 FOR UPDATE")
-        .bind(peer.0)
+    let peer_url: Option<String> =
+        sqlx::query_scalar("SELECT api_url FROM peers WHERE id = $1 FOR UPDATE")
+            .bind(peer.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::db("read peer"))?;
+    let Some(peer_url) = peer_url else {
+        return Err(Error::NotFound {
+            kind: "peer",
+            id: peer.to_string(),
+        });
+    };
+    // As an apply does: the holder read is the one the removal writes over.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind(sequence)
         .execute(&mut *tx)
         .await
-        .map_err(Error::db("read peer"))?;
+        .map_err(Error::db("lock collection id"))?;
     stamp_ranks_once(&mut tx).await?;
-    let (removed, _) = clear_items(&mut tx, peer, id.0, &[]).await?;
-    sqlx::query(
-        "DELETE FROM sequence_semantics
-         WHERE sequence_id = (SELECT id FROM sequences WHERE id = $1 AND peer_id = $2)",
-    )
-    .bind(id.0)
-    .bind(peer.0)
-    .execute(&mut *tx)
-    .await
-    .map_err(Error::db("clear remote collection tags"))?;
-    let sql =
-        format!("UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS} WHERE id = $1 AND peer_id = $2");
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id.0)
-        .bind(peer.0)
+    let held = holder_of(&mut tx, sequence).await?;
+    let mut existed = false;
+    if let Some((holder, removed_at)) = removal.takes_out(peer, &peer_url, held.as_ref()) {
+        let (removed, _) = clear_items(&mut tx, holder, sequence, &[]).await?;
+        sqlx::query(
+            "DELETE FROM sequence_semantics
+             WHERE sequence_id = (SELECT id FROM sequences WHERE id = $1 AND peer_id = $2)",
+        )
+        .bind(sequence)
+        .bind(holder.0)
         .execute(&mut *tx)
         .await
-        .map_err(Error::db("remove remote collection"))?;
-    let existed = done.rows_affected() == 1;
-    count_change(&mut tx, peer, -i64::from(existed), -removed).await?;
-    note_conflict(&mut tx, peer, id.0, false).await?;
+        .map_err(Error::db("clear remote collection tags"))?;
+        let sql = format!(
+            "UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS}, origin_removed_at = $3
+             WHERE id = $1 AND peer_id = $2"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(sequence)
+            .bind(holder.0)
+            .bind(removed_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("remove remote collection"))?;
+        existed = done.rows_affected() == 1;
+        count_change(&mut tx, holder, -i64::from(existed), -removed).await?;
+    }
+    note_conflict(&mut tx, peer, sequence, false).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await

@@ -156,5 +156,6 @@ pub(super) fn sequence_from_row(row: &SqliteRow) -> Result<Sequence> {
         length_km: get(row, t, "length_km")?,
         gps_accuracy_m: get(row, t, "gps_accuracy_m")?,
         origin: origin(row, t)?,
+        origin_removed_at: get::<Option<i64>>(row, t, "origin_removed_at")?.map(from_micros),
     })
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState,
-    Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, SequenceId,
+    Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, RemoteRemoval, SequenceId,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -14,8 +14,8 @@ use super::begin_write;
 use super::codec::{from_micros, get, parse_col, to_micros};
 use super::sequence::refresh_sequence_figures;
 use crate::federation::{
-    HARVESTED_TOMBSTONE, RemotePictureDoc, TOMBSTONE_ASSIGNMENTS, TrackFigures, author_key,
-    check_items, collection_tags, holder, item_tags, peer_url, refuse_deleted, refuse_remote,
+    HARVESTED_TOMBSTONE, HolderRow, RemotePictureDoc, TOMBSTONE_ASSIGNMENTS, TrackFigures,
+    author_key, check_items, collection_tags, item_tags, peer_url, refuse_deleted, refuse_remote,
 };
 use crate::{Error, Result};
 
@@ -274,38 +274,48 @@ pub(super) async fn collection_holder(pool: &SqlitePool, id: SequenceId) -> Resu
     holder_of(&mut conn, &id.to_string()).await
 }
 
-/// A sequence's peer, the peer's API root, the `flaneur:origin` its JSON names and its
-/// peer's `updated`.
-type HolderRow = (Option<String>, Option<String>, Option<String>, Option<i64>);
+/// A sequence's peer, the peer's API root, the `flaneur:origin` its JSON names, its peer's
+/// `updated`, whether it is a harvested tombstone and when its origin removed it.
+type HolderColumns = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    bool,
+    Option<i64>,
+);
 
 /// Who holds the sequence `id`, with the origin of a peer's copy read from the JSON it came
 /// with.
 async fn holder_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Holder>> {
-    let row: Option<HolderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Option<HolderColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT s.peer_id, p.api_url,
                  CASE WHEN json_type(s.remote_doc, '$.\"flaneur:origin\"') = 'text'
                       THEN json_extract(s.remote_doc, '$.\"flaneur:origin\"') END,
-                 s.remote_updated_at
+                 s.remote_updated_at, {HARVESTED_TOMBSTONE}, s.origin_removed_at
              FROM sequences s LEFT JOIN peers p ON p.id = s.peer_id
-             WHERE s.id = ? AND NOT {HARVESTED_TOMBSTONE}",
+             WHERE s.id = ?",
     )))
     .bind(id)
     .fetch_optional(&mut *conn)
     .await
     .map_err(Error::db("read holder"))?;
-    let Some((peer, api_url, claimed, updated)) = row else {
+    let Some((peer, api_url, claimed, updated, is_harvested_tombstone, removed)) = row else {
         return Ok(None);
     };
     let peer = peer
         .map(|peer| peer.parse())
         .transpose()
         .map_err(|e| Error::corrupt("sequences", format!("peer_id: {e}")))?;
-    Ok(Some(holder(
+    let row = HolderRow {
         peer,
         api_url,
-        claimed.as_deref(),
-        updated.map(from_micros),
-    )))
+        claimed,
+        updated: updated.map(from_micros),
+        is_harvested_tombstone,
+        origin_removed_at: removed.map(from_micros),
+    };
+    Ok(row.holder())
 }
 
 pub(super) async fn set_remote_conflict(
@@ -562,8 +572,7 @@ pub(super) async fn apply_remote_collection(
         });
     };
     let held = holder_of(&mut tx, &sequence).await?;
-    let origin = collection.origin(&peer_url);
-    let mut refusal = match Claim::of(peer, &peer_url, &origin, held.as_ref()) {
+    let mut refusal = match Claim::of(peer, &peer_url, collection, held.as_ref()) {
         Claim::Take => None,
         Claim::Relayed { holder } => Some(ApplyOutcome::Relayed { holder }),
         Claim::Conflict { holder } => Some(ApplyOutcome::Conflict { holder }),
@@ -624,7 +633,8 @@ pub(super) async fn apply_remote_collection(
              title = excluded.title, status = 'ready', visibility = 'anyone',
              sorted_by = excluded.sorted_by, length_km = excluded.length_km,
              gps_accuracy_m = excluded.gps_accuracy_m, peer_id = excluded.peer_id,
-             remote_doc = excluded.remote_doc, remote_updated_at = excluded.remote_updated_at",
+             remote_doc = excluded.remote_doc, remote_updated_at = excluded.remote_updated_at,
+             origin_removed_at = NULL",
     )
     .bind(&sequence)
     .bind(owner.to_string())
@@ -759,55 +769,73 @@ async fn write_tags(
 pub(super) async fn remove_remote_collection(
     pool: &SqlitePool,
     peer: PeerId,
-    id: SequenceId,
+    removal: &RemoteRemoval,
     progress: &HarvestProgress,
 ) -> Result<bool> {
     let peer_text = peer.to_string();
-    let sequence = id.to_string();
+    let sequence = removal.id.to_string();
     // Tombstones are listed again at every pass until the watermark moves past them, and
-    // those of a peer's peer removed whole come by thousands: one the peer holds nothing of
-    // costs a read rather than a write transaction. A pass that no longer holds the peer is
-    // told so all the same, as a write would tell it.
-    let (holds_any, is_leased): (bool, bool) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM sequences WHERE id = ?1 AND peer_id = ?2)
-             OR EXISTS (SELECT 1 FROM harvest_conflicts WHERE sequence_id = ?1 AND peer_id = ?2),
+    // those of a peer's peer removed whole come by thousands: one that takes out nothing
+    // here costs reads rather than a write transaction. A pass that no longer holds the peer
+    // is told so all the same, as a write would tell it.
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(Error::db("read remote collection"))?;
+    let (peer_url, has_conflict, is_leased): (Option<String>, bool, bool) = sqlx::query_as(
+        "SELECT (SELECT api_url FROM peers WHERE id = ?2),
+             EXISTS (SELECT 1 FROM harvest_conflicts WHERE sequence_id = ?1 AND peer_id = ?2),
              ?3 IS NULL OR EXISTS (SELECT 1 FROM peers WHERE id = ?2 AND lease_holder = ?3)",
     )
     .bind(&sequence)
     .bind(&peer_text)
     .bind(progress.claim.map(|c| c.pass.to_string()))
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await
     .map_err(Error::db("read remote collection"))?;
     if !is_leased {
         return Err(Error::HarvestTaken { peer });
     }
-    if !holds_any {
+    let Some(peer_url) = peer_url else {
+        return Ok(false);
+    };
+    let held = holder_of(&mut conn, &sequence).await?;
+    if removal.takes_out(peer, &peer_url, held.as_ref()).is_none() && !has_conflict {
         return Ok(false);
     }
+    drop(conn);
 
     let mut tx = begin_write(pool)
         .await
         .map_err(Error::db("remove remote collection"))?;
-    let (removed, _) = clear_items(&mut tx, &peer_text, &sequence, &[]).await?;
-    sqlx::query(
-        "DELETE FROM sequence_semantics
-         WHERE sequence_id = (SELECT id FROM sequences WHERE id = ? AND peer_id = ?)",
-    )
-    .bind(&sequence)
-    .bind(&peer_text)
-    .execute(&mut *tx)
-    .await
-    .map_err(Error::db("clear remote collection tags"))?;
-    let sql = format!("UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS} WHERE id = ? AND peer_id = ?");
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let held = holder_of(&mut tx, &sequence).await?;
+    let mut existed = false;
+    if let Some((holder, removed_at)) = removal.takes_out(peer, &peer_url, held.as_ref()) {
+        let holder = holder.to_string();
+        let (removed, _) = clear_items(&mut tx, &holder, &sequence, &[]).await?;
+        sqlx::query(
+            "DELETE FROM sequence_semantics
+             WHERE sequence_id = (SELECT id FROM sequences WHERE id = ? AND peer_id = ?)",
+        )
         .bind(&sequence)
-        .bind(&peer_text)
+        .bind(&holder)
         .execute(&mut *tx)
         .await
-        .map_err(Error::db("remove remote collection"))?;
-    let existed = done.rows_affected() == 1;
-    count_change(&mut tx, &peer_text, -i64::from(existed), -removed).await?;
+        .map_err(Error::db("clear remote collection tags"))?;
+        let sql = format!(
+            "UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS}, origin_removed_at = ?
+             WHERE id = ? AND peer_id = ?"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(removed_at.map(to_micros))
+            .bind(&sequence)
+            .bind(&holder)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("remove remote collection"))?;
+        existed = done.rows_affected() == 1;
+        count_change(&mut tx, &holder, -i64::from(existed), -removed).await?;
+    }
     note_conflict(&mut tx, &peer_text, &sequence, false).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()

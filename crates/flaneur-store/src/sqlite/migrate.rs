@@ -122,6 +122,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "harvest_leases",
         include_str!("../../migrations/sqlite/0023_harvest_leases.sql"),
     ),
+    (
+        24,
+        "origin_removals",
+        include_str!("../../migrations/sqlite/0024_origin_removals.sql"),
+    ),
 ];
 
 /// Migrations that rebuild a table other tables refer to. SQLite cannot drop a column's

@@ -205,6 +205,7 @@ pub(super) const TABLES: &[Table] = &[
             ("peer_id", "peer_id", Kind::Uuid),
             ("remote_doc", "remote_doc", Kind::Json),
             ("remote_updated_at", "remote_updated_at", Kind::Instant),
+            ("origin_removed_at", "origin_removed_at", Kind::Instant),
         ],
         key: &["id"],
         cleared: &[],

@@ -5,10 +5,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use flaneur_model::NewToken;
 use flaneur_model::{
     AnnotationId, ApplyOutcome, HarvestEnd, HarvestProgress, Holder, NewAnnotation, NewReport,
-    NewUploadSet, ORIGIN_KEY, PeerId, PeerSource, Picture, PictureDetails, PictureEdit, PictureId,
-    PictureStatus, Projection, RemoteAuthor, RemoteCollection, RemoteItem, ReportIssue,
-    ReportQuery, Role, SemanticTag, Sequence, SequenceEdit, SequenceId, SequenceStatus, Shape,
-    TagAction, TagChange, TokenId, Viewer, Visibility,
+    NewUploadSet, ORIGIN_KEY, ORIGIN_UPDATED_KEY, PeerId, PeerSource, Picture, PictureDetails,
+    PictureEdit, PictureId, PictureStatus, Projection, RemoteAuthor, RemoteCollection, RemoteItem,
+    RemoteRemoval, ReportIssue, ReportQuery, Role, SemanticTag, Sequence, SequenceEdit, SequenceId,
+    SequenceStatus, Shape, TagAction, TagChange, TokenId, Viewer, Visibility,
 };
 use flaneur_store::{
     Arrangement, Catalog, CompareOp, CountBy, Error, Filter, Literal, MapQuery, NewSession,
@@ -36,6 +36,7 @@ catalog_contracts! {
     a_copy_from_its_origin_takes_over_a_relayed_one_which_then_stays_out => relays;
     conflicts_are_counted_per_peer_until_they_go => conflict_counts;
     two_peers_bringing_one_new_id_at_once_leave_it_to_one => concurrent_claims;
+    a_removal_at_its_origin_holds_against_older_relayed_copies => origin_removals;
 }
 
 const PEER: &str = "https://peer.example/api";
@@ -104,6 +105,15 @@ fn item(rank: i64, east_m: i64) -> RemoteItem {
 /// `n` items 10 m apart, ranked from 1.
 fn walk(n: i64) -> Vec<RemoteItem> {
     (1..=n).map(|r| item(r, r * 10)).collect()
+}
+
+/// A peer's word that the collection `id` is gone, telling no time.
+pub(crate) fn removal(id: SequenceId) -> RemoteRemoval {
+    RemoteRemoval {
+        id,
+        updated: None,
+        origin_updated: None,
+    }
 }
 
 fn progress(seconds: i64) -> HarvestProgress {
@@ -184,7 +194,7 @@ async fn a_copy_to_postgresql_carries_peers_and_their_data() {
     let removed = collection(SequenceId::new(), "removed", at(100));
     apply(&embedded, id, &removed, &walk(1)).await;
     embedded
-        .remove_remote_collection(id, removed.id, &progress(2))
+        .remove_remote_collection(id, &removal(removed.id), &progress(2))
         .await
         .expect("remove");
     // A conflict, which the peer's count of conflicts shows once copied.
@@ -197,8 +207,8 @@ async fn a_copy_to_postgresql_carries_peers_and_their_data() {
     let sequence = embedded.sequence(remote.id).await.expect("read");
     let tombstone = embedded.sequence(removed.id).await.expect("read");
     assert_eq!(
-        tombstone.as_ref().map(|t| t.status),
-        Some(SequenceStatus::Deleted)
+        tombstone.as_ref().map(|t| (t.status, t.origin_removed_at)),
+        Some((SequenceStatus::Deleted, Some(at(100))))
     );
     embedded.close().await;
 
@@ -623,7 +633,7 @@ async fn remote_removal(catalog: &dyn Catalog) {
 
     assert!(
         catalog
-            .remove_remote_collection(id, gone.id, &progress(300))
+            .remove_remote_collection(id, &removal(gone.id), &progress(300))
             .await
             .expect("remove")
     );
@@ -655,14 +665,14 @@ async fn remote_removal(catalog: &dyn Catalog) {
     let version = catalog.data_version().await.expect("version");
     assert!(
         !catalog
-            .remove_remote_collection(id, gone.id, &progress(400))
+            .remove_remote_collection(id, &removal(gone.id), &progress(400))
             .await
             .expect("remove")
     );
     let other = peer(catalog, OTHER_PEER).await;
     assert!(
         !catalog
-            .remove_remote_collection(other, kept.id, &progress(400))
+            .remove_remote_collection(other, &removal(kept.id), &progress(400))
             .await
             .expect("remove")
     );
@@ -765,7 +775,7 @@ async fn harvested_tombstones(catalog: &dyn Catalog) {
     //    neither listed as published, nor searched, nor counted.
     assert!(
         catalog
-            .remove_remote_collection(id, gone.id, &progress(2))
+            .remove_remote_collection(id, &removal(gone.id), &progress(2))
             .await
             .expect("remove")
     );
@@ -1283,7 +1293,7 @@ async fn large_collection(catalog: &dyn Catalog) {
     assert_eq!(grid.iter().map(|c| c.nb_pictures).sum::<i64>(), 601);
     assert!(
         catalog
-            .remove_remote_collection(id, remote.id, &progress(2))
+            .remove_remote_collection(id, &removal(remote.id), &progress(2))
             .await
             .expect("remove")
     );
@@ -1445,6 +1455,124 @@ async fn relays(catalog: &dyn Catalog) {
     );
 }
 
+async fn origin_removals(catalog: &dyn Catalog) {
+    let origin = peer(catalog, PEER).await;
+    let relay = peer(catalog, OTHER_PEER).await;
+    let items = walk(2);
+    let id = SequenceId::new();
+    // A relay's copy, changed there at `at(500)`, and at its origin at `origin_updated`.
+    let relayed = |origin_updated: Option<i64>| {
+        let mut copy = collection(id, "walk", at(500));
+        copy.doc.insert(ORIGIN_KEY.to_owned(), json!(PEER));
+        if let Some(seconds) = origin_updated {
+            let told = at(seconds).to_rfc3339();
+            copy.doc.insert(ORIGIN_UPDATED_KEY.to_owned(), json!(told));
+        }
+        copy
+    };
+    let holder = || async { catalog.collection_holder(id).await.expect("holder") };
+    let removed_at = || async {
+        let row = catalog.sequence(id).await.expect("read").expect("row");
+        row.origin_removed_at
+    };
+    let counts = |h: flaneur_model::HarvestState| (h.nb_collections, h.nb_items, h.nb_conflicts);
+
+    // 1. Held from its origin, then hidden there by an origin telling no time (as GeoVisio
+    //    does): the tombstone holds the id from the last change known.
+    let direct = collection(id, "walk", at(100));
+    assert_eq!(
+        apply(catalog, origin, &direct, &items).await,
+        ApplyOutcome::Applied
+    );
+    assert!(
+        catalog
+            .remove_remote_collection(origin, &removal(id), &progress(2))
+            .await
+            .expect("remove")
+    );
+    assert_eq!(holder().await, Some(Holder::Removed { updated: at(100) }));
+    assert_eq!(removed_at().await, Some(at(100)));
+
+    // 2. A relay's copy from before the removal, of its time, or telling no origin time is
+    //    stale: left out quietly, writing nothing.
+    let version = catalog.data_version().await.expect("version");
+    for stale in [Some(50), Some(100), None] {
+        assert_eq!(
+            apply(catalog, relay, &relayed(stale), &items).await,
+            ApplyOutcome::Relayed {
+                holder: "removed".to_owned()
+            },
+            "{stale:?}"
+        );
+    }
+    assert_eq!(catalog.data_version().await.expect("version"), version);
+    assert_eq!(counts(harvest_of(catalog, relay).await), (0, 0, 0));
+
+    // 3. One changed at its origin since (unhidden there) is taken.
+    assert_eq!(
+        apply(catalog, relay, &relayed(Some(150)), &items).await,
+        ApplyOutcome::Applied
+    );
+    assert!(matches!(holder().await, Some(Holder::Peer { id, .. }) if id == relay));
+    assert_eq!(removed_at().await, None);
+
+    // 4. Its origin removing it again takes the relay's copy out, with the time it tells.
+    let told = |updated: Option<i64>, origin_updated: Option<i64>| RemoteRemoval {
+        id,
+        updated: updated.map(at),
+        origin_updated: origin_updated.map(at),
+    };
+    assert!(
+        catalog
+            .remove_remote_collection(origin, &told(Some(300), None), &progress(3))
+            .await
+            .expect("remove")
+    );
+    assert_eq!(holder().await, Some(Holder::Removed { updated: at(300) }));
+    assert_eq!(counts(harvest_of(catalog, relay).await), (0, 0, 0));
+    assert!(ranked(catalog, id).await.is_empty());
+
+    // 5. A relay passing a removal on keeps the origin's time it tells, not its own.
+    assert_eq!(
+        apply(catalog, relay, &relayed(Some(400)), &items).await,
+        ApplyOutcome::Applied
+    );
+    assert!(
+        catalog
+            .remove_remote_collection(relay, &told(Some(600), Some(450)), &progress(4))
+            .await
+            .expect("remove")
+    );
+    assert_eq!(holder().await, Some(Holder::Removed { updated: at(450) }));
+
+    // 6. A relay dropping it without the origin's word (its own peer removed) says nothing
+    //    of the origin: the tombstone holds nothing.
+    assert_eq!(
+        apply(catalog, relay, &relayed(Some(460)), &items).await,
+        ApplyOutcome::Applied
+    );
+    assert!(
+        catalog
+            .remove_remote_collection(relay, &told(Some(700), None), &progress(5))
+            .await
+            .expect("remove")
+    );
+    assert_eq!(holder().await, None);
+    assert_eq!(removed_at().await, None);
+
+    // 7. Nor does removing a peer here: what it brought may come back through relays.
+    assert_eq!(
+        apply(catalog, origin, &collection(id, "walk", at(800)), &items).await,
+        ApplyOutcome::Applied
+    );
+    assert!(catalog.remove_peer(origin).await.expect("remove peer"));
+    assert_eq!(holder().await, None);
+    assert_eq!(
+        apply(catalog, relay, &relayed(Some(10)), &items).await,
+        ApplyOutcome::Applied
+    );
+}
+
 async fn conflict_counts(catalog: &dyn Catalog) {
     let (local, _) = local_walk(catalog).await;
     let id = peer(catalog, PEER).await;
@@ -1485,7 +1613,7 @@ async fn conflict_counts(catalog: &dyn Catalog) {
     );
     assert_eq!(conflicts().await, 1);
     let held = catalog
-        .remove_remote_collection(id, local, &progress(12))
+        .remove_remote_collection(id, &removal(local), &progress(12))
         .await
         .expect("removed");
     assert!(!held);

@@ -13,6 +13,7 @@ use flaneur_store::{Catalog, Error};
 use serde_json::Map;
 
 use crate::backend::catalog_contracts;
+use crate::federation::removal;
 
 catalog_contracts! {
     one_pass_at_a_time_holds_a_peer_until_it_releases_it => claims;
@@ -139,7 +140,7 @@ async fn expiry(catalog: &dyn Catalog) {
         "{applied:?}"
     );
     let removed = catalog
-        .remove_remote_collection(id, collection.id, &progress(9, Some(lapsed)))
+        .remove_remote_collection(id, &removal(collection.id), &progress(9, Some(lapsed)))
         .await;
     assert!(
         matches!(removed, Err(Error::HarvestTaken { .. })),
