@@ -160,14 +160,15 @@ fn a_catalog_of_a_catalog_follows_removals_and_the_updated_it_is_shown() {
         }
     }
 
-    // 4. Each shows the `updated` its listing goes by, and the one it harvested beside it.
+    // 4. Each shows the `updated` its listing goes by, and the peer's beside it, passed on
+    //    from hop to hop.
     updated_agrees_with_the_listing(&relay, &probes);
     updated_agrees_with_the_listing(&catalog, &probes);
     let at_peer = peer.server.get_ok(&format!("/collections/{added}"));
     let at_relay = relay.get_ok(&format!("/collections/{added}"));
     let at_catalog = catalog.get_ok(&format!("/collections/{added}"));
     assert_eq!(at_relay["flaneur:origin_updated"], at_peer["updated"]);
-    assert_eq!(at_catalog["flaneur:origin_updated"], at_relay["updated"]);
+    assert_eq!(at_catalog["flaneur:origin_updated"], at_peer["updated"]);
 
     // 5. The peer removed from the relay, its collections leave the catalog too.
     flaneur_exits(relay_data, &["peer", "remove", &peer.server.api], 0);
@@ -175,4 +176,125 @@ fn a_catalog_of_a_catalog_follows_removals_and_the_updated_it_is_shown() {
     assert!(report.contains("\tremoved 2\t"), "{report}");
     assert!(searched(&catalog).is_empty());
     assert_eq!(tombstones(&changes(&catalog, None)).len(), 4);
+}
+
+/// The line of a `flaneur harvest` report about the peer at `api`.
+fn report_of<'a>(report: &'a str, api: &str) -> &'a str {
+    let line = report.lines().find(|l| l.starts_with(&format!("{api}\t")));
+    line.unwrap_or_else(|| panic!("no line for {api}: {report}"))
+}
+
+#[test]
+fn two_catalogs_harvesting_each_other_keep_a_hidden_sequence_out() {
+    // 1. X harvests a peer P and another catalog Y; Y harvests X: each lists the other's
+    //    copy of P's sequences, which only X holds from P.
+    let peer = Peer::start();
+    let (kept, _) = peer.publish("kept", &GOPRO[..1]);
+    let (hidden, hidden_items) = peer.publish("to hide", &GOPRO[1..2]);
+    let x_dir = tempfile::tempdir().expect("X data folder");
+    let y_dir = tempfile::tempdir().expect("Y data folder");
+    let (x_data, y_data) = (x_dir.path(), y_dir.path());
+    let x = Server::start_in(x_data);
+    let y = Server::start_in(y_data);
+    flaneur_exits(x_data, &["peer", "add", &peer.server.api], 0);
+    flaneur_exits(x_data, &["peer", "add", &y.api], 0);
+    flaneur_exits(y_data, &["peer", "add", &x.api], 0);
+    flaneur_exits(x_data, &["harvest"], 0);
+    flaneur_exits(y_data, &["harvest"], 0);
+    let report = flaneur_exits(x_data, &["harvest"], 0);
+    assert!(
+        report_of(&report, &y.api).contains("\tapplied 0\t"),
+        "{report}"
+    );
+    let both = {
+        let mut all = peer.server.collection_items(&kept);
+        all.extend(peer.server.collection_items(&hidden));
+        let mut ids: Vec<String> = all
+            .iter()
+            .map(|i| i["id"].as_str().expect("id").to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(searched(&x), both);
+    assert_eq!(searched(&y), both);
+
+    // 2. P hides a sequence. X drops it; Y, not told yet, still lists its copy, which X
+    //    leaves out, whichever of its peers it harvests first.
+    peer.change(
+        Method::PATCH,
+        &format!("/collections/{hidden}"),
+        Some(json!({ "visibility": "owner-only" })),
+        StatusCode::OK,
+    );
+    let report = flaneur_exits(x_data, &["harvest"], 0);
+    assert!(
+        report_of(&report, &peer.server.api).contains("\tremoved 1\t"),
+        "{report}"
+    );
+    let report = flaneur_exits(x_data, &["harvest"], 0);
+    assert!(
+        report_of(&report, &y.api).contains("\tapplied 0\t"),
+        "{report}"
+    );
+    let without_hidden: Vec<String> = both
+        .iter()
+        .filter(|id| !hidden_items.contains(id))
+        .cloned()
+        .collect();
+    assert_eq!(searched(&x), without_hidden);
+
+    // 3. Y hears of it from X, with the origin's time, and drops it too; from then on
+    //    neither brings it back to the other, pass after pass.
+    let report = flaneur_exits(y_data, &["harvest"], 0);
+    assert!(
+        report_of(&report, &x.api).contains("\tremoved 1\t"),
+        "{report}"
+    );
+    for _ in 0..2 {
+        let report = flaneur_exits(x_data, &["harvest"], 0);
+        assert!(
+            report_of(&report, &y.api).contains("\tapplied 0\t"),
+            "{report}"
+        );
+        let report = flaneur_exits(y_data, &["harvest"], 0);
+        assert!(
+            report_of(&report, &x.api).contains("\tapplied 0\t"),
+            "{report}"
+        );
+    }
+    for server in [&x, &y] {
+        assert_eq!(searched(server), without_hidden);
+        let entries = changes(server, None);
+        assert_eq!(
+            tombstones(&entries),
+            std::slice::from_ref(&hidden),
+            "{entries:?}"
+        );
+        let tombstone = entries
+            .iter()
+            .find(|e| id_of(e) == hidden)
+            .expect("tombstone");
+        assert!(
+            tombstone["flaneur:origin_updated"].is_string(),
+            "{tombstone}"
+        );
+    }
+
+    // 4. Shown again at P, it comes back to both: at X from P, at Y from X, newer at its
+    //    origin than its removal.
+    peer.change(
+        Method::PATCH,
+        &format!("/collections/{hidden}"),
+        Some(json!({ "visibility": "anyone" })),
+        StatusCode::OK,
+    );
+    flaneur_exits(x_data, &["harvest"], 0);
+    let report = flaneur_exits(y_data, &["harvest"], 0);
+    assert!(
+        report_of(&report, &x.api).contains("\tapplied 1\t"),
+        "{report}"
+    );
+    assert_eq!(searched(&x), both);
+    assert_eq!(searched(&y), both);
 }
