@@ -441,6 +441,18 @@ impl Claim {
     }
 }
 
+/// Why a collection a peer lists is not held from it, as the catalog keeps it until the
+/// collection is applied from that peer or gone from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Skip {
+    /// A relay's copy of a collection held from elsewhere ([`Claim::Relayed`]): taken again
+    /// when its holder lets it go (its peer removed here, or a relay dropping it).
+    Relayed,
+    /// Its id is held by local data or an unrelated peer ([`Claim::Conflict`]); counted in
+    /// [`HarvestState::nb_conflicts`].
+    Conflict,
+}
+
 /// What became of a remote collection given to the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ApplyOutcome {

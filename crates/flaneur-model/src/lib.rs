@@ -26,7 +26,7 @@ pub use edit::{
 pub use federation::{
     ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState, Holder,
     ORIGIN_KEY, ORIGIN_UPDATED_KEY, Origin, Peer, PeerSource, RemoteAuthor, RemoteCollection,
-    RemoteItem, RemoteRemoval, origin_time, origin_url,
+    RemoteItem, RemoteRemoval, Skip, origin_time, origin_url,
 };
 pub use id::{
     AccountId, AnnotationId, ExcludedAreaId, HarvestPassId, JobId, PeerId, PictureId, ReportId,

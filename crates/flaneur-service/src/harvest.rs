@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use flaneur_model::{
     ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestPassId, HarvestProgress, Holder, Peer,
-    PeerId, RemoteCollection, RemoteItem, RemoteRemoval, SequenceId,
+    PeerId, RemoteCollection, RemoteItem, RemoteRemoval, SequenceId, Skip,
 };
 use futures::StreamExt;
 use serde::Serialize;
@@ -70,6 +70,9 @@ pub struct HarvestLimits {
     pub relist_margin: Duration,
     /// Refused entries whose reasons are kept in the report (default 20).
     pub max_skip_reasons: usize,
+    /// Collections skipped as relayed or conflicting, and let go by their holder since,
+    /// fetched again at the end of a pass (default 100; the rest wait for the next pass).
+    pub max_revisits: u32,
     /// Time between a successful pass and the next one (default 15 min).
     pub interval: Duration,
     /// Wait after a first failure, doubled at each failure in a row (default 1 min).
@@ -99,6 +102,7 @@ impl Default for HarvestLimits {
             max_collection_bytes: 256 * 1024 * 1024,
             relist_margin: Duration::from_secs(10 * 60),
             max_skip_reasons: 20,
+            max_revisits: 100,
             interval: Duration::from_secs(15 * 60),
             backoff_initial: Duration::from_secs(60),
             backoff_max: Duration::from_secs(6 * 3600),
@@ -142,15 +146,21 @@ pub trait HarvestStore: Send + Sync {
     async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> flaneur_store::Result<()>;
     /// Who holds a collection's id here, if anybody does.
     async fn collection_holder(&self, id: SequenceId) -> flaneur_store::Result<Option<Holder>>;
-    /// Records or clears that the peer's collection conflicts with data held here, saving
-    /// `progress` with it.
-    async fn set_remote_conflict(
+    /// Records why the peer's collection is not held from it, saving `progress` with it.
+    async fn record_skip(
         &self,
         peer: PeerId,
         id: SequenceId,
-        is_conflict: bool,
+        skip: Skip,
         progress: &HarvestProgress,
     ) -> flaneur_store::Result<()>;
+    /// Collections skipped from the peer whose holder let them go since (see
+    /// [`Catalog::released_skips`]).
+    async fn released_skips(
+        &self,
+        peer: PeerId,
+        limit: u32,
+    ) -> flaneur_store::Result<Vec<SequenceId>>;
     /// Replaces the remote collection and its items, saving `progress` with them.
     async fn apply_remote_collection(
         &self,
@@ -373,7 +383,10 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
             .start_harvest(self.peer.id, self.started_at)
             .await?;
         let mut client = PeerClient::new(&self.peer.api_url, self.limits)?;
-        let result = self.listing(&mut client).await;
+        let result = match self.listing(&mut client).await {
+            Ok(mut progress) => self.revisit(&mut client, &mut progress).await,
+            Err(err) => Err(err),
+        };
         self.report.requests = client.requests;
         self.report.bytes_read = client.bytes_read;
         result
@@ -403,8 +416,9 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         progress.watermark = progress.watermark.max(seen);
     }
 
-    /// Reads the changed-collections listing page by page, applying each entry in order.
-    async fn listing(&mut self, client: &mut PeerClient) -> Result<(), HarvestError> {
+    /// Reads the changed-collections listing page by page, applying each entry in order;
+    /// the progress it ended with.
+    async fn listing(&mut self, client: &mut PeerClient) -> Result<HarvestProgress, HarvestError> {
         // Each save renews the lease, and fails when another pass took the peer over.
         // A watermark saved in the future (by a pass before this rule) is brought back too.
         let mut progress = HarvestProgress {
@@ -465,6 +479,68 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
             self.store
                 .save_harvest_progress(self.peer.id, &progress)
                 .await?;
+        }
+        Ok(progress)
+    }
+
+    /// Fetches again, one by one, the collections of this peer skipped as relayed or
+    /// conflicting whose holder has let them go since (see
+    /// [`HarvestStore::released_skips`]): they may not change at the peer for long, so its
+    /// listing would not bring them. Up to [`HarvestLimits::max_revisits`] at a pass; the
+    /// watermark stays where the listing left it.
+    async fn revisit(
+        &mut self,
+        client: &mut PeerClient,
+        progress: &mut HarvestProgress,
+    ) -> Result<(), HarvestError> {
+        let peer = self.peer.id;
+        let released = self
+            .store
+            .released_skips(peer, self.limits.max_revisits)
+            .await?;
+        for id in released {
+            client.check_budget()?;
+            self.keep_lease().await?;
+            let url = client.endpoint(&format!("collections/{id}"))?;
+            let doc = match client.get_json(&url).await {
+                Ok(doc) => doc,
+                // No longer at the peer, or no longer public there: gone from it.
+                Err(HarvestError::Status {
+                    status: 403 | 404 | 410,
+                    ..
+                }) => {
+                    let removal = RemoteRemoval {
+                        id,
+                        updated: None,
+                        origin_updated: None,
+                    };
+                    self.store
+                        .remove_remote_collection(peer, &removal, progress)
+                        .await?;
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
+            tracing::debug!(collection.id = %id, "skipped collection let go by its holder; fetched again");
+            match parse::collection_entry(&doc, 0, self.limits.max_doc_bytes) {
+                Ok(ListingEntry::Collection(collection)) if collection.id == id => {
+                    self.collection(client, *collection, progress).await?;
+                }
+                Ok(ListingEntry::Collection(_)) => {
+                    let reason = format!("collections/{id} answered another collection");
+                    self.report.skip(self.limits.max_skip_reasons, &reason);
+                }
+                Ok(ListingEntry::Tombstone(removal)) if removal.id == id => {
+                    self.store
+                        .remove_remote_collection(peer, &removal, progress)
+                        .await?;
+                }
+                Ok(ListingEntry::Tombstone(_)) => {
+                    let reason = format!("collections/{id} answered another collection");
+                    self.report.skip(self.limits.max_skip_reasons, &reason);
+                }
+                Err(err) => self.report.skip(self.limits.max_skip_reasons, &err),
+            }
         }
         Ok(())
     }
@@ -531,6 +607,19 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         // `updated >= watermark` lists the last collection of the previous pass again, and a
         // resumed page lists those already applied: both are known with this `updated`.
         self.advance(progress, Some(collection.updated));
+        self.collection(client, *collection, progress).await
+    }
+
+    /// Applies a collection of the peer unless it is unchanged or may not be held here: the
+    /// holder and the claim first, then its items.
+    async fn collection(
+        &mut self,
+        client: &mut PeerClient,
+        collection: RemoteCollection,
+        progress: &mut HarvestProgress,
+    ) -> Result<(), HarvestError> {
+        let peer = self.peer.id;
+        let max_reasons = self.limits.max_skip_reasons;
         let holder = self.store.collection_holder(collection.id).await?;
         if let Some(Holder::Peer { id, updated, .. }) = &holder
             && *id == peer
@@ -553,14 +642,14 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
                 );
                 self.report.collections_relayed += 1;
                 self.store
-                    .set_remote_conflict(peer, collection.id, false, progress)
+                    .record_skip(peer, collection.id, Skip::Relayed, progress)
                     .await?;
                 return Ok(());
             }
             Claim::Conflict { holder } => {
                 self.conflict(&collection, &holder);
                 self.store
-                    .set_remote_conflict(peer, collection.id, true, progress)
+                    .record_skip(peer, collection.id, Skip::Conflict, progress)
                     .await?;
                 return Ok(());
             }

@@ -25,7 +25,7 @@ use crate::{Area, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
     ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource,
-    RemoteCollection, RemoteItem, RemoteRemoval,
+    RemoteCollection, RemoteItem, RemoteRemoval, Skip,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
@@ -803,16 +803,22 @@ pub trait Catalog: Send + Sync + 'static {
     /// (see [`flaneur_model::Claim`]).
     async fn collection_holder(&self, id: SequenceId) -> Result<Option<Holder>>;
 
-    /// Records (`is_conflict`) or clears that a peer's collection is not held from it because
-    /// its id is held by local data or an unrelated peer, in one transaction with the
-    /// harvest's `progress`; [`flaneur_model::HarvestState::nb_conflicts`] counts them.
-    async fn set_remote_conflict(
+    /// Records why a peer's collection is not held from it (see [`Skip`]), in one transaction
+    /// with the harvest's `progress`, until the collection is applied from that peer or gone
+    /// from it; [`flaneur_model::HarvestState::nb_conflicts`] counts the conflicts.
+    async fn record_skip(
         &self,
         peer: PeerId,
         id: SequenceId,
-        is_conflict: bool,
+        skip: Skip,
         progress: &HarvestProgress,
     ) -> Result<()>;
+
+    /// Up to `limit` collections skipped from a peer whose holder let them go since: no
+    /// longer held here, or left as a tombstone holding nothing (its peer removed, or a relay
+    /// dropping it). Not those whose origin removed them ([`flaneur_model::Holder::Removed`]):
+    /// a copy newer than the removal is listed again by its peer anyway.
+    async fn released_skips(&self, peer: PeerId, limit: u32) -> Result<Vec<SequenceId>>;
 
     /// Makes a peer's collection and its items here match what the peer said, in one
     /// transaction with the harvest's `progress`: the sequence, its authors, every item (those
@@ -821,7 +827,7 @@ pub trait Catalog: Send + Sync + 'static {
     /// straight from its origin replaces one a relay brought (whose peer's counts go down); a
     /// relay's copy of one held from its origin is left out ([`ApplyOutcome::Relayed`]);
     /// when the collection's id or an item's belongs to local data or to an unrelated peer,
-    /// the conflict is recorded (see [`Catalog::set_remote_conflict`]) and the holder named.
+    /// the conflict is recorded (see [`Catalog::record_skip`]) and the holder named.
     /// Only `progress` is written besides, in both cases.
     ///
     /// # Errors

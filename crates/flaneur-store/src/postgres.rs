@@ -56,7 +56,7 @@ use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
     ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource,
-    RemoteCollection, RemoteItem, RemoteRemoval,
+    RemoteCollection, RemoteItem, RemoteRemoval, Skip,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
@@ -141,6 +141,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "origin_removals",
         include_str!("../migrations/postgres/0014_origin_removals.sql"),
+    ),
+    (
+        15,
+        "harvest_skips",
+        include_str!("../migrations/postgres/0015_harvest_skips.sql"),
     ),
 ];
 
@@ -719,14 +724,18 @@ impl Catalog for PgCatalog {
         federation::collection_holder(&self.pool, id).await
     }
 
-    async fn set_remote_conflict(
+    async fn record_skip(
         &self,
         peer: PeerId,
         id: SequenceId,
-        is_conflict: bool,
+        skip: Skip,
         progress: &HarvestProgress,
     ) -> Result<()> {
-        federation::set_remote_conflict(&self.pool, peer, id, is_conflict, progress).await
+        federation::record_skip(&self.pool, peer, id, skip, progress).await
+    }
+
+    async fn released_skips(&self, peer: PeerId, limit: u32) -> Result<Vec<SequenceId>> {
+        federation::released_skips(&self.pool, peer, limit).await
     }
 
     async fn apply_remote_collection(

@@ -60,7 +60,7 @@ use crate::{Catalog, Error, Result};
 use flaneur_model::{Annotation, AnnotationId, NewAnnotation, TagChange};
 use flaneur_model::{
     ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId, PeerSource,
-    RemoteCollection, RemoteItem, RemoteRemoval,
+    RemoteCollection, RemoteItem, RemoteRemoval, Skip,
 };
 use flaneur_model::{NewReport, Report, ReportChange, ReportId, ReportQuery};
 
@@ -615,14 +615,18 @@ impl Catalog for SqliteCatalog {
         federation::collection_holder(&self.reader, id).await
     }
 
-    async fn set_remote_conflict(
+    async fn record_skip(
         &self,
         peer: PeerId,
         id: SequenceId,
-        is_conflict: bool,
+        skip: Skip,
         progress: &HarvestProgress,
     ) -> Result<()> {
-        federation::set_remote_conflict(&self.writer, peer, id, is_conflict, progress).await
+        federation::record_skip(&self.writer, peer, id, skip, progress).await
+    }
+
+    async fn released_skips(&self, peer: PeerId, limit: u32) -> Result<Vec<SequenceId>> {
+        federation::released_skips(&self.reader, peer, limit).await
     }
 
     async fn apply_remote_collection(

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     ApplyOutcome, HarvestClaim, HarvestEnd, HarvestProgress, Holder, Peer, PeerId,
-    RemoteCollection, RemoteItem, RemoteRemoval, SequenceId,
+    RemoteCollection, RemoteItem, RemoteRemoval, SequenceId, Skip,
 };
 use flaneur_store::{Catalog, Result};
 
@@ -46,14 +46,18 @@ impl<C: Catalog + ?Sized> HarvestStore for C {
         Catalog::collection_holder(self, id).await
     }
 
-    async fn set_remote_conflict(
+    async fn record_skip(
         &self,
         peer: PeerId,
         id: SequenceId,
-        is_conflict: bool,
+        skip: Skip,
         progress: &HarvestProgress,
     ) -> Result<()> {
-        Catalog::set_remote_conflict(self, peer, id, is_conflict, progress).await
+        Catalog::record_skip(self, peer, id, skip, progress).await
+    }
+
+    async fn released_skips(&self, peer: PeerId, limit: u32) -> Result<Vec<SequenceId>> {
+        Catalog::released_skips(self, peer, limit).await
     }
 
     async fn apply_remote_collection(

@@ -746,6 +746,57 @@ mod origins {
     }
 
     #[tokio::test]
+    async fn a_relayed_copy_is_fetched_again_once_its_holder_lets_it_go() {
+        let origin = listing(3, None).await;
+        let relay = listing(3, Some(origin.api_url())).await;
+        let store = MemoryStore::default();
+        let origin_peer = store.add_peer(&origin.api_url());
+        store.add_peer(&relay.api_url());
+        pass(&store, &origin, &limits()).await;
+        let report = pass(&store, &relay, &limits()).await;
+        assert_eq!(report.collections_relayed, 3);
+
+        // Held from the origin, nothing is let go: no collection is fetched on its own.
+        let single = |requests: &[String]| -> Vec<String> {
+            let prefix = "/api/collections/";
+            let ids = requests.iter().filter_map(|r| r.strip_prefix(prefix));
+            ids.filter(|rest| !rest.contains('/'))
+                .map(str::to_owned)
+                .collect()
+        };
+        pass(&store, &relay, &limits()).await;
+        assert_eq!(single(&relay.requests()), Vec::<String>::new());
+
+        // The origin removed here (its collections left as tombstones holding nothing), and
+        // the first gone from the relay too without a change of `updated`: the relay's next
+        // pass lists the last one again at its watermark and applies it, fetches the second
+        // on its own and applies it, and forgets the first, which the relay no longer has.
+        {
+            let mut state = store.state();
+            state.collections.retain(|(p, _), _| *p != origin_peer.id);
+            state.peers.remove(&origin_peer.id);
+        }
+        relay.data().collections[0].is_deleted = true;
+        let before = relay.requests().len();
+        let report = pass(&store, &relay, &limits()).await;
+        assert_eq!(report.error, None);
+        assert_eq!((report.collections_applied, report.items), (2, 4));
+        let mut fetched = single(&relay.requests()[before..]);
+        fetched.sort();
+        assert_eq!(fetched, [seq_id(1), seq_id(2)]);
+        assert!(store.state().relayed.is_empty() && store.state().conflicts.is_empty());
+        let Some(Holder::Peer { origin: o, .. }) = holder(&store, 2) else {
+            panic!("held");
+        };
+        assert_eq!(o, origin.api_url());
+
+        // Nothing is left to fetch again.
+        let before = relay.requests().len();
+        pass(&store, &relay, &limits()).await;
+        assert_eq!(single(&relay.requests()[before..]), Vec::<String>::new());
+    }
+
+    #[tokio::test]
     async fn a_local_collection_come_back_through_a_peer_is_never_applied() {
         let relay = listing(1, Some("https://this.example/api".to_owned())).await;
         let store = MemoryStore::default();

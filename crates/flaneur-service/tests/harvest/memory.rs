@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use flaneur_model::{
     ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestPassId, HarvestProgress, HarvestState,
     Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, RemoteRemoval, SequenceId,
+    Skip,
 };
 use flaneur_service::harvest::HarvestStore;
 use flaneur_store::Result;
@@ -27,6 +28,8 @@ pub struct State {
     pub local: HashSet<SequenceId>,
     /// Conflicts recorded, by peer and collection.
     pub conflicts: HashSet<(PeerId, SequenceId)>,
+    /// Relayed copies skipped, by peer and collection.
+    pub relayed: HashSet<(PeerId, SequenceId)>,
     /// The pass holding each peer held; leases here never run out.
     pub holders: HashMap<PeerId, HarvestPassId>,
     /// Collections their origin removed, with when (see [`Holder::Removed`]).
@@ -34,6 +37,12 @@ pub struct State {
 }
 
 impl State {
+    /// Clears the skip of a peer's collection; whether there was one.
+    fn forget_skip(&mut self, peer: PeerId, id: SequenceId) -> bool {
+        let conflict = self.conflicts.remove(&(peer, id));
+        self.relayed.remove(&(peer, id)) || conflict
+    }
+
     fn holder(&self, id: SequenceId) -> Option<Holder> {
         if self.local.contains(&id) {
             return Some(Holder::Local);
@@ -162,21 +171,33 @@ impl HarvestStore for MemoryStore {
         Ok(self.state().holder(id))
     }
 
-    async fn set_remote_conflict(
+    async fn record_skip(
         &self,
         peer: PeerId,
         id: SequenceId,
-        is_conflict: bool,
+        skip: Skip,
         progress: &HarvestProgress,
     ) -> Result<()> {
         let mut state = self.state();
-        if is_conflict {
-            state.conflicts.insert((peer, id));
-        } else {
-            state.conflicts.remove(&(peer, id));
-        }
+        state.forget_skip(peer, id);
+        match skip {
+            Skip::Conflict => state.conflicts.insert((peer, id)),
+            Skip::Relayed => state.relayed.insert((peer, id)),
+        };
         self.progress(&mut state, peer, progress);
         Ok(())
+    }
+
+    async fn released_skips(&self, peer: PeerId, limit: u32) -> Result<Vec<SequenceId>> {
+        let state = self.state();
+        let mut released: Vec<SequenceId> = (state.conflicts.iter())
+            .chain(&state.relayed)
+            .filter(|(p, id)| *p == peer && state.holder(*id).is_none())
+            .map(|(_, id)| *id)
+            .collect();
+        released.sort();
+        released.truncate(limit as usize);
+        Ok(released)
     }
 
     async fn apply_remote_collection(
@@ -192,7 +213,10 @@ impl HarvestStore for MemoryStore {
         self.progress(&mut state, peer, progress);
         match Claim::of(peer, &peer_url, collection, held.as_ref()) {
             Claim::Take => {}
-            Claim::Relayed { holder } => return Ok(ApplyOutcome::Relayed { holder }),
+            Claim::Relayed { holder } => {
+                state.relayed.insert((peer, collection.id));
+                return Ok(ApplyOutcome::Relayed { holder });
+            }
             Claim::Conflict { holder } => {
                 state.conflicts.insert((peer, collection.id));
                 return Ok(ApplyOutcome::Conflict { holder });
@@ -201,7 +225,7 @@ impl HarvestStore for MemoryStore {
         if let Some(Holder::Peer { id: relay, .. }) = held {
             state.collections.remove(&(relay, collection.id));
         }
-        state.conflicts.remove(&(peer, collection.id));
+        state.forget_skip(peer, collection.id);
         state.removed_at_origin.remove(&collection.id);
         state
             .collections
@@ -232,7 +256,7 @@ impl HarvestStore for MemoryStore {
             }
             None => false,
         };
-        let was_conflict = state.conflicts.remove(&(peer, id));
+        let was_conflict = state.forget_skip(peer, id);
         if held {
             state.removed.push(id);
         }

@@ -115,6 +115,7 @@ impl MockPeer {
         };
         let app = Router::new()
             .route("/api/collections", get(listing))
+            .route("/api/collections/{id}", get(one_collection))
             .route("/api/collections/{id}/items", get(items))
             .fallback(other)
             .with_state(peer.clone());
@@ -279,6 +280,21 @@ async fn listing(
         "application/json",
         json!({ "collections": page, "links": links }),
     )
+}
+
+/// One collection, as a Panoramax instance answers it: 404 once deleted.
+async fn one_collection(State(peer): State<MockPeer>, Path(id): Path<String>) -> Response {
+    peer.enter(format!("/api/collections/{id}")).await;
+    let found = peer
+        .data()
+        .collections
+        .iter()
+        .find(|c| c.id == id && !c.is_deleted)
+        .cloned();
+    match found {
+        Some(c) => json_response("application/json", collection_json(&peer, &c)),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 fn collection_json(peer: &MockPeer, c: &Collection) -> Value {

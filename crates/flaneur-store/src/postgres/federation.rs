@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState,
     Holder, Peer, PeerId, PeerSource, PictureId, RemoteCollection, RemoteItem, RemoteRemoval,
-    SequenceId,
+    SequenceId, Skip,
 };
 use sqlx::postgres::PgRow;
 use sqlx::postgres::types::PgInterval;
@@ -30,7 +30,8 @@ use crate::{Error, Result};
 const PEER_COLUMNS: &str = "id, api_url, source, is_paused, added_at, last_attempt_at, \
      last_success_at, failures, next_attempt_at, last_error, watermark, resume_url, \
      nb_collections, nb_items, leased_until, \
-     (SELECT count(*) FROM harvest_conflicts c WHERE c.peer_id = peers.id) AS nb_conflicts";
+     (SELECT count(*) FROM harvest_conflicts c WHERE c.peer_id = peers.id AND c.is_conflict)
+         AS nb_conflicts";
 
 fn peer_from_row(row: &PgRow) -> Result<Peer> {
     let t = "peers";
@@ -318,39 +319,66 @@ async fn holder_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Holder>> 
     Ok(row.holder())
 }
 
-pub(super) async fn set_remote_conflict(
+pub(super) async fn record_skip(
     pool: &PgPool,
     peer: PeerId,
     id: SequenceId,
-    is_conflict: bool,
+    skip: Skip,
     progress: &HarvestProgress,
 ) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(Error::db("record conflict"))?;
-    note_conflict(&mut tx, peer, id.0, is_conflict).await?;
+    let mut tx = pool.begin().await.map_err(Error::db("record skip"))?;
+    note_skip(&mut tx, peer, id.0, Some(skip)).await?;
     save_progress(&mut tx, peer, progress).await?;
-    tx.commit().await.map_err(Error::db("record conflict"))
+    tx.commit().await.map_err(Error::db("record skip"))
 }
 
-/// Records or clears the conflict of a peer's collection.
-async fn note_conflict(
+/// Records why a peer's collection is not held from it, or clears that (`None`).
+async fn note_skip(
     conn: &mut PgConnection,
     peer: PeerId,
     sequence: Uuid,
-    is_conflict: bool,
+    skip: Option<Skip>,
 ) -> Result<()> {
-    let sql = if is_conflict {
-        "INSERT INTO harvest_conflicts (peer_id, sequence_id) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING"
-    } else {
-        "DELETE FROM harvest_conflicts WHERE peer_id = $1 AND sequence_id = $2"
-    };
-    sqlx::query(sql)
+    let query = match skip {
+        Some(skip) => sqlx::query(
+            "INSERT INTO harvest_conflicts (peer_id, sequence_id, is_conflict) VALUES ($1, $2, $3)
+             ON CONFLICT (peer_id, sequence_id) DO UPDATE SET is_conflict = excluded.is_conflict",
+        )
         .bind(peer.0)
         .bind(sequence)
+        .bind(skip == Skip::Conflict),
+        None => {
+            sqlx::query("DELETE FROM harvest_conflicts WHERE peer_id = $1 AND sequence_id = $2")
+                .bind(peer.0)
+                .bind(sequence)
+        }
+    };
+    query
         .execute(&mut *conn)
         .await
-        .map_err(Error::db("record conflict"))?;
+        .map_err(Error::db("record skip"))?;
     Ok(())
+}
+
+pub(super) async fn released_skips(
+    pool: &PgPool,
+    peer: PeerId,
+    limit: u32,
+) -> Result<Vec<SequenceId>> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT c.sequence_id FROM harvest_conflicts c
+         WHERE c.peer_id = $1 AND NOT EXISTS (
+             SELECT 1 FROM sequences s
+             WHERE s.id = c.sequence_id
+               AND (NOT {HARVESTED_TOMBSTONE} OR s.origin_removed_at IS NOT NULL))
+         ORDER BY c.sequence_id LIMIT $2"
+    )))
+    .bind(peer.0)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(Error::db("read skipped collections"))?;
+    Ok(ids.into_iter().map(SequenceId::from).collect())
 }
 
 pub(super) async fn save_harvest_progress(
@@ -580,8 +608,11 @@ pub(super) async fn apply_remote_collection(
         refusal = holder.map(|holder| ApplyOutcome::Conflict { holder });
     }
     if let Some(outcome) = refusal {
-        let is_conflict = matches!(outcome, ApplyOutcome::Conflict { .. });
-        note_conflict(&mut tx, peer, sequence, is_conflict).await?;
+        let skip = match outcome {
+            ApplyOutcome::Conflict { .. } => Skip::Conflict,
+            _ => Skip::Relayed,
+        };
+        note_skip(&mut tx, peer, sequence, Some(skip)).await?;
         save_progress(&mut tx, peer, progress).await?;
         tx.commit()
             .await
@@ -737,7 +768,7 @@ pub(super) async fn apply_remote_collection(
     stamp_sequences(&mut tx, &touched).await?;
     let added = i64::try_from(items.len()).unwrap_or(i64::MAX);
     count_change(&mut tx, peer, i64::from(is_new), added - removed).await?;
-    note_conflict(&mut tx, peer, sequence, false).await?;
+    note_skip(&mut tx, peer, sequence, None).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await
@@ -905,7 +936,7 @@ pub(super) async fn remove_remote_collection(
         existed = done.rows_affected() == 1;
         count_change(&mut tx, holder, -i64::from(existed), -removed).await?;
     }
-    note_conflict(&mut tx, peer, sequence, false).await?;
+    note_skip(&mut tx, peer, sequence, None).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, ApplyOutcome, Claim, HarvestClaim, HarvestEnd, HarvestProgress, HarvestState,
     Holder, Peer, PeerId, PeerSource, RemoteCollection, RemoteItem, RemoteRemoval, SequenceId,
+    Skip,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -25,7 +26,8 @@ const ROWS_PER_INSERT: usize = 500;
 const PEER_COLUMNS: &str = "id, api_url, source, is_paused, added_at, last_attempt_at, \
      last_success_at, failures, next_attempt_at, last_error, watermark, resume_url, \
      nb_collections, nb_items, leased_until, \
-     (SELECT count(*) FROM harvest_conflicts c WHERE c.peer_id = peers.id) AS nb_conflicts";
+     (SELECT count(*) FROM harvest_conflicts c WHERE c.peer_id = peers.id AND c.is_conflict)
+         AS nb_conflicts";
 
 fn peer_from_row(row: &SqliteRow) -> Result<Peer> {
     let t = "peers";
@@ -318,40 +320,66 @@ async fn holder_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Holde
     Ok(row.holder())
 }
 
-pub(super) async fn set_remote_conflict(
+pub(super) async fn record_skip(
     pool: &SqlitePool,
     peer: PeerId,
     id: SequenceId,
-    is_conflict: bool,
+    skip: Skip,
     progress: &HarvestProgress,
 ) -> Result<()> {
-    let mut tx = begin_write(pool)
-        .await
-        .map_err(Error::db("record conflict"))?;
-    note_conflict(&mut tx, &peer.to_string(), &id.to_string(), is_conflict).await?;
+    let mut tx = begin_write(pool).await.map_err(Error::db("record skip"))?;
+    note_skip(&mut tx, &peer.to_string(), &id.to_string(), Some(skip)).await?;
     save_progress(&mut tx, peer, progress).await?;
-    tx.commit().await.map_err(Error::db("record conflict"))
+    tx.commit().await.map_err(Error::db("record skip"))
 }
 
-/// Records or clears the conflict of a peer's collection.
-async fn note_conflict(
+/// Records why a peer's collection is not held from it, or clears that (`None`).
+async fn note_skip(
     conn: &mut SqliteConnection,
     peer: &str,
     sequence: &str,
-    is_conflict: bool,
+    skip: Option<Skip>,
 ) -> Result<()> {
-    let sql = if is_conflict {
-        "INSERT OR IGNORE INTO harvest_conflicts (peer_id, sequence_id) VALUES (?, ?)"
-    } else {
-        "DELETE FROM harvest_conflicts WHERE peer_id = ? AND sequence_id = ?"
-    };
-    sqlx::query(sql)
+    let query = match skip {
+        Some(skip) => sqlx::query(
+            "INSERT INTO harvest_conflicts (peer_id, sequence_id, is_conflict) VALUES (?, ?, ?)
+             ON CONFLICT (peer_id, sequence_id) DO UPDATE SET is_conflict = excluded.is_conflict",
+        )
         .bind(peer)
         .bind(sequence)
+        .bind(skip == Skip::Conflict),
+        None => sqlx::query("DELETE FROM harvest_conflicts WHERE peer_id = ? AND sequence_id = ?")
+            .bind(peer)
+            .bind(sequence),
+    };
+    query
         .execute(&mut *conn)
         .await
-        .map_err(Error::db("record conflict"))?;
+        .map_err(Error::db("record skip"))?;
     Ok(())
+}
+
+pub(super) async fn released_skips(
+    pool: &SqlitePool,
+    peer: PeerId,
+    limit: u32,
+) -> Result<Vec<SequenceId>> {
+    let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT sequence_id FROM harvest_conflicts
+         WHERE peer_id = ? AND sequence_id NOT IN (
+             SELECT id FROM sequences
+             WHERE NOT {HARVESTED_TOMBSTONE} OR origin_removed_at IS NOT NULL)
+         ORDER BY sequence_id LIMIT ?"
+    )))
+    .bind(peer.to_string())
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(Error::db("read skipped collections"))?;
+    ids.iter()
+        .map(|id| id.parse())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::corrupt("harvest_conflicts", format!("sequence_id: {e}")))
 }
 
 pub(super) async fn save_harvest_progress(
@@ -582,8 +610,11 @@ pub(super) async fn apply_remote_collection(
         refusal = holder.map(|holder| ApplyOutcome::Conflict { holder });
     }
     if let Some(outcome) = refusal {
-        let is_conflict = matches!(outcome, ApplyOutcome::Conflict { .. });
-        note_conflict(&mut tx, &peer_text, &sequence, is_conflict).await?;
+        let skip = match outcome {
+            ApplyOutcome::Conflict { .. } => Skip::Conflict,
+            _ => Skip::Relayed,
+        };
+        note_skip(&mut tx, &peer_text, &sequence, Some(skip)).await?;
         save_progress(&mut tx, peer, progress).await?;
         tx.commit()
             .await
@@ -737,7 +768,7 @@ pub(super) async fn apply_remote_collection(
     }
     let added = i64::try_from(items.len()).unwrap_or(i64::MAX);
     count_change(&mut tx, &peer_text, i64::from(is_new), added - removed).await?;
-    note_conflict(&mut tx, &peer_text, &sequence, false).await?;
+    note_skip(&mut tx, &peer_text, &sequence, None).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await
@@ -836,7 +867,7 @@ pub(super) async fn remove_remote_collection(
         existed = done.rows_affected() == 1;
         count_change(&mut tx, &holder, -i64::from(existed), -removed).await?;
     }
-    note_conflict(&mut tx, &peer_text, &sequence, false).await?;
+    note_skip(&mut tx, &peer_text, &sequence, None).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await

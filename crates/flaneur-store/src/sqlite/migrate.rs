@@ -127,6 +127,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "origin_removals",
         include_str!("../../migrations/sqlite/0024_origin_removals.sql"),
     ),
+    (
+        25,
+        "harvest_skips",
+        include_str!("../../migrations/sqlite/0025_harvest_skips.sql"),
+    ),
 ];
 
 /// Migrations that rebuild a table other tables refer to. SQLite cannot drop a column's

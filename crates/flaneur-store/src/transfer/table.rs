@@ -64,12 +64,14 @@ pub(super) const TABLES: &[Table] = &[
         // peer is free.
         cleared: &["lease_holder", "leased_until"],
     },
-    // A peer's conflicts name only their peer: the collections they stand for are not held.
+    // A peer's skipped collections name only their peer: the collections they stand for are
+    // not held from it.
     Table {
         name: "harvest_conflicts",
         columns: &[
             ("peer_id", "peer_id", Kind::Uuid),
             ("sequence_id", "sequence_id", Kind::Uuid),
+            ("is_conflict", "is_conflict", Kind::Bool),
         ],
         key: &["peer_id", "sequence_id"],
         cleared: &[],

@@ -8,7 +8,7 @@ use flaneur_model::{
     NewUploadSet, ORIGIN_KEY, ORIGIN_UPDATED_KEY, PeerId, PeerSource, Picture, PictureDetails,
     PictureEdit, PictureId, PictureStatus, Projection, RemoteAuthor, RemoteCollection, RemoteItem,
     RemoteRemoval, ReportIssue, ReportQuery, Role, SemanticTag, Sequence, SequenceEdit, SequenceId,
-    SequenceStatus, Shape, TagAction, TagChange, TokenId, Viewer, Visibility,
+    SequenceStatus, Shape, Skip, TagAction, TagChange, TokenId, Viewer, Visibility,
 };
 use flaneur_store::{
     Arrangement, Catalog, CompareOp, CountBy, Error, Filter, Literal, MapQuery, NewSession,
@@ -37,6 +37,7 @@ catalog_contracts! {
     conflicts_are_counted_per_peer_until_they_go => conflict_counts;
     two_peers_bringing_one_new_id_at_once_leave_it_to_one => concurrent_claims;
     a_removal_at_its_origin_holds_against_older_relayed_copies => origin_removals;
+    skipped_copies_are_released_when_their_holder_lets_go => released_skips;
 }
 
 const PEER: &str = "https://peer.example/api";
@@ -199,7 +200,7 @@ async fn a_copy_to_postgresql_carries_peers_and_their_data() {
         .expect("remove");
     // A conflict, which the peer's count of conflicts shows once copied.
     embedded
-        .set_remote_conflict(id, local, true, &progress(3))
+        .record_skip(id, local, Skip::Conflict, &progress(3))
         .await
         .expect("conflict");
     let peers = embedded.peers().await.expect("peers");
@@ -1573,6 +1574,66 @@ async fn origin_removals(catalog: &dyn Catalog) {
     );
 }
 
+async fn released_skips(catalog: &dyn Catalog) {
+    let (local, _) = local_walk(catalog).await;
+    let origin = peer(catalog, PEER).await;
+    let relay = peer(catalog, OTHER_PEER).await;
+    let relayed = |id: SequenceId| {
+        let mut copy = collection(id, "walk", at(100));
+        copy.doc.insert(ORIGIN_KEY.to_owned(), json!(PEER));
+        copy
+    };
+    let released = async |limit| catalog.released_skips(relay, limit).await.expect("read");
+
+    // 1. The relay's copies of two collections held from their origin are skipped, and its
+    //    copy of a local sequence is a conflict: all are held, none is released.
+    let (removed, dropped) = (SequenceId::new(), SequenceId::new());
+    for id in [removed, dropped] {
+        let direct = collection(id, "walk", at(100));
+        assert_eq!(
+            apply(catalog, origin, &direct, &walk(1)).await,
+            ApplyOutcome::Applied
+        );
+        assert!(matches!(
+            apply(catalog, relay, &relayed(id), &walk(1)).await,
+            ApplyOutcome::Relayed { .. }
+        ));
+    }
+    assert!(matches!(
+        apply(
+            catalog,
+            relay,
+            &collection(local, "mine", at(100)),
+            &walk(1)
+        )
+        .await,
+        ApplyOutcome::Conflict { .. }
+    ));
+    assert_eq!(released(10).await, []);
+    assert_eq!(harvest_of(catalog, relay).await.nb_conflicts, 1);
+
+    // 2. Removed at its origin, one stays held against the relay's copy; the origin removed
+    //    here, the other is let go, and so released, up to the limit asked.
+    assert!(
+        catalog
+            .remove_remote_collection(origin, &removal(removed), &progress(2))
+            .await
+            .expect("remove")
+    );
+    assert_eq!(released(10).await, []);
+    assert!(catalog.remove_peer(origin).await.expect("remove peer"));
+    assert_eq!(released(10).await, [dropped]);
+    assert_eq!(released(0).await, []);
+
+    // 3. Applied from the relay, it is no longer skipped.
+    assert_eq!(
+        apply(catalog, relay, &relayed(dropped), &walk(1)).await,
+        ApplyOutcome::Applied
+    );
+    assert_eq!(released(10).await, []);
+    assert_eq!(harvest_of(catalog, relay).await.nb_conflicts, 1);
+}
+
 async fn conflict_counts(catalog: &dyn Catalog) {
     let (local, _) = local_walk(catalog).await;
     let id = peer(catalog, PEER).await;
@@ -1588,23 +1649,23 @@ async fn conflict_counts(catalog: &dyn Catalog) {
     }
     assert_eq!(conflicts().await, 1);
 
-    // The harvester records one it told from the listing, and clears one it no longer is.
+    // The harvester records one it told from the listing; a relayed copy is no conflict.
     let other = SequenceId::new();
     catalog
-        .set_remote_conflict(id, other, true, &progress(9))
+        .record_skip(id, other, Skip::Conflict, &progress(9))
         .await
         .expect("recorded");
     assert_eq!(conflicts().await, 2);
     assert_eq!(harvest_of(catalog, id).await.watermark, Some(at(9)));
     catalog
-        .set_remote_conflict(id, other, false, &progress(10))
+        .record_skip(id, other, Skip::Relayed, &progress(10))
         .await
-        .expect("cleared");
+        .expect("recorded as relayed");
     assert_eq!(conflicts().await, 1);
 
     // Applied once its id is free, or deleted at its peer: it goes.
     catalog
-        .set_remote_conflict(id, other, true, &progress(11))
+        .record_skip(id, other, Skip::Conflict, &progress(11))
         .await
         .expect("recorded");
     assert_eq!(
