@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -263,12 +263,20 @@ impl RemoteCollection {
     }
 }
 
-/// An RFC 3339 instant given as `flaneur:origin_updated`, `None` when it is anything else.
+/// How far ahead of this instance's clock a time another instance gives may be and still be
+/// believed: beyond, it is a wrong clock or a lie, and one such time would outweigh every
+/// true one compared with it.
+const MAX_TIME_AHEAD: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// An RFC 3339 instant given as `flaneur:origin_updated`, to the microsecond as instants are
+/// kept; `None` when it is anything else, or too far ahead to believe.
 pub fn origin_time(value: Option<&Value>) -> Option<DateTime<Utc>> {
     let text = value?.as_str()?;
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    let at = DateTime::parse_from_rfc3339(text)
+        .ok()?
+        .with_timezone(&Utc)
+        .trunc_subsecs(6);
+    (at <= Utc::now() + MAX_TIME_AHEAD).then_some(at)
 }
 
 /// A peer's word that a collection it lists is gone: deleted, or no longer public.
@@ -289,7 +297,7 @@ impl RemoteRemoval {
     /// says nothing of the origin.
     pub fn origin_time(&self, is_direct: bool) -> Option<DateTime<Utc>> {
         if is_direct {
-            self.updated.max(self.origin_updated)
+            self.updated
         } else {
             self.origin_updated
         }
@@ -308,9 +316,9 @@ impl RemoteRemoval {
     ) -> Option<(PeerId, Option<DateTime<Utc>>)> {
         let Some(Holder::Peer {
             id,
-            api_url,
             origin,
-            updated,
+            origin_updated: known,
+            ..
         }) = held
         else {
             return None;
@@ -319,12 +327,11 @@ impl RemoteRemoval {
         if *id != peer && !is_direct {
             return None;
         }
-        // A copy's `updated` is its origin's time only when it came straight from there; the
-        // origin removed it after that, whether it tells when (GeoVisio does not) or not.
-        let known = updated.filter(|_| api_url == origin);
+        // The origin removed it after the last change its copy here tells of, whether it
+        // tells when (GeoVisio does not) or not.
         let removed_at = match self.origin_time(is_direct) {
             Some(told) => Some(known.map_or(told, |known| told.max(known))),
-            None if is_direct => known,
+            None if is_direct => *known,
             None => None,
         };
         Some((*id, removed_at))
@@ -355,6 +362,9 @@ pub enum Holder {
         origin: String,
         /// The peer's `updated` of it.
         updated: Option<DateTime<Utc>>,
+        /// When it last changed at its origin, as far as its copy tells (see
+        /// [`RemoteCollection::origin_updated`]).
+        origin_updated: Option<DateTime<Utc>>,
     },
 }
 
@@ -465,9 +475,10 @@ pub enum ApplyOutcome {
         holder: String,
     },
     /// It is a relay's copy of a collection held here from its origin or through another
-    /// relay (see [`Claim::Relayed`]): nothing was written.
+    /// relay, or a stale copy of one its origin removed (see [`Claim::Relayed`]): nothing was
+    /// written but the skip.
     Relayed {
-        /// `local`, or the API address of the peer holding it.
+        /// `local`, `removed`, or the API address of the peer holding it.
         holder: String,
     },
 }
@@ -536,6 +547,7 @@ mod tests {
             api_url: api_url.to_owned(),
             origin: origin.to_owned(),
             updated: None,
+            origin_updated: None,
         };
         let relayed = |holder: &str| Claim::Relayed {
             holder: holder.to_owned(),
@@ -577,6 +589,7 @@ mod tests {
             api_url: R.to_owned(),
             origin: R.to_owned(),
             updated: None,
+            origin_updated: None,
         };
         assert_eq!(Claim::of(me, R, &from(O), Some(&mine)), Claim::Take);
     }
@@ -632,5 +645,58 @@ mod tests {
         };
         assert_eq!(relayed.origin_time(false), Some(at(11)));
         assert_eq!(relayed.origin_time(true), Some(at(12)));
+    }
+
+    #[test]
+    fn an_origin_removal_telling_no_time_keeps_the_last_one_its_copy_told() {
+        let (origin, relay) = (PeerId::new(), PeerId::new());
+        let silent = RemoteRemoval {
+            id: SequenceId::new(),
+            updated: None,
+            origin_updated: None,
+        };
+        // A relay's copy held here, told changed at its origin on day 15: the origin's
+        // removal takes it out from then on, whatever the relay's own `updated`.
+        let relayed = Holder::Peer {
+            id: relay,
+            api_url: R.to_owned(),
+            origin: O.to_owned(),
+            updated: Some(at(20)),
+            origin_updated: Some(at(15)),
+        };
+        assert_eq!(
+            silent.takes_out(origin, O, Some(&relayed)),
+            Some((relay, Some(at(15))))
+        );
+        // The relay dropping it without a word of the origin's time keeps nothing.
+        assert_eq!(
+            silent.takes_out(relay, R, Some(&relayed)),
+            Some((relay, None))
+        );
+        // A third peer, neither holder nor origin, takes nothing out.
+        let third = "https://third.test/api";
+        assert_eq!(silent.takes_out(PeerId::new(), third, Some(&relayed)), None);
+        // A time told by the origin later than its copy's is kept.
+        let told = RemoteRemoval {
+            updated: Some(at(18)),
+            ..silent
+        };
+        assert_eq!(
+            told.takes_out(origin, O, Some(&relayed)),
+            Some((relay, Some(at(18))))
+        );
+    }
+
+    #[test]
+    fn origin_times_are_kept_to_the_microsecond_and_never_far_ahead() {
+        let precise = Value::from("2026-01-02T03:04:05.123456789Z");
+        let at = origin_time(Some(&precise)).map(|t| t.to_rfc3339());
+        assert_eq!(at.as_deref(), Some("2026-01-02T03:04:05.123456+00:00"));
+        assert_eq!(
+            origin_time(Some(&Value::from("9999-01-01T00:00:00Z"))),
+            None
+        );
+        assert_eq!(origin_time(Some(&Value::from(12))), None);
+        assert_eq!(origin_time(None), None);
     }
 }

@@ -638,7 +638,7 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
                     collection.id = %collection.id,
                     holder = %holder,
                     origin = %collection.origin(&self.peer.api_url),
-                    "relayed collection held from its origin; skipped"
+                    "relayed copy of a collection held from elsewhere or removed at its origin; skipped"
                 );
                 self.report.collections_relayed += 1;
                 self.store

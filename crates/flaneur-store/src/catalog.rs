@@ -849,10 +849,10 @@ pub trait Catalog: Send + Sync + 'static {
     /// this one drop it too; it is nobody's. When the removal is its origin's word (see
     /// [`flaneur_model::RemoteRemoval::origin_time`]), the tombstone keeps when it happened and
     /// holds the id against relays' older copies ([`flaneur_model::Holder::Removed`]);
-    /// otherwise it gives way to any later harvest of its id. When no peer holds the id and
-    /// this peer has no conflict on it (a tombstone listed again, or one of a collection
-    /// never held), nothing is written, the progress included: the harvester saves it with
-    /// its page. A pass whose lease was taken gets [`crate::Error::HarvestTaken`] either way.
+    /// otherwise it gives way to any later harvest of its id. When the removal takes nothing
+    /// out and this peer has no skip recorded on the id (a tombstone listed again, one of a
+    /// collection never held, or a relay's while the origin's copy is held), nothing is
+    /// written, the progress included: the harvester saves it with its page. A pass whose lease was taken gets [`crate::Error::HarvestTaken`] either way.
     async fn remove_remote_collection(
         &self,
         peer: PeerId,

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use flaneur_model::{
     AccountId, Holder, MAX_KEY_CHARS, MAX_VALUE_CHARS, NewPicture, Origin, PeerId, PictureDetails,
-    PictureId, Projection, RemoteAuthor, RemoteCollection, RemoteItem, Visibility, origin_url,
+    PictureId, Projection, RemoteAuthor, RemoteCollection, RemoteItem, Visibility, origin_time,
+    origin_url,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -39,6 +40,8 @@ pub(crate) struct HolderRow {
     pub api_url: Option<String>,
     /// The `flaneur:origin` its JSON names.
     pub claimed: Option<String>,
+    /// The `flaneur:origin_updated` its JSON gives.
+    pub claimed_updated: Option<String>,
     /// The peer's `updated` of it.
     pub updated: Option<DateTime<Utc>>,
     /// Whether it is the tombstone of a harvested collection ([`HARVESTED_TOMBSTONE`]).
@@ -60,11 +63,18 @@ impl HolderRow {
             return Some(Holder::Local);
         };
         let api_url = self.api_url.unwrap_or_default();
+        let origin = origin_url(self.claimed.as_deref(), &api_url);
+        let origin_updated = if origin == api_url {
+            self.updated
+        } else {
+            origin_time(self.claimed_updated.map(Value::String).as_ref())
+        };
         Some(Holder::Peer {
             id,
-            origin: origin_url(self.claimed.as_deref(), &api_url),
+            origin,
             api_url,
             updated: self.updated,
+            origin_updated,
         })
     }
 }

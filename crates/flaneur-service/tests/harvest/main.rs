@@ -629,6 +629,7 @@ mod origins {
             api_url: state.peers[&peer].api_url.clone(),
             origin: collection,
             updated: None,
+            origin_updated: None,
         })
     }
 

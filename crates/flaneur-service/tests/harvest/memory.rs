@@ -57,6 +57,7 @@ impl State {
         Some(Holder::Peer {
             id: *peer,
             origin: collection.origin(&api_url),
+            origin_updated: collection.origin_updated(&api_url),
             api_url,
             updated: Some(collection.updated),
         })

@@ -279,10 +279,12 @@ pub(super) async fn collection_holder(pool: &PgPool, id: SequenceId) -> Result<O
     holder_of(&mut conn, id.0).await
 }
 
-/// A sequence's peer, the peer's API root, the `flaneur:origin` its JSON names, its peer's
-/// `updated`, whether it is a harvested tombstone and when its origin removed it.
+/// A sequence's peer, the peer's API root, the `flaneur:origin` and `flaneur:origin_updated`
+/// its JSON gives, its peer's `updated`, whether it is a harvested tombstone and when its
+/// origin removed it.
 type HolderColumns = (
     Option<Uuid>,
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<DateTime<Utc>>,
@@ -297,6 +299,8 @@ async fn holder_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Holder>> 
         "SELECT s.peer_id, p.api_url,
                  CASE WHEN jsonb_typeof(s.remote_doc -> 'flaneur:origin') = 'string'
                       THEN s.remote_doc ->> 'flaneur:origin' END,
+                 CASE WHEN jsonb_typeof(s.remote_doc -> 'flaneur:origin_updated') = 'string'
+                      THEN s.remote_doc ->> 'flaneur:origin_updated' END,
                  s.remote_updated_at, {HARVESTED_TOMBSTONE}, s.origin_removed_at
              FROM sequences s LEFT JOIN peers p ON p.id = s.peer_id
              WHERE s.id = $1",
@@ -305,13 +309,16 @@ async fn holder_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Holder>> 
     .fetch_optional(&mut *conn)
     .await
     .map_err(Error::db("read holder"))?;
-    let Some((peer, api_url, claimed, updated, is_harvested_tombstone, removed)) = row else {
+    let Some((peer, api_url, claimed, claimed_updated, updated, is_harvested_tombstone, removed)) =
+        row
+    else {
         return Ok(None);
     };
     let row = HolderRow {
         peer: peer.map(PeerId::from),
         api_url,
         claimed,
+        claimed_updated,
         updated,
         is_harvested_tombstone,
         origin_removed_at: removed,
@@ -912,35 +919,56 @@ pub(super) async fn remove_remote_collection(
     let held = holder_of(&mut tx, sequence).await?;
     let mut existed = false;
     if let Some((holder, removed_at)) = removal.takes_out(peer, &peer_url, held.as_ref()) {
-        let (removed, _) = clear_items(&mut tx, holder, sequence, &[]).await?;
-        sqlx::query(
-            "DELETE FROM sequence_semantics
-             WHERE sequence_id = (SELECT id FROM sequences WHERE id = $1 AND peer_id = $2)",
-        )
-        .bind(sequence)
-        .bind(holder.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("clear remote collection tags"))?;
-        let sql = format!(
-            "UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS}, origin_removed_at = $3
-             WHERE id = $1 AND peer_id = $2"
-        );
-        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(sequence)
-            .bind(holder.0)
-            .bind(removed_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("remove remote collection"))?;
-        existed = done.rows_affected() == 1;
-        count_change(&mut tx, holder, -i64::from(existed), -removed).await?;
+        // A relay's copy taken out by its origin's word moves the relay's counts: its row is
+        // locked first, as an apply taking over that copy does.
+        if holder != peer {
+            sqlx::query("SELECT 1 FROM peers WHERE id = $1 FOR UPDATE")
+                .bind(holder.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db("read peer"))?;
+        }
+        existed = tombstone_rows(&mut tx, holder, sequence, removed_at).await?;
     }
     note_skip(&mut tx, peer, sequence, None).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await
         .map_err(Error::db("remove remote collection"))?;
+    Ok(existed)
+}
+
+/// Turns a peer's sequence into its tombstone, keeping when its origin removed it, and
+/// deletes its pictures and tags, moving the peer's counts; whether it was held.
+async fn tombstone_rows(
+    conn: &mut PgConnection,
+    peer: PeerId,
+    sequence: Uuid,
+    removed_at: Option<DateTime<Utc>>,
+) -> Result<bool> {
+    let (removed, _) = clear_items(conn, peer, sequence, &[]).await?;
+    sqlx::query(
+        "DELETE FROM sequence_semantics
+         WHERE sequence_id = (SELECT id FROM sequences WHERE id = $1 AND peer_id = $2)",
+    )
+    .bind(sequence)
+    .bind(peer.0)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("clear remote collection tags"))?;
+    let sql = format!(
+        "UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS}, origin_removed_at = $3
+         WHERE id = $1 AND peer_id = $2"
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(sequence)
+        .bind(peer.0)
+        .bind(removed_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    let existed = done.rows_affected() == 1;
+    count_change(conn, peer, -i64::from(existed), -removed).await?;
     Ok(existed)
 }
 

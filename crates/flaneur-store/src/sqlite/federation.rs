@@ -276,9 +276,11 @@ pub(super) async fn collection_holder(pool: &SqlitePool, id: SequenceId) -> Resu
     holder_of(&mut conn, &id.to_string()).await
 }
 
-/// A sequence's peer, the peer's API root, the `flaneur:origin` its JSON names, its peer's
-/// `updated`, whether it is a harvested tombstone and when its origin removed it.
+/// A sequence's peer, the peer's API root, the `flaneur:origin` and `flaneur:origin_updated`
+/// its JSON gives, its peer's `updated`, whether it is a harvested tombstone and when its
+/// origin removed it.
 type HolderColumns = (
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -294,6 +296,8 @@ async fn holder_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Holde
         "SELECT s.peer_id, p.api_url,
                  CASE WHEN json_type(s.remote_doc, '$.\"flaneur:origin\"') = 'text'
                       THEN json_extract(s.remote_doc, '$.\"flaneur:origin\"') END,
+                 CASE WHEN json_type(s.remote_doc, '$.\"flaneur:origin_updated\"') = 'text'
+                      THEN json_extract(s.remote_doc, '$.\"flaneur:origin_updated\"') END,
                  s.remote_updated_at, {HARVESTED_TOMBSTONE}, s.origin_removed_at
              FROM sequences s LEFT JOIN peers p ON p.id = s.peer_id
              WHERE s.id = ?",
@@ -302,7 +306,9 @@ async fn holder_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Holde
     .fetch_optional(&mut *conn)
     .await
     .map_err(Error::db("read holder"))?;
-    let Some((peer, api_url, claimed, updated, is_harvested_tombstone, removed)) = row else {
+    let Some((peer, api_url, claimed, claimed_updated, updated, is_harvested_tombstone, removed)) =
+        row
+    else {
         return Ok(None);
     };
     let peer = peer
@@ -313,6 +319,7 @@ async fn holder_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Holde
         peer,
         api_url,
         claimed,
+        claimed_updated,
         updated: updated.map(from_micros),
         is_harvested_tombstone,
         origin_removed_at: removed.map(from_micros),
@@ -842,36 +849,47 @@ pub(super) async fn remove_remote_collection(
     let held = holder_of(&mut tx, &sequence).await?;
     let mut existed = false;
     if let Some((holder, removed_at)) = removal.takes_out(peer, &peer_url, held.as_ref()) {
-        let holder = holder.to_string();
-        let (removed, _) = clear_items(&mut tx, &holder, &sequence, &[]).await?;
-        sqlx::query(
-            "DELETE FROM sequence_semantics
-             WHERE sequence_id = (SELECT id FROM sequences WHERE id = ? AND peer_id = ?)",
-        )
-        .bind(&sequence)
-        .bind(&holder)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("clear remote collection tags"))?;
-        let sql = format!(
-            "UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS}, origin_removed_at = ?
-             WHERE id = ? AND peer_id = ?"
-        );
-        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(removed_at.map(to_micros))
-            .bind(&sequence)
-            .bind(&holder)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("remove remote collection"))?;
-        existed = done.rows_affected() == 1;
-        count_change(&mut tx, &holder, -i64::from(existed), -removed).await?;
+        existed = tombstone_rows(&mut tx, &holder.to_string(), &sequence, removed_at).await?;
     }
     note_skip(&mut tx, &peer_text, &sequence, None).await?;
     save_progress(&mut tx, peer, progress).await?;
     tx.commit()
         .await
         .map_err(Error::db("remove remote collection"))?;
+    Ok(existed)
+}
+
+/// Turns a peer's sequence into its tombstone, keeping when its origin removed it, and
+/// deletes its pictures and tags, moving the peer's counts; whether it was held.
+async fn tombstone_rows(
+    conn: &mut SqliteConnection,
+    peer: &str,
+    sequence: &str,
+    removed_at: Option<DateTime<Utc>>,
+) -> Result<bool> {
+    let (removed, _) = clear_items(conn, peer, sequence, &[]).await?;
+    sqlx::query(
+        "DELETE FROM sequence_semantics
+         WHERE sequence_id = (SELECT id FROM sequences WHERE id = ? AND peer_id = ?)",
+    )
+    .bind(sequence)
+    .bind(peer)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::db("clear remote collection tags"))?;
+    let sql = format!(
+        "UPDATE sequences SET {TOMBSTONE_ASSIGNMENTS}, origin_removed_at = ?
+         WHERE id = ? AND peer_id = ?"
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(removed_at.map(to_micros))
+        .bind(sequence)
+        .bind(peer)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("remove remote collection"))?;
+    let existed = done.rows_affected() == 1;
+    count_change(conn, peer, -i64::from(existed), -removed).await?;
     Ok(existed)
 }
 

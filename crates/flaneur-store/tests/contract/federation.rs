@@ -203,6 +203,12 @@ async fn a_copy_to_postgresql_carries_peers_and_their_data() {
         .record_skip(id, local, Skip::Conflict, &progress(3))
         .await
         .expect("conflict");
+    // A relayed copy skipped, which is no conflict, and let go.
+    let let_go = SequenceId::new();
+    embedded
+        .record_skip(id, let_go, Skip::Relayed, &progress(4))
+        .await
+        .expect("skip");
     let peers = embedded.peers().await.expect("peers");
     assert_eq!(peers[0].harvest.nb_conflicts, 1);
     let sequence = embedded.sequence(remote.id).await.expect("read");
@@ -237,6 +243,7 @@ async fn a_copy_to_postgresql_carries_peers_and_their_data() {
 
         let copy = crate::backend::pg_catalog(&url).await;
         assert_eq!(copy.peers().await.expect("peers"), peers);
+        assert_eq!(copy.released_skips(id, 10).await.expect("skips"), [let_go]);
         assert_eq!(copy.sequence(remote.id).await.expect("read"), sequence);
         // The tombstone of a harvested collection goes too, for the catalogs harvesting this
         // one.
@@ -1398,6 +1405,7 @@ async fn relays(catalog: &dyn Catalog) {
             api_url: OTHER_PEER.to_owned(),
             origin: PEER.to_owned(),
             updated: Some(at(100)),
+            origin_updated: None,
         })
     );
 
@@ -1517,7 +1525,26 @@ async fn origin_removals(catalog: &dyn Catalog) {
     assert!(matches!(holder().await, Some(Holder::Peer { id, .. }) if id == relay));
     assert_eq!(removed_at().await, None);
 
-    // 4. Its origin removing it again takes the relay's copy out, with the time it tells.
+    // 4. Its origin hiding it again without telling when takes the relay's copy out from the
+    //    origin's time that copy told, not the relay's own; a relay's copy of that time is
+    //    stale, one changed at the origin since is taken.
+    assert!(
+        catalog
+            .remove_remote_collection(origin, &removal(id), &progress(3))
+            .await
+            .expect("remove")
+    );
+    assert_eq!(holder().await, Some(Holder::Removed { updated: at(150) }));
+    assert!(matches!(
+        apply(catalog, relay, &relayed(Some(150)), &items).await,
+        ApplyOutcome::Relayed { .. }
+    ));
+    assert_eq!(
+        apply(catalog, relay, &relayed(Some(160)), &items).await,
+        ApplyOutcome::Applied
+    );
+
+    // 5. Its origin removing it again takes the relay's copy out, with the time it tells.
     let told = |updated: Option<i64>, origin_updated: Option<i64>| RemoteRemoval {
         id,
         updated: updated.map(at),
@@ -1533,7 +1560,7 @@ async fn origin_removals(catalog: &dyn Catalog) {
     assert_eq!(counts(harvest_of(catalog, relay).await), (0, 0, 0));
     assert!(ranked(catalog, id).await.is_empty());
 
-    // 5. A relay passing a removal on keeps the origin's time it tells, not its own.
+    // 6. A relay passing a removal on keeps the origin's time it tells, not its own.
     assert_eq!(
         apply(catalog, relay, &relayed(Some(400)), &items).await,
         ApplyOutcome::Applied
@@ -1546,7 +1573,7 @@ async fn origin_removals(catalog: &dyn Catalog) {
     );
     assert_eq!(holder().await, Some(Holder::Removed { updated: at(450) }));
 
-    // 6. A relay dropping it without the origin's word (its own peer removed) says nothing
+    // 7. A relay dropping it without the origin's word (its own peer removed) says nothing
     //    of the origin: the tombstone holds nothing.
     assert_eq!(
         apply(catalog, relay, &relayed(Some(460)), &items).await,
@@ -1561,7 +1588,7 @@ async fn origin_removals(catalog: &dyn Catalog) {
     assert_eq!(holder().await, None);
     assert_eq!(removed_at().await, None);
 
-    // 7. Nor does removing a peer here: what it brought may come back through relays.
+    // 8. Nor does removing a peer here: what it brought may come back through relays.
     assert_eq!(
         apply(catalog, origin, &collection(id, "walk", at(800)), &items).await,
         ApplyOutcome::Applied
