@@ -690,12 +690,16 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         Ok(())
     }
 
+    /// Counts a conflict, logging it as a warning for the first few of the pass only: a peer
+    /// listing thousands would otherwise flood the log, and the pass's summary counts them.
     fn conflict(&mut self, collection: &RemoteCollection, holder: &str) {
-        tracing::warn!(
-            collection.id = %collection.id,
-            holder = %holder,
-            "remote collection conflicts with data held here; not applied"
-        );
+        let message = "remote collection conflicts with data held here; not applied";
+        let max_warned = self.limits.max_skip_reasons as u64;
+        if self.report.collections_conflicting < max_warned {
+            tracing::warn!(collection.id = %collection.id, holder = %holder, "{message}");
+        } else {
+            tracing::debug!(collection.id = %collection.id, holder = %holder, "{message}");
+        }
         self.report.collections_conflicting += 1;
     }
 
