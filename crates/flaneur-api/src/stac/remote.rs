@@ -47,6 +47,16 @@ fn origin_links(peer_url: &str, document: String, kind: &str) -> [Value; 2] {
     ]
 }
 
+/// The `license` links a harvested document was kept with (the only links kept from it).
+fn license_links(doc: &serde_json::Map<String, Value>) -> Vec<Value> {
+    let links = doc.get("links").and_then(Value::as_array);
+    let licenses = links.into_iter().flatten();
+    licenses
+        .filter(|link| link.get("rel").and_then(Value::as_str) == Some("license"))
+        .cloned()
+        .collect()
+}
+
 /// A remote picture as a STAC item, from its `origin` harvested from the peer whose API root
 /// is `peer_url`, with its neighbours held here.
 pub fn item(
@@ -77,6 +87,7 @@ pub fn item(
         format!("{peer_url}/collections/{seq}/items/{id}"),
         "application/geo+json",
     ));
+    links.extend(license_links(&origin.doc));
     if let Some(prev) = neighbours.0 {
         links.push(neighbour_link(base, "prev", prev));
     }
@@ -113,6 +124,7 @@ pub fn collection(base: &BaseUrl, s: &Sequence, origin: &Origin, peer_url: &str)
         format!("{peer_url}/collections/{id}"),
         "application/json",
     ));
+    links.extend(license_links(&origin.doc));
     collection["links"] = json!(links);
     collection
 }

@@ -403,7 +403,12 @@ impl<'a> Entry<'a> {
     /// The entry as kept: everything but its `links`, within the size cap.
     fn into_doc(self, max_doc_bytes: usize) -> Result<Map<String, Value>, EntryError> {
         let mut doc = self.object.clone();
-        doc.remove("links");
+        // Links are rebuilt when served, but for those naming its license: the terms under
+        // which its pictures may be reused are the peer's to say.
+        let licenses = license_links(doc.remove("links").as_ref());
+        if !licenses.is_empty() {
+            doc.insert("links".to_owned(), Value::Array(licenses));
+        }
         // PostgreSQL keeps no NUL character in text or JSON: refused here for every backend
         // alike, rather than failing the collection's write.
         if doc.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
@@ -420,6 +425,35 @@ impl<'a> Entry<'a> {
         }
         Ok(doc)
     }
+}
+
+/// Most `license` links kept from one document.
+const MAX_LICENSE_LINKS: usize = 4;
+
+/// The `rel=license` links among `links` whose `href` is an http(s) address, as
+/// `{rel, href, title?}` (a string title only), a few at most.
+fn license_links(links: Option<&Value>) -> Vec<Value> {
+    let Some(links) = links.and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    links
+        .iter()
+        .filter(|link| link.get("rel").and_then(Value::as_str) == Some("license"))
+        .filter_map(|link| {
+            let href = link.get("href").and_then(Value::as_str)?;
+            if !(href.starts_with("https://") || href.starts_with("http://")) {
+                return None;
+            }
+            let mut kept = Map::new();
+            kept.insert("rel".to_owned(), Value::from("license"));
+            kept.insert("href".to_owned(), Value::from(href));
+            if let Some(title) = link.get("title").and_then(Value::as_str) {
+                kept.insert("title".to_owned(), Value::from(title));
+            }
+            Some(Value::Object(kept))
+        })
+        .take(MAX_LICENSE_LINKS)
+        .collect()
 }
 
 /// Whether a NUL character is in any string or key of `value`.
@@ -709,5 +743,36 @@ mod tests {
             panic!("not a tombstone");
         };
         assert_eq!(c.updated.to_rfc3339(), "2024-05-02T08:30:00.123456+00:00");
+    }
+
+    #[test]
+    fn keeps_only_the_license_links_of_a_document() {
+        let spdx = "https://spdx.org/licenses/CC-BY-SA-4.0.html";
+        let c = listing_entry(json!({
+            "id": SEQ, "type": "Collection", "updated": "2024-05-02T08:30:00Z",
+            "links": [
+                { "rel": "self", "href": "https://peer.test/api/collections/x" },
+                { "rel": "license", "href": spdx, "title": "CC-BY-SA-4.0", "extra": 1 },
+                { "rel": "license", "href": "javascript:alert(1)" },
+                { "rel": "license", "href": 12 },
+            ],
+        }))
+        .expect("collection");
+        let ListingEntry::Collection(c) = c else {
+            panic!("not a tombstone");
+        };
+        assert_eq!(
+            c.doc.get("links"),
+            Some(&json!([{ "rel": "license", "href": spdx, "title": "CC-BY-SA-4.0" }]))
+        );
+        let none = listing_entry(json!({
+            "id": SEQ, "type": "Collection", "updated": "2024-05-02T08:30:00Z",
+            "links": [{ "rel": "self", "href": "https://peer.test/api/collections/x" }],
+        }))
+        .expect("collection");
+        let ListingEntry::Collection(none) = none else {
+            panic!("not a tombstone");
+        };
+        assert_eq!(none.doc.get("links"), None);
     }
 }

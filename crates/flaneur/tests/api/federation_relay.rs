@@ -144,7 +144,7 @@ fn a_catalog_of_a_catalog_follows_removals_and_the_updated_it_is_shown() {
     //    they name, and serves the new sequence.
     let gone = sorted(vec![deleted, hidden]);
     let shown = sorted(vec![kept.clone(), added.clone()]);
-    let items = sorted(kept_items.into_iter().chain(added_items).collect());
+    let items = sorted(kept_items.into_iter().chain(added_items.clone()).collect());
     for server in [&relay, &catalog] {
         let entries = changes(server, None);
         assert_eq!(sorted(tombstones(&entries)), gone, "{entries:?}");
@@ -169,6 +169,15 @@ fn a_catalog_of_a_catalog_follows_removals_and_the_updated_it_is_shown() {
     let at_catalog = catalog.get_ok(&format!("/collections/{added}"));
     assert_eq!(at_relay["flaneur:origin_updated"], at_peer["updated"]);
     assert_eq!(at_catalog["flaneur:origin_updated"], at_peer["updated"]);
+    // The license the pictures come under is the peer's, from hop to hop.
+    let license = |doc: &Value| link(doc, "license");
+    assert!(license(&at_peer).is_some(), "{at_peer}");
+    assert_eq!(license(&at_catalog), license(&at_peer));
+    let item = &added_items[0];
+    let path = format!("/collections/{added}/items/{item}");
+    let item_at_peer = peer.server.get_ok(&path);
+    assert!(license(&item_at_peer).is_some(), "{item_at_peer}");
+    assert_eq!(license(&catalog.get_ok(&path)), license(&item_at_peer));
 
     // 5. The peer removed from the relay, its collections leave the catalog too.
     flaneur_exits(relay_data, &["peer", "remove", &peer.server.api], 0);
