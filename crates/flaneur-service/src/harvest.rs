@@ -142,8 +142,15 @@ pub trait HarvestStore: Send + Sync {
     async fn release_harvest(&self, id: PeerId, claim: &HarvestClaim) -> flaneur_store::Result<()>;
     /// Records that a pass of the peer starts at `at`.
     async fn start_harvest(&self, id: PeerId, at: DateTime<Utc>) -> flaneur_store::Result<()>;
-    /// Records how the pass ended.
-    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> flaneur_store::Result<()>;
+    /// Records how the pass ended and frees the peer, only while the pass `claim` names holds
+    /// it ([`flaneur_store::Error::HarvestTaken`] otherwise); without a claim, whoever holds
+    /// it.
+    async fn finish_harvest(
+        &self,
+        id: PeerId,
+        claim: Option<&HarvestClaim>,
+        end: &HarvestEnd,
+    ) -> flaneur_store::Result<()>;
     /// Who holds a collection's id here, if anybody does.
     async fn collection_holder(&self, id: SequenceId) -> flaneur_store::Result<Option<Holder>>;
     /// Records why the peer's collection is not held from it, saving `progress` with it.
@@ -217,6 +224,11 @@ pub struct HarvestReport {
     pub duration: Duration,
     /// Why the pass stopped before the end of the listing, when it did.
     pub error: Option<String>,
+    /// Whether another pass took the peer over after this pass's lease ran out (a lease's
+    /// term without a save or renewal): this pass stopped writing there, its end included,
+    /// which the pass holding the peer now records. What it applied before stays, and no
+    /// failure is counted against the peer.
+    pub taken_over: bool,
     /// Why the pass did not run at all, when it did not: nothing was asked of the peer and
     /// nothing was written.
     pub not_run: Option<NotRun>,
@@ -260,7 +272,9 @@ pub async fn harvest_all<S: HarvestStore + ?Sized>(
 /// [`HarvestReport::not_run`]), reads the collections changed since its watermark (or from
 /// where an interrupted pass stopped), applies the changed ones with their items, removes the
 /// deleted ones, records the end with the next attempt's time (see [`PassKind`]) and frees the
-/// peer. A failure keeps what was applied and the progress, and sets a backoff.
+/// peer. A failure keeps what was applied and the progress, and sets a backoff. A pass whose
+/// lease ran out and was taken by another pass stops writing, its end included, and leaves the
+/// peer to that pass (see [`HarvestReport::taken_over`]).
 ///
 /// The pass works from the peer as the catalog holds it once claimed, not from `peer`, which
 /// may predate a pass that ended meanwhile.
@@ -313,30 +327,44 @@ pub async fn harvest_peer<S: HarvestStore + ?Sized>(
         };
         let outcome = pass.run().await;
         report.duration = started.elapsed();
-        if let Err(err) = &outcome {
-            report.error = Some(error_chain(err));
+
+        // 3. The end is written, freeing the peer in the same write, only while the pass
+        //    holds the peer: a pass whose lease ran out and was taken, found so mid-pass or
+        //    by this write, leaves its end to the pass holding the peer now rather than write
+        //    over that pass's state. What it applied stays, and no failure is counted
+        //    against the peer. If the write fails, the report says so, and the lease runs
+        //    out on its own.
+        report.taken_over = matches!(
+            &outcome,
+            Err(HarvestError::Store(
+                flaneur_store::Error::HarvestTaken { .. }
+            ))
+        );
+        if !report.taken_over {
+            if let Err(err) = &outcome {
+                report.error = Some(error_chain(err));
+            }
+            let end = pass_end(&held, limits, kind, &outcome);
+            match store.finish_harvest(held.id, Some(&claim), &end).await {
+                Ok(()) => {}
+                Err(flaneur_store::Error::HarvestTaken { .. }) => report.taken_over = true,
+                Err(err) => {
+                    let err = HarvestError::Store(err);
+                    tracing::error!(error = %error_chain(&err), "harvest end not recorded");
+                    report.error.get_or_insert_with(|| error_chain(&err));
+                }
+            }
         }
 
-        // 3. A pass that lost the peer leaves its end to the pass holding it now.
-        if let Err(HarvestError::Store(flaneur_store::Error::HarvestTaken { .. })) = &outcome {
+        if report.taken_over {
             tracing::warn!(
+                error = report.error.as_deref(),
+                applied = report.collections_applied,
                 requests = report.requests,
-                "peer harvest taken over by another pass after this one's lease ran out"
+                "peer harvest taken over by another pass after this one's lease ran out; \
+                 its end is left to that pass"
             );
             return report;
-        }
-
-        // 4. The end is recorded whatever happened, then the peer is freed; if either fails
-        //    the report says so, and the lease runs out on its own.
-        let end = pass_end(&held, limits, kind, &outcome);
-        let recorded = match store.finish_harvest(held.id, &end).await {
-            Ok(()) => store.release_harvest(held.id, &claim).await,
-            Err(err) => Err(err),
-        };
-        if let Err(err) = recorded {
-            let err = HarvestError::Store(err);
-            tracing::error!(error = %error_chain(&err), "harvest end not recorded");
-            report.error.get_or_insert_with(|| error_chain(&err));
         }
         match &report.error {
             None => tracing::info!(

@@ -789,7 +789,22 @@ pub trait Catalog: Send + Sync + 'static {
     /// Records how a harvest ended: a success clears the failures, the error and the resume
     /// address; a failure counts one more, keeps its error and the progress saved so far. The
     /// next attempt of a peer paused meanwhile stays empty.
-    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()>;
+    ///
+    /// With the `claim` of its pass, the end is written only while that pass holds the peer,
+    /// and frees the peer in the same write, as [`Catalog::release_harvest`] would. Without
+    /// one, it is written whoever holds the peer, and the lease is left as it is.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::HarvestTaken`] when `claim` names a pass that no longer holds the peer
+    /// (another pass took it after its lease ran out, or the peer was removed): nothing is
+    /// written, and the state of the pass holding it now stays as that pass left it.
+    async fn finish_harvest(
+        &self,
+        id: PeerId,
+        claim: Option<&HarvestClaim>,
+        end: &HarvestEnd,
+    ) -> Result<()>;
 
     /// The peer's `updated` of one of its collections held here, `None` when none is.
     async fn remote_collection_updated(

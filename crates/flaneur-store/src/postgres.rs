@@ -708,8 +708,13 @@ impl Catalog for PgCatalog {
         federation::start_harvest(&self.pool, id, at).await
     }
 
-    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()> {
-        federation::finish_harvest(&self.pool, id, end).await
+    async fn finish_harvest(
+        &self,
+        id: PeerId,
+        claim: Option<&HarvestClaim>,
+        end: &HarvestEnd,
+    ) -> Result<()> {
+        federation::finish_harvest(&self.pool, id, claim, end).await
     }
 
     async fn remote_collection_updated(

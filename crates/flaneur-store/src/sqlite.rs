@@ -599,8 +599,13 @@ impl Catalog for SqliteCatalog {
         federation::start_harvest(&self.writer, id, at).await
     }
 
-    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()> {
-        federation::finish_harvest(&self.writer, id, end).await
+    async fn finish_harvest(
+        &self,
+        id: PeerId,
+        claim: Option<&HarvestClaim>,
+        end: &HarvestEnd,
+    ) -> Result<()> {
+        federation::finish_harvest(&self.writer, id, claim, end).await
     }
 
     async fn remote_collection_updated(

@@ -4,12 +4,16 @@
 //! running server or without one, and prints what the pass did for each peer.
 //!
 //! A peer another pass is harvesting (a server's, or another `flaneur harvest`) is reported
-//! busy and left to it rather than harvested twice at once. A pass moves the peer's next
+//! busy and left to it rather than harvested twice at once. A pass whose lease ran out (a
+//! lease's term without a save, as when the process was suspended) and was taken by another
+//! pass is reported taken over: what it applied stays, and the other pass, holding the peer
+//! now, records its own end. A pass moves the peer's next
 //! scheduled attempt no later than it was planned: this command does not know the interval of
 //! the servers harvesting the peer (see [`PassKind::OnDemand`]).
 //!
 //! Exit codes: 0 every peer harvested, 1 a peer's pass failed (or no peer is declared at the
-//! address given), 2 misuse, 3 no pass failed but a peer was busy and not harvested.
+//! address given), 2 misuse, 3 no pass failed but a peer was left to another pass: busy and
+//! not harvested, or taken over.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -64,12 +68,12 @@ pub async fn run(args: HarvestArgs, out: &mut impl Write) -> anyhow::Result<Exit
     // follows the order of `flaneur peer list`.
     let limits = args.limits.limits();
     let mut has_failed = false;
-    let mut has_busy = false;
+    let mut has_yielded = false;
     let mut written = Ok(());
     for peer in &peers {
         let report = harvest_peer(&*catalog, peer, &limits, PassKind::OnDemand).await;
         has_failed |= report.error.is_some();
-        has_busy |= matches!(report.not_run, Some(NotRun::Busy { .. }));
+        has_yielded |= report.taken_over || matches!(report.not_run, Some(NotRun::Busy { .. }));
         if written.is_ok() {
             written = out.write_all(shown(&report).as_bytes());
         }
@@ -83,14 +87,15 @@ pub async fn run(args: HarvestArgs, out: &mut impl Write) -> anyhow::Result<Exit
     }
     Ok(if has_failed {
         ExitCode::FAILURE
-    } else if has_busy {
+    } else if has_yielded {
         ExitCode::from(BUSY)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// Exit code when no pass failed but a peer was left to the pass holding it.
+/// Exit code when no pass failed but a peer was left to the pass holding it, before or
+/// during this one's.
 const BUSY: u8 = 3;
 
 /// A report as lines: the peer and its figures, tab-separated, then one indented line per
@@ -116,9 +121,13 @@ fn shown(report: &HarvestReport) -> String {
         }
         None => {}
     }
-    let outcome = match &report.error {
-        None => "harvested".to_owned(),
-        Some(error) => format!("failed: {}", error.replace(['\n', '\r'], " ")),
+    // A failure comes first, even in a pass taken over afterwards: it says what went wrong.
+    let outcome = match (&report.error, report.taken_over) {
+        (Some(error), _) => format!("failed: {}", error.replace(['\n', '\r'], " ")),
+        (None, true) => "taken over: another harvest holds it since this one's lease ran out; \
+                         what this one applied stays"
+            .to_owned(),
+        (None, false) => "harvested".to_owned(),
     };
     let mut text = format!(
         "{}\t{outcome}\tapplied {}\tunchanged {}\tremoved {}\tconflicting {}\trelayed {}\t\
@@ -142,4 +151,33 @@ fn shown(report: &HarvestReport) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(error: Option<&str>, taken_over: bool) -> HarvestReport {
+        HarvestReport {
+            peer_url: "https://peer.example/api".to_owned(),
+            collections_applied: 2,
+            error: error.map(str::to_owned),
+            taken_over,
+            ..HarvestReport::default()
+        }
+    }
+
+    #[test]
+    fn a_pass_taken_over_is_told_apart_from_a_failure_unless_it_failed_first() {
+        let line = shown(&report(None, true));
+        assert!(
+            line.starts_with("https://peer.example/api\ttaken over: another harvest holds it"),
+            "{line}"
+        );
+        assert!(line.contains("\tapplied 2\t"), "{line}");
+
+        let line = shown(&report(Some("peer answered 503"), true));
+        assert!(line.contains("\tfailed: peer answered 503\t"), "{line}");
+        assert!(shown(&report(None, false)).contains("\tharvested\t"));
+    }
 }

@@ -38,8 +38,13 @@ impl<C: Catalog + ?Sized> HarvestStore for C {
         Catalog::start_harvest(self, id, at).await
     }
 
-    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()> {
-        Catalog::finish_harvest(self, id, end).await
+    async fn finish_harvest(
+        &self,
+        id: PeerId,
+        claim: Option<&HarvestClaim>,
+        end: &HarvestEnd,
+    ) -> Result<()> {
+        Catalog::finish_harvest(self, id, claim, end).await
     }
 
     async fn collection_holder(&self, id: SequenceId) -> Result<Option<Holder>> {

@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use flaneur_model::PeerSource;
+use flaneur_model::{HarvestPassId, PeerSource};
 use flaneur_service::harvest::NotRun;
 use flaneur_store::{Catalog, SqliteCatalog};
 
+use super::memory::State;
 use super::*;
 
 async fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn Catalog> {
@@ -95,9 +96,11 @@ async fn a_pass_whose_lease_ran_out_and_was_taken_over_stops_and_records_nothing
     };
     let (first, second) = tokio::join!(first, second);
 
-    let error = first.error.expect("the first pass stops");
-    assert!(error.contains("no longer held by this pass"), "{error}");
+    // Told apart from a failure: the pass stopped, but the peer is harvested all the same.
+    assert!(first.taken_over, "{first:?}");
+    assert_eq!(first.error, None, "{first:?}");
     assert_eq!(second.error, None, "{second:?}");
+    assert!(!second.taken_over, "{second:?}");
     assert_eq!(second.not_run, None);
     let harvest = catalog
         .peer(declared.id)
@@ -107,6 +110,50 @@ async fn a_pass_whose_lease_ran_out_and_was_taken_over_stops_and_records_nothing
         .harvest;
     assert_eq!((harvest.failures, harvest.last_error), (0, None));
     assert_eq!(harvest.nb_collections, 4);
+}
+
+#[tokio::test]
+async fn a_pass_taken_over_before_its_end_leaves_the_end_to_the_pass_holding_the_peer() {
+    let peer = MockPeer::start(collections(2, 1)).await;
+    let store = MemoryStore::default();
+    let declared = store.add_peer(&peer.api_url());
+    // Just before each end is written, another pass takes the peer, as one does once a lease
+    // ran out.
+    let take_over = |store: &MemoryStore| {
+        let rival = HarvestPassId::new();
+        let id = declared.id;
+        store.state().before_end = Some(Box::new(move |state: &mut State| {
+            state.holders.insert(id, rival);
+        }));
+        rival
+    };
+
+    // 1. A pass that went through: what it applied stays, its end is not written, and the
+    //    peer stays the other pass's.
+    let rival = take_over(&store);
+    let report = harvest_peer(&store, &declared, &limits(), PassKind::OnDemand).await;
+    assert!(report.taken_over, "{report:?}");
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(report.collections_applied, 2);
+    {
+        let state = store.state();
+        assert_eq!(state.applied.len(), 2);
+        assert!(state.ends.is_empty(), "{:?}", state.ends);
+        assert_eq!(state.holders.get(&declared.id), Some(&rival));
+    }
+    let harvest = store.get(declared.id).harvest;
+    assert_eq!((harvest.last_success_at, harvest.failures), (None, 0));
+
+    // 2. A pass that failed says so, but counts no failure against the peer either.
+    store.state().holders.clear();
+    peer.set_trouble(Trouble::Body("oops", "text/plain"));
+    take_over(&store);
+    let report = harvest_peer(&store, &declared, &limits(), PassKind::OnDemand).await;
+    assert!(report.taken_over, "{report:?}");
+    assert!(report.error.is_some(), "{report:?}");
+    assert!(store.state().ends.is_empty());
+    let harvest = store.get(declared.id).harvest;
+    assert_eq!((harvest.failures, harvest.last_error), (0, None));
 }
 
 #[tokio::test]

@@ -30,11 +30,18 @@ pub struct State {
     pub conflicts: HashSet<(PeerId, SequenceId)>,
     /// Relayed copies skipped, by peer and collection.
     pub relayed: HashSet<(PeerId, SequenceId)>,
-    /// The pass holding each peer held; leases here never run out.
+    /// The pass holding each peer held; leases here never run out, but a test may hand a
+    /// peer to another pass, as a catalog does once a lease ran out.
     pub holders: HashMap<PeerId, HarvestPassId>,
     /// Collections their origin removed, with when (see [`Holder::Removed`]).
     pub removed_at_origin: HashMap<SequenceId, DateTime<Utc>>,
+    /// Runs once on the state just before the next end is written, as another process would
+    /// act meanwhile.
+    pub before_end: Option<StateChange>,
 }
+
+/// A change a test makes to the state from within a call of the harvester.
+pub type StateChange = Box<dyn FnOnce(&mut State) + Send>;
 
 impl State {
     /// Clears the skip of a peer's collection; whether there was one.
@@ -139,8 +146,22 @@ impl HarvestStore for MemoryStore {
         Ok(())
     }
 
-    async fn finish_harvest(&self, id: PeerId, end: &HarvestEnd) -> Result<()> {
+    async fn finish_harvest(
+        &self,
+        id: PeerId,
+        claim: Option<&HarvestClaim>,
+        end: &HarvestEnd,
+    ) -> Result<()> {
         let mut state = self.state();
+        if let Some(before_end) = state.before_end.take() {
+            before_end(&mut state);
+        }
+        if let Some(claim) = claim {
+            if state.holders.get(&id) != Some(&claim.pass) {
+                return Err(flaneur_store::Error::HarvestTaken { peer: id });
+            }
+            state.holders.remove(&id);
+        }
         state.ends.push(end.clone());
         let Some(p) = state.peers.get_mut(&id) else {
             return Ok(());

@@ -224,37 +224,54 @@ pub(super) async fn start_harvest(pool: &PgPool, id: PeerId, at: DateTime<Utc>) 
     Ok(())
 }
 
-pub(super) async fn finish_harvest(pool: &PgPool, id: PeerId, end: &HarvestEnd) -> Result<()> {
+/// The end of an `UPDATE peers` writing a pass's end (`$3` the peer, `$4` the pass or null):
+/// written only while the pass holds the peer, freeing it; without a pass, whoever holds it,
+/// leaving the lease alone.
+const END_FENCE: &str = "lease_holder = CASE WHEN $4::uuid IS NULL THEN lease_holder END,
+     leased_until = CASE WHEN $4::uuid IS NULL THEN leased_until END
+     WHERE id = $3 AND ($4::uuid IS NULL OR lease_holder = $4)";
+
+pub(super) async fn finish_harvest(
+    pool: &PgPool,
+    id: PeerId,
+    claim: Option<&HarvestClaim>,
+    end: &HarvestEnd,
+) -> Result<()> {
+    // One statement: a pass taking the peer over between a check of the lease and the write
+    // would have its state overwritten by the end of the pass it replaced. A claim committed
+    // meanwhile is seen, as the update waits for the row and reads it again.
     let query = match end {
         HarvestEnd::Success {
             at,
             next_attempt_at,
-        } => sqlx::query(
+        } => sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE peers SET last_success_at = $1,
                  next_attempt_at = CASE WHEN is_paused THEN NULL ELSE $2 END, failures = 0,
-                 last_error = NULL, resume_url = NULL
-             WHERE id = $3",
-        )
+                 last_error = NULL, resume_url = NULL, {END_FENCE}"
+        )))
         .bind(stored(*at))
         .bind(stored(*next_attempt_at)),
         HarvestEnd::Failure {
             at: _,
             error,
             next_attempt_at,
-        } => sqlx::query(
+        } => sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE peers SET last_error = $1,
                  next_attempt_at = CASE WHEN is_paused THEN NULL ELSE $2 END,
-                 failures = failures + 1
-             WHERE id = $3",
-        )
+                 failures = failures + 1, {END_FENCE}"
+        )))
         .bind(error.clone())
         .bind(stored(*next_attempt_at)),
     };
-    query
+    let done = query
         .bind(id.0)
+        .bind(claim.map(|c| c.pass.0))
         .execute(pool)
         .await
         .map_err(Error::db("finish harvest"))?;
+    if claim.is_some() && done.rows_affected() == 0 {
+        return Err(Error::HarvestTaken { peer: id });
+    }
     Ok(())
 }
 

@@ -338,6 +338,7 @@ async fn harvest_state(catalog: &dyn Catalog) {
     catalog
         .finish_harvest(
             id,
+            None,
             &HarvestEnd::Failure {
                 at: at(20),
                 error: "peer answered 503".to_owned(),
@@ -359,6 +360,7 @@ async fn harvest_state(catalog: &dyn Catalog) {
     catalog
         .finish_harvest(
             id,
+            None,
             &HarvestEnd::Success {
                 at: at(30),
                 next_attempt_at: at(90),

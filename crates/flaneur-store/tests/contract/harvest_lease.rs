@@ -1,6 +1,7 @@
 //! The lease on a peer's harvest: one pass holds a peer at a time, renews its lease as it goes
 //! and frees the peer when it ends; a lease nobody renews runs out; a pass that lost its
-//! lease writes nothing more. Also how pausing a peer leaves its next attempt.
+//! lease writes nothing more, its end included. Also how pausing a peer leaves its next
+//! attempt.
 
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ catalog_contracts! {
     one_pass_at_a_time_holds_a_peer_until_it_releases_it => claims;
     a_lease_nobody_renews_runs_out_and_its_pass_writes_nothing_more => expiry;
     renewing_or_saving_progress_keeps_the_peer_past_the_first_term => renewal;
+    a_pass_ends_only_while_it_holds_the_peer_and_its_end_frees_it => fenced_end;
     a_paused_peer_has_no_next_attempt => paused;
 }
 
@@ -200,6 +202,105 @@ async fn renewal(catalog: &dyn Catalog) {
     assert!(!catalog.claim_harvest(id, &other).await.expect("claim"));
 }
 
+/// An instant `seconds` after a fixed one.
+fn at(seconds: i64) -> chrono::DateTime<Utc> {
+    Utc.timestamp_opt(1_700_000_000 + seconds, 0)
+        .single()
+        .expect("instant")
+}
+
+async fn fenced_end(catalog: &dyn Catalog) {
+    let id = peer(catalog).await;
+    let harvest = async || catalog.peer(id).await.expect("read").expect("peer").harvest;
+    let success = HarvestEnd::Success {
+        at: at(10),
+        next_attempt_at: at(20),
+    };
+    let failure = HarvestEnd::Failure {
+        at: at(30),
+        error: "peer answered 503".to_owned(),
+        next_attempt_at: at(40),
+    };
+
+    // 1. A pass's end is written and frees the peer at once.
+    let first = claim(HOUR);
+    assert!(catalog.claim_harvest(id, &first).await.expect("claim"));
+    catalog
+        .finish_harvest(id, Some(&first), &success)
+        .await
+        .expect("finish");
+    let ended = harvest().await;
+    assert_eq!(ended.last_success_at, Some(at(10)));
+    assert_eq!(ended.next_attempt_at, Some(at(20)));
+    assert_eq!(ended.leased_until, None);
+
+    // 2. A pass whose lease ran out and was taken cannot end: the pass holding the peer now
+    //    keeps its lease, its progress and the state it found.
+    let lapsed = claim(Duration::ZERO);
+    assert!(catalog.claim_harvest(id, &lapsed).await.expect("claim"));
+    run_out().await;
+    let current = claim(HOUR);
+    assert!(catalog.claim_harvest(id, &current).await.expect("claim"));
+    let mut saved = progress(9, Some(current));
+    saved.resume_url = Some("https://peer.example/api/collections?page=2".to_owned());
+    catalog
+        .save_harvest_progress(id, &saved)
+        .await
+        .expect("progress");
+    let before = harvest().await;
+    for end in [&failure, &success] {
+        let ended = catalog.finish_harvest(id, Some(&lapsed), end).await;
+        assert!(
+            matches!(ended, Err(Error::HarvestTaken { peer }) if peer == id),
+            "{ended:?}"
+        );
+    }
+    assert_eq!(harvest().await, before);
+    assert_eq!(before.failures, 0);
+    assert_eq!(before.resume_url, saved.resume_url);
+    assert!(
+        !catalog
+            .claim_harvest(id, &claim(HOUR))
+            .await
+            .expect("claim")
+    );
+
+    // 3. The holder ends as usual, freeing the peer.
+    catalog
+        .finish_harvest(id, Some(&current), &failure)
+        .await
+        .expect("finish");
+    let ended = harvest().await;
+    assert_eq!(ended.failures, 1);
+    assert_eq!(ended.last_error.as_deref(), Some("peer answered 503"));
+    assert_eq!(ended.leased_until, None);
+
+    // 4. An end without a claim is written whoever holds the peer, and leaves the lease.
+    let holder = claim(HOUR);
+    assert!(catalog.claim_harvest(id, &holder).await.expect("claim"));
+    let until = harvest().await.leased_until;
+    catalog
+        .finish_harvest(id, None, &success)
+        .await
+        .expect("finish");
+    let ended = harvest().await;
+    assert_eq!((ended.failures, ended.leased_until), (0, until));
+    assert!(
+        !catalog
+            .claim_harvest(id, &claim(HOUR))
+            .await
+            .expect("claim")
+    );
+
+    // 5. A pass ending on a peer removed meanwhile is told it no longer holds it.
+    catalog.remove_peer(id).await.expect("remove");
+    let ended = catalog.finish_harvest(id, Some(&holder), &success).await;
+    assert!(
+        matches!(ended, Err(Error::HarvestTaken { .. })),
+        "{ended:?}"
+    );
+}
+
 async fn paused(catalog: &dyn Catalog) {
     let id = peer(catalog).await;
     let next = Utc
@@ -214,19 +315,28 @@ async fn paused(catalog: &dyn Catalog) {
         let peer = catalog.peer(id).await.expect("read").expect("peer");
         peer.harvest.next_attempt_at
     };
-    catalog.finish_harvest(id, &success).await.expect("finish");
+    catalog
+        .finish_harvest(id, None, &success)
+        .await
+        .expect("finish");
     assert_eq!(next_attempt().await, Some(next));
 
     // Paused, no attempt is planned, not even by a pass that ends after the pause.
     assert!(catalog.set_peer_paused(id, true).await.expect("pause"));
     assert_eq!(next_attempt().await, None);
-    catalog.finish_harvest(id, &success).await.expect("finish");
+    catalog
+        .finish_harvest(id, None, &success)
+        .await
+        .expect("finish");
     let failure = HarvestEnd::Failure {
         at: Utc::now(),
         error: "peer answered 503".to_owned(),
         next_attempt_at: next,
     };
-    catalog.finish_harvest(id, &failure).await.expect("finish");
+    catalog
+        .finish_harvest(id, None, &failure)
+        .await
+        .expect("finish");
     assert_eq!(next_attempt().await, None);
 
     // Resumed, the peer is due at once.
