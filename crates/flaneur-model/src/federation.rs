@@ -98,6 +98,15 @@ pub struct HarvestState {
     pub leased_until: Option<DateTime<Utc>>,
 }
 
+impl HarvestState {
+    /// When the lease of the pass holding this peer at `now` runs out, if a pass holds it
+    /// then. A lease that ran out holds nothing, though [`HarvestState::leased_until`] keeps
+    /// it until the next claim: its pass may have died.
+    pub fn harvesting_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.leased_until.filter(|until| *until > now)
+    }
+}
+
 /// A pass's hold on the harvest of one peer: while it lasts, no other pass (in this process or
 /// another sharing the catalog) harvests that peer, so that two passes neither fetch
 /// everything twice nor race on its progress. The pass renews it as it goes; the lease of a
@@ -486,6 +495,19 @@ pub enum ApplyOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peer_is_being_harvested_until_its_lease_runs_out() {
+        let now = Utc::now();
+        let held = |leased_until| HarvestState {
+            leased_until,
+            ..HarvestState::default()
+        };
+        let later = now + chrono::TimeDelta::minutes(5);
+        assert_eq!(held(Some(later)).harvesting_until(now), Some(later));
+        assert_eq!(held(Some(now)).harvesting_until(now), None);
+        assert_eq!(held(None).harvesting_until(now), None);
+    }
 
     const O: &str = "https://origin.test/api";
     const R: &str = "https://relay.test/api";

@@ -61,9 +61,10 @@ enum Action {
         #[command(flatten)]
         storage: CatalogArgs,
     },
-    /// Lists the peers, tab-separated: API root, source (`config` or `admin`), `active` or
-    /// `paused`, collections, items, last success, failures in a row, last error (`-` for
-    /// none).
+    /// Lists the peers, tab-separated, after a header line naming the columns: API root,
+    /// source (`config` or `admin`), `active` or `paused`, collections, items, last success,
+    /// failures in a row, last error, conflicts, and the end of the lease of the pass
+    /// harvesting it now (`-` for none).
     List {
         #[command(flatten)]
         storage: CatalogArgs,
@@ -105,8 +106,10 @@ pub async fn run(args: PeerArgs, out: &mut impl Write) -> anyhow::Result<ExitCod
         }
         Action::List { storage } => {
             let catalog = storage.storage.open_existing_catalog().await?;
-            let lines: String = catalog.peers().await?.iter().map(listed).collect();
-            out.write_all(lines.as_bytes())
+            let now = Utc::now();
+            let peers = catalog.peers().await?;
+            let lines: String = peers.iter().map(|peer| listed(peer, now)).collect();
+            out.write_all(format!("{HEADER}\n{lines}").as_bytes())
         }
     };
     match written {
@@ -131,17 +134,23 @@ async fn declared(
     Ok((catalog, peer))
 }
 
-/// One line of `flaneur peer list`.
-fn listed(peer: &Peer) -> String {
+/// The first line of `flaneur peer list`: its columns, named as `GET /api/federation/peers`
+/// names the same figures, and `state` for `active` or `paused`. A script reading the lines
+/// skips it (`tail -n +2`), and may find a column by its name.
+const HEADER: &str = "api_url\tsource\tstate\tnb_collections\tnb_items\tlast_success_at\t\
+                      failures\tlast_error\tnb_conflicts\tharvesting_until";
+
+/// One line of `flaneur peer list`, with the lease of a pass harvesting the peer at `now`.
+fn listed(peer: &Peer, now: DateTime<Utc>) -> String {
     let harvest = &peer.harvest;
     // The error is kept on one line, as it may hold anything the peer answered. Columns added
-    // later go after it, so that scripts reading the earlier ones by position keep working.
+    // later go last, so that scripts reading the earlier ones by position keep working.
     let error = harvest
         .last_error
         .as_deref()
         .map_or_else(|| "-".to_owned(), |e| e.replace(['\t', '\n', '\r'], " "));
     format!(
-        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
         peer.api_url,
         peer.source.as_str(),
         if peer.is_paused { "paused" } else { "active" },
@@ -151,6 +160,7 @@ fn listed(peer: &Peer) -> String {
         harvest.failures,
         error,
         harvest.nb_conflicts,
+        instant(harvest.harvesting_until(now)),
     )
 }
 

@@ -19,8 +19,8 @@ use axum::http::StatusCode;
 use crate::error::{RemoteOrigin, err_text};
 use crate::{ApiError, ApiResult, AppState, ReadAs};
 
-/// One peer as the list shows it; `last_error` only when `with_error`.
-fn peer_json(peer: &Peer, with_error: bool) -> Value {
+/// One peer as the list shows it at `now`; `last_error` only when `with_error`.
+fn peer_json(peer: &Peer, now: DateTime<Utc>, with_error: bool) -> Value {
     let harvest = &peer.harvest;
     let mut shown = json!({
         "api_url": peer.api_url,
@@ -34,6 +34,7 @@ fn peer_json(peer: &Peer, with_error: bool) -> Value {
         "nb_collections": harvest.nb_collections,
         "nb_items": harvest.nb_items,
         "nb_conflicts": harvest.nb_conflicts,
+        "harvesting_until": instant(harvest.harvesting_until(now)),
     });
     if with_error {
         shown["last_error"] = json!(harvest.last_error);
@@ -53,9 +54,10 @@ pub async fn peers(
     ReadAs(viewer): ReadAs,
 ) -> ApiResult<Json<Value>> {
     let peers = state.services.peers().await?;
+    let now = Utc::now();
     let shown: Vec<Value> = peers
         .iter()
-        .map(|peer| peer_json(peer, viewer.is_admin()))
+        .map(|peer| peer_json(peer, now, viewer.is_admin()))
         .collect();
     Ok(Json(json!({ "peers": shown })))
 }
@@ -68,7 +70,8 @@ pub fn routes() -> Vec<Route> {
         "type": "object",
         "required": [
             "api_url", "source", "paused", "added_at", "last_attempt_at", "last_success_at",
-            "failures", "next_attempt_at", "nb_collections", "nb_items", "nb_conflicts"
+            "failures", "next_attempt_at", "nb_collections", "nb_items", "nb_conflicts",
+            "harvesting_until"
         ],
         "properties": {
             "api_url": { "type": "string", "format": "uri" },
@@ -82,7 +85,8 @@ pub fn routes() -> Vec<Route> {
             "last_error": { "type": "string", "nullable": true },
             "nb_collections": { "type": "integer", "minimum": 0 },
             "nb_items": { "type": "integer", "minimum": 0 },
-            "nb_conflicts": { "type": "integer", "minimum": 0 }
+            "nb_conflicts": { "type": "integer", "minimum": 0 },
+            "harvesting_until": instant
         }
     });
     vec![Route::new(
@@ -98,8 +102,12 @@ pub fn routes() -> Vec<Route> {
                  through, the failures in a row since, when the next one may start, the \
                  collections and items held from it, and its conflicts: the collections it \
                  lists whose id is held here by local data or an unrelated peer, not \
-                 harvested. `last_error`, the text of the last \
-                 failure, is given to administrators only.",
+                 harvested. `harvesting_until` is set while a harvest of the peer is under \
+                 way, by this process or another sharing the catalog: when its lease runs \
+                 out unless the harvest renews it (a harvest whose process died holds the \
+                 peer until then, five minutes at most); no other harvest of the peer starts \
+                 before. `last_error`, the text of the last failure, is given to \
+                 administrators only.",
             )
             .header(
                 "Authorization",

@@ -41,7 +41,7 @@ pub enum PassKind {
 /// Whether `peer` is to be harvested at `now`: not paused, its backoff or interval over, and
 /// held by no pass (a lease that ran out holds nothing).
 pub fn is_due(peer: &Peer, now: DateTime<Utc>) -> bool {
-    is_planned(peer, now) && peer.harvest.leased_until.is_none_or(|t| t <= now)
+    is_planned(peer, now) && peer.harvest.harvesting_until(now).is_none()
 }
 
 /// Whether the schedule calls for a pass of `peer` at `now`, whoever holds it.

@@ -54,6 +54,27 @@ fn peer_with_pictures() -> (Server, String) {
     (peer, collection)
 }
 
+/// The first line of `flaneur peer list`, naming its columns.
+const LIST_HEADER: &str = "api_url\tsource\tstate\tnb_collections\tnb_items\t\
+                           last_success_at\tfailures\tlast_error\tnb_conflicts\tharvesting_until";
+
+/// The line of `flaneur peer list` for the peer at `api`, as its columns by name.
+fn listed_peer(data_dir: &Path, api: &str) -> std::collections::HashMap<String, String> {
+    let listed = flaneur_exits(data_dir, &["peer", "list"], 0);
+    let mut lines = listed.lines();
+    let names: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let line = lines
+        .find(|l| l.starts_with(&format!("{api}\t")))
+        .unwrap_or_else(|| panic!("{api} not listed:\n{listed}"));
+    let values: Vec<&str> = line.split('\t').collect();
+    assert_eq!(values.len(), names.len(), "{listed}");
+    names
+        .into_iter()
+        .zip(values)
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
 #[test]
 fn peers_are_added_paused_resumed_and_removed_from_the_command_line() {
     let dir = tempfile::tempdir().expect("data folder");
@@ -67,7 +88,10 @@ fn peers_are_added_paused_resumed_and_removed_from_the_command_line() {
     flaneur_exits(data, &["peer", "add", "ftp://127.0.0.1:9/api"], 2);
     flaneur_exits(data, &["peer", "pause", url], 0);
     let listed = flaneur_exits(data, &["peer", "list"], 0);
-    assert_eq!(listed, format!("{url}\tadmin\tpaused\t0\t0\t-\t0\t-\t0\n"));
+    assert_eq!(
+        listed,
+        format!("{LIST_HEADER}\n{url}\tadmin\tpaused\t0\t0\t-\t0\t-\t0\t-\n")
+    );
 
     // A paused peer is left out of a pass: nothing is asked of it, and it records no failure
     // although nothing listens at its address.
@@ -82,7 +106,10 @@ fn peers_are_added_paused_resumed_and_removed_from_the_command_line() {
     assert!(listed.contains("\tactive\t0\t0\t-\t1\t"), "{listed}");
 
     flaneur_exits(data, &["peer", "remove", url], 0);
-    assert_eq!(flaneur_exits(data, &["peer", "list"], 0), "");
+    assert_eq!(
+        flaneur_exits(data, &["peer", "list"], 0),
+        format!("{LIST_HEADER}\n")
+    );
     flaneur_exits(data, &["peer", "remove", url], 1);
     flaneur_exits(data, &["harvest", "--peer", url], 1);
 }
@@ -171,6 +198,8 @@ fn a_harvested_peer_is_served_counted_and_removed_with_its_data() {
     assert_eq!(shown["nb_items"], json!(5));
     assert!(shown["last_success_at"].is_string(), "{shown}");
     assert!(shown["next_attempt_at"].is_string(), "{shown}");
+    // The pass ended: no harvest holds the peer.
+    assert_eq!(shown["harvesting_until"], json!(null), "{shown}");
     assert!(shown.get("last_error").is_none(), "{shown}");
     let admin = account_with_token(data, "operator", true);
     assert_eq!(peers(&catalog, &admin)[0]["last_error"], json!(null));
@@ -443,8 +472,20 @@ fn a_peer_that_never_answers_holds_up_no_other_harvest() {
     })
     .unwrap_or_else(|last| panic!("{last}\nlogs:\n{}", catalog.logs()));
 
-    // The server's pass holds the silent peer: a pass from the command line leaves it to it,
-    // says so and exits with 3, rather than wait on the peer beside it.
+    // The server's pass holds the silent peer, and the list and the command line show until
+    // when its lease runs unless renewed.
+    let until = peers(&catalog, "anonymous")[0]["harvesting_until"].clone();
+    let until: chrono::DateTime<chrono::Utc> = serde_json::from_value(until.clone())
+        .unwrap_or_else(|e| panic!("harvesting_until {until}: {e}"));
+    let listed = listed_peer(dir.path(), &silent_url);
+    assert_eq!(
+        listed["harvesting_until"],
+        until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "{listed:?}"
+    );
+
+    // A pass from the command line leaves it to it, says so and exits with 3, rather than
+    // wait on the peer beside it.
     let busy = flaneur_exits(dir.path(), &["harvest", "--peer", &silent_url], 3);
     assert!(
         busy.starts_with(&format!(
@@ -454,10 +495,15 @@ fn a_peer_that_never_answers_holds_up_no_other_harvest() {
     );
 
     flaneur_exits(dir.path(), &["peer", "add", &peer.api], 0);
-    poll(Duration::from_secs(60), "the other peer harvested", || {
+    let other = poll(Duration::from_secs(60), "the other peer harvested", || {
         let listed = peers(&catalog, "anonymous");
         let other = listed.iter().find(|p| p["api_url"] == json!(peer.api))?;
-        (other["nb_items"] == json!(5)).then_some(())
+        let is_ended = other["last_success_at"].is_string();
+        (other["nb_items"] == json!(5) && is_ended).then(|| other.clone())
     })
     .unwrap_or_else(|last| panic!("{last:?}\nlogs:\n{}", catalog.logs()));
+    // Its pass ended, freeing it in the same write, while the silent peer is still held.
+    assert_eq!(other["harvesting_until"], json!(null), "{other}");
+    assert_eq!(listed_peer(dir.path(), &peer.api)["harvesting_until"], "-");
+    assert!(peers(&catalog, "anonymous")[0]["harvesting_until"].is_string());
 }
