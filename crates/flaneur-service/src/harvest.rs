@@ -162,7 +162,7 @@ pub trait HarvestStore: Send + Sync {
         progress: &HarvestProgress,
     ) -> flaneur_store::Result<()>;
     /// Collections skipped from the peer whose holder let them go since (see
-    /// [`Catalog::released_skips`]).
+    /// [`flaneur_store::Catalog::released_skips`]).
     async fn released_skips(
         &self,
         peer: PeerId,
@@ -177,7 +177,7 @@ pub trait HarvestStore: Send + Sync {
         progress: &HarvestProgress,
     ) -> flaneur_store::Result<ApplyOutcome>;
     /// Takes out a collection the peer lists as gone (see
-    /// [`Catalog::remove_remote_collection`]), saving `progress`; whether one was held.
+    /// [`flaneur_store::Catalog::remove_remote_collection`]), saving `progress`; whether one was held.
     async fn remove_remote_collection(
         &self,
         peer: PeerId,
