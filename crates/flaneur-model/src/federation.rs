@@ -273,9 +273,9 @@ impl RemoteCollection {
 }
 
 /// How far ahead of this instance's clock a time another instance gives may be and still be
-/// believed: beyond, it is a wrong clock or a lie, and one such time would outweigh every
-/// true one compared with it.
-const MAX_TIME_AHEAD: chrono::TimeDelta = chrono::TimeDelta::days(1);
+/// believed (clocks drift a little): beyond, it is a wrong clock or a lie, and one such time
+/// would outweigh every true one compared with it.
+const MAX_TIME_AHEAD: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 /// An RFC 3339 instant given as `flaneur:origin_updated`, to the microsecond as instants are
 /// kept; `None` when it is anything else, or too far ahead to believe.
@@ -336,14 +336,15 @@ impl RemoteRemoval {
         if *id != peer && !is_direct {
             return None;
         }
-        // The origin removed it after the last change its copy here tells of, whether it
-        // tells when (GeoVisio does not) or not.
+        // The origin's own time of the removal when told; else, from the origin itself
+        // (GeoVisio tells none), the last change its copy here told of. Never later than now:
+        // a removal cannot come from the future, whatever a clock or a relay says.
         let removed_at = match self.origin_time(is_direct) {
-            Some(told) => Some(known.map_or(told, |known| told.max(known))),
+            Some(told) => Some(told),
             None if is_direct => *known,
             None => None,
         };
-        Some((*id, removed_at))
+        Some((*id, removed_at.map(|at| at.min(Utc::now()))))
     }
 }
 
@@ -698,15 +699,25 @@ mod tests {
         // A third peer, neither holder nor origin, takes nothing out.
         let third = "https://third.test/api";
         assert_eq!(silent.takes_out(PeerId::new(), third, Some(&relayed)), None);
-        // A time told by the origin later than its copy's is kept.
+        // A time told by the origin is the one kept, whatever its copy here said (a relay
+        // may have claimed a later one).
         let told = RemoteRemoval {
-            updated: Some(at(18)),
+            updated: Some(at(12)),
             ..silent
         };
         assert_eq!(
             told.takes_out(origin, O, Some(&relayed)),
-            Some((relay, Some(at(18))))
+            Some((relay, Some(at(12))))
         );
+        // A removal is never kept as later than now.
+        let ahead = RemoteRemoval {
+            updated: Some(Utc::now() + chrono::TimeDelta::days(400)),
+            ..silent
+        };
+        let Some((_, Some(kept))) = ahead.takes_out(origin, O, Some(&relayed)) else {
+            panic!("taken out with a time");
+        };
+        assert!(kept <= Utc::now());
     }
 
     #[test]

@@ -649,9 +649,8 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         let peer = self.peer.id;
         let max_reasons = self.limits.max_skip_reasons;
         let holder = self.store.collection_holder(collection.id).await?;
-        if let Some(Holder::Peer { id, updated, .. }) = &holder
-            && *id == peer
-            && *updated == Some(collection.updated)
+        if let Some(held) = &holder
+            && is_unchanged(held, peer, &self.peer.api_url, &collection)
         {
             self.report.collections_unchanged += 1;
             return Ok(());
@@ -683,11 +682,22 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
             }
         }
 
-        let items = match self.items(client, collection.id).await? {
+        // Items the peer serves wrong (not JSON, a wrong shape, too many, off the peer) are
+        // its fault in this collection alone: the collection is skipped and the pass goes on,
+        // rather than stop there at every attempt and hold back every later change of the
+        // peer, deletions included. A peer unreachable or failing (5xx) stops the pass, to be
+        // tried again from there.
+        let refusal = match self.items(client, collection.id).await {
+            Ok(Ok(items)) => Ok(items),
+            Ok(Err(err)) => Err(err.to_string()),
+            Err(err) if err.is_faulty_answer() => Err(error_chain(&err)),
+            Err(err) => return Err(err),
+        };
+        let items = match refusal {
             Ok(items) => items,
-            Err(err) => {
-                tracing::debug!(error = %err, "remote collection refused");
-                self.report.skip(max_reasons, &err);
+            Err(reason) => {
+                tracing::debug!(collection.id = %collection.id, %reason, "remote collection refused");
+                self.report.skip(max_reasons, &reason);
                 self.store.save_harvest_progress(peer, progress).await?;
                 return Ok(());
             }
@@ -790,6 +800,33 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         }
         Ok(Ok(items))
     }
+}
+
+/// Whether the collection `listed` by the peer `peer` at `peer_url` is the copy `held` holds:
+/// the same peer's, of the same `updated`; or, for a relay's copy, of the same origin and
+/// origin's time. A relay's own `updated` moves whenever it applies a copy again, as two
+/// catalogs harvesting each other would at every pass, each taking the other's bump for a
+/// change, when nothing changed at the origin.
+fn is_unchanged(held: &Holder, peer: PeerId, peer_url: &str, listed: &RemoteCollection) -> bool {
+    let Holder::Peer {
+        id,
+        origin,
+        updated,
+        origin_updated,
+        ..
+    } = held
+    else {
+        return false;
+    };
+    if *id != peer {
+        return false;
+    }
+    let is_relayed = origin != peer_url;
+    *updated == Some(listed.updated)
+        || (is_relayed
+            && origin_updated.is_some()
+            && *origin == listed.origin(peer_url)
+            && *origin_updated == listed.origin_updated(peer_url))
 }
 
 /// The error and its sources, as one line.

@@ -106,3 +106,26 @@ pub enum HarvestError {
     #[error("catalog failed while recording the harvest")]
     Store(#[from] flaneur_store::Error),
 }
+
+impl HarvestError {
+    /// Whether the peer answered, but wrongly (not JSON, a wrong shape, too large, a link off
+    /// the peer or in a loop, pages without end, a 4xx status): a fault of what it serves at
+    /// that address, unlike a peer unreachable, slow or failing (5xx), or this catalog.
+    pub fn is_faulty_answer(&self) -> bool {
+        match self {
+            HarvestError::NotJson { .. }
+            | HarvestError::TooLarge { .. }
+            | HarvestError::InvalidJson { .. }
+            | HarvestError::Shape { .. }
+            | HarvestError::OffPeer { .. }
+            | HarvestError::Loop { .. }
+            | HarvestError::TooManyPages { .. } => true,
+            HarvestError::Status { status, .. } => (400..500).contains(status),
+            HarvestError::BadApiUrl { .. }
+            | HarvestError::Request { .. }
+            | HarvestError::Timeout { .. }
+            | HarvestError::BudgetExceeded { .. }
+            | HarvestError::Store(_) => false,
+        }
+    }
+}

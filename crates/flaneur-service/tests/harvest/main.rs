@@ -448,10 +448,6 @@ mod troubles {
                 Trouble::Body("application/json", r#"{"collections": [], "links": {}}"#),
                 "invalid links",
             ),
-            (
-                Trouble::ItemsBody(r#"{"features": {"0": {}}}"#),
-                "invalid features: expected an array, got an object",
-            ),
         ];
         for (trouble, expected) in cases {
             let (peer, report) = failed_pass(trouble, &limits()).await;
@@ -462,6 +458,31 @@ mod troubles {
                 "{error}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn garbage_items_skip_their_collection_and_later_changes_still_come() {
+        let peer = MockPeer::start(collections(3, 1)).await;
+        let store = MemoryStore::default();
+        store.add_peer(&peer.api_url());
+        assert_eq!(pass(&store, &peer, &limits()).await.collections_applied, 3);
+
+        // The first collection changes and its items come as garbage; the third is deleted
+        // after it: the first is skipped naming the address and field, the third removed.
+        peer.touch(1, false);
+        peer.touch(3, true);
+        peer.set_trouble(Trouble::ItemsBody(r#"{"features": {"0": {}}}"#));
+        let report = pass(&store, &peer, &limits()).await;
+        assert_eq!(report.error, None);
+        assert_eq!((report.skipped, report.collections_removed), (1, 1));
+        let reason = &report.skip_reasons[0];
+        assert!(
+            reason.contains("invalid features: expected an array, got an object"),
+            "{reason}"
+        );
+        let items = format!("http://{}/api/collections/{}/items", peer.addr, seq_id(1));
+        assert!(reason.contains(&items), "{reason}");
+        assert_eq!(store.state().removed, [seq(3)]);
     }
 
     #[tokio::test]

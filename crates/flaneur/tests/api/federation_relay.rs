@@ -306,4 +306,27 @@ fn two_catalogs_harvesting_each_other_keep_a_hidden_sequence_out() {
     );
     assert_eq!(searched(&x), both);
     assert_eq!(searched(&y), both);
+
+    // 5. P removed from X, X takes both sequences back from Y, which relayed them from X:
+    //    then neither takes the other's copy for a change any more, pass after pass.
+    flaneur_exits(x_data, &["peer", "remove", &peer.server.api], 0);
+    let report = flaneur_exits(x_data, &["harvest"], 0);
+    assert!(
+        report_of(&report, &y.api).contains("\tapplied 2\t"),
+        "{report}"
+    );
+    for _ in 0..2 {
+        let report = flaneur_exits(y_data, &["harvest"], 0);
+        assert!(
+            report_of(&report, &x.api).contains("\tapplied 0\t"),
+            "{report}"
+        );
+        let report = flaneur_exits(x_data, &["harvest"], 0);
+        assert!(
+            report_of(&report, &y.api).contains("\tapplied 0\t"),
+            "{report}"
+        );
+    }
+    assert_eq!(searched(&x), both);
+    assert_eq!(searched(&y), both);
 }
