@@ -402,15 +402,24 @@ pub enum Claim {
 
 impl Claim {
     /// The claim on `collection`, listed by the peer `peer` at `peer_url`, whose id `holder`
-    /// holds.
+    /// holds; `origin_is_peer` tells whether the catalog harvests the collection's origin
+    /// itself.
     pub fn of(
         peer: PeerId,
         peer_url: &str,
         collection: &RemoteCollection,
         holder: Option<&Holder>,
+        origin_is_peer: bool,
     ) -> Claim {
         let origin = collection.origin(peer_url);
         let is_direct = origin == peer_url;
+        // The origin harvested here says itself what it holds, deletions and hidings
+        // included: a relay's word on its collections, stale or untrue, is never taken.
+        // Removed as a peer here, its collections skipped so are fetched again from relays
+        // (see [`Skip::Relayed`]).
+        if origin_is_peer && !is_direct && !matches!(holder, Some(Holder::Local)) {
+            return Claim::Relayed { holder: origin };
+        }
         match holder {
             None => Claim::Take,
             Some(Holder::Peer { id, .. }) if *id == peer => Claim::Take,
@@ -581,30 +590,39 @@ mod tests {
         let own = listed(None, None);
         let from = |origin: &str| listed(Some(origin), None);
 
-        assert_eq!(Claim::of(me, O, &own, None), Claim::Take);
-        assert_eq!(Claim::of(me, O, &own, Some(&held(R, O))), Claim::Take);
-        assert_eq!(Claim::of(me, R, &from(O), Some(&held(O, O))), relayed(O));
-        let second_relay = "https://relay2.test/api";
+        assert_eq!(Claim::of(me, O, &own, None, false), Claim::Take);
         assert_eq!(
-            Claim::of(me, second_relay, &from(O), Some(&held(R, O))),
-            relayed(R)
-        );
-        assert_eq!(Claim::of(me, O, &own, Some(&held(R, R))), conflict(R));
-        let elsewhere = "https://elsewhere.test/api";
-        assert_eq!(
-            Claim::of(me, O, &own, Some(&held(R, elsewhere))),
+            Claim::of(me, O, &own, Some(&held(R, O)), false),
             Claim::Take
         );
         assert_eq!(
-            Claim::of(me, second_relay, &from(O), Some(&held(R, elsewhere))),
+            Claim::of(me, R, &from(O), Some(&held(O, O)), false),
+            relayed(O)
+        );
+        let second_relay = "https://relay2.test/api";
+        assert_eq!(
+            Claim::of(me, second_relay, &from(O), Some(&held(R, O)), false),
+            relayed(R)
+        );
+        assert_eq!(
+            Claim::of(me, O, &own, Some(&held(R, R)), false),
+            conflict(R)
+        );
+        let elsewhere = "https://elsewhere.test/api";
+        assert_eq!(
+            Claim::of(me, O, &own, Some(&held(R, elsewhere)), false),
+            Claim::Take
+        );
+        assert_eq!(
+            Claim::of(me, second_relay, &from(O), Some(&held(R, elsewhere)), false),
             conflict(R)
         );
         assert_eq!(
-            Claim::of(me, R, &from(O), Some(&Holder::Local)),
+            Claim::of(me, R, &from(O), Some(&Holder::Local), false),
             relayed("local")
         );
         assert_eq!(
-            Claim::of(me, R, &own, Some(&Holder::Local)),
+            Claim::of(me, R, &own, Some(&Holder::Local), false),
             conflict("local")
         );
         let mine = Holder::Peer {
@@ -614,7 +632,7 @@ mod tests {
             updated: None,
             origin_updated: None,
         };
-        assert_eq!(Claim::of(me, R, &from(O), Some(&mine)), Claim::Take);
+        assert_eq!(Claim::of(me, R, &from(O), Some(&mine), false), Claim::Take);
     }
 
     #[test]
@@ -626,21 +644,21 @@ mod tests {
         };
         // The origin listing it again (unhidden there) brings it back, whatever its time.
         assert_eq!(
-            Claim::of(me, O, &listed(None, None), Some(&removed)),
+            Claim::of(me, O, &listed(None, None), Some(&removed), false),
             Claim::Take
         );
         // A relay's copy from before the removal, or of the same time, is stale.
         let stale = listed(Some(O), Some(at(9)));
-        assert_eq!(Claim::of(me, R, &stale, Some(&removed)), relayed);
+        assert_eq!(Claim::of(me, R, &stale, Some(&removed), false), relayed);
         let same = listed(Some(O), Some(at(10)));
-        assert_eq!(Claim::of(me, R, &same, Some(&removed)), relayed);
+        assert_eq!(Claim::of(me, R, &same, Some(&removed), false), relayed);
         // One changed at its origin since is taken.
         let newer = listed(Some(O), Some(at(11)));
-        assert_eq!(Claim::of(me, R, &newer, Some(&removed)), Claim::Take);
+        assert_eq!(Claim::of(me, R, &newer, Some(&removed), false), Claim::Take);
         // A relay saying nothing of its origin's time proves nothing: its own `updated`
         // (day 30 here) is when its copy changed, not the collection.
         assert_eq!(
-            Claim::of(me, R, &listed(Some(O), None), Some(&removed)),
+            Claim::of(me, R, &listed(Some(O), None), Some(&removed), false),
             relayed
         );
         let garbled = RemoteCollection {
@@ -650,7 +668,39 @@ mod tests {
             ]),
             ..listed(None, None)
         };
-        assert_eq!(Claim::of(me, R, &garbled, Some(&removed)), relayed);
+        assert_eq!(Claim::of(me, R, &garbled, Some(&removed), false), relayed);
+    }
+
+    #[test]
+    fn relays_are_never_taken_for_an_origin_harvested_here() {
+        let (me, other) = (PeerId::new(), PeerId::new());
+        let relayed = Claim::Relayed {
+            holder: O.to_owned(),
+        };
+        let copy = listed(Some(O), Some(at(20)));
+        // Whatever holds the id, or nothing, or a tombstone older than the copy.
+        assert_eq!(Claim::of(me, R, &copy, None, true), relayed);
+        let removed = Holder::Removed { updated: at(10) };
+        assert_eq!(Claim::of(me, R, &copy, Some(&removed), true), relayed);
+        let relay_held = Holder::Peer {
+            id: other,
+            api_url: R.to_owned(),
+            origin: O.to_owned(),
+            updated: None,
+            origin_updated: None,
+        };
+        assert_eq!(Claim::of(me, R, &copy, Some(&relay_held), true), relayed);
+        // The origin's own listing is taken; a local id stays this instance's.
+        assert_eq!(
+            Claim::of(me, O, &listed(None, None), None, true),
+            Claim::Take
+        );
+        assert_eq!(
+            Claim::of(me, R, &copy, Some(&Holder::Local), true),
+            Claim::Relayed {
+                holder: "local".to_owned()
+            }
+        );
     }
 
     #[test]

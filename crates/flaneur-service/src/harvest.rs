@@ -323,6 +323,7 @@ pub async fn harvest_peer<S: HarvestStore + ?Sized>(
             claim,
             renewed_at: tokio::time::Instant::now(),
             started_at: Utc::now(),
+            peer_urls: std::collections::HashSet::new(),
             report: &mut report,
         };
         let outcome = pass.run().await;
@@ -402,6 +403,9 @@ struct Pass<'a, S: ?Sized> {
     renewed_at: tokio::time::Instant,
     /// When the pass began, by this catalog's clock: the watermark never goes past it.
     started_at: DateTime<Utc>,
+    /// The API roots of every peer declared when the pass began: a relay's copy of a
+    /// collection whose origin is one of them is never taken (see [`Claim::of`]).
+    peer_urls: std::collections::HashSet<String>,
     report: &'a mut HarvestReport,
 }
 
@@ -410,6 +414,8 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         self.store
             .start_harvest(self.peer.id, self.started_at)
             .await?;
+        let peers = self.store.peers().await?;
+        self.peer_urls = peers.into_iter().map(|p| p.api_url).collect();
         let mut client = PeerClient::new(&self.peer.api_url, self.limits)?;
         let result = match self.listing(&mut client).await {
             Ok(mut progress) => self.revisit(&mut client, &mut progress).await,
@@ -658,13 +664,21 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
 
         // Whether the collection may be held is told by the listing entry and the holder
         // alone: one that may not costs no item request, at this pass or any later one.
-        match Claim::of(peer, &self.peer.api_url, &collection, holder.as_ref()) {
+        let origin = collection.origin(&self.peer.api_url);
+        let origin_is_peer = origin != self.peer.api_url && self.peer_urls.contains(&origin);
+        match Claim::of(
+            peer,
+            &self.peer.api_url,
+            &collection,
+            holder.as_ref(),
+            origin_is_peer,
+        ) {
             Claim::Take => {}
             Claim::Relayed { holder } => {
                 tracing::debug!(
                     collection.id = %collection.id,
                     holder = %holder,
-                    origin = %collection.origin(&self.peer.api_url),
+                    origin = %origin,
                     "relayed copy of a collection held from elsewhere or removed at its origin; skipped"
                 );
                 self.report.collections_relayed += 1;

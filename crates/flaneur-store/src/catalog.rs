@@ -829,10 +829,11 @@ pub trait Catalog: Send + Sync + 'static {
         progress: &HarvestProgress,
     ) -> Result<()>;
 
-    /// Up to `limit` collections skipped from a peer whose holder let them go since: no
-    /// longer held here, or left as a tombstone holding nothing (its peer removed, or a relay
-    /// dropping it). Not those whose origin removed them ([`flaneur_model::Holder::Removed`]):
-    /// a copy newer than the removal is listed again by its peer anyway.
+    /// Up to `limit` collections skipped from a peer whose holder let them go since, leaving
+    /// a tombstone holding nothing (its peer removed here, or a relay dropping it). Not those
+    /// whose origin removed them ([`flaneur_model::Holder::Removed`]): a copy newer than the
+    /// removal is listed again by its peer anyway; nor those nobody held yet (a relay's copy
+    /// waiting for its origin, harvested here, to bring it).
     async fn released_skips(&self, peer: PeerId, limit: u32) -> Result<Vec<SequenceId>>;
 
     /// Makes a peer's collection and its items here match what the peer said, in one

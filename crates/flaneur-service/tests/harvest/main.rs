@@ -660,7 +660,6 @@ mod origins {
         let relay = listing(2, Some(format!("{}/", origin.api_url()))).await;
         let store = MemoryStore::default();
         let relay_peer = store.add_peer(&relay.api_url());
-        let origin_peer = store.add_peer(&origin.api_url());
 
         let report = pass(&store, &relay, &limits()).await;
         assert_eq!((report.collections_applied, report.error), (2, None));
@@ -669,7 +668,9 @@ mod origins {
         };
         assert_eq!((id, o), (relay_peer.id, origin.api_url()));
 
-        // Straight from the origin, both copies take the relay's place: no conflict.
+        // The origin declared in turn, both copies straight from it take the relay's place:
+        // no conflict.
+        let origin_peer = store.add_peer(&origin.api_url());
         let report = pass(&store, &origin, &limits()).await;
         assert_eq!(report.error, None);
         assert_eq!(
@@ -796,6 +797,7 @@ mod origins {
         {
             let mut state = store.state();
             state.collections.retain(|(p, _), _| *p != origin_peer.id);
+            state.let_go.extend((1..=3).map(seq));
             state.peers.remove(&origin_peer.id);
         }
         relay.data().collections[0].is_deleted = true;
@@ -816,6 +818,40 @@ mod origins {
         let before = relay.requests().len();
         pass(&store, &relay, &limits()).await;
         assert_eq!(single(&relay.requests()[before..]), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn a_relay_is_never_taken_for_an_origin_harvested_here_whatever_it_claims() {
+        let origin = listing(1, None).await;
+        let relay = listing(1, Some(origin.api_url())).await;
+        let store = MemoryStore::default();
+        store.add_peer(&origin.api_url());
+        store.add_peer(&relay.api_url());
+
+        // The relay is harvested first: its copy waits for the origin's, costing no item
+        // request; then the origin deletes it, and the relay's copy, newer there, stays out.
+        let report = pass(&store, &relay, &limits()).await;
+        assert_eq!(
+            (report.collections_relayed, report.collections_applied),
+            (1, 0)
+        );
+        assert_eq!(
+            pass(&store, &origin, &limits()).await.collections_applied,
+            1
+        );
+        origin.touch(1, true);
+        assert_eq!(
+            pass(&store, &origin, &limits()).await.collections_removed,
+            1
+        );
+        relay.touch(1, false);
+        let report = pass(&store, &relay, &limits()).await;
+        assert_eq!(
+            (report.collections_relayed, report.collections_applied),
+            (1, 0)
+        );
+        assert_eq!(item_requests(&relay), 0);
+        assert!(store.state().collections.is_empty());
     }
 
     #[tokio::test]

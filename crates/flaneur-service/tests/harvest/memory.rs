@@ -35,6 +35,9 @@ pub struct State {
     pub holders: HashMap<PeerId, HarvestPassId>,
     /// Collections their origin removed, with when (see [`Holder::Removed`]).
     pub removed_at_origin: HashMap<SequenceId, DateTime<Utc>>,
+    /// Collections held once and let go without their origin's word (tombstones holding
+    /// nothing, as a peer's removal leaves).
+    pub let_go: HashSet<SequenceId>,
     /// Runs once on the state just before the next end is written, as another process would
     /// act meanwhile.
     pub before_end: Option<StateChange>,
@@ -214,7 +217,9 @@ impl HarvestStore for MemoryStore {
         let state = self.state();
         let mut released: Vec<SequenceId> = (state.conflicts.iter())
             .chain(&state.relayed)
-            .filter(|(p, id)| *p == peer && state.holder(*id).is_none())
+            .filter(|(p, id)| {
+                *p == peer && state.holder(*id).is_none() && state.let_go.contains(id)
+            })
             .map(|(_, id)| *id)
             .collect();
         released.sort();
@@ -233,7 +238,9 @@ impl HarvestStore for MemoryStore {
         let peer_url = state.peers[&peer].api_url.clone();
         let held = state.holder(collection.id);
         self.progress(&mut state, peer, progress);
-        match Claim::of(peer, &peer_url, collection, held.as_ref()) {
+        let origin = collection.origin(&peer_url);
+        let origin_is_peer = state.peers.values().any(|p| p.api_url == origin);
+        match Claim::of(peer, &peer_url, collection, held.as_ref(), origin_is_peer) {
             Claim::Take => {}
             Claim::Relayed { holder } => {
                 state.relayed.insert((peer, collection.id));
@@ -249,6 +256,7 @@ impl HarvestStore for MemoryStore {
         }
         state.forget_skip(peer, collection.id);
         state.removed_at_origin.remove(&collection.id);
+        state.let_go.remove(&collection.id);
         state
             .collections
             .insert((peer, collection.id), (collection.clone(), items.to_vec()));
@@ -271,9 +279,10 @@ impl HarvestStore for MemoryStore {
         let held = match target {
             Some((holder, removed_at)) => {
                 state.collections.remove(&(holder, id));
-                if let Some(at) = removed_at {
-                    state.removed_at_origin.insert(id, at);
-                }
+                match removed_at {
+                    Some(at) => state.removed_at_origin.insert(id, at).is_none(),
+                    None => state.let_go.insert(id),
+                };
                 true
             }
             None => false,

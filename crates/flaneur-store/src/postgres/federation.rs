@@ -391,10 +391,10 @@ pub(super) async fn released_skips(
 ) -> Result<Vec<SequenceId>> {
     let ids: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT c.sequence_id FROM harvest_conflicts c
-         WHERE c.peer_id = $1 AND NOT EXISTS (
+         WHERE c.peer_id = $1 AND EXISTS (
              SELECT 1 FROM sequences s
              WHERE s.id = c.sequence_id
-               AND (NOT {HARVESTED_TOMBSTONE} OR s.origin_removed_at IS NOT NULL))
+               AND {HARVESTED_TOMBSTONE} AND s.origin_removed_at IS NULL)
          ORDER BY c.sequence_id LIMIT $2"
     )))
     .bind(peer.0)
@@ -622,7 +622,14 @@ pub(super) async fn apply_remote_collection(
         .await
         .map_err(Error::db("lock collection id"))?;
     let held = holder_of(&mut tx, sequence).await?;
-    let mut refusal = match Claim::of(peer, &peer_url, collection, held.as_ref()) {
+    let origin_is_peer: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM peers WHERE api_url = $1)")
+            .bind(collection.origin(&peer_url))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(Error::db("read peer"))?;
+    let claim = Claim::of(peer, &peer_url, collection, held.as_ref(), origin_is_peer);
+    let mut refusal = match claim {
         Claim::Take => None,
         Claim::Relayed { holder } => Some(ApplyOutcome::Relayed { holder }),
         Claim::Conflict { holder } => Some(ApplyOutcome::Conflict { holder }),

@@ -389,9 +389,9 @@ pub(super) async fn released_skips(
 ) -> Result<Vec<SequenceId>> {
     let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT sequence_id FROM harvest_conflicts
-         WHERE peer_id = ? AND sequence_id NOT IN (
+         WHERE peer_id = ? AND sequence_id IN (
              SELECT id FROM sequences
-             WHERE NOT {HARVESTED_TOMBSTONE} OR origin_removed_at IS NOT NULL)
+             WHERE {HARVESTED_TOMBSTONE} AND origin_removed_at IS NULL)
          ORDER BY sequence_id LIMIT ?"
     )))
     .bind(peer.to_string())
@@ -623,7 +623,14 @@ pub(super) async fn apply_remote_collection(
         });
     };
     let held = holder_of(&mut tx, &sequence).await?;
-    let mut refusal = match Claim::of(peer, &peer_url, collection, held.as_ref()) {
+    let origin_is_peer: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM peers WHERE api_url = ?)")
+            .bind(collection.origin(&peer_url))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(Error::db("read peer"))?;
+    let claim = Claim::of(peer, &peer_url, collection, held.as_ref(), origin_is_peer);
+    let mut refusal = match claim {
         Claim::Take => None,
         Claim::Relayed { holder } => Some(ApplyOutcome::Relayed { holder }),
         Claim::Conflict { holder } => Some(ApplyOutcome::Conflict { holder }),
