@@ -595,32 +595,11 @@ pub(super) async fn apply_remote_collection(
         .await
         .map_err(Error::db("apply remote collection"))?;
 
-    // 1. The peer's row, locked: applies of one peer run one after the other, and a removal
-    //    of the peer waits for them. Then whether this copy may be held (see `Claim`): a
-    //    relay's copy of one held from its origin is left out, and an id held by local data
-    //    or an unrelated peer is a conflict; either way only the conflict and the progress
-    //    are written.
-    let peer_url: Option<String> =
-        sqlx::query_scalar("SELECT api_url FROM peers WHERE id = $1 FOR UPDATE")
-            .bind(peer.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(Error::db("read peer"))?;
-    let Some(peer_url) = peer_url else {
-        return Err(Error::NotFound {
-            kind: "peer",
-            id: peer.to_string(),
-        });
-    };
-    // Applies of two peers lock two peer rows, so nothing above orders two peers bringing
-    // the same new id at once: both would read no holder and the second upsert would take
-    // the first's row. A lock on the id, held to the commit, makes the second read the
-    // first's row as its holder (each statement reads what committed before it).
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
-        .bind(sequence)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("lock collection id"))?;
+    // 1. The peer's row and the id, locked (see `lock_for_write`). Then whether this copy
+    //    may be held (see `Claim`): a relay's copy of one held from its origin is left out,
+    //    and an id held by local data or an unrelated peer is a conflict; either way only
+    //    the conflict and the progress are written.
+    let peer_url = lock_for_write(&mut tx, peer, sequence).await?;
     let held = holder_of(&mut tx, sequence).await?;
     let origin_is_peer: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM peers WHERE api_url = $1)")
@@ -921,24 +900,7 @@ pub(super) async fn remove_remote_collection(
         .begin()
         .await
         .map_err(Error::db("remove remote collection"))?;
-    let peer_url: Option<String> =
-        sqlx::query_scalar("SELECT api_url FROM peers WHERE id = $1 FOR UPDATE")
-            .bind(peer.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(Error::db("read peer"))?;
-    let Some(peer_url) = peer_url else {
-        return Err(Error::NotFound {
-            kind: "peer",
-            id: peer.to_string(),
-        });
-    };
-    // As an apply does: the holder read is the one the removal writes over.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
-        .bind(sequence)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("lock collection id"))?;
+    let peer_url = lock_for_write(&mut tx, peer, sequence).await?;
     stamp_ranks_once(&mut tx).await?;
     let held = holder_of(&mut tx, sequence).await?;
     let mut existed = false;
@@ -960,6 +922,33 @@ pub(super) async fn remove_remote_collection(
         .await
         .map_err(Error::db("remove remote collection"))?;
     Ok(existed)
+}
+
+/// Locks, for a write of a peer's collection, the peer's row (one peer's writes run one after
+/// the other, and a removal of the peer waits for them), then the collection's id: writes of
+/// two peers lock two peer rows, so nothing else orders two peers bringing the same new id at
+/// once, and both would read no holder; the lock on the id, held to the commit, makes the
+/// second read the first's row as its holder (each statement reads what committed before
+/// it). The peer's API root.
+async fn lock_for_write(conn: &mut PgConnection, peer: PeerId, sequence: Uuid) -> Result<String> {
+    let peer_url: Option<String> =
+        sqlx::query_scalar("SELECT api_url FROM peers WHERE id = $1 FOR UPDATE")
+            .bind(peer.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(Error::db("read peer"))?;
+    let Some(peer_url) = peer_url else {
+        return Err(Error::NotFound {
+            kind: "peer",
+            id: peer.to_string(),
+        });
+    };
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind(sequence)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("lock collection id"))?;
+    Ok(peer_url)
 }
 
 /// Turns a peer's sequence into its tombstone, keeping when its origin removed it, and
