@@ -26,6 +26,8 @@ pub struct Server {
     pub api: String,
     client: Client,
     logs: Arc<Mutex<Vec<String>>>,
+    /// The threads reading its output, which end when it exits and its streams close.
+    readers: Vec<std::thread::JoinHandle<()>>,
     /// Where the server keeps its catalog.
     catalog: CatalogUrl,
     /// The data folder, removed on drop when this server created it.
@@ -115,8 +117,10 @@ impl Server {
         let (address_tx, address_rx) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
-        drain(stdout, logs.clone(), Some(address_tx.clone()));
-        drain(stderr, logs.clone(), Some(address_tx));
+        let readers = vec![
+            drain(stdout, logs.clone(), Some(address_tx.clone())),
+            drain(stderr, logs.clone(), Some(address_tx)),
+        ];
 
         let address = match address_rx.recv_timeout(START_DEADLINE) {
             Ok(address) => address,
@@ -140,6 +144,7 @@ impl Server {
             api: format!("http://{address}/api"),
             client,
             logs,
+            readers,
             catalog,
             _own_dir: None,
         };
@@ -188,6 +193,13 @@ impl Server {
             self.child.try_wait().expect("server status")
         })
         .unwrap_or_else(|e| panic!("{e}\nlogs:\n{}", self.logs()));
+        // Its last lines may still be in the pipes: they are read to the end of its output,
+        // which closes with it (a few seconds at most, should anything keep it open).
+        let _ = poll(
+            Duration::from_secs(10),
+            "the server's output to end",
+            || self.readers.iter().all(|r| r.is_finished()).then_some(()),
+        );
         (status, self.logs())
     }
 
