@@ -820,7 +820,8 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
 /// the same peer's, of the same `updated`; or, for a relay's copy, of the same origin and
 /// origin's time. A relay's own `updated` moves whenever it applies a copy again, as two
 /// catalogs harvesting each other would at every pass, each taking the other's bump for a
-/// change, when nothing changed at the origin.
+/// change, when nothing changed at the origin. A relay telling no origin time (or one not
+/// believed) has its copy taken once, and again only when it names one.
 fn is_unchanged(held: &Holder, peer: PeerId, peer_url: &str, listed: &RemoteCollection) -> bool {
     let Holder::Peer {
         id,
@@ -838,7 +839,6 @@ fn is_unchanged(held: &Holder, peer: PeerId, peer_url: &str, listed: &RemoteColl
     let is_relayed = origin != peer_url;
     *updated == Some(listed.updated)
         || (is_relayed
-            && origin_updated.is_some()
             && *origin == listed.origin(peer_url)
             && *origin_updated == listed.origin_updated(peer_url))
 }
@@ -879,6 +879,61 @@ mod tests {
         assert_eq!(mins(9), 256);
         assert_eq!(mins(10), 360);
         assert_eq!(mins(u32::MAX), 360);
+    }
+
+    #[test]
+    fn a_relays_copy_is_unchanged_while_its_origin_and_origin_time_are() {
+        const R: &str = "https://relay.test/api";
+        const O: &str = "https://origin.test/api";
+        let at = |day: u32| {
+            DateTime::parse_from_rfc3339(&format!("2026-01-{day:02}T00:00:00Z"))
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default()
+        };
+        let peer = PeerId::new();
+        let held = |origin_updated: Option<DateTime<Utc>>| Holder::Peer {
+            id: peer,
+            api_url: R.to_owned(),
+            origin: O.to_owned(),
+            updated: Some(at(1)),
+            origin_updated,
+        };
+        let listed = |origin: &str, origin_updated: Option<&str>| {
+            let mut doc = serde_json::Map::new();
+            doc.insert(flaneur_model::ORIGIN_KEY.to_owned(), origin.into());
+            if let Some(at) = origin_updated {
+                doc.insert(flaneur_model::ORIGIN_UPDATED_KEY.to_owned(), at.into());
+            }
+            RemoteCollection {
+                id: SequenceId::new(),
+                updated: at(9),
+                is_deleted: false,
+                title: String::new(),
+                author: flaneur_model::RemoteAuthor::default(),
+                doc,
+            }
+        };
+        let day5 = Some("2026-01-05T00:00:00Z");
+        // The relay's `updated` moved (day 9), its origin's time did not.
+        assert!(is_unchanged(&held(Some(at(5))), peer, R, &listed(O, day5)));
+        assert!(is_unchanged(&held(None), peer, R, &listed(O, None)));
+        // The origin's time moved, or came, or the origin named changed: a change.
+        assert!(!is_unchanged(&held(Some(at(4))), peer, R, &listed(O, day5)));
+        assert!(!is_unchanged(&held(None), peer, R, &listed(O, day5)));
+        let elsewhere = "https://elsewhere.test/api";
+        assert!(!is_unchanged(
+            &held(Some(at(5))),
+            peer,
+            R,
+            &listed(elsewhere, day5)
+        ));
+        // Another peer's copy is never this one's.
+        assert!(!is_unchanged(
+            &held(Some(at(5))),
+            PeerId::new(),
+            R,
+            &listed(O, day5)
+        ));
     }
 
     #[test]
