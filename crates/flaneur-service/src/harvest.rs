@@ -556,22 +556,25 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
                 Err(err) => return Err(err),
             };
             tracing::debug!(collection.id = %id, "skipped collection let go by its holder; fetched again");
-            match parse::collection_entry(&doc, 0, self.limits.max_doc_bytes) {
-                Ok(ListingEntry::Collection(collection)) if collection.id == id => {
+            let entry = parse::collection_entry(&doc, 0, self.limits.max_doc_bytes);
+            let answered = match &entry {
+                Ok(ListingEntry::Collection(collection)) => Some(collection.id),
+                Ok(ListingEntry::Tombstone(removal)) => Some(removal.id),
+                Err(_) => None,
+            };
+            if answered.is_some_and(|answered| answered != id) {
+                let reason = format!("collections/{id} answered another collection");
+                self.report.skip(self.limits.max_skip_reasons, &reason);
+                continue;
+            }
+            match entry {
+                Ok(ListingEntry::Collection(collection)) => {
                     self.collection(client, *collection, progress).await?;
                 }
-                Ok(ListingEntry::Collection(_)) => {
-                    let reason = format!("collections/{id} answered another collection");
-                    self.report.skip(self.limits.max_skip_reasons, &reason);
-                }
-                Ok(ListingEntry::Tombstone(removal)) if removal.id == id => {
+                Ok(ListingEntry::Tombstone(removal)) => {
                     self.store
                         .remove_remote_collection(peer, &removal, progress)
                         .await?;
-                }
-                Ok(ListingEntry::Tombstone(_)) => {
-                    let reason = format!("collections/{id} answered another collection");
-                    self.report.skip(self.limits.max_skip_reasons, &reason);
                 }
                 Err(err) => self.report.skip(self.limits.max_skip_reasons, &err),
             }
@@ -665,7 +668,7 @@ impl<S: HarvestStore + ?Sized> Pass<'_, S> {
         // Whether the collection may be held is told by the listing entry and the holder
         // alone: one that may not costs no item request, at this pass or any later one.
         let origin = collection.origin(&self.peer.api_url);
-        let origin_is_peer = origin != self.peer.api_url && self.peer_urls.contains(&origin);
+        let origin_is_peer = self.peer_urls.contains(&origin);
         match Claim::of(
             peer,
             &self.peer.api_url,

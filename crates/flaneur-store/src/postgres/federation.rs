@@ -601,9 +601,12 @@ pub(super) async fn apply_remote_collection(
     //    the conflict and the progress are written.
     let peer_url = lock_for_write(&mut tx, peer, sequence).await?;
     let held = holder_of(&mut tx, sequence).await?;
-    let origin_is_peer: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM peers WHERE api_url = $1)")
-            .bind(collection.origin(&peer_url))
+    // Whether the origin is a peer matters for a relay's copy only: a copy straight from
+    // its origin, the usual one, costs no read.
+    let origin = collection.origin(&peer_url);
+    let origin_is_peer = origin != peer_url
+        && sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM peers WHERE api_url = $1)")
+            .bind(&origin)
             .fetch_one(&mut *tx)
             .await
             .map_err(Error::db("read peer"))?;

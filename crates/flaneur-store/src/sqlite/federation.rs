@@ -623,9 +623,12 @@ pub(super) async fn apply_remote_collection(
         });
     };
     let held = holder_of(&mut tx, &sequence).await?;
-    let origin_is_peer: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM peers WHERE api_url = ?)")
-            .bind(collection.origin(&peer_url))
+    // Whether the origin is a peer matters for a relay's copy only: a copy straight from
+    // its origin, the usual one, costs no read.
+    let origin = collection.origin(&peer_url);
+    let origin_is_peer = origin != peer_url
+        && sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM peers WHERE api_url = ?)")
+            .bind(&origin)
             .fetch_one(&mut *tx)
             .await
             .map_err(Error::db("read peer"))?;
